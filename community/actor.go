@@ -1,0 +1,76 @@
+package community
+
+import (
+	"context"
+	"slices"
+)
+
+// Role is a platform role carried in a token's roles claim.
+type Role string
+
+// The platform roles.
+const (
+	RoleAdmin            Role = "ADMIN"
+	RoleCommunityManager Role = "COMMUNITY_MANAGER"
+	RoleBrandAdmin       Role = "BRAND_ADMIN"
+	RoleBrandStaff       Role = "BRAND_STAFF"
+)
+
+// Actor is who is calling: the verified claims of a bearer token, or nobody.
+type Actor struct {
+	// MemberID is the token's sub: the member acting, or "" for a person with no member yet.
+	MemberID string
+	Roles    []Role
+	// BrandID is the brand that brand staff act for.
+	BrandID string
+	// Identity is a verified external identity with no member yet (used to register), or nil.
+	Identity *Identity
+	// AuthError is why a presented token was refused; the caller is then anonymous, and any
+	// operation that needs a token fails UNAUTHENTICATED with this reason.
+	AuthError error
+}
+
+// HasRole reports whether the actor holds role.
+func (a Actor) HasRole(role Role) bool { return slices.Contains(a.Roles, role) }
+
+// IsMember reports whether the actor is a signed-in member.
+func (a Actor) IsMember() bool { return a.MemberID != "" }
+
+// TokenVerifier checks a bearer token and returns the actor it names. It returns
+// UNAUTHENTICATED for a token that is malformed, wrongly signed or expired.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (Actor, error)
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx, or the anonymous actor.
+func ActorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(actorKey{}).(Actor)
+	return a
+}
+
+// unauthenticated is the error for an operation that needs a token it was not given.
+func unauthenticated(a Actor) error {
+	if a.AuthError != nil {
+		return &Error{Code: CodeUnauthenticated, Message: ErrorMessage(a.AuthError)}
+	}
+	return Errorf(CodeUnauthenticated, "sign in to do this")
+}
+
+// requireMember returns the acting member's id, or UNAUTHENTICATED.
+func requireMember(ctx context.Context) (Actor, error) {
+	a := ActorFrom(ctx)
+	if !a.IsMember() {
+		if a.Identity != nil && a.AuthError == nil {
+			return a, Errorf(CodeForbidden, "register as a member first")
+		}
+		return a, unauthenticated(a)
+	}
+	return a, nil
+}

@@ -1,0 +1,669 @@
+// Package embedded is the default graph store: the whole graph in memory, as adjacency
+// lists, made durable in a bbolt file. Every write is one bbolt transaction, committed
+// before the in-memory graph changes, so what a caller was told is stored survives a crash.
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"quanzi/community"
+)
+
+var _ community.Store = (*Store)(nil)
+
+// Bucket names of the bbolt file.
+var (
+	bucketMeta       = []byte("meta")
+	bucketMembers    = []byte("members")
+	bucketHandles    = []byte("handles")
+	bucketIdentities = []byte("identities")
+	bucketFollows    = []byte("follows")
+)
+
+// schemaVersion is the layout of the bbolt file this code reads and writes.
+const schemaVersion = 1
+
+// Config configures the embedded store.
+type Config struct {
+	// Path is the bbolt file; created if absent.
+	Path   string
+	Logger *slog.Logger
+}
+
+// Store is the embedded graph store. It is safe for concurrent use.
+type Store struct {
+	db *bolt.DB
+
+	mu         sync.RWMutex
+	members    map[string]*member
+	byHandle   map[string]*member
+	byIdentity map[identityKey]*member
+	// follows maps (follower.seq, followee.seq) to the follow time in Unix nanoseconds.
+	follows map[uint64]int64
+	nextSeq uint32
+}
+
+type identityKey struct {
+	provider   community.IdentityProvider
+	externalID string
+}
+
+// member is a node of the in-memory graph.
+type member struct {
+	community.Member
+	seq        uint32
+	identities []community.Identity
+	// followers and following are sorted oldest follow first (since ascending, then id
+	// descending): the reverse of list order, so that a new follow is an append.
+	followers []edge
+	following []edge
+}
+
+type edge struct {
+	m     *member
+	since int64
+}
+
+// memberDoc is a member as stored in bbolt.
+type memberDoc struct {
+	Member     community.Member     `json:"member"`
+	Identities []community.Identity `json:"identities"`
+}
+
+// Open opens or creates the store file and loads the graph into memory.
+func Open(cfg Config) (*Store, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Path, err)
+	}
+	s := &Store{
+		db:         db,
+		members:    map[string]*member{},
+		byHandle:   map[string]*member{},
+		byIdentity: map[identityKey]*member{},
+		follows:    map[uint64]int64{},
+	}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	start := time.Now()
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "load", time.Since(start).String())
+	return s, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get([]byte("schema")); v != nil {
+			if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+				return fmt.Errorf("embedded: file has schema %d, newer than this program's %d", got, schemaVersion)
+			}
+		}
+		return meta.Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, schemaVersion))
+	})
+}
+
+func (s *Store) load() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketMembers).ForEach(func(_, v []byte) error {
+			var doc memberDoc
+			if err := json.Unmarshal(v, &doc); err != nil {
+				return fmt.Errorf("embedded: decode member: %w", err)
+			}
+			s.index(&member{Member: doc.Member, identities: doc.Identities})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketFollows).ForEach(func(k, v []byte) error {
+			from, to := s.members[string(k[:idLen])], s.members[string(k[idLen:])]
+			if from == nil || to == nil {
+				return fmt.Errorf("embedded: follow %q refers to an unknown member", k)
+			}
+			since := int64(binary.BigEndian.Uint64(v))
+			s.follows[pairKey(from, to)] = since
+			from.following = append(from.following, edge{to, since})
+			to.followers = append(to.followers, edge{from, since})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, m := range s.members {
+			slices.SortFunc(m.followers, compareEdges)
+			slices.SortFunc(m.following, compareEdges)
+		}
+		return nil
+	})
+}
+
+// idLen is the length of a member id; follow keys are two ids side by side.
+const idLen = 36
+
+// index adds a member to the in-memory maps.
+func (s *Store) index(m *member) {
+	m.seq = s.nextSeq
+	s.nextSeq++
+	s.members[m.ID] = m
+	s.byHandle[community.HandleKey(m.Handle)] = m
+	for _, id := range m.identities {
+		s.byIdentity[identityKey{id.Provider, id.ExternalID}] = m
+	}
+}
+
+func pairKey(from, to *member) uint64 { return uint64(from.seq)<<32 | uint64(to.seq) }
+
+// compareEdges orders edges oldest follow first, then by id descending: reverse list order.
+func compareEdges(a, b edge) int {
+	if a.since != b.since {
+		if a.since < b.since {
+			return -1
+		}
+		return 1
+	}
+	return -strings.Compare(a.m.ID, b.m.ID)
+}
+
+func putMember(tx *bolt.Tx, m *member) error {
+	v, err := json.Marshal(memberDoc{Member: m.Member, Identities: m.identities})
+	if err != nil {
+		return fmt.Errorf("embedded: encode member: %w", err)
+	}
+	return tx.Bucket(bucketMembers).Put([]byte(m.ID), v)
+}
+
+func identityBoltKey(id community.Identity) []byte {
+	return []byte(string(id.Provider) + "\x00" + id.ExternalID)
+}
+
+func conflict(format string, args ...any) error {
+	return community.Errorf(community.CodeConflict, format, args...)
+}
+
+func notFound(id string) error {
+	return community.Errorf(community.CodeNotFound, "no member %q", id)
+}
+
+// CreateMember implements community.Store.
+func (s *Store) CreateMember(ctx context.Context, m community.Member, first community.Identity) error {
+	return s.ImportMembers(ctx, []community.ImportedMember{{Member: m, Identities: []community.Identity{first}}})
+}
+
+// ImportMembers implements community.Store: all members are stored in one transaction, or
+// none is.
+func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMember) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	handles := map[string]bool{}
+	idents := map[identityKey]bool{}
+	for _, im := range batch {
+		if len(im.Member.ID) != idLen {
+			return fmt.Errorf("embedded: member id %q is not %d characters", im.Member.ID, idLen)
+		}
+		if _, ok := s.members[im.Member.ID]; ok {
+			return conflict("member %q exists already", im.Member.ID)
+		}
+		h := community.HandleKey(im.Member.Handle)
+		if s.byHandle[h] != nil || handles[h] {
+			return conflict("handle %q is taken", im.Member.Handle)
+		}
+		handles[h] = true
+		for _, id := range im.Identities {
+			k := identityKey{id.Provider, id.ExternalID}
+			if s.byIdentity[k] != nil || idents[k] {
+				return conflict("this %s identity belongs to a member already", id.Provider)
+			}
+			idents[k] = true
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, im := range batch {
+			m := &member{Member: im.Member, identities: im.Identities}
+			if err := putMember(tx, m); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketHandles).Put([]byte(community.HandleKey(m.Handle)), []byte(m.ID)); err != nil {
+				return err
+			}
+			for _, id := range im.Identities {
+				if err := tx.Bucket(bucketIdentities).Put(identityBoltKey(id), []byte(m.ID)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: store members: %w", err)
+	}
+	for _, im := range batch {
+		s.index(&member{Member: im.Member, identities: slices.Clone(im.Identities)})
+	}
+	return nil
+}
+
+// UpdateMember implements community.Store.
+func (s *Store) UpdateMember(_ context.Context, memberID string, in community.UpdateProfileInput) (community.Member, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[memberID]
+	if m == nil {
+		return community.Member{}, notFound(memberID)
+	}
+	updated := in.Apply(m.Member)
+	oldKey, newKey := community.HandleKey(m.Handle), community.HandleKey(updated.Handle)
+	if other := s.byHandle[newKey]; other != nil && other != m {
+		return community.Member{}, conflict("handle %q is taken", updated.Handle)
+	}
+	next := *m
+	next.Member = updated
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := putMember(tx, &next); err != nil {
+			return err
+		}
+		if oldKey == newKey {
+			return nil
+		}
+		if err := tx.Bucket(bucketHandles).Delete([]byte(oldKey)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketHandles).Put([]byte(newKey), []byte(m.ID))
+	})
+	if err != nil {
+		return community.Member{}, fmt.Errorf("embedded: update member %q: %w", memberID, err)
+	}
+	m.Member = updated
+	delete(s.byHandle, oldKey)
+	s.byHandle[newKey] = m
+	return updated, nil
+}
+
+// MembersByID implements community.Store.
+func (s *Store) MembersByID(_ context.Context, ids []string) (map[string]community.Member, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]community.Member, len(ids))
+	for _, id := range ids {
+		if m := s.members[id]; m != nil {
+			out[id] = m.Member
+		}
+	}
+	return out, nil
+}
+
+// MemberByHandle implements community.Store.
+func (s *Store) MemberByHandle(_ context.Context, handle string) (community.Member, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if m := s.byHandle[community.HandleKey(handle)]; m != nil {
+		return m.Member, nil
+	}
+	return community.Member{}, community.Errorf(community.CodeNotFound, "no member with handle %q", handle)
+}
+
+// IdentitiesOf implements community.Store.
+func (s *Store) IdentitiesOf(_ context.Context, ids []string) (map[string][]community.Identity, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string][]community.Identity, len(ids))
+	for _, id := range ids {
+		if m := s.members[id]; m != nil {
+			out[id] = slices.Clone(m.identities)
+		}
+	}
+	return out, nil
+}
+
+// LinkIdentity implements community.Store.
+func (s *Store) LinkIdentity(_ context.Context, memberID string, id community.Identity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[memberID]
+	if m == nil {
+		return notFound(memberID)
+	}
+	k := identityKey{id.Provider, id.ExternalID}
+	if owner := s.byIdentity[k]; owner != nil {
+		if owner == m {
+			return nil
+		}
+		return conflict("this %s identity belongs to another member", id.Provider)
+	}
+	for _, have := range m.identities {
+		if have.Provider == id.Provider {
+			return conflict("the member has a %s identity already; unlink it first", id.Provider)
+		}
+	}
+	next := *m
+	next.identities = append(slices.Clone(m.identities), id)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := putMember(tx, &next); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdentities).Put(identityBoltKey(id), []byte(m.ID))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: link identity: %w", err)
+	}
+	m.identities = next.identities
+	s.byIdentity[k] = m
+	return nil
+}
+
+// UnlinkIdentity implements community.Store.
+func (s *Store) UnlinkIdentity(_ context.Context, memberID string, provider community.IdentityProvider) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[memberID]
+	if m == nil {
+		return notFound(memberID)
+	}
+	i := slices.IndexFunc(m.identities, func(id community.Identity) bool { return id.Provider == provider })
+	if i < 0 {
+		return community.Errorf(community.CodeNotFound, "the member has no %s identity", provider)
+	}
+	if len(m.identities) == 1 {
+		return community.Errorf(community.CodeBadUserInput, "a member keeps at least one identity")
+	}
+	gone := m.identities[i]
+	next := *m
+	next.identities = slices.Delete(slices.Clone(m.identities), i, i+1)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := putMember(tx, &next); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdentities).Delete(identityBoltKey(gone))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: unlink identity: %w", err)
+	}
+	m.identities = next.identities
+	delete(s.byIdentity, identityKey{gone.Provider, gone.ExternalID})
+	return nil
+}
+
+func followBoltKey(from, to string) []byte { return []byte(from + to) }
+
+// Follow implements community.Store.
+func (s *Store) Follow(_ context.Context, followerID, followeeID string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from, to, err := s.pair(followerID, followeeID)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.follows[pairKey(from, to)]; ok {
+		return nil
+	}
+	since := at.UnixNano()
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFollows).Put(followBoltKey(from.ID, to.ID), binary.BigEndian.AppendUint64(nil, uint64(since)))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: follow: %w", err)
+	}
+	s.addFollow(from, to, since)
+	return nil
+}
+
+func (s *Store) addFollow(from, to *member, since int64) {
+	s.follows[pairKey(from, to)] = since
+	from.following = insertEdge(from.following, edge{to, since})
+	to.followers = insertEdge(to.followers, edge{from, since})
+}
+
+func insertEdge(list []edge, e edge) []edge {
+	i, _ := slices.BinarySearchFunc(list, e, compareEdges)
+	return slices.Insert(list, i, e)
+}
+
+func removeEdge(list []edge, e edge) []edge {
+	if i, ok := slices.BinarySearchFunc(list, e, compareEdges); ok {
+		return slices.Delete(list, i, i+1)
+	}
+	return list
+}
+
+// Unfollow implements community.Store.
+func (s *Store) Unfollow(_ context.Context, followerID, followeeID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from, to, err := s.pair(followerID, followeeID)
+	if err != nil {
+		return err
+	}
+	since, ok := s.follows[pairKey(from, to)]
+	if !ok {
+		return nil
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFollows).Delete(followBoltKey(from.ID, to.ID))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: unfollow: %w", err)
+	}
+	delete(s.follows, pairKey(from, to))
+	from.following = removeEdge(from.following, edge{to, since})
+	to.followers = removeEdge(to.followers, edge{from, since})
+	return nil
+}
+
+func (s *Store) pair(followerID, followeeID string) (*member, *member, error) {
+	from, to := s.members[followerID], s.members[followeeID]
+	if from == nil {
+		return nil, nil, notFound(followerID)
+	}
+	if to == nil {
+		return nil, nil, notFound(followeeID)
+	}
+	return from, to, nil
+}
+
+// ImportFollows implements community.Store: all follows are stored in one transaction.
+func (s *Store) ImportFollows(_ context.Context, batch []community.Follow) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type add struct {
+		from, to *member
+		since    int64
+	}
+	var adds []add
+	seen := map[uint64]bool{}
+	for _, f := range batch {
+		from, to := s.members[f.FollowerID], s.members[f.FolloweeID]
+		if from == nil || to == nil || from == to {
+			continue
+		}
+		k := pairKey(from, to)
+		if _, ok := s.follows[k]; ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		adds = append(adds, add{from, to, f.Since.UnixNano()})
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFollows)
+		for _, a := range adds {
+			if err := b.Put(followBoltKey(a.from.ID, a.to.ID), binary.BigEndian.AppendUint64(nil, uint64(a.since))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: import follows: %w", err)
+	}
+	for _, a := range adds {
+		s.addFollow(a.from, a.to, a.since)
+	}
+	return nil
+}
+
+// Followers implements community.Store.
+func (s *Store) Followers(_ context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.members[memberID]
+	if m == nil {
+		return community.FollowPage{}, nil
+	}
+	return page(m.followers, req, nil), nil
+}
+
+// Following implements community.Store.
+func (s *Store) Following(_ context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.members[memberID]
+	if m == nil {
+		return community.FollowPage{}, nil
+	}
+	return page(m.following, req, nil), nil
+}
+
+// MutualFollows implements community.Store.
+func (s *Store) MutualFollows(_ context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.members[memberID]
+	if m == nil {
+		return community.FollowPage{}, nil
+	}
+	return page(m.following, req, func(e edge) bool {
+		_, back := s.follows[pairKey(e.m, m)]
+		return back
+	}), nil
+}
+
+// page cuts a page out of a list kept in reverse list order, keeping only the edges that
+// keep accepts (all, when keep is nil).
+func page(list []edge, req community.PageRequest, keep func(edge) bool) community.FollowPage {
+	// Edges after the cursor in list order are those before it in slice order: list[:end].
+	end := len(list)
+	if req.After != nil {
+		end, _ = slices.BinarySearchFunc(list, req.After, func(e edge, p *community.Position) int {
+			if p.Precedes(time.Unix(0, e.since), e.m.ID) {
+				return -1
+			}
+			return 1
+		})
+	}
+	var out community.FollowPage
+	if keep == nil {
+		out.TotalCount = len(list)
+	} else {
+		for _, e := range list {
+			if keep(e) {
+				out.TotalCount++
+			}
+		}
+	}
+	for i := end - 1; i >= 0; i-- {
+		e := list[i]
+		if keep != nil && !keep(e) {
+			continue
+		}
+		if len(out.Edges) == req.First {
+			out.HasNextPage = true
+			break
+		}
+		out.Edges = append(out.Edges, community.FollowEdge{MemberID: e.m.ID, Since: time.Unix(0, e.since).UTC()})
+	}
+	return out
+}
+
+// FollowCounts implements community.Store.
+func (s *Store) FollowCounts(_ context.Context, ids []string) (map[string]community.FollowCounts, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]community.FollowCounts, len(ids))
+	for _, id := range ids {
+		if m := s.members[id]; m != nil {
+			out[id] = community.FollowCounts{Followers: len(m.followers), Following: len(m.following)}
+		}
+	}
+	return out, nil
+}
+
+// FollowStates implements community.Store.
+func (s *Store) FollowStates(_ context.Context, viewerID string, ids []string) (map[string]community.FollowState, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]community.FollowState, len(ids))
+	v := s.members[viewerID]
+	if v == nil {
+		return out, nil
+	}
+	for _, id := range ids {
+		if m := s.members[id]; m != nil {
+			_, follows := s.follows[pairKey(v, m)]
+			_, back := s.follows[pairKey(m, v)]
+			out[id] = community.FollowState{ViewerFollows: follows, FollowsViewer: back}
+		}
+	}
+	return out, nil
+}
+
+// SuggestedFollows implements community.Store.
+func (s *Store) SuggestedFollows(_ context.Context, memberID string, limit int) ([]community.Suggestion, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.members[memberID]
+	if m == nil {
+		return nil, nil
+	}
+	via := map[*member]int{}
+	for _, f := range m.following {
+		for _, c := range f.m.following {
+			if c.m == m {
+				continue
+			}
+			if _, already := s.follows[pairKey(m, c.m)]; already {
+				continue
+			}
+			via[c.m]++
+		}
+	}
+	out := make([]community.Suggestion, 0, len(via))
+	for c, n := range via {
+		out = append(out, community.Suggestion{MemberID: c.ID, Via: n, FollowerCount: len(c.followers)})
+	}
+	slices.SortFunc(out, community.CompareSuggestions)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Ping implements community.Store.
+func (s *Store) Ping(context.Context) error {
+	return s.db.View(func(*bolt.Tx) error { return nil })
+}

@@ -1,0 +1,216 @@
+package community
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Member is a person in the community.
+type Member struct {
+	ID          string
+	Handle      string
+	DisplayName string
+	Bio         string
+	AvatarURL   string
+	JoinedAt    time.Time
+}
+
+// IdentityProvider names the external account system an identity comes from.
+type IdentityProvider string
+
+// The identity providers a member can sign in with.
+const (
+	ProviderWeChat IdentityProvider = "WECHAT"
+	ProviderWeibo  IdentityProvider = "WEIBO"
+	ProviderTmall  IdentityProvider = "TMALL"
+	ProviderDouyin IdentityProvider = "DOUYIN"
+	ProviderPhone  IdentityProvider = "PHONE"
+	ProviderEmail  IdentityProvider = "EMAIL"
+)
+
+// IdentityProviders lists every provider, in schema order.
+var IdentityProviders = []IdentityProvider{ProviderWeChat, ProviderWeibo, ProviderTmall, ProviderDouyin, ProviderPhone, ProviderEmail}
+
+// Valid reports whether p is one of IdentityProviders.
+func (p IdentityProvider) Valid() bool {
+	for _, q := range IdentityProviders {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Identity is a verified external account bound to a member; (Provider, ExternalID) is
+// unique across the community, and a member has at most one identity per provider.
+type Identity struct {
+	Provider   IdentityProvider
+	ExternalID string
+	LinkedAt   time.Time
+}
+
+// Validate checks the provider and the external id of an identity claim.
+func (i Identity) Validate() error {
+	if !i.Provider.Valid() {
+		return fieldError("provider", "unknown identity provider %q", i.Provider)
+	}
+	if i.ExternalID == "" || utf8.RuneCountInString(i.ExternalID) > 200 || hasControl(i.ExternalID) {
+		return fieldError("externalId", "external id must be 1 to 200 printable characters")
+	}
+	return nil
+}
+
+var handlePattern = regexp.MustCompile(`^[a-z0-9_]{3,30}$`)
+
+// HandleKey is the form of a handle that uniqueness is checked on: handles are unique
+// case-insensitively.
+func HandleKey(handle string) string { return strings.ToLower(handle) }
+
+// Profile limits.
+const (
+	MaxDisplayName = 50
+	MaxBio         = 500
+	MaxAvatarURL   = 500
+)
+
+// RegisterMemberInput is what a verified person gives to become a member.
+type RegisterMemberInput struct {
+	Handle      string
+	DisplayName string
+	Bio         string
+	AvatarURL   string
+}
+
+// Normalize trims the display name, bio and avatar URL and folds the handle to lower case.
+func (in *RegisterMemberInput) Normalize() {
+	in.Handle = HandleKey(strings.TrimSpace(in.Handle))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	in.Bio = strings.TrimSpace(in.Bio)
+	in.AvatarURL = strings.TrimSpace(in.AvatarURL)
+}
+
+// Validate checks a normalized input against the profile rules.
+func (in RegisterMemberInput) Validate() error {
+	if err := validateHandle(in.Handle); err != nil {
+		return err
+	}
+	if err := validateDisplayName(in.DisplayName); err != nil {
+		return err
+	}
+	if err := validateBio(in.Bio); err != nil {
+		return err
+	}
+	return validateAvatarURL(in.AvatarURL)
+}
+
+// UpdateProfileInput changes the fields that are set; nil leaves a field as it is.
+type UpdateProfileInput struct {
+	Handle      *string
+	DisplayName *string
+	Bio         *string
+	AvatarURL   *string
+}
+
+// Normalize trims the set fields and folds the handle to lower case.
+func (in *UpdateProfileInput) Normalize() {
+	for _, p := range []*string{in.Handle, in.DisplayName, in.Bio, in.AvatarURL} {
+		if p != nil {
+			*p = strings.TrimSpace(*p)
+		}
+	}
+	if in.Handle != nil {
+		*in.Handle = HandleKey(*in.Handle)
+	}
+}
+
+// Validate checks the set fields of a normalized input.
+func (in UpdateProfileInput) Validate() error {
+	if in.Handle == nil && in.DisplayName == nil && in.Bio == nil && in.AvatarURL == nil {
+		return fieldError("input", "nothing to update")
+	}
+	if in.Handle != nil {
+		if err := validateHandle(*in.Handle); err != nil {
+			return err
+		}
+	}
+	if in.DisplayName != nil {
+		if err := validateDisplayName(*in.DisplayName); err != nil {
+			return err
+		}
+	}
+	if in.Bio != nil {
+		if err := validateBio(*in.Bio); err != nil {
+			return err
+		}
+	}
+	if in.AvatarURL != nil {
+		return validateAvatarURL(*in.AvatarURL)
+	}
+	return nil
+}
+
+// Apply returns m with the set fields of in.
+func (in UpdateProfileInput) Apply(m Member) Member {
+	if in.Handle != nil {
+		m.Handle = *in.Handle
+	}
+	if in.DisplayName != nil {
+		m.DisplayName = *in.DisplayName
+	}
+	if in.Bio != nil {
+		m.Bio = *in.Bio
+	}
+	if in.AvatarURL != nil {
+		m.AvatarURL = *in.AvatarURL
+	}
+	return m
+}
+
+func validateHandle(h string) error {
+	if !handlePattern.MatchString(h) {
+		return fieldError("handle", "handle must be 3 to 30 characters of a-z, 0-9 and _")
+	}
+	return nil
+}
+
+func validateDisplayName(s string) error {
+	n := utf8.RuneCountInString(s)
+	if !utf8.ValidString(s) || n < 1 || n > MaxDisplayName || hasControl(s) {
+		return fieldError("displayName", "display name must be 1 to %d characters without control characters", MaxDisplayName)
+	}
+	return nil
+}
+
+func validateBio(s string) error {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxBio {
+		return fieldError("bio", "bio must be at most %d characters", MaxBio)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return fieldError("bio", "bio must not contain control characters")
+		}
+	}
+	return nil
+}
+
+func validateAvatarURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > MaxAvatarURL || hasControl(s) || !(strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) || strings.ContainsAny(s, " \"<>") {
+		return fieldError("avatarUrl", "avatar URL must be an http(s) URL of at most %d characters", MaxAvatarURL)
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,402 @@
+package community
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"time"
+)
+
+// Service holds the rules of the community: it validates input, decides who may see and do
+// what, and calls the Store. Resolvers call it; it is the authority on every rule.
+type Service struct {
+	store Store
+	now   func() time.Time
+	newID func() string
+}
+
+// Config configures a Service; zero fields take defaults.
+type Config struct {
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+	// NewID returns a new member id (a lower-case UUID); time-ordered UUIDv7 by default.
+	NewID func() string
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, cfg Config) *Service {
+	s := &Service{store: store, now: cfg.Now, newID: cfg.NewID}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = NewID
+	}
+	return s
+}
+
+// Ping reports whether the store is reachable.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// RegisterMember makes a new member of a verified person whose token carries an identity
+// claim and no member. UNAUTHENTICATED without a valid token; FORBIDDEN without an identity
+// claim; CONFLICT when the caller is a member already, or the handle or identity is taken;
+// BAD_USER_INPUT for an invalid profile.
+func (s *Service) RegisterMember(ctx context.Context, in RegisterMemberInput) (Member, error) {
+	a := ActorFrom(ctx)
+	switch {
+	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+		return Member{}, unauthenticated(a)
+	case a.IsMember():
+		return Member{}, Errorf(CodeConflict, "you are a member already")
+	case a.Identity == nil:
+		return Member{}, Errorf(CodeForbidden, "registering needs a token with a verified identity")
+	}
+	if err := a.Identity.Validate(); err != nil {
+		return Member{}, Errorf(CodeUnauthenticated, "the token's identity claim is invalid")
+	}
+	in.Normalize()
+	if err := in.Validate(); err != nil {
+		return Member{}, err
+	}
+	now := s.now().UTC()
+	m := Member{ID: s.newID(), Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}
+	id := Identity{Provider: a.Identity.Provider, ExternalID: a.Identity.ExternalID, LinkedAt: now}
+	if err := s.store.CreateMember(ctx, m, id); err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// UpdateProfile changes the calling member's profile. UNAUTHENTICATED without a member;
+// BAD_USER_INPUT for invalid fields; CONFLICT for a taken handle.
+func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (Member, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Member{}, err
+	}
+	in.Normalize()
+	if err := in.Validate(); err != nil {
+		return Member{}, err
+	}
+	return s.store.UpdateMember(ctx, a.MemberID, in)
+}
+
+// LinkIdentity binds another verified identity to the calling member. The token must carry
+// the same identity as its identity claim: FORBIDDEN otherwise. CONFLICT when the identity
+// is another member's, or the member has another identity of that provider.
+func (s *Service) LinkIdentity(ctx context.Context, id Identity) (Member, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Member{}, err
+	}
+	if err := id.Validate(); err != nil {
+		return Member{}, err
+	}
+	if a.Identity == nil || a.Identity.Provider != id.Provider || a.Identity.ExternalID != id.ExternalID {
+		return Member{}, Errorf(CodeForbidden, "the identity must be verified: the token's identity claim must match it")
+	}
+	id.LinkedAt = s.now().UTC()
+	if err := s.store.LinkIdentity(ctx, a.MemberID, id); err != nil {
+		return Member{}, err
+	}
+	return s.member(ctx, a.MemberID)
+}
+
+// UnlinkIdentity removes the calling member's identity of a provider. NOT_FOUND when there
+// is none; BAD_USER_INPUT for the member's last identity.
+func (s *Service) UnlinkIdentity(ctx context.Context, provider IdentityProvider) (Member, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Member{}, err
+	}
+	if !provider.Valid() {
+		return Member{}, fieldError("provider", "unknown identity provider %q", provider)
+	}
+	if err := s.store.UnlinkIdentity(ctx, a.MemberID, provider); err != nil {
+		return Member{}, err
+	}
+	return s.member(ctx, a.MemberID)
+}
+
+// MembersByID returns the members with the given ids, nil where there is none, in the order
+// asked. Member profiles are public. It has the shape of a dataloader batch function.
+func (s *Service) MembersByID(ctx context.Context, ids []string) ([]*Member, []error) {
+	found, err := s.store.MembersByID(ctx, onlyValidIDs(ids))
+	out := make([]*Member, len(ids))
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		if m, ok := found[id]; ok {
+			out[i] = &m
+		}
+	}
+	return out, nil
+}
+
+// MemberByHandle returns the member with the handle (case-insensitive), or nil.
+func (s *Service) MemberByHandle(ctx context.Context, handle string) (*Member, error) {
+	m, err := s.store.MemberByHandle(ctx, HandleKey(handle))
+	if ErrorCode(err) == CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Viewer returns the calling member's id, "" for a caller who is not a member, or
+// UNAUTHENTICATED for a refused token.
+func (s *Service) Viewer(ctx context.Context) (string, error) {
+	a := ActorFrom(ctx)
+	if a.AuthError != nil {
+		return "", unauthenticated(a)
+	}
+	return a.MemberID, nil
+}
+
+// Follow makes the calling member follow another; following twice changes nothing.
+// BAD_USER_INPUT for oneself; NOT_FOUND for an unknown member.
+func (s *Service) Follow(ctx context.Context, memberID string) (Member, error) {
+	a, err := s.followTarget(ctx, memberID)
+	if err != nil {
+		return Member{}, err
+	}
+	if err := s.store.Follow(ctx, a.MemberID, memberID, s.now().UTC()); err != nil {
+		return Member{}, err
+	}
+	return s.member(ctx, memberID)
+}
+
+// Unfollow makes the calling member stop following another; unfollowing twice changes
+// nothing. BAD_USER_INPUT for oneself; NOT_FOUND for an unknown member.
+func (s *Service) Unfollow(ctx context.Context, memberID string) (Member, error) {
+	a, err := s.followTarget(ctx, memberID)
+	if err != nil {
+		return Member{}, err
+	}
+	if err := s.store.Unfollow(ctx, a.MemberID, memberID); err != nil {
+		return Member{}, err
+	}
+	return s.member(ctx, memberID)
+}
+
+func (s *Service) followTarget(ctx context.Context, memberID string) (Actor, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return a, err
+	}
+	if memberID == a.MemberID {
+		return a, fieldError("memberId", "members cannot follow themselves")
+	}
+	if !validID(memberID) {
+		return a, Errorf(CodeNotFound, "no member %q", memberID)
+	}
+	return a, nil
+}
+
+// The kinds of follow list, which cursors are tied to.
+const (
+	ListFollowers = "followers"
+	ListFollowing = "following"
+	ListMutual    = "mutual"
+)
+
+// FollowList is a page of one of a member's follow lists.
+type FollowList struct {
+	Kind string
+	FollowPage
+}
+
+// Cursor returns the cursor of an edge of the list.
+func (l FollowList) Cursor(e FollowEdge) string {
+	return EncodeCursor(l.Kind, Position{Since: e.Since, MemberID: e.MemberID})
+}
+
+// Followers pages through the members who follow memberID. Follow lists are public.
+// BAD_USER_INPUT for paging arguments out of range or a cursor this server did not issue.
+func (s *Service) Followers(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {
+	return s.followList(ctx, ListFollowers, memberID, args, s.store.Followers)
+}
+
+// Following pages through the members memberID follows.
+func (s *Service) Following(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {
+	return s.followList(ctx, ListFollowing, memberID, args, s.store.Following)
+}
+
+// MutualFollows pages through the members memberID follows who follow it back.
+func (s *Service) MutualFollows(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {
+	return s.followList(ctx, ListMutual, memberID, args, s.store.MutualFollows)
+}
+
+func (s *Service) followList(ctx context.Context, kind, memberID string, args PageArgs,
+	list func(context.Context, string, PageRequest) (FollowPage, error)) (FollowList, error) {
+	req, err := pageRequest(kind, args)
+	if err != nil {
+		return FollowList{}, err
+	}
+	if req.First == 0 {
+		counts, err := s.store.FollowCounts(ctx, []string{memberID})
+		if err != nil {
+			return FollowList{}, err
+		}
+		if kind != ListMutual {
+			total := counts[memberID].Followers
+			if kind == ListFollowing {
+				total = counts[memberID].Following
+			}
+			return FollowList{Kind: kind, FollowPage: FollowPage{HasNextPage: total > 0, TotalCount: total}}, nil
+		}
+	}
+	page, err := list(ctx, memberID, req)
+	if err != nil {
+		return FollowList{}, err
+	}
+	return FollowList{Kind: kind, FollowPage: page}, nil
+}
+
+// FollowCounts returns follower and following counts of each member, in the order asked;
+// counts are public. It has the shape of a dataloader batch function.
+func (s *Service) FollowCounts(ctx context.Context, ids []string) ([]FollowCounts, []error) {
+	found, err := s.store.FollowCounts(ctx, ids)
+	out := make([]FollowCounts, len(ids))
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+// FollowStates returns the follow relationship between the calling member and each given
+// member; for a caller who is not a member, none. A dataloader batch function.
+func (s *Service) FollowStates(ctx context.Context, ids []string) ([]FollowState, []error) {
+	out := make([]FollowState, len(ids))
+	a := ActorFrom(ctx)
+	if !a.IsMember() {
+		return out, nil
+	}
+	found, err := s.store.FollowStates(ctx, a.MemberID, ids)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+// CanReadIdentities is the rule for a member's identities: the member and ADMIN only.
+// UNAUTHENTICATED for nobody, FORBIDDEN for anyone else.
+func CanReadIdentities(a Actor, memberID string) error {
+	switch {
+	case a.MemberID == memberID && a.MemberID != "":
+		return nil
+	case a.HasRole(RoleAdmin) && a.AuthError == nil:
+		return nil
+	case !a.IsMember() && len(a.Roles) == 0:
+		return unauthenticated(a)
+	}
+	return Errorf(CodeForbidden, "only the member and administrators may read identities")
+}
+
+// Identities returns each member's identities, or an error for those the caller may not
+// read (see CanReadIdentities). A dataloader batch function.
+func (s *Service) Identities(ctx context.Context, ids []string) ([][]Identity, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]Identity, len(ids))
+	errs := make([]error, len(ids))
+	var allowed []string
+	for i, id := range ids {
+		if errs[i] = CanReadIdentities(a, id); errs[i] == nil {
+			allowed = append(allowed, id)
+		}
+	}
+	if len(allowed) > 0 {
+		found, err := s.store.IdentitiesOf(ctx, allowed)
+		if err != nil {
+			return out, repeatError(err, len(ids))
+		}
+		for i, id := range ids {
+			if errs[i] == nil {
+				out[i] = found[id]
+			}
+		}
+	}
+	return out, errs
+}
+
+// Suggestion limits.
+const (
+	DefaultSuggestions = 10
+	MaxSuggestions     = 50
+)
+
+// SuggestedFollows suggests members for memberID to follow. Suggestions are personal: only
+// the member and ADMIN may read them (UNAUTHENTICATED, FORBIDDEN otherwise).
+func (s *Service) SuggestedFollows(ctx context.Context, memberID string, first *int) ([]Suggestion, error) {
+	if err := CanReadIdentities(ActorFrom(ctx), memberID); err != nil {
+		if ErrorCode(err) == CodeForbidden {
+			return nil, Errorf(CodeForbidden, "only the member and administrators may read suggestions")
+		}
+		return nil, err
+	}
+	limit := DefaultSuggestions
+	if first != nil {
+		if *first < 0 || *first > MaxSuggestions {
+			return nil, fieldError("first", "first must be between 0 and %d", MaxSuggestions)
+		}
+		limit = *first
+	}
+	if limit == 0 {
+		return nil, nil
+	}
+	return s.store.SuggestedFollows(ctx, memberID, limit)
+}
+
+func (s *Service) member(ctx context.Context, id string) (Member, error) {
+	found, err := s.store.MembersByID(ctx, []string{id})
+	if err != nil {
+		return Member{}, err
+	}
+	m, ok := found[id]
+	if !ok {
+		return Member{}, Errorf(CodeNotFound, "no member %q", id)
+	}
+	return m, nil
+}
+
+func onlyValidIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if validID(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func repeatError(err error, n int) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+// NewID returns a new time-ordered id: a UUIDv7 in its lower-case text form.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16|uint64(b[6])<<8|uint64(b[7]))
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,153 @@
+package community
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the graph store port: the system of record for members, identities and follows.
+// Every method is one round trip to the store and, when it writes, one transaction. Methods
+// are called by Service only, after it has validated input and checked who may act; errors
+// carry the codes named on each method, and any other failure is INTERNAL.
+type Store interface {
+	// CreateMember stores a new member bound to its first identity.
+	// CONFLICT when the handle (case-insensitively) or the identity is taken.
+	CreateMember(ctx context.Context, m Member, first Identity) error
+	// UpdateMember applies a validated update to a member's profile in one transaction and
+	// returns the result. NOT_FOUND for an unknown member; CONFLICT when the new handle is taken.
+	UpdateMember(ctx context.Context, memberID string, in UpdateProfileInput) (Member, error)
+	// MembersByID returns the members with the given ids; unknown ids are absent from the map.
+	MembersByID(ctx context.Context, ids []string) (map[string]Member, error)
+	// MemberByHandle returns the member with the handle, compared case-insensitively.
+	// NOT_FOUND when there is none.
+	MemberByHandle(ctx context.Context, handle string) (Member, error)
+	// IdentitiesOf returns the identities of each given member, oldest first.
+	IdentitiesOf(ctx context.Context, memberIDs []string) (map[string][]Identity, error)
+	// LinkIdentity binds an identity to a member; linking the same identity again is a no-op.
+	// NOT_FOUND for an unknown member; CONFLICT when the identity belongs to another member
+	// or the member already has another identity of that provider.
+	LinkIdentity(ctx context.Context, memberID string, id Identity) error
+	// UnlinkIdentity removes the member's identity of a provider.
+	// NOT_FOUND when the member has none; BAD_USER_INPUT when it is the member's last one.
+	UnlinkIdentity(ctx context.Context, memberID string, provider IdentityProvider) error
+
+	// Follow records that follower follows followee since at; following again is a no-op
+	// that keeps the first time. NOT_FOUND when either member is unknown.
+	Follow(ctx context.Context, followerID, followeeID string, at time.Time) error
+	// Unfollow removes the follow if there is one. NOT_FOUND when either member is unknown.
+	Unfollow(ctx context.Context, followerID, followeeID string) error
+	// Followers pages through the members who follow memberID, newest follow first.
+	Followers(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
+	// Following pages through the members memberID follows, newest follow first.
+	Following(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
+	// MutualFollows pages through the members memberID follows who follow it back, ordered
+	// by memberID's follow of them, newest first.
+	MutualFollows(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
+	// FollowCounts returns follower and following counts for each given member; unknown
+	// members count zero.
+	FollowCounts(ctx context.Context, memberIDs []string) (map[string]FollowCounts, error)
+	// FollowStates returns, for each other member, whether viewerID follows it and whether it
+	// follows viewerID.
+	FollowStates(ctx context.Context, viewerID string, otherIDs []string) (map[string]FollowState, error)
+	// SuggestedFollows ranks members followed by the members memberID follows, excluding
+	// memberID and those it already follows: by how many of its followings follow them, then
+	// by follower count, then by id; at most limit of them.
+	SuggestedFollows(ctx context.Context, memberID string, limit int) ([]Suggestion, error)
+
+	// ImportMembers stores many members at once, each with its identities; for seeding and
+	// migration. CONFLICT as for CreateMember.
+	ImportMembers(ctx context.Context, members []ImportedMember) error
+	// ImportFollows stores many follows at once; follows between unknown members are skipped.
+	ImportFollows(ctx context.Context, follows []Follow) error
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// ImportedMember is a member with its identities, for Store.ImportMembers.
+type ImportedMember struct {
+	Member     Member
+	Identities []Identity
+}
+
+// Follow is one follow relationship.
+type Follow struct {
+	FollowerID string
+	FolloweeID string
+	Since      time.Time
+}
+
+// PageRequest asks a store for up to First items after a position.
+type PageRequest struct {
+	First int
+	// After is the position of the last item already seen, or nil for the first page.
+	After *Position
+}
+
+// Position is where an item of a follow list stands: lists are ordered by Since descending,
+// then by member id ascending.
+type Position struct {
+	Since    time.Time
+	MemberID string
+}
+
+// Precedes reports whether p comes before an item at (since, id) in list order, so that
+// the item belongs on a page that starts after p: an older follow, or an equal time with a
+// greater id.
+func (p Position) Precedes(since time.Time, id string) bool {
+	if !since.Equal(p.Since) {
+		return since.Before(p.Since)
+	}
+	return id > p.MemberID
+}
+
+// FollowEdge is one member in a follow list, with the time of the follow.
+type FollowEdge struct {
+	MemberID string
+	Since    time.Time
+}
+
+// FollowPage is one page of a follow list.
+type FollowPage struct {
+	Edges       []FollowEdge
+	HasNextPage bool
+	// TotalCount is the length of the whole list.
+	TotalCount int
+}
+
+// FollowCounts is how many members follow a member and how many it follows.
+type FollowCounts struct {
+	Followers int
+	Following int
+}
+
+// FollowState is the follow relationship between a viewer and another member.
+type FollowState struct {
+	// ViewerFollows is true when the viewer follows the other member.
+	ViewerFollows bool
+	// FollowsViewer is true when the other member follows the viewer.
+	FollowsViewer bool
+}
+
+// Suggestion is a member suggested to follow.
+type Suggestion struct {
+	MemberID string
+	// Via is how many of the member's followings follow the suggested member.
+	Via           int
+	FollowerCount int
+}
+
+// CompareSuggestions orders suggestions as SuggestedFollows ranks them.
+func CompareSuggestions(a, b Suggestion) int {
+	switch {
+	case a.Via != b.Via:
+		return b.Via - a.Via
+	case a.FollowerCount != b.FollowerCount:
+		return b.FollowerCount - a.FollowerCount
+	case a.MemberID < b.MemberID:
+		return -1
+	case a.MemberID > b.MemberID:
+		return 1
+	}
+	return 0
+}
