@@ -214,3 +214,7 @@ func hasControl(s string) bool {
 	}
 	return false
 }
+
+// IsEntity marks Member as an entity of the federated graph: other services may extend it
+// and refer to it by id. (The federation runtime requires the method; it does nothing.)
+func (Member) IsEntity() {}

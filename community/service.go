@@ -216,6 +216,26 @@ func (l FollowList) Cursor(e FollowEdge) string {
 	return EncodeCursor(l.Kind, Position{Since: e.Since, MemberID: e.MemberID})
 }
 
+// ListedEdges returns the edges of the page, each able to give its cursor.
+func (l FollowList) ListedEdges() []ListedFollow {
+	out := make([]ListedFollow, len(l.Edges))
+	for i, e := range l.Edges {
+		out[i] = ListedFollow{FollowEdge: e, kind: l.Kind}
+	}
+	return out
+}
+
+// ListedFollow is an edge of a follow list that knows which list it is in.
+type ListedFollow struct {
+	FollowEdge
+	kind string
+}
+
+// Cursor returns the edge's opaque cursor.
+func (e ListedFollow) Cursor() string {
+	return EncodeCursor(e.kind, Position{Since: e.Since, MemberID: e.MemberID})
+}
+
 // Followers pages through the members who follow memberID. Follow lists are public.
 // BAD_USER_INPUT for paging arguments out of range or a cursor this server did not issue.
 func (s *Service) Followers(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {

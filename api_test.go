@@ -1,0 +1,640 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"quanzi/community"
+	"quanzi/community/embedded"
+	"quanzi/community/jwtauth"
+)
+
+const testSecret = "test-secret-of-at-least-thirty-two-bytes"
+
+// api is a running API over a fresh embedded store.
+type api struct {
+	t     *testing.T
+	url   string
+	store *countingStore
+}
+
+func newAPI(t *testing.T) *api {
+	t.Helper()
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return newAPIOver(t, s)
+}
+
+func newAPIOver(t *testing.T, s community.Store) *api {
+	t.Helper()
+	cs := &countingStore{Store: s}
+	cfg := config{Env: "development", JWTSecret: testSecret}
+	srv := httptest.NewServer(newHandler(cfg, community.NewService(cs, community.Config{}), jwtauth.New([]byte(testSecret), nil), quietLog()))
+	t.Cleanup(srv.Close)
+	return &api{t: t, url: srv.URL, store: cs}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// do posts an operation with a bearer token ("" for none) and returns the response.
+func (a *api) do(token, query string, vars map[string]any) gqlResponse {
+	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest("POST", a.url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out gqlResponse
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		a.t.Fatalf("decode response (status %d): %v", res.StatusCode, err)
+	}
+	return out
+}
+
+// ok runs an operation that must succeed and decodes its data into out.
+func (a *api) ok(token, query string, vars map[string]any, out any) {
+	a.t.Helper()
+	res := a.do(token, query, vars)
+	if len(res.Errors) > 0 {
+		a.t.Fatalf("unexpected errors: %+v", res.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Data, out); err != nil {
+			a.t.Fatal(err)
+		}
+	}
+}
+
+// fails runs an operation that must fail with code, and returns the response.
+func (a *api) fails(code community.Code, token, query string, vars map[string]any) gqlResponse {
+	a.t.Helper()
+	res := a.do(token, query, vars)
+	if len(res.Errors) == 0 {
+		a.t.Fatalf("want error %s, got data %s", code, res.Data)
+	}
+	if got := res.Errors[0].Extensions["code"]; got != string(code) {
+		a.t.Fatalf("error code = %v (%q), want %s", got, res.Errors[0].Message, code)
+	}
+	return res
+}
+
+func mint(t *testing.T, c jwtauth.Claims) string {
+	t.Helper()
+	tok, err := jwtauth.Mint([]byte(testSecret), c, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func identityToken(t *testing.T, provider, ext string) string {
+	return mint(t, jwtauth.Claims{Identity: &jwtauth.IdentityClaim{Provider: provider, ExternalID: ext}})
+}
+
+func memberToken(t *testing.T, id string) string {
+	c := jwtauth.Claims{}
+	c.Subject = id
+	return mint(t, c)
+}
+
+const registerOp = `mutation($in: RegisterMemberInput!) { registerMember(input: $in) { member { id handle displayName bio avatarUrl joinedAt } } }`
+
+type memberJSON struct {
+	ID          string `json:"id"`
+	Handle      string `json:"handle"`
+	DisplayName string `json:"displayName"`
+	Bio         string `json:"bio"`
+}
+
+// register makes a member with a WeChat identity and returns its id and token.
+func (a *api) register(handle, name string) (string, string) {
+	a.t.Helper()
+	var out struct {
+		RegisterMember struct{ Member memberJSON } `json:"registerMember"`
+	}
+	a.ok(identityToken(a.t, "WECHAT", "openid-"+handle), registerOp, map[string]any{"in": map[string]any{"handle": handle, "displayName": name}}, &out)
+	id := out.RegisterMember.Member.ID
+	return id, memberToken(a.t, id)
+}
+
+func TestRegisterAndProfile(t *testing.T) {
+	a := newAPI(t)
+	newcomer := identityToken(t, "WECHAT", "o-lihua")
+	var out struct {
+		RegisterMember struct{ Member memberJSON } `json:"registerMember"`
+	}
+	a.ok(newcomer, registerOp, map[string]any{"in": map[string]any{"handle": "Li_Hua", "displayName": " 李华 ", "bio": "车友会老会员"}}, &out)
+	m := out.RegisterMember.Member
+	if m.Handle != "li_hua" || m.DisplayName != "李华" || m.Bio != "车友会老会员" {
+		t.Errorf("registered %+v", m)
+	}
+	a.fails(community.CodeConflict, newcomer, registerOp, map[string]any{"in": map[string]any{"handle": "li_hua_again", "displayName": "李华"}})
+	a.fails(community.CodeConflict, identityToken(t, "WECHAT", "o-other"), registerOp, map[string]any{"in": map[string]any{"handle": "LI_HUA", "displayName": "另一个"}})
+
+	token := memberToken(t, m.ID)
+	var viewer struct{ Viewer memberJSON }
+	a.ok(token, `{ viewer { id handle displayName bio } }`, nil, &viewer)
+	if viewer.Viewer != m {
+		t.Errorf("viewer = %+v, want %+v", viewer.Viewer, m)
+	}
+	update := `mutation($in: UpdateProfileInput!) { updateProfile(input: $in) { member { id handle displayName bio } } }`
+	var updated struct {
+		UpdateProfile struct{ Member memberJSON } `json:"updateProfile"`
+	}
+	a.ok(token, update, map[string]any{"in": map[string]any{"bio": "周末自驾游", "handle": "lihua"}}, &updated)
+	if got := updated.UpdateProfile.Member; got.Bio != "周末自驾游" || got.Handle != "lihua" || got.DisplayName != "李华" {
+		t.Errorf("updated %+v", got)
+	}
+	var byHandle struct {
+		MemberByHandle *memberJSON `json:"memberByHandle"`
+	}
+	a.ok("", `{ memberByHandle(handle: "LiHua") { id } }`, nil, &byHandle)
+	if byHandle.MemberByHandle == nil || byHandle.MemberByHandle.ID != m.ID {
+		t.Errorf("memberByHandle(LiHua) = %+v", byHandle.MemberByHandle)
+	}
+
+	bad := []struct {
+		name  string
+		input map[string]any
+	}{
+		{"short handle", map[string]any{"handle": "ab", "displayName": "x"}},
+		{"long handle", map[string]any{"handle": strings.Repeat("a", 31), "displayName": "x"}},
+		{"handle with a space", map[string]any{"handle": "wang fang", "displayName": "x"}},
+		{"handle in Chinese", map[string]any{"handle": "王芳芳", "displayName": "x"}},
+		{"empty display name", map[string]any{"handle": "wang_fang", "displayName": "   "}},
+		{"long display name", map[string]any{"handle": "wang_fang", "displayName": strings.Repeat("王", 51)}},
+		{"control character", map[string]any{"handle": "wang_fang", "displayName": "Wang\u0007Fang"}},
+		{"long bio", map[string]any{"handle": "wang_fang", "displayName": "王芳", "bio": strings.Repeat("字", 501)}},
+		{"avatar not a URL", map[string]any{"handle": "wang_fang", "displayName": "王芳", "avatarUrl": "javascript:alert(1)"}},
+	}
+	for _, c := range bad {
+		t.Run("register/"+c.name, func(t *testing.T) {
+			a.fails(community.CodeBadUserInput, identityToken(t, "WECHAT", "o-wang"), registerOp, map[string]any{"in": c.input})
+		})
+	}
+	a.fails(community.CodeBadUserInput, token, update, map[string]any{"in": map[string]any{"displayName": ""}})
+	a.fails(community.CodeBadUserInput, token, update, map[string]any{"in": map[string]any{}})
+	// None of the refused inputs changed anything: the identity is still free, the
+	// profile is as it was.
+	a.register("wang_fang", "王芳")
+	a.ok(token, `{ viewer { id handle displayName bio } }`, nil, &viewer)
+	if viewer.Viewer.DisplayName != "李华" {
+		t.Errorf("refused update changed the profile: %+v", viewer.Viewer)
+	}
+	// Display names of any script, 50 characters at most, count characters, not bytes.
+	a.ok(token, update, map[string]any{"in": map[string]any{"displayName": strings.Repeat("华", 50)}}, nil)
+}
+
+func TestAuthentication(t *testing.T) {
+	a := newAPI(t)
+	id, _ := a.register("zhang_wei", "张伟")
+	follow := `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`
+	claims := jwtauth.Claims{}
+	claims.Subject = id
+	expired := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtauth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: id, ExpiresAt: jwt.NewNumericDate(time.Now().Add(-time.Hour))}})
+	noExp := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtauth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: id}})
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwtauth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: id, ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	sign := func(tok *jwt.Token, key any) string {
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	wrongKey, err := jwtauth.Mint([]byte("another-secret-another-secret-xx"), claims, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"no token":        "",
+		"malformed":       "not.a.jwt",
+		"wrong signature": wrongKey,
+		"expired":         sign(expired, []byte(testSecret)),
+		"no expiry":       sign(noExp, []byte(testSecret)),
+		"alg none":        sign(none, jwt.UnsafeAllowNoneSignatureType),
+	}
+	other, _ := a.register("other_one", "Other")
+	for name, token := range cases {
+		t.Run(name, func(t *testing.T) {
+			a.fails(community.CodeUnauthenticated, token, follow, map[string]any{"id": other})
+		})
+	}
+	// A refused token on a read that needs none: the read is refused too, so a client learns
+	// its token is bad rather than silently reading as nobody.
+	a.fails(community.CodeUnauthenticated, "not.a.jwt", `{ viewer { id } }`, nil)
+	var counts struct {
+		Member struct{ FollowerCount int } `json:"member"`
+	}
+	a.ok("", `query($id: ID!) { member(id: $id) { followerCount } }`, map[string]any{"id": other}, &counts)
+	if counts.Member.FollowerCount != 0 {
+		t.Errorf("a refused token's follow was stored: %d followers", counts.Member.FollowerCount)
+	}
+}
+
+func TestIdentities(t *testing.T) {
+	a := newAPI(t)
+	lihua, lihuaToken := a.register("li_hua", "李华")
+	_, wangToken := a.register("wang_fang", "王芳")
+	admin := mint(t, jwtauth.Claims{Roles: []string{"ADMIN"}})
+	read := `query($id: ID!) { member(id: $id) { handle identities { provider externalId } } }`
+	type ident struct{ Provider, ExternalID string }
+	for name, token := range map[string]string{"member": lihuaToken, "admin": admin} {
+		t.Run("readable by "+name, func(t *testing.T) {
+			var out struct {
+				Member struct{ Identities []ident } `json:"member"`
+			}
+			a.ok(token, read, map[string]any{"id": lihua}, &out)
+			if len(out.Member.Identities) != 1 || out.Member.Identities[0].Provider != "WECHAT" {
+				t.Errorf("identities = %+v", out.Member.Identities)
+			}
+		})
+	}
+	t.Run("forbidden to another member", func(t *testing.T) {
+		res := a.fails(community.CodeForbidden, wangToken, read, map[string]any{"id": lihua})
+		if strings.Contains(string(res.Data), "openid-li_hua") {
+			t.Errorf("identity leaked: %s", res.Data)
+		}
+		if fmt.Sprint(res.Errors[0].Path) != "[member identities]" {
+			t.Errorf("error path = %v", res.Errors[0].Path)
+		}
+	})
+	a.fails(community.CodeUnauthenticated, "", read, map[string]any{"id": lihua})
+	a.fails(community.CodeForbidden, mint(t, jwtauth.Claims{Roles: []string{"BRAND_STAFF"}, Brand: "b1"}), read, map[string]any{"id": lihua})
+
+	link := `mutation($in: LinkIdentityInput!) { linkIdentity(input: $in) { member { identities { provider externalId } } } }`
+	unlink := `mutation($p: IdentityProvider!) { unlinkIdentity(input: {provider: $p}) { member { identities { provider } } } }`
+	weibo := map[string]any{"in": map[string]any{"provider": "WEIBO", "externalId": "wb-8848"}}
+	// Linking needs the identity verified: the token's identity claim must match.
+	a.fails(community.CodeForbidden, lihuaToken, link, weibo)
+	withWeibo := mint(t, jwtauth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: lihua}, Identity: &jwtauth.IdentityClaim{Provider: "WEIBO", ExternalID: "wb-8848"}})
+	a.fails(community.CodeForbidden, withWeibo, link, map[string]any{"in": map[string]any{"provider": "WEIBO", "externalId": "wb-other"}})
+	var linked struct {
+		LinkIdentity struct{ Member struct{ Identities []ident } } `json:"linkIdentity"`
+	}
+	a.ok(withWeibo, link, weibo, &linked)
+	if got := linked.LinkIdentity.Member.Identities; len(got) != 2 || got[1].Provider != "WEIBO" || got[1].ExternalID != "wb-8848" {
+		t.Errorf("after link: %+v", got)
+	}
+	a.ok(withWeibo, link, weibo, nil) // again: no change
+	a.fails(community.CodeBadUserInput, withWeibo, link, map[string]any{"in": map[string]any{"provider": "QQ", "externalId": "1"}})
+	a.fails(community.CodeNotFound, lihuaToken, unlink, map[string]any{"p": "TMALL"})
+	a.ok(lihuaToken, unlink, map[string]any{"p": "WECHAT"}, nil)
+	a.fails(community.CodeBadUserInput, lihuaToken, unlink, map[string]any{"p": "WEIBO"})
+	// The unlinked WeChat account can register a new member.
+	a.ok(identityToken(t, "WECHAT", "openid-li_hua"), registerOp, map[string]any{"in": map[string]any{"handle": "li_hua_2", "displayName": "李华"}}, nil)
+}
+
+type followList struct {
+	TotalCount int
+	PageInfo   struct {
+		HasNextPage bool
+		EndCursor   string
+	}
+	Edges []struct {
+		Cursor string
+		Node   struct {
+			ID            string
+			FollowerCount int
+		}
+	}
+}
+
+func TestFollows(t *testing.T) {
+	a := newAPI(t)
+	me, meToken := a.register("me_member", "我")
+	ids := map[string]string{}
+	tokens := map[string]string{}
+	for _, h := range []string{"ann", "bob", "cai", "dan", "eve"} {
+		ids[h], tokens[h] = a.register(h+"_member", h)
+	}
+	follow := `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id followerCount followedByViewer } } }`
+	unfollow := `mutation($id: ID!) { unfollow(input: {memberId: $id}) { member { id followerCount } } }`
+	var followed struct {
+		Follow struct {
+			Member struct {
+				ID               string
+				FollowerCount    int
+				FollowedByViewer bool
+			}
+		}
+	}
+	for range 2 { // following twice changes nothing
+		a.ok(meToken, follow, map[string]any{"id": ids["ann"]}, &followed)
+		if m := followed.Follow.Member; m.ID != ids["ann"] || m.FollowerCount != 1 || !m.FollowedByViewer {
+			t.Errorf("follow returned %+v", m)
+		}
+	}
+	for _, h := range []string{"bob", "cai", "dan"} {
+		a.ok(meToken, follow, map[string]any{"id": ids[h]}, nil)
+	}
+	a.ok(tokens["ann"], follow, map[string]any{"id": me}, nil)
+	a.ok(tokens["cai"], follow, map[string]any{"id": me}, nil)
+	a.ok(tokens["ann"], follow, map[string]any{"id": ids["eve"]}, nil)
+	a.ok(tokens["bob"], follow, map[string]any{"id": ids["eve"]}, nil)
+	a.ok(tokens["bob"], follow, map[string]any{"id": ids["ann"]}, nil)
+
+	a.fails(community.CodeBadUserInput, meToken, follow, map[string]any{"id": me})
+	a.fails(community.CodeNotFound, meToken, follow, map[string]any{"id": community.NewID()})
+	a.fails(community.CodeNotFound, meToken, follow, map[string]any{"id": "drop table"})
+	a.fails(community.CodeUnauthenticated, "", follow, map[string]any{"id": ids["eve"]})
+
+	profile := `query($id: ID!, $first: Int, $after: String) { member(id: $id) {
+		followerCount followingCount followsViewer followedByViewer
+		following(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id followerCount } } }
+		mutualFollows { totalCount edges { node { id } } }
+		suggestedFollows(first: 5) { member { id } followedByFollowings }
+	} }`
+	var out struct {
+		Member struct {
+			FollowerCount, FollowingCount   int
+			FollowsViewer, FollowedByViewer bool
+			Following                       followList
+			MutualFollows                   followList
+			SuggestedFollows                []struct {
+				Member               struct{ ID string }
+				FollowedByFollowings int
+			}
+		}
+	}
+	a.ok(meToken, profile, map[string]any{"id": me, "first": 3}, &out)
+	m := out.Member
+	if m.FollowerCount != 2 || m.FollowingCount != 4 || m.FollowsViewer || m.FollowedByViewer {
+		t.Errorf("own counts and states: %+v", m)
+	}
+	if m.Following.TotalCount != 4 || len(m.Following.Edges) != 3 || !m.Following.PageInfo.HasNextPage {
+		t.Errorf("first page of following: %+v", m.Following)
+	}
+	if got := m.Following.Edges[0].Node.ID; got != ids["dan"] {
+		t.Errorf("newest follow first: got %s, want dan %s", got, ids["dan"])
+	}
+	var mutual []string
+	for _, e := range m.MutualFollows.Edges {
+		mutual = append(mutual, e.Node.ID)
+	}
+	if fmt.Sprint(mutual) != fmt.Sprint([]string{ids["cai"], ids["ann"]}) || m.MutualFollows.TotalCount != 2 {
+		t.Errorf("mutual follows = %v (total %d), want cai, ann", mutual, m.MutualFollows.TotalCount)
+	}
+	if len(m.SuggestedFollows) != 1 || m.SuggestedFollows[0].Member.ID != ids["eve"] || m.SuggestedFollows[0].FollowedByFollowings != 2 {
+		t.Errorf("suggestions = %+v, want eve via 2", m.SuggestedFollows)
+	}
+	// The second page continues where the first ended.
+	var page2 struct {
+		Member struct{ Following followList }
+	}
+	a.ok(meToken, profile, map[string]any{"id": me, "first": 3, "after": m.Following.PageInfo.EndCursor}, &page2)
+	if p := page2.Member.Following; len(p.Edges) != 1 || p.Edges[0].Node.ID != ids["ann"] || p.PageInfo.HasNextPage {
+		t.Errorf("second page: %+v", p)
+	}
+	// Viewer-relative fields from another member's point of view.
+	var seen struct {
+		Member struct{ FollowsViewer, FollowedByViewer bool }
+	}
+	a.ok(tokens["ann"], `query($id: ID!) { member(id: $id) { followsViewer followedByViewer } }`, map[string]any{"id": me}, &seen)
+	if !seen.Member.FollowsViewer || !seen.Member.FollowedByViewer {
+		t.Errorf("ann and me follow each other: %+v", seen.Member)
+	}
+	// Suggestions are personal.
+	a.fails(community.CodeForbidden, tokens["ann"], `query($id: ID!) { member(id: $id) { suggestedFollows { followedByFollowings } } }`, map[string]any{"id": me})
+
+	pageArgs := []struct {
+		name string
+		vars map[string]any
+	}{
+		{"first above 100", map[string]any{"id": me, "first": 101}},
+		{"negative first", map[string]any{"id": me, "first": -1}},
+		{"forged cursor", map[string]any{"id": me, "after": "bm90LWEtY3Vyc29y"}},
+		{"cursor of another list", map[string]any{"id": me, "after": mustFollowersCursor(t, a, me)}},
+	}
+	for _, c := range pageArgs {
+		t.Run(c.name, func(t *testing.T) { a.fails(community.CodeBadUserInput, meToken, profile, c.vars) })
+	}
+
+	for range 2 {
+		a.ok(meToken, unfollow, map[string]any{"id": ids["ann"]}, nil)
+	}
+	a.ok(meToken, profile, map[string]any{"id": me}, &out)
+	if out.Member.FollowingCount != 3 || out.Member.MutualFollows.TotalCount != 1 {
+		t.Errorf("after unfollow: following %d, mutual %d", out.Member.FollowingCount, out.Member.MutualFollows.TotalCount)
+	}
+}
+
+func mustFollowersCursor(t *testing.T, a *api, id string) string {
+	t.Helper()
+	var out struct {
+		Member struct{ Followers followList }
+	}
+	a.ok("", `query($id: ID!) { member(id: $id) { followers(first: 1) { edges { cursor } } } }`, map[string]any{"id": id}, &out)
+	if len(out.Member.Followers.Edges) == 0 {
+		t.Fatal("no followers to take a cursor from")
+	}
+	return out.Member.Followers.Edges[0].Cursor
+}
+
+func TestFederation(t *testing.T) {
+	a := newAPI(t)
+	var ids []string
+	for _, h := range []string{"fed_one", "fed_two", "fed_three"} {
+		id, _ := a.register(h, h)
+		ids = append(ids, id)
+	}
+	var sdl struct {
+		Service struct{ SDL string } `json:"_service"`
+	}
+	a.ok("", `{ _service { sdl } }`, nil, &sdl)
+	for _, want := range []string{`@link(url: "https://specs.apollo.dev/federation/v2.3"`, `type Member @key(fields: "id")`} {
+		if !strings.Contains(sdl.Service.SDL, want) {
+			t.Errorf("_service.sdl lacks %s", want)
+		}
+	}
+	var reps []map[string]any
+	for _, id := range ids {
+		reps = append(reps, map[string]any{"__typename": "Member", "id": id})
+	}
+	before := a.store.calls.Load()
+	var ents struct {
+		Entities []struct{ ID, Handle string } `json:"_entities"`
+	}
+	a.ok("", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id handle } } }`, map[string]any{"r": reps}, &ents)
+	if len(ents.Entities) != 3 || ents.Entities[2].Handle != "fed_three" || ents.Entities[0].ID != ids[0] {
+		t.Errorf("_entities = %+v", ents.Entities)
+	}
+	if n := a.store.calls.Load() - before; n != 1 {
+		t.Errorf("resolving 3 entities cost %d store round trips, want 1", n)
+	}
+}
+
+// TestRoundTrips checks that a followers page with each follower's counts and follow
+// state costs the same number of store round trips whatever its size.
+func TestRoundTrips(t *testing.T) {
+	a := newAPI(t)
+	star, _ := a.register("star_member", "Star")
+	_, viewerToken := a.register("viewer_member", "Viewer")
+	for i := range 60 {
+		_, token := a.register(fmt.Sprintf("fan_%02d", i), fmt.Sprintf("Fan %d", i))
+		a.ok(token, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": star}, nil)
+	}
+	// Fields of the star itself are left out: a load of them may or may not share a batch
+	// with the page's loads, depending on timing, which would make the count flaky.
+	query := `query($id: ID!, $first: Int) { member(id: $id) { followers(first: $first) {
+		totalCount edges { node { id handle followerCount followingCount followedByViewer } } } } }`
+	cost := func(first int) int64 {
+		before := a.store.calls.Load()
+		var out struct {
+			Member struct{ Followers followList }
+		}
+		a.ok(viewerToken, query, map[string]any{"id": star, "first": first}, &out)
+		if len(out.Member.Followers.Edges) != first {
+			t.Fatalf("asked for %d followers, got %d", first, len(out.Member.Followers.Edges))
+		}
+		return a.store.calls.Load() - before
+	}
+	small, large := cost(5), cost(50)
+	if small != large {
+		t.Errorf("first: 5 cost %d round trips, first: 50 cost %d", small, large)
+	}
+	if large > 5 {
+		t.Errorf("a followers page costs %d round trips; want at most 5", large)
+	}
+	t.Logf("followers page with counts: %d store round trips for first 5 and first 50", large)
+}
+
+func TestInternalErrorsAreMasked(t *testing.T) {
+	a := newAPIOver(t, failingStore{})
+	res := a.fails(community.CodeInternal, "", `{ member(id: "0193a0c4-6b9e-7cc0-8d7c-7a4b4e1f2a3b") { id } }`, nil)
+	if strings.Contains(res.Errors[0].Message, "Cypher") || res.Errors[0].Message != "internal error" {
+		t.Errorf("message leaked: %q", res.Errors[0].Message)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	a := newAPI(t)
+	id, _ := a.register("deep_member", "Deep")
+	deep := `query($id: ID!) { member(id: $id) { followers(first: 1) { edges { node { followers(first: 1) { edges { node { followers(first: 1) { edges { node { followers(first: 1) { edges { node { id } } } } } } } } } } } } } }`
+	a.fails(community.CodeBadUserInput, "", deep, map[string]any{"id": id})
+	wide := `query($id: ID!) { member(id: $id) { followers(first: 100) { edges { node { followers(first: 100) { edges { node { id handle } } } } } } } }`
+	res := a.do("", wide, map[string]any{"id": id})
+	if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Errorf("a 100 × 100 query was not refused for complexity: %+v", res.Errors)
+	}
+}
+
+// countingStore counts the round trips made to the store it wraps: every method call is one.
+type countingStore struct {
+	community.Store
+	calls atomic.Int64
+}
+
+func (c *countingStore) count() { c.calls.Add(1) }
+
+func (c *countingStore) CreateMember(ctx context.Context, m community.Member, id community.Identity) error {
+	c.count()
+	return c.Store.CreateMember(ctx, m, id)
+}
+func (c *countingStore) UpdateMember(ctx context.Context, id string, in community.UpdateProfileInput) (community.Member, error) {
+	c.count()
+	return c.Store.UpdateMember(ctx, id, in)
+}
+func (c *countingStore) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
+	c.count()
+	return c.Store.MembersByID(ctx, ids)
+}
+func (c *countingStore) MemberByHandle(ctx context.Context, h string) (community.Member, error) {
+	c.count()
+	return c.Store.MemberByHandle(ctx, h)
+}
+func (c *countingStore) IdentitiesOf(ctx context.Context, ids []string) (map[string][]community.Identity, error) {
+	c.count()
+	return c.Store.IdentitiesOf(ctx, ids)
+}
+func (c *countingStore) LinkIdentity(ctx context.Context, id string, i community.Identity) error {
+	c.count()
+	return c.Store.LinkIdentity(ctx, id, i)
+}
+func (c *countingStore) UnlinkIdentity(ctx context.Context, id string, p community.IdentityProvider) error {
+	c.count()
+	return c.Store.UnlinkIdentity(ctx, id, p)
+}
+func (c *countingStore) Follow(ctx context.Context, a, b string, at time.Time) error {
+	c.count()
+	return c.Store.Follow(ctx, a, b, at)
+}
+func (c *countingStore) Unfollow(ctx context.Context, a, b string) error {
+	c.count()
+	return c.Store.Unfollow(ctx, a, b)
+}
+func (c *countingStore) Followers(ctx context.Context, id string, p community.PageRequest) (community.FollowPage, error) {
+	c.count()
+	return c.Store.Followers(ctx, id, p)
+}
+func (c *countingStore) Following(ctx context.Context, id string, p community.PageRequest) (community.FollowPage, error) {
+	c.count()
+	return c.Store.Following(ctx, id, p)
+}
+func (c *countingStore) MutualFollows(ctx context.Context, id string, p community.PageRequest) (community.FollowPage, error) {
+	c.count()
+	return c.Store.MutualFollows(ctx, id, p)
+}
+func (c *countingStore) FollowCounts(ctx context.Context, ids []string) (map[string]community.FollowCounts, error) {
+	c.count()
+	return c.Store.FollowCounts(ctx, ids)
+}
+func (c *countingStore) FollowStates(ctx context.Context, v string, ids []string) (map[string]community.FollowState, error) {
+	c.count()
+	return c.Store.FollowStates(ctx, v, ids)
+}
+func (c *countingStore) SuggestedFollows(ctx context.Context, id string, n int) ([]community.Suggestion, error) {
+	c.count()
+	return c.Store.SuggestedFollows(ctx, id, n)
+}
+func (c *countingStore) ImportMembers(ctx context.Context, ms []community.ImportedMember) error {
+	c.count()
+	return c.Store.ImportMembers(ctx, ms)
+}
+func (c *countingStore) ImportFollows(ctx context.Context, fs []community.Follow) error {
+	c.count()
+	return c.Store.ImportFollows(ctx, fs)
+}
+func (c *countingStore) Ping(ctx context.Context) error {
+	c.count()
+	return c.Store.Ping(ctx)
+}
+
+// failingStore fails every read the way a broken driver would, with detail no client may see.
+type failingStore struct{ community.Store }
+
+func (failingStore) MembersByID(context.Context, []string) (map[string]community.Member, error) {
+	return nil, fmt.Errorf("neo4jstore: members: Neo.ClientError.Statement.SyntaxError: Invalid input in Cypher at line 1")
+}

@@ -1,0 +1,114 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"quanzi/community"
+)
+
+// Authenticate is HTTP middleware that verifies the bearer token, if any, and puts the
+// actor in the request context. A refused token does not end the request: the caller is
+// anonymous, and whatever needs a token answers UNAUTHENTICATED with the reason.
+func Authenticate(v community.TokenVerifier, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var actor community.Actor
+		if h := r.Header.Get("Authorization"); h != "" {
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				token, ok = strings.CutPrefix(h, "bearer ")
+			}
+			if !ok || strings.TrimSpace(token) == "" {
+				actor.AuthError = community.Errorf(community.CodeUnauthenticated, "the Authorization header must be Bearer <token>")
+			} else if a, err := v.Verify(r.Context(), strings.TrimSpace(token)); err != nil {
+				actor.AuthError = err
+			} else {
+				actor = a
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(community.WithActor(r.Context(), actor)))
+	})
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the request id that logs name.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// ErrorPresenter turns errors into GraphQL errors with extensions.code: domain errors keep
+// their message; anything else is logged once, with the request id, and shown as INTERNAL
+// with no detail.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var domain *community.Error
+		switch {
+		case errors.As(err, &domain):
+			gerr.Message = domain.Message
+			setExtension(gerr, "code", string(domain.Code))
+			if domain.Field != "" {
+				setExtension(gerr, "field", domain.Field)
+			}
+		case isVariableError(gerr):
+			// A variable's value does not fit its type: the client's input is bad.
+			setExtension(gerr, "code", string(community.CodeBadUserInput))
+		case isGraphQLError(err):
+			// Parse, validation and argument coercion errors: the client's fault, already
+			// coded by gqlgen; anything else uncoded is a bad input too.
+			if gerr.Extensions["code"] == nil {
+				setExtension(gerr, "code", string(community.CodeBadUserInput))
+			}
+		default:
+			log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "path", gerr.Path.String(), "err", err)
+			gerr.Message = "internal error"
+			setExtension(gerr, "code", string(community.CodeInternal))
+		}
+		return gerr
+	}
+}
+
+// isGraphQLError reports whether err is gqlgen's own error about the request rather than a
+// failure inside a resolver.
+func isGraphQLError(err error) bool {
+	var gerr *gqlerror.Error
+	return errors.As(err, &gerr) && gerr.Unwrap() == nil
+}
+
+func isVariableError(e *gqlerror.Error) bool {
+	if len(e.Path) == 0 || e.Extensions["code"] != errcode.ValidationFailed {
+		return false
+	}
+	name, ok := e.Path[0].(ast.PathName)
+	return ok && name == "variable"
+}
+
+func setExtension(e *gqlerror.Error, key string, value any) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions[key] = value
+}
+
+// Recover turns a panic in a resolver into an error that ErrorPresenter logs, with the
+// stack, and shows as INTERNAL.
+func Recover(ctx context.Context, p any) error {
+	return fmt.Errorf("panic in resolver: %v\n%s", p, debug.Stack())
+}

@@ -1,0 +1,346 @@
+// Command quanzi serves the Quanzi GraphQL API, a federation subgraph over a community
+// graph, and runs its maintenance subcommands.
+//
+//	quanzi [serve]     run the server (the default)
+//	quanzi token ...   mint a development token
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"quanzi/community"
+	"quanzi/community/embedded"
+	"quanzi/community/jwtauth"
+	"quanzi/community/neo4jstore"
+	"quanzi/graph"
+	"quanzi/resolvers"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "quanzi:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the program with its arguments and environment until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseConfig("serve", args, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stderr)
+	case "token":
+		return mintToken(args, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: quanzi [serve|token] [flags]; quanzi COMMAND -h lists the flags")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (serve, token)", cmd)
+}
+
+// config is the program's configuration: environment variables, overridden by flags of the
+// same meaning.
+type config struct {
+	Addr          string
+	DataDir       string
+	Env           string
+	Store         string
+	Neo4jURI      string
+	Neo4jUser     string
+	Neo4jPassword string
+	Neo4jDatabase string
+	Search        string
+	MeiliURL      string
+	MeiliKey      string
+	RedisURL      string
+	JWTSecret     string
+	JWKSURL       string
+	Introspection bool
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+// configFlags declares the flags of cfg, each defaulting to its environment variable.
+func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&cfg.Addr, "addr", env("QUANZI_ADDR", ":8080"), "listen address (QUANZI_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("QUANZI_DATA_DIR", "./data"), "embedded store and index files (QUANZI_DATA_DIR)")
+	fs.StringVar(&cfg.Env, "env", env("QUANZI_ENV", "development"), "development or production (QUANZI_ENV)")
+	fs.StringVar(&cfg.Store, "store", env("QUANZI_STORE", "embedded"), "graph store: embedded or neo4j (QUANZI_STORE)")
+	fs.StringVar(&cfg.Neo4jURI, "neo4j-uri", env("NEO4J_URI", ""), "Neo4j URI, bolt:// or neo4j:// (NEO4J_URI)")
+	fs.StringVar(&cfg.Neo4jUser, "neo4j-user", env("NEO4J_USER", ""), "Neo4j user; empty for no auth (NEO4J_USER)")
+	fs.StringVar(&cfg.Neo4jPassword, "neo4j-password", env("NEO4J_PASSWORD", ""), "Neo4j password (NEO4J_PASSWORD)")
+	fs.StringVar(&cfg.Neo4jDatabase, "neo4j-database", env("NEO4J_DATABASE", ""), "Neo4j database; empty for the default (NEO4J_DATABASE)")
+	fs.StringVar(&cfg.Search, "search", env("QUANZI_SEARCH", "embedded"), "search engine: embedded or meilisearch (QUANZI_SEARCH)")
+	fs.StringVar(&cfg.MeiliURL, "meili-url", env("MEILI_URL", ""), "Meilisearch URL (MEILI_URL)")
+	fs.StringVar(&cfg.MeiliKey, "meili-key", env("MEILI_KEY", ""), "Meilisearch key (MEILI_KEY)")
+	fs.StringVar(&cfg.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL; empty keeps cache and limits in process (REDIS_URL)")
+	fs.StringVar(&cfg.JWTSecret, "jwt-secret", env("QUANZI_JWT_SECRET", ""), "HS256 secret of bearer tokens (QUANZI_JWT_SECRET)")
+	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
+	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
+}
+
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFlags(fs, &cfg, getenv)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.validate()
+}
+
+func (c *config) validate() error {
+	switch c.Env {
+	case "development", "production":
+	default:
+		return fmt.Errorf("QUANZI_ENV must be development or production, not %q", c.Env)
+	}
+	switch c.Store {
+	case "embedded":
+	case "neo4j":
+		if c.Neo4jURI == "" {
+			return errors.New("QUANZI_STORE=neo4j needs NEO4J_URI")
+		}
+	default:
+		return fmt.Errorf("QUANZI_STORE must be embedded or neo4j, not %q", c.Store)
+	}
+	switch c.Search {
+	case "embedded":
+	case "meilisearch":
+		return errors.New("QUANZI_SEARCH=meilisearch: search is not part of this version yet")
+	default:
+		return fmt.Errorf("QUANZI_SEARCH must be embedded or meilisearch, not %q", c.Search)
+	}
+	if c.JWKSURL != "" {
+		return errors.New("QUANZI_JWKS_URL: RS256 key sets are not supported by this version yet; use QUANZI_JWT_SECRET")
+	}
+	if c.JWTSecret == "" || c.JWTSecret == jwtauth.DevelopmentSecret {
+		if c.production() {
+			return errors.New("production needs QUANZI_JWT_SECRET: the development secret is refused")
+		}
+		c.JWTSecret = jwtauth.DevelopmentSecret
+	}
+	if c.production() && len(c.JWTSecret) < 32 {
+		return errors.New("QUANZI_JWT_SECRET must be at least 32 bytes in production")
+	}
+	return nil
+}
+
+// openStore opens the configured graph store; close releases it.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (store community.Store, close func(), err error) {
+	switch cfg.Store {
+	case "neo4j":
+		s, err := neo4jstore.Open(ctx, neo4jstore.Config{URI: cfg.Neo4jURI, Username: cfg.Neo4jUser, Password: cfg.Neo4jPassword, Database: cfg.Neo4jDatabase, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close(context.Background()) }, nil
+	default:
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("data dir: %w", err)
+		}
+		s, err := embedded.Open(embedded.Config{Path: filepath.Join(cfg.DataDir, "graph.db"), Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
+}
+
+func serve(ctx context.Context, cfg config, stderr io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	store, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if cfg.RedisURL != "" {
+		log.Warn("REDIS_URL is set, but this version keeps its caches in process")
+	} else {
+		log.Info("no REDIS_URL: caches are in process")
+	}
+	svc := community.NewService(store, community.Config{})
+	verifier := jwtauth.New([]byte(cfg.JWTSecret), nil)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           newHandler(cfg, svc, verifier, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "env", cfg.Env)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Limits of one GraphQL request.
+const (
+	maxBodyBytes  = 1 << 20
+	maxDepth      = 12
+	maxComplexity = 5000
+)
+
+// newHandler returns the HTTP handler of the whole API.
+func newHandler(cfg config, svc *community.Service, verifier community.TokenVerifier, log *slog.Logger) http.Handler {
+	gcfg := graph.Config{Resolvers: &resolvers.Resolver{Service: svc}, Complexity: resolvers.Complexity()}
+	gql := handler.New(graph.NewExecutableSchema(gcfg))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if !cfg.production() || cfg.Introspection {
+		gql.Use(extension.Introspection{})
+	}
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(extension.FixedComplexityLimit(maxComplexity))
+	gql.Use(resolvers.DepthLimit{Max: maxDepth})
+	gql.SetErrorPresenter(resolvers.ErrorPresenter(log))
+	gql.SetRecoverFunc(resolvers.Recover)
+
+	mux := http.NewServeMux()
+	mux.Handle("/query", resolvers.Authenticate(verifier, resolvers.WithLoaders(svc, http.MaxBytesHandler(gql, maxBodyBytes))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := svc.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "err", err)
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	if !cfg.production() {
+		mux.Handle("GET /{$}", playground.ApolloSandboxHandler("Quanzi", "/query"))
+	}
+	return logRequests(log, mux)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests gives each request an id (the caller's X-Request-Id, or a new one), returns
+// it in the response, and logs the request when it ends.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r.WithContext(resolvers.WithRequestID(r.Context(), id)))
+		if r.URL.Path != "/healthz" {
+			log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		}
+	})
+}
+
+// mintToken prints a development token signed with the configured secret.
+func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFlags(fs, &cfg, getenv)
+	member := fs.String("member", "", "member id (the sub claim)")
+	identity := fs.String("identity", "", "verified identity PROVIDER:externalId, e.g. WECHAT:openid-123")
+	brand := fs.String("brand", "", "brand id of brand staff")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	var roles multiFlag
+	fs.Var(&roles, "role", "role claim, repeatable: ADMIN, COMMUNITY_MANAGER, BRAND_ADMIN, BRAND_STAFF")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	claims := jwtauth.Claims{Roles: roles, Brand: *brand}
+	claims.Subject = *member
+	if *identity != "" {
+		provider, ext, ok := strings.Cut(*identity, ":")
+		if !ok {
+			return errors.New("-identity must be PROVIDER:externalId")
+		}
+		claims.Identity = &jwtauth.IdentityClaim{Provider: strings.ToUpper(provider), ExternalID: ext}
+	}
+	if claims.Subject == "" && claims.Identity == nil && len(roles) == 0 {
+		return errors.New("give -member, -identity or -role")
+	}
+	token, err := jwtauth.Mint([]byte(cfg.JWTSecret), claims, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, token)
+	return nil
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
