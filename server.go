@@ -267,7 +267,7 @@ func newHandler(cfg config, svc *community.Service, verifier community.TokenVeri
 		io.WriteString(w, "ready\n")
 	})
 	if !cfg.production() {
-		mux.Handle("GET /{$}", playground.ApolloSandboxHandler("Quanzi", "/query"))
+		mux.Handle("GET /{$}", playground.Handler("Quanzi", "/query"))
 	}
 	return logRequests(log, mux)
 }

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"quanzi/community/jwtauth"
+)
+
+// program is the real program, started with run on port 0.
+type program struct {
+	url  string
+	stop func() error
+}
+
+func start(t *testing.T, env map[string]string, args ...string) *program {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, pw)
+		pw.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		p := &program{url: "http://" + a}
+		p.stop = func() error {
+			cancel()
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(20 * time.Second):
+				t.Fatal("the program did not stop within 20 s of its signal")
+				return nil
+			}
+		}
+		return p
+	case err := <-done:
+		cancel()
+		t.Fatalf("the program ended before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("the program did not start listening within 30 s")
+	}
+	return nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestEndToEnd(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": dataDir, "QUANZI_JWT_SECRET": testSecret}
+	p := start(t, env)
+	a := &api{t: t, url: p.url}
+
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/nothing-here": 404} {
+		if code, _ := get(t, p.url+path); code != want {
+			t.Errorf("GET %s = %d, want %d", path, code, want)
+		}
+	}
+	lihua, lihuaToken := a.register("li_hua", "李华")
+	wang, _ := a.register("wang_fang", "王芳")
+	a.ok(lihuaToken, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": wang}, nil)
+
+	t.Run("federation gateway", func(t *testing.T) { runGateway(t, p.url+"/query", lihua, "li_hua") })
+
+	if err := p.stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	// After a restart on the same data directory everything is still there.
+	p = start(t, env)
+	defer p.stop()
+	a = &api{t: t, url: p.url}
+	var out struct {
+		Member struct {
+			Handle    string
+			Following struct {
+				Edges []struct{ Node struct{ Handle string } }
+			}
+		}
+	}
+	a.ok("", `query($id: ID!) { member(id: $id) { handle following { edges { node { handle } } } } }`, map[string]any{"id": lihua}, &out)
+	if out.Member.Handle != "li_hua" || len(out.Member.Following.Edges) != 1 || out.Member.Following.Edges[0].Node.Handle != "wang_fang" {
+		t.Errorf("after restart: %+v", out.Member)
+	}
+}
+
+// runGateway composes this subgraph with a second one behind a real Apollo Federation
+// gateway (federation/gateway-test.mjs) and runs queries that cross both.
+func runGateway(t *testing.T, url, memberID, handle string) {
+	if _, err := os.Stat(filepath.Join("federation", "node_modules", "@apollo", "gateway")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("federation/node_modules is missing: run `npm ci --prefix federation` (the test command does)")
+		}
+		t.Skip("federation/node_modules is missing: run `npm ci --prefix federation` to compose with a real gateway")
+	}
+	cmd := exec.Command("node", filepath.Join("federation", "gateway-test.mjs"))
+	cmd.Env = append(os.Environ(), "QUANZI_URL="+url, "QUANZI_MEMBER_ID="+memberID, "QUANZI_MEMBER_HANDLE="+handle)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		t.Fatalf("gateway test failed: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "federation: 2 passed, 0 failed") {
+		t.Fatalf("gateway test did not report its checks:\n%s", out.String())
+	}
+}
+
+func TestConfiguration(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"production without a secret", map[string]string{"QUANZI_ENV": "production"}, "development secret is refused"},
+		{"production with the development secret", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": jwtauth.DevelopmentSecret}, "development secret is refused"},
+		{"unknown store", map[string]string{"QUANZI_STORE": "mysql"}, "QUANZI_STORE"},
+		{"neo4j without a URI", map[string]string{"QUANZI_STORE": "neo4j"}, "NEO4J_URI"},
+		{"unreachable neo4j", map[string]string{"QUANZI_STORE": "neo4j", "NEO4J_URI": "bolt://127.0.0.1:1"}, "neo4j"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c.env["QUANZI_ADDR"] = "127.0.0.1:0"
+			c.env["QUANZI_DATA_DIR"] = t.TempDir()
+			err := run(ctx, nil, func(k string) string { return c.env[k] }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("run = %v, want an error about %s", err, c.want)
+			}
+		})
+	}
+	t.Run("production serves no playground and no introspection", func(t *testing.T) {
+		p := start(t, map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir()})
+		defer p.stop()
+		if code, _ := get(t, p.url+"/"); code != 404 {
+			t.Errorf("GET / in production = %d, want 404", code)
+		}
+		a := &api{t: t, url: p.url}
+		res := a.do("", `{ __schema { types { name } } }`, nil)
+		if len(res.Errors) == 0 {
+			t.Error("introspection answered in production")
+		}
+	})
+}
+
+func TestTokenCommand(t *testing.T) {
+	var out bytes.Buffer
+	env := func(k string) string { return map[string]string{"QUANZI_JWT_SECRET": testSecret}[k] }
+	if err := run(context.Background(), []string{"token", "--identity", "wechat:openid-9", "--role", "ADMIN"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	actor, err := jwtauth.New([]byte(testSecret), nil).Verify(context.Background(), strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor.Identity == nil || actor.Identity.ExternalID != "openid-9" || string(actor.Identity.Provider) != "WECHAT" || len(actor.Roles) != 1 {
+		t.Errorf("token names %+v", actor)
+	}
+	err = run(context.Background(), []string{"token", "--member", "x"}, func(k string) string { return map[string]string{"QUANZI_ENV": "production"}[k] }, io.Discard, io.Discard)
+	if err == nil {
+		t.Error("a development token was minted in production")
+	}
+}
