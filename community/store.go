@@ -21,7 +21,8 @@ type Store interface {
 	// MemberByHandle returns the member with the handle, compared case-insensitively.
 	// NOT_FOUND when there is none.
 	MemberByHandle(ctx context.Context, handle string) (Member, error)
-	// IdentitiesOf returns the identities of each given member, oldest first.
+	// IdentitiesOf returns the identities of each given member, ordered by LinkedAt, then
+	// by provider.
 	IdentitiesOf(ctx context.Context, memberIDs []string) (map[string][]Identity, error)
 	// LinkIdentity binds an identity to a member; linking the same identity again is a no-op.
 	// NOT_FOUND for an unknown member; CONFLICT when the identity belongs to another member
@@ -44,7 +45,7 @@ type Store interface {
 	// by memberID's follow of them, newest first.
 	MutualFollows(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
 	// FollowCounts returns follower and following counts for each given member; unknown
-	// members count zero.
+	// members may be absent from the map.
 	FollowCounts(ctx context.Context, memberIDs []string) (map[string]FollowCounts, error)
 	// FollowStates returns, for each other member, whether viewerID follows it and whether it
 	// follows viewerID.

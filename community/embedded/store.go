@@ -336,7 +336,14 @@ func (s *Store) IdentitiesOf(_ context.Context, ids []string) (map[string][]comm
 	out := make(map[string][]community.Identity, len(ids))
 	for _, id := range ids {
 		if m := s.members[id]; m != nil {
-			out[id] = slices.Clone(m.identities)
+			ids := slices.Clone(m.identities)
+			slices.SortStableFunc(ids, func(a, b community.Identity) int {
+				if c := a.LinkedAt.Compare(b.LinkedAt); c != 0 {
+					return c
+				}
+				return strings.Compare(string(a.Provider), string(b.Provider))
+			})
+			out[id] = ids
 		}
 	}
 	return out, nil

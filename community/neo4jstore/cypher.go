@@ -1,0 +1,174 @@
+package neo4jstore
+
+// The Cypher of the store, one constant per statement, every value a parameter. Schema
+// changes are not here but in migrations/.
+//
+// Several writes start with `SET m._lock = true REMOVE m._lock`: it changes nothing, but
+// takes the member's write lock before anything is read, so that two transactions about the
+// same member (two links, two unlinks, two profile updates) run one after the other instead
+// of both acting on what they read before the other wrote.
+
+// memberFields projects a :Member node as memberFrom reads it.
+const memberFields = `m {.id, .handle, .displayName, .bio, .avatarUrl, .joinedAt}`
+
+const (
+	cypherAppliedMigrations = `MATCH (g:Migration) RETURN g.id AS id`
+
+	cypherRecordMigration = `
+MERGE (g:Migration {id: $id})
+ON CREATE SET g.appliedAt = datetime()`
+
+	// cypherImportMembers creates members with their identities; $rows are memberRow maps.
+	// The unique constraints refuse taken ids, handles and identities, and with them the
+	// whole statement.
+	cypherImportMembers = `
+UNWIND $rows AS row
+CREATE (m:Member {id: row.id, handle: row.handle, handleKey: row.handleKey,
+  displayName: row.displayName, bio: row.bio, avatarUrl: row.avatarUrl, joinedAt: row.joinedAt})
+FOREACH (ident IN row.identities |
+  CREATE (m)-[:IDENTIFIED_AS {linkedAt: ident.linkedAt}]->
+         (:ExternalIdentity {provider: ident.provider, externalId: ident.externalId}))`
+
+	// cypherLockMember locks a member and reads it, for UpdateMember.
+	cypherLockMember = `
+MATCH (m:Member {id: $id})
+SET m._lock = true REMOVE m._lock
+RETURN ` + memberFields + ` AS member`
+
+	cypherWriteMember = `
+MATCH (m:Member {id: $id})
+SET m.handle = $handle, m.handleKey = $handleKey, m.displayName = $displayName,
+    m.bio = $bio, m.avatarUrl = $avatarUrl`
+
+	cypherMembersByID = `
+UNWIND $ids AS id
+MATCH (m:Member {id: id})
+RETURN ` + memberFields + ` AS member`
+
+	cypherMemberByHandle = `
+MATCH (m:Member {handleKey: $handleKey})
+RETURN ` + memberFields + ` AS member`
+
+	cypherIdentitiesOf = `
+UNWIND $ids AS id
+MATCH (m:Member {id: id})
+RETURN id, COLLECT {
+  MATCH (m)-[r:IDENTIFIED_AS]->(i:ExternalIdentity)
+  WITH i, r ORDER BY r.linkedAt, i.provider
+  RETURN {provider: i.provider, externalId: i.externalId, linkedAt: r.linkedAt}
+} AS identities`
+
+	// cypherLinkIdentity returns the outcome: "new" (linked now), "linked" (the member's
+	// already), "taken" (another member's) or "provider" (the member has another identity
+	// of that provider); no row for an unknown member.
+	cypherLinkIdentity = `
+MATCH (m:Member {id: $memberId})
+SET m._lock = true REMOVE m._lock
+WITH m
+OPTIONAL MATCH (owner:Member)-[:IDENTIFIED_AS]->(:ExternalIdentity {provider: $provider, externalId: $externalId})
+WITH m, owner, EXISTS { (m)-[:IDENTIFIED_AS]->(:ExternalIdentity {provider: $provider}) } AS hasProvider
+WITH m, CASE
+  WHEN owner = m THEN 'linked'
+  WHEN owner IS NOT NULL THEN 'taken'
+  WHEN hasProvider THEN 'provider'
+  ELSE 'new' END AS outcome
+FOREACH (_ IN CASE WHEN outcome = 'new' THEN [1] ELSE [] END |
+  CREATE (m)-[:IDENTIFIED_AS {linkedAt: $linkedAt}]->
+         (:ExternalIdentity {provider: $provider, externalId: $externalId}))
+RETURN outcome`
+
+	// cypherUnlinkIdentity returns the outcome: "unlinked", "none" (no identity of that
+	// provider) or "last" (the member's only identity, kept); no row for an unknown member.
+	// The identity node goes too, so that it can be linked again later.
+	cypherUnlinkIdentity = `
+MATCH (m:Member {id: $memberId})
+SET m._lock = true REMOVE m._lock
+WITH m
+OPTIONAL MATCH (m)-[:IDENTIFIED_AS]->(i:ExternalIdentity {provider: $provider})
+WITH i, COUNT { (m)-[:IDENTIFIED_AS]->() } AS identities
+WITH i, CASE WHEN i IS NULL THEN 'none' WHEN identities < 2 THEN 'last' ELSE 'unlinked' END AS outcome
+FOREACH (x IN CASE WHEN outcome = 'unlinked' THEN [i] ELSE [] END | DETACH DELETE x)
+RETURN outcome`
+
+	// cypherFollow keeps the first time of a follow: MERGE sets since only on creation.
+	cypherFollow = `
+OPTIONAL MATCH (a:Member {id: $followerId})
+OPTIONAL MATCH (b:Member {id: $followeeId})
+FOREACH (_ IN CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN [1] ELSE [] END |
+  MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since)
+RETURN a IS NOT NULL AS followerKnown, b IS NOT NULL AS followeeKnown`
+
+	cypherUnfollow = `
+OPTIONAL MATCH (a:Member {id: $followerId})
+OPTIONAL MATCH (b:Member {id: $followeeId})
+OPTIONAL MATCH (a)-[r:FOLLOWS]->(b)
+DELETE r
+RETURN a IS NOT NULL AS followerKnown, b IS NOT NULL AS followeeKnown`
+
+	// cypherImportFollows skips unknown members and self-follows; MERGE skips follows that
+	// exist, including those earlier in the same batch, and keeps their first time.
+	cypherImportFollows = `
+UNWIND $rows AS row
+MATCH (a:Member {id: row.followerId})
+MATCH (b:Member {id: row.followeeId})
+WHERE a <> b
+MERGE (a)-[r:FOLLOWS]->(b)
+ON CREATE SET r.since = row.since`
+
+	// The follow lists read one page, plus one edge to tell whether another page follows,
+	// and the length of the whole list. A page starts strictly after ($afterSince,
+	// $afterId) in list order (since descending, then id ascending), or at the start when
+	// $afterSince is null.
+
+	cypherFollowers = `
+MATCH (m:Member {id: $memberId})
+RETURN COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
+  MATCH (m)<-[r:FOLLOWS]-(other)
+  WHERE $afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND other.id > $afterId)
+  WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
+  RETURN {id: id, since: since}
+} AS edges`
+
+	cypherFollowing = `
+MATCH (m:Member {id: $memberId})
+RETURN COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
+  MATCH (m)-[r:FOLLOWS]->(other)
+  WHERE $afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND other.id > $afterId)
+  WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
+  RETURN {id: id, since: since}
+} AS edges`
+
+	// cypherMutualFollows orders by the time of the member's follow of the other.
+	cypherMutualFollows = `
+MATCH (m:Member {id: $memberId})
+RETURN COUNT { (m)-[:FOLLOWS]->(other)-[:FOLLOWS]->(m) } AS total, COLLECT {
+  MATCH (m)-[r:FOLLOWS]->(other)-[:FOLLOWS]->(m)
+  WHERE $afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND other.id > $afterId)
+  WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
+  RETURN {id: id, since: since}
+} AS edges`
+
+	cypherFollowCounts = `
+UNWIND $ids AS id
+MATCH (m:Member {id: id})
+RETURN id, COUNT { (m)<-[:FOLLOWS]-() } AS followers, COUNT { (m)-[:FOLLOWS]->() } AS following`
+
+	cypherFollowStates = `
+MATCH (v:Member {id: $viewerId})
+UNWIND $ids AS id
+MATCH (o:Member {id: id})
+RETURN id, EXISTS { (v)-[:FOLLOWS]->(o) } AS viewerFollows, EXISTS { (o)-[:FOLLOWS]->(v) } AS followsViewer`
+
+	// cypherSuggestedFollows counts one path per following that follows a candidate: a
+	// member follows another at most once, so count(*) is how many followings lead to it.
+	cypherSuggestedFollows = `
+MATCH (me:Member {id: $memberId})-[:FOLLOWS]->(:Member)-[:FOLLOWS]->(c:Member)
+WHERE c <> me AND NOT EXISTS { (me)-[:FOLLOWS]->(c) }
+WITH c, count(*) AS via
+WITH c.id AS id, via, COUNT { (c)<-[:FOLLOWS]-() } AS followers
+ORDER BY via DESC, followers DESC, id ASC
+LIMIT $limit
+RETURN id, via, followers`
+
+	cypherPing = `RETURN 1`
+)

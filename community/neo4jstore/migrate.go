@@ -1,0 +1,84 @@
+package neo4jstore
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+)
+
+// migrationFiles are the schema changes, one statement a file, applied in the order of
+// their names. Each is idempotent (IF NOT EXISTS), so that servers starting at the same
+// time, or a crash between applying one and recording it, do no harm.
+//
+//go:embed migrations/*.cypher
+var migrationFiles embed.FS
+
+type migration struct {
+	id     string
+	cypher string
+}
+
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.cypher")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	out := make([]migration, len(names))
+	for i, name := range names {
+		b, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = migration{id: strings.TrimSuffix(path.Base(name), ".cypher"), cypher: string(b)}
+	}
+	return out, nil
+}
+
+// migrate applies the migrations that the graph has no (:Migration {id}) record of, one
+// transaction each (a schema change cannot share a transaction with a data write), and
+// records each once it is applied. It returns how many it applied.
+func (s *Store) migrate(ctx context.Context, log *slog.Logger) (int, error) {
+	all, err := migrations()
+	if err != nil {
+		return 0, fmt.Errorf("neo4jstore: read migrations: %w", err)
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherAppliedMigrations, nil)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("neo4jstore: read applied migrations: %w", err)
+	}
+	done := map[string]bool{}
+	for _, r := range recs {
+		done[str(get(r, "id"))] = true
+	}
+	applied := 0
+	for _, m := range all {
+		if done[m.id] {
+			continue
+		}
+		_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+			return struct{}{}, exec(ctx, tx, m.cypher, nil)
+		})
+		if err != nil {
+			return applied, fmt.Errorf("neo4jstore: apply migration %s: %w", m.id, err)
+		}
+		_, err = write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+			return struct{}{}, exec(ctx, tx, cypherRecordMigration, map[string]any{"id": m.id})
+		})
+		if err != nil {
+			return applied, fmt.Errorf("neo4jstore: record migration %s: %w", m.id, err)
+		}
+		applied++
+		log.Info("neo4j migration applied", "id", m.id)
+	}
+	return applied, nil
+}

@@ -1,0 +1,530 @@
+// Package neo4jstore is the graph store on Neo4j 5: members, their external identities and
+// their follows as nodes and relationships (DESIGN §4). Every method is one managed
+// transaction, retried by the driver on transient failures, so the work inside is
+// idempotent. All Cypher lives in this package, as constants, with every value a parameter.
+package neo4jstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+var _ community.Store = (*Store)(nil)
+
+// Config configures the Neo4j store.
+type Config struct {
+	// URI is the server's address: bolt:// for one server, neo4j:// for a routing cluster
+	// (with +s or +ssc for TLS).
+	URI string
+	// Username and Password authenticate; an empty Username connects without authentication.
+	Username string
+	Password string
+	// Database names the database; empty means the user's home database.
+	Database string
+	// Logger receives the start-up and migration lines; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is the graph store on Neo4j. It is safe for concurrent use.
+type Store struct {
+	driver   neo4j.DriverWithContext
+	database string
+	// bookmarks chain every session of the store, so that a read follows the writes before
+	// it even when a cluster routes it to another server.
+	bookmarks neo4j.BookmarkManager
+}
+
+// Open connects to Neo4j, checks that the server answers, and applies the migrations the
+// database has not seen yet.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.URI == "" {
+		return nil, errors.New("neo4jstore: no URI configured")
+	}
+	auth := neo4j.NoAuth()
+	if cfg.Username != "" {
+		auth = neo4j.BasicAuth(cfg.Username, cfg.Password, "")
+	}
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, auth)
+	if err != nil {
+		return nil, fmt.Errorf("neo4jstore: driver for %s: %w", cfg.URI, err)
+	}
+	if err := driver.VerifyConnectivity(ctx); err != nil {
+		driver.Close(ctx)
+		return nil, fmt.Errorf("neo4jstore: connect to %s: %w", cfg.URI, err)
+	}
+	s := &Store{driver: driver, database: cfg.Database, bookmarks: driver.ExecuteQueryBookmarkManager()}
+	start := time.Now()
+	applied, err := s.migrate(ctx, log)
+	if err != nil {
+		driver.Close(ctx)
+		return nil, err
+	}
+	log.Info("neo4j store opened", "uri", cfg.URI, "database", cfg.Database, "migrationsApplied", applied, "took", time.Since(start).String())
+	return s, nil
+}
+
+// Close closes the driver and its connections.
+func (s *Store) Close(ctx context.Context) error { return s.driver.Close(ctx) }
+
+func (s *Store) session(ctx context.Context) neo4j.SessionWithContext {
+	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, BookmarkManager: s.bookmarks})
+}
+
+// read runs work in one managed read transaction.
+func read[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWorkT[T]) (T, error) {
+	session := s.session(ctx)
+	defer session.Close(ctx)
+	return neo4j.ExecuteRead(ctx, session, work)
+}
+
+// write runs work in one managed write transaction.
+func write[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWorkT[T]) (T, error) {
+	session := s.session(ctx)
+	defer session.Close(ctx)
+	return neo4j.ExecuteWrite(ctx, session, work)
+}
+
+// collect runs one statement and returns all its records.
+func collect(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := tx.Run(ctx, cypher, params)
+	if err != nil {
+		return nil, err
+	}
+	return res.Collect(ctx)
+}
+
+// exec runs one statement for its effect, waiting for it to finish so that its errors
+// (constraint violations above all) surface here.
+func exec(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) error {
+	res, err := tx.Run(ctx, cypher, params)
+	if err != nil {
+		return err
+	}
+	_, err = res.Consume(ctx)
+	return err
+}
+
+// constraintFailed is the code of a statement refused by a unique constraint.
+const constraintFailed = "Neo.ClientError.Schema.ConstraintValidationFailed"
+
+// fail maps an error of the driver to the store's errors, once for every method: domain
+// errors pass through, a constraint violation is CONFLICT, and anything else is wrapped
+// with what was being done, so that it is INTERNAL and its detail stays in the log.
+func fail(err error, format string, args ...any) error {
+	var domain *community.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	var dbErr *neo4j.Neo4jError
+	if errors.As(err, &dbErr) && dbErr.Code == constraintFailed {
+		// The driver's message names the constraint's label and properties; it picks one
+		// of our own messages and never reaches the client itself.
+		switch msg := dbErr.Msg; {
+		case strings.Contains(msg, "`handleKey`"):
+			return community.Errorf(community.CodeConflict, "the handle is taken")
+		case strings.Contains(msg, "`ExternalIdentity`"):
+			return community.Errorf(community.CodeConflict, "the identity belongs to a member already")
+		case strings.Contains(msg, "`Member`"):
+			return community.Errorf(community.CodeConflict, "the member exists already")
+		default:
+			return community.Errorf(community.CodeConflict, "the change conflicts with stored data")
+		}
+	}
+	return fmt.Errorf("neo4jstore: "+format+": %w", append(args, err)...)
+}
+
+func notFound(id string) error {
+	return community.Errorf(community.CodeNotFound, "no member %q", id)
+}
+
+// memberRow is a member as statements take it.
+func memberRow(m community.Member) map[string]any {
+	return map[string]any{
+		"id":          m.ID,
+		"handle":      m.Handle,
+		"handleKey":   community.HandleKey(m.Handle),
+		"displayName": m.DisplayName,
+		"bio":         m.Bio,
+		"avatarUrl":   m.AvatarURL,
+		"joinedAt":    m.JoinedAt.UTC(),
+	}
+}
+
+// memberFrom reads a member projected with memberFields.
+func memberFrom(v any) community.Member {
+	p, _ := v.(map[string]any)
+	return community.Member{
+		ID:          str(p["id"]),
+		Handle:      str(p["handle"]),
+		DisplayName: str(p["displayName"]),
+		Bio:         str(p["bio"]),
+		AvatarURL:   str(p["avatarUrl"]),
+		JoinedAt:    utc(p["joinedAt"]),
+	}
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// utc reads a DATETIME as a time in UTC, so that times compare equal to those stored.
+func utc(v any) time.Time {
+	t, _ := v.(time.Time)
+	return t.UTC()
+}
+
+func integer(v any) int {
+	n, _ := v.(int64)
+	return int(n)
+}
+
+func boolean(v any) bool {
+	b, _ := v.(bool)
+	return b
+}
+
+func get(r *neo4j.Record, key string) any {
+	v, _ := r.Get(key)
+	return v
+}
+
+// CreateMember implements community.Store.
+func (s *Store) CreateMember(ctx context.Context, m community.Member, first community.Identity) error {
+	return s.ImportMembers(ctx, []community.ImportedMember{{Member: m, Identities: []community.Identity{first}}})
+}
+
+// ImportMembers implements community.Store: the whole batch is one statement in one
+// transaction, so a conflict anywhere stores none of it.
+func (s *Store) ImportMembers(ctx context.Context, batch []community.ImportedMember) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	rows := make([]map[string]any, len(batch))
+	for i, im := range batch {
+		idents := make([]map[string]any, len(im.Identities))
+		for j, id := range im.Identities {
+			idents[j] = map[string]any{"provider": string(id.Provider), "externalId": id.ExternalID, "linkedAt": id.LinkedAt.UTC()}
+		}
+		row := memberRow(im.Member)
+		row["identities"] = idents
+		rows[i] = row
+	}
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherImportMembers, map[string]any{"rows": rows})
+	})
+	if err != nil {
+		return fail(err, "store %d members", len(batch))
+	}
+	return nil
+}
+
+// UpdateMember implements community.Store: the member is locked and read, in.Apply makes
+// the new profile, and it is written back, all in one transaction.
+func (s *Store) UpdateMember(ctx context.Context, memberID string, in community.UpdateProfileInput) (community.Member, error) {
+	m, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (community.Member, error) {
+		recs, err := collect(ctx, tx, cypherLockMember, map[string]any{"id": memberID})
+		if err != nil {
+			return community.Member{}, err
+		}
+		if len(recs) == 0 {
+			return community.Member{}, notFound(memberID)
+		}
+		updated := in.Apply(memberFrom(get(recs[0], "member")))
+		params := memberRow(updated)
+		delete(params, "joinedAt")
+		return updated, exec(ctx, tx, cypherWriteMember, params)
+	})
+	if err != nil {
+		return community.Member{}, fail(err, "update member %q", memberID)
+	}
+	return m, nil
+}
+
+// MembersByID implements community.Store.
+func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
+	out := make(map[string]community.Member, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherMembersByID, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read %d members", len(ids))
+	}
+	for _, r := range recs {
+		m := memberFrom(get(r, "member"))
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// MemberByHandle implements community.Store.
+func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Member, error) {
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherMemberByHandle, map[string]any{"handleKey": community.HandleKey(handle)})
+	})
+	if err != nil {
+		return community.Member{}, fail(err, "find handle %q", handle)
+	}
+	if len(recs) == 0 {
+		return community.Member{}, community.Errorf(community.CodeNotFound, "no member with handle %q", handle)
+	}
+	return memberFrom(get(recs[0], "member")), nil
+}
+
+// IdentitiesOf implements community.Store: identities are ordered by the time they were
+// linked, then by provider.
+func (s *Store) IdentitiesOf(ctx context.Context, ids []string) (map[string][]community.Identity, error) {
+	out := make(map[string][]community.Identity, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherIdentitiesOf, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read identities of %d members", len(ids))
+	}
+	for _, r := range recs {
+		list, _ := get(r, "identities").([]any)
+		var idents []community.Identity
+		for _, v := range list {
+			p, _ := v.(map[string]any)
+			idents = append(idents, community.Identity{
+				Provider:   community.IdentityProvider(str(p["provider"])),
+				ExternalID: str(p["externalId"]),
+				LinkedAt:   utc(p["linkedAt"]),
+			})
+		}
+		out[str(get(r, "id"))] = idents
+	}
+	return out, nil
+}
+
+// LinkIdentity implements community.Store.
+func (s *Store) LinkIdentity(ctx context.Context, memberID string, id community.Identity) error {
+	params := map[string]any{"memberId": memberID, "provider": string(id.Provider), "externalId": id.ExternalID, "linkedAt": id.LinkedAt.UTC()}
+	outcome, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
+		return outcome(ctx, tx, cypherLinkIdentity, params)
+	})
+	if err != nil {
+		return fail(err, "link %s identity to %q", id.Provider, memberID)
+	}
+	switch outcome {
+	case "":
+		return notFound(memberID)
+	case "taken":
+		return community.Errorf(community.CodeConflict, "this %s identity belongs to another member", id.Provider)
+	case "provider":
+		return community.Errorf(community.CodeConflict, "the member has a %s identity already; unlink it first", id.Provider)
+	}
+	return nil
+}
+
+// UnlinkIdentity implements community.Store.
+func (s *Store) UnlinkIdentity(ctx context.Context, memberID string, provider community.IdentityProvider) error {
+	params := map[string]any{"memberId": memberID, "provider": string(provider)}
+	outcome, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
+		return outcome(ctx, tx, cypherUnlinkIdentity, params)
+	})
+	if err != nil {
+		return fail(err, "unlink %s identity of %q", provider, memberID)
+	}
+	switch outcome {
+	case "":
+		return notFound(memberID)
+	case "none":
+		return community.Errorf(community.CodeNotFound, "the member has no %s identity", provider)
+	case "last":
+		return community.Errorf(community.CodeBadUserInput, "a member keeps at least one identity")
+	}
+	return nil
+}
+
+// outcome runs a statement that returns one row with an outcome column, and returns it;
+// "" when there is no row.
+func outcome(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) (string, error) {
+	recs, err := collect(ctx, tx, cypher, params)
+	if err != nil || len(recs) == 0 {
+		return "", err
+	}
+	return str(get(recs[0], "outcome")), nil
+}
+
+// Follow implements community.Store.
+func (s *Store) Follow(ctx context.Context, followerID, followeeID string, at time.Time) error {
+	params := map[string]any{"followerId": followerID, "followeeId": followeeID, "since": at.UTC()}
+	return s.followWrite(ctx, cypherFollow, params, "follow")
+}
+
+// Unfollow implements community.Store.
+func (s *Store) Unfollow(ctx context.Context, followerID, followeeID string) error {
+	params := map[string]any{"followerId": followerID, "followeeId": followeeID}
+	return s.followWrite(ctx, cypherUnfollow, params, "unfollow")
+}
+
+// followWrite runs a follow or an unfollow, which report whether they knew both members.
+func (s *Store) followWrite(ctx context.Context, cypher string, params map[string]any, what string) error {
+	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
+		recs, err := collect(ctx, tx, cypher, params)
+		if err != nil || len(recs) == 0 {
+			return [2]bool{}, err
+		}
+		return [2]bool{boolean(get(recs[0], "followerKnown")), boolean(get(recs[0], "followeeKnown"))}, nil
+	})
+	followerID, followeeID := params["followerId"].(string), params["followeeId"].(string)
+	if err != nil {
+		return fail(err, "%s %q -> %q", what, followerID, followeeID)
+	}
+	if !known[0] {
+		return notFound(followerID)
+	}
+	if !known[1] {
+		return notFound(followeeID)
+	}
+	return nil
+}
+
+// ImportFollows implements community.Store: the whole batch is one statement in one
+// transaction.
+func (s *Store) ImportFollows(ctx context.Context, follows []community.Follow) error {
+	if len(follows) == 0 {
+		return nil
+	}
+	rows := make([]map[string]any, len(follows))
+	for i, f := range follows {
+		rows[i] = map[string]any{"followerId": f.FollowerID, "followeeId": f.FolloweeID, "since": f.Since.UTC()}
+	}
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherImportFollows, map[string]any{"rows": rows})
+	})
+	if err != nil {
+		return fail(err, "store %d follows", len(follows))
+	}
+	return nil
+}
+
+// Followers implements community.Store.
+func (s *Store) Followers(ctx context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+	return s.page(ctx, cypherFollowers, memberID, req, "followers")
+}
+
+// Following implements community.Store.
+func (s *Store) Following(ctx context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+	return s.page(ctx, cypherFollowing, memberID, req, "following")
+}
+
+// MutualFollows implements community.Store.
+func (s *Store) MutualFollows(ctx context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+	return s.page(ctx, cypherMutualFollows, memberID, req, "mutual follows")
+}
+
+// page reads one page of a follow list with one of the list statements; an unknown member
+// has an empty list.
+func (s *Store) page(ctx context.Context, cypher, memberID string, req community.PageRequest, list string) (community.FollowPage, error) {
+	first := max(req.First, 0)
+	params := map[string]any{"memberId": memberID, "limit": first + 1, "afterSince": nil, "afterId": nil}
+	if req.After != nil {
+		params["afterSince"] = req.After.Since.UTC()
+		params["afterId"] = req.After.MemberID
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypher, params)
+	})
+	if err != nil {
+		return community.FollowPage{}, fail(err, "read %s of %q", list, memberID)
+	}
+	var out community.FollowPage
+	if len(recs) == 0 {
+		return out, nil
+	}
+	out.TotalCount = integer(get(recs[0], "total"))
+	edges, _ := get(recs[0], "edges").([]any)
+	for _, v := range edges {
+		if len(out.Edges) == first {
+			out.HasNextPage = true
+			break
+		}
+		p, _ := v.(map[string]any)
+		out.Edges = append(out.Edges, community.FollowEdge{MemberID: str(p["id"]), Since: utc(p["since"])})
+	}
+	return out, nil
+}
+
+// FollowCounts implements community.Store: unknown members are absent.
+func (s *Store) FollowCounts(ctx context.Context, ids []string) (map[string]community.FollowCounts, error) {
+	out := make(map[string]community.FollowCounts, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherFollowCounts, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "count follows of %d members", len(ids))
+	}
+	for _, r := range recs {
+		out[str(get(r, "id"))] = community.FollowCounts{Followers: integer(get(r, "followers")), Following: integer(get(r, "following"))}
+	}
+	return out, nil
+}
+
+// FollowStates implements community.Store: unknown members are absent, and all are when
+// the viewer is unknown.
+func (s *Store) FollowStates(ctx context.Context, viewerID string, ids []string) (map[string]community.FollowState, error) {
+	out := make(map[string]community.FollowState, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherFollowStates, map[string]any{"viewerId": viewerID, "ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read follow states of %q", viewerID)
+	}
+	for _, r := range recs {
+		out[str(get(r, "id"))] = community.FollowState{ViewerFollows: boolean(get(r, "viewerFollows")), FollowsViewer: boolean(get(r, "followsViewer"))}
+	}
+	return out, nil
+}
+
+// SuggestedFollows implements community.Store.
+func (s *Store) SuggestedFollows(ctx context.Context, memberID string, limit int) ([]community.Suggestion, error) {
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherSuggestedFollows, map[string]any{"memberId": memberID, "limit": max(limit, 0)})
+	})
+	if err != nil {
+		return nil, fail(err, "suggest follows for %q", memberID)
+	}
+	out := make([]community.Suggestion, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, community.Suggestion{MemberID: str(get(r, "id")), Via: integer(get(r, "via")), FollowerCount: integer(get(r, "followers"))})
+	}
+	return out, nil
+}
+
+// Ping implements community.Store: it runs a statement on the store's database, which
+// also finds a database that is down while the server is up.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := read(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherPing, nil)
+	})
+	if err != nil {
+		return fail(err, "ping")
+	}
+	return nil
+}

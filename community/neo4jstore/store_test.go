@@ -1,0 +1,250 @@
+package neo4jstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+	"quanzi/community/communitytest"
+)
+
+// cypherDeleteGraph empties the database for a test, keeping the migration records (and
+// the schema, which no data statement touches).
+const cypherDeleteGraph = `MATCH (n) WHERE NOT n:Migration DETACH DELETE n`
+
+// testConfig reads the server to test against from the environment. Without NEO4J_URI the
+// tests skip, except in CI, where the Neo4j adapter must not go untested.
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	uri := os.Getenv("NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("NEO4J_URI not set: CI must test the Neo4j store against a real server")
+		}
+		t.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
+	}
+	return Config{
+		URI:      uri,
+		Username: os.Getenv("NEO4J_USER"),
+		Password: os.Getenv("NEO4J_PASSWORD"),
+		Database: os.Getenv("NEO4J_DATABASE"),
+		Logger:   slog.New(slog.DiscardHandler),
+	}
+}
+
+func open(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// openEmpty opens the store on an empty graph; it closes itself when the test ends.
+func openEmpty(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s := open(t, cfg)
+	t.Cleanup(func() { s.Close(context.Background()) })
+	emptyGraph(t, s)
+	return s
+}
+
+func emptyGraph(t testing.TB, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherDeleteGraph, nil)
+	})
+	if err != nil {
+		t.Fatalf("empty the graph: %v", err)
+	}
+}
+
+// TestContract runs the store contract; each subtest starts from an empty graph.
+func TestContract(t *testing.T) {
+	cfg := testConfig(t)
+	communitytest.Run(t, func(t *testing.T) community.Store { return openEmpty(t, cfg) })
+}
+
+// TestReopen checks that everything stored is there, the same, after the driver is closed
+// and the store opened again.
+func TestReopen(t *testing.T) {
+	cfg := testConfig(t)
+	s := openEmpty(t, cfg)
+	ids := communitytest.Populate(t, s)
+	before := communitytest.Snapshot(t, s, ids)
+	if len(before.Followers[ids[2]]) == 0 {
+		t.Fatal("the populated graph has no follows to compare")
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, cfg)
+	defer s.Close(context.Background())
+	if diff := cmp.Diff(before, communitytest.Snapshot(t, s, ids)); diff != "" {
+		t.Errorf("graph after reopening (-before +after):\n%s", diff)
+	}
+}
+
+// TestMigrationsOnce checks that a store opened on a migrated database applies nothing.
+func TestMigrationsOnce(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	n, err := s.migrate(context.Background(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("migrating again applied %d migrations, want 0", n)
+	}
+}
+
+// TestConflictMessages checks that a constraint violation reaches the caller as CONFLICT
+// with a message of the store's own, never the driver's.
+func TestConflictMessages(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	m := community.Member{ID: community.NewID(), Handle: "li_hua", DisplayName: "李华"}
+	id := community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-1"}
+	if err := s.CreateMember(ctx, m, id); err != nil {
+		t.Fatal(err)
+	}
+	other := community.Member{ID: community.NewID(), Handle: "LI_HUA", DisplayName: "李华"}
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"handle", s.CreateMember(ctx, other, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-2"}), "the handle is taken"},
+		{"identity", s.CreateMember(ctx, community.Member{ID: community.NewID(), Handle: "wang_fang"}, id), "the identity belongs to a member already"},
+		{"id", s.CreateMember(ctx, community.Member{ID: m.ID, Handle: "zhang_wei"}, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-3"}), "the member exists already"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if code := community.ErrorCode(c.err); code != community.CodeConflict {
+				t.Fatalf("error code = %q (%v), want CONFLICT", code, c.err)
+			}
+			if got := community.ErrorMessage(c.err); got != c.want {
+				t.Errorf("message = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestConcurrentWrites checks that writes about one member that read before they write
+// (link, unlink, update) see each other's effects when they run at the same time.
+func TestConcurrentWrites(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	m := community.Member{ID: community.NewID(), Handle: "li_hua", DisplayName: "李华"}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateMember(ctx, m, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-1"}))
+
+	t.Run("link one identity of a provider", func(t *testing.T) {
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				errs <- s.LinkIdentity(ctx, m.ID, community.Identity{Provider: community.ProviderWeibo, ExternalID: fmt.Sprintf("wb-%d", i)})
+			}()
+		}
+		linked := 0
+		for range n {
+			switch err := <-errs; community.ErrorCode(err) {
+			case "":
+				linked++
+			case community.CodeConflict:
+			default:
+				t.Errorf("link: %v", err)
+			}
+		}
+		if linked != 1 {
+			t.Errorf("%d concurrent links of a provider succeeded, want 1", linked)
+		}
+	})
+	t.Run("unlink all but the last identity", func(t *testing.T) {
+		must(s.LinkIdentity(ctx, m.ID, community.Identity{Provider: community.ProviderPhone, ExternalID: "+8613800000000"}))
+		providers := []community.IdentityProvider{community.ProviderWeChat, community.ProviderWeibo, community.ProviderPhone}
+		errs := make(chan error, len(providers))
+		for _, p := range providers {
+			go func() { errs <- s.UnlinkIdentity(ctx, m.ID, p) }()
+		}
+		unlinked := 0
+		for range providers {
+			switch err := <-errs; community.ErrorCode(err) {
+			case "":
+				unlinked++
+			case community.CodeBadUserInput:
+			default:
+				t.Errorf("unlink: %v", err)
+			}
+		}
+		got, err := s.IdentitiesOf(ctx, []string{m.ID})
+		must(err)
+		if unlinked != 2 || len(got[m.ID]) != 1 {
+			t.Errorf("%d of 3 concurrent unlinks succeeded, %d identities left; want 2 and 1", unlinked, len(got[m.ID]))
+		}
+	})
+	t.Run("updates of different fields", func(t *testing.T) {
+		for round := range 5 {
+			name, bio, avatar := fmt.Sprintf("name %d", round), fmt.Sprintf("bio %d", round), fmt.Sprintf("https://img.example.com/%d.png", round)
+			ins := []community.UpdateProfileInput{{DisplayName: &name}, {Bio: &bio}, {AvatarURL: &avatar}}
+			errs := make(chan error, len(ins))
+			for _, in := range ins {
+				go func() {
+					_, err := s.UpdateMember(ctx, m.ID, in)
+					errs <- err
+				}()
+			}
+			for range ins {
+				must(<-errs)
+			}
+			got, err := s.MembersByID(ctx, []string{m.ID})
+			must(err)
+			want := m
+			want.DisplayName, want.Bio, want.AvatarURL = name, bio, avatar
+			if diff := cmp.Diff(want, got[m.ID]); diff != "" {
+				t.Fatalf("after concurrent updates (-want +got):\n%s", diff)
+			}
+		}
+	})
+	t.Run("follow once", func(t *testing.T) {
+		fan := community.Member{ID: community.NewID(), Handle: "fan_one", DisplayName: "Fan"}
+		must(s.CreateMember(ctx, fan, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-fan"}))
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { errs <- s.Follow(ctx, fan.ID, m.ID, time.Date(2026, 3, 1, 8, i, 0, 0, time.UTC)) }()
+		}
+		for range n {
+			must(<-errs)
+		}
+		counts, err := s.FollowCounts(ctx, []string{m.ID})
+		must(err)
+		if got := counts[m.ID].Followers; got != 1 {
+			t.Errorf("%d concurrent follows made %d follows, want 1", n, got)
+		}
+	})
+	// The locks leave nothing behind.
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherLockLeftovers, nil)
+	})
+	must(err)
+	if n := integer(get(recs[0], "n")); n != 0 {
+		t.Errorf("%d members keep a _lock property", n)
+	}
+}
+
+const cypherLockLeftovers = `MATCH (m:Member) WHERE m._lock IS NOT NULL RETURN count(m) AS n`
