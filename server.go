@@ -5,6 +5,8 @@
 //	quanzi token ...   mint a development token
 package main
 
+//go:generate go tool gqlgen generate
+
 import (
 	"context"
 	"crypto/rand"
