@@ -130,7 +130,7 @@ func memberToken(t *testing.T, id string) string {
 	return mint(t, c)
 }
 
-const registerOp = `mutation($in: RegisterMemberInput!) { registerMember(input: $in) { member { id handle displayName bio avatarUrl joinedAt } } }`
+const registerOp = `mutation($in: RegisterMemberInput!) { registerMember(input: $in) { member { id handle displayName bio avatarUrl joinedAt identities { provider externalId } } } }`
 
 type memberJSON struct {
 	ID          string `json:"id"`
@@ -160,6 +160,17 @@ func TestRegisterAndProfile(t *testing.T) {
 	m := out.RegisterMember.Member
 	if m.Handle != "li_hua" || m.DisplayName != "李华" || m.Bio != "车友会老会员" {
 		t.Errorf("registered %+v", m)
+	}
+	var withIdentities struct {
+		RegisterMember struct {
+			Member struct {
+				Identities []struct{ Provider, ExternalID string }
+			}
+		} `json:"registerMember"`
+	}
+	a.ok(identityToken(t, "WEIBO", "wb-zhao"), registerOp, map[string]any{"in": map[string]any{"handle": "zhao_lei", "displayName": "赵磊"}}, &withIdentities)
+	if got := withIdentities.RegisterMember.Member.Identities; len(got) != 1 || got[0].Provider != "WEIBO" || got[0].ExternalID != "wb-zhao" {
+		t.Errorf("the newcomer does not see the identity it registered with: %+v", got)
 	}
 	a.fails(community.CodeConflict, newcomer, registerOp, map[string]any{"in": map[string]any{"handle": "li_hua_again", "displayName": "李华"}})
 	a.fails(community.CodeConflict, identityToken(t, "WECHAT", "o-other"), registerOp, map[string]any{"in": map[string]any{"handle": "LI_HUA", "displayName": "另一个"}})
@@ -255,6 +266,15 @@ func TestAuthentication(t *testing.T) {
 	// A refused token on a read that needs none: the read is refused too, so a client learns
 	// its token is bad rather than silently reading as nobody.
 	a.fails(community.CodeUnauthenticated, "not.a.jwt", `{ viewer { id } }`, nil)
+	a.fails(community.CodeUnauthenticated, "not.a.jwt", `query($id: ID!) { member(id: $id) { handle followerCount } }`, map[string]any{"id": other})
+	a.fails(community.CodeUnauthenticated, "not.a.jwt", `{ memberByHandle(handle: "zhang_wei") { id } }`, nil)
+	// A valid token that names no member may not act as one.
+	for name, token := range map[string]string{
+		"role alone": mint(t, jwtauth.Claims{Roles: []string{"COMMUNITY_MANAGER"}}),
+		"newcomer":   identityToken(t, "WECHAT", "o-newcomer"),
+	} {
+		t.Run(name, func(t *testing.T) { a.fails(community.CodeForbidden, token, follow, map[string]any{"id": other}) })
+	}
 	var counts struct {
 		Member struct{ FollowerCount int } `json:"member"`
 	}
@@ -289,6 +309,12 @@ func TestIdentities(t *testing.T) {
 		}
 		if fmt.Sprint(res.Errors[0].Path) != "[member identities]" {
 			t.Errorf("error path = %v", res.Errors[0].Path)
+		}
+		// Only the field is refused: the rest of the member is there.
+		var partial struct{ Member *struct{ Handle string } }
+		json.Unmarshal(res.Data, &partial)
+		if partial.Member == nil || partial.Member.Handle != "li_hua" {
+			t.Errorf("a refused identities field took the member with it: %s", res.Data)
 		}
 	})
 	a.fails(community.CodeUnauthenticated, "", read, map[string]any{"id": lihua})
@@ -437,11 +463,22 @@ func TestFollows(t *testing.T) {
 		{"negative first", map[string]any{"id": me, "first": -1}},
 		{"forged cursor", map[string]any{"id": me, "after": "bm90LWEtY3Vyc29y"}},
 		{"cursor of another list", map[string]any{"id": me, "after": mustFollowersCursor(t, a, me)}},
+		{"cursor of another member's list", map[string]any{"id": me, "after": mustFollowingCursor(t, a, ids["ann"])}},
 	}
 	for _, c := range pageArgs {
 		t.Run(c.name, func(t *testing.T) { a.fails(community.CodeBadUserInput, meToken, profile, c.vars) })
 	}
 
+	// Each mutation reads what it wrote, even when an earlier one in the same request has
+	// loaded the same member.
+	var both struct {
+		F struct{ Member struct{ FollowerCount int } } `json:"f"`
+		U struct{ Member struct{ FollowerCount int } } `json:"u"`
+	}
+	a.ok(meToken, `mutation($id: ID!) { f: follow(input: {memberId: $id}) { member { followerCount } } u: unfollow(input: {memberId: $id}) { member { followerCount } } }`, map[string]any{"id": ids["eve"]}, &both)
+	if both.F.Member.FollowerCount != 3 || both.U.Member.FollowerCount != 2 {
+		t.Errorf("follow then unfollow in one request: counts %d then %d, want 3 then 2", both.F.Member.FollowerCount, both.U.Member.FollowerCount)
+	}
 	for range 2 {
 		a.ok(meToken, unfollow, map[string]any{"id": ids["ann"]}, nil)
 	}
@@ -449,6 +486,18 @@ func TestFollows(t *testing.T) {
 	if out.Member.FollowingCount != 3 || out.Member.MutualFollows.TotalCount != 1 {
 		t.Errorf("after unfollow: following %d, mutual %d", out.Member.FollowingCount, out.Member.MutualFollows.TotalCount)
 	}
+}
+
+func mustFollowingCursor(t *testing.T, a *api, id string) string {
+	t.Helper()
+	var out struct {
+		Member struct{ Following followList }
+	}
+	a.ok("", `query($id: ID!) { member(id: $id) { following(first: 1) { edges { cursor } } } }`, map[string]any{"id": id}, &out)
+	if len(out.Member.Following.Edges) == 0 {
+		t.Fatal("no following to take a cursor from")
+	}
+	return out.Member.Following.Edges[0].Cursor
 }
 
 func mustFollowersCursor(t *testing.T, a *api, id string) string {
@@ -494,6 +543,10 @@ func TestFederation(t *testing.T) {
 	if n := a.store.calls.Load() - before; n != 1 {
 		t.Errorf("resolving 3 entities cost %d store round trips, want 1", n)
 	}
+	res := a.do("", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id } } }`, map[string]any{"r": []map[string]any{{"__typename": "Member", "id": community.NewID()}}})
+	if len(res.Errors) != 0 || string(res.Data) != `{"_entities":[null]}` {
+		t.Errorf("an unknown entity: data %s, errors %+v; want null and no error", res.Data, res.Errors)
+	}
 }
 
 // TestRoundTrips checks that a followers page with each follower's counts and follow
@@ -529,6 +582,44 @@ func TestRoundTrips(t *testing.T) {
 		t.Errorf("a followers page costs %d round trips; want at most 5", large)
 	}
 	t.Logf("followers page with counts: %d store round trips for first 5 and first 50", large)
+}
+
+// TestNestedListRoundTrips checks that lists nested in a list cost one round trip per level,
+// whatever the length of the outer list.
+func TestNestedListRoundTrips(t *testing.T) {
+	a := newAPI(t)
+	star, _ := a.register("star_member", "Star")
+	adminToken := mint(t, jwtauth.Claims{Roles: []string{"ADMIN"}})
+	var fans []string
+	for i := range 25 {
+		id, token := a.register(fmt.Sprintf("fan_%02d", i), fmt.Sprintf("Fan %d", i))
+		a.ok(token, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": star}, nil)
+		if i > 0 {
+			a.ok(token, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": fans[i-1]}, nil)
+		}
+		fans = append(fans, id)
+	}
+	query := `query($id: ID!, $first: Int) { member(id: $id) { followers(first: $first) { edges { node {
+		following(first: 3) { totalCount edges { node { handle followerCount } } }
+		mutualFollows(first: 0) { totalCount }
+		suggestedFollows(first: 2) { member { handle } }
+	} } } } }`
+	cost := func(first int) int64 {
+		before := a.store.calls.Load()
+		var out struct {
+			Member struct{ Followers followList }
+		}
+		a.ok(adminToken, query, map[string]any{"id": star, "first": first}, &out)
+		if len(out.Member.Followers.Edges) != first {
+			t.Fatalf("asked for %d followers, got %d", first, len(out.Member.Followers.Edges))
+		}
+		return a.store.calls.Load() - before
+	}
+	small, large := cost(2), cost(20)
+	if small != large {
+		t.Errorf("nested lists: first 2 cost %d round trips, first 20 cost %d", small, large)
+	}
+	t.Logf("followers with nested following, mutual follows and suggestions: %d round trips for 2 and for 20", large)
 }
 
 func TestInternalErrorsAreMasked(t *testing.T) {
@@ -595,17 +686,9 @@ func (c *countingStore) Unfollow(ctx context.Context, a, b string) error {
 	c.count()
 	return c.Store.Unfollow(ctx, a, b)
 }
-func (c *countingStore) Followers(ctx context.Context, id string, p community.PageRequest) (community.FollowPage, error) {
+func (c *countingStore) FollowLists(ctx context.Context, k community.ListKind, first int, reqs []community.ListRequest) ([]community.FollowPage, error) {
 	c.count()
-	return c.Store.Followers(ctx, id, p)
-}
-func (c *countingStore) Following(ctx context.Context, id string, p community.PageRequest) (community.FollowPage, error) {
-	c.count()
-	return c.Store.Following(ctx, id, p)
-}
-func (c *countingStore) MutualFollows(ctx context.Context, id string, p community.PageRequest) (community.FollowPage, error) {
-	c.count()
-	return c.Store.MutualFollows(ctx, id, p)
+	return c.Store.FollowLists(ctx, k, first, reqs)
 }
 func (c *countingStore) FollowCounts(ctx context.Context, ids []string) (map[string]community.FollowCounts, error) {
 	c.count()
@@ -615,9 +698,9 @@ func (c *countingStore) FollowStates(ctx context.Context, v string, ids []string
 	c.count()
 	return c.Store.FollowStates(ctx, v, ids)
 }
-func (c *countingStore) SuggestedFollows(ctx context.Context, id string, n int) ([]community.Suggestion, error) {
+func (c *countingStore) SuggestedFollows(ctx context.Context, ids []string, n int) (map[string][]community.Suggestion, error) {
 	c.count()
-	return c.Store.SuggestedFollows(ctx, id, n)
+	return c.Store.SuggestedFollows(ctx, ids, n)
 }
 func (c *countingStore) ImportMembers(ctx context.Context, ms []community.ImportedMember) error {
 	c.count()

@@ -9,7 +9,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -58,13 +60,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		cfg, err := parseConfig("serve", args, getenv, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		return serve(ctx, cfg, stderr)
 	case "token":
-		return mintToken(args, getenv, stdout, stderr)
-	case "help", "-h", "--help":
+		err := mintToken(args, getenv, stdout, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	case "help":
 		fmt.Fprintln(stdout, "usage: quanzi [serve|token] [flags]; quanzi COMMAND -h lists the flags")
 		return nil
 	}
@@ -199,7 +208,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	} else {
 		log.Info("no REDIS_URL: caches are in process")
 	}
-	svc := community.NewService(store, community.Config{})
+	svc := community.NewService(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
 	verifier := jwtauth.New([]byte(cfg.JWTSecret), nil)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -229,6 +238,14 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// cursorKey derives the key that signs page cursors from the token secret, so that every
+// instance sharing the secret accepts the others' cursors, and cursors outlive restarts.
+func cursorKey(secret string) []byte {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("quanzi page cursors"))
+	return mac.Sum(nil)
 }
 
 // Limits of one GraphQL request.

@@ -63,14 +63,19 @@ func unauthenticated(a Actor) error {
 	return Errorf(CodeUnauthenticated, "sign in to do this")
 }
 
-// requireMember returns the acting member's id, or UNAUTHENTICATED.
+// requireMember returns the actor if it is a member: UNAUTHENTICATED without a valid token,
+// FORBIDDEN for a valid token that names no member (a newcomer, or a role alone).
 func requireMember(ctx context.Context) (Actor, error) {
 	a := ActorFrom(ctx)
-	if !a.IsMember() {
-		if a.Identity != nil && a.AuthError == nil {
-			return a, Errorf(CodeForbidden, "register as a member first")
-		}
+	switch {
+	case a.AuthError != nil:
 		return a, unauthenticated(a)
+	case a.IsMember():
+		return a, nil
+	case a.Identity != nil:
+		return a, Errorf(CodeForbidden, "register as a member first")
+	case len(a.Roles) > 0:
+		return a, Errorf(CodeForbidden, "this needs a member's token")
 	}
-	return a, nil
+	return a, unauthenticated(a)
 }

@@ -52,6 +52,11 @@ type Identity struct {
 	LinkedAt   time.Time
 }
 
+// Same reports whether o is the same external account as i.
+func (i Identity) Same(o Identity) bool {
+	return i.Provider == o.Provider && i.ExternalID == o.ExternalID
+}
+
 // Validate checks the provider and the external id of an identity claim.
 func (i Identity) Validate() error {
 	if !i.Provider.Valid() {

@@ -1,6 +1,8 @@
 package community
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -13,60 +15,50 @@ const (
 	MaxPageSize     = 100
 )
 
-// PageArgs are a client's Relay paging arguments.
-type PageArgs struct {
-	First *int
-	After *string
-}
-
 // cursorPrefix marks cursors this server issued; the version lets the format change later.
 const cursorPrefix = "qzc1"
 
-// EncodeCursor returns the opaque cursor of a position in a list of the named kind.
-func EncodeCursor(kind string, p Position) string {
-	raw := cursorPrefix + "|" + kind + "|" + strconv.FormatInt(p.Since.UnixNano(), 36) + "|" + p.MemberID
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+// cursorMACSize is how many bytes of the HMAC-SHA256 a cursor carries.
+const cursorMACSize = 12
+
+// cursor returns the opaque cursor of a position in the list of the given kind and owner:
+// the position, signed with the service's key so that a client can neither forge one nor
+// carry one to another list.
+func (s *Service) cursor(kind ListKind, owner string, p Position) string {
+	payload := cursorPrefix + "|" + string(kind) + "|" + owner + "|" + strconv.FormatInt(p.Since.UnixNano(), 36) + "|" + p.MemberID
+	return base64.RawURLEncoding.EncodeToString(append([]byte(payload), s.cursorMAC(payload)...))
 }
 
-// decodeCursor reads a cursor issued by EncodeCursor for a list of the same kind.
-// BAD_USER_INPUT for anything else.
-func decodeCursor(kind, cursor string) (Position, error) {
+func (s *Service) cursorMAC(payload string) []byte {
+	mac := hmac.New(sha256.New, s.cursorKey)
+	mac.Write([]byte(payload))
+	return mac.Sum(nil)[:cursorMACSize]
+}
+
+// decodeCursor reads a cursor issued by cursor for the same list. BAD_USER_INPUT for
+// anything else.
+func (s *Service) decodeCursor(kind ListKind, owner, c string) (Position, error) {
 	bad := fieldError("after", "cursor was not issued for this list")
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(raw) <= cursorMACSize {
+		return Position{}, bad
+	}
+	payload, mac := string(raw[:len(raw)-cursorMACSize]), raw[len(raw)-cursorMACSize:]
+	if !hmac.Equal(mac, s.cursorMAC(payload)) {
+		return Position{}, bad
+	}
+	parts := strings.Split(payload, "|")
+	if len(parts) != 5 || parts[0] != cursorPrefix || parts[1] != string(kind) || parts[2] != owner {
+		return Position{}, bad
+	}
+	nanos, err := strconv.ParseInt(parts[3], 36, 64)
 	if err != nil {
 		return Position{}, bad
 	}
-	parts := strings.Split(string(raw), "|")
-	if len(parts) != 4 || parts[0] != cursorPrefix || parts[1] != kind || !validID(parts[3]) {
-		return Position{}, bad
-	}
-	nanos, err := strconv.ParseInt(parts[2], 36, 64)
-	if err != nil {
-		return Position{}, bad
-	}
-	return Position{Since: time.Unix(0, nanos).UTC(), MemberID: parts[3]}, nil
+	return Position{Since: time.Unix(0, nanos).UTC(), MemberID: parts[4]}, nil
 }
 
-// pageRequest validates paging arguments for a list of the named kind.
-func pageRequest(kind string, args PageArgs) (PageRequest, error) {
-	req := PageRequest{First: DefaultPageSize}
-	if args.First != nil {
-		if *args.First < 0 || *args.First > MaxPageSize {
-			return req, fieldError("first", "first must be between 0 and %d", MaxPageSize)
-		}
-		req.First = *args.First
-	}
-	if args.After != nil && *args.After != "" {
-		p, err := decodeCursor(kind, *args.After)
-		if err != nil {
-			return req, err
-		}
-		req.After = &p
-	}
-	return req, nil
-}
-
-// validID reports whether id has the shape of a member id: 36 characters of a UUID.
+// validID reports whether id has the shape of a member id: a lower-case UUID.
 func validID(id string) bool {
 	if len(id) != 36 {
 		return false

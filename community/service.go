@@ -5,15 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"slices"
 	"time"
 )
 
 // Service holds the rules of the community: it validates input, decides who may see and do
 // what, and calls the Store. Resolvers call it; it is the authority on every rule.
 type Service struct {
-	store Store
-	now   func() time.Time
-	newID func() string
+	store     Store
+	now       func() time.Time
+	newID     func() string
+	cursorKey []byte
 }
 
 // Config configures a Service; zero fields take defaults.
@@ -22,11 +24,18 @@ type Config struct {
 	Now func() time.Time
 	// NewID returns a new member id (a lower-case UUID); time-ordered UUIDv7 by default.
 	NewID func() string
+	// CursorKey signs page cursors. Instances that serve the same clients need the same
+	// key; by default a random one, so cursors do not outlive the process.
+	CursorKey []byte
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, cfg Config) *Service {
-	s := &Service{store: store, now: cfg.Now, newID: cfg.NewID}
+	s := &Service{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey}
+	if len(s.cursorKey) == 0 {
+		s.cursorKey = make([]byte, 32)
+		rand.Read(s.cursorKey)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -138,6 +147,9 @@ func (s *Service) MembersByID(ctx context.Context, ids []string) ([]*Member, []e
 
 // MemberByHandle returns the member with the handle (case-insensitive), or nil.
 func (s *Service) MemberByHandle(ctx context.Context, handle string) (*Member, error) {
+	if validateHandle(HandleKey(handle)) != nil {
+		return nil, nil
+	}
 	m, err := s.store.MemberByHandle(ctx, HandleKey(handle))
 	if ErrorCode(err) == CodeNotFound {
 		return nil, nil
@@ -198,84 +210,95 @@ func (s *Service) followTarget(ctx context.Context, memberID string) (Actor, err
 	return a, nil
 }
 
-// The kinds of follow list, which cursors are tied to.
-const (
-	ListFollowers = "followers"
-	ListFollowing = "following"
-	ListMutual    = "mutual"
-)
+// ListKey names one page of one member's follow list, as a client asked for it: the key
+// of a dataloader, so that lists nested in lists cost one round trip per level.
+type ListKey struct {
+	Kind     ListKind
+	MemberID string
+	// First is the page size asked for.
+	First int
+	// After is the cursor asked after, or "".
+	After string
+}
 
 // FollowList is a page of one of a member's follow lists.
 type FollowList struct {
-	Kind string
 	FollowPage
+	edges []ListedFollow
 }
 
-// Cursor returns the cursor of an edge of the list.
-func (l FollowList) Cursor(e FollowEdge) string {
-	return EncodeCursor(l.Kind, Position{Since: e.Since, MemberID: e.MemberID})
-}
+// ListedEdges returns the edges of the page with their cursors.
+func (l FollowList) ListedEdges() []ListedFollow { return l.edges }
 
-// ListedEdges returns the edges of the page, each able to give its cursor.
-func (l FollowList) ListedEdges() []ListedFollow {
-	out := make([]ListedFollow, len(l.Edges))
-	for i, e := range l.Edges {
-		out[i] = ListedFollow{FollowEdge: e, kind: l.Kind}
-	}
-	return out
-}
-
-// ListedFollow is an edge of a follow list that knows which list it is in.
+// ListedFollow is an edge of a follow list, with its cursor.
 type ListedFollow struct {
 	FollowEdge
-	kind string
+	Cursor string
 }
 
-// Cursor returns the edge's opaque cursor.
-func (e ListedFollow) Cursor() string {
-	return EncodeCursor(e.kind, Position{Since: e.Since, MemberID: e.MemberID})
-}
-
-// Followers pages through the members who follow memberID. Follow lists are public.
-// BAD_USER_INPUT for paging arguments out of range or a cursor this server did not issue.
-func (s *Service) Followers(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {
-	return s.followList(ctx, ListFollowers, memberID, args, s.store.Followers)
-}
-
-// Following pages through the members memberID follows.
-func (s *Service) Following(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {
-	return s.followList(ctx, ListFollowing, memberID, args, s.store.Following)
-}
-
-// MutualFollows pages through the members memberID follows who follow it back.
-func (s *Service) MutualFollows(ctx context.Context, memberID string, args PageArgs) (FollowList, error) {
-	return s.followList(ctx, ListMutual, memberID, args, s.store.MutualFollows)
-}
-
-func (s *Service) followList(ctx context.Context, kind, memberID string, args PageArgs,
-	list func(context.Context, string, PageRequest) (FollowPage, error)) (FollowList, error) {
-	req, err := pageRequest(kind, args)
-	if err != nil {
-		return FollowList{}, err
+// FollowLists returns the pages the keys ask for, in order; follow lists are public. A key
+// with paging arguments out of range, or a cursor this server did not issue for that very
+// list, gets BAD_USER_INPUT. It costs one store round trip for each distinct (kind, page
+// size) among the keys. A dataloader batch function.
+func (s *Service) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList, []error) {
+	out := make([]FollowList, len(keys))
+	errs := make([]error, len(keys))
+	type group struct {
+		kind  ListKind
+		first int
 	}
-	if req.First == 0 {
-		counts, err := s.store.FollowCounts(ctx, []string{memberID})
-		if err != nil {
-			return FollowList{}, err
+	groups := map[group][]int{}
+	var order []group
+	reqs := make([]ListRequest, len(keys))
+	for i, k := range keys {
+		first := k.First
+		switch {
+		case !k.Kind.Valid():
+			errs[i] = Errorf(CodeInternal, "unknown list kind %q", k.Kind)
+			continue
+		case first < 0 || first > MaxPageSize:
+			errs[i] = fieldError("first", "first must be between 0 and %d", MaxPageSize)
+			continue
 		}
-		if kind != ListMutual {
-			total := counts[memberID].Followers
-			if kind == ListFollowing {
-				total = counts[memberID].Following
+		reqs[i] = ListRequest{MemberID: k.MemberID}
+		if k.After != "" {
+			p, err := s.decodeCursor(k.Kind, k.MemberID, k.After)
+			if err != nil {
+				errs[i] = err
+				continue
 			}
-			return FollowList{Kind: kind, FollowPage: FollowPage{HasNextPage: total > 0, TotalCount: total}}, nil
+			reqs[i].After = &p
+		}
+		g := group{k.Kind, first}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	for _, g := range order {
+		idx := groups[g]
+		batch := make([]ListRequest, len(idx))
+		for j, i := range idx {
+			batch[j] = reqs[i]
+		}
+		pages, err := s.store.FollowLists(ctx, g.kind, g.first, batch)
+		for j, i := range idx {
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			out[i] = s.listOf(g.kind, keys[i].MemberID, pages[j])
 		}
 	}
-	page, err := list(ctx, memberID, req)
-	if err != nil {
-		return FollowList{}, err
+	return out, errs
+}
+
+func (s *Service) listOf(kind ListKind, owner string, p FollowPage) FollowList {
+	l := FollowList{FollowPage: p, edges: make([]ListedFollow, len(p.Edges))}
+	for i, e := range p.Edges {
+		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: s.cursor(kind, owner, Position{Since: e.Since, MemberID: e.MemberID})}
 	}
-	return FollowList{Kind: kind, FollowPage: page}, nil
+	return l
 }
 
 // FollowCounts returns follower and following counts of each member, in the order asked;
@@ -311,40 +334,50 @@ func (s *Service) FollowStates(ctx context.Context, ids []string) ([]FollowState
 }
 
 // CanReadIdentities is the rule for a member's identities: the member and ADMIN only.
-// UNAUTHENTICATED for nobody, FORBIDDEN for anyone else.
+// UNAUTHENTICATED for nobody, FORBIDDEN for anyone else. (A newcomer who has just
+// registered may also read the identity its token names: see Service.Identities.)
 func CanReadIdentities(a Actor, memberID string) error {
 	switch {
+	case a.AuthError != nil:
+		return unauthenticated(a)
 	case a.MemberID == memberID && a.MemberID != "":
 		return nil
-	case a.HasRole(RoleAdmin) && a.AuthError == nil:
+	case a.HasRole(RoleAdmin):
 		return nil
-	case !a.IsMember() && len(a.Roles) == 0:
+	case !a.IsMember() && len(a.Roles) == 0 && a.Identity == nil:
 		return unauthenticated(a)
 	}
 	return Errorf(CodeForbidden, "only the member and administrators may read identities")
 }
 
 // Identities returns each member's identities, or an error for those the caller may not
-// read (see CanReadIdentities). A dataloader batch function.
+// read (see CanReadIdentities). A caller whose token carries a verified identity and no
+// member sees the member that identity belongs to, as just registered. A dataloader batch
+// function.
 func (s *Service) Identities(ctx context.Context, ids []string) ([][]Identity, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Identity, len(ids))
 	errs := make([]error, len(ids))
-	var allowed []string
+	claimant := a.Identity != nil && !a.IsMember() && a.AuthError == nil
+	var fetch []string
 	for i, id := range ids {
-		if errs[i] = CanReadIdentities(a, id); errs[i] == nil {
-			allowed = append(allowed, id)
+		if errs[i] = CanReadIdentities(a, id); errs[i] == nil || claimant {
+			fetch = append(fetch, id)
 		}
 	}
-	if len(allowed) > 0 {
-		found, err := s.store.IdentitiesOf(ctx, allowed)
-		if err != nil {
-			return out, repeatError(err, len(ids))
+	if len(fetch) == 0 {
+		return out, errs
+	}
+	found, err := s.store.IdentitiesOf(ctx, fetch)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		if errs[i] != nil && claimant && slices.ContainsFunc(found[id], a.Identity.Same) {
+			errs[i] = nil
 		}
-		for i, id := range ids {
-			if errs[i] == nil {
-				out[i] = found[id]
-			}
+		if errs[i] == nil {
+			out[i] = found[id]
 		}
 	}
 	return out, errs
@@ -356,26 +389,54 @@ const (
 	MaxSuggestions     = 50
 )
 
-// SuggestedFollows suggests members for memberID to follow. Suggestions are personal: only
-// the member and ADMIN may read them (UNAUTHENTICATED, FORBIDDEN otherwise).
-func (s *Service) SuggestedFollows(ctx context.Context, memberID string, first *int) ([]Suggestion, error) {
-	if err := CanReadIdentities(ActorFrom(ctx), memberID); err != nil {
-		if ErrorCode(err) == CodeForbidden {
-			return nil, Errorf(CodeForbidden, "only the member and administrators may read suggestions")
+// SuggestionKey names the suggestions asked for one member: the key of a dataloader.
+type SuggestionKey struct {
+	MemberID string
+	// First is how many are asked for.
+	First int
+}
+
+// SuggestedFollows suggests members for each key's member to follow. Suggestions are
+// personal: only the member and ADMIN may read them (UNAUTHENTICATED, FORBIDDEN otherwise).
+// One store round trip per distinct page size. A dataloader batch function.
+func (s *Service) SuggestedFollows(ctx context.Context, keys []SuggestionKey) ([][]Suggestion, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]Suggestion, len(keys))
+	errs := make([]error, len(keys))
+	byLimit := map[int][]int{}
+	var limits []int
+	for i, k := range keys {
+		limit := k.First
+		switch err := CanReadIdentities(a, k.MemberID); {
+		case ErrorCode(err) == CodeForbidden:
+			errs[i] = Errorf(CodeForbidden, "only the member and administrators may read suggestions")
+		case err != nil:
+			errs[i] = err
+		case limit < 0 || limit > MaxSuggestions:
+			errs[i] = fieldError("first", "first must be between 0 and %d", MaxSuggestions)
+		case limit > 0:
+			if _, ok := byLimit[limit]; !ok {
+				limits = append(limits, limit)
+			}
+			byLimit[limit] = append(byLimit[limit], i)
 		}
-		return nil, err
 	}
-	limit := DefaultSuggestions
-	if first != nil {
-		if *first < 0 || *first > MaxSuggestions {
-			return nil, fieldError("first", "first must be between 0 and %d", MaxSuggestions)
+	for _, limit := range limits {
+		idx := byLimit[limit]
+		ids := make([]string, len(idx))
+		for j, i := range idx {
+			ids[j] = keys[i].MemberID
 		}
-		limit = *first
+		found, err := s.store.SuggestedFollows(ctx, ids, limit)
+		for _, i := range idx {
+			if err != nil {
+				errs[i] = err
+			} else {
+				out[i] = found[keys[i].MemberID]
+			}
+		}
 	}
-	if limit == 0 {
-		return nil, nil
-	}
-	return s.store.SuggestedFollows(ctx, memberID, limit)
+	return out, errs
 }
 
 func (s *Service) member(ctx context.Context, id string) (Member, error) {

@@ -37,23 +37,20 @@ type Store interface {
 	Follow(ctx context.Context, followerID, followeeID string, at time.Time) error
 	// Unfollow removes the follow if there is one. NOT_FOUND when either member is unknown.
 	Unfollow(ctx context.Context, followerID, followeeID string) error
-	// Followers pages through the members who follow memberID, newest follow first.
-	Followers(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
-	// Following pages through the members memberID follows, newest follow first.
-	Following(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
-	// MutualFollows pages through the members memberID follows who follow it back, ordered
-	// by memberID's follow of them, newest first.
-	MutualFollows(ctx context.Context, memberID string, page PageRequest) (FollowPage, error)
+	// FollowLists returns, for each request, a page of up to first edges of the member's
+	// list of that kind (after the request's position), in the order of the requests; an
+	// unknown member has an empty list. One round trip whatever the number of requests.
+	FollowLists(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error)
 	// FollowCounts returns follower and following counts for each given member; unknown
 	// members may be absent from the map.
 	FollowCounts(ctx context.Context, memberIDs []string) (map[string]FollowCounts, error)
 	// FollowStates returns, for each other member, whether viewerID follows it and whether it
 	// follows viewerID.
 	FollowStates(ctx context.Context, viewerID string, otherIDs []string) (map[string]FollowState, error)
-	// SuggestedFollows ranks members followed by the members memberID follows, excluding
-	// memberID and those it already follows: by how many of its followings follow them, then
-	// by follower count, then by id; at most limit of them.
-	SuggestedFollows(ctx context.Context, memberID string, limit int) ([]Suggestion, error)
+	// SuggestedFollows ranks, for each given member, members followed by the members it
+	// follows, excluding itself and those it already follows: by how many of its followings
+	// follow them (Via), then by follower count, then by id; at most limit for each member.
+	SuggestedFollows(ctx context.Context, memberIDs []string, limit int) (map[string][]Suggestion, error)
 
 	// ImportMembers stores many members at once, each with its identities; for seeding and
 	// migration. CONFLICT as for CreateMember.
@@ -78,11 +75,30 @@ type Follow struct {
 	Since      time.Time
 }
 
-// PageRequest asks a store for up to First items after a position.
-type PageRequest struct {
-	First int
-	// After is the position of the last item already seen, or nil for the first page.
-	After *Position
+// ListKind names one of a member's follow lists.
+type ListKind string
+
+// The follow lists of a member. Each is ordered by the time of the follow, newest first,
+// then by member id; the mutual list by the time of the member's own follow.
+const (
+	// ListFollowers are the members who follow the member.
+	ListFollowers ListKind = "followers"
+	// ListFollowing are the members the member follows.
+	ListFollowing ListKind = "following"
+	// ListMutual are the members the member follows who follow it back.
+	ListMutual ListKind = "mutual"
+)
+
+// Valid reports whether k is one of the list kinds.
+func (k ListKind) Valid() bool {
+	return k == ListFollowers || k == ListFollowing || k == ListMutual
+}
+
+// ListRequest asks for a page of one member's list, starting after a position (nil for
+// the first page).
+type ListRequest struct {
+	MemberID string
+	After    *Position
 }
 
 // Position is where an item of a follow list stands: lists are ordered by Since descending,
@@ -151,4 +167,33 @@ func CompareSuggestions(a, b Suggestion) int {
 		return 1
 	}
 	return 0
+}
+
+// CheckImport returns CONFLICT when a batch for Store.ImportMembers contradicts itself: the
+// same id, handle (case-insensitively) or identity twice, or a member with two identities
+// of one provider. Stores call it before they write; conflicts with stored members are
+// theirs to find.
+func CheckImport(batch []ImportedMember) error {
+	ids := map[string]bool{}
+	handles := map[string]bool{}
+	idents := map[Identity]bool{}
+	for _, im := range batch {
+		h := HandleKey(im.Member.Handle)
+		switch {
+		case ids[im.Member.ID]:
+			return Errorf(CodeConflict, "member %q is in the batch twice", im.Member.ID)
+		case handles[h]:
+			return Errorf(CodeConflict, "handle %q is in the batch twice", im.Member.Handle)
+		}
+		ids[im.Member.ID], handles[h] = true, true
+		providers := map[IdentityProvider]bool{}
+		for _, id := range im.Identities {
+			k := Identity{Provider: id.Provider, ExternalID: id.ExternalID}
+			if idents[k] || providers[id.Provider] {
+				return Errorf(CodeConflict, "the batch has a %s identity twice", id.Provider)
+			}
+			idents[k], providers[id.Provider] = true, true
+		}
+	}
+	return nil
 }

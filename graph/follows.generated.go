@@ -133,7 +133,7 @@ func (ec *executionContext) _FollowEdge_cursor(ctx context.Context, field graphq
 			return ec.fieldContext_FollowEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor(), nil
+			return obj.Cursor, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -144,7 +144,7 @@ func (ec *executionContext) _FollowEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_FollowEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FollowEdge", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FollowEdge", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FollowEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedFollow) (ret graphql.Marshaler) {
@@ -793,22 +793,6 @@ func (ec *executionContext) marshalNSuggestedFollow2quanziᚋcommunityᚐSuggest
 	return ec._SuggestedFollow(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNSuggestedFollow2ᚕquanziᚋcommunityᚐSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []community.Suggestion) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSuggestedFollow2quanziᚋcommunityᚐSuggestion(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) unmarshalNUnfollowInput2quanziᚋgraphᚋmodelᚐUnfollowInput(ctx context.Context, v any) (model.UnfollowInput, error) {
 	res, err := ec.unmarshalInputUnfollowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -822,6 +806,25 @@ func (ec *executionContext) marshalNUnfollowPayload2ᚖquanziᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._UnfollowPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSuggestedFollow2ᚕquanziᚋcommunityᚐSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []community.Suggestion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSuggestedFollow2quanziᚋcommunityᚐSuggestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -525,10 +525,10 @@ func (ec *executionContext) _Member_identities(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []community.Identity) graphql.Marshaler {
-			return ec.marshalNIdentity2ᚕquanziᚋcommunityᚐIdentityᚄ(ctx, selections, v)
+			return ec.marshalOIdentity2ᚕquanziᚋcommunityᚐIdentityᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Member_identities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -782,10 +782,10 @@ func (ec *executionContext) _Member_suggestedFollows(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []community.Suggestion) graphql.Marshaler {
-			return ec.marshalNSuggestedFollow2ᚕquanziᚋcommunityᚐSuggestionᚄ(ctx, selections, v)
+			return ec.marshalOSuggestedFollow2ᚕquanziᚋcommunityᚐSuggestionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Member_suggestedFollows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -1763,7 +1763,7 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Member_identities(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -2067,7 +2067,7 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Member_suggestedFollows(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -2486,22 +2486,6 @@ func (ec *executionContext) marshalNIdentity2quanziᚋcommunityᚐIdentity(ctx c
 	return ec._Identity(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIdentity2ᚕquanziᚋcommunityᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []community.Identity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNIdentity2quanziᚋcommunityᚐIdentity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) unmarshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider(ctx context.Context, v any) (community.IdentityProvider, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider[tmp]
@@ -2606,6 +2590,25 @@ func (ec *executionContext) marshalNUpdateProfilePayload2ᚖquanziᚋgraphᚋmod
 		return graphql.Null
 	}
 	return ec._UpdateProfilePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOIdentity2ᚕquanziᚋcommunityᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []community.Identity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentity2quanziᚋcommunityᚐIdentity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMember2ᚖquanziᚋcommunityᚐMember(ctx context.Context, sel ast.SelectionSet, v *community.Member) graphql.Marshaler {

@@ -655,9 +655,9 @@ extend type Member {
   """
   Members followed by the people this member follows, not yet followed: ranked by how many
   of those followings follow them, then by follower count. Readable by the member and
-  administrators only.
+  administrators only (null, with a FORBIDDEN error on this field, for anyone else).
   """
-  suggestedFollows(first: Int = 10): [SuggestedFollow!]!
+  suggestedFollows(first: Int = 10): [SuggestedFollow!]
 }
 
 "A page of members in a follow list."
@@ -730,8 +730,11 @@ type Member @key(fields: "id") {
   bio: String!
   avatarUrl: String
   joinedAt: Time!
-  "The member's external accounts: readable by the member and administrators only."
-  identities: [Identity!]!
+  """
+  The member's external accounts: readable by the member and administrators only (null,
+  with a FORBIDDEN error on this field, for anyone else).
+  """
+  identities: [Identity!]
 }
 
 "An external account system."

@@ -11,10 +11,11 @@ import (
 	"quanzi/graph"
 )
 
-// FindMemberByID resolves a Member reference from another subgraph. gqlgen resolves the
-// representations of one _entities call concurrently, so they meet in one loader batch.
+// FindMemberByID resolves a Member reference from another subgraph; an unknown one is
+// null, as federation expects. gqlgen resolves the representations of one _entities call
+// concurrently, so they meet in one loader batch.
 func (r *entityResolver) FindMemberByID(ctx context.Context, id string) (*community.Member, error) {
-	return r.existingMember(ctx, id)
+	return r.member(ctx, id)
 }
 
 func (r *Resolver) Entity() graph.EntityResolver { return &entityResolver{r} }

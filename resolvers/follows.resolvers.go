@@ -23,9 +23,8 @@ func (r *followConnectionResolver) Edges(ctx context.Context, obj *community.Fol
 
 func (r *followConnectionResolver) PageInfo(ctx context.Context, obj *community.FollowList) (*model.PageInfo, error) {
 	p := &model.PageInfo{HasNextPage: obj.HasNextPage}
-	if n := len(obj.Edges); n > 0 {
-		start, end := obj.Cursor(obj.Edges[0]), obj.Cursor(obj.Edges[n-1])
-		p.StartCursor, p.EndCursor = &start, &end
+	if edges := obj.ListedEdges(); len(edges) > 0 {
+		p.StartCursor, p.EndCursor = &edges[0].Cursor, &edges[len(edges)-1].Cursor
 	}
 	return p, nil
 }
@@ -35,13 +34,11 @@ func (r *followEdgeResolver) Node(ctx context.Context, obj *community.ListedFoll
 }
 
 func (r *memberResolver) Followers(ctx context.Context, obj *community.Member, first *int, after *string) (*community.FollowList, error) {
-	l, err := r.Service.Followers(ctx, obj.ID, community.PageArgs{First: first, After: after})
-	return &l, err
+	return r.page(ctx, community.ListFollowers, obj.ID, first, after)
 }
 
 func (r *memberResolver) Following(ctx context.Context, obj *community.Member, first *int, after *string) (*community.FollowList, error) {
-	l, err := r.Service.Following(ctx, obj.ID, community.PageArgs{First: first, After: after})
-	return &l, err
+	return r.page(ctx, community.ListFollowing, obj.ID, first, after)
 }
 
 func (r *memberResolver) FollowerCount(ctx context.Context, obj *community.Member) (int, error) {
@@ -65,12 +62,12 @@ func (r *memberResolver) FollowedByViewer(ctx context.Context, obj *community.Me
 }
 
 func (r *memberResolver) MutualFollows(ctx context.Context, obj *community.Member, first *int, after *string) (*community.FollowList, error) {
-	l, err := r.Service.MutualFollows(ctx, obj.ID, community.PageArgs{First: first, After: after})
-	return &l, err
+	return r.page(ctx, community.ListMutual, obj.ID, first, after)
 }
 
 func (r *memberResolver) SuggestedFollows(ctx context.Context, obj *community.Member, first *int) ([]community.Suggestion, error) {
-	list, err := r.Service.SuggestedFollows(ctx, obj.ID, first)
+	key := community.SuggestionKey{MemberID: obj.ID, First: intArg(first, community.DefaultSuggestions)}
+	list, err := r.loadersFor(ctx).Suggestions.Load(ctx, key)()
 	ids := make([]string, len(list))
 	for i, s := range list {
 		ids[i] = s.MemberID
@@ -84,6 +81,7 @@ func (r *mutationResolver) Follow(ctx context.Context, input model.FollowInput) 
 	if err != nil {
 		return nil, err
 	}
+	r.wrote(ctx)
 	return &model.FollowPayload{Member: &m}, nil
 }
 
@@ -92,6 +90,7 @@ func (r *mutationResolver) Unfollow(ctx context.Context, input model.UnfollowInp
 	if err != nil {
 		return nil, err
 	}
+	r.wrote(ctx)
 	return &model.UnfollowPayload{Member: &m}, nil
 }
 

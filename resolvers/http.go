@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,26 +19,40 @@ import (
 )
 
 // Authenticate is HTTP middleware that verifies the bearer token, if any, and puts the
-// actor in the request context. A refused token does not end the request: the caller is
-// anonymous, and whatever needs a token answers UNAUTHENTICATED with the reason.
+// actor in the request context. A request without a token goes on as anonymous; one whose
+// token is refused (malformed, wrongly signed, expired) is answered at once with a
+// GraphQL error of code UNAUTHENTICATED and status 401, so that a client learns its token
+// is bad rather than silently reading as nobody.
 func Authenticate(v community.TokenVerifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var actor community.Actor
 		if h := r.Header.Get("Authorization"); h != "" {
-			token, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok {
-				token, ok = strings.CutPrefix(h, "bearer ")
-			}
-			if !ok || strings.TrimSpace(token) == "" {
-				actor.AuthError = community.Errorf(community.CodeUnauthenticated, "the Authorization header must be Bearer <token>")
-			} else if a, err := v.Verify(r.Context(), strings.TrimSpace(token)); err != nil {
-				actor.AuthError = err
+			scheme, token, _ := strings.Cut(h, " ")
+			token = strings.TrimSpace(token)
+			var err error
+			if !strings.EqualFold(scheme, "Bearer") || token == "" {
+				err = community.Errorf(community.CodeUnauthenticated, "the Authorization header must be Bearer <token>")
 			} else {
-				actor = a
+				actor, err = v.Verify(r.Context(), token)
+			}
+			if err != nil {
+				refuse(w, err)
+				return
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(community.WithActor(r.Context(), actor)))
 	})
+}
+
+// refuse answers a request whose token was refused.
+func refuse(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	w.WriteHeader(http.StatusUnauthorized)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message":    community.ErrorMessage(err),
+		"extensions": map[string]any{"code": string(community.CodeUnauthenticated)},
+	}}})
 }
 
 type requestIDKey struct{}

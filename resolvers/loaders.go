@@ -23,6 +23,11 @@ type Loaders struct {
 	FollowCounts *dataloader.Loader[string, community.FollowCounts]
 	FollowStates *dataloader.Loader[string, community.FollowState]
 	Identities   *dataloader.Loader[string, []community.Identity]
+	Lists        *dataloader.Loader[community.ListKey, community.FollowList]
+	Suggestions  *dataloader.Loader[community.SuggestionKey, []community.Suggestion]
+
+	mu     sync.Mutex
+	primed map[primedKey]bool
 }
 
 // NewLoaders returns the loaders of one request over the service's batch functions.
@@ -32,11 +37,28 @@ func NewLoaders(svc *community.Service) *Loaders {
 		FollowCounts: newLoader(svc.FollowCounts),
 		FollowStates: newLoader(svc.FollowStates),
 		Identities:   newLoader(svc.Identities),
+		Lists:        newLoader(svc.FollowLists),
+		Suggestions:  newLoader(svc.SuggestedFollows),
+		primed:       map[primedKey]bool{},
 	}
 }
 
-func newLoader[V any](fetch func(context.Context, []string) ([]V, []error)) *dataloader.Loader[string, V] {
-	batch := func(ctx context.Context, keys []string) []*dataloader.Result[V] {
+// ClearAll forgets everything loaded: a mutation calls it after it has written, so that
+// what the request reads next is read anew.
+func (l *Loaders) ClearAll() {
+	l.Members.ClearAll()
+	l.FollowCounts.ClearAll()
+	l.FollowStates.ClearAll()
+	l.Identities.ClearAll()
+	l.Lists.ClearAll()
+	l.Suggestions.ClearAll()
+	l.mu.Lock()
+	clear(l.primed)
+	l.mu.Unlock()
+}
+
+func newLoader[K comparable, V any](fetch func(context.Context, []K) ([]V, []error)) *dataloader.Loader[K, V] {
+	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
 		values, errs := fetch(ctx, keys)
 		out := make([]*dataloader.Result[V], len(keys))
 		for i := range keys {
@@ -47,7 +69,7 @@ func newLoader[V any](fetch func(context.Context, []string) ([]V, []error)) *dat
 		}
 		return out
 	}
-	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[string, V](batchWait), dataloader.WithBatchCapacity[string, V](1000))
+	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](batchWait), dataloader.WithBatchCapacity[K, V](1000))
 }
 
 type loadersKey struct{}
@@ -84,17 +106,22 @@ func (r *Resolver) existingMember(ctx context.Context, id string) (*community.Me
 	return m, err
 }
 
-// prefetchMembers primes the request's loaders for the members of a list, so that a page
-// costs one round trip per loader however the resolvers of its items are scheduled (a
-// timed batch can split when the scheduler is slow). The members are the objects at path
-// (field names) below the current field; only the loaders their selected fields need are
-// primed. The fetches run concurrently and are done when it returns.
+// prefetchMembers primes the request's loaders for the members of a list, and for the
+// lists nested in them, level by level, so that a page costs a fixed number of store round
+// trips per level of the query, whatever its length and however the resolvers of its items
+// are scheduled (a timed batch can split when the scheduler is slow). The members are the
+// objects at path (field names) below the current field; only what their selected fields
+// need is fetched, and nothing is fetched twice in a request.
 func (r *Resolver) prefetchMembers(ctx context.Context, ids []string, path ...string) {
 	if len(ids) == 0 || !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
 		return
 	}
 	op := graphql.GetOperationContext(ctx)
-	fields := graphql.CollectFieldsCtx(ctx, nil)
+	r.primeMembers(ctx, op, selection(op, graphql.CollectFieldsCtx(ctx, nil), path...), ids)
+}
+
+// selection returns the fields selected at path (field names) below fields.
+func selection(op *graphql.OperationContext, fields []graphql.CollectedField, path ...string) []graphql.CollectedField {
 	for _, name := range path {
 		var next []graphql.CollectedField
 		for _, f := range fields {
@@ -104,41 +131,143 @@ func (r *Resolver) prefetchMembers(ctx context.Context, ids []string, path ...st
 		}
 		fields = next
 	}
+	return fields
+}
+
+// primeMembers fetches what fields, selected on each of the members ids, need.
+func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContext, fields []graphql.CollectedField, ids []string) {
 	l := r.loadersFor(ctx)
 	var wg sync.WaitGroup
-	prime(ctx, &wg, l.Members, r.Service.MembersByID, ids)
-	var counts, states, identities bool
+	wg.Go(func() { primeKeys(ctx, l, "members", l.Members, r.Service.MembersByID, ids) })
 	for _, f := range fields {
 		switch f.Name {
 		case "followerCount", "followingCount":
-			counts = true
+			wg.Go(func() { primeKeys(ctx, l, "counts", l.FollowCounts, r.Service.FollowCounts, ids) })
 		case "followsViewer", "followedByViewer":
-			states = true
+			wg.Go(func() { primeKeys(ctx, l, "states", l.FollowStates, r.Service.FollowStates, ids) })
 		case "identities":
-			identities = true
+			wg.Go(func() { primeKeys(ctx, l, "identities", l.Identities, r.Service.Identities, ids) })
+		case "followers", "following", "mutualFollows":
+			args := f.ArgumentMap(op.Variables)
+			keys := make([]community.ListKey, len(ids))
+			for i, id := range ids {
+				keys[i] = listKey(listKinds[f.Name], id, intArg(args["first"], community.DefaultPageSize), stringArg(args["after"]))
+			}
+			wg.Go(func() {
+				var nested []string
+				for _, page := range primeKeys(ctx, l, "lists", l.Lists, r.Service.FollowLists, keys) {
+					for _, e := range page.Edges {
+						nested = append(nested, e.MemberID)
+					}
+				}
+				if len(nested) > 0 {
+					r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node"), nested)
+				}
+			})
+		case "suggestedFollows":
+			first := intArg(f.ArgumentMap(op.Variables)["first"], community.DefaultSuggestions)
+			keys := make([]community.SuggestionKey, len(ids))
+			for i, id := range ids {
+				keys[i] = community.SuggestionKey{MemberID: id, First: first}
+			}
+			wg.Go(func() {
+				var nested []string
+				for _, list := range primeKeys(ctx, l, "suggestions", l.Suggestions, r.Service.SuggestedFollows, keys) {
+					for _, s := range list {
+						nested = append(nested, s.MemberID)
+					}
+				}
+				if len(nested) > 0 {
+					r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "member"), nested)
+				}
+			})
 		}
-	}
-	if counts {
-		prime(ctx, &wg, l.FollowCounts, r.Service.FollowCounts, ids)
-	}
-	if states {
-		prime(ctx, &wg, l.FollowStates, r.Service.FollowStates, ids)
-	}
-	if identities {
-		prime(ctx, &wg, l.Identities, r.Service.Identities, ids)
 	}
 	wg.Wait()
 }
 
-// prime fetches the values of keys in one batch and puts them in the loader's cache; keys
-// whose fetch failed are left for the loader, which will report the error.
-func prime[V any](ctx context.Context, wg *sync.WaitGroup, l *dataloader.Loader[string, V], fetch func(context.Context, []string) ([]V, []error), keys []string) {
-	wg.Go(func() {
-		values, errs := fetch(ctx, keys)
-		for i, k := range keys {
-			if errs == nil || errs[i] == nil {
-				l.Prime(ctx, k, values[i])
-			}
+// primeKeys fetches, in one batch, the keys of a loader that this request has not primed
+// yet, puts their values in the loader's cache and returns them. Keys whose fetch failed
+// are left for the loader, which will report the error.
+func primeKeys[K comparable, V any](ctx context.Context, l *Loaders, name string, loader *dataloader.Loader[K, V], fetch func(context.Context, []K) ([]V, []error), keys []K) []V {
+	l.mu.Lock()
+	fresh := make([]K, 0, len(keys))
+	for _, k := range keys {
+		pk := primedKey{name, k}
+		if !l.primed[pk] {
+			l.primed[pk] = true
+			fresh = append(fresh, k)
 		}
-	})
+	}
+	l.mu.Unlock()
+	if len(fresh) == 0 {
+		return nil
+	}
+	values, errs := fetch(ctx, fresh)
+	out := make([]V, 0, len(fresh))
+	for i, k := range fresh {
+		if errs == nil || errs[i] == nil {
+			loader.Prime(ctx, k, values[i])
+			out = append(out, values[i])
+		}
+	}
+	return out
+}
+
+// primedKey names a key primed in one of the request's loaders.
+type primedKey struct {
+	loader string
+	key    any
+}
+
+// listKinds maps the list fields of Member to their kinds.
+var listKinds = map[string]community.ListKind{
+	"followers":     community.ListFollowers,
+	"following":     community.ListFollowing,
+	"mutualFollows": community.ListMutual,
+}
+
+// listKey is the loader key of a list field's page; a nil first takes the default.
+func listKey(kind community.ListKind, memberID string, first int, after string) community.ListKey {
+	return community.ListKey{Kind: kind, MemberID: memberID, First: first, After: after}
+}
+
+// intArg reads an Int argument, or def when it is null or absent.
+func intArg(v any, def int) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case *int:
+		if n != nil {
+			return *n
+		}
+	}
+	return def
+}
+
+// stringArg reads a String argument, or "" when it is null or absent.
+func stringArg(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case *string:
+		if s != nil {
+			return *s
+		}
+	}
+	return ""
+}
+
+// page loads one page of a member's list through the request's loader.
+func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID string, first *int, after *string) (*community.FollowList, error) {
+	key := listKey(kind, memberID, intArg(first, community.DefaultPageSize), stringArg(after))
+	l, err := r.loadersFor(ctx).Lists.Load(ctx, key)()
+	return &l, err
+}
+
+// wrote is called by a mutation after its write: it forgets what the request has loaded.
+func (r *Resolver) wrote(ctx context.Context) {
+	r.loadersFor(ctx).ClearAll()
 }

@@ -4,6 +4,7 @@ package communitytest
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"testing"
@@ -25,10 +26,30 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Follow", func(t *testing.T) { testFollow(t, newStore(t)) })
 	t.Run("Paging", func(t *testing.T) { testPaging(t, newStore(t)) })
 	t.Run("PagingWhileFollowsArrive", func(t *testing.T) { testPagingWhileFollowsArrive(t, newStore(t)) })
+	t.Run("BatchedLists", func(t *testing.T) { testBatchedLists(t, newStore(t)) })
 	t.Run("MutualFollows", func(t *testing.T) { testMutual(t, newStore(t)) })
 	t.Run("Suggestions", func(t *testing.T) { testSuggestions(t, newStore(t)) })
 	t.Run("Import", func(t *testing.T) { testImport(t, newStore(t)) })
 	t.Run("Service", func(t *testing.T) { testService(t, newStore(t)) })
+	t.Run("ConcurrentWrites", func(t *testing.T) { ConcurrentWrites(t, newStore(t)) })
+}
+
+// pageReq is one page of one list, as the suite asks for it.
+type pageReq struct {
+	First int
+	After *community.Position
+}
+
+// list reads one page of one member's list of the given kind.
+func list(s community.Store, kind community.ListKind, memberID string, r pageReq) (community.FollowPage, error) {
+	pages, err := s.FollowLists(context.Background(), kind, r.First, []community.ListRequest{{MemberID: memberID, After: r.After}})
+	if err != nil {
+		return community.FollowPage{}, err
+	}
+	if len(pages) != 1 {
+		return community.FollowPage{}, fmt.Errorf("FollowLists returned %d pages for 1 request", len(pages))
+	}
+	return pages[0], nil
 }
 
 // base is the suite's clock: whole microseconds, so every store keeps times exactly.
@@ -202,7 +223,7 @@ func testFollow(t *testing.T, s community.Store) {
 	if diff := cmp.Diff(nonZero(wantCounts), nonZero(counts)); diff != "" {
 		t.Errorf("FollowCounts (-want +got):\n%s", diff)
 	}
-	followers, err := s.Followers(ctx, b, community.PageRequest{First: 10})
+	followers, err := list(s, community.ListFollowers, b, pageReq{First: 10})
 	must(t, err)
 	want := community.FollowPage{Edges: []community.FollowEdge{{MemberID: c, Since: at(2)}, {MemberID: a, Since: at(1)}}, TotalCount: 2}
 	if diff := cmp.Diff(want, followers); diff != "" {
@@ -217,7 +238,7 @@ func testFollow(t *testing.T, s community.Store) {
 	must(t, s.Unfollow(ctx, a, b))
 	must(t, s.Unfollow(ctx, a, b)) // again: no-op
 	wantCode(t, s.Unfollow(ctx, a, community.NewID()), community.CodeNotFound)
-	following, err := s.Following(ctx, a, community.PageRequest{First: 10})
+	following, err := list(s, community.ListFollowing, a, pageReq{First: 10})
 	must(t, err)
 	if diff := cmp.Diff(community.FollowPage{}, following, emptyEdges); diff != "" {
 		t.Errorf("Following after unfollow (-want +got):\n%s", diff)
@@ -229,7 +250,7 @@ func testFollow(t *testing.T, s community.Store) {
 	}
 	// Following again after an unfollow starts a new follow at the new time.
 	must(t, s.Follow(ctx, a, b, at(20)))
-	followers, err = s.Followers(ctx, b, community.PageRequest{First: 1})
+	followers, err = list(s, community.ListFollowers, b, pageReq{First: 1})
 	must(t, err)
 	want = community.FollowPage{Edges: []community.FollowEdge{{MemberID: a, Since: at(20)}}, HasNextPage: true, TotalCount: 2}
 	if diff := cmp.Diff(want, followers); diff != "" {
@@ -285,12 +306,12 @@ func sortListOrder(edges []community.FollowEdge) {
 }
 
 // walk pages through a list with the given page size and returns every edge seen.
-func walk(t *testing.T, list func(community.PageRequest) (community.FollowPage, error), size int, between func()) []community.FollowEdge {
+func walk(t *testing.T, list func(pageReq) (community.FollowPage, error), size int, between func()) []community.FollowEdge {
 	t.Helper()
 	var all []community.FollowEdge
 	var after *community.Position
 	for range 1000 {
-		p, err := list(community.PageRequest{First: size, After: after})
+		p, err := list(pageReq{First: size, After: after})
 		must(t, err)
 		if len(p.Edges) > size {
 			t.Fatalf("page of %d edges for first=%d", len(p.Edges), size)
@@ -313,31 +334,30 @@ func walk(t *testing.T, list func(community.PageRequest) (community.FollowPage, 
 }
 
 func testPaging(t *testing.T, s community.Store) {
-	ctx := context.Background()
 	star, want := followersFixture(t, s, 23)
 	for _, size := range []int{1, 2, 5, 23, 50} {
 		t.Run(fmt.Sprintf("first=%d", size), func(t *testing.T) {
-			got := walk(t, func(r community.PageRequest) (community.FollowPage, error) { return s.Followers(ctx, star, r) }, size, nil)
+			got := walk(t, func(r pageReq) (community.FollowPage, error) { return list(s, community.ListFollowers, star, r) }, size, nil)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("followers walked in pages (-want +got):\n%s", diff)
 			}
 		})
 	}
-	p, err := s.Followers(ctx, star, community.PageRequest{First: 0})
+	p, err := list(s, community.ListFollowers, star, pageReq{First: 0})
 	must(t, err)
 	if len(p.Edges) != 0 || !p.HasNextPage || p.TotalCount != 23 {
 		t.Errorf("first=0: %d edges, hasNext %v, total %d; want 0, true, 23", len(p.Edges), p.HasNextPage, p.TotalCount)
 	}
 	// A position past the end gives an empty last page.
 	last := want[len(want)-1]
-	p, err = s.Followers(ctx, star, community.PageRequest{First: 5, After: &community.Position{Since: last.Since, MemberID: last.MemberID}})
+	p, err = list(s, community.ListFollowers, star, pageReq{First: 5, After: &community.Position{Since: last.Since, MemberID: last.MemberID}})
 	must(t, err)
 	if len(p.Edges) != 0 || p.HasNextPage {
 		t.Errorf("after the last edge: %d edges, hasNext %v", len(p.Edges), p.HasNextPage)
 	}
 	// Following lists page the same way.
 	fan := want[0].MemberID
-	following, err := s.Following(ctx, fan, community.PageRequest{First: 5})
+	following, err := list(s, community.ListFollowing, fan, pageReq{First: 5})
 	must(t, err)
 	if diff := cmp.Diff(community.FollowPage{Edges: []community.FollowEdge{{MemberID: star, Since: want[0].Since}}, TotalCount: 1}, following); diff != "" {
 		t.Errorf("Following (-want +got):\n%s", diff)
@@ -351,12 +371,45 @@ func testPagingWhileFollowsArrive(t *testing.T, s community.Store) {
 	star, want := followersFixture(t, s, 12)
 	late := create(t, s, "late_1", "late_2", "late_3", "late_4", "late_5", "late_6")
 	n := 0
-	got := walk(t, func(r community.PageRequest) (community.FollowPage, error) { return s.Followers(ctx, star, r) }, 4, func() {
+	got := walk(t, func(r pageReq) (community.FollowPage, error) { return list(s, community.ListFollowers, star, r) }, 4, func() {
 		must(t, s.Follow(ctx, late[n].ID, star, at(100+n)))
 		n++
 	})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pages changed by new follows (-want +got):\n%s", diff)
+	}
+}
+
+// testBatchedLists asks for several members' lists in one call: each page is that
+// member's, from its own position, in the order asked.
+func testBatchedLists(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	star, fans := followersFixture(t, s, 7)
+	other := create(t, s, "other_star")[0].ID
+	must(t, s.Follow(ctx, fans[0].MemberID, other, at(50)))
+	must(t, s.Follow(ctx, fans[1].MemberID, other, at(51)))
+	after := &community.Position{Since: fans[2].Since, MemberID: fans[2].MemberID}
+	pages, err := s.FollowLists(ctx, community.ListFollowers, 2, []community.ListRequest{
+		{MemberID: other},
+		{MemberID: star, After: after},
+		{MemberID: community.NewID()},
+		{MemberID: star},
+	})
+	must(t, err)
+	want := []community.FollowPage{
+		{Edges: []community.FollowEdge{{MemberID: fans[1].MemberID, Since: at(51)}, {MemberID: fans[0].MemberID, Since: at(50)}}, TotalCount: 2},
+		{Edges: fans[3:5], HasNextPage: true, TotalCount: 7},
+		{},
+		{Edges: fans[0:2], HasNextPage: true, TotalCount: 7},
+	}
+	if diff := cmp.Diff(want, pages, emptyEdges); diff != "" {
+		t.Errorf("FollowLists (-want +got):\n%s", diff)
+	}
+	pages, err = s.FollowLists(ctx, community.ListFollowing, 0, []community.ListRequest{{MemberID: fans[0].MemberID}, {MemberID: star}})
+	must(t, err)
+	want = []community.FollowPage{{HasNextPage: true, TotalCount: 2}, {}}
+	if diff := cmp.Diff(want, pages, emptyEdges); diff != "" {
+		t.Errorf("FollowLists first=0 (-want +got):\n%s", diff)
 	}
 }
 
@@ -371,11 +424,11 @@ func testMutual(t *testing.T, s community.Store) {
 	must(t, s.Follow(ctx, ms[3].ID, hub, at(11)))
 	must(t, s.Follow(ctx, ms[4].ID, ms[1].ID, at(12))) // not towards hub: no effect
 	want := []community.FollowEdge{{MemberID: ms[3].ID, Since: at(2)}, {MemberID: ms[1].ID, Since: at(0)}}
-	got := walk(t, func(r community.PageRequest) (community.FollowPage, error) { return s.MutualFollows(ctx, hub, r) }, 1, nil)
+	got := walk(t, func(r pageReq) (community.FollowPage, error) { return list(s, community.ListMutual, hub, r) }, 1, nil)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("MutualFollows (-want +got):\n%s", diff)
 	}
-	p, err := s.MutualFollows(ctx, hub, community.PageRequest{First: 1})
+	p, err := list(s, community.ListMutual, hub, pageReq{First: 1})
 	must(t, err)
 	if p.TotalCount != 2 || !p.HasNextPage {
 		t.Errorf("mutual first page: total %d, hasNext %v; want 2, true", p.TotalCount, p.HasNextPage)
@@ -400,8 +453,9 @@ func testSuggestions(t *testing.T, s community.Store) {
 	for i, f := range follows {
 		must(t, s.Follow(ctx, f[0], f[1], at(i)))
 	}
-	got, err := s.SuggestedFollows(ctx, me, 10)
+	all, err := s.SuggestedFollows(ctx, []string{me, f3, community.NewID()}, 10)
 	must(t, err)
+	got := all[me]
 	want := []community.Suggestion{
 		{MemberID: x, Via: 3, FollowerCount: 3},
 		{MemberID: z, Via: 2, FollowerCount: 3},
@@ -411,8 +465,12 @@ func testSuggestions(t *testing.T, s community.Store) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("SuggestedFollows (-want +got):\n%s", diff)
 	}
-	got, err = s.SuggestedFollows(ctx, me, 2)
+	if len(all[f3]) != 0 {
+		t.Errorf("f3 follows only x, who follows no one: suggestions %+v", all[f3])
+	}
+	all, err = s.SuggestedFollows(ctx, []string{me}, 2)
 	must(t, err)
+	got = all[me]
 	if diff := cmp.Diff(want[:2], got); diff != "" {
 		t.Errorf("SuggestedFollows limit 2 (-want +got):\n%s", diff)
 	}
@@ -445,6 +503,19 @@ func testImport(t *testing.T, s community.Store) {
 	must(t, err)
 	if diff := cmp.Diff(batch[42].Member, m); diff != "" {
 		t.Errorf("imported member (-want +got):\n%s", diff)
+	}
+	// A batch that contradicts itself stores nothing.
+	twice := newMember("twice_one")
+	again := twice
+	again.Handle = "twice_two"
+	for name, b := range map[string][]community.ImportedMember{
+		"same id":       {{Member: twice, Identities: []community.Identity{wechat("t1")}}, {Member: again, Identities: []community.Identity{wechat("t2")}}},
+		"same provider": {{Member: twice, Identities: []community.Identity{wechat("t3"), wechat("t4")}}},
+	} {
+		wantCode(t, s.ImportMembers(ctx, b), community.CodeConflict)
+		if _, err := s.MemberByHandle(ctx, "twice_one"); community.ErrorCode(err) != community.CodeNotFound {
+			t.Errorf("%s: a refused batch stored part of itself: %v", name, err)
+		}
 	}
 	// A batch with a taken handle stores nothing.
 	dup := newMember("imported_07")
@@ -493,25 +564,51 @@ func testService(t *testing.T, s community.Store) {
 	if followed.ID != wang.ID {
 		t.Errorf("Follow returned %s, want the followed member %s", followed.ID, wang.ID)
 	}
-	list, err := svc.Followers(context.Background(), wang.ID, community.PageArgs{})
-	must(t, err)
-	if len(list.Edges) != 1 || list.Edges[0].MemberID != lihua.ID {
-		t.Fatalf("followers of wang = %+v", list.Edges)
+	ctx := context.Background()
+	lists, errs := svc.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 10}})
+	must(t, errs[0])
+	edges := lists[0].ListedEdges()
+	if len(edges) != 1 || edges[0].MemberID != lihua.ID {
+		t.Fatalf("followers of wang = %+v", edges)
 	}
-	// A cursor from one list is refused by another, and a forged one by all.
-	cursor := list.Cursor(list.Edges[0])
-	_, err = svc.Following(context.Background(), wang.ID, community.PageArgs{After: &cursor})
-	wantCode(t, err, community.CodeBadUserInput)
-	forged := "eyJpZCI6MX0"
-	_, err = svc.Followers(context.Background(), wang.ID, community.PageArgs{After: &forged})
-	wantCode(t, err, community.CodeBadUserInput)
-	tooMany := community.MaxPageSize + 1
-	_, err = svc.Followers(context.Background(), wang.ID, community.PageArgs{First: &tooMany})
-	wantCode(t, err, community.CodeBadUserInput)
-	_, err = svc.Followers(context.Background(), wang.ID, community.PageArgs{After: &cursor})
-	must(t, err)
+	// A cursor works on its own list only; a forged or altered one nowhere.
+	cursor := edges[0].Cursor
+	raw, _ := base64.RawURLEncoding.DecodeString(cursor)
+	raw[len(raw)-20] ^= 1
+	tooMany, negative := community.MaxPageSize+1, -1
+	keys := []community.ListKey{
+		{Kind: community.ListFollowers, MemberID: wang.ID, First: 10, After: cursor},
+		{Kind: community.ListFollowing, MemberID: wang.ID, First: 10, After: cursor},
+		{Kind: community.ListFollowers, MemberID: lihua.ID, First: 10, After: cursor},
+		{Kind: community.ListFollowers, MemberID: wang.ID, First: 10, After: "eyJpZCI6MX0"},
+		{Kind: community.ListFollowers, MemberID: wang.ID, First: 10, After: base64.RawURLEncoding.EncodeToString(raw)},
+		{Kind: community.ListFollowers, MemberID: wang.ID, First: tooMany},
+		{Kind: community.ListFollowers, MemberID: wang.ID, First: negative},
+	}
+	_, errs = svc.FollowLists(ctx, keys)
+	must(t, errs[0])
+	for i, err := range errs[1:] {
+		if community.ErrorCode(err) != community.CodeBadUserInput {
+			t.Errorf("list key %+v: error %v, want BAD_USER_INPUT", keys[i+1], err)
+		}
+	}
+	// Another instance with the same key takes the cursor; one with another key does not.
+	key := []byte("a cursor key shared by instances")
+	a1 := community.NewService(s, community.Config{CursorKey: key})
+	a2 := community.NewService(s, community.Config{CursorKey: key})
+	lists, _ = a1.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1}})
+	shared := lists[0].ListedEdges()[0].Cursor
+	_, errs = a2.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1, After: shared}})
+	must(t, errs[0])
+	_, errs = svc.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1, After: shared}})
+	wantCode(t, errs[0], community.CodeBadUserInput)
 
-	_, errs := svc.Identities(as(wang.ID), []string{lihua.ID, wang.ID})
+	// A newcomer reads the identity its token names on the member it just registered.
+	_, errs = svc.Identities(newcomer("o-wang"), []string{wang.ID, lihua.ID})
+	must(t, errs[0])
+	wantCode(t, errs[1], community.CodeForbidden)
+
+	_, errs = svc.Identities(as(wang.ID), []string{lihua.ID, wang.ID})
 	wantCode(t, errs[0], community.CodeForbidden)
 	must(t, errs[1])
 	_, errs = svc.Identities(community.WithActor(context.Background(), community.Actor{MemberID: community.NewID(), Roles: []community.Role{community.RoleAdmin}}), []string{lihua.ID})

@@ -59,10 +59,10 @@ func Snapshot(t *testing.T, s community.Store, ids []string) Graph {
 	g.Identities, err = s.IdentitiesOf(ctx, ids)
 	must(t, err)
 	for _, id := range ids {
-		p, err := s.Followers(ctx, id, community.PageRequest{First: community.MaxPageSize})
+		p, err := list(s, community.ListFollowers, id, pageReq{First: community.MaxPageSize})
 		must(t, err)
 		g.Followers[id] = p.Edges
-		p, err = s.Following(ctx, id, community.PageRequest{First: community.MaxPageSize})
+		p, err = list(s, community.ListFollowing, id, pageReq{First: community.MaxPageSize})
 		must(t, err)
 		g.Following[id] = p.Edges
 	}

@@ -220,10 +220,11 @@ func (s *Store) CreateMember(ctx context.Context, m community.Member, first comm
 // ImportMembers implements community.Store: all members are stored in one transaction, or
 // none is.
 func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMember) error {
+	if err := community.CheckImport(batch); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	handles := map[string]bool{}
-	idents := map[identityKey]bool{}
 	for _, im := range batch {
 		if len(im.Member.ID) != idLen {
 			return fmt.Errorf("embedded: member id %q is not %d characters", im.Member.ID, idLen)
@@ -231,17 +232,13 @@ func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMembe
 		if _, ok := s.members[im.Member.ID]; ok {
 			return conflict("member %q exists already", im.Member.ID)
 		}
-		h := community.HandleKey(im.Member.Handle)
-		if s.byHandle[h] != nil || handles[h] {
+		if s.byHandle[community.HandleKey(im.Member.Handle)] != nil {
 			return conflict("handle %q is taken", im.Member.Handle)
 		}
-		handles[h] = true
 		for _, id := range im.Identities {
-			k := identityKey{id.Provider, id.ExternalID}
-			if s.byIdentity[k] != nil || idents[k] {
+			if s.byIdentity[identityKey{id.Provider, id.ExternalID}] != nil {
 				return conflict("this %s identity belongs to a member already", id.Provider)
 			}
-			idents[k] = true
 		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -534,49 +531,40 @@ func (s *Store) ImportFollows(_ context.Context, batch []community.Follow) error
 	return nil
 }
 
-// Followers implements community.Store.
-func (s *Store) Followers(_ context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
+// FollowLists implements community.Store.
+func (s *Store) FollowLists(_ context.Context, kind community.ListKind, first int, reqs []community.ListRequest) ([]community.FollowPage, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m := s.members[memberID]
-	if m == nil {
-		return community.FollowPage{}, nil
+	out := make([]community.FollowPage, len(reqs))
+	for i, r := range reqs {
+		m := s.members[r.MemberID]
+		if m == nil {
+			continue
+		}
+		switch kind {
+		case community.ListFollowers:
+			out[i] = page(m.followers, first, r.After, nil)
+		case community.ListFollowing:
+			out[i] = page(m.following, first, r.After, nil)
+		case community.ListMutual:
+			out[i] = page(m.following, first, r.After, func(e edge) bool {
+				_, back := s.follows[pairKey(e.m, m)]
+				return back
+			})
+		default:
+			return nil, fmt.Errorf("embedded: unknown list kind %q", kind)
+		}
 	}
-	return page(m.followers, req, nil), nil
-}
-
-// Following implements community.Store.
-func (s *Store) Following(_ context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m := s.members[memberID]
-	if m == nil {
-		return community.FollowPage{}, nil
-	}
-	return page(m.following, req, nil), nil
-}
-
-// MutualFollows implements community.Store.
-func (s *Store) MutualFollows(_ context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m := s.members[memberID]
-	if m == nil {
-		return community.FollowPage{}, nil
-	}
-	return page(m.following, req, func(e edge) bool {
-		_, back := s.follows[pairKey(e.m, m)]
-		return back
-	}), nil
+	return out, nil
 }
 
 // page cuts a page out of a list kept in reverse list order, keeping only the edges that
 // keep accepts (all, when keep is nil).
-func page(list []edge, req community.PageRequest, keep func(edge) bool) community.FollowPage {
+func page(list []edge, first int, after *community.Position, keep func(edge) bool) community.FollowPage {
 	// Edges after the cursor in list order are those before it in slice order: list[:end].
 	end := len(list)
-	if req.After != nil {
-		end, _ = slices.BinarySearchFunc(list, req.After, func(e edge, p *community.Position) int {
+	if after != nil {
+		end, _ = slices.BinarySearchFunc(list, after, func(e edge, p *community.Position) int {
 			if p.Precedes(time.Unix(0, e.since), e.m.ID) {
 				return -1
 			}
@@ -598,7 +586,7 @@ func page(list []edge, req community.PageRequest, keep func(edge) bool) communit
 		if keep != nil && !keep(e) {
 			continue
 		}
-		if len(out.Edges) == req.First {
+		if len(out.Edges) == first {
 			out.HasNextPage = true
 			break
 		}
@@ -640,13 +628,19 @@ func (s *Store) FollowStates(_ context.Context, viewerID string, ids []string) (
 }
 
 // SuggestedFollows implements community.Store.
-func (s *Store) SuggestedFollows(_ context.Context, memberID string, limit int) ([]community.Suggestion, error) {
+func (s *Store) SuggestedFollows(_ context.Context, ids []string, limit int) (map[string][]community.Suggestion, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m := s.members[memberID]
-	if m == nil {
-		return nil, nil
+	out := make(map[string][]community.Suggestion, len(ids))
+	for _, id := range ids {
+		if m := s.members[id]; m != nil {
+			out[id] = s.suggest(m, limit)
+		}
 	}
+	return out, nil
+}
+
+func (s *Store) suggest(m *member, limit int) []community.Suggestion {
 	via := map[*member]int{}
 	for _, f := range m.following {
 		for _, c := range f.m.following {
@@ -667,7 +661,7 @@ func (s *Store) SuggestedFollows(_ context.Context, memberID string, limit int) 
 	if len(out) > limit {
 		out = out[:limit]
 	}
-	return out, nil
+	return out
 }
 
 // Ping implements community.Store.

@@ -73,7 +73,7 @@ func BenchmarkStore(b *testing.B) {
 	})
 	b.Run("Followers/first-page", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := s.Followers(ctx, star, community.PageRequest{First: community.DefaultPageSize}); err != nil {
+			if _, err := s.FollowLists(ctx, community.ListFollowers, community.DefaultPageSize, []community.ListRequest{{MemberID: star}}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -81,7 +81,7 @@ func BenchmarkStore(b *testing.B) {
 	b.Run("Followers/middle-page", func(b *testing.B) {
 		after := &community.Position{Since: benchBase.Add(benchMembers / 6 * time.Second), MemberID: ids[benchMembers/2]}
 		for b.Loop() {
-			if _, err := s.Followers(ctx, star, community.PageRequest{First: community.DefaultPageSize, After: after}); err != nil {
+			if _, err := s.FollowLists(ctx, community.ListFollowers, community.DefaultPageSize, []community.ListRequest{{MemberID: star, After: after}}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -95,7 +95,7 @@ func BenchmarkStore(b *testing.B) {
 	})
 	b.Run("SuggestedFollows", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := s.SuggestedFollows(ctx, ids[42], 10); err != nil {
+			if _, err := s.SuggestedFollows(ctx, ids[42:43], 10); err != nil {
 				b.Fatal(err)
 			}
 		}

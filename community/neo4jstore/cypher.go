@@ -115,35 +115,39 @@ WHERE a <> b
 MERGE (a)-[r:FOLLOWS]->(b)
 ON CREATE SET r.since = row.since`
 
-	// The follow lists read one page, plus one edge to tell whether another page follows,
-	// and the length of the whole list. A page starts strictly after ($afterSince,
-	// $afterId) in list order (since descending, then id ascending), or at the start when
-	// $afterSince is null.
+	// The follow lists read, for each request in $reqs (index i, memberId, afterSince,
+	// afterId), one page plus one edge to tell whether another page follows, and the
+	// length of the whole list. A page starts strictly after (afterSince, afterId) in list
+	// order (since descending, then id ascending), or at the start when afterSince is null.
+	// $limit is the same for every request, so that the subquery's top-k sort can use it.
 
 	cypherFollowers = `
-MATCH (m:Member {id: $memberId})
-RETURN COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
+UNWIND $reqs AS req
+MATCH (m:Member {id: req.memberId})
+RETURN req.i AS i, COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
   MATCH (m)<-[r:FOLLOWS]-(other)
-  WHERE $afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND other.id > $afterId)
+  WHERE req.afterSince IS NULL OR r.since < req.afterSince OR (r.since = req.afterSince AND other.id > req.afterId)
   WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
   RETURN {id: id, since: since}
 } AS edges`
 
 	cypherFollowing = `
-MATCH (m:Member {id: $memberId})
-RETURN COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
+UNWIND $reqs AS req
+MATCH (m:Member {id: req.memberId})
+RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
   MATCH (m)-[r:FOLLOWS]->(other)
-  WHERE $afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND other.id > $afterId)
+  WHERE req.afterSince IS NULL OR r.since < req.afterSince OR (r.since = req.afterSince AND other.id > req.afterId)
   WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
   RETURN {id: id, since: since}
 } AS edges`
 
 	// cypherMutualFollows orders by the time of the member's follow of the other.
 	cypherMutualFollows = `
-MATCH (m:Member {id: $memberId})
-RETURN COUNT { (m)-[:FOLLOWS]->(other)-[:FOLLOWS]->(m) } AS total, COLLECT {
+UNWIND $reqs AS req
+MATCH (m:Member {id: req.memberId})
+RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->(other)-[:FOLLOWS]->(m) } AS total, COLLECT {
   MATCH (m)-[r:FOLLOWS]->(other)-[:FOLLOWS]->(m)
-  WHERE $afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND other.id > $afterId)
+  WHERE req.afterSince IS NULL OR r.since < req.afterSince OR (r.since = req.afterSince AND other.id > req.afterId)
   WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
   RETURN {id: id, since: since}
 } AS edges`
@@ -159,16 +163,21 @@ UNWIND $ids AS id
 MATCH (o:Member {id: id})
 RETURN id, EXISTS { (v)-[:FOLLOWS]->(o) } AS viewerFollows, EXISTS { (o)-[:FOLLOWS]->(v) } AS followsViewer`
 
-	// cypherSuggestedFollows counts one path per following that follows a candidate: a
-	// member follows another at most once, so count(*) is how many followings lead to it.
+	// cypherSuggestedFollows counts, for each member, one path per following that follows a
+	// candidate: a member follows another at most once, so count(*) is how many followings
+	// lead to it.
 	cypherSuggestedFollows = `
-MATCH (me:Member {id: $memberId})-[:FOLLOWS]->(:Member)-[:FOLLOWS]->(c:Member)
-WHERE c <> me AND NOT EXISTS { (me)-[:FOLLOWS]->(c) }
-WITH c, count(*) AS via
-WITH c.id AS id, via, COUNT { (c)<-[:FOLLOWS]-() } AS followers
-ORDER BY via DESC, followers DESC, id ASC
-LIMIT $limit
-RETURN id, via, followers`
+UNWIND $ids AS memberId
+MATCH (me:Member {id: memberId})
+RETURN memberId, COLLECT {
+  MATCH (me)-[:FOLLOWS]->(:Member)-[:FOLLOWS]->(c:Member)
+  WHERE c <> me AND NOT EXISTS { (me)-[:FOLLOWS]->(c) }
+  WITH c, count(*) AS via
+  WITH c.id AS id, via, COUNT { (c)<-[:FOLLOWS]-() } AS followers
+  ORDER BY via DESC, followers DESC, id ASC
+  LIMIT $limit
+  RETURN {id: id, via: via, followers: followers}
+} AS suggestions`
 
 	cypherPing = `RETURN 1`
 )

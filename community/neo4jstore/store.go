@@ -212,6 +212,9 @@ func (s *Store) ImportMembers(ctx context.Context, batch []community.ImportedMem
 	if len(batch) == 0 {
 		return nil
 	}
+	if err := community.CheckImport(batch); err != nil {
+		return err
+	}
 	rows := make([]map[string]any, len(batch))
 	for i, im := range batch {
 		idents := make([]map[string]any, len(im.Identities))
@@ -418,49 +421,49 @@ func (s *Store) ImportFollows(ctx context.Context, follows []community.Follow) e
 	return nil
 }
 
-// Followers implements community.Store.
-func (s *Store) Followers(ctx context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
-	return s.page(ctx, cypherFollowers, memberID, req, "followers")
+// listStatements are the statements of the follow lists, by kind.
+var listStatements = map[community.ListKind]string{
+	community.ListFollowers: cypherFollowers,
+	community.ListFollowing: cypherFollowing,
+	community.ListMutual:    cypherMutualFollows,
 }
 
-// Following implements community.Store.
-func (s *Store) Following(ctx context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
-	return s.page(ctx, cypherFollowing, memberID, req, "following")
-}
-
-// MutualFollows implements community.Store.
-func (s *Store) MutualFollows(ctx context.Context, memberID string, req community.PageRequest) (community.FollowPage, error) {
-	return s.page(ctx, cypherMutualFollows, memberID, req, "mutual follows")
-}
-
-// page reads one page of a follow list with one of the list statements; an unknown member
-// has an empty list.
-func (s *Store) page(ctx context.Context, cypher, memberID string, req community.PageRequest, list string) (community.FollowPage, error) {
-	first := max(req.First, 0)
-	params := map[string]any{"memberId": memberID, "limit": first + 1, "afterSince": nil, "afterId": nil}
-	if req.After != nil {
-		params["afterSince"] = req.After.Since.UTC()
-		params["afterId"] = req.After.MemberID
+// FollowLists implements community.Store: one statement reads every requested page.
+func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first int, reqs []community.ListRequest) ([]community.FollowPage, error) {
+	cypher, ok := listStatements[kind]
+	if !ok {
+		return nil, fmt.Errorf("neo4jstore: unknown list kind %q", kind)
+	}
+	first = max(first, 0)
+	rows := make([]map[string]any, len(reqs))
+	for i, r := range reqs {
+		row := map[string]any{"i": i, "memberId": r.MemberID, "afterSince": nil, "afterId": nil}
+		if r.After != nil {
+			row["afterSince"] = r.After.Since.UTC()
+			row["afterId"] = r.After.MemberID
+		}
+		rows[i] = row
 	}
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypher, params)
+		return collect(ctx, tx, cypher, map[string]any{"reqs": rows, "limit": first + 1})
 	})
 	if err != nil {
-		return community.FollowPage{}, fail(err, "read %s of %q", list, memberID)
+		return nil, fail(err, "read %d %s lists", len(reqs), kind)
 	}
-	var out community.FollowPage
-	if len(recs) == 0 {
-		return out, nil
-	}
-	out.TotalCount = integer(get(recs[0], "total"))
-	edges, _ := get(recs[0], "edges").([]any)
-	for _, v := range edges {
-		if len(out.Edges) == first {
-			out.HasNextPage = true
-			break
+	out := make([]community.FollowPage, len(reqs))
+	for _, rec := range recs {
+		var p community.FollowPage
+		p.TotalCount = integer(get(rec, "total"))
+		edges, _ := get(rec, "edges").([]any)
+		for _, v := range edges {
+			if len(p.Edges) == first {
+				p.HasNextPage = true
+				break
+			}
+			e, _ := v.(map[string]any)
+			p.Edges = append(p.Edges, community.FollowEdge{MemberID: str(e["id"]), Since: utc(e["since"])})
 		}
-		p, _ := v.(map[string]any)
-		out.Edges = append(out.Edges, community.FollowEdge{MemberID: str(p["id"]), Since: utc(p["since"])})
+		out[integer(get(rec, "i"))] = p
 	}
 	return out, nil
 }
@@ -502,17 +505,23 @@ func (s *Store) FollowStates(ctx context.Context, viewerID string, ids []string)
 	return out, nil
 }
 
-// SuggestedFollows implements community.Store.
-func (s *Store) SuggestedFollows(ctx context.Context, memberID string, limit int) ([]community.Suggestion, error) {
+// SuggestedFollows implements community.Store: one statement for every member.
+func (s *Store) SuggestedFollows(ctx context.Context, ids []string, limit int) (map[string][]community.Suggestion, error) {
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherSuggestedFollows, map[string]any{"memberId": memberID, "limit": max(limit, 0)})
+		return collect(ctx, tx, cypherSuggestedFollows, map[string]any{"ids": ids, "limit": max(limit, 0)})
 	})
 	if err != nil {
-		return nil, fail(err, "suggest follows for %q", memberID)
+		return nil, fail(err, "suggest follows for %d members", len(ids))
 	}
-	out := make([]community.Suggestion, 0, len(recs))
+	out := make(map[string][]community.Suggestion, len(recs))
 	for _, r := range recs {
-		out = append(out, community.Suggestion{MemberID: str(get(r, "id")), Via: integer(get(r, "via")), FollowerCount: integer(get(r, "followers"))})
+		list, _ := get(r, "suggestions").([]any)
+		suggestions := make([]community.Suggestion, 0, len(list))
+		for _, v := range list {
+			m, _ := v.(map[string]any)
+			suggestions = append(suggestions, community.Suggestion{MemberID: str(m["id"]), Via: integer(m["via"]), FollowerCount: integer(m["followers"])})
+		}
+		out[str(get(r, "memberId"))] = suggestions
 	}
 	return out, nil
 }
