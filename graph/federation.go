@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"quanzi/graph/model"
 	"strings"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 )
 
@@ -134,6 +136,8 @@ func (ec *executionContext) resolveEntityGroup(
 
 func isMulti(typeName string) bool {
 	switch typeName {
+	case "Member":
+		return true
 	default:
 		return false
 	}
@@ -153,25 +157,6 @@ func (ec *executionContext) resolveEntity(
 	}()
 
 	switch typeName {
-	case "Member":
-		resolverName, err := entityResolverNameForMember(ctx, rep)
-		if err != nil {
-			return nil, fmt.Errorf(`finding resolver for Entity "Member": %w`, err)
-		}
-		switch resolverName {
-
-		case "findMemberByID":
-			id0, err := ec.unmarshalNID2string(ctx, rep["id"])
-			if err != nil {
-				return nil, fmt.Errorf(`unmarshalling param 0 for findMemberByID(): %w`, err)
-			}
-			entity, err := ec.Resolvers.Entity().FindMemberByID(ctx, id0)
-			if err != nil {
-				return nil, fmt.Errorf(`resolving Entity "Member": %w`, err)
-			}
-
-			return entity, nil
-		}
 
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnknownType, typeName)
@@ -192,6 +177,46 @@ func (ec *executionContext) resolveManyEntities(
 	}()
 
 	switch typeName {
+
+	case "Member":
+		resolverName, err := entityResolverNameForMember(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Member": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyMemberByIDs":
+			typedReps := make([]*model.MemberByIDsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNID2string(ctx, rep.entity["id"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "id"))
+				}
+
+				typedReps[i] = &model.MemberByIDsInput{
+					ID: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyMemberByIDs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
 
 	default:
 		return errors.New("unknown type: " + typeName)
@@ -227,7 +252,7 @@ func entityResolverNameForMember(ctx context.Context, rep EntityRepresentation) 
 				fmt.Errorf("%w due to all null value KeyFields for Member", ErrTypeNotFound))
 			break
 		}
-		return "findMemberByID", nil
+		return "findManyMemberByIDs", nil
 	}
 	return "", fmt.Errorf("%w for Member due to %v", ErrTypeNotFound,
 		errors.Join(entityResolverErrs...).Error())

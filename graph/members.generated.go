@@ -2611,6 +2611,19 @@ func (ec *executionContext) marshalOIdentity2ᚕquanziᚋcommunityᚐIdentityᚄ
 	return ret
 }
 
+func (ec *executionContext) marshalOMember2ᚕᚖquanziᚋcommunityᚐMember(ctx context.Context, sel ast.SelectionSet, v []*community.Member) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMember2ᚖquanziᚋcommunityᚐMember(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOMember2ᚖquanziᚋcommunityᚐMember(ctx context.Context, sel ast.SelectionSet, v *community.Member) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null

@@ -37,7 +37,7 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Entity struct {
-		FindMemberByID func(childComplexity int, id string) int
+		FindManyMemberByIDs func(childComplexity int, reps []*model.MemberByIDsInput) int
 	}
 
 	FollowConnection struct {
@@ -148,17 +148,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
-	case "Entity.findMemberByID":
-		if e.ComplexityRoot.Entity.FindMemberByID == nil {
+	case "Entity.findManyMemberByIDs":
+		if e.ComplexityRoot.Entity.FindManyMemberByIDs == nil {
 			break
 		}
 
-		args, err := ec.field_Entity_findMemberByID_args(ctx, rawArgs)
+		args, err := ec.field_Entity_findManyMemberByIDs_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Entity.FindMemberByID(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Entity.FindManyMemberByIDs(childComplexity, args["reps"].([]*model.MemberByIDsInput)), true
 
 	case "FollowConnection.edges":
 		if e.ComplexityRoot.FollowConnection.Edges == nil {
@@ -538,6 +538,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputFollowInput,
 		ec.unmarshalInputLinkIdentityInput,
+		ec.unmarshalInputMemberByIDsInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputUnfollowInput,
 		ec.unmarshalInputUnlinkIdentityInput,
@@ -849,9 +850,13 @@ type UnlinkIdentityPayload {
 # a union of all types that use the @key directive
 union _Entity = Member
 
+input MemberByIDsInput {
+	ID: ID!
+}
+
 # fake type to build resolver interfaces for users to implement
 type Entity {
-	findMemberByID(id: ID!,): Member!
+	findManyMemberByIDs(reps: [MemberByIDsInput]!): [Member]
 }
 
 type _Service {

@@ -7,15 +7,23 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"quanzi/community"
 	"quanzi/graph"
+	"quanzi/graph/model"
 )
 
-// FindMemberByID resolves a Member reference from another subgraph; an unknown one is
-// null, as federation expects. gqlgen resolves the representations of one _entities call
-// concurrently, so they meet in one loader batch.
-func (r *entityResolver) FindMemberByID(ctx context.Context, id string) (*community.Member, error) {
-	return r.member(ctx, id)
+// FindManyMemberByIDs resolves the Member references of one _entities call at once, with
+// what their selected fields need primed as for any list; an unknown member is null, as
+// federation expects.
+func (r *entityResolver) FindManyMemberByIDs(ctx context.Context, reps []*model.MemberByIDsInput) ([]*community.Member, error) {
+	ids := make([]string, len(reps))
+	for i, rep := range reps {
+		ids[i] = rep.ID
+	}
+	r.prefetchMembers(ctx, ids)
+	members, errs := r.loadersFor(ctx).Members.LoadMany(ctx, ids)()
+	return members, errors.Join(errs...)
 }
 
 func (r *Resolver) Entity() graph.EntityResolver { return &entityResolver{r} }

@@ -14,7 +14,7 @@ import (
 
 // batchWait is how long a loader waits for more keys before it calls the store: long
 // enough for gqlgen to resolve the sibling fields of a list, short against a round trip.
-const batchWait = 250 * time.Microsecond
+const batchWait = 100 * time.Microsecond
 
 // Loaders batches the by-id lookups of one request, so a list costs a fixed number of
 // store round trips whatever its length. A Loaders serves one request only: it caches.

@@ -23,6 +23,10 @@ type LinkIdentityPayload struct {
 	Member *community.Member `json:"member"`
 }
 
+type MemberByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 type Mutation struct {
 }
 
