@@ -236,7 +236,8 @@ type ListedFollow struct {
 	Cursor string
 }
 
-// FollowLists returns the pages the keys ask for, in order; follow lists are public. A key
+// FollowLists returns the pages the keys ask for, in order, or why the caller may not read
+// them (follow lists are ScopeActivity). A key
 // with paging arguments out of range, or a cursor this server did not issue for that very
 // list, gets BAD_USER_INPUT. It costs one store round trip for each distinct (kind, page
 // size) among the keys. A dataloader batch function.
@@ -250,9 +251,20 @@ func (s *Service) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList
 	groups := map[group][]int{}
 	var order []group
 	reqs := make([]ListRequest, len(keys))
+	owners := make([]string, len(keys))
+	for i, k := range keys {
+		owners[i] = k.MemberID
+	}
+	allowed, err := s.access(ctx, owners, ScopeActivity)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
 	for i, k := range keys {
 		first := k.First
 		switch {
+		case allowed[i] != nil:
+			errs[i] = allowed[i]
+			continue
 		case !k.Kind.Valid():
 			errs[i] = Errorf(CodeInternal, "unknown list kind %q", k.Kind)
 			continue
@@ -301,18 +313,24 @@ func (s *Service) listOf(kind ListKind, owner string, p FollowPage) FollowList {
 	return l
 }
 
-// FollowCounts returns follower and following counts of each member, in the order asked;
-// counts are public. It has the shape of a dataloader batch function.
+// FollowCounts returns follower and following counts of each member, in the order asked,
+// or why the caller may not read them (ScopeActivity). A dataloader batch function.
 func (s *Service) FollowCounts(ctx context.Context, ids []string) ([]FollowCounts, []error) {
-	found, err := s.store.FollowCounts(ctx, ids)
 	out := make([]FollowCounts, len(ids))
+	errs, err := s.access(ctx, ids, ScopeActivity)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	found, err := s.store.FollowCounts(ctx, ids)
 	if err != nil {
 		return out, repeatError(err, len(ids))
 	}
 	for i, id := range ids {
-		out[i] = found[id]
+		if errs[i] == nil {
+			out[i] = found[id]
+		}
 	}
-	return out, nil
+	return out, errs
 }
 
 // FollowStates returns the follow relationship between the calling member and each given
@@ -320,48 +338,64 @@ func (s *Service) FollowCounts(ctx context.Context, ids []string) ([]FollowCount
 func (s *Service) FollowStates(ctx context.Context, ids []string) ([]FollowState, []error) {
 	out := make([]FollowState, len(ids))
 	a := ActorFrom(ctx)
+	errs, err := s.access(ctx, ids, ScopeActivity)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
 	if !a.IsMember() {
-		return out, nil
+		return out, errs
 	}
 	found, err := s.store.FollowStates(ctx, a.MemberID, ids)
 	if err != nil {
 		return out, repeatError(err, len(ids))
 	}
 	for i, id := range ids {
-		out[i] = found[id]
+		if errs[i] == nil {
+			out[i] = found[id]
+		}
 	}
-	return out, nil
+	return out, errs
 }
 
-// CanReadIdentities is the rule for a member's identities: the member and ADMIN only.
-// UNAUTHENTICATED for nobody, FORBIDDEN for anyone else. (A newcomer who has just
-// registered may also read the identity its token names: see Service.Identities.)
-func CanReadIdentities(a Actor, memberID string) error {
-	switch {
-	case a.AuthError != nil:
-		return unauthenticated(a)
-	case a.MemberID == memberID && a.MemberID != "":
-		return nil
-	case a.HasRole(RoleAdmin):
-		return nil
-	case !a.IsMember() && len(a.Roles) == 0 && a.Identity == nil:
-		return unauthenticated(a)
+// access returns, for each member, nil when the caller may read its fields of scope, or
+// why not (see CanRead). It reads consents from the store only for brand staff.
+func (s *Service) access(ctx context.Context, ids []string, scope ConsentScope) ([]error, error) {
+	a := ActorFrom(ctx)
+	var consents map[string][]Consent
+	var need []string
+	for _, id := range ids {
+		if NeedsConsent(a, id) {
+			need = append(need, id)
+		}
 	}
-	return Errorf(CodeForbidden, "only the member and administrators may read identities")
+	if len(need) > 0 {
+		var err error
+		if consents, err = s.store.ConsentsOf(ctx, need); err != nil {
+			return nil, err
+		}
+	}
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		errs[i] = CanRead(a, id, scope, consents[id])
+	}
+	return errs, nil
 }
 
 // Identities returns each member's identities, or an error for those the caller may not
-// read (see CanReadIdentities). A caller whose token carries a verified identity and no
+// read (CanRead with ScopeContact). A caller whose token carries a verified identity and no
 // member sees the member that identity belongs to, as just registered. A dataloader batch
 // function.
 func (s *Service) Identities(ctx context.Context, ids []string) ([][]Identity, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Identity, len(ids))
-	errs := make([]error, len(ids))
+	errs, err := s.access(ctx, ids, ScopeContact)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
 	claimant := a.Identity != nil && !a.IsMember() && a.AuthError == nil
 	var fetch []string
 	for i, id := range ids {
-		if errs[i] = CanReadIdentities(a, id); errs[i] == nil || claimant {
+		if errs[i] == nil || claimant {
 			fetch = append(fetch, id)
 		}
 	}
@@ -407,7 +441,7 @@ func (s *Service) SuggestedFollows(ctx context.Context, keys []SuggestionKey) ([
 	var limits []int
 	for i, k := range keys {
 		limit := k.First
-		switch err := CanReadIdentities(a, k.MemberID); {
+		switch err := canReadPrivate(a, k.MemberID); {
 		case ErrorCode(err) == CodeForbidden:
 			errs[i] = Errorf(CodeForbidden, "only the member and administrators may read suggestions")
 		case err != nil:

@@ -10,6 +10,8 @@ import (
 // are called by Service only, after it has validated input and checked who may act; errors
 // carry the codes named on each method, and any other failure is INTERNAL.
 type Store interface {
+	BrandStore
+
 	// CreateMember stores a new member bound to its first identity.
 	// CONFLICT when the handle (case-insensitively) or the identity is taken.
 	CreateMember(ctx context.Context, m Member, first Identity) error

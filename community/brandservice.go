@@ -1,0 +1,499 @@
+package community
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// requireAdmin returns FORBIDDEN unless the caller is ADMIN (UNAUTHENTICATED for nobody).
+func requireAdmin(a Actor) error {
+	switch {
+	case a.AuthError != nil:
+		return unauthenticated(a)
+	case a.HasRole(RoleAdmin):
+		return nil
+	case !a.IsMember() && a.Identity == nil && len(a.Roles) == 0:
+		return unauthenticated(a)
+	}
+	return Errorf(CodeForbidden, "only administrators may do this")
+}
+
+// requireBrandAdmin returns FORBIDDEN unless the caller is an admin of the brand or ADMIN.
+func requireBrandAdmin(a Actor, brandID string) error {
+	if a.IsBrandAdminOf(brandID) {
+		return nil
+	}
+	if err := requireAdmin(a); ErrorCode(err) == CodeUnauthenticated {
+		return err
+	} else if err == nil {
+		return nil
+	}
+	return Errorf(CodeForbidden, "only the brand's admins may do this")
+}
+
+// requireBrandStaff returns FORBIDDEN unless the caller is staff of the brand or ADMIN.
+func requireBrandStaff(a Actor, brandID string) error {
+	if a.IsStaffOf(brandID) {
+		return nil
+	}
+	if err := requireAdmin(a); ErrorCode(err) == CodeUnauthenticated {
+		return err
+	} else if err == nil {
+		return nil
+	}
+	return Errorf(CodeForbidden, "only the brand's staff may do this")
+}
+
+// CreateBrand creates a brand with DefaultTiers. ADMIN only; BAD_USER_INPUT for invalid
+// fields; CONFLICT for a taken slug.
+func (s *Service) CreateBrand(ctx context.Context, in CreateBrandInput) (Brand, error) {
+	if err := requireAdmin(ActorFrom(ctx)); err != nil {
+		return Brand{}, err
+	}
+	b := Brand{
+		ID: s.newID(), Slug: SlugKey(in.Slug), Name: strings.TrimSpace(in.Name),
+		Description: strings.TrimSpace(in.Description), Tiers: slices.Clone(DefaultTiers), CreatedAt: s.now().UTC(),
+	}
+	if err := validateSlug(b.Slug); err != nil {
+		return Brand{}, err
+	}
+	if err := validateName("name", b.Name, 80); err != nil {
+		return Brand{}, err
+	}
+	if err := validateText("description", b.Description, 2000); err != nil {
+		return Brand{}, err
+	}
+	if err := s.store.CreateBrand(ctx, b); err != nil {
+		return Brand{}, err
+	}
+	return b, nil
+}
+
+// SetBrandTiers replaces a brand's tiers. The brand's admins and ADMIN only.
+func (s *Service) SetBrandTiers(ctx context.Context, brandID string, tiers []Tier) (Brand, error) {
+	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+		return Brand{}, err
+	}
+	for i := range tiers {
+		tiers[i].Name = strings.TrimSpace(tiers[i].Name)
+	}
+	if err := validateTiers(tiers); err != nil {
+		return Brand{}, err
+	}
+	if err := s.store.SetBrandTiers(ctx, brandID, tiers); err != nil {
+		return Brand{}, err
+	}
+	return s.brand(ctx, brandID)
+}
+
+func (s *Service) brand(ctx context.Context, id string) (Brand, error) {
+	found, err := s.store.BrandsByID(ctx, []string{id})
+	if err != nil {
+		return Brand{}, err
+	}
+	b, ok := found[id]
+	if !ok {
+		return Brand{}, Errorf(CodeNotFound, "no brand %q", id)
+	}
+	return b, nil
+}
+
+// BrandsByID returns the brands with the given ids, nil where there is none; brands are
+// public. A dataloader batch function.
+func (s *Service) BrandsByID(ctx context.Context, ids []string) ([]*Brand, []error) {
+	found, err := s.store.BrandsByID(ctx, onlyValidIDs(ids))
+	out := make([]*Brand, len(ids))
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		if b, ok := found[id]; ok {
+			out[i] = &b
+		}
+	}
+	return out, nil
+}
+
+// BrandBySlug returns the brand with the slug, or nil.
+func (s *Service) BrandBySlug(ctx context.Context, slug string) (*Brand, error) {
+	if validateSlug(SlugKey(slug)) != nil {
+		return nil, nil
+	}
+	b, err := s.store.BrandBySlug(ctx, SlugKey(slug))
+	if ErrorCode(err) == CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// InvitePartner invites another brand to share the community. The inviting brand's admins
+// (or ADMIN) only; BAD_USER_INPUT for the brand itself; CONFLICT when the two are partners
+// or an invitation is pending; NOT_FOUND for an unknown brand.
+func (s *Service) InvitePartner(ctx context.Context, brandID, partnerID string) (Partnership, error) {
+	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+		return Partnership{}, err
+	}
+	if brandID == partnerID {
+		return Partnership{}, fieldError("partnerBrandId", "a brand cannot partner with itself")
+	}
+	if !validID(partnerID) || !validID(brandID) {
+		return Partnership{}, Errorf(CodeNotFound, "no brand %q", partnerID)
+	}
+	p := Partnership{InviterID: brandID, InviteeID: partnerID, Status: PartnershipPending, InvitedAt: s.now().UTC()}
+	if err := s.store.InvitePartner(ctx, p); err != nil {
+		return Partnership{}, err
+	}
+	return p, nil
+}
+
+// AcceptPartnership accepts the pending invitation of inviterID to brandID. The invited
+// brand's admins (or ADMIN) only; NOT_FOUND when there is no such invitation.
+func (s *Service) AcceptPartnership(ctx context.Context, brandID, inviterID string) error {
+	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+		return err
+	}
+	return s.store.AcceptPartnership(ctx, inviterID, brandID, s.now().UTC())
+}
+
+// EndPartnership ends the partnership, or withdraws or declines the invitation, between
+// brandID and otherID. Either brand's admins (or ADMIN); NOT_FOUND when there is none.
+func (s *Service) EndPartnership(ctx context.Context, brandID, otherID string) error {
+	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+		return err
+	}
+	return s.store.EndPartnership(ctx, brandID, otherID, s.now().UTC())
+}
+
+// Partnerships returns each brand's partnerships that are not ended: active ones are
+// public; pending invitations are shown only to the staff of either brand and ADMIN. A
+// dataloader batch function.
+func (s *Service) Partnerships(ctx context.Context, brandIDs []string) ([][]Partnership, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]Partnership, len(brandIDs))
+	found, err := s.store.PartnershipsOf(ctx, brandIDs)
+	if err != nil {
+		return out, repeatError(err, len(brandIDs))
+	}
+	for i, id := range brandIDs {
+		for _, p := range found[id] {
+			if p.Status == PartnershipActive || a.IsStaffOf(p.InviterID) || a.IsStaffOf(p.InviteeID) || a.HasRole(RoleAdmin) {
+				out[i] = append(out[i], p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// JoinBrand puts the calling member in a brand's membership programme; joining again
+// changes nothing. NOT_FOUND for an unknown brand.
+func (s *Service) JoinBrand(ctx context.Context, brandID string) (BrandMembership, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return BrandMembership{}, err
+	}
+	if !validID(brandID) {
+		return BrandMembership{}, Errorf(CodeNotFound, "no brand %q", brandID)
+	}
+	if err := s.store.JoinBrand(ctx, a.MemberID, brandID, s.now().UTC()); err != nil {
+		return BrandMembership{}, err
+	}
+	found, err := s.store.MembershipsOf(ctx, []string{a.MemberID})
+	if err != nil {
+		return BrandMembership{}, err
+	}
+	for _, m := range found[a.MemberID] {
+		if m.BrandID == brandID {
+			return m, nil
+		}
+	}
+	return BrandMembership{}, Errorf(CodeInternal, "the membership was not stored")
+}
+
+// Memberships returns each member's programme memberships: all of them to the member and
+// ADMIN; to brand staff, the membership of their own brand only, if the member consents to
+// share its profile with it; FORBIDDEN to anyone else. A dataloader batch function.
+func (s *Service) Memberships(ctx context.Context, memberIDs []string) ([][]BrandMembership, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]BrandMembership, len(memberIDs))
+	errs := make([]error, len(memberIDs))
+	staff, err := s.access(ctx, memberIDs, ScopeProfile)
+	if err != nil {
+		return out, repeatError(err, len(memberIDs))
+	}
+	var fetch []string
+	for i, id := range memberIDs {
+		switch {
+		case canReadPrivate(a, id) == nil:
+		case NeedsConsent(a, id) && staff[i] == nil:
+		case NeedsConsent(a, id):
+			errs[i] = staff[i]
+		default:
+			errs[i] = canReadPrivate(a, id)
+		}
+		if errs[i] == nil {
+			fetch = append(fetch, id)
+		}
+	}
+	if len(fetch) == 0 {
+		return out, errs
+	}
+	found, err := s.store.MembershipsOf(ctx, fetch)
+	if err != nil {
+		return out, repeatError(err, len(memberIDs))
+	}
+	for i, id := range memberIDs {
+		if errs[i] != nil {
+			continue
+		}
+		for _, m := range found[id] {
+			if !NeedsConsent(a, id) || m.BrandID == a.BrandID {
+				out[i] = append(out[i], m)
+			}
+		}
+	}
+	return out, errs
+}
+
+// MembershipList is a page of a brand's programme members.
+type MembershipList struct {
+	MembershipPage
+	edges []ListedMembership
+}
+
+// ListedEdges returns the page's memberships with their cursors.
+func (l MembershipList) ListedEdges() []ListedMembership { return l.edges }
+
+// ListedMembership is a membership in a page, with its cursor.
+type ListedMembership struct {
+	BrandMembership
+	Cursor string
+}
+
+// listBrandMembers is the kind of list that brand member cursors are tied to.
+const listBrandMembers ListKind = "brand-members"
+
+// BrandMembers pages through a brand's programme members who consent to share their profile
+// with it, optionally of one tier. The brand's staff and ADMIN only; BAD_USER_INPUT for
+// bad paging arguments or a tier the brand does not have.
+func (s *Service) BrandMembers(ctx context.Context, brandID string, first int, after string, tier *string) (MembershipList, error) {
+	if err := requireBrandStaff(ActorFrom(ctx), brandID); err != nil {
+		return MembershipList{}, err
+	}
+	if first < 0 || first > MaxPageSize {
+		return MembershipList{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	q := MembersQuery{First: first, MaxPoints: -1}
+	if after != "" {
+		p, err := s.decodeCursor(listBrandMembers, brandID, after)
+		if err != nil {
+			return MembershipList{}, err
+		}
+		q.After = &p
+	}
+	if tier != nil {
+		b, err := s.brand(ctx, brandID)
+		if err != nil {
+			return MembershipList{}, err
+		}
+		if q.MinPoints, q.MaxPoints, err = b.pointsRange(*tier); err != nil {
+			return MembershipList{}, err
+		}
+	}
+	page, err := s.store.BrandMembers(ctx, brandID, q)
+	if err != nil {
+		return MembershipList{}, err
+	}
+	l := MembershipList{MembershipPage: page, edges: make([]ListedMembership, len(page.Memberships))}
+	for i, m := range page.Memberships {
+		l.edges[i] = ListedMembership{BrandMembership: m, Cursor: s.cursor(listBrandMembers, brandID, Position{Since: m.Since, MemberID: m.MemberID})}
+	}
+	return l, nil
+}
+
+// BrandMemberCounts returns how many members each brand's programme has; public. A
+// dataloader batch function.
+func (s *Service) BrandMemberCounts(ctx context.Context, brandIDs []string) ([]int, []error) {
+	found, err := s.store.BrandMemberCounts(ctx, brandIDs)
+	out := make([]int, len(brandIDs))
+	if err != nil {
+		return out, repeatError(err, len(brandIDs))
+	}
+	for i, id := range brandIDs {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+// ChangeConsent grants (granted) or revokes the scopes of the calling member's consent to
+// a brand, and returns the consent as it now is. BAD_USER_INPUT for no or unknown scopes;
+// NOT_FOUND for an unknown brand.
+func (s *Service) ChangeConsent(ctx context.Context, brandID string, scopes []ConsentScope, granted bool) (Consent, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Consent{}, err
+	}
+	if len(scopes) == 0 {
+		return Consent{}, fieldError("scopes", "name at least one scope")
+	}
+	var uniq []ConsentScope
+	for _, sc := range scopes {
+		if !sc.Valid() {
+			return Consent{}, fieldError("scopes", "unknown scope %q", sc)
+		}
+		if !slices.Contains(uniq, sc) {
+			uniq = append(uniq, sc)
+		}
+	}
+	if !validID(brandID) {
+		return Consent{}, Errorf(CodeNotFound, "no brand %q", brandID)
+	}
+	ids := make([]string, len(uniq))
+	for i := range ids {
+		ids[i] = s.newID()
+	}
+	if _, err := s.store.ChangeConsent(ctx, a.MemberID, brandID, uniq, granted, s.now().UTC(), ids); err != nil {
+		return Consent{}, err
+	}
+	found, err := s.store.ConsentsOf(ctx, []string{a.MemberID})
+	if err != nil {
+		return Consent{}, err
+	}
+	for _, c := range found[a.MemberID] {
+		if c.BrandID == brandID {
+			return c, nil
+		}
+	}
+	return Consent{BrandID: brandID}, nil
+}
+
+// Consents returns each member's current consents: the member's and ADMIN's to read. A
+// dataloader batch function.
+func (s *Service) Consents(ctx context.Context, memberIDs []string) ([][]Consent, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]Consent, len(memberIDs))
+	errs := make([]error, len(memberIDs))
+	var fetch []string
+	for i, id := range memberIDs {
+		if errs[i] = canReadPrivate(a, id); errs[i] == nil {
+			fetch = append(fetch, id)
+		}
+	}
+	if len(fetch) == 0 {
+		return out, errs
+	}
+	found, err := s.store.ConsentsOf(ctx, fetch)
+	if err != nil {
+		return out, repeatError(err, len(memberIDs))
+	}
+	for i, id := range memberIDs {
+		if errs[i] == nil {
+			out[i] = found[id]
+		}
+	}
+	return out, errs
+}
+
+// ConsentHistory pages through a member's consent ledger, newest first: the member's and
+// ADMIN's to read.
+func (s *Service) ConsentHistory(ctx context.Context, memberID string, first int, after string) ([]ConsentChange, bool, error) {
+	if err := canReadPrivate(ActorFrom(ctx), memberID); err != nil {
+		return nil, false, err
+	}
+	if first < 0 || first > MaxPageSize {
+		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	return s.store.ConsentHistory(ctx, memberID, first, after)
+}
+
+// RecordPurchase records a member's purchase from a brand and credits its points. The
+// brand's staff and ADMIN only; idempotent on (brand, external id): recording the same
+// purchase again returns it, a different one with the same external id is CONFLICT.
+func (s *Service) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (Purchase, error) {
+	if err := requireBrandStaff(ActorFrom(ctx), in.BrandID); err != nil {
+		return Purchase{}, err
+	}
+	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
+	in.ExternalID = strings.TrimSpace(in.ExternalID)
+	now := s.now().UTC()
+	switch {
+	case in.Amount <= 0 || in.Amount > MaxPurchaseAmount:
+		return Purchase{}, fieldError("amount", "amount must be positive and at most %d", MaxPurchaseAmount/100)
+	case !currencyPattern.MatchString(in.Currency):
+		return Purchase{}, fieldError("currency", "currency must be an ISO 4217 code such as CNY")
+	case in.ExternalID == "" || len(in.ExternalID) > MaxExternalID || hasControl(in.ExternalID):
+		return Purchase{}, fieldError("externalId", "external id must be 1 to %d printable characters", MaxExternalID)
+	case in.At.IsZero() || in.At.After(now.Add(5*time.Minute)):
+		return Purchase{}, fieldError("at", "the purchase time must be given and not in the future")
+	case !validID(in.MemberID):
+		return Purchase{}, Errorf(CodeNotFound, "no member %q", in.MemberID)
+	}
+	p := Purchase{ID: s.newID(), MemberID: in.MemberID, BrandID: in.BrandID, Amount: in.Amount, Currency: in.Currency,
+		ExternalID: in.ExternalID, At: in.At.UTC(), RecordedAt: now}
+	return s.store.RecordPurchase(ctx, p)
+}
+
+// RefundPurchase marks a purchase refunded and takes its points back. The brand's staff and
+// ADMIN only; NOT_FOUND for no such purchase of the brand.
+func (s *Service) RefundPurchase(ctx context.Context, brandID, purchaseID string) (Purchase, error) {
+	if err := requireBrandStaff(ActorFrom(ctx), brandID); err != nil {
+		return Purchase{}, err
+	}
+	if !validID(purchaseID) {
+		return Purchase{}, Errorf(CodeNotFound, "no purchase %q", purchaseID)
+	}
+	return s.store.RefundPurchase(ctx, brandID, purchaseID, s.now().UTC())
+}
+
+// PurchaseKey names the purchases asked of one member: of one brand, or of all (BrandID "").
+type PurchaseKey struct {
+	MemberID string
+	BrandID  string
+}
+
+// Purchases returns the purchases each key asks for: the member and ADMIN read them all;
+// a brand's staff read those of their brand; anyone else gets FORBIDDEN. A dataloader
+// batch function.
+func (s *Service) Purchases(ctx context.Context, keys []PurchaseKey) ([][]Purchase, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]Purchase, len(keys))
+	errs := make([]error, len(keys))
+	byBrand := map[string][]int{}
+	var brands []string
+	for i, k := range keys {
+		switch {
+		case canReadPrivate(a, k.MemberID) == nil:
+		case k.BrandID != "" && a.IsStaffOf(k.BrandID):
+		default:
+			errs[i] = requireBrandStaff(a, k.BrandID)
+			if errs[i] == nil || k.BrandID == "" {
+				errs[i] = Errorf(CodeForbidden, "only the member and the brand's staff may read these purchases")
+			}
+			continue
+		}
+		if _, ok := byBrand[k.BrandID]; !ok {
+			brands = append(brands, k.BrandID)
+		}
+		byBrand[k.BrandID] = append(byBrand[k.BrandID], i)
+	}
+	for _, brand := range brands {
+		idx := byBrand[brand]
+		ids := make([]string, len(idx))
+		for j, i := range idx {
+			ids[j] = keys[i].MemberID
+		}
+		found, err := s.store.PurchasesOf(ctx, brand, ids)
+		for _, i := range idx {
+			if err != nil {
+				errs[i] = err
+			} else {
+				out[i] = found[keys[i].MemberID]
+			}
+		}
+	}
+	return out, errs
+}
