@@ -192,7 +192,7 @@ func TestRegisterAndProfile(t *testing.T) {
 	var byHandle struct {
 		MemberByHandle *memberJSON `json:"memberByHandle"`
 	}
-	a.ok("", `{ memberByHandle(handle: "LiHua") { id } }`, nil, &byHandle)
+	a.ok(token, `{ memberByHandle(handle: "LiHua") { id } }`, nil, &byHandle)
 	if byHandle.MemberByHandle == nil || byHandle.MemberByHandle.ID != m.ID {
 		t.Errorf("memberByHandle(LiHua) = %+v", byHandle.MemberByHandle)
 	}
@@ -278,7 +278,7 @@ func TestAuthentication(t *testing.T) {
 	var counts struct {
 		Member struct{ FollowerCount int } `json:"member"`
 	}
-	a.ok("", `query($id: ID!) { member(id: $id) { followerCount } }`, map[string]any{"id": other}, &counts)
+	a.ok(adminToken(t), `query($id: ID!) { member(id: $id) { followerCount } }`, map[string]any{"id": other}, &counts)
 	if counts.Member.FollowerCount != 0 {
 		t.Errorf("a refused token's follow was stored: %d followers", counts.Member.FollowerCount)
 	}
@@ -493,7 +493,7 @@ func mustFollowingCursor(t *testing.T, a *api, id string) string {
 	var out struct {
 		Member struct{ Following followList }
 	}
-	a.ok("", `query($id: ID!) { member(id: $id) { following(first: 1) { edges { cursor } } } }`, map[string]any{"id": id}, &out)
+	a.ok(adminToken(t), `query($id: ID!) { member(id: $id) { following(first: 1) { edges { cursor } } } }`, map[string]any{"id": id}, &out)
 	if len(out.Member.Following.Edges) == 0 {
 		t.Fatal("no following to take a cursor from")
 	}
@@ -505,7 +505,7 @@ func mustFollowersCursor(t *testing.T, a *api, id string) string {
 	var out struct {
 		Member struct{ Followers followList }
 	}
-	a.ok("", `query($id: ID!) { member(id: $id) { followers(first: 1) { edges { cursor } } } }`, map[string]any{"id": id}, &out)
+	a.ok(adminToken(t), `query($id: ID!) { member(id: $id) { followers(first: 1) { edges { cursor } } } }`, map[string]any{"id": id}, &out)
 	if len(out.Member.Followers.Edges) == 0 {
 		t.Fatal("no followers to take a cursor from")
 	}
@@ -536,14 +536,14 @@ func TestFederation(t *testing.T) {
 	var ents struct {
 		Entities []struct{ ID, Handle string } `json:"_entities"`
 	}
-	a.ok("", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id handle } } }`, map[string]any{"r": reps}, &ents)
+	a.ok(adminToken(t), `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id handle } } }`, map[string]any{"r": reps}, &ents)
 	if len(ents.Entities) != 3 || ents.Entities[2].Handle != "fed_three" || ents.Entities[0].ID != ids[0] {
 		t.Errorf("_entities = %+v", ents.Entities)
 	}
 	if n := a.store.calls.Load() - before; n != 1 {
 		t.Errorf("resolving 3 entities cost %d store round trips, want 1", n)
 	}
-	res := a.do("", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id } } }`, map[string]any{"r": []map[string]any{{"__typename": "Member", "id": community.NewID()}}})
+	res := a.do(adminToken(t), `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id } } }`, map[string]any{"r": []map[string]any{{"__typename": "Member", "id": community.NewID()}}})
 	if len(res.Errors) != 0 || string(res.Data) != `{"_entities":[null]}` {
 		t.Errorf("an unknown entity: data %s, errors %+v; want null and no error", res.Data, res.Errors)
 	}

@@ -136,7 +136,7 @@ var benchOps = []struct {
 	op   operation
 }{
 	{"FollowersPage50", func(env *benchEnv, rng *rand.Rand) (string, string, map[string]any) {
-		return "", followersPageOp, map[string]any{"id": env.gen.Popular[rng.IntN(20)]}
+		return env.tokens[rng.IntN(len(env.tokens))], followersPageOp, map[string]any{"id": env.gen.Popular[rng.IntN(20)]}
 	}},
 	{"SuggestedFollows20", func(env *benchEnv, rng *rand.Rand) (string, string, map[string]any) {
 		i := rng.IntN(len(env.tokens))

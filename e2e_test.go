@@ -92,7 +92,7 @@ func TestEndToEnd(t *testing.T) {
 	wang, _ := a.register("wang_fang", "王芳")
 	a.ok(lihuaToken, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": wang}, nil)
 
-	t.Run("federation gateway", func(t *testing.T) { runGateway(t, p.url+"/query", lihua, "li_hua") })
+	t.Run("federation gateway", func(t *testing.T) { runGateway(t, p.url+"/query", lihua, "li_hua", lihuaToken) })
 
 	if err := p.stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
@@ -109,7 +109,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	a.ok("", `query($id: ID!) { member(id: $id) { handle following { edges { node { handle } } } } }`, map[string]any{"id": lihua}, &out)
+	a.ok(lihuaToken, `query($id: ID!) { member(id: $id) { handle following { edges { node { handle } } } } }`, map[string]any{"id": lihua}, &out)
 	if out.Member.Handle != "li_hua" || len(out.Member.Following.Edges) != 1 || out.Member.Following.Edges[0].Node.Handle != "wang_fang" {
 		t.Errorf("after restart: %+v", out.Member)
 	}
@@ -117,7 +117,7 @@ func TestEndToEnd(t *testing.T) {
 
 // runGateway composes this subgraph with a second one behind a real Apollo Federation
 // gateway (federation/gateway-test.mjs) and runs queries that cross both.
-func runGateway(t *testing.T, url, memberID, handle string) {
+func runGateway(t *testing.T, url, memberID, handle, token string) {
 	if _, err := os.Stat(filepath.Join("federation", "node_modules", "@apollo", "gateway")); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("federation/node_modules is missing: run `npm ci --prefix federation` (the test command does)")
@@ -125,7 +125,7 @@ func runGateway(t *testing.T, url, memberID, handle string) {
 		t.Skip("federation/node_modules is missing: run `npm ci --prefix federation` to compose with a real gateway")
 	}
 	cmd := exec.Command("node", filepath.Join("federation", "gateway-test.mjs"))
-	cmd.Env = append(os.Environ(), "QUANZI_URL="+url, "QUANZI_MEMBER_ID="+memberID, "QUANZI_MEMBER_HANDLE="+handle)
+	cmd.Env = append(os.Environ(), "QUANZI_URL="+url, "QUANZI_MEMBER_ID="+memberID, "QUANZI_MEMBER_HANDLE="+handle, "QUANZI_TOKEN="+token)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -257,7 +257,9 @@ const (
 
 // newHandler returns the HTTP handler of the whole API.
 func newHandler(cfg config, svc *community.Service, verifier community.TokenVerifier, log *slog.Logger) http.Handler {
-	gcfg := graph.Config{Resolvers: &resolvers.Resolver{Service: svc}, Complexity: resolvers.Complexity()}
+	root := &resolvers.Resolver{Service: svc}
+	gcfg := graph.Config{Resolvers: root, Complexity: resolvers.Complexity()}
+	gcfg.Directives.Consent = root.ConsentRule
 	gql := handler.New(graph.NewExecutableSchema(gcfg))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})

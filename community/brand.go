@@ -2,6 +2,8 @@ package community
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"regexp"
 	"slices"
 	"strings"
@@ -214,8 +216,17 @@ func (p Purchase) Refunded() bool { return !p.RefundedAt.IsZero() }
 // PointsPerUnit is how many programme points a purchase earns per whole currency unit.
 const PointsPerUnit = 1
 
-// Points returns the programme points a purchase earns.
+// Points returns the programme points a purchase earns when recorded (and loses when
+// refunded).
 func (p Purchase) Points() int { return int(p.Amount/100) * PointsPerUnit }
+
+// Earned returns the points the purchase counts for now: none once refunded.
+func (p Purchase) Earned() int {
+	if p.Refunded() {
+		return 0
+	}
+	return p.Points()
+}
 
 // Purchase limits.
 const (
@@ -311,3 +322,33 @@ type MembershipPage struct {
 	Memberships []BrandMembership
 	HasNextPage bool
 }
+
+// ParseAmount reads a decimal amount of money ("199", "199.5", "199.50") into minor units.
+// BAD_USER_INPUT for anything else, negative amounts, or more than two decimals.
+func ParseAmount(s string) (int64, error) {
+	bad := fieldError("amount", "amount must be a decimal number with at most two decimals, such as 199.00")
+	whole, frac, hasFrac := strings.Cut(strings.TrimSpace(s), ".")
+	if whole == "" || len(whole) > 12 || len(frac) > 2 || (hasFrac && frac == "") {
+		return 0, bad
+	}
+	var n int64
+	for _, r := range whole + frac + strings.Repeat("0", 2-len(frac)) {
+		if r < '0' || r > '9' {
+			return 0, bad
+		}
+		n = n*10 + int64(r-'0')
+	}
+	return n, nil
+}
+
+// FormatAmount writes minor units as a decimal amount with two decimals.
+func FormatAmount(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return sign + strconv.FormatInt(minor/100, 10) + "." + fmt.Sprintf("%02d", minor%100)
+}
+
+// IsEntity marks Brand as an entity of the federated graph (see Member.IsEntity).
+func (Brand) IsEntity() {}

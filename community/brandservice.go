@@ -398,16 +398,41 @@ func (s *Service) Consents(ctx context.Context, memberIDs []string) ([][]Consent
 	return out, errs
 }
 
+// ListedChange is a consent ledger entry in a page, with its cursor.
+type ListedChange struct {
+	ConsentChange
+	Cursor string
+}
+
+// listConsentHistory is the kind of list that ledger cursors are tied to.
+const listConsentHistory ListKind = "consent-history"
+
 // ConsentHistory pages through a member's consent ledger, newest first: the member's and
-// ADMIN's to read.
-func (s *Service) ConsentHistory(ctx context.Context, memberID string, first int, after string) ([]ConsentChange, bool, error) {
+// ADMIN's to read. BAD_USER_INPUT for bad paging arguments.
+func (s *Service) ConsentHistory(ctx context.Context, memberID string, first int, after string) ([]ListedChange, bool, error) {
 	if err := canReadPrivate(ActorFrom(ctx), memberID); err != nil {
 		return nil, false, err
 	}
 	if first < 0 || first > MaxPageSize {
 		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
 	}
-	return s.store.ConsentHistory(ctx, memberID, first, after)
+	before := ""
+	if after != "" {
+		p, err := s.decodeCursor(listConsentHistory, memberID, after)
+		if err != nil {
+			return nil, false, err
+		}
+		before = p.MemberID
+	}
+	changes, more, err := s.store.ConsentHistory(ctx, memberID, first, before)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]ListedChange, len(changes))
+	for i, c := range changes {
+		out[i] = ListedChange{ConsentChange: c, Cursor: s.cursor(listConsentHistory, memberID, Position{Since: c.At, MemberID: c.ID})}
+	}
+	return out, more, nil
 }
 
 // RecordPurchase records a member's purchase from a brand and credits its points. The
@@ -496,4 +521,34 @@ func (s *Service) Purchases(ctx context.Context, keys []PurchaseKey) ([][]Purcha
 		}
 	}
 	return out, errs
+}
+
+// ConsentsForRule returns, for each member, its current consent to the caller's brand, for
+// checking CanRead; nothing when the caller's reads do not depend on consent (then it
+// costs no round trip). Resolvers use it to check fields; it shows no other brand's
+// consent. A dataloader batch function.
+func (s *Service) ConsentsForRule(ctx context.Context, memberIDs []string) ([][]Consent, []error) {
+	a := ActorFrom(ctx)
+	out := make([][]Consent, len(memberIDs))
+	var need []string
+	for _, id := range memberIDs {
+		if NeedsConsent(a, id) {
+			need = append(need, id)
+		}
+	}
+	if len(need) == 0 {
+		return out, nil
+	}
+	found, err := s.store.ConsentsOf(ctx, need)
+	if err != nil {
+		return out, repeatError(err, len(memberIDs))
+	}
+	for i, id := range memberIDs {
+		for _, c := range found[id] {
+			if c.BrandID == a.BrandID {
+				out[i] = []Consent{c}
+			}
+		}
+	}
+	return out, nil
 }

@@ -12,6 +12,7 @@
 //   QUANZI_URL=http://127.0.0.1:8080/query \
 //   QUANZI_MEMBER_ID=<id of an existing member> \
 //   QUANZI_MEMBER_HANDLE=<that member's handle> \
+//   QUANZI_TOKEN=<a bearer token the gateway forwards to Quanzi> \
 //   node federation/gateway-test.mjs
 //
 // Prints each result and a closing line `federation: N passed, M failed`.
@@ -156,9 +157,11 @@ function checks(memberId, handle) {
 }
 
 async function postGraphQL(url, query, variables) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  if (process.env.QUANZI_TOKEN) headers.authorization = `Bearer ${process.env.QUANZI_TOKEN}`;
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers,
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
@@ -232,16 +235,24 @@ async function main() {
       }),
       // Node's own fetch talks straight to the subgraphs, so proxy settings
       // in the environment never reroute these local calls.
+      // The client's Authorization header goes on to the subgraphs, as a gateway in
+      // front of Quanzi does: Quanzi decides what the caller may read.
       buildService: ({ url }) => new RemoteGraphQLDataSource({
         url,
         fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+        willSendRequest({ request, context }) {
+          if (context?.authorization) request.http.headers.set('authorization', context.authorization);
+        },
       }),
     });
     const gatewayServer = new ApolloServer({
       gateway,
       plugins: [ApolloServerPluginUsageReportingDisabled()],
     });
-    ({ url: gatewayUrl } = await startStandaloneServer(gatewayServer, { listen: { host: '127.0.0.1', port: 0 } }));
+    ({ url: gatewayUrl } = await startStandaloneServer(gatewayServer, {
+      listen: { host: '127.0.0.1', port: 0 },
+      context: async ({ req }) => ({ authorization: req.headers.authorization }),
+    }));
     servers.push(gatewayServer);
     console.log(`gateway: ${gatewayUrl}`);
   } catch (err) {

@@ -744,16 +744,6 @@ func (ec *executionContext) _UnfollowPayload(ctx context.Context, sel ast.Select
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNFollowConnection2ᚖquanziᚋcommunityᚐFollowList(ctx context.Context, sel ast.SelectionSet, v *community.FollowList) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._FollowConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNFollowEdge2quanziᚋcommunityᚐListedFollow(ctx context.Context, sel ast.SelectionSet, v community.ListedFollow) graphql.Marshaler {
 	return ec._FollowEdge(ctx, sel, &v)
 }
@@ -806,6 +796,13 @@ func (ec *executionContext) marshalNUnfollowPayload2ᚖquanziᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._UnfollowPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFollowConnection2ᚖquanziᚋcommunityᚐFollowList(ctx context.Context, sel ast.SelectionSet, v *community.FollowList) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FollowConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSuggestedFollow2ᚕquanziᚋcommunityᚐSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []community.Suggestion) graphql.Marshaler {

@@ -23,20 +23,93 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Brand() BrandResolver
+	BrandMemberConnection() BrandMemberConnectionResolver
+	BrandMemberEdge() BrandMemberEdgeResolver
+	BrandMembership() BrandMembershipResolver
+	Consent() ConsentResolver
+	ConsentChange() ConsentChangeResolver
+	ConsentChangeEdge() ConsentChangeEdgeResolver
 	Entity() EntityResolver
 	FollowConnection() FollowConnectionResolver
 	FollowEdge() FollowEdgeResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
+	Partnership() PartnershipResolver
+	Purchase() PurchaseResolver
 	Query() QueryResolver
 	SuggestedFollow() SuggestedFollowResolver
 }
 
 type DirectiveRoot struct {
+	Consent func(ctx context.Context, obj any, next graphql.Resolver, scope community.ConsentScope) (res any, err error)
 }
 
 type ComplexityRoot struct {
+	Brand struct {
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MemberCount func(childComplexity int) int
+		Members     func(childComplexity int, first *int, after *string, tier *string) int
+		Name        func(childComplexity int) int
+		Partners    func(childComplexity int) int
+		Slug        func(childComplexity int) int
+		Tiers       func(childComplexity int) int
+	}
+
+	BrandMemberConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+	}
+
+	BrandMemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BrandMembership struct {
+		Brand  func(childComplexity int) int
+		Member func(childComplexity int) int
+		Points func(childComplexity int) int
+		Since  func(childComplexity int) int
+		Tier   func(childComplexity int) int
+	}
+
+	Consent struct {
+		Brand     func(childComplexity int) int
+		Scopes    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	ConsentChange struct {
+		At      func(childComplexity int) int
+		Brand   func(childComplexity int) int
+		Granted func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Scope   func(childComplexity int) int
+	}
+
+	ConsentChangeConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ConsentChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ConsentPayload struct {
+		Consent func(childComplexity int) int
+	}
+
+	CreateBrandPayload struct {
+		Brand func(childComplexity int) int
+	}
+
 	Entity struct {
+		FindManyBrandByIDs  func(childComplexity int, reps []*model.BrandByIDsInput) int
 		FindManyMemberByIDs func(childComplexity int, reps []*model.MemberByIDsInput) int
 	}
 
@@ -62,6 +135,10 @@ type ComplexityRoot struct {
 		Provider   func(childComplexity int) int
 	}
 
+	JoinBrandPayload struct {
+		Membership func(childComplexity int) int
+	}
+
 	LinkIdentityPayload struct {
 		Member func(childComplexity int) int
 	}
@@ -69,6 +146,9 @@ type ComplexityRoot struct {
 	Member struct {
 		AvatarURL        func(childComplexity int) int
 		Bio              func(childComplexity int) int
+		BrandMemberships func(childComplexity int) int
+		ConsentHistory   func(childComplexity int, first *int, after *string) int
+		Consents         func(childComplexity int) int
 		DisplayName      func(childComplexity int) int
 		FollowedByViewer func(childComplexity int) int
 		FollowerCount    func(childComplexity int) int
@@ -81,16 +161,27 @@ type ComplexityRoot struct {
 		Identities       func(childComplexity int) int
 		JoinedAt         func(childComplexity int) int
 		MutualFollows    func(childComplexity int, first *int, after *string) int
+		Purchases        func(childComplexity int, brandID *string) int
 		SuggestedFollows func(childComplexity int, first *int) int
 	}
 
 	Mutation struct {
-		Follow         func(childComplexity int, input model.FollowInput) int
-		LinkIdentity   func(childComplexity int, input model.LinkIdentityInput) int
-		RegisterMember func(childComplexity int, input model.RegisterMemberInput) int
-		Unfollow       func(childComplexity int, input model.UnfollowInput) int
-		UnlinkIdentity func(childComplexity int, input model.UnlinkIdentityInput) int
-		UpdateProfile  func(childComplexity int, input community.UpdateProfileInput) int
+		AcceptPartnership func(childComplexity int, input model.PartnerInput) int
+		CreateBrand       func(childComplexity int, input model.CreateBrandInput) int
+		EndPartnership    func(childComplexity int, input model.PartnerInput) int
+		Follow            func(childComplexity int, input model.FollowInput) int
+		GrantConsent      func(childComplexity int, input model.ConsentInput) int
+		InvitePartner     func(childComplexity int, input model.PartnerInput) int
+		JoinBrand         func(childComplexity int, input model.JoinBrandInput) int
+		LinkIdentity      func(childComplexity int, input model.LinkIdentityInput) int
+		RecordPurchase    func(childComplexity int, input model.RecordPurchaseInput) int
+		RefundPurchase    func(childComplexity int, input model.RefundPurchaseInput) int
+		RegisterMember    func(childComplexity int, input model.RegisterMemberInput) int
+		RevokeConsent     func(childComplexity int, input model.ConsentInput) int
+		SetBrandTiers     func(childComplexity int, input model.SetBrandTiersInput) int
+		Unfollow          func(childComplexity int, input model.UnfollowInput) int
+		UnlinkIdentity    func(childComplexity int, input model.UnlinkIdentityInput) int
+		UpdateProfile     func(childComplexity int, input community.UpdateProfileInput) int
 	}
 
 	PageInfo struct {
@@ -100,7 +191,35 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Partnership struct {
+		AcceptedAt func(childComplexity int) int
+		EndedAt    func(childComplexity int) int
+		InvitedAt  func(childComplexity int) int
+		Invitee    func(childComplexity int) int
+		Inviter    func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
+	PartnershipPayload struct {
+		Brand   func(childComplexity int) int
+		Partner func(childComplexity int) int
+	}
+
+	Purchase struct {
+		Amount     func(childComplexity int) int
+		At         func(childComplexity int) int
+		Brand      func(childComplexity int) int
+		Currency   func(childComplexity int) int
+		Earned     func(childComplexity int) int
+		ExternalID func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Member     func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		RefundedAt func(childComplexity int) int
+	}
+
 	Query struct {
+		Brand              func(childComplexity int, slug string) int
 		Member             func(childComplexity int, id string) int
 		MemberByHandle     func(childComplexity int, handle string) int
 		Viewer             func(childComplexity int) int
@@ -108,13 +227,30 @@ type ComplexityRoot struct {
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
 
+	RecordPurchasePayload struct {
+		Purchase func(childComplexity int) int
+	}
+
+	RefundPurchasePayload struct {
+		Purchase func(childComplexity int) int
+	}
+
 	RegisterMemberPayload struct {
 		Member func(childComplexity int) int
+	}
+
+	SetBrandTiersPayload struct {
+		Brand func(childComplexity int) int
 	}
 
 	SuggestedFollow struct {
 		Member func(childComplexity int) int
 		Via    func(childComplexity int) int
+	}
+
+	Tier struct {
+		Name      func(childComplexity int) int
+		Threshold func(childComplexity int) int
 	}
 
 	UnfollowPayload struct {
@@ -148,6 +284,224 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Brand.createdAt":
+		if e.ComplexityRoot.Brand.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.CreatedAt(childComplexity), true
+	case "Brand.description":
+		if e.ComplexityRoot.Brand.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Description(childComplexity), true
+	case "Brand.id":
+		if e.ComplexityRoot.Brand.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.ID(childComplexity), true
+	case "Brand.memberCount":
+		if e.ComplexityRoot.Brand.MemberCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.MemberCount(childComplexity), true
+	case "Brand.members":
+		if e.ComplexityRoot.Brand.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Brand_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Brand.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["tier"].(*string)), true
+	case "Brand.name":
+		if e.ComplexityRoot.Brand.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Name(childComplexity), true
+	case "Brand.partners":
+		if e.ComplexityRoot.Brand.Partners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Partners(childComplexity), true
+	case "Brand.slug":
+		if e.ComplexityRoot.Brand.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Slug(childComplexity), true
+	case "Brand.tiers":
+		if e.ComplexityRoot.Brand.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Tiers(childComplexity), true
+
+	case "BrandMemberConnection.edges":
+		if e.ComplexityRoot.BrandMemberConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMemberConnection.ListedEdges(childComplexity), true
+	case "BrandMemberConnection.pageInfo":
+		if e.ComplexityRoot.BrandMemberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMemberConnection.PageInfo(childComplexity), true
+
+	case "BrandMemberEdge.cursor":
+		if e.ComplexityRoot.BrandMemberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMemberEdge.Cursor(childComplexity), true
+	case "BrandMemberEdge.node":
+		if e.ComplexityRoot.BrandMemberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMemberEdge.Node(childComplexity), true
+
+	case "BrandMembership.brand":
+		if e.ComplexityRoot.BrandMembership.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMembership.Brand(childComplexity), true
+	case "BrandMembership.member":
+		if e.ComplexityRoot.BrandMembership.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMembership.Member(childComplexity), true
+	case "BrandMembership.points":
+		if e.ComplexityRoot.BrandMembership.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMembership.Points(childComplexity), true
+	case "BrandMembership.since":
+		if e.ComplexityRoot.BrandMembership.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMembership.Since(childComplexity), true
+	case "BrandMembership.tier":
+		if e.ComplexityRoot.BrandMembership.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMembership.Tier(childComplexity), true
+
+	case "Consent.brand":
+		if e.ComplexityRoot.Consent.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Brand(childComplexity), true
+	case "Consent.scopes":
+		if e.ComplexityRoot.Consent.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Scopes(childComplexity), true
+	case "Consent.updatedAt":
+		if e.ComplexityRoot.Consent.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.UpdatedAt(childComplexity), true
+
+	case "ConsentChange.at":
+		if e.ComplexityRoot.ConsentChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.At(childComplexity), true
+	case "ConsentChange.brand":
+		if e.ComplexityRoot.ConsentChange.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.Brand(childComplexity), true
+	case "ConsentChange.granted":
+		if e.ComplexityRoot.ConsentChange.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.Granted(childComplexity), true
+	case "ConsentChange.id":
+		if e.ComplexityRoot.ConsentChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.ID(childComplexity), true
+	case "ConsentChange.scope":
+		if e.ComplexityRoot.ConsentChange.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.Scope(childComplexity), true
+
+	case "ConsentChangeConnection.edges":
+		if e.ComplexityRoot.ConsentChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeConnection.Edges(childComplexity), true
+	case "ConsentChangeConnection.pageInfo":
+		if e.ComplexityRoot.ConsentChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeConnection.PageInfo(childComplexity), true
+
+	case "ConsentChangeEdge.cursor":
+		if e.ComplexityRoot.ConsentChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeEdge.Cursor(childComplexity), true
+	case "ConsentChangeEdge.node":
+		if e.ComplexityRoot.ConsentChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeEdge.Node(childComplexity), true
+
+	case "ConsentPayload.consent":
+		if e.ComplexityRoot.ConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentPayload.Consent(childComplexity), true
+
+	case "CreateBrandPayload.brand":
+		if e.ComplexityRoot.CreateBrandPayload.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateBrandPayload.Brand(childComplexity), true
+
+	case "Entity.findManyBrandByIDs":
+		if e.ComplexityRoot.Entity.FindManyBrandByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyBrandByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyBrandByIDs(childComplexity, args["reps"].([]*model.BrandByIDsInput)), true
 	case "Entity.findManyMemberByIDs":
 		if e.ComplexityRoot.Entity.FindManyMemberByIDs == nil {
 			break
@@ -224,6 +578,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Identity.Provider(childComplexity), true
 
+	case "JoinBrandPayload.membership":
+		if e.ComplexityRoot.JoinBrandPayload.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinBrandPayload.Membership(childComplexity), true
+
 	case "LinkIdentityPayload.member":
 		if e.ComplexityRoot.LinkIdentityPayload.Member == nil {
 			break
@@ -243,6 +604,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Bio(childComplexity), true
+	case "Member.brandMemberships":
+		if e.ComplexityRoot.Member.BrandMemberships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.BrandMemberships(childComplexity), true
+	case "Member.consentHistory":
+		if e.ComplexityRoot.Member.ConsentHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Member_consentHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.ConsentHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Member.consents":
+		if e.ComplexityRoot.Member.Consents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Consents(childComplexity), true
 	case "Member.displayName":
 		if e.ComplexityRoot.Member.DisplayName == nil {
 			break
@@ -330,6 +714,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.MutualFollows(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Member.purchases":
+		if e.ComplexityRoot.Member.Purchases == nil {
+			break
+		}
+
+		args, err := ec.field_Member_purchases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Purchases(childComplexity, args["brandId"].(*string)), true
 	case "Member.suggestedFollows":
 		if e.ComplexityRoot.Member.SuggestedFollows == nil {
 			break
@@ -342,6 +737,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Member.SuggestedFollows(childComplexity, args["first"].(*int)), true
 
+	case "Mutation.acceptPartnership":
+		if e.ComplexityRoot.Mutation.AcceptPartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptPartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptPartnership(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.createBrand":
+		if e.ComplexityRoot.Mutation.CreateBrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createBrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateBrand(childComplexity, args["input"].(model.CreateBrandInput)), true
+	case "Mutation.endPartnership":
+		if e.ComplexityRoot.Mutation.EndPartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endPartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndPartnership(childComplexity, args["input"].(model.PartnerInput)), true
 	case "Mutation.follow":
 		if e.ComplexityRoot.Mutation.Follow == nil {
 			break
@@ -353,6 +781,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["input"].(model.FollowInput)), true
+	case "Mutation.grantConsent":
+		if e.ComplexityRoot.Mutation.GrantConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantConsent(childComplexity, args["input"].(model.ConsentInput)), true
+	case "Mutation.invitePartner":
+		if e.ComplexityRoot.Mutation.InvitePartner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_invitePartner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InvitePartner(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.joinBrand":
+		if e.ComplexityRoot.Mutation.JoinBrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_joinBrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.JoinBrand(childComplexity, args["input"].(model.JoinBrandInput)), true
 	case "Mutation.linkIdentity":
 		if e.ComplexityRoot.Mutation.LinkIdentity == nil {
 			break
@@ -364,6 +825,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkIdentity(childComplexity, args["input"].(model.LinkIdentityInput)), true
+	case "Mutation.recordPurchase":
+		if e.ComplexityRoot.Mutation.RecordPurchase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordPurchase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordPurchase(childComplexity, args["input"].(model.RecordPurchaseInput)), true
+	case "Mutation.refundPurchase":
+		if e.ComplexityRoot.Mutation.RefundPurchase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refundPurchase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefundPurchase(childComplexity, args["input"].(model.RefundPurchaseInput)), true
 	case "Mutation.registerMember":
 		if e.ComplexityRoot.Mutation.RegisterMember == nil {
 			break
@@ -375,6 +858,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterMember(childComplexity, args["input"].(model.RegisterMemberInput)), true
+	case "Mutation.revokeConsent":
+		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeConsent(childComplexity, args["input"].(model.ConsentInput)), true
+	case "Mutation.setBrandTiers":
+		if e.ComplexityRoot.Mutation.SetBrandTiers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setBrandTiers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetBrandTiers(childComplexity, args["input"].(model.SetBrandTiersInput)), true
 	case "Mutation.unfollow":
 		if e.ComplexityRoot.Mutation.Unfollow == nil {
 			break
@@ -434,6 +939,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Partnership.acceptedAt":
+		if e.ComplexityRoot.Partnership.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.AcceptedAt(childComplexity), true
+	case "Partnership.endedAt":
+		if e.ComplexityRoot.Partnership.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.EndedAt(childComplexity), true
+	case "Partnership.invitedAt":
+		if e.ComplexityRoot.Partnership.InvitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.InvitedAt(childComplexity), true
+	case "Partnership.invitee":
+		if e.ComplexityRoot.Partnership.Invitee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Invitee(childComplexity), true
+	case "Partnership.inviter":
+		if e.ComplexityRoot.Partnership.Inviter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Inviter(childComplexity), true
+	case "Partnership.status":
+		if e.ComplexityRoot.Partnership.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partnership.Status(childComplexity), true
+
+	case "PartnershipPayload.brand":
+		if e.ComplexityRoot.PartnershipPayload.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPayload.Brand(childComplexity), true
+	case "PartnershipPayload.partner":
+		if e.ComplexityRoot.PartnershipPayload.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPayload.Partner(childComplexity), true
+
+	case "Purchase.amount":
+		if e.ComplexityRoot.Purchase.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Amount(childComplexity), true
+	case "Purchase.at":
+		if e.ComplexityRoot.Purchase.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.At(childComplexity), true
+	case "Purchase.brand":
+		if e.ComplexityRoot.Purchase.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Brand(childComplexity), true
+	case "Purchase.currency":
+		if e.ComplexityRoot.Purchase.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Currency(childComplexity), true
+	case "Purchase.points":
+		if e.ComplexityRoot.Purchase.Earned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Earned(childComplexity), true
+	case "Purchase.externalId":
+		if e.ComplexityRoot.Purchase.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.ExternalID(childComplexity), true
+	case "Purchase.id":
+		if e.ComplexityRoot.Purchase.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.ID(childComplexity), true
+	case "Purchase.member":
+		if e.ComplexityRoot.Purchase.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Member(childComplexity), true
+	case "Purchase.recordedAt":
+		if e.ComplexityRoot.Purchase.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.RecordedAt(childComplexity), true
+	case "Purchase.refundedAt":
+		if e.ComplexityRoot.Purchase.RefundedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.RefundedAt(childComplexity), true
+
+	case "Query.brand":
+		if e.ComplexityRoot.Query.Brand == nil {
+			break
+		}
+
+		args, err := ec.field_Query_brand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Brand(childComplexity, args["slug"].(string)), true
+
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
 			break
@@ -480,12 +1108,33 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
+	case "RecordPurchasePayload.purchase":
+		if e.ComplexityRoot.RecordPurchasePayload.Purchase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPurchasePayload.Purchase(childComplexity), true
+
+	case "RefundPurchasePayload.purchase":
+		if e.ComplexityRoot.RefundPurchasePayload.Purchase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPurchasePayload.Purchase(childComplexity), true
+
 	case "RegisterMemberPayload.member":
 		if e.ComplexityRoot.RegisterMemberPayload.Member == nil {
 			break
 		}
 
 		return e.ComplexityRoot.RegisterMemberPayload.Member(childComplexity), true
+
+	case "SetBrandTiersPayload.brand":
+		if e.ComplexityRoot.SetBrandTiersPayload.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetBrandTiersPayload.Brand(childComplexity), true
 
 	case "SuggestedFollow.member":
 		if e.ComplexityRoot.SuggestedFollow.Member == nil {
@@ -499,6 +1148,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SuggestedFollow.Via(childComplexity), true
+
+	case "Tier.name":
+		if e.ComplexityRoot.Tier.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tier.Name(childComplexity), true
+	case "Tier.threshold":
+		if e.ComplexityRoot.Tier.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tier.Threshold(childComplexity), true
 
 	case "UnfollowPayload.member":
 		if e.ComplexityRoot.UnfollowPayload.Member == nil {
@@ -536,10 +1198,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputBrandByIDsInput,
+		ec.unmarshalInputConsentInput,
+		ec.unmarshalInputCreateBrandInput,
 		ec.unmarshalInputFollowInput,
+		ec.unmarshalInputJoinBrandInput,
 		ec.unmarshalInputLinkIdentityInput,
 		ec.unmarshalInputMemberByIDsInput,
+		ec.unmarshalInputPartnerInput,
+		ec.unmarshalInputRecordPurchaseInput,
+		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
+		ec.unmarshalInputSetBrandTiersInput,
+		ec.unmarshalInputTierInput,
 		ec.unmarshalInputUnfollowInput,
 		ec.unmarshalInputUnlinkIdentityInput,
 		ec.unmarshalInputUpdateProfileInput,
@@ -618,6 +1289,247 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/brands.graphqls", Input: `extend type Query {
+  "A brand by slug; null when there is none."
+  brand(slug: String!): Brand
+}
+
+extend type Mutation {
+  "Creates a brand (with the default tiers 普通, 银卡, 金卡). ADMIN only."
+  createBrand(input: CreateBrandInput!): CreateBrandPayload!
+  "Replaces a brand's membership tiers. The brand's admins and ADMIN."
+  setBrandTiers(input: SetBrandTiersInput!): SetBrandTiersPayload!
+  "Invites another brand to share the community. The inviting brand's admins."
+  invitePartner(input: PartnerInput!): PartnershipPayload!
+  "Accepts a partner's pending invitation. The invited brand's admins."
+  acceptPartnership(input: PartnerInput!): PartnershipPayload!
+  "Ends a partnership, or withdraws or declines an invitation. Either brand's admins."
+  endPartnership(input: PartnerInput!): PartnershipPayload!
+  "Joins a brand's membership programme; joining twice changes nothing."
+  joinBrand(input: JoinBrandInput!): JoinBrandPayload!
+  "Lets a brand read more of you: the scopes are added to your consent to that brand."
+  grantConsent(input: ConsentInput!): ConsentPayload!
+  "Takes scopes of your consent to a brand back."
+  revokeConsent(input: ConsentInput!): ConsentPayload!
+  """
+  Records a member's purchase from a brand and credits its points (one per whole currency
+  unit) to the member's programme membership. The brand's staff. Recording the same
+  (brandId, externalId) again returns the recorded purchase; a different one is CONFLICT.
+  """
+  recordPurchase(input: RecordPurchaseInput!): RecordPurchasePayload!
+  "Marks a purchase refunded and takes its points back. The brand's staff."
+  refundPurchase(input: RefundPurchaseInput!): RefundPurchasePayload!
+}
+
+"A company whose customers are part of the community."
+type Brand @key(fields: "id") {
+  id: ID!
+  slug: String!
+  name: String!
+  description: String!
+  "The membership programme's tiers, by ascending threshold."
+  tiers: [Tier!]!
+  "How many members the programme has."
+  memberCount: Int!
+  """
+  The brand's partnerships that are not ended: active ones for everyone, pending
+  invitations for the staff of either brand.
+  """
+  partners: [Partnership!]!
+  """
+  The programme's members who consent to share their profile with this brand, newest
+  first; optionally of one tier. The brand's staff and ADMIN only.
+  """
+  members(first: Int = 20, after: String, tier: String): BrandMemberConnection
+  createdAt: Time!
+}
+
+"A level of a membership programme: members reach it at threshold points."
+type Tier {
+  name: String!
+  threshold: Int!
+}
+
+input TierInput {
+  name: String!
+  threshold: Int!
+}
+
+enum PartnershipStatus {
+  PENDING
+  ACTIVE
+  ENDED
+}
+
+"Two brands sharing the community, or one's invitation to the other."
+type Partnership {
+  inviter: Brand!
+  invitee: Brand!
+  status: PartnershipStatus!
+  invitedAt: Time!
+  acceptedAt: Time
+  endedAt: Time
+}
+
+"A member's place in a brand's membership programme."
+type BrandMembership {
+  brand: Brand!
+  member: Member!
+  tier: String!
+  points: Int!
+  since: Time!
+}
+
+type BrandMemberConnection {
+  edges: [BrandMemberEdge!]!
+  pageInfo: PageInfo!
+}
+
+type BrandMemberEdge {
+  cursor: String!
+  node: BrandMembership!
+}
+
+"What a member lets brand staff read about them."
+enum ConsentScope {
+  "Profile fields: handle, display name, bio, avatar, join date; programme membership."
+  PROFILE
+  "Identities: the accounts the member can be reached at."
+  CONTACT
+  "Activity: follows and counts."
+  ACTIVITY
+}
+
+"What a member currently lets one brand read."
+type Consent {
+  brand: Brand!
+  scopes: [ConsentScope!]!
+  updatedAt: Time!
+}
+
+"One entry of a member's consent ledger, which is never rewritten."
+type ConsentChange {
+  id: ID!
+  brand: Brand!
+  scope: ConsentScope!
+  granted: Boolean!
+  at: Time!
+}
+
+type ConsentChangeConnection {
+  edges: [ConsentChangeEdge!]!
+  pageInfo: PageInfo!
+}
+
+type ConsentChangeEdge {
+  cursor: String!
+  node: ConsentChange!
+}
+
+"A decimal amount of money, as a string with two decimals: \"199.00\"."
+scalar Decimal
+
+"A member's purchase from a brand."
+type Purchase {
+  id: ID!
+  member: Member!
+  brand: Brand!
+  amount: Decimal!
+  "ISO 4217, e.g. CNY."
+  currency: String!
+  "The brand's own id of the purchase (order number)."
+  externalId: String!
+  at: Time!
+  recordedAt: Time!
+  refundedAt: Time
+  "Programme points the purchase earns (none once refunded)."
+  points: Int!
+}
+
+extend type Member {
+  "The member's programme memberships: the member and ADMIN; brand staff see their own brand's, with PROFILE consent."
+  brandMemberships: [BrandMembership!]
+  "The member's current consents, by brand: the member and ADMIN only."
+  consents: [Consent!]
+  "The member's consent ledger, newest first: the member and ADMIN only."
+  consentHistory(first: Int = 20, after: String): ConsentChangeConnection
+  """
+  The member's purchases, newest first: of one brand, or of all when brandId is left out.
+  The member and ADMIN read all; a brand's staff read those of their brand.
+  """
+  purchases(brandId: ID): [Purchase!]
+}
+
+input CreateBrandInput {
+  slug: String!
+  name: String!
+  description: String
+}
+
+type CreateBrandPayload {
+  brand: Brand!
+}
+
+input SetBrandTiersInput {
+  brandId: ID!
+  tiers: [TierInput!]!
+}
+
+type SetBrandTiersPayload {
+  brand: Brand!
+}
+
+input PartnerInput {
+  "Your brand."
+  brandId: ID!
+  "The other brand."
+  partnerBrandId: ID!
+}
+
+type PartnershipPayload {
+  brand: Brand!
+  partner: Brand!
+}
+
+input JoinBrandInput {
+  brandId: ID!
+}
+
+type JoinBrandPayload {
+  membership: BrandMembership!
+}
+
+input ConsentInput {
+  brandId: ID!
+  scopes: [ConsentScope!]!
+}
+
+type ConsentPayload {
+  consent: Consent!
+}
+
+input RecordPurchaseInput {
+  memberId: ID!
+  brandId: ID!
+  amount: Decimal!
+  currency: String!
+  externalId: String!
+  at: Time!
+}
+
+type RecordPurchasePayload {
+  purchase: Purchase!
+}
+
+input RefundPurchaseInput {
+  brandId: ID!
+  purchaseId: ID!
+}
+
+type RefundPurchasePayload {
+  purchase: Purchase!
+}
+`, BuiltIn: false},
 	{Name: "../schema/federation.graphqls", Input: `# Quanzi is an Apollo Federation v2 subgraph.
 extend schema
   @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
@@ -632,6 +1544,9 @@ type PageInfo @shareable {
   startCursor: String
   endCursor: String
 }
+
+"The field is part of a member's profile, contact details or activity: brand staff read it only with the member's consent of that scope to their brand."
+directive @consent(scope: ConsentScope!) on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/follows.graphqls", Input: `extend type Mutation {
   "Makes the signed-in member follow another; following twice changes nothing."
@@ -642,17 +1557,17 @@ type PageInfo @shareable {
 
 extend type Member {
   "Members who follow this member, newest follow first."
-  followers(first: Int = 20, after: String): FollowConnection!
+  followers(first: Int = 20, after: String): FollowConnection @consent(scope: ACTIVITY)
   "Members this member follows, newest follow first."
-  following(first: Int = 20, after: String): FollowConnection!
-  followerCount: Int!
-  followingCount: Int!
+  following(first: Int = 20, after: String): FollowConnection @consent(scope: ACTIVITY)
+  followerCount: Int @consent(scope: ACTIVITY)
+  followingCount: Int @consent(scope: ACTIVITY)
   "Whether this member follows the signed-in member."
-  followsViewer: Boolean!
+  followsViewer: Boolean @consent(scope: ACTIVITY)
   "Whether the signed-in member follows this member."
-  followedByViewer: Boolean!
+  followedByViewer: Boolean @consent(scope: ACTIVITY)
   "Members this member follows who follow it back."
-  mutualFollows(first: Int = 20, after: String): FollowConnection!
+  mutualFollows(first: Int = 20, after: String): FollowConnection @consent(scope: ACTIVITY)
   """
   Members followed by the people this member follows, not yet followed: ranked by how many
   of those followings follow them, then by follower count. Readable by the member and
@@ -722,18 +1637,23 @@ type Mutation {
   unlinkIdentity(input: UnlinkIdentityInput!): UnlinkIdentityPayload!
 }
 
-"A person in the community."
+"""
+A person in the community. Profile and activity fields are for the community: signed-in
+members, community managers and administrators. Brand staff read them only within the
+scopes the member consented to share with their brand (FORBIDDEN on the field otherwise);
+anonymous callers read none (UNAUTHENTICATED).
+"""
 type Member @key(fields: "id") {
   id: ID!
   "Unique, 3 to 30 characters of a-z, 0-9 and _."
-  handle: String!
-  displayName: String!
-  bio: String!
-  avatarUrl: String
-  joinedAt: Time!
+  handle: String @consent(scope: PROFILE)
+  displayName: String @consent(scope: PROFILE)
+  bio: String @consent(scope: PROFILE)
+  avatarUrl: String @consent(scope: PROFILE)
+  joinedAt: Time @consent(scope: PROFILE)
   """
-  The member's external accounts: readable by the member and administrators only (null,
-  with a FORBIDDEN error on this field, for anyone else).
+  The member's external accounts: readable by the member, administrators, and brand staff
+  with CONTACT consent (null, with a FORBIDDEN error on this field, for anyone else).
   """
   identities: [Identity!]
 }
@@ -848,7 +1768,11 @@ type UnlinkIdentityPayload {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Member
+union _Entity = Brand | Member
+
+input BrandByIDsInput {
+	ID: ID!
+}
 
 input MemberByIDsInput {
 	ID: ID!
@@ -856,6 +1780,7 @@ input MemberByIDsInput {
 
 # fake type to build resolver interfaces for users to implement
 type Entity {
+	findManyBrandByIDs(reps: [BrandByIDsInput]!): [Brand]
 	findManyMemberByIDs(reps: [MemberByIDsInput]!): [Member]
 }
 
@@ -874,6 +1799,130 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Brand(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Brand_id(ctx, field)
+	case "slug":
+		return ec.fieldContext_Brand_slug(ctx, field)
+	case "name":
+		return ec.fieldContext_Brand_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Brand_description(ctx, field)
+	case "tiers":
+		return ec.fieldContext_Brand_tiers(ctx, field)
+	case "memberCount":
+		return ec.fieldContext_Brand_memberCount(ctx, field)
+	case "partners":
+		return ec.fieldContext_Brand_partners(ctx, field)
+	case "members":
+		return ec.fieldContext_Brand_members(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Brand_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Brand", field.Name)
+}
+
+func (ec *executionContext) childFields_BrandMemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BrandMemberConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BrandMemberConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BrandMemberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BrandMemberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BrandMemberEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BrandMemberEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BrandMemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BrandMembership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "brand":
+		return ec.fieldContext_BrandMembership_brand(ctx, field)
+	case "member":
+		return ec.fieldContext_BrandMembership_member(ctx, field)
+	case "tier":
+		return ec.fieldContext_BrandMembership_tier(ctx, field)
+	case "points":
+		return ec.fieldContext_BrandMembership_points(ctx, field)
+	case "since":
+		return ec.fieldContext_BrandMembership_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BrandMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "brand":
+		return ec.fieldContext_Consent_brand(ctx, field)
+	case "scopes":
+		return ec.fieldContext_Consent_scopes(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Consent_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConsentChange_id(ctx, field)
+	case "brand":
+		return ec.fieldContext_ConsentChange_brand(ctx, field)
+	case "scope":
+		return ec.fieldContext_ConsentChange_scope(ctx, field)
+	case "granted":
+		return ec.fieldContext_ConsentChange_granted(ctx, field)
+	case "at":
+		return ec.fieldContext_ConsentChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConsentChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConsentChangeConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConsentChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConsentChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_ConsentPayload_consent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateBrandPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "brand":
+		return ec.fieldContext_CreateBrandPayload_brand(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateBrandPayload", field.Name)
+}
 
 func (ec *executionContext) childFields_FollowConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -919,6 +1968,14 @@ func (ec *executionContext) childFields_Identity(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
 }
 
+func (ec *executionContext) childFields_JoinBrandPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "membership":
+		return ec.fieldContext_JoinBrandPayload_membership(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinBrandPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_LinkIdentityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -943,6 +2000,14 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_joinedAt(ctx, field)
 	case "identities":
 		return ec.fieldContext_Member_identities(ctx, field)
+	case "brandMemberships":
+		return ec.fieldContext_Member_brandMemberships(ctx, field)
+	case "consents":
+		return ec.fieldContext_Member_consents(ctx, field)
+	case "consentHistory":
+		return ec.fieldContext_Member_consentHistory(ctx, field)
+	case "purchases":
+		return ec.fieldContext_Member_purchases(ctx, field)
 	case "followers":
 		return ec.fieldContext_Member_followers(ctx, field)
 	case "following":
@@ -977,12 +2042,90 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Partnership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inviter":
+		return ec.fieldContext_Partnership_inviter(ctx, field)
+	case "invitee":
+		return ec.fieldContext_Partnership_invitee(ctx, field)
+	case "status":
+		return ec.fieldContext_Partnership_status(ctx, field)
+	case "invitedAt":
+		return ec.fieldContext_Partnership_invitedAt(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Partnership_acceptedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_Partnership_endedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Partnership", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "brand":
+		return ec.fieldContext_PartnershipPayload_brand(ctx, field)
+	case "partner":
+		return ec.fieldContext_PartnershipPayload_partner(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Purchase_id(ctx, field)
+	case "member":
+		return ec.fieldContext_Purchase_member(ctx, field)
+	case "brand":
+		return ec.fieldContext_Purchase_brand(ctx, field)
+	case "amount":
+		return ec.fieldContext_Purchase_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Purchase_currency(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Purchase_externalId(ctx, field)
+	case "at":
+		return ec.fieldContext_Purchase_at(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Purchase_recordedAt(ctx, field)
+	case "refundedAt":
+		return ec.fieldContext_Purchase_refundedAt(ctx, field)
+	case "points":
+		return ec.fieldContext_Purchase_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Purchase", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purchase":
+		return ec.fieldContext_RecordPurchasePayload_purchase(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordPurchasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purchase":
+		return ec.fieldContext_RefundPurchasePayload_purchase(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundPurchasePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
 		return ec.fieldContext_RegisterMemberPayload_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetBrandTiersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "brand":
+		return ec.fieldContext_SetBrandTiersPayload_brand(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetBrandTiersPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SuggestedFollow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -993,6 +2136,16 @@ func (ec *executionContext) childFields_SuggestedFollow(ctx context.Context, fie
 		return ec.fieldContext_SuggestedFollow_followedByFollowings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SuggestedFollow", field.Name)
+}
+
+func (ec *executionContext) childFields_Tier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Tier_name(ctx, field)
+	case "threshold":
+		return ec.fieldContext_Tier_threshold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Tier", field.Name)
 }
 
 func (ec *executionContext) childFields_UnfollowPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -1,5 +1,11 @@
 package resolvers
 
+import (
+	"time"
+
+	"quanzi/graph/model"
+)
+
 // deref returns the string s points to, or "" for nil: for optional inputs whose absence
 // means empty.
 func deref(s *string) string {
@@ -7,4 +13,42 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// orNil returns v, or nil when err is set: a refused nullable field is null.
+func orNil[T any](v *T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// optionalTime returns nil for the zero time, which stands for "never".
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// pageInfo returns the PageInfo of a page of edges.
+func pageInfo[E any](hasNext bool, edges []E, cursor func(E) string) *model.PageInfo {
+	p := &model.PageInfo{HasNextPage: hasNext}
+	if len(edges) > 0 {
+		start, end := cursor(edges[0]), cursor(edges[len(edges)-1])
+		p.StartCursor, p.EndCursor = &start, &end
+	}
+	return p
+}
+
+// list returns items, or an empty list for nil, so that an allowed empty list is [] rather
+// than the null that stands for a refused one.
+func list[T any](items []T, err error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return items, nil
 }

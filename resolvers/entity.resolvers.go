@@ -8,10 +8,15 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"quanzi/community"
 	"quanzi/graph"
 	"quanzi/graph/model"
 )
+
+func (r *entityResolver) FindManyBrandByIDs(ctx context.Context, reps []*model.BrandByIDsInput) ([]*community.Brand, error) {
+	panic(fmt.Errorf("not implemented: FindManyBrandByIDs - findManyBrandByIDs"))
+}
 
 // FindManyMemberByIDs resolves the Member references of one _entities call at once, with
 // what their selected fields need primed as for any list; an unknown member is null, as

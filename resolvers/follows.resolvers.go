@@ -41,24 +41,24 @@ func (r *memberResolver) Following(ctx context.Context, obj *community.Member, f
 	return r.page(ctx, community.ListFollowing, obj.ID, first, after)
 }
 
-func (r *memberResolver) FollowerCount(ctx context.Context, obj *community.Member) (int, error) {
+func (r *memberResolver) FollowerCount(ctx context.Context, obj *community.Member) (*int, error) {
 	c, err := r.loadersFor(ctx).FollowCounts.Load(ctx, obj.ID)()
-	return c.Followers, err
+	return orNil(&c.Followers, err)
 }
 
-func (r *memberResolver) FollowingCount(ctx context.Context, obj *community.Member) (int, error) {
+func (r *memberResolver) FollowingCount(ctx context.Context, obj *community.Member) (*int, error) {
 	c, err := r.loadersFor(ctx).FollowCounts.Load(ctx, obj.ID)()
-	return c.Following, err
+	return orNil(&c.Following, err)
 }
 
-func (r *memberResolver) FollowsViewer(ctx context.Context, obj *community.Member) (bool, error) {
+func (r *memberResolver) FollowsViewer(ctx context.Context, obj *community.Member) (*bool, error) {
 	s, err := r.loadersFor(ctx).FollowStates.Load(ctx, obj.ID)()
-	return s.FollowsViewer, err
+	return orNil(&s.FollowsViewer, err)
 }
 
-func (r *memberResolver) FollowedByViewer(ctx context.Context, obj *community.Member) (bool, error) {
+func (r *memberResolver) FollowedByViewer(ctx context.Context, obj *community.Member) (*bool, error) {
 	s, err := r.loadersFor(ctx).FollowStates.Load(ctx, obj.ID)()
-	return s.ViewerFollows, err
+	return orNil(&s.ViewerFollows, err)
 }
 
 func (r *memberResolver) MutualFollows(ctx context.Context, obj *community.Member, first *int, after *string) (*community.FollowList, error) {
@@ -67,13 +67,13 @@ func (r *memberResolver) MutualFollows(ctx context.Context, obj *community.Membe
 
 func (r *memberResolver) SuggestedFollows(ctx context.Context, obj *community.Member, first *int) ([]community.Suggestion, error) {
 	key := community.SuggestionKey{MemberID: obj.ID, First: intArg(first, community.DefaultSuggestions)}
-	list, err := r.loadersFor(ctx).Suggestions.Load(ctx, key)()
-	ids := make([]string, len(list))
-	for i, s := range list {
+	suggestions, err := r.loadersFor(ctx).Suggestions.Load(ctx, key)()
+	ids := make([]string, len(suggestions))
+	for i, s := range suggestions {
 		ids[i] = s.MemberID
 	}
 	r.prefetchMembers(ctx, ids, "member")
-	return list, err
+	return list(suggestions, err)
 }
 
 func (r *mutationResolver) Follow(ctx context.Context, input model.FollowInput) (*model.FollowPayload, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"quanzi/community"
+	"quanzi/graph/model"
 )
 
 // batchWait is how long a loader waits for more keys before it calls the store: long
@@ -26,6 +27,15 @@ type Loaders struct {
 	Lists        *dataloader.Loader[community.ListKey, community.FollowList]
 	Suggestions  *dataloader.Loader[community.SuggestionKey, []community.Suggestion]
 
+	Brands            *dataloader.Loader[string, *community.Brand]
+	BrandMemberCounts *dataloader.Loader[string, int]
+	Partnerships      *dataloader.Loader[string, []community.Partnership]
+	Memberships       *dataloader.Loader[string, []community.BrandMembership]
+	Consents          *dataloader.Loader[string, []community.Consent]
+	// RuleConsents are members' consents to the caller's brand, for field rules.
+	RuleConsents *dataloader.Loader[string, []community.Consent]
+	Purchases    *dataloader.Loader[community.PurchaseKey, []community.Purchase]
+
 	mu     sync.Mutex
 	primed map[primedKey]bool
 }
@@ -39,7 +49,15 @@ func NewLoaders(svc *community.Service) *Loaders {
 		Identities:   newLoader(svc.Identities),
 		Lists:        newLoader(svc.FollowLists),
 		Suggestions:  newLoader(svc.SuggestedFollows),
-		primed:       map[primedKey]bool{},
+
+		Brands:            newLoader(svc.BrandsByID),
+		BrandMemberCounts: newLoader(svc.BrandMemberCounts),
+		Partnerships:      newLoader(svc.Partnerships),
+		Memberships:       newLoader(svc.Memberships),
+		Consents:          newLoader(svc.Consents),
+		RuleConsents:      newLoader(svc.ConsentsForRule),
+		Purchases:         newLoader(svc.Purchases),
+		primed:            map[primedKey]bool{},
 	}
 }
 
@@ -52,6 +70,13 @@ func (l *Loaders) ClearAll() {
 	l.Identities.ClearAll()
 	l.Lists.ClearAll()
 	l.Suggestions.ClearAll()
+	l.Brands.ClearAll()
+	l.BrandMemberCounts.ClearAll()
+	l.Partnerships.ClearAll()
+	l.Memberships.ClearAll()
+	l.Consents.ClearAll()
+	l.RuleConsents.ClearAll()
+	l.Purchases.ClearAll()
 	l.mu.Lock()
 	clear(l.primed)
 	l.mu.Unlock()
@@ -139,6 +164,9 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 	l := r.loadersFor(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { primeKeys(ctx, l, "members", l.Members, r.Service.MembersByID, ids) })
+	if community.ActorFrom(ctx).ActsForBrand() {
+		wg.Go(func() { primeKeys(ctx, l, "rule-consents", l.RuleConsents, r.Service.ConsentsForRule, ids) })
+	}
 	for _, f := range fields {
 		switch f.Name {
 		case "followerCount", "followingCount":
@@ -147,6 +175,17 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 			wg.Go(func() { primeKeys(ctx, l, "states", l.FollowStates, r.Service.FollowStates, ids) })
 		case "identities":
 			wg.Go(func() { primeKeys(ctx, l, "identities", l.Identities, r.Service.Identities, ids) })
+		case "brandMemberships":
+			wg.Go(func() { primeKeys(ctx, l, "memberships", l.Memberships, r.Service.Memberships, ids) })
+		case "consents":
+			wg.Go(func() { primeKeys(ctx, l, "consents", l.Consents, r.Service.Consents, ids) })
+		case "purchases":
+			brand := stringArg(f.ArgumentMap(op.Variables)["brandId"])
+			keys := make([]community.PurchaseKey, len(ids))
+			for i, id := range ids {
+				keys[i] = community.PurchaseKey{MemberID: id, BrandID: brand}
+			}
+			wg.Go(func() { primeKeys(ctx, l, "purchases", l.Purchases, r.Service.Purchases, keys) })
 		case "followers", "following", "mutualFollows":
 			args := f.ArgumentMap(op.Variables)
 			keys := make([]community.ListKey, len(ids))
@@ -270,4 +309,49 @@ func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID s
 // wrote is called by a mutation after its write: it forgets what the request has loaded.
 func (r *Resolver) wrote(ctx context.Context) {
 	r.loadersFor(ctx).ClearAll()
+}
+
+// existingBrand loads a brand that another record refers to (see existingMember).
+func (r *Resolver) existingBrand(ctx context.Context, id string) (*community.Brand, error) {
+	b, err := r.loadersFor(ctx).Brands.Load(ctx, id)()
+	if err == nil && b == nil {
+		err = community.Errorf(community.CodeNotFound, "no brand %q", id)
+	}
+	return b, err
+}
+
+// ConsentRule is the @consent directive: a field of a member's profile, contact details or
+// activity resolves only when community.CanRead lets the caller read that scope of that
+// member; otherwise the field is null with the rule's error.
+func (r *Resolver) ConsentRule(ctx context.Context, obj any, next graphql.Resolver, scope community.ConsentScope) (any, error) {
+	m, ok := obj.(*community.Member)
+	if !ok {
+		return nil, community.Errorf(community.CodeInternal, "@consent on a field of %T", obj)
+	}
+	a := community.ActorFrom(ctx)
+	var consents []community.Consent
+	if community.NeedsConsent(a, m.ID) {
+		var err error
+		if consents, err = r.loadersFor(ctx).RuleConsents.Load(ctx, m.ID)(); err != nil {
+			return nil, err
+		}
+	}
+	if err := community.CanRead(a, m.ID, scope, consents); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// partnershipPayload is the payload of the partnership mutations: both brands, read anew.
+func (r *Resolver) partnershipPayload(ctx context.Context, in model.PartnerInput) (*model.PartnershipPayload, error) {
+	r.wrote(ctx)
+	brand, err := r.existingBrand(ctx, in.BrandID)
+	if err != nil {
+		return nil, err
+	}
+	partner, err := r.existingBrand(ctx, in.PartnerBrandID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PartnershipPayload{Brand: brand, Partner: partner}, nil
 }

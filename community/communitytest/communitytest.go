@@ -564,7 +564,10 @@ func testService(t *testing.T, s community.Store) {
 	if followed.ID != wang.ID {
 		t.Errorf("Follow returned %s, want the followed member %s", followed.ID, wang.ID)
 	}
-	ctx := context.Background()
+	// Follow lists are for the community: nobody anonymous reads them.
+	_, errs := svc.FollowLists(context.Background(), []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 10}})
+	wantCode(t, errs[0], community.CodeUnauthenticated)
+	ctx := as(lihua.ID)
 	lists, errs := svc.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 10}})
 	must(t, errs[0])
 	edges := lists[0].ListedEdges()

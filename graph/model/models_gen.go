@@ -4,7 +4,36 @@ package model
 
 import (
 	"quanzi/community"
+	"time"
 )
+
+type BrandByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type ConsentChangeConnection struct {
+	Edges    []community.ListedChange `json:"edges"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+}
+
+type ConsentInput struct {
+	BrandID string                   `json:"brandId"`
+	Scopes  []community.ConsentScope `json:"scopes"`
+}
+
+type ConsentPayload struct {
+	Consent *community.Consent `json:"consent"`
+}
+
+type CreateBrandInput struct {
+	Slug        string  `json:"slug"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+}
+
+type CreateBrandPayload struct {
+	Brand *community.Brand `json:"brand"`
+}
 
 type FollowInput struct {
 	MemberID string `json:"memberId"`
@@ -12,6 +41,14 @@ type FollowInput struct {
 
 type FollowPayload struct {
 	Member *community.Member `json:"member"`
+}
+
+type JoinBrandInput struct {
+	BrandID string `json:"brandId"`
+}
+
+type JoinBrandPayload struct {
+	Membership *community.BrandMembership `json:"membership"`
 }
 
 type LinkIdentityInput struct {
@@ -38,7 +75,41 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+type PartnerInput struct {
+	// Your brand.
+	BrandID string `json:"brandId"`
+	// The other brand.
+	PartnerBrandID string `json:"partnerBrandId"`
+}
+
+type PartnershipPayload struct {
+	Brand   *community.Brand `json:"brand"`
+	Partner *community.Brand `json:"partner"`
+}
+
 type Query struct {
+}
+
+type RecordPurchaseInput struct {
+	MemberID   string    `json:"memberId"`
+	BrandID    string    `json:"brandId"`
+	Amount     string    `json:"amount"`
+	Currency   string    `json:"currency"`
+	ExternalID string    `json:"externalId"`
+	At         time.Time `json:"at"`
+}
+
+type RecordPurchasePayload struct {
+	Purchase *community.Purchase `json:"purchase"`
+}
+
+type RefundPurchaseInput struct {
+	BrandID    string `json:"brandId"`
+	PurchaseID string `json:"purchaseId"`
+}
+
+type RefundPurchasePayload struct {
+	Purchase *community.Purchase `json:"purchase"`
 }
 
 type RegisterMemberInput struct {
@@ -50,6 +121,15 @@ type RegisterMemberInput struct {
 
 type RegisterMemberPayload struct {
 	Member *community.Member `json:"member"`
+}
+
+type SetBrandTiersInput struct {
+	BrandID string           `json:"brandId"`
+	Tiers   []community.Tier `json:"tiers"`
+}
+
+type SetBrandTiersPayload struct {
+	Brand *community.Brand `json:"brand"`
 }
 
 type UnfollowInput struct {
