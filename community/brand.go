@@ -3,9 +3,9 @@ package community
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"

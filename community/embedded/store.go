@@ -51,6 +51,8 @@ type Store struct {
 	// follows maps (follower.seq, followee.seq) to the follow time in Unix nanoseconds.
 	follows map[uint64]int64
 	nextSeq uint32
+
+	brandGraph
 }
 
 type identityKey struct {
@@ -96,6 +98,7 @@ func Open(cfg Config) (*Store, error) {
 		byHandle:   map[string]*member{},
 		byIdentity: map[identityKey]*member{},
 		follows:    map[uint64]int64{},
+		brandGraph: newBrandGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
@@ -106,7 +109,7 @@ func Open(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "load", time.Since(start).String())
+	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "brands", len(s.brands), "load", time.Since(start).String())
 	return s, nil
 }
 
@@ -115,7 +118,8 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows} {
+		buckets := append([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets...)
+		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
 			}
@@ -161,7 +165,7 @@ func (s *Store) load() error {
 			slices.SortFunc(m.followers, compareEdges)
 			slices.SortFunc(m.following, compareEdges)
 		}
-		return nil
+		return s.loadBrands(tx)
 	})
 }
 

@@ -1,7 +1,8 @@
-// Package neo4jstore is the graph store on Neo4j 5: members, their external identities and
-// their follows as nodes and relationships (DESIGN §4). Every method is one managed
-// transaction, retried by the driver on transient failures, so the work inside is
-// idempotent. All Cypher lives in this package, as constants, with every value a parameter.
+// Package neo4jstore is the graph store on Neo4j 5: members, their external identities,
+// their follows, brands, partnerships, membership programmes, consent and purchases as
+// nodes and relationships (DESIGN §4). Every method is one managed transaction, retried by
+// the driver on transient failures, so the work inside is idempotent. All Cypher lives in
+// this package, as constants, with every value a parameter.
 package neo4jstore
 
 import (
@@ -138,6 +139,12 @@ func fail(err error, format string, args ...any) error {
 			return community.Errorf(community.CodeConflict, "the identity belongs to a member already")
 		case strings.Contains(msg, "`Member`"):
 			return community.Errorf(community.CodeConflict, "the member exists already")
+		case strings.Contains(msg, "`slugKey`"):
+			return community.Errorf(community.CodeConflict, "the slug is taken")
+		case strings.Contains(msg, "`Brand`"):
+			return community.Errorf(community.CodeConflict, "the brand exists already")
+		case strings.Contains(msg, "`Purchase`"):
+			return community.Errorf(community.CodeConflict, "the purchase is recorded already")
 		default:
 			return community.Errorf(community.CodeConflict, "the change conflicts with stored data")
 		}

@@ -1,0 +1,565 @@
+package neo4jstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+func noBrand(id string) error {
+	return community.Errorf(community.CodeNotFound, "no brand %q", id)
+}
+
+// tierParams splits tiers into the two lists a brand node keeps; no tiers is no lists.
+func tierParams(tiers []community.Tier) (names, thresholds []any) {
+	if len(tiers) == 0 {
+		return nil, nil
+	}
+	names = make([]any, len(tiers))
+	thresholds = make([]any, len(tiers))
+	for i, t := range tiers {
+		names[i], thresholds[i] = t.Name, int64(t.Threshold)
+	}
+	return names, thresholds
+}
+
+// brandFrom reads a brand projected with brandFields. Tiers are nil when there are none.
+func brandFrom(v any) community.Brand {
+	p, _ := v.(map[string]any)
+	names, _ := p["tierNames"].([]any)
+	thresholds, _ := p["tierThresholds"].([]any)
+	var tiers []community.Tier
+	for i := range min(len(names), len(thresholds)) {
+		tiers = append(tiers, community.Tier{Name: str(names[i]), Threshold: integer(thresholds[i])})
+	}
+	return community.Brand{
+		ID:          str(p["id"]),
+		Slug:        str(p["slug"]),
+		Name:        str(p["name"]),
+		Description: str(p["description"]),
+		Tiers:       tiers,
+		CreatedAt:   utc(p["createdAt"]),
+	}
+}
+
+// CreateBrand implements community.Store.
+func (s *Store) CreateBrand(ctx context.Context, b community.Brand) error {
+	names, thresholds := tierParams(b.Tiers)
+	params := map[string]any{
+		"id": b.ID, "slug": b.Slug, "slugKey": community.SlugKey(b.Slug), "name": b.Name, "description": b.Description,
+		"tierNames": names, "tierThresholds": thresholds, "createdAt": b.CreatedAt.UTC(),
+	}
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherCreateBrand, params)
+	})
+	if err != nil {
+		return fail(err, "create brand %q", b.Slug)
+	}
+	return nil
+}
+
+// SetBrandTiers implements community.Store.
+func (s *Store) SetBrandTiers(ctx context.Context, brandID string, tiers []community.Tier) error {
+	names, thresholds := tierParams(tiers)
+	params := map[string]any{"id": brandID, "tierNames": names, "tierThresholds": thresholds}
+	found, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+		return count(ctx, tx, cypherSetBrandTiers, params, "found")
+	})
+	if err != nil {
+		return fail(err, "set tiers of brand %q", brandID)
+	}
+	if found == 0 {
+		return noBrand(brandID)
+	}
+	return nil
+}
+
+// BrandsByID implements community.Store.
+func (s *Store) BrandsByID(ctx context.Context, ids []string) (map[string]community.Brand, error) {
+	out := make(map[string]community.Brand, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherBrandsByID, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read %d brands", len(ids))
+	}
+	for _, r := range recs {
+		b := brandFrom(get(r, "brand"))
+		out[b.ID] = b
+	}
+	return out, nil
+}
+
+// BrandBySlug implements community.Store.
+func (s *Store) BrandBySlug(ctx context.Context, slug string) (community.Brand, error) {
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherBrandBySlug, map[string]any{"slugKey": community.SlugKey(slug)})
+	})
+	if err != nil {
+		return community.Brand{}, fail(err, "find brand %q", slug)
+	}
+	if len(recs) == 0 {
+		return community.Brand{}, community.Errorf(community.CodeNotFound, "no brand with slug %q", slug)
+	}
+	return brandFrom(get(recs[0], "brand")), nil
+}
+
+// count runs a statement that returns one row with a count in column, and returns it.
+func count(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, column string) (int, error) {
+	recs, err := collect(ctx, tx, cypher, params)
+	if err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	return integer(get(recs[0], column)), nil
+}
+
+// partnershipParams are the parameters every partnership statement takes: the states, and
+// the pair of brands to lock.
+func partnershipParams(a, b string) map[string]any {
+	return map[string]any{
+		"pair":    []string{a, b},
+		"pending": string(community.PartnershipPending),
+		"active":  string(community.PartnershipActive),
+		"ended":   string(community.PartnershipEnded),
+	}
+}
+
+// InvitePartner implements community.Store: both brands are locked before the check for a
+// partnership that is not ended, so that two invitations of one pair, either way round,
+// store one. The partnership is stored pending, whatever its status. BAD_USER_INPUT for a
+// brand inviting itself.
+func (s *Store) InvitePartner(ctx context.Context, p community.Partnership) error {
+	params := partnershipParams(p.InviterID, p.InviteeID)
+	params["inviterId"], params["inviteeId"], params["invitedAt"] = p.InviterID, p.InviteeID, p.InvitedAt.UTC()
+	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
+		return outcome(ctx, tx, cypherInvitePartner, params)
+	})
+	if err != nil {
+		return fail(err, "invite brand %q to partner with %q", p.InviteeID, p.InviterID)
+	}
+	switch result {
+	case "noInviter":
+		return noBrand(p.InviterID)
+	case "noInvitee":
+		return noBrand(p.InviteeID)
+	case "self":
+		return community.Errorf(community.CodeBadUserInput, "a brand cannot partner with itself")
+	case "taken":
+		return community.Errorf(community.CodeConflict, "the brands are partners already or an invitation is pending")
+	case "invited":
+		return nil
+	}
+	return fmt.Errorf("neo4jstore: invite brand %q to partner with %q: outcome %q", p.InviteeID, p.InviterID, result)
+}
+
+// AcceptPartnership implements community.Store.
+func (s *Store) AcceptPartnership(ctx context.Context, inviterID, inviteeID string, at time.Time) error {
+	params := partnershipParams(inviterID, inviteeID)
+	params["inviterId"], params["inviteeId"], params["at"] = inviterID, inviteeID, at.UTC()
+	changed, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+		return count(ctx, tx, cypherAcceptPartnership, params, "changed")
+	})
+	if err != nil {
+		return fail(err, "accept partnership %q -> %q", inviterID, inviteeID)
+	}
+	if changed == 0 {
+		return community.Errorf(community.CodeNotFound, "no pending invitation from brand %q to brand %q", inviterID, inviteeID)
+	}
+	return nil
+}
+
+// EndPartnership implements community.Store.
+func (s *Store) EndPartnership(ctx context.Context, brandID, otherID string, at time.Time) error {
+	params := partnershipParams(brandID, otherID)
+	params["brandId"], params["otherId"], params["at"] = brandID, otherID, at.UTC()
+	changed, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+		return count(ctx, tx, cypherEndPartnership, params, "changed")
+	})
+	if err != nil {
+		return fail(err, "end partnership of %q and %q", brandID, otherID)
+	}
+	if changed == 0 {
+		return community.Errorf(community.CodeNotFound, "brands %q and %q have no partnership to end", brandID, otherID)
+	}
+	return nil
+}
+
+// PartnershipsOf implements community.Store: partnerships invited at the same time are in
+// the order they were made. Brands without such partnerships are absent from the map.
+func (s *Store) PartnershipsOf(ctx context.Context, brandIDs []string) (map[string][]community.Partnership, error) {
+	out := make(map[string][]community.Partnership, len(brandIDs))
+	if len(brandIDs) == 0 {
+		return out, nil
+	}
+	params := map[string]any{"ids": brandIDs, "ended": string(community.PartnershipEnded)}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherPartnershipsOf, params)
+	})
+	if err != nil {
+		return nil, fail(err, "read partnerships of %d brands", len(brandIDs))
+	}
+	for _, r := range recs {
+		list, _ := get(r, "partnerships").([]any)
+		var ps []community.Partnership
+		for _, v := range list {
+			p, _ := v.(map[string]any)
+			ps = append(ps, community.Partnership{
+				InviterID:  str(p["inviterId"]),
+				InviteeID:  str(p["inviteeId"]),
+				Status:     community.PartnershipStatus(str(p["status"])),
+				InvitedAt:  utc(p["invitedAt"]),
+				AcceptedAt: utc(p["acceptedAt"]),
+				EndedAt:    utc(p["endedAt"]),
+			})
+		}
+		if len(ps) > 0 {
+			out[str(get(r, "id"))] = ps
+		}
+	}
+	return out, nil
+}
+
+// JoinBrand implements community.Store.
+func (s *Store) JoinBrand(ctx context.Context, memberID, brandID string, at time.Time) error {
+	params := map[string]any{"memberId": memberID, "brandId": brandID, "since": at.UTC()}
+	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
+		return knownPair(ctx, tx, cypherJoinBrand, params)
+	})
+	if err != nil {
+		return fail(err, "put member %q in brand %q", memberID, brandID)
+	}
+	return unknownOf(known, memberID, brandID)
+}
+
+// knownPair runs a statement that reports, in one row, whether it knew the member and the
+// brand it was given.
+func knownPair(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([2]bool, error) {
+	recs, err := collect(ctx, tx, cypher, params)
+	if err != nil || len(recs) == 0 {
+		return [2]bool{}, err
+	}
+	return [2]bool{boolean(get(recs[0], "memberKnown")), boolean(get(recs[0], "brandKnown"))}, nil
+}
+
+// unknownOf returns NOT_FOUND for the first of a member and a brand that was not known.
+func unknownOf(known [2]bool, memberID, brandID string) error {
+	switch {
+	case !known[0]:
+		return notFound(memberID)
+	case !known[1]:
+		return noBrand(brandID)
+	}
+	return nil
+}
+
+// MembershipsOf implements community.Store: memberships that started at the same time are
+// ordered by brand id. Members without memberships are absent from the map.
+func (s *Store) MembershipsOf(ctx context.Context, memberIDs []string) (map[string][]community.BrandMembership, error) {
+	out := make(map[string][]community.BrandMembership, len(memberIDs))
+	if len(memberIDs) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherMembershipsOf, map[string]any{"ids": memberIDs})
+	})
+	if err != nil {
+		return nil, fail(err, "read memberships of %d members", len(memberIDs))
+	}
+	for _, r := range recs {
+		id := str(get(r, "id"))
+		list, _ := get(r, "memberships").([]any)
+		var ms []community.BrandMembership
+		for _, v := range list {
+			m, _ := v.(map[string]any)
+			ms = append(ms, community.BrandMembership{MemberID: id, BrandID: str(m["brandId"]), Points: integer(m["points"]), Since: utc(m["since"])})
+		}
+		if len(ms) > 0 {
+			out[id] = ms
+		}
+	}
+	return out, nil
+}
+
+// BrandMembers implements community.Store.
+func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.MembersQuery) (community.MembershipPage, error) {
+	first := max(q.First, 0)
+	params := map[string]any{
+		"brandId": brandID, "minPoints": int64(q.MinPoints), "maxPoints": int64(q.MaxPoints),
+		"scope": string(community.ScopeProfile), "limit": int64(first + 1),
+		"afterSince": nil, "afterId": nil,
+	}
+	if q.After != nil {
+		params["afterSince"], params["afterId"] = q.After.Since.UTC(), q.After.MemberID
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherBrandMembers, params)
+	})
+	if err != nil {
+		return community.MembershipPage{}, fail(err, "read members of brand %q", brandID)
+	}
+	var page community.MembershipPage
+	for _, r := range recs {
+		if len(page.Memberships) == first {
+			page.HasNextPage = true
+			break
+		}
+		page.Memberships = append(page.Memberships, community.BrandMembership{
+			MemberID: str(get(r, "memberId")), BrandID: brandID, Points: integer(get(r, "points")), Since: utc(get(r, "since")),
+		})
+	}
+	return page, nil
+}
+
+// BrandMemberCounts implements community.Store: unknown brands are absent.
+func (s *Store) BrandMemberCounts(ctx context.Context, brandIDs []string) (map[string]int, error) {
+	out := make(map[string]int, len(brandIDs))
+	if len(brandIDs) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherBrandMemberCounts, map[string]any{"ids": brandIDs})
+	})
+	if err != nil {
+		return nil, fail(err, "count members of %d brands", len(brandIDs))
+	}
+	for _, r := range recs {
+		out[str(get(r, "id"))] = integer(get(r, "members"))
+	}
+	return out, nil
+}
+
+// scopeOrder is community.ConsentScopes as statements take it.
+func scopeOrder() []any {
+	out := make([]any, len(community.ConsentScopes))
+	for i, sc := range community.ConsentScopes {
+		out[i] = string(sc)
+	}
+	return out
+}
+
+// ChangeConsent implements community.Store: the member is locked, so that changes of one
+// member's consent run one after the other. A scope named twice counts once, with the id
+// of its first place. BAD_USER_INPUT for an unknown scope; CONFLICT when a change id is in
+// the ledger already.
+func (s *Store) ChangeConsent(ctx context.Context, memberID, brandID string, scopes []community.ConsentScope, granted bool, at time.Time, ids []string) ([]community.ConsentChange, error) {
+	if len(ids) < len(scopes) {
+		return nil, fmt.Errorf("neo4jstore: change consent of %q to %q: %d ids for %d scopes", memberID, brandID, len(ids), len(scopes))
+	}
+	at = at.UTC()
+	var rows []any
+	for i, sc := range scopes {
+		if !sc.Valid() {
+			return nil, community.Errorf(community.CodeBadUserInput, "unknown consent scope %q", sc)
+		}
+		if slices.Index(scopes, sc) == i {
+			rows = append(rows, map[string]any{"i": int64(i), "scope": string(sc), "id": ids[i]})
+		}
+	}
+	params := map[string]any{
+		"memberId": memberID, "brandId": brandID, "rows": rows, "granted": granted, "at": at,
+		"scopeOrder": scopeOrder(),
+	}
+	type result struct {
+		known   [2]bool
+		changed []int
+	}
+	res, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
+		recs, err := collect(ctx, tx, cypherChangeConsent, params)
+		if err != nil || len(recs) == 0 {
+			return result{}, err
+		}
+		res := result{known: [2]bool{boolean(get(recs[0], "memberKnown")), boolean(get(recs[0], "brandKnown"))}}
+		list, _ := get(recs[0], "changed").([]any)
+		for _, v := range list {
+			res.changed = append(res.changed, integer(v))
+		}
+		return res, nil
+	})
+	if err != nil {
+		return nil, fail(err, "change consent of %q to %q", memberID, brandID)
+	}
+	if err := unknownOf(res.known, memberID, brandID); err != nil {
+		return nil, err
+	}
+	var changes []community.ConsentChange
+	for _, i := range res.changed {
+		changes = append(changes, community.ConsentChange{ID: ids[i], MemberID: memberID, BrandID: brandID, Scope: scopes[i], Granted: granted, At: at})
+	}
+	return changes, nil
+}
+
+// inScopeOrder returns the stored scopes in community.ConsentScopes order.
+func inScopeOrder(stored []any) []community.ConsentScope {
+	var out []community.ConsentScope
+	for _, sc := range community.ConsentScopes {
+		if slices.Contains(stored, any(string(sc))) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// ConsentsOf implements community.Store: members without consents are absent from the map.
+func (s *Store) ConsentsOf(ctx context.Context, memberIDs []string) (map[string][]community.Consent, error) {
+	out := make(map[string][]community.Consent, len(memberIDs))
+	if len(memberIDs) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherConsentsOf, map[string]any{"ids": memberIDs})
+	})
+	if err != nil {
+		return nil, fail(err, "read consents of %d members", len(memberIDs))
+	}
+	for _, r := range recs {
+		list, _ := get(r, "consents").([]any)
+		var cs []community.Consent
+		for _, v := range list {
+			c, _ := v.(map[string]any)
+			stored, _ := c["scopes"].([]any)
+			cs = append(cs, community.Consent{BrandID: str(c["brandId"]), Scopes: inScopeOrder(stored), UpdatedAt: utc(c["updatedAt"])})
+		}
+		if len(cs) > 0 {
+			out[str(get(r, "id"))] = cs
+		}
+	}
+	return out, nil
+}
+
+// ConsentHistory implements community.Store: an unknown member has an empty ledger.
+func (s *Store) ConsentHistory(ctx context.Context, memberID string, first int, before string) ([]community.ConsentChange, bool, error) {
+	first = max(first, 0)
+	params := map[string]any{"memberId": memberID, "before": before, "limit": int64(first + 1)}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherConsentHistory, params)
+	})
+	if err != nil {
+		return nil, false, fail(err, "read consent history of %q", memberID)
+	}
+	var changes []community.ConsentChange
+	for _, r := range recs {
+		if len(changes) == first {
+			return changes, true, nil
+		}
+		c, _ := get(r, "change").(map[string]any)
+		changes = append(changes, community.ConsentChange{
+			ID:       str(c["id"]),
+			MemberID: str(c["memberId"]),
+			BrandID:  str(c["brandId"]),
+			Scope:    community.ConsentScope(str(c["scope"])),
+			Granted:  boolean(c["granted"]),
+			At:       utc(c["at"]),
+		})
+	}
+	return changes, false, nil
+}
+
+// purchaseFrom reads a purchase projected with purchaseFields.
+func purchaseFrom(v any) community.Purchase {
+	p, _ := v.(map[string]any)
+	amount, _ := p["amount"].(int64)
+	return community.Purchase{
+		ID:         str(p["id"]),
+		MemberID:   str(p["memberId"]),
+		BrandID:    str(p["brandId"]),
+		Amount:     amount,
+		Currency:   str(p["currency"]),
+		ExternalID: str(p["externalId"]),
+		At:         utc(p["at"]),
+		RecordedAt: utc(p["recordedAt"]),
+		RefundedAt: utc(p["refundedAt"]),
+	}
+}
+
+// RecordPurchase implements community.Store: the purchase is MERGEd on (brand, external
+// id) under a unique constraint, so that of two concurrent records of one purchase, one
+// creates it and credits its points, and the other finds it. The points credited are kept
+// with the purchase, so that a refund takes back what was given.
+func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (community.Purchase, error) {
+	p.At, p.RecordedAt = p.At.UTC(), p.RecordedAt.UTC()
+	params := map[string]any{
+		"id": p.ID, "memberId": p.MemberID, "brandId": p.BrandID, "externalId": p.ExternalID,
+		"amount": p.Amount, "currency": p.Currency, "points": int64(p.Points()),
+		"at": p.At, "recordedAt": p.RecordedAt, "refundedAt": nil,
+	}
+	if p.Refunded() {
+		params["refundedAt"] = p.RefundedAt.UTC()
+	}
+	type result struct {
+		known  [2]bool
+		stored community.Purchase
+	}
+	res, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
+		recs, err := collect(ctx, tx, cypherRecordPurchase, params)
+		if err != nil || len(recs) == 0 {
+			return result{}, err
+		}
+		res := result{known: [2]bool{boolean(get(recs[0], "memberKnown")), boolean(get(recs[0], "brandKnown"))}}
+		res.stored = purchaseFrom(get(recs[0], "stored"))
+		return res, nil
+	})
+	if err != nil {
+		return community.Purchase{}, fail(err, "record purchase %q of brand %q", p.ExternalID, p.BrandID)
+	}
+	if err := unknownOf(res.known, p.MemberID, p.BrandID); err != nil {
+		return community.Purchase{}, err
+	}
+	got := res.stored
+	if got.ID == "" {
+		return community.Purchase{}, fmt.Errorf("neo4jstore: record purchase %q of brand %q: nothing stored", p.ExternalID, p.BrandID)
+	}
+	if got.MemberID != p.MemberID || got.Amount != p.Amount || got.Currency != p.Currency || !got.At.Equal(p.At) {
+		return community.Purchase{}, community.Errorf(community.CodeConflict, "the brand recorded another purchase as %q", p.ExternalID)
+	}
+	return got, nil
+}
+
+// RefundPurchase implements community.Store.
+func (s *Store) RefundPurchase(ctx context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
+	params := map[string]any{"brandId": brandID, "purchaseId": purchaseID, "at": at.UTC()}
+	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherRefundPurchase, params)
+	})
+	if err != nil {
+		return community.Purchase{}, fail(err, "refund purchase %q of brand %q", purchaseID, brandID)
+	}
+	if len(recs) == 0 {
+		return community.Purchase{}, community.Errorf(community.CodeNotFound, "brand %q has no purchase %q", brandID, purchaseID)
+	}
+	return purchaseFrom(get(recs[0], "purchase")), nil
+}
+
+// PurchasesOf implements community.Store: members without such purchases are absent from
+// the map.
+func (s *Store) PurchasesOf(ctx context.Context, brandID string, memberIDs []string) (map[string][]community.Purchase, error) {
+	out := make(map[string][]community.Purchase, len(memberIDs))
+	if len(memberIDs) == 0 {
+		return out, nil
+	}
+	params := map[string]any{"brandId": brandID, "ids": memberIDs}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherPurchasesOf, params)
+	})
+	if err != nil {
+		return nil, fail(err, "read purchases of %d members", len(memberIDs))
+	}
+	for _, r := range recs {
+		list, _ := get(r, "purchases").([]any)
+		var ps []community.Purchase
+		for _, v := range list {
+			ps = append(ps, purchaseFrom(v))
+		}
+		if len(ps) > 0 {
+			out[str(get(r, "id"))] = ps
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,1 @@
+CREATE CONSTRAINT purchase_id IF NOT EXISTS FOR (p:Purchase) REQUIRE p.id IS UNIQUE
