@@ -301,7 +301,8 @@ type BrandStore interface {
 	// stored already is not stored again: the stored one is returned, or CONFLICT when it
 	// differs in member, amount, currency or time. NOT_FOUND for an unknown member or brand.
 	RecordPurchase(ctx context.Context, p Purchase) (Purchase, error)
-	// RefundPurchase marks a brand's purchase refunded and takes its points back (never
+	// RefundPurchase marks a brand's purchase refunded and takes back the points that
+	// recording it credited (none when the member had not joined the programme then; never
 	// below 0); refunding again changes nothing. NOT_FOUND for no such purchase of the brand.
 	RefundPurchase(ctx context.Context, brandID, purchaseID string, at time.Time) (Purchase, error)
 	// PurchasesOf returns each member's purchases from the brand (from every brand when

@@ -11,6 +11,7 @@ import (
 // carry the codes named on each method, and any other failure is INTERNAL.
 type Store interface {
 	BrandStore
+	ClubStore
 
 	// CreateMember stores a new member bound to its first identity.
 	// CONFLICT when the handle (case-insensitively) or the identity is taken.

@@ -1,0 +1,437 @@
+package community
+
+import (
+	"context"
+	"strings"
+)
+
+// Who may do what in clubs. Platform staff (ADMIN, COMMUNITY_MANAGER) may do everything.
+// A host brand's admins create and run their brand's clubs; its staff decide join
+// requests. A club's managers run the club: they update it, decide join requests, and
+// appoint and remove moderators. Appointing managers is for platform staff and the host
+// brand's admins.
+
+// clubAuthority is what the caller is to a club.
+type clubAuthority struct {
+	platform   bool // ADMIN or COMMUNITY_MANAGER
+	brandAdmin bool // an admin of the host brand
+	brandStaff bool // staff (admin or not) of the host brand
+	role       ClubRole
+}
+
+func (s *Service) authority(ctx context.Context, c Club) (clubAuthority, error) {
+	a := ActorFrom(ctx)
+	ca := clubAuthority{
+		platform:   a.isPlatformStaff(),
+		brandAdmin: c.BrandID != "" && a.IsBrandAdminOf(c.BrandID),
+		brandStaff: c.BrandID != "" && a.IsStaffOf(c.BrandID),
+	}
+	if a.IsMember() {
+		found, err := s.store.ClubMemberships(ctx, []ClubMemberKey{{c.ID, a.MemberID}})
+		if err != nil {
+			return ca, err
+		}
+		ca.role = found[ClubMemberKey{c.ID, a.MemberID}].Role
+	}
+	return ca, nil
+}
+
+func (ca clubAuthority) canRun() bool    { return ca.platform || ca.brandAdmin || ca.role == RoleManager }
+func (ca clubAuthority) canDecide() bool { return ca.canRun() || ca.brandStaff }
+
+// deny is the error for an actor who may not do something to a club.
+func deny(ctx context.Context, what string) error {
+	a := ActorFrom(ctx)
+	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
+		return unauthenticated(a)
+	}
+	return Errorf(CodeForbidden, "only %s may do this", what)
+}
+
+func (s *Service) club(ctx context.Context, id string) (Club, error) {
+	if !validID(id) {
+		return Club{}, Errorf(CodeNotFound, "no club %q", id)
+	}
+	found, err := s.store.ClubsByID(ctx, []string{id})
+	if err != nil {
+		return Club{}, err
+	}
+	c, ok := found[id]
+	if !ok {
+		return Club{}, Errorf(CodeNotFound, "no club %q", id)
+	}
+	return c, nil
+}
+
+// CreateClub creates a club. Platform staff create any; a brand's admins create their
+// brand's. A caller who is a member becomes its first manager. BAD_USER_INPUT for invalid
+// fields; CONFLICT for a taken slug; NOT_FOUND for an unknown brand.
+func (s *Service) CreateClub(ctx context.Context, in CreateClubInput) (Club, error) {
+	a := ActorFrom(ctx)
+	if !(a.isPlatformStaff() || (in.BrandID != "" && a.IsBrandAdminOf(in.BrandID))) {
+		return Club{}, deny(ctx, "community managers and the host brand's admins")
+	}
+	c := Club{
+		ID: s.newID(), Slug: SlugKey(in.Slug), Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
+		Kind: in.Kind, Visibility: in.Visibility, JoinPolicy: in.JoinPolicy, BrandID: in.BrandID, CreatedAt: s.now().UTC(),
+	}
+	if err := validateSlug(c.Slug); err != nil {
+		return Club{}, err
+	}
+	if err := validateName("name", c.Name, 80); err != nil {
+		return Club{}, err
+	}
+	if err := validateText("description", c.Description, 2000); err != nil {
+		return Club{}, err
+	}
+	switch {
+	case c.Kind != KindOwnerClub && c.Kind != KindForum && c.Kind != KindInterest:
+		return Club{}, fieldError("kind", "unknown club kind %q", c.Kind)
+	case c.Visibility != VisibilityPublic && c.Visibility != VisibilityPrivate:
+		return Club{}, fieldError("visibility", "unknown visibility %q", c.Visibility)
+	case !validJoinPolicy(c.JoinPolicy):
+		return Club{}, fieldError("joinPolicy", "unknown join policy %q", c.JoinPolicy)
+	case c.JoinPolicy == JoinVerifiedOwner && c.BrandID == "":
+		return Club{}, fieldError("joinPolicy", "only a brand's club can verify owners")
+	case c.BrandID != "" && !validID(c.BrandID):
+		return Club{}, Errorf(CodeNotFound, "no brand %q", c.BrandID)
+	}
+	var manager *ClubMembership
+	if a.IsMember() {
+		manager = &ClubMembership{ClubID: c.ID, MemberID: a.MemberID, Role: RoleManager, Since: c.CreatedAt}
+	}
+	if err := s.store.CreateClub(ctx, c, manager); err != nil {
+		return Club{}, err
+	}
+	return c, nil
+}
+
+// UpdateClub changes a club. Its managers, the host brand's admins and platform staff.
+func (s *Service) UpdateClub(ctx context.Context, clubID string, in UpdateClubInput) (Club, error) {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return Club{}, err
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return Club{}, err
+	}
+	if !ca.canRun() {
+		return Club{}, deny(ctx, "the club's managers")
+	}
+	in.normalize()
+	if err := in.validate(); err != nil {
+		return Club{}, err
+	}
+	if in.JoinPolicy != nil && *in.JoinPolicy == JoinVerifiedOwner && c.BrandID == "" {
+		return Club{}, fieldError("joinPolicy", "only a brand's club can verify owners")
+	}
+	return s.store.UpdateClub(ctx, clubID, in)
+}
+
+// JoinOutcome is what came of asking to join a club.
+type JoinOutcome string
+
+// The outcomes of joining.
+const (
+	Joined    JoinOutcome = "JOINED"
+	Requested JoinOutcome = "REQUESTED"
+)
+
+// JoinClub lets the calling member into a club by its policy: at once for an open club, or
+// a verified owner of a VERIFIED_OWNER club; otherwise as a request that the club's
+// managers or its brand's staff decide. Members already in stay as they are.
+func (s *Service) JoinClub(ctx context.Context, clubID, message string) (JoinOutcome, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return "", err
+	}
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return "", err
+	}
+	message = strings.TrimSpace(message)
+	if err := validateText("message", message, 500); err != nil {
+		return "", err
+	}
+	now := s.now().UTC()
+	member := ClubMembership{ClubID: c.ID, MemberID: a.MemberID, Role: RoleMember, Since: now}
+	switch c.JoinPolicy {
+	case JoinOpen:
+		return Joined, s.store.JoinClub(ctx, member)
+	case JoinVerifiedOwner:
+		bought, err := s.store.PurchasesOf(ctx, c.BrandID, []string{a.MemberID})
+		if err != nil {
+			return "", err
+		}
+		for _, p := range bought[a.MemberID] {
+			if !p.Refunded() {
+				member.Verified = true
+				return Joined, s.store.JoinClub(ctx, member)
+			}
+		}
+	}
+	found, err := s.store.ClubMemberships(ctx, []ClubMemberKey{{c.ID, a.MemberID}})
+	if err != nil {
+		return "", err
+	}
+	if _, in := found[ClubMemberKey{c.ID, a.MemberID}]; in {
+		return Joined, nil
+	}
+	return Requested, s.store.RequestJoin(ctx, JoinRequest{ClubID: c.ID, MemberID: a.MemberID, Message: message, At: now})
+}
+
+// LeaveClub takes the calling member out of a club; leaving twice changes nothing.
+func (s *Service) LeaveClub(ctx context.Context, clubID string) error {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.club(ctx, clubID); err != nil {
+		return err
+	}
+	return s.store.LeaveClub(ctx, clubID, a.MemberID)
+}
+
+// listJoinRequests is the kind of list that join request cursors are tied to.
+const listJoinRequests ListKind = "join-requests"
+
+// ListedRequest is a join request in a page, with its cursor.
+type ListedRequest struct {
+	JoinRequest
+	Cursor string
+}
+
+// JoinRequests pages through a club's pending requests: for those who decide them.
+func (s *Service) JoinRequests(ctx context.Context, clubID string, first int, after string) ([]ListedRequest, bool, error) {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return nil, false, err
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ca.canDecide() {
+		return nil, false, deny(ctx, "the club's managers and its brand's staff")
+	}
+	if first < 0 || first > MaxPageSize {
+		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	var pos *Position
+	if after != "" {
+		p, err := s.decodeCursor(listJoinRequests, clubID, after)
+		if err != nil {
+			return nil, false, err
+		}
+		pos = &p
+	}
+	reqs, more, err := s.store.JoinRequests(ctx, clubID, first, pos)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]ListedRequest, len(reqs))
+	for i, r := range reqs {
+		out[i] = ListedRequest{JoinRequest: r, Cursor: s.cursor(listJoinRequests, clubID, Position{Since: r.At, MemberID: r.MemberID})}
+	}
+	return out, more, nil
+}
+
+// DecideJoinRequest approves or rejects a pending request. The club's managers, its
+// brand's staff and platform staff; NOT_FOUND when there is no such request.
+func (s *Service) DecideJoinRequest(ctx context.Context, clubID, memberID string, approve bool) error {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return err
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return err
+	}
+	if !ca.canDecide() {
+		return deny(ctx, "the club's managers and its brand's staff")
+	}
+	return s.store.DecideJoinRequest(ctx, clubID, memberID, approve, s.now().UTC())
+}
+
+// SetClubRole appoints or removes a moderator (or a manager). Managers appoint and remove
+// moderators; managers are appointed and removed by platform staff and the host brand's
+// admins. NOT_FOUND when the member is not in the club.
+func (s *Service) SetClubRole(ctx context.Context, clubID, memberID string, role ClubRole) (ClubMembership, error) {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return ClubMembership{}, err
+	}
+	if role != RoleMember && role != RoleModerator && role != RoleManager {
+		return ClubMembership{}, fieldError("role", "unknown role %q", role)
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return ClubMembership{}, err
+	}
+	key := ClubMemberKey{clubID, memberID}
+	found, err := s.store.ClubMemberships(ctx, []ClubMemberKey{key})
+	if err != nil {
+		return ClubMembership{}, err
+	}
+	current, ok := found[key]
+	if !ok {
+		return ClubMembership{}, Errorf(CodeNotFound, "the member is not in the club")
+	}
+	managers := ca.platform || ca.brandAdmin
+	if (role == RoleManager || current.Role == RoleManager) && !managers {
+		return ClubMembership{}, deny(ctx, "community managers and the host brand's admins")
+	}
+	if !ca.canRun() {
+		return ClubMembership{}, deny(ctx, "the club's managers")
+	}
+	if err := s.store.SetClubRole(ctx, clubID, memberID, role); err != nil {
+		return ClubMembership{}, err
+	}
+	current.Role = role
+	return current, nil
+}
+
+// ClubsByID returns the clubs with the given ids, nil where there is none; a club itself
+// (name, kind, policy) is public. A dataloader batch function.
+func (s *Service) ClubsByID(ctx context.Context, ids []string) ([]*Club, []error) {
+	found, err := s.store.ClubsByID(ctx, onlyValidIDs(ids))
+	out := make([]*Club, len(ids))
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		if c, ok := found[id]; ok {
+			out[i] = &c
+		}
+	}
+	return out, nil
+}
+
+// ClubBySlug returns the club with the slug, or nil.
+func (s *Service) ClubBySlug(ctx context.Context, slug string) (*Club, error) {
+	if validateSlug(SlugKey(slug)) != nil {
+		return nil, nil
+	}
+	c, err := s.store.ClubBySlug(ctx, SlugKey(slug))
+	if ErrorCode(err) == CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ClubsOfBrands returns the clubs each brand hosts. A dataloader batch function.
+func (s *Service) ClubsOfBrands(ctx context.Context, brandIDs []string) ([][]Club, []error) {
+	found, err := s.store.ClubsOfBrands(ctx, brandIDs)
+	out := make([][]Club, len(brandIDs))
+	if err != nil {
+		return out, repeatError(err, len(brandIDs))
+	}
+	for i, id := range brandIDs {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+// ClubMemberCounts returns how many members each club has; public. A dataloader batch
+// function.
+func (s *Service) ClubMemberCounts(ctx context.Context, clubIDs []string) ([]int, []error) {
+	found, err := s.store.ClubMemberCounts(ctx, clubIDs)
+	out := make([]int, len(clubIDs))
+	if err != nil {
+		return out, repeatError(err, len(clubIDs))
+	}
+	for i, id := range clubIDs {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+// ViewerMemberships returns the calling member's membership of each club, nil where it
+// is none. A dataloader batch function.
+func (s *Service) ViewerMemberships(ctx context.Context, clubIDs []string) ([]*ClubMembership, []error) {
+	a := ActorFrom(ctx)
+	out := make([]*ClubMembership, len(clubIDs))
+	if !a.IsMember() || a.AuthError != nil {
+		return out, nil
+	}
+	keys := make([]ClubMemberKey, len(clubIDs))
+	for i, id := range clubIDs {
+		keys[i] = ClubMemberKey{id, a.MemberID}
+	}
+	found, err := s.store.ClubMemberships(ctx, keys)
+	if err != nil {
+		return out, repeatError(err, len(clubIDs))
+	}
+	for i, k := range keys {
+		if m, ok := found[k]; ok {
+			out[i] = &m
+		}
+	}
+	return out, nil
+}
+
+// listClubMembers is the kind of list that club member cursors are tied to.
+const listClubMembers ListKind = "club-members"
+
+// ListedClubMember is a club membership in a page, with its cursor.
+type ListedClubMember struct {
+	ClubMembership
+	Cursor string
+}
+
+// ClubMembers pages through a club's members of a role ("" for all). A public club's
+// members are shown to the community (signed-in members, platform staff, the host brand's
+// staff); a private club's to its members, the host brand's staff and platform staff.
+func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after string) ([]ListedClubMember, bool, error) {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.canSeeInside(ctx, c); err != nil {
+		return nil, false, err
+	}
+	if first < 0 || first > MaxPageSize {
+		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	kind := listClubMembers + ListKind(":"+string(role))
+	var pos *Position
+	if after != "" {
+		p, err := s.decodeCursor(kind, clubID, after)
+		if err != nil {
+			return nil, false, err
+		}
+		pos = &p
+	}
+	ms, more, err := s.store.ClubMembers(ctx, clubID, role, first, pos)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]ListedClubMember, len(ms))
+	for i, m := range ms {
+		out[i] = ListedClubMember{ClubMembership: m, Cursor: s.cursor(kind, clubID, Position{Since: m.Since, MemberID: m.MemberID})}
+	}
+	return out, more, nil
+}
+
+// canSeeInside is the rule for what is inside a club (its members, later its posts).
+func (s *Service) canSeeInside(ctx context.Context, c Club) error {
+	a := ActorFrom(ctx)
+	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
+		return Errorf(CodeUnauthenticated, "sign in to see inside clubs")
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ca.platform || ca.brandStaff || ca.role != "":
+		return nil
+	case c.Visibility == VisibilityPublic && (a.IsMember() || a.Identity != nil):
+		return nil
+	}
+	return Errorf(CodeForbidden, "this club shows its members to its members only")
+}
