@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"quanzi/community"
-	"quanzi/community/communitytest"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
 	"quanzi/community/neo4jstore"
+	"quanzi/community/synthetic"
 )
 
 // The benchmarks run on a generated community of QUANZI_BENCH_MEMBERS members (100,000 by
@@ -31,7 +31,7 @@ import (
 
 type benchEnv struct {
 	svc     *community.Service
-	gen     communitytest.Generated
+	gen     synthetic.Generated
 	handler http.Handler
 	server  *httptest.Server
 	tokens  []string // of the first members, for writes
@@ -43,12 +43,12 @@ var (
 	benchEnvMu sync.Mutex
 )
 
-func benchSpec() communitytest.GraphSpec {
+func benchSpec() synthetic.Spec {
 	n := 100_000
 	if v, err := strconv.Atoi(os.Getenv("QUANZI_BENCH_MEMBERS")); err == nil && v > 1 {
 		n = v
 	}
-	return communitytest.GraphSpec{Members: n, Follows: 10 * n, Seed: 7}
+	return synthetic.Spec{Members: n, Follows: 10 * n, Seed: 7}
 }
 
 func setupBench(b *testing.B, storeName string) *benchEnv {
@@ -94,7 +94,7 @@ func setupBench(b *testing.B, storeName string) *benchEnv {
 			fmt.Fprintf(os.Stderr, "\r%s: %d members, %d follows generated", storeName, m, f)
 		}
 	}
-	gen, err := communitytest.Generate(ctx, target, spec)
+	gen, err := synthetic.Generate(ctx, target, spec)
 	if err != nil {
 		b.Fatal(err)
 	}

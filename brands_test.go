@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"quanzi/community"
 	"quanzi/community/jwtauth"
 )
@@ -447,3 +449,6 @@ func TestConsentMatrix(t *testing.T) {
 		}
 	}
 }
+
+// jwtClaims returns registered claims naming a member.
+func jwtClaims(memberID string) jwt.RegisteredClaims { return jwt.RegisteredClaims{Subject: memberID} }

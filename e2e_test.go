@@ -193,3 +193,45 @@ func TestTokenCommand(t *testing.T) {
 		t.Error("a development token was minted in production")
 	}
 }
+
+func TestSeed(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"QUANZI_DATA_DIR": dir, "QUANZI_JWT_SECRET": testSecret, "QUANZI_ADDR": "127.0.0.1:0"}
+	getenv := func(k string) string { return env[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"seed"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Seeded the demo community") || !strings.Contains(out.String(), "li_hua (李华)") {
+		t.Fatalf("seed printed:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"seed"}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("seeding twice: %v", err)
+	}
+	if !strings.Contains(out.String(), "seeded already") {
+		t.Errorf("a second seed printed:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"seed", "-members", "300", "-seed", "9"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, env)
+	defer p.stop()
+	a := &api{t: t, url: p.url}
+	var got struct {
+		Club struct {
+			MemberCount int
+			Brand       struct{ Slug string }
+		}
+		Synthetic *struct{ ID string } `json:"synthetic"`
+		Ev        struct {
+			MemberCount int
+		} `json:"ev"`
+	}
+	a.ok(adminToken(t), `{ club(slug: "byd-owners") { memberCount brand { slug } } ev: club(slug: "ev-talk") { memberCount } synthetic: memberByHandle(handle: "member_0000299") { id } }`, nil, &got)
+	// The owners' club has its manager and the two members with a purchase; the third
+	// member without one has asked to join.
+	if got.Club.MemberCount != 3 || got.Club.Brand.Slug != "byd-auto" || got.Ev.MemberCount != len(demoMembers) || got.Synthetic == nil {
+		t.Errorf("seeded community: %+v", got)
+	}
+}

@@ -3,6 +3,7 @@
 //
 //	quanzi [serve]     run the server (the default)
 //	quanzi token ...   mint a development token
+//	quanzi seed ...    seed a demo community, or a synthetic one at scale
 package main
 
 //go:generate go tool gqlgen generate
@@ -67,17 +68,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, stderr)
-	case "token":
-		err := mintToken(args, getenv, stdout, stderr)
+	case "token", "seed":
+		sub := mintToken
+		if cmd == "seed" {
+			sub = func(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+				return seed(ctx, args, getenv, stdout, stderr)
+			}
+		}
+		err := sub(args, getenv, stdout, stderr)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	case "help":
-		fmt.Fprintln(stdout, "usage: quanzi [serve|token] [flags]; quanzi COMMAND -h lists the flags")
+		fmt.Fprintln(stdout, "usage: quanzi [serve|token|seed] [flags]; quanzi COMMAND -h lists the flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, token)", cmd)
+	return fmt.Errorf("unknown command %q (serve, token, seed)", cmd)
 }
 
 // config is the program's configuration: environment variables, overridden by flags of the

@@ -22,6 +22,8 @@ type BrandResolver interface {
 	MemberCount(ctx context.Context, obj *community.Brand) (int, error)
 	Partners(ctx context.Context, obj *community.Brand) ([]community.Partnership, error)
 	Members(ctx context.Context, obj *community.Brand, first *int, after *string, tier *string) (*community.MembershipList, error)
+
+	Clubs(ctx context.Context, obj *community.Brand) ([]community.Club, error)
 }
 type BrandMemberConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *community.MembershipList) (*model.PageInfo, error)
@@ -340,6 +342,38 @@ func (ec *executionContext) _Brand_createdAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Brand_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Brand_clubs(ctx context.Context, field graphql.CollectedField, obj *community.Brand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Brand_clubs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Brand().Clubs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []community.Club) graphql.Marshaler {
+			return ec.marshalNClub2ᚕquanziᚋcommunityᚐClubᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Brand_clubs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Brand",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Club(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _BrandMemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *community.MembershipList) (ret graphql.Marshaler) {
@@ -2113,6 +2147,44 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "clubs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Brand_clubs(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

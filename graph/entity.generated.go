@@ -21,6 +21,7 @@ import (
 
 type EntityResolver interface {
 	FindManyBrandByIDs(ctx context.Context, reps []*model.BrandByIDsInput) ([]*community.Brand, error)
+	FindManyClubByIDs(ctx context.Context, reps []*model.ClubByIDsInput) ([]*community.Club, error)
 	FindManyMemberByIDs(ctx context.Context, reps []*model.MemberByIDsInput) ([]*community.Member, error)
 }
 
@@ -34,6 +35,20 @@ func (ec *executionContext) field_Entity_findManyBrandByIDs_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.BrandByIDsInput, error) {
 			return ec.unmarshalNBrandByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐBrandByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyClubByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.ClubByIDsInput, error) {
+			return ec.unmarshalNClubByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐClubByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -98,6 +113,50 @@ func (ec *executionContext) fieldContext_Entity_findManyBrandByIDs(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findManyBrandByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyClubByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyClubByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyClubByIDs(ctx, fc.Args["reps"].([]*model.ClubByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*community.Club) graphql.Marshaler {
+			return ec.marshalOClub2ᚕᚖquanziᚋcommunityᚐClub(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyClubByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Club(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyClubByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -205,6 +264,36 @@ func (ec *executionContext) unmarshalInputBrandByIDsInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputClubByIDsInput(ctx context.Context, obj any) (model.ClubByIDsInput, error) {
+	var it model.ClubByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMemberByIDsInput(ctx context.Context, obj any) (model.MemberByIDsInput, error) {
 	var it model.MemberByIDsInput
 	if obj == nil {
@@ -250,6 +339,13 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Member(ctx, sel, obj)
+	case community.Club:
+		return ec._Club(ctx, sel, &obj)
+	case *community.Club:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Club(ctx, sel, obj)
 	case community.Brand:
 		return ec._Brand(ctx, sel, &obj)
 	case *community.Brand:
@@ -300,6 +396,28 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 					}
 				}()
 				res = ec._Entity_findManyBrandByIDs(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "findManyClubByIDs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Entity_findManyClubByIDs(ctx, field)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -411,6 +529,20 @@ func (ec *executionContext) unmarshalNBrandByIDsInput2ᚕᚖquanziᚋgraphᚋmod
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalNClubByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐClubByIDsInput(ctx context.Context, v any) ([]*model.ClubByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ClubByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOClubByIDsInput2ᚖquanziᚋgraphᚋmodelᚐClubByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNMemberByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐMemberByIDsInput(ctx context.Context, v any) ([]*model.MemberByIDsInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -444,6 +576,14 @@ func (ec *executionContext) unmarshalOBrandByIDsInput2ᚖquanziᚋgraphᚋmodel�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputBrandByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOClubByIDsInput2ᚖquanziᚋgraphᚋmodelᚐClubByIDsInput(ctx context.Context, v any) (*model.ClubByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputClubByIDsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

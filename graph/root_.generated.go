@@ -27,12 +27,17 @@ type ResolverRoot interface {
 	BrandMemberConnection() BrandMemberConnectionResolver
 	BrandMemberEdge() BrandMemberEdgeResolver
 	BrandMembership() BrandMembershipResolver
+	Club() ClubResolver
+	ClubMemberEdge() ClubMemberEdgeResolver
+	ClubMembership() ClubMembershipResolver
 	Consent() ConsentResolver
 	ConsentChange() ConsentChangeResolver
 	ConsentChangeEdge() ConsentChangeEdgeResolver
 	Entity() EntityResolver
 	FollowConnection() FollowConnectionResolver
 	FollowEdge() FollowEdgeResolver
+	JoinRequest() JoinRequestResolver
+	JoinRequestEdge() JoinRequestEdgeResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Partnership() PartnershipResolver
@@ -47,6 +52,7 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Brand struct {
+		Clubs       func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -74,6 +80,42 @@ type ComplexityRoot struct {
 		Points func(childComplexity int) int
 		Since  func(childComplexity int) int
 		Tier   func(childComplexity int) int
+	}
+
+	Club struct {
+		Brand            func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		ID               func(childComplexity int) int
+		JoinPolicy       func(childComplexity int) int
+		JoinRequests     func(childComplexity int, first *int, after *string) int
+		Kind             func(childComplexity int) int
+		Managers         func(childComplexity int, first *int, after *string) int
+		MemberCount      func(childComplexity int) int
+		Members          func(childComplexity int, first *int, after *string) int
+		Moderators       func(childComplexity int, first *int, after *string) int
+		Name             func(childComplexity int) int
+		Slug             func(childComplexity int) int
+		ViewerMembership func(childComplexity int) int
+		Visibility       func(childComplexity int) int
+	}
+
+	ClubMemberConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ClubMemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ClubMembership struct {
+		Club     func(childComplexity int) int
+		Member   func(childComplexity int) int
+		Role     func(childComplexity int) int
+		Since    func(childComplexity int) int
+		Verified func(childComplexity int) int
 	}
 
 	Consent struct {
@@ -108,8 +150,13 @@ type ComplexityRoot struct {
 		Brand func(childComplexity int) int
 	}
 
+	CreateClubPayload struct {
+		Club func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindManyBrandByIDs  func(childComplexity int, reps []*model.BrandByIDsInput) int
+		FindManyClubByIDs   func(childComplexity int, reps []*model.ClubByIDsInput) int
 		FindManyMemberByIDs func(childComplexity int, reps []*model.MemberByIDsInput) int
 	}
 
@@ -139,6 +186,36 @@ type ComplexityRoot struct {
 		Membership func(childComplexity int) int
 	}
 
+	JoinClubPayload struct {
+		Club    func(childComplexity int) int
+		Outcome func(childComplexity int) int
+	}
+
+	JoinRequest struct {
+		At      func(childComplexity int) int
+		Club    func(childComplexity int) int
+		Member  func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	JoinRequestConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	JoinRequestDecisionPayload struct {
+		Club func(childComplexity int) int
+	}
+
+	JoinRequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	LeaveClubPayload struct {
+		Club func(childComplexity int) int
+	}
+
 	LinkIdentityPayload struct {
 		Member func(childComplexity int) int
 	}
@@ -166,22 +243,29 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptPartnership func(childComplexity int, input model.PartnerInput) int
-		CreateBrand       func(childComplexity int, input model.CreateBrandInput) int
-		EndPartnership    func(childComplexity int, input model.PartnerInput) int
-		Follow            func(childComplexity int, input model.FollowInput) int
-		GrantConsent      func(childComplexity int, input model.ConsentInput) int
-		InvitePartner     func(childComplexity int, input model.PartnerInput) int
-		JoinBrand         func(childComplexity int, input model.JoinBrandInput) int
-		LinkIdentity      func(childComplexity int, input model.LinkIdentityInput) int
-		RecordPurchase    func(childComplexity int, input model.RecordPurchaseInput) int
-		RefundPurchase    func(childComplexity int, input model.RefundPurchaseInput) int
-		RegisterMember    func(childComplexity int, input model.RegisterMemberInput) int
-		RevokeConsent     func(childComplexity int, input model.ConsentInput) int
-		SetBrandTiers     func(childComplexity int, input model.SetBrandTiersInput) int
-		Unfollow          func(childComplexity int, input model.UnfollowInput) int
-		UnlinkIdentity    func(childComplexity int, input model.UnlinkIdentityInput) int
-		UpdateProfile     func(childComplexity int, input community.UpdateProfileInput) int
+		AcceptPartnership  func(childComplexity int, input model.PartnerInput) int
+		ApproveJoinRequest func(childComplexity int, input model.JoinRequestDecisionInput) int
+		CreateBrand        func(childComplexity int, input model.CreateBrandInput) int
+		CreateClub         func(childComplexity int, input model.CreateClubInput) int
+		EndPartnership     func(childComplexity int, input model.PartnerInput) int
+		Follow             func(childComplexity int, input model.FollowInput) int
+		GrantConsent       func(childComplexity int, input model.ConsentInput) int
+		InvitePartner      func(childComplexity int, input model.PartnerInput) int
+		JoinBrand          func(childComplexity int, input model.JoinBrandInput) int
+		JoinClub           func(childComplexity int, input model.JoinClubInput) int
+		LeaveClub          func(childComplexity int, input model.LeaveClubInput) int
+		LinkIdentity       func(childComplexity int, input model.LinkIdentityInput) int
+		RecordPurchase     func(childComplexity int, input model.RecordPurchaseInput) int
+		RefundPurchase     func(childComplexity int, input model.RefundPurchaseInput) int
+		RegisterMember     func(childComplexity int, input model.RegisterMemberInput) int
+		RejectJoinRequest  func(childComplexity int, input model.JoinRequestDecisionInput) int
+		RevokeConsent      func(childComplexity int, input model.ConsentInput) int
+		SetBrandTiers      func(childComplexity int, input model.SetBrandTiersInput) int
+		SetClubRole        func(childComplexity int, input model.SetClubRoleInput) int
+		Unfollow           func(childComplexity int, input model.UnfollowInput) int
+		UnlinkIdentity     func(childComplexity int, input model.UnlinkIdentityInput) int
+		UpdateClub         func(childComplexity int, input model.UpdateClubInput) int
+		UpdateProfile      func(childComplexity int, input community.UpdateProfileInput) int
 	}
 
 	PageInfo struct {
@@ -220,6 +304,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Brand              func(childComplexity int, slug string) int
+		Club               func(childComplexity int, slug string) int
 		Member             func(childComplexity int, id string) int
 		MemberByHandle     func(childComplexity int, handle string) int
 		Viewer             func(childComplexity int) int
@@ -243,6 +328,10 @@ type ComplexityRoot struct {
 		Brand func(childComplexity int) int
 	}
 
+	SetClubRolePayload struct {
+		Membership func(childComplexity int) int
+	}
+
 	SuggestedFollow struct {
 		Member func(childComplexity int) int
 		Via    func(childComplexity int) int
@@ -259,6 +348,10 @@ type ComplexityRoot struct {
 
 	UnlinkIdentityPayload struct {
 		Member func(childComplexity int) int
+	}
+
+	UpdateClubPayload struct {
+		Club func(childComplexity int) int
 	}
 
 	UpdateProfilePayload struct {
@@ -284,6 +377,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Brand.clubs":
+		if e.ComplexityRoot.Brand.Clubs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Clubs(childComplexity), true
 	case "Brand.createdAt":
 		if e.ComplexityRoot.Brand.CreatedAt == nil {
 			break
@@ -401,6 +500,174 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BrandMembership.Tier(childComplexity), true
 
+	case "Club.brand":
+		if e.ComplexityRoot.Club.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.Brand(childComplexity), true
+	case "Club.createdAt":
+		if e.ComplexityRoot.Club.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.CreatedAt(childComplexity), true
+	case "Club.description":
+		if e.ComplexityRoot.Club.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.Description(childComplexity), true
+	case "Club.id":
+		if e.ComplexityRoot.Club.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.ID(childComplexity), true
+	case "Club.joinPolicy":
+		if e.ComplexityRoot.Club.JoinPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.JoinPolicy(childComplexity), true
+	case "Club.joinRequests":
+		if e.ComplexityRoot.Club.JoinRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Club_joinRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Club.JoinRequests(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Club.kind":
+		if e.ComplexityRoot.Club.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.Kind(childComplexity), true
+	case "Club.managers":
+		if e.ComplexityRoot.Club.Managers == nil {
+			break
+		}
+
+		args, err := ec.field_Club_managers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Club.Managers(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Club.memberCount":
+		if e.ComplexityRoot.Club.MemberCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.MemberCount(childComplexity), true
+	case "Club.members":
+		if e.ComplexityRoot.Club.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Club_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Club.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Club.moderators":
+		if e.ComplexityRoot.Club.Moderators == nil {
+			break
+		}
+
+		args, err := ec.field_Club_moderators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Club.Moderators(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Club.name":
+		if e.ComplexityRoot.Club.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.Name(childComplexity), true
+	case "Club.slug":
+		if e.ComplexityRoot.Club.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.Slug(childComplexity), true
+	case "Club.viewerMembership":
+		if e.ComplexityRoot.Club.ViewerMembership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.ViewerMembership(childComplexity), true
+	case "Club.visibility":
+		if e.ComplexityRoot.Club.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Club.Visibility(childComplexity), true
+
+	case "ClubMemberConnection.edges":
+		if e.ComplexityRoot.ClubMemberConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMemberConnection.Edges(childComplexity), true
+	case "ClubMemberConnection.pageInfo":
+		if e.ComplexityRoot.ClubMemberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMemberConnection.PageInfo(childComplexity), true
+
+	case "ClubMemberEdge.cursor":
+		if e.ComplexityRoot.ClubMemberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMemberEdge.Cursor(childComplexity), true
+	case "ClubMemberEdge.node":
+		if e.ComplexityRoot.ClubMemberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMemberEdge.Node(childComplexity), true
+
+	case "ClubMembership.club":
+		if e.ComplexityRoot.ClubMembership.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMembership.Club(childComplexity), true
+	case "ClubMembership.member":
+		if e.ComplexityRoot.ClubMembership.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMembership.Member(childComplexity), true
+	case "ClubMembership.role":
+		if e.ComplexityRoot.ClubMembership.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMembership.Role(childComplexity), true
+	case "ClubMembership.since":
+		if e.ComplexityRoot.ClubMembership.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMembership.Since(childComplexity), true
+	case "ClubMembership.verified":
+		if e.ComplexityRoot.ClubMembership.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMembership.Verified(childComplexity), true
+
 	case "Consent.brand":
 		if e.ComplexityRoot.Consent.Brand == nil {
 			break
@@ -491,6 +758,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateBrandPayload.Brand(childComplexity), true
 
+	case "CreateClubPayload.club":
+		if e.ComplexityRoot.CreateClubPayload.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateClubPayload.Club(childComplexity), true
+
 	case "Entity.findManyBrandByIDs":
 		if e.ComplexityRoot.Entity.FindManyBrandByIDs == nil {
 			break
@@ -502,6 +776,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyBrandByIDs(childComplexity, args["reps"].([]*model.BrandByIDsInput)), true
+	case "Entity.findManyClubByIDs":
+		if e.ComplexityRoot.Entity.FindManyClubByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyClubByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyClubByIDs(childComplexity, args["reps"].([]*model.ClubByIDsInput)), true
 	case "Entity.findManyMemberByIDs":
 		if e.ComplexityRoot.Entity.FindManyMemberByIDs == nil {
 			break
@@ -584,6 +869,84 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JoinBrandPayload.Membership(childComplexity), true
+
+	case "JoinClubPayload.club":
+		if e.ComplexityRoot.JoinClubPayload.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinClubPayload.Club(childComplexity), true
+	case "JoinClubPayload.outcome":
+		if e.ComplexityRoot.JoinClubPayload.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinClubPayload.Outcome(childComplexity), true
+
+	case "JoinRequest.at":
+		if e.ComplexityRoot.JoinRequest.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequest.At(childComplexity), true
+	case "JoinRequest.club":
+		if e.ComplexityRoot.JoinRequest.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequest.Club(childComplexity), true
+	case "JoinRequest.member":
+		if e.ComplexityRoot.JoinRequest.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequest.Member(childComplexity), true
+	case "JoinRequest.message":
+		if e.ComplexityRoot.JoinRequest.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequest.Message(childComplexity), true
+
+	case "JoinRequestConnection.edges":
+		if e.ComplexityRoot.JoinRequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequestConnection.Edges(childComplexity), true
+	case "JoinRequestConnection.pageInfo":
+		if e.ComplexityRoot.JoinRequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequestConnection.PageInfo(childComplexity), true
+
+	case "JoinRequestDecisionPayload.club":
+		if e.ComplexityRoot.JoinRequestDecisionPayload.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequestDecisionPayload.Club(childComplexity), true
+
+	case "JoinRequestEdge.cursor":
+		if e.ComplexityRoot.JoinRequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequestEdge.Cursor(childComplexity), true
+	case "JoinRequestEdge.node":
+		if e.ComplexityRoot.JoinRequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequestEdge.Node(childComplexity), true
+
+	case "LeaveClubPayload.club":
+		if e.ComplexityRoot.LeaveClubPayload.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveClubPayload.Club(childComplexity), true
 
 	case "LinkIdentityPayload.member":
 		if e.ComplexityRoot.LinkIdentityPayload.Member == nil {
@@ -748,6 +1111,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptPartnership(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.approveJoinRequest":
+		if e.ComplexityRoot.Mutation.ApproveJoinRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveJoinRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveJoinRequest(childComplexity, args["input"].(model.JoinRequestDecisionInput)), true
 	case "Mutation.createBrand":
 		if e.ComplexityRoot.Mutation.CreateBrand == nil {
 			break
@@ -759,6 +1133,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateBrand(childComplexity, args["input"].(model.CreateBrandInput)), true
+	case "Mutation.createClub":
+		if e.ComplexityRoot.Mutation.CreateClub == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createClub_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateClub(childComplexity, args["input"].(model.CreateClubInput)), true
 	case "Mutation.endPartnership":
 		if e.ComplexityRoot.Mutation.EndPartnership == nil {
 			break
@@ -814,6 +1199,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.JoinBrand(childComplexity, args["input"].(model.JoinBrandInput)), true
+	case "Mutation.joinClub":
+		if e.ComplexityRoot.Mutation.JoinClub == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_joinClub_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.JoinClub(childComplexity, args["input"].(model.JoinClubInput)), true
+	case "Mutation.leaveClub":
+		if e.ComplexityRoot.Mutation.LeaveClub == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveClub_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveClub(childComplexity, args["input"].(model.LeaveClubInput)), true
 	case "Mutation.linkIdentity":
 		if e.ComplexityRoot.Mutation.LinkIdentity == nil {
 			break
@@ -858,6 +1265,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterMember(childComplexity, args["input"].(model.RegisterMemberInput)), true
+	case "Mutation.rejectJoinRequest":
+		if e.ComplexityRoot.Mutation.RejectJoinRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectJoinRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectJoinRequest(childComplexity, args["input"].(model.JoinRequestDecisionInput)), true
 	case "Mutation.revokeConsent":
 		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
 			break
@@ -880,6 +1298,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetBrandTiers(childComplexity, args["input"].(model.SetBrandTiersInput)), true
+	case "Mutation.setClubRole":
+		if e.ComplexityRoot.Mutation.SetClubRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setClubRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetClubRole(childComplexity, args["input"].(model.SetClubRoleInput)), true
 	case "Mutation.unfollow":
 		if e.ComplexityRoot.Mutation.Unfollow == nil {
 			break
@@ -902,6 +1331,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkIdentity(childComplexity, args["input"].(model.UnlinkIdentityInput)), true
+	case "Mutation.updateClub":
+		if e.ComplexityRoot.Mutation.UpdateClub == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateClub_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateClub(childComplexity, args["input"].(model.UpdateClubInput)), true
 	case "Mutation.updateProfile":
 		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
 			break
@@ -1061,6 +1501,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Brand(childComplexity, args["slug"].(string)), true
+	case "Query.club":
+		if e.ComplexityRoot.Query.Club == nil {
+			break
+		}
+
+		args, err := ec.field_Query_club_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Club(childComplexity, args["slug"].(string)), true
 
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
@@ -1136,6 +1587,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetBrandTiersPayload.Brand(childComplexity), true
 
+	case "SetClubRolePayload.membership":
+		if e.ComplexityRoot.SetClubRolePayload.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetClubRolePayload.Membership(childComplexity), true
+
 	case "SuggestedFollow.member":
 		if e.ComplexityRoot.SuggestedFollow.Member == nil {
 			break
@@ -1176,6 +1634,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnlinkIdentityPayload.Member(childComplexity), true
 
+	case "UpdateClubPayload.club":
+		if e.ComplexityRoot.UpdateClubPayload.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateClubPayload.Club(childComplexity), true
+
 	case "UpdateProfilePayload.member":
 		if e.ComplexityRoot.UpdateProfilePayload.Member == nil {
 			break
@@ -1199,10 +1664,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputBrandByIDsInput,
+		ec.unmarshalInputClubByIDsInput,
 		ec.unmarshalInputConsentInput,
 		ec.unmarshalInputCreateBrandInput,
+		ec.unmarshalInputCreateClubInput,
 		ec.unmarshalInputFollowInput,
 		ec.unmarshalInputJoinBrandInput,
+		ec.unmarshalInputJoinClubInput,
+		ec.unmarshalInputJoinRequestDecisionInput,
+		ec.unmarshalInputLeaveClubInput,
 		ec.unmarshalInputLinkIdentityInput,
 		ec.unmarshalInputMemberByIDsInput,
 		ec.unmarshalInputPartnerInput,
@@ -1210,9 +1680,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputSetBrandTiersInput,
+		ec.unmarshalInputSetClubRoleInput,
 		ec.unmarshalInputTierInput,
 		ec.unmarshalInputUnfollowInput,
 		ec.unmarshalInputUnlinkIdentityInput,
+		ec.unmarshalInputUpdateClubInput,
 		ec.unmarshalInputUpdateProfileInput,
 	)
 	first := true
@@ -1530,6 +2002,206 @@ type RefundPurchasePayload {
   purchase: Purchase!
 }
 `, BuiltIn: false},
+	{Name: "../schema/clubs.graphqls", Input: `extend type Query {
+  "A club by slug; null when there is none. A club's name, kind and policies are public."
+  club(slug: String!): Club
+}
+
+extend type Mutation {
+  """
+  Creates a club. Community managers and admins create any; a brand's admins create their
+  brand's. A caller who is a member becomes its first manager.
+  """
+  createClub(input: CreateClubInput!): CreateClubPayload!
+  "Changes a club. Its managers, the host brand's admins, community managers and admins."
+  updateClub(input: UpdateClubInput!): UpdateClubPayload!
+  """
+  Joins a club by its policy: at once for an OPEN club, or for a verified owner (a member
+  with a purchase from the host brand) of a VERIFIED_OWNER club; otherwise as a request
+  that the club's managers or its brand's staff decide.
+  """
+  joinClub(input: JoinClubInput!): JoinClubPayload!
+  "Leaves a club; leaving twice changes nothing."
+  leaveClub(input: LeaveClubInput!): LeaveClubPayload!
+  "Lets a member who asked into the club. The club's managers and its brand's staff."
+  approveJoinRequest(input: JoinRequestDecisionInput!): JoinRequestDecisionPayload!
+  "Turns a request down. The club's managers and its brand's staff."
+  rejectJoinRequest(input: JoinRequestDecisionInput!): JoinRequestDecisionPayload!
+  """
+  Appoints or removes a moderator (managers may), or a manager (community managers and the
+  host brand's admins may).
+  """
+  setClubRole(input: SetClubRoleInput!): SetClubRolePayload!
+}
+
+enum ClubKind {
+  "Owners of a brand's product: a car-owner club (车友会), the residents of a development."
+  OWNER_CLUB
+  FORUM
+  INTEREST
+}
+
+enum ClubVisibility {
+  "Members and posts are shown to the community."
+  PUBLIC
+  "Members and posts are shown to the club's members only."
+  PRIVATE
+}
+
+enum JoinPolicy {
+  OPEN
+  APPROVAL
+  "Verified owners (a purchase from the host brand) join at once; others ask."
+  VERIFIED_OWNER
+}
+
+enum ClubRole {
+  MEMBER
+  MODERATOR
+  MANAGER
+}
+
+enum JoinOutcome {
+  JOINED
+  REQUESTED
+}
+
+"A group of members, hosted by a brand or by the platform."
+type Club @key(fields: "id") {
+  id: ID!
+  slug: String!
+  name: String!
+  description: String!
+  kind: ClubKind!
+  visibility: ClubVisibility!
+  joinPolicy: JoinPolicy!
+  "The host brand; null for a club of the platform."
+  brand: Brand
+  createdAt: Time!
+  memberCount: Int!
+  "The signed-in member's place in the club, if any."
+  viewerMembership: ClubMembership
+  """
+  The club's members, newest first. A public club shows them to the community; a private
+  one to its members, its brand's staff and community managers.
+  """
+  members(first: Int = 20, after: String): ClubMemberConnection
+  "The club's moderators, as members is shown."
+  moderators(first: Int = 20, after: String): ClubMemberConnection
+  "The club's managers, as members is shown."
+  managers(first: Int = 20, after: String): ClubMemberConnection
+  "Pending requests to join, newest first: for those who decide them."
+  joinRequests(first: Int = 20, after: String): JoinRequestConnection
+}
+
+"A member's place in a club."
+type ClubMembership {
+  club: Club!
+  member: Member!
+  role: ClubRole!
+  since: Time!
+  "True for a member let in as a verified owner."
+  verified: Boolean!
+}
+
+type ClubMemberConnection {
+  edges: [ClubMemberEdge!]!
+  pageInfo: PageInfo!
+}
+
+type ClubMemberEdge {
+  cursor: String!
+  node: ClubMembership!
+}
+
+"A member's pending request to join a club."
+type JoinRequest {
+  club: Club!
+  member: Member!
+  message: String!
+  at: Time!
+}
+
+type JoinRequestConnection {
+  edges: [JoinRequestEdge!]!
+  pageInfo: PageInfo!
+}
+
+type JoinRequestEdge {
+  cursor: String!
+  node: JoinRequest!
+}
+
+extend type Brand {
+  "The clubs the brand hosts, oldest first."
+  clubs: [Club!]!
+}
+
+input CreateClubInput {
+  slug: String!
+  name: String!
+  description: String
+  kind: ClubKind!
+  visibility: ClubVisibility!
+  joinPolicy: JoinPolicy!
+  "The host brand; left out for a club of the platform."
+  brandId: ID
+}
+
+type CreateClubPayload {
+  club: Club!
+}
+
+input UpdateClubInput {
+  clubId: ID!
+  name: String
+  description: String
+  visibility: ClubVisibility
+  joinPolicy: JoinPolicy
+}
+
+type UpdateClubPayload {
+  club: Club!
+}
+
+input JoinClubInput {
+  clubId: ID!
+  "A note for those who decide a request."
+  message: String
+}
+
+type JoinClubPayload {
+  club: Club!
+  outcome: JoinOutcome!
+}
+
+input LeaveClubInput {
+  clubId: ID!
+}
+
+type LeaveClubPayload {
+  club: Club!
+}
+
+input JoinRequestDecisionInput {
+  clubId: ID!
+  memberId: ID!
+}
+
+type JoinRequestDecisionPayload {
+  club: Club!
+}
+
+input SetClubRoleInput {
+  clubId: ID!
+  memberId: ID!
+  role: ClubRole!
+}
+
+type SetClubRolePayload {
+  membership: ClubMembership!
+}
+`, BuiltIn: false},
 	{Name: "../schema/federation.graphqls", Input: `# Quanzi is an Apollo Federation v2 subgraph.
 extend schema
   @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
@@ -1768,9 +2440,13 @@ type UnlinkIdentityPayload {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Brand | Member
+union _Entity = Brand | Club | Member
 
 input BrandByIDsInput {
+	ID: ID!
+}
+
+input ClubByIDsInput {
 	ID: ID!
 }
 
@@ -1781,6 +2457,7 @@ input MemberByIDsInput {
 # fake type to build resolver interfaces for users to implement
 type Entity {
 	findManyBrandByIDs(reps: [BrandByIDsInput]!): [Brand]
+	findManyClubByIDs(reps: [ClubByIDsInput]!): [Club]
 	findManyMemberByIDs(reps: [MemberByIDsInput]!): [Member]
 }
 
@@ -1820,6 +2497,8 @@ func (ec *executionContext) childFields_Brand(ctx context.Context, field graphql
 		return ec.fieldContext_Brand_members(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Brand_createdAt(ctx, field)
+	case "clubs":
+		return ec.fieldContext_Brand_clubs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Brand", field.Name)
 }
@@ -1858,6 +2537,78 @@ func (ec *executionContext) childFields_BrandMembership(ctx context.Context, fie
 		return ec.fieldContext_BrandMembership_since(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BrandMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_Club(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Club_id(ctx, field)
+	case "slug":
+		return ec.fieldContext_Club_slug(ctx, field)
+	case "name":
+		return ec.fieldContext_Club_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Club_description(ctx, field)
+	case "kind":
+		return ec.fieldContext_Club_kind(ctx, field)
+	case "visibility":
+		return ec.fieldContext_Club_visibility(ctx, field)
+	case "joinPolicy":
+		return ec.fieldContext_Club_joinPolicy(ctx, field)
+	case "brand":
+		return ec.fieldContext_Club_brand(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Club_createdAt(ctx, field)
+	case "memberCount":
+		return ec.fieldContext_Club_memberCount(ctx, field)
+	case "viewerMembership":
+		return ec.fieldContext_Club_viewerMembership(ctx, field)
+	case "members":
+		return ec.fieldContext_Club_members(ctx, field)
+	case "moderators":
+		return ec.fieldContext_Club_moderators(ctx, field)
+	case "managers":
+		return ec.fieldContext_Club_managers(ctx, field)
+	case "joinRequests":
+		return ec.fieldContext_Club_joinRequests(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Club", field.Name)
+}
+
+func (ec *executionContext) childFields_ClubMemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ClubMemberConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ClubMemberConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClubMemberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ClubMemberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ClubMemberEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ClubMemberEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClubMemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ClubMembership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_ClubMembership_club(ctx, field)
+	case "member":
+		return ec.fieldContext_ClubMembership_member(ctx, field)
+	case "role":
+		return ec.fieldContext_ClubMembership_role(ctx, field)
+	case "since":
+		return ec.fieldContext_ClubMembership_since(ctx, field)
+	case "verified":
+		return ec.fieldContext_ClubMembership_verified(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClubMembership", field.Name)
 }
 
 func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1924,6 +2675,14 @@ func (ec *executionContext) childFields_CreateBrandPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type CreateBrandPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateClubPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_CreateClubPayload_club(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateClubPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FollowConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -1974,6 +2733,66 @@ func (ec *executionContext) childFields_JoinBrandPayload(ctx context.Context, fi
 		return ec.fieldContext_JoinBrandPayload_membership(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JoinBrandPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_JoinClubPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_JoinClubPayload_club(ctx, field)
+	case "outcome":
+		return ec.fieldContext_JoinClubPayload_outcome(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinClubPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_JoinRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_JoinRequest_club(ctx, field)
+	case "member":
+		return ec.fieldContext_JoinRequest_member(ctx, field)
+	case "message":
+		return ec.fieldContext_JoinRequest_message(ctx, field)
+	case "at":
+		return ec.fieldContext_JoinRequest_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_JoinRequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JoinRequestConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JoinRequestConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinRequestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JoinRequestDecisionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_JoinRequestDecisionPayload_club(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinRequestDecisionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_JoinRequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_JoinRequestEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_JoinRequestEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinRequestEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LeaveClubPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_LeaveClubPayload_club(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeaveClubPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_LinkIdentityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2128,6 +2947,14 @@ func (ec *executionContext) childFields_SetBrandTiersPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type SetBrandTiersPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SetClubRolePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "membership":
+		return ec.fieldContext_SetClubRolePayload_membership(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetClubRolePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SuggestedFollow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -2162,6 +2989,14 @@ func (ec *executionContext) childFields_UnlinkIdentityPayload(ctx context.Contex
 		return ec.fieldContext_UnlinkIdentityPayload_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkIdentityPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateClubPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_UpdateClubPayload_club(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateClubPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

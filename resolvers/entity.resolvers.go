@@ -8,14 +8,29 @@ package resolvers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"quanzi/community"
 	"quanzi/graph"
 	"quanzi/graph/model"
 )
 
+// FindManyBrandByIDs resolves the Brand references of one _entities call at once.
 func (r *entityResolver) FindManyBrandByIDs(ctx context.Context, reps []*model.BrandByIDsInput) ([]*community.Brand, error) {
-	panic(fmt.Errorf("not implemented: FindManyBrandByIDs - findManyBrandByIDs"))
+	ids := make([]string, len(reps))
+	for i, rep := range reps {
+		ids[i] = rep.ID
+	}
+	brands, errs := r.loadersFor(ctx).Brands.LoadMany(ctx, ids)()
+	return brands, errors.Join(errs...)
+}
+
+// FindManyClubByIDs resolves the Club references of one _entities call at once.
+func (r *entityResolver) FindManyClubByIDs(ctx context.Context, reps []*model.ClubByIDsInput) ([]*community.Club, error) {
+	ids := make([]string, len(reps))
+	for i, rep := range reps {
+		ids[i] = rep.ID
+	}
+	clubs, errs := r.loadersFor(ctx).Clubs.LoadMany(ctx, ids)()
+	return clubs, errors.Join(errs...)
 }
 
 // FindManyMemberByIDs resolves the Member references of one _entities call at once, with

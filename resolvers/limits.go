@@ -84,5 +84,14 @@ func Complexity() graph.ComplexityRoot {
 	c.Member.Following = func(child int, first *int, _ *string) int { return page(child, first, 20) }
 	c.Member.MutualFollows = func(child int, first *int, _ *string) int { return page(child, first, 20) }
 	c.Member.SuggestedFollows = func(child int, first *int) int { return page(child, first, 10) }
+	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int { return page(child, first, 20) }
+	// A brand hosts a handful of clubs, each of whose lists is one round trip: they are
+	// costed as ten, so that lists inside them stay bounded.
+	c.Brand.Clubs = func(child int) int { return 1 + 10*child }
+	c.Club.Members = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Club.Moderators = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Club.Managers = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Club.JoinRequests = func(child int, first *int, _ *string) int { return page(child, first, 20) }
 	return c
 }

@@ -36,6 +36,11 @@ type Loaders struct {
 	RuleConsents *dataloader.Loader[string, []community.Consent]
 	Purchases    *dataloader.Loader[community.PurchaseKey, []community.Purchase]
 
+	Clubs             *dataloader.Loader[string, *community.Club]
+	BrandClubs        *dataloader.Loader[string, []community.Club]
+	ClubMemberCounts  *dataloader.Loader[string, int]
+	ViewerMemberships *dataloader.Loader[string, *community.ClubMembership]
+
 	mu     sync.Mutex
 	primed map[primedKey]bool
 }
@@ -57,6 +62,10 @@ func NewLoaders(svc *community.Service) *Loaders {
 		Consents:          newLoader(svc.Consents),
 		RuleConsents:      newLoader(svc.ConsentsForRule),
 		Purchases:         newLoader(svc.Purchases),
+		Clubs:             newLoader(svc.ClubsByID),
+		BrandClubs:        newLoader(svc.ClubsOfBrands),
+		ClubMemberCounts:  newLoader(svc.ClubMemberCounts),
+		ViewerMemberships: newLoader(svc.ViewerMemberships),
 		primed:            map[primedKey]bool{},
 	}
 }
@@ -77,6 +86,10 @@ func (l *Loaders) ClearAll() {
 	l.Consents.ClearAll()
 	l.RuleConsents.ClearAll()
 	l.Purchases.ClearAll()
+	l.Clubs.ClearAll()
+	l.BrandClubs.ClearAll()
+	l.ClubMemberCounts.ClearAll()
+	l.ViewerMemberships.ClearAll()
 	l.mu.Lock()
 	clear(l.primed)
 	l.mu.Unlock()
@@ -354,4 +367,41 @@ func (r *Resolver) partnershipPayload(ctx context.Context, in model.PartnerInput
 		return nil, err
 	}
 	return &model.PartnershipPayload{Brand: brand, Partner: partner}, nil
+}
+
+// existingClub loads a club that another record refers to (see existingMember).
+func (r *Resolver) existingClub(ctx context.Context, id string) (*community.Club, error) {
+	c, err := r.loadersFor(ctx).Clubs.Load(ctx, id)()
+	if err == nil && c == nil {
+		err = community.Errorf(community.CodeNotFound, "no club %q", id)
+	}
+	return c, err
+}
+
+// clubMembers loads a page of a club's members of a role ("" for all), with what the
+// members' selected fields need primed.
+func (r *Resolver) clubMembers(ctx context.Context, clubID string, role community.ClubRole, first *int, after *string) (*model.ClubMemberConnection, error) {
+	ms, more, err := r.Service.ClubMembers(ctx, clubID, role, intArg(first, community.DefaultPageSize), stringArg(after))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.MemberID
+	}
+	r.prefetchMembers(ctx, ids, "edges", "node", "member")
+	return &model.ClubMemberConnection{Edges: ms, PageInfo: pageInfo(more, ms, func(m community.ListedClubMember) string { return m.Cursor })}, nil
+}
+
+// decide approves or rejects a join request.
+func (r *Resolver) decide(ctx context.Context, in model.JoinRequestDecisionInput, approve bool) (*model.JoinRequestDecisionPayload, error) {
+	if err := r.Service.DecideJoinRequest(ctx, in.ClubID, in.MemberID, approve); err != nil {
+		return nil, err
+	}
+	r.wrote(ctx)
+	c, err := r.existingClub(ctx, in.ClubID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.JoinRequestDecisionPayload{Club: c}, nil
 }

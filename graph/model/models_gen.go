@@ -11,6 +11,15 @@ type BrandByIDsInput struct {
 	ID string `json:"ID"`
 }
 
+type ClubByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type ClubMemberConnection struct {
+	Edges    []community.ListedClubMember `json:"edges"`
+	PageInfo *PageInfo                    `json:"pageInfo"`
+}
+
 type ConsentChangeConnection struct {
 	Edges    []community.ListedChange `json:"edges"`
 	PageInfo *PageInfo                `json:"pageInfo"`
@@ -35,6 +44,21 @@ type CreateBrandPayload struct {
 	Brand *community.Brand `json:"brand"`
 }
 
+type CreateClubInput struct {
+	Slug        string                   `json:"slug"`
+	Name        string                   `json:"name"`
+	Description *string                  `json:"description,omitempty"`
+	Kind        community.ClubKind       `json:"kind"`
+	Visibility  community.ClubVisibility `json:"visibility"`
+	JoinPolicy  community.JoinPolicy     `json:"joinPolicy"`
+	// The host brand; left out for a club of the platform.
+	BrandID *string `json:"brandId,omitempty"`
+}
+
+type CreateClubPayload struct {
+	Club *community.Club `json:"club"`
+}
+
 type FollowInput struct {
 	MemberID string `json:"memberId"`
 }
@@ -49,6 +73,39 @@ type JoinBrandInput struct {
 
 type JoinBrandPayload struct {
 	Membership *community.BrandMembership `json:"membership"`
+}
+
+type JoinClubInput struct {
+	ClubID string `json:"clubId"`
+	// A note for those who decide a request.
+	Message *string `json:"message,omitempty"`
+}
+
+type JoinClubPayload struct {
+	Club    *community.Club       `json:"club"`
+	Outcome community.JoinOutcome `json:"outcome"`
+}
+
+type JoinRequestConnection struct {
+	Edges    []community.ListedRequest `json:"edges"`
+	PageInfo *PageInfo                 `json:"pageInfo"`
+}
+
+type JoinRequestDecisionInput struct {
+	ClubID   string `json:"clubId"`
+	MemberID string `json:"memberId"`
+}
+
+type JoinRequestDecisionPayload struct {
+	Club *community.Club `json:"club"`
+}
+
+type LeaveClubInput struct {
+	ClubID string `json:"clubId"`
+}
+
+type LeaveClubPayload struct {
+	Club *community.Club `json:"club"`
 }
 
 type LinkIdentityInput struct {
@@ -132,6 +189,16 @@ type SetBrandTiersPayload struct {
 	Brand *community.Brand `json:"brand"`
 }
 
+type SetClubRoleInput struct {
+	ClubID   string             `json:"clubId"`
+	MemberID string             `json:"memberId"`
+	Role     community.ClubRole `json:"role"`
+}
+
+type SetClubRolePayload struct {
+	Membership *community.ClubMembership `json:"membership"`
+}
+
 type UnfollowInput struct {
 	MemberID string `json:"memberId"`
 }
@@ -146,6 +213,18 @@ type UnlinkIdentityInput struct {
 
 type UnlinkIdentityPayload struct {
 	Member *community.Member `json:"member"`
+}
+
+type UpdateClubInput struct {
+	ClubID      string                    `json:"clubId"`
+	Name        *string                   `json:"name,omitempty"`
+	Description *string                   `json:"description,omitempty"`
+	Visibility  *community.ClubVisibility `json:"visibility,omitempty"`
+	JoinPolicy  *community.JoinPolicy     `json:"joinPolicy,omitempty"`
+}
+
+type UpdateClubPayload struct {
+	Club *community.Club `json:"club"`
 }
 
 type UpdateProfilePayload struct {

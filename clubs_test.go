@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"quanzi/community"
+	"quanzi/community/jwtauth"
+)
+
+const createClubOp = `mutation($in: CreateClubInput!) { createClub(input: $in) { club { id slug } } }`
+const joinClubOp = `mutation($c: ID!) { joinClub(input: {clubId: $c, message: "我是车主"}) { outcome club { memberCount viewerMembership { role verified } } } }`
+
+type joinOut struct {
+	JoinClub struct {
+		Outcome string
+		Club    struct {
+			MemberCount      int
+			ViewerMembership *struct {
+				Role     string
+				Verified bool
+			}
+		}
+	} `json:"joinClub"`
+}
+
+func (a *api) createClub(token string, in map[string]any) string {
+	a.t.Helper()
+	var out struct {
+		CreateClub struct{ Club struct{ ID string } } `json:"createClub"`
+	}
+	a.ok(token, createClubOp, map[string]any{"in": in}, &out)
+	return out.CreateClub.Club.ID
+}
+
+func TestClubs(t *testing.T) {
+	a := newAPI(t)
+	byd := a.createBrand("byd-auto", "比亚迪")
+	managerID, managerTok := a.register("club_manager", "车友会会长")
+	cm := mint(t, jwtauth.Claims{Roles: []string{"COMMUNITY_MANAGER"}})
+	bydAdminMember := mint(t, jwtauth.Claims{RegisteredClaims: jwtClaims(managerID), Roles: []string{"BRAND_ADMIN"}, Brand: byd})
+
+	// Who may create which club.
+	forum := a.createClub(cm, map[string]any{"slug": "car-talk", "name": "汽车论坛", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	owners := a.createClub(bydAdminMember, map[string]any{"slug": "byd-owners", "name": "比亚迪车友会", "kind": "OWNER_CLUB", "visibility": "PRIVATE", "joinPolicy": "VERIFIED_OWNER", "brandId": byd})
+	approval := a.createClub(bydAdminMember, map[string]any{"slug": "byd-fans", "name": "比亚迪粉丝", "kind": "INTEREST", "visibility": "PUBLIC", "joinPolicy": "APPROVAL", "brandId": byd})
+	_, memberTok := a.register("li_hua", "李华")
+	wangID, wangTok := a.register("wang_fang", "王芳")
+	zhaoID, zhaoTok := a.register("zhao_lei", "赵磊")
+	for name, c := range map[string]struct {
+		token string
+		in    map[string]any
+		code  community.Code
+	}{
+		"a member":             {memberTok, map[string]any{"slug": "x-club", "name": "x", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"}, community.CodeForbidden},
+		"another brand admin":  {staffToken(t, community.NewID(), "BRAND_ADMIN"), map[string]any{"slug": "x-club", "name": "x", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN", "brandId": byd}, community.CodeForbidden},
+		"brand staff":          {staffToken(t, byd, "BRAND_STAFF"), map[string]any{"slug": "x-club", "name": "x", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN", "brandId": byd}, community.CodeForbidden},
+		"taken slug":           {cm, map[string]any{"slug": "CAR-TALK", "name": "x", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"}, community.CodeConflict},
+		"owners without brand": {cm, map[string]any{"slug": "x-club", "name": "x", "kind": "OWNER_CLUB", "visibility": "PUBLIC", "joinPolicy": "VERIFIED_OWNER"}, community.CodeBadUserInput},
+		"empty name":           {cm, map[string]any{"slug": "x-club", "name": " ", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"}, community.CodeBadUserInput},
+		"unknown brand":        {cm, map[string]any{"slug": "x-club", "name": "x", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN", "brandId": community.NewID()}, community.CodeNotFound},
+	} {
+		t.Run("create/"+name, func(t *testing.T) { a.fails(c.code, c.token, createClubOp, map[string]any{"in": c.in}) })
+	}
+	var brandClubs struct {
+		Brand struct{ Clubs []struct{ Slug string } }
+	}
+	a.ok("", `{ brand(slug: "byd-auto") { clubs { slug } } }`, nil, &brandClubs)
+	if fmt.Sprint(brandClubs.Brand.Clubs) != "[{byd-owners} {byd-fans}]" {
+		t.Errorf("brand clubs = %v", brandClubs.Brand.Clubs)
+	}
+
+	// OPEN: at once, and twice changes nothing.
+	var j joinOut
+	for range 2 {
+		a.ok(memberTok, joinClubOp, map[string]any{"c": forum}, &j)
+		if j.JoinClub.Outcome != "JOINED" || j.JoinClub.Club.MemberCount != 1 || j.JoinClub.Club.ViewerMembership.Role != "MEMBER" {
+			t.Errorf("joined the forum: %+v", j.JoinClub)
+		}
+	}
+
+	// VERIFIED_OWNER: a purchase from the host brand lets an owner in at once, verified.
+	staff := staffToken(t, byd, "BRAND_STAFF")
+	record := `mutation($in: RecordPurchaseInput!) { recordPurchase(input: $in) { purchase { id } } }`
+	a.ok(staff, record, map[string]any{"in": map[string]any{"memberId": wangID, "brandId": byd, "amount": "189800", "currency": "CNY", "externalId": "car-1", "at": "2026-03-01T10:00:00Z"}}, nil)
+	a.ok(wangTok, joinClubOp, map[string]any{"c": owners}, &j)
+	if j.JoinClub.Outcome != "JOINED" || j.JoinClub.Club.ViewerMembership == nil || !j.JoinClub.Club.ViewerMembership.Verified {
+		t.Errorf("a verified owner: %+v", j.JoinClub)
+	}
+	a.ok(zhaoTok, joinClubOp, map[string]any{"c": owners}, &j)
+	if j.JoinClub.Outcome != "REQUESTED" || j.JoinClub.Club.ViewerMembership != nil {
+		t.Errorf("an owner without a purchase: %+v", j.JoinClub)
+	}
+
+	// A private club shows its members to its members, staff and managers only.
+	members := `query($s: String!) { club(slug: $s) { name memberCount members { edges { node { role member { handle } } } } } }`
+	a.fails(community.CodeForbidden, memberTok, members, map[string]any{"s": "byd-owners"})
+	a.fails(community.CodeUnauthenticated, "", members, map[string]any{"s": "byd-owners"})
+	a.ok(wangTok, members, map[string]any{"s": "byd-owners"}, nil)
+	// The brand's staff see who is in their club, but a member's profile only with consent.
+	a.ok(staff, `{ club(slug: "byd-owners") { members { edges { node { role member { id } } } } } }`, nil, nil)
+	a.fails(community.CodeForbidden, staff, members, map[string]any{"s": "byd-owners"})
+	a.ok(memberTok, members, map[string]any{"s": "car-talk"}, nil)
+
+	// APPROVAL: requests that managers and brand staff decide.
+	requests := `query($s: String!) { club(slug: $s) { joinRequests { edges { node { message member { handle } } } } } }`
+	a.ok(zhaoTok, joinClubOp, map[string]any{"c": approval}, &j)
+	a.ok(memberTok, joinClubOp, map[string]any{"c": approval}, &j)
+	if j.JoinClub.Outcome != "REQUESTED" {
+		t.Errorf("an APPROVAL club let a member in at once: %+v", j.JoinClub)
+	}
+	a.fails(community.CodeForbidden, wangTok, requests, map[string]any{"s": "byd-fans"})
+	var rq struct {
+		Club struct {
+			JoinRequests struct {
+				Edges []struct {
+					Node struct {
+						Message string
+						Member  struct{ Handle string }
+					}
+				}
+			}
+		}
+	}
+	a.ok(managerTok, requests, map[string]any{"s": "byd-fans"}, &rq)
+	if len(rq.Club.JoinRequests.Edges) != 2 || rq.Club.JoinRequests.Edges[0].Node.Message != "我是车主" {
+		t.Errorf("join requests = %+v", rq.Club.JoinRequests.Edges)
+	}
+	approve := `mutation($c: ID!, $m: ID!) { approveJoinRequest(input: {clubId: $c, memberId: $m}) { club { memberCount } } }`
+	reject := `mutation($c: ID!, $m: ID!) { rejectJoinRequest(input: {clubId: $c, memberId: $m}) { club { memberCount } } }`
+	a.fails(community.CodeForbidden, wangTok, approve, map[string]any{"c": approval, "m": zhaoID})
+	a.ok(staff, approve, map[string]any{"c": approval, "m": zhaoID}, nil)
+	a.fails(community.CodeNotFound, managerTok, approve, map[string]any{"c": approval, "m": zhaoID})
+	a.ok(managerTok, reject, map[string]any{"c": approval, "m": mustMemberID(t, a, memberTok)}, nil)
+	var count struct{ Club struct{ MemberCount int } }
+	a.ok("", `{ club(slug: "byd-fans") { memberCount } }`, nil, &count)
+	if count.Club.MemberCount != 2 { // the manager and the approved member
+		t.Errorf("after one approval and one rejection: %d members", count.Club.MemberCount)
+	}
+
+	// Roles: managers appoint moderators; managers are appointed by staff above them.
+	setRole := `mutation($c: ID!, $m: ID!, $r: ClubRole!) { setClubRole(input: {clubId: $c, memberId: $m, role: $r}) { membership { role } } }`
+	a.ok(managerTok, setRole, map[string]any{"c": approval, "m": zhaoID, "r": "MODERATOR"}, nil)
+	zhaoMod := zhaoTok
+	a.fails(community.CodeForbidden, zhaoMod, setRole, map[string]any{"c": approval, "m": managerID, "r": "MEMBER"})
+	a.fails(community.CodeForbidden, managerTok, setRole, map[string]any{"c": approval, "m": zhaoID, "r": "MANAGER"})
+	a.ok(bydAdminMember, setRole, map[string]any{"c": approval, "m": zhaoID, "r": "MANAGER"}, nil)
+	a.fails(community.CodeNotFound, managerTok, setRole, map[string]any{"c": approval, "m": wangID, "r": "MODERATOR"})
+	var mods struct {
+		Club struct {
+			Managers struct {
+				Edges []struct {
+					Node struct{ Member struct{ Handle string } }
+				}
+			}
+		}
+	}
+	a.ok(managerTok, `{ club(slug: "byd-fans") { managers { edges { node { member { handle } } } } } }`, nil, &mods)
+	if len(mods.Club.Managers.Edges) != 2 {
+		t.Errorf("managers = %+v", mods.Club.Managers.Edges)
+	}
+
+	// Updates, and leaving.
+	update := `mutation($in: UpdateClubInput!) { updateClub(input: $in) { club { name joinPolicy } } }`
+	a.fails(community.CodeForbidden, memberTok, update, map[string]any{"in": map[string]any{"clubId": forum, "name": "改名"}})
+	a.ok(cm, update, map[string]any{"in": map[string]any{"clubId": forum, "name": "汽车论坛（新）", "joinPolicy": "APPROVAL"}}, nil)
+	a.fails(community.CodeBadUserInput, cm, update, map[string]any{"in": map[string]any{"clubId": forum}})
+	a.fails(community.CodeBadUserInput, cm, update, map[string]any{"in": map[string]any{"clubId": forum, "joinPolicy": "VERIFIED_OWNER"}})
+	leave := `mutation($c: ID!) { leaveClub(input: {clubId: $c}) { club { memberCount } } }`
+	for range 2 {
+		a.ok(memberTok, leave, map[string]any{"c": forum}, nil)
+	}
+	a.ok("", `{ club(slug: "car-talk") { memberCount } }`, nil, &count)
+	if count.Club.MemberCount != 0 {
+		t.Errorf("after leaving: %d members", count.Club.MemberCount)
+	}
+	a.fails(community.CodeNotFound, memberTok, leave, map[string]any{"c": community.NewID()})
+}
+
+func mustMemberID(t *testing.T, a *api, token string) string {
+	t.Helper()
+	var out struct{ Viewer struct{ ID string } }
+	a.ok(token, `{ viewer { id } }`, nil, &out)
+	return out.Viewer.ID
+}

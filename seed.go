@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"quanzi/community"
+	"quanzi/community/jwtauth"
+	"quanzi/community/synthetic"
+)
+
+// seed fills the configured store: with no size flags, a small demo community a newcomer
+// can explore, whose members' tokens it prints; with -members, a deterministic synthetic
+// community at scale.
+func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFlags(fs, &cfg, getenv)
+	members := fs.Int("members", 0, "build a synthetic community of this many members instead of the demo")
+	follows := fs.Int("follows", -1, "follows in the synthetic community (default: ten per member)")
+	seedValue := fs.Uint64("seed", 1, "seed of the synthetic community: the same seed builds the same community")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if *members > 0 {
+		if *follows < 0 {
+			*follows = 10 * *members
+		}
+		return seedSynthetic(ctx, store, synthetic.Spec{Members: *members, Follows: *follows, Seed: *seedValue}, stderr)
+	}
+	return seedDemo(ctx, store, []byte(cfg.JWTSecret), stdout)
+}
+
+func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Spec, stderr io.Writer) error {
+	bar := progressbar.NewOptions64(int64(spec.Members+spec.Follows),
+		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("seeding"),
+		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	spec.Progress = func(m, f int) { bar.Set64(int64(m + f)) }
+	start := time.Now()
+	if _, err := synthetic.Generate(ctx, store, spec); err != nil {
+		return err
+	}
+	bar.Finish()
+	fmt.Fprintf(stderr, "seeded %d members and up to %d follows (seed %d) in %s\n", spec.Members, spec.Follows, spec.Seed, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// demoMembers are the demo community's members: handle, display name, bio.
+var demoMembers = [][3]string{
+	{"li_hua", "李华", "比亚迪汉车主，周末自驾游"},
+	{"wang_fang", "王芳", "新能源车爱好者，翠湖花园业主"},
+	{"zhang_wei", "张伟", "十年老司机，保养经验分享"},
+	{"chen_jing", "陈静", "蔚来ES6车主"},
+	{"liu_yang", "刘洋", "翠湖花园业委会"},
+	{"zhao_lei", "赵磊", "摄影、露营"},
+	{"emma_chen", "Emma Chen", "EV road trips and camping"},
+	{"david_wu", "David Wu", "Weekend mechanic, DIY maintenance"},
+}
+
+// seedDemo builds the demo community through the service, as its users would, and prints
+// tokens to explore it with. A community seeded already is left as it is.
+func seedDemo(ctx context.Context, store community.Store, secret []byte, stdout io.Writer) error {
+	svc := community.NewService(store, community.Config{})
+	admin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleAdmin}})
+	byd, err := svc.BrandBySlug(admin, "byd-auto")
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{}
+	if byd != nil {
+		for _, m := range demoMembers {
+			found, err := svc.MemberByHandle(admin, m[0])
+			if err != nil {
+				return err
+			}
+			if found != nil {
+				ids[m[0]] = found.ID
+			}
+		}
+		fmt.Fprintln(stdout, "The demo community is seeded already.")
+		return printTokens(stdout, secret, ids, byd.ID)
+	}
+	step := func(err error) {
+		if ctx.Err() == nil && err != nil && community.ErrorCode(err) != community.CodeConflict {
+			panic(err)
+		}
+	}
+	var failure error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err, ok := p.(error)
+				if !ok {
+					panic(p)
+				}
+				failure = err
+			}
+		}()
+		b1, err := svc.CreateBrand(admin, community.CreateBrandInput{Slug: "byd-auto", Name: "比亚迪", Description: "新能源汽车"})
+		step(err)
+		b2, err := svc.CreateBrand(admin, community.CreateBrandInput{Slug: "nio", Name: "蔚来", Description: "智能电动汽车"})
+		step(err)
+		byd = &b1
+		step(must(svc.InvitePartner(admin, b1.ID, b2.ID)))
+		step(svc.AcceptPartnership(admin, b2.ID, b1.ID))
+
+		as := func(id string) context.Context { return community.WithActor(ctx, community.Actor{MemberID: id}) }
+		for _, m := range demoMembers {
+			newcomer := community.WithActor(ctx, community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: "demo-openid-" + m[0]}})
+			member, err := svc.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]})
+			step(err)
+			ids[m[0]] = member.ID
+		}
+		for _, f := range [][2]string{
+			{"li_hua", "zhang_wei"}, {"wang_fang", "li_hua"}, {"wang_fang", "zhang_wei"}, {"chen_jing", "li_hua"},
+			{"liu_yang", "wang_fang"}, {"zhao_lei", "li_hua"}, {"zhao_lei", "emma_chen"}, {"emma_chen", "david_wu"},
+			{"david_wu", "zhang_wei"}, {"li_hua", "wang_fang"}, {"zhang_wei", "david_wu"}, {"chen_jing", "emma_chen"},
+		} {
+			step(must(svc.Follow(as(ids[f[0]]), ids[f[1]])))
+		}
+		staff := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleBrandStaff}, BrandID: b1.ID})
+		for i, h := range []string{"li_hua", "wang_fang", "zhang_wei"} {
+			step(must(svc.JoinBrand(as(ids[h]), b1.ID)))
+			step(must(svc.ChangeConsent(as(ids[h]), b1.ID, []community.ConsentScope{community.ScopeProfile, community.ScopeActivity}, true)))
+			_, err := svc.RecordPurchase(staff, community.RecordPurchaseInput{MemberID: ids[h], BrandID: b1.ID, Amount: int64(189800+i*10000) * 100,
+				Currency: "CNY", ExternalID: fmt.Sprintf("DEMO-%d", i+1), At: time.Now().Add(-time.Duration(30*(i+1)) * 24 * time.Hour)})
+			step(err)
+		}
+		step(must(svc.JoinBrand(as(ids["chen_jing"]), b2.ID)))
+		bydAdmin := community.WithActor(ctx, community.Actor{MemberID: ids["li_hua"], Roles: []community.Role{community.RoleBrandAdmin}, BrandID: b1.ID})
+		manager := community.WithActor(ctx, community.Actor{MemberID: ids["liu_yang"], Roles: []community.Role{community.RoleCommunityManager}})
+		owners, err := svc.CreateClub(bydAdmin, community.CreateClubInput{Slug: "byd-owners", Name: "比亚迪车友会", Description: "比亚迪车主的俱乐部：用车、保养、自驾",
+			Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinVerifiedOwner, BrandID: b1.ID})
+		step(err)
+		forum, err := svc.CreateClub(manager, community.CreateClubInput{Slug: "ev-talk", Name: "新能源车论坛 EV Talk", Description: "Chinese and English welcome",
+			Kind: community.KindForum, Visibility: community.VisibilityPublic, JoinPolicy: community.JoinOpen})
+		step(err)
+		residents, err := svc.CreateClub(manager, community.CreateClubInput{Slug: "cuihu-garden", Name: "翠湖花园业主论坛", Description: "业主交流、物业、装修",
+			Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinApproval})
+		step(err)
+		for _, h := range []string{"wang_fang", "zhang_wei", "zhao_lei"} {
+			step(must(svc.JoinClub(as(ids[h]), owners.ID, "")))
+		}
+		for _, m := range demoMembers {
+			step(must(svc.JoinClub(as(ids[m[0]]), forum.ID, "")))
+		}
+		step(must(svc.JoinClub(as(ids["wang_fang"]), residents.ID, "我住3栋")))
+		step(svc.DecideJoinRequest(manager, residents.ID, ids["wang_fang"], true))
+		step(must(svc.JoinClub(as(ids["chen_jing"]), residents.ID, "想了解小区情况")))
+	}()
+	if failure != nil {
+		return fmt.Errorf("seed the demo community: %w", failure)
+	}
+	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden, and these members.")
+	return printTokens(stdout, secret, ids, byd.ID)
+}
+
+// must drops a value and keeps the error.
+func must[T any](_ T, err error) error { return err }
+
+func printTokens(w io.Writer, secret []byte, ids map[string]string, bydID string) error {
+	fmt.Fprintln(w, "Tokens (valid 30 days) to put in GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}:")
+	mintFor := func(name string, c jwtauth.Claims) error {
+		tok, err := jwtauth.Mint(secret, c, 30*24*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %-28s %s\n", name, tok)
+		return nil
+	}
+	for _, m := range demoMembers {
+		if id, ok := ids[m[0]]; ok {
+			c := jwtauth.Claims{}
+			c.Subject = id
+			if err := mintFor(m[0]+" ("+m[1]+")", c); err != nil {
+				return err
+			}
+		}
+	}
+	if err := mintFor("ADMIN", jwtauth.Claims{Roles: []string{"ADMIN"}}); err != nil {
+		return err
+	}
+	if bydID == "" {
+		return errors.New("no demo brand")
+	}
+	return mintFor("比亚迪 staff (BRAND_STAFF)", jwtauth.Claims{Roles: []string{"BRAND_STAFF"}, Brand: bydID})
+}
