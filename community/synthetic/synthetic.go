@@ -1,4 +1,6 @@
-package communitytest
+// Package synthetic builds deterministic synthetic communities at scale, for benchmarks
+// and for the seed command. It imports only the domain.
+package synthetic
 
 import (
 	"context"
@@ -10,8 +12,8 @@ import (
 	"quanzi/community"
 )
 
-// GraphSpec describes a synthetic community for benchmarks and demos.
-type GraphSpec struct {
+// Spec describes a synthetic community for benchmarks and demos.
+type Spec struct {
 	Members int
 	Follows int
 	Seed    uint64
@@ -32,7 +34,7 @@ const batchSize = 10_000
 // Generate fills s with a deterministic synthetic community: members with WeChat
 // identities, and follows whose targets follow a Zipf-like law (a few members are followed
 // by many, most by few), as in real communities. The same spec gives the same graph.
-func Generate(ctx context.Context, s community.Store, spec GraphSpec) (Generated, error) {
+func Generate(ctx context.Context, s community.Store, spec Spec) (Generated, error) {
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
 	g := Generated{IDs: make([]string, spec.Members)}
 	joined := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
