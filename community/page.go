@@ -47,7 +47,7 @@ func (s *Service) decodeCursor(kind ListKind, owner, c string) (Position, error)
 	if !hmac.Equal(mac, s.cursorMAC(payload)) {
 		return Position{}, bad
 	}
-	parts := strings.Split(payload, "|")
+	parts := strings.SplitN(payload, "|", 5)
 	if len(parts) != 5 || parts[0] != cursorPrefix || parts[1] != string(kind) || parts[2] != owner {
 		return Position{}, bad
 	}

@@ -1011,19 +1011,43 @@ func testRefunds(t *testing.T, s community.Store) {
 		wantPoints(t, s, wang, nio, 200)
 	})
 
-	t.Run("never below 0", func(t *testing.T) {
-		// zhang's first purchase is from before he joined, so it earned nothing; its
-		// refund takes back more than he has.
+	// A refund takes back no more than recording credited, so points never fall below 0
+	// by refunds alone: there is no case of that rule left to test.
+	t.Run("recorded before joining", func(t *testing.T) {
+		// zhang's first purchase is from before he joined, so recording it credited
+		// nothing, and refunding it takes nothing back.
 		p3 := cny(ids(), zhang, nio, "order-3", 5000_00, 3)
 		record(p3)
-		must(t, s.JoinBrand(ctx, zhang, nio, at(4)))
+		must(t, s.JoinBrand(ctx, zhang, nio, at(5)))
+		// Recording it again once he is a member stores nothing and credits nothing.
+		record(p3)
+		wantPoints(t, s, zhang, nio, 0)
 		p4 := cny(ids(), zhang, nio, "order-4", 50_00, 5)
 		record(p4)
 		wantPoints(t, s, zhang, nio, 50)
 		if diff := cmp.Diff(refunded(p3, 14), refund(t, nio, p3.ID, 14)); diff != "" {
 			t.Errorf("RefundPurchase (-want +got):\n%s", diff)
 		}
+		wantPoints(t, s, zhang, nio, 50)
+		if diff := cmp.Diff(refunded(p4, 15), refund(t, nio, p4.ID, 15)); diff != "" {
+			t.Errorf("RefundPurchase (-want +got):\n%s", diff)
+		}
 		wantPoints(t, s, zhang, nio, 0)
+	})
+
+	t.Run("bought before joining, recorded after", func(t *testing.T) {
+		// What counts is the membership when the purchase was recorded, not when it was
+		// made: this one credited its points, and its refund takes them back.
+		p6 := cny(ids(), wang, li, "order-6", 300_00, 20)
+		p6.RecordedAt = at(22)
+		must(t, s.JoinBrand(ctx, wang, li, at(21)))
+		record(p6)
+		wantPoints(t, s, wang, li, 300)
+		if diff := cmp.Diff(refunded(p6, 23), refund(t, li, p6.ID, 23)); diff != "" {
+			t.Errorf("RefundPurchase (-want +got):\n%s", diff)
+		}
+		wantPoints(t, s, wang, li, 0)
+		wantPoints(t, s, wang, nio, 200)
 	})
 
 	t.Run("not a member", func(t *testing.T) {
@@ -1045,7 +1069,7 @@ func testRefunds(t *testing.T, s community.Store) {
 			refundedAt[p.ExternalID] = p.Refunded()
 		}
 	}
-	wantRefunded := map[string]bool{"order-1": true, "order-2": false, "order-3": true, "order-4": false, "order-5": true}
+	wantRefunded := map[string]bool{"order-1": true, "order-2": false, "order-3": true, "order-4": true, "order-5": true, "order-6": true}
 	if diff := cmp.Diff(wantRefunded, refundedAt); diff != "" {
 		t.Errorf("refunded purchases are listed with their refund (-want +got):\n%s", diff)
 	}

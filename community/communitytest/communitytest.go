@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Service", func(t *testing.T) { testService(t, newStore(t)) })
 	t.Run("ConcurrentWrites", func(t *testing.T) { ConcurrentWrites(t, newStore(t)) })
 	testBrandStore(t, newStore)
+	testClubStore(t, newStore)
 }
 
 // pageReq is one page of one list, as the suite asks for it.

@@ -29,7 +29,7 @@ var (
 	bucketConsents = []byte("consents")
 	// bucketConsentChanges maps a change id to its community.ConsentChange: the ledger.
 	bucketConsentChanges = []byte("consent_changes")
-	// bucketPurchases maps a purchase id to its community.Purchase.
+	// bucketPurchases maps a purchase id to its purchaseDoc.
 	bucketPurchases = []byte("purchases")
 )
 
@@ -54,6 +54,9 @@ type brandGraph struct {
 	ledger    map[string][]community.ConsentChange
 	changeIDs map[string]bool
 	purchases map[string]*community.Purchase
+	// credited holds, by purchase id, the points that recording each purchase credited
+	// to its member's programme membership: what refunding it takes back.
+	credited map[string]int
 	// byExternal finds a purchase by the brand's own id for it, for idempotent recording.
 	byExternal map[externalKey]*community.Purchase
 	// purchasesOf is each member's purchases oldest first (At, then ID): the reverse of
@@ -71,6 +74,7 @@ func newBrandGraph() brandGraph {
 		ledger:       map[string][]community.ConsentChange{},
 		changeIDs:    map[string]bool{},
 		purchases:    map[string]*community.Purchase{},
+		credited:     map[string]int{},
 		byExternal:   map[externalKey]*community.Purchase{},
 		purchasesOf:  map[string][]*community.Purchase{},
 	}
@@ -106,6 +110,17 @@ func pairOf(a, b string) brandPair {
 }
 
 type externalKey struct{ brandID, externalID string }
+
+// purchaseDoc is a purchase as stored in bbolt: the fields of community.Purchase, side by
+// side with what recording it credited.
+type purchaseDoc struct {
+	community.Purchase
+	// Credited is the points recording the purchase added to the member's programme
+	// membership: 0 when the member had not joined the programme or the purchase came
+	// refunded. Documents written before the field existed lack it (nil); they count as
+	// having credited the purchase's Points, which is what their refunds took back then.
+	Credited *int `json:"credited,omitempty"`
+}
 
 // consentDoc is a member's current consent to one brand as stored in bbolt.
 type consentDoc struct {
@@ -250,11 +265,17 @@ func (s *Store) loadBrands(tx *bolt.Tx) error {
 		return err
 	}
 	err = tx.Bucket(bucketPurchases).ForEach(func(_, v []byte) error {
-		p := &community.Purchase{}
-		if err := json.Unmarshal(v, p); err != nil {
+		var doc purchaseDoc
+		if err := json.Unmarshal(v, &doc); err != nil {
 			return fmt.Errorf("embedded: decode purchase: %w", err)
 		}
+		p := &doc.Purchase
 		s.purchases[p.ID] = p
+		if doc.Credited != nil {
+			s.credited[p.ID] = *doc.Credited
+		} else {
+			s.credited[p.ID] = p.Points()
+		}
 		s.byExternal[externalKey{p.BrandID, p.ExternalID}] = p
 		s.purchasesOf[p.MemberID] = append(s.purchasesOf[p.MemberID], p)
 		return nil
@@ -696,14 +717,16 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 	}
 	m := b.members[p.MemberID]
 	var next community.BrandMembership
+	credited := 0
 	if m != nil {
 		next = *m
 		if !p.Refunded() {
-			next.Points += p.Points()
+			credited = p.Points()
+			next.Points += credited
 		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx, bucketPurchases, []byte(p.ID), p); err != nil {
+		if err := putJSON(tx, bucketPurchases, []byte(p.ID), purchaseDoc{Purchase: p, Credited: &credited}); err != nil {
 			return err
 		}
 		if m == nil {
@@ -716,6 +739,7 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 	}
 	stored := &p
 	s.purchases[p.ID] = stored
+	s.credited[p.ID] = credited
 	s.byExternal[externalKey{p.BrandID, p.ExternalID}] = stored
 	s.purchasesOf[p.MemberID] = insertSorted(s.purchasesOf[p.MemberID], stored, comparePurchases)
 	if m != nil {
@@ -724,7 +748,9 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 	return p, nil
 }
 
-// RefundPurchase implements community.BrandStore.
+// RefundPurchase implements community.BrandStore. It takes back what recording the
+// purchase credited, kept with the purchase, so a purchase recorded before its member
+// joined the programme takes back nothing.
 func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -737,14 +763,19 @@ func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at
 	}
 	refunded := *p
 	refunded.RefundedAt = at.UTC()
+	credited := s.credited[p.ID]
+	// The membership changes only when there are points to take back.
 	m := s.brands[brandID].members[p.MemberID]
+	if credited == 0 {
+		m = nil
+	}
 	var next community.BrandMembership
 	if m != nil {
 		next = *m
-		next.Points = max(0, next.Points-p.Points())
+		next.Points = max(0, next.Points-credited)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx, bucketPurchases, []byte(p.ID), refunded); err != nil {
+		if err := putJSON(tx, bucketPurchases, []byte(p.ID), purchaseDoc{Purchase: refunded, Credited: &credited}); err != nil {
 			return err
 		}
 		if m == nil {

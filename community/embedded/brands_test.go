@@ -460,7 +460,8 @@ func TestPurchases(t *testing.T) {
 	diff(t, "refunded again", p1, again)
 	points(10)
 
-	// Points never go below 0: a purchase recorded before the member joined earned none.
+	// A purchase recorded before the member joined credited nothing, so its refund takes
+	// nothing back.
 	m2 := ms[1]
 	early := community.Purchase{ID: community.NewID(), MemberID: m2, BrandID: b, Amount: 500_00, Currency: "CNY", ExternalID: "order-3", At: at(1)}
 	_, err = s.RecordPurchase(ctx, early)
@@ -474,8 +475,8 @@ func TestPurchases(t *testing.T) {
 	must(t, err)
 	got2, err := s.MembershipsOf(ctx, []string{m2})
 	must(t, err)
-	if got2[m2][0].Points != 0 {
-		t.Errorf("points after refunding more than was earned = %d, want 0", got2[m2][0].Points)
+	if got2[m2][0].Points != 100 {
+		t.Errorf("points after refunding a purchase from before joining = %d, want 100", got2[m2][0].Points)
 	}
 
 	all, err := s.PurchasesOf(ctx, "", []string{m, community.NewID()})

@@ -53,6 +53,7 @@ type Store struct {
 	nextSeq uint32
 
 	brandGraph
+	clubGraph
 }
 
 type identityKey struct {
@@ -99,6 +100,7 @@ func Open(cfg Config) (*Store, error) {
 		byIdentity: map[identityKey]*member{},
 		follows:    map[uint64]int64{},
 		brandGraph: newBrandGraph(),
+		clubGraph:  newClubGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
@@ -109,7 +111,7 @@ func Open(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "brands", len(s.brands), "load", time.Since(start).String())
+	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "brands", len(s.brands), "clubs", len(s.clubs), "load", time.Since(start).String())
 	return s, nil
 }
 
@@ -118,7 +120,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		buckets := append([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets...)
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
@@ -165,7 +167,10 @@ func (s *Store) load() error {
 			slices.SortFunc(m.followers, compareEdges)
 			slices.SortFunc(m.following, compareEdges)
 		}
-		return s.loadBrands(tx)
+		if err := s.loadBrands(tx); err != nil {
+			return err
+		}
+		return s.loadClubs(tx)
 	})
 }
 

@@ -172,32 +172,34 @@ RETURN c {.id, .memberId, .brandId, .scope, .granted, .at} AS change`
 	// cypherRecordPurchase MERGEs the purchase on (brandId, externalId): the unique
 	// constraint on the pair makes a concurrent MERGE of the same purchase wait for this one
 	// and then find its node. A purchase marked _new was created by this statement: only
-	// then is it linked and are its points credited (unless it comes refunded); the mark is
-	// removed before the transaction ends. (Its id cannot tell: a retry may bring the same
-	// id.) Nothing is written for an unknown member or brand, and stored is then null.
+	// then is it linked and are its points credited; the mark is removed before the
+	// transaction ends. (Its id cannot tell: a retry may bring the same id.) The purchase
+	// keeps the points it credited: $points when the member is in the brand's programme
+	// and the purchase does not come refunded, else 0; a refund takes back that and no
+	// more. Nothing is written for an unknown member or brand, and stored is then null.
 	cypherRecordPurchase = `
 OPTIONAL MATCH (m:Member {id: $memberId})
 OPTIONAL MATCH (b:Brand {id: $brandId})
+OPTIONAL MATCH (m)-[r:MEMBER_OF]->(b)
+WITH m, b, r, CASE WHEN r IS NOT NULL AND $refundedAt IS NULL THEN $points ELSE 0 END AS credit
 FOREACH (_ IN CASE WHEN m IS NOT NULL AND b IS NOT NULL THEN [1] ELSE [] END |
   MERGE (p:Purchase {brandId: $brandId, externalId: $externalId})
   ON CREATE SET p.id = $id, p.memberId = $memberId, p.amount = $amount, p.currency = $currency,
-    p.points = $points, p.at = $at, p.recordedAt = $recordedAt, p.refundedAt = $refundedAt, p._new = true)
-WITH m, b
+    p.points = credit, p.at = $at, p.recordedAt = $recordedAt, p.refundedAt = $refundedAt, p._new = true)
+WITH m, b, r
 OPTIONAL MATCH (p:Purchase {brandId: $brandId, externalId: $externalId})
 WHERE m IS NOT NULL AND b IS NOT NULL
-WITH m, b, p, coalesce(p._new, false) AS created
+WITH m, b, r, p, coalesce(p._new, false) AS created
 REMOVE p._new
 FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
   CREATE (m)-[:BOUGHT]->(p)-[:FROM]->(b))
-WITH m, b, p, created
-OPTIONAL MATCH (m)-[r:MEMBER_OF]->(b)
-FOREACH (x IN CASE WHEN created AND r IS NOT NULL AND $refundedAt IS NULL THEN [r] ELSE [] END |
-  SET x.points = x.points + $points)
+FOREACH (x IN CASE WHEN created AND r IS NOT NULL AND p.points > 0 THEN [r] ELSE [] END |
+  SET x.points = x.points + p.points)
 RETURN m IS NOT NULL AS memberKnown, b IS NOT NULL AS brandKnown, ` + purchaseFields + ` AS stored`
 
 	// cypherRefundPurchase locks the purchase, so that of two refunds one finds it refunded,
-	// and takes back the points it was recorded with, never below 0. No row when the brand
-	// has no such purchase.
+	// and takes back the points recording it credited (its points: 0 when the member was
+	// not in the programme then), never below 0. No row when the brand has no such purchase.
 	cypherRefundPurchase = `
 MATCH (m:Member)-[:BOUGHT]->(p:Purchase {id: $purchaseId})-[:FROM]->(b:Brand {id: $brandId})
 SET p._lock = true REMOVE p._lock

@@ -481,8 +481,9 @@ func purchaseFrom(v any) community.Purchase {
 
 // RecordPurchase implements community.Store: the purchase is MERGEd on (brand, external
 // id) under a unique constraint, so that of two concurrent records of one purchase, one
-// creates it and credits its points, and the other finds it. The points credited are kept
-// with the purchase, so that a refund takes back what was given.
+// creates it and credits its points, and the other finds it. The points credited (none
+// when the member is not in the brand's programme, or the purchase comes refunded) are
+// kept with the purchase, so that a refund takes back what was given and no more.
 func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (community.Purchase, error) {
 	p.At, p.RecordedAt = p.At.UTC(), p.RecordedAt.UTC()
 	params := map[string]any{
@@ -522,7 +523,8 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (commu
 	return got, nil
 }
 
-// RefundPurchase implements community.Store.
+// RefundPurchase implements community.Store: it takes back the points the purchase kept
+// when it was recorded.
 func (s *Store) RefundPurchase(ctx context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
 	params := map[string]any{"brandId": brandID, "purchaseId": purchaseID, "at": at.UTC()}
 	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {

@@ -373,3 +373,120 @@ func TestConsentScopes(t *testing.T) {
 		t.Errorf("ledger after refused changes: %+v", history)
 	}
 }
+
+// creditedPoints reads the points each of a member's purchases from a brand keeps as
+// credited when it was recorded, by external id.
+func creditedPoints(t *testing.T, s *Store, memberID, brandID string) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherCreditedPoints, map[string]any{"memberId": memberID, "brandId": brandID})
+	})
+	mustDo(t, err)
+	out := map[string]int{}
+	for _, r := range recs {
+		out[str(get(r, "externalId"))] = integer(get(r, "points"))
+	}
+	return out
+}
+
+const cypherCreditedPoints = `
+MATCH (:Member {id: $memberId})-[:BOUGHT]->(p:Purchase)-[:FROM]->(:Brand {id: $brandId})
+RETURN p.externalId AS externalId, p.points AS points`
+
+// TestRefundTakesBackCredit checks that a purchase keeps the points recording it credited
+// (none before the member joined the programme, none for a purchase that came refunded),
+// and that a refund takes back those, also when purchases are recorded while the member
+// joins.
+func TestRefundTakesBackCredit(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	m := addMember(t, s, "li_hua")
+	brand := addBrand(t, s, "nio").ID
+	points := func() int {
+		t.Helper()
+		ms, err := s.MembershipsOf(ctx, []string{m})
+		mustDo(t, err)
+		if len(ms[m]) == 0 {
+			return -1
+		}
+		return ms[m][0].Points
+	}
+	purchase := func(ref string, amount int64, minute int) community.Purchase {
+		return community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: amount, Currency: "CNY", ExternalID: ref, At: brandAt(minute), RecordedAt: brandAt(minute)}
+	}
+	record := func(p community.Purchase) community.Purchase {
+		t.Helper()
+		got, err := s.RecordPurchase(ctx, p)
+		mustDo(t, err)
+		return got
+	}
+	refund := func(p community.Purchase, minute int) {
+		t.Helper()
+		_, err := s.RefundPurchase(ctx, brand, p.ID, brandAt(minute))
+		mustDo(t, err)
+	}
+
+	before := record(purchase("before", 5000_00, 1))
+	mustDo(t, s.JoinBrand(ctx, m, brand, brandAt(2)))
+	after := record(purchase("after", 300_00, 3))
+	cameRefunded := purchase("came-refunded", 700_00, 4)
+	cameRefunded.RefundedAt = brandAt(4)
+	cameRefunded = record(cameRefunded)
+	if got := points(); got != 300 {
+		t.Fatalf("points = %d, want 300", got)
+	}
+	want := map[string]int{"before": 0, "after": 300, "came-refunded": 0}
+	if diff := cmp.Diff(want, creditedPoints(t, s, m, brand)); diff != "" {
+		t.Errorf("credited points (-want +got):\n%s", diff)
+	}
+	refund(before, 5)
+	if got := points(); got != 300 {
+		t.Errorf("points after refunding a purchase from before joining = %d, want 300", got)
+	}
+	refund(cameRefunded, 5)
+	if got := points(); got != 300 {
+		t.Errorf("points after refunding a purchase that came refunded = %d, want 300", got)
+	}
+	refund(after, 5)
+	if got := points(); got != 0 {
+		t.Errorf("points after refunding the credited purchase = %d, want 0", got)
+	}
+
+	// Records racing the member's joining: each purchase keeps what it credited, whichever
+	// came first, so the points are the sum of the credits, and refunding every purchase
+	// brings them back to 0.
+	other := addMember(t, s, "wang_fang")
+	const n = 12
+	recorded := make([]community.Purchase, n)
+	concurrently(t, n+1, func(i int) error {
+		if i == n {
+			return s.JoinBrand(ctx, other, brand, brandAt(10))
+		}
+		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: other, BrandID: brand, Amount: 100_00, Currency: "CNY", ExternalID: fmt.Sprintf("race-%d", i), At: brandAt(10), RecordedAt: brandAt(10)})
+		recorded[i] = p
+		return err
+	})
+	sum := 0
+	for _, c := range creditedPoints(t, s, other, brand) {
+		if c != 0 && c != 100 {
+			t.Errorf("a purchase credited %d points, want 0 or 100", c)
+		}
+		sum += c
+	}
+	ms, err := s.MembershipsOf(ctx, []string{other})
+	mustDo(t, err)
+	if got := ms[other][0].Points; got != sum {
+		t.Errorf("points after records racing a join = %d, want the %d credited", got, sum)
+	}
+	concurrently(t, n, func(i int) error {
+		_, err := s.RefundPurchase(ctx, brand, recorded[i].ID, brandAt(11))
+		return err
+	})
+	ms, err = s.MembershipsOf(ctx, []string{other})
+	mustDo(t, err)
+	if got := ms[other][0].Points; got != 0 {
+		t.Errorf("points after refunding every purchase = %d, want 0", got)
+	}
+	noLocksLeft(t, s)
+}

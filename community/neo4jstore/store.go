@@ -1,8 +1,9 @@
 // Package neo4jstore is the graph store on Neo4j 5: members, their external identities,
-// their follows, brands, partnerships, membership programmes, consent and purchases as
-// nodes and relationships (DESIGN §4). Every method is one managed transaction, retried by
-// the driver on transient failures, so the work inside is idempotent. All Cypher lives in
-// this package, as constants, with every value a parameter.
+// their follows, brands, partnerships, membership programmes, consent, purchases, clubs,
+// club members and join requests as nodes and relationships (DESIGN §4). Every method is
+// one managed transaction, retried by the driver on transient failures, so the work
+// inside is idempotent. All Cypher lives in this package, as constants, with every value
+// a parameter.
 package neo4jstore
 
 import (
@@ -143,6 +144,8 @@ func fail(err error, format string, args ...any) error {
 			return community.Errorf(community.CodeConflict, "the slug is taken")
 		case strings.Contains(msg, "`Brand`"):
 			return community.Errorf(community.CodeConflict, "the brand exists already")
+		case strings.Contains(msg, "`Club`"):
+			return community.Errorf(community.CodeConflict, "the club exists already")
 		case strings.Contains(msg, "`Purchase`"):
 			return community.Errorf(community.CodeConflict, "the purchase is recorded already")
 		default:

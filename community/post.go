@@ -1,0 +1,303 @@
+package community
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// PostStatus says whether a post is shown.
+type PostStatus string
+
+// The states of a post.
+const (
+	PostPublished PostStatus = "PUBLISHED"
+	// PostDeleted posts read as tombstones: no title, body or tags, out of every feed.
+	PostDeleted PostStatus = "DELETED"
+)
+
+// ReactionKind is how a member reacts to a post or comment.
+type ReactionKind string
+
+// The kinds of reaction.
+const (
+	ReactionLike       ReactionKind = "LIKE"
+	ReactionInsightful ReactionKind = "INSIGHTFUL"
+	ReactionFunny      ReactionKind = "FUNNY"
+	ReactionSupport    ReactionKind = "SUPPORT"
+)
+
+// ReactionKinds lists every kind, in schema order.
+var ReactionKinds = []ReactionKind{ReactionLike, ReactionInsightful, ReactionFunny, ReactionSupport}
+
+// ShareChannel is where a post was shared.
+type ShareChannel string
+
+// The share channels.
+const (
+	ShareWeChat  ShareChannel = "WECHAT"
+	ShareMoments ShareChannel = "MOMENTS"
+	ShareWeibo   ShareChannel = "WEIBO"
+	ShareLink    ShareChannel = "LINK"
+	// ShareInApp is a repost: it appears in the sharer's followers' feeds.
+	ShareInApp ShareChannel = "IN_APP"
+)
+
+// ShareChannels lists every channel, in schema order.
+var ShareChannels = []ShareChannel{ShareWeChat, ShareMoments, ShareWeibo, ShareLink, ShareInApp}
+
+// Post is a member's post in a club. Its counters are kept in the same transaction as
+// the writes that change them, so sorting by them is cheap.
+type Post struct {
+	ID        string
+	ClubID    string
+	AuthorID  string
+	Title     string
+	Body      string
+	Tags      []string
+	CreatedAt time.Time
+	EditedAt  time.Time // zero until edited
+	DeletedAt time.Time // zero unless deleted
+	Status    PostStatus
+	// Reactions counts the post's reactions by kind (absent kinds: none).
+	Reactions       map[ReactionKind]int
+	CommentCount    int
+	SharesByChannel map[ShareChannel]int
+}
+
+// IsEntity marks Post as an entity of the federated graph (see Member.IsEntity).
+func (Post) IsEntity() {}
+
+// ReactionTotal is the number of reactions of every kind.
+func (p Post) ReactionTotal() int {
+	n := 0
+	for _, c := range p.Reactions {
+		n += c
+	}
+	return n
+}
+
+// ShareCount is the number of shares on every channel.
+func (p Post) ShareCount() int {
+	n := 0
+	for _, c := range p.SharesByChannel {
+		n += c
+	}
+	return n
+}
+
+// Engagement weighs what a post received: a reaction counts 1, a comment 2, a share 3.
+func (p Post) Engagement() int { return p.ReactionTotal() + 2*p.CommentCount + 3*p.ShareCount() }
+
+// Hot is the HOT ranking of a post at a time: its engagement, plus one, divided by its age
+// in hours plus two, to the power 1.5. A new post starts high and sinks as it ages unless
+// members keep engaging with it (as on Hacker News).
+func (p Post) Hot(now time.Time) float64 {
+	hours := max(now.Sub(p.CreatedAt).Hours(), 0)
+	return float64(1+p.Engagement()) / math.Pow(hours+2, 1.5)
+}
+
+// Comment is a comment on a post, or a reply to a comment.
+type Comment struct {
+	ID       string
+	PostID   string
+	AuthorID string
+	// ParentID is the comment this one replies to, or "" for a top-level comment.
+	ParentID   string
+	Body       string
+	CreatedAt  time.Time
+	EditedAt   time.Time
+	DeletedAt  time.Time
+	ReplyCount int
+	Reactions  map[ReactionKind]int
+}
+
+// Share is a member's share of a post.
+type Share struct {
+	ID       string
+	PostID   string
+	MemberID string
+	Channel  ShareChannel
+	At       time.Time
+}
+
+// Post limits.
+const (
+	MaxTitle       = 120
+	MaxPostBody    = 20_000
+	MaxTags        = 10
+	MaxTag         = 30
+	MaxCommentBody = 5_000
+)
+
+// NormalizeTag trims a tag, folds full-width forms (Ｅ Ｖ → EV) and case.
+func NormalizeTag(tag string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(tag) {
+		switch {
+		case r == '\u3000':
+			r = ' '
+		case r >= '\uff01' && r <= '\uff5e':
+			r -= 0xfee0
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// PostInput is a post's content as an author writes it.
+type PostInput struct {
+	Title string
+	Body  string
+	Tags  []string
+}
+
+// normalize trims the title and body and normalizes the tags, dropping empty and repeated ones.
+func (in *PostInput) normalize() {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Body = strings.TrimSpace(in.Body)
+	var tags []string
+	for _, t := range in.Tags {
+		t = NormalizeTag(t)
+		if t != "" && !containsString(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	in.Tags = tags
+}
+
+func (in PostInput) validate() error {
+	if err := validateName("title", in.Title, MaxTitle); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(in.Body); !utf8.ValidString(in.Body) || n < 1 || n > MaxPostBody {
+		return fieldError("body", "body must be 1 to %d characters", MaxPostBody)
+	}
+	if len(in.Tags) > MaxTags {
+		return fieldError("tags", "a post has at most %d tags", MaxTags)
+	}
+	for _, t := range in.Tags {
+		if utf8.RuneCountInString(t) > MaxTag || hasControl(t) {
+			return fieldError("tags", "tags are at most %d characters", MaxTag)
+		}
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PostSort orders a club's posts.
+type PostSort string
+
+// The orders of a club's posts.
+const (
+	// SortNew is newest first.
+	SortNew PostSort = "NEW"
+	// SortHot is by Post.Hot at the time the first page was asked for.
+	SortHot PostSort = "HOT"
+	// SortTop is by Post.Engagement, among the posts of a window.
+	SortTop PostSort = "TOP"
+)
+
+// PostQuery selects a page of a club's published posts.
+type PostQuery struct {
+	Sort  PostSort
+	First int
+	// After is the last post of the previous page: its score (Hot or Engagement; unused for
+	// NEW), creation time and id.
+	After *PostPosition
+	// Since limits SortTop to posts created at or after it (zero: no limit).
+	Since time.Time
+	// Now is the time HOT scores are computed at, the same for every page of one walk.
+	Now time.Time
+}
+
+// PostPosition is where a post stands in a sorted list: score descending, then creation
+// time descending, then id ascending.
+type PostPosition struct {
+	Score     float64
+	CreatedAt time.Time
+	ID        string
+}
+
+// FeedItem is a post in a member's feed, at the time of the newest activity that put it
+// there: its creation by a followed member or in one of the member's clubs, or an IN_APP
+// share by a followed member.
+type FeedItem struct {
+	PostID string
+	At     time.Time
+	// SharedBy is the followed member whose share put the post there at At, or "".
+	SharedBy string
+}
+
+// PostStore is the part of the Store about posts, comments, reactions, shares and feeds.
+// Like the rest of Store, every method is one round trip; every write updates the counters
+// it changes in the same transaction.
+type PostStore interface {
+	// CreatePost stores a new post. NOT_FOUND for an unknown club or author.
+	CreatePost(ctx context.Context, p Post) error
+	// EditPost replaces a published post's title, body and tags and sets EditedAt, and
+	// returns it. NOT_FOUND for an unknown or deleted post.
+	EditPost(ctx context.Context, postID string, in PostInput, at time.Time) (Post, error)
+	// DeletePost marks a post deleted (a tombstone) and returns it; deleting again changes
+	// nothing. NOT_FOUND for an unknown post.
+	DeletePost(ctx context.Context, postID string, at time.Time) (Post, error)
+	// PostsByID returns the posts with the given ids, deleted ones included; unknown ids
+	// are absent.
+	PostsByID(ctx context.Context, ids []string) (map[string]Post, error)
+	// ClubPosts pages through a club's published posts in the query's order.
+	ClubPosts(ctx context.Context, clubID string, q PostQuery) ([]Post, bool, error)
+
+	// AddComment stores a comment and counts it on its post (and on its parent for a
+	// reply). NOT_FOUND for an unknown or deleted post, unknown author, or a parent that is
+	// not a comment of the same post.
+	AddComment(ctx context.Context, c Comment) error
+	// EditComment replaces a comment's body and sets EditedAt. NOT_FOUND for an unknown or
+	// deleted comment.
+	EditComment(ctx context.Context, commentID, body string, at time.Time) (Comment, error)
+	// DeleteComment marks a comment deleted (its body is no longer shown; its replies
+	// stay); deleting again changes nothing. NOT_FOUND for an unknown comment.
+	DeleteComment(ctx context.Context, commentID string, at time.Time) (Comment, error)
+	// CommentsByID returns the comments with the given ids; unknown ids are absent.
+	CommentsByID(ctx context.Context, ids []string) (map[string]Comment, error)
+	// Comments returns, for each parent (a post id for its top-level comments, or a comment
+	// id for its replies), up to first comments oldest first (CreatedAt, then id) after
+	// the comment whose id is after ("" for the start), and whether more follow.
+	Comments(ctx context.Context, parents []string, first int, after string) (map[string][]Comment, map[string]bool, error)
+
+	// React records a member's reaction of a kind to a post or comment; reacting again
+	// changes nothing. NOT_FOUND for an unknown target or member, or a deleted post.
+	React(ctx context.Context, memberID, targetID string, kind ReactionKind, at time.Time) error
+	// Unreact removes it, if any.
+	Unreact(ctx context.Context, memberID, targetID string, kind ReactionKind) error
+	// ViewerReactions returns, for each target, the kinds the member reacted with.
+	ViewerReactions(ctx context.Context, memberID string, targetIDs []string) (map[string][]ReactionKind, error)
+	// SharePost records a share and counts it on the post. NOT_FOUND for an unknown or
+	// deleted post or unknown member.
+	SharePost(ctx context.Context, s Share) error
+
+	// Feed pages through a member's feed as it stood at asOf, newest activity first (At
+	// descending, then post id ascending), after a position (nil for the start): posts by
+	// members it follows, posts in clubs it belongs to, and IN_APP shares by members it
+	// follows — of posts in PUBLIC clubs or clubs it belongs to only; each published post
+	// once, at its newest such activity at or before asOf.
+	// Activity after asOf is left out, so that a walk through the pages neither skips nor
+	// repeats a post while posts and shares arrive.
+	Feed(ctx context.Context, memberID string, first int, after *FeedPosition, asOf time.Time) ([]FeedItem, bool, error)
+}
+
+// FeedPosition is where an item stands in a feed.
+type FeedPosition struct {
+	At     time.Time
+	PostID string
+}
