@@ -209,21 +209,18 @@ const (
 	SortTop PostSort = "TOP"
 )
 
-// PostQuery selects a page of a club's published posts.
+// PostQuery selects a page of a club's published posts, NEW or TOP.
 type PostQuery struct {
 	Sort  PostSort
 	First int
-	// After is the last post of the previous page: its score (Hot or Engagement; unused for
-	// NEW), creation time and id.
+	// After is the last post of the previous page (nil for the first page).
 	After *PostPosition
 	// Since limits SortTop to posts created at or after it (zero: no limit).
 	Since time.Time
-	// Now is the time HOT scores are computed at, the same for every page of one walk.
-	Now time.Time
 }
 
-// PostPosition is where a post stands in a sorted list: score descending, then creation
-// time descending, then id ascending.
+// PostPosition is where a post stands in a sorted list: Score descending (Engagement for
+// TOP; 0 for NEW), then CreatedAt descending, then ID ascending.
 type PostPosition struct {
 	Score     float64
 	CreatedAt time.Time
@@ -242,7 +239,9 @@ type FeedItem struct {
 
 // PostStore is the part of the Store about posts, comments, reactions, shares and feeds.
 // Like the rest of Store, every method is one round trip; every write updates the counters
-// it changes in the same transaction.
+// it changes in the same transaction: a post's Reactions, CommentCount (its comments and
+// replies that are not deleted) and SharesByChannel; a comment's Reactions and ReplyCount
+// (its replies that are not deleted).
 type PostStore interface {
 	// CreatePost stores a new post. NOT_FOUND for an unknown club or author.
 	CreatePost(ctx context.Context, p Post) error
@@ -255,8 +254,14 @@ type PostStore interface {
 	// PostsByID returns the posts with the given ids, deleted ones included; unknown ids
 	// are absent.
 	PostsByID(ctx context.Context, ids []string) (map[string]Post, error)
-	// ClubPosts pages through a club's published posts in the query's order.
+	// ClubPosts pages through a club's published posts: for SortNew newest first (then id
+	// ascending); for SortTop by Engagement descending, then newest first, then id, among
+	// posts created at or after q.Since. It returns up to q.First posts after q.After and
+	// whether more follow.
 	ClubPosts(ctx context.Context, clubID string, q PostQuery) ([]Post, bool, error)
+	// RecentPosts returns a club's published posts created at or after since, newest
+	// first, at most limit: the candidates that HOT ranks.
+	RecentPosts(ctx context.Context, clubID string, since time.Time, limit int) ([]Post, error)
 
 	// AddComment stores a comment and counts it on its post (and on its parent for a
 	// reply). NOT_FOUND for an unknown or deleted post, unknown author, or a parent that is
@@ -265,22 +270,27 @@ type PostStore interface {
 	// EditComment replaces a comment's body and sets EditedAt. NOT_FOUND for an unknown or
 	// deleted comment.
 	EditComment(ctx context.Context, commentID, body string, at time.Time) (Comment, error)
-	// DeleteComment marks a comment deleted (its body is no longer shown; its replies
-	// stay); deleting again changes nothing. NOT_FOUND for an unknown comment.
+	// DeleteComment marks a comment deleted (DeletedAt; the service hides its body; its
+	// replies stay) and takes it off its post's and parent's counts; deleting again changes
+	// nothing. NOT_FOUND for an unknown comment.
 	DeleteComment(ctx context.Context, commentID string, at time.Time) (Comment, error)
 	// CommentsByID returns the comments with the given ids; unknown ids are absent.
 	CommentsByID(ctx context.Context, ids []string) (map[string]Comment, error)
 	// Comments returns, for each parent (a post id for its top-level comments, or a comment
-	// id for its replies), up to first comments oldest first (CreatedAt, then id) after
-	// the comment whose id is after ("" for the start), and whether more follow.
-	Comments(ctx context.Context, parents []string, first int, after string) (map[string][]Comment, map[string]bool, error)
+	// id for its replies), up to first of its comments oldest first (CreatedAt ascending,
+	// then id ascending), strictly after the position after (nil for the start; Since is
+	// the comment's CreatedAt, MemberID its id), and whether more follow. Deleted comments
+	// are included.
+	Comments(ctx context.Context, parents []string, first int, after *Position) (map[string][]Comment, map[string]bool, error)
 
-	// React records a member's reaction of a kind to a post or comment; reacting again
-	// changes nothing. NOT_FOUND for an unknown target or member, or a deleted post.
+	// React records a member's reaction of a kind to a post or a comment (targetID is
+	// either's id); reacting again changes nothing. NOT_FOUND for an unknown target or
+	// member, a deleted post, or a comment of a deleted post.
 	React(ctx context.Context, memberID, targetID string, kind ReactionKind, at time.Time) error
-	// Unreact removes it, if any.
+	// Unreact removes the reaction, if any.
 	Unreact(ctx context.Context, memberID, targetID string, kind ReactionKind) error
-	// ViewerReactions returns, for each target, the kinds the member reacted with.
+	// ViewerReactions returns, for each target, the kinds the member reacted with, in
+	// ReactionKinds order; targets without any are absent.
 	ViewerReactions(ctx context.Context, memberID string, targetIDs []string) (map[string][]ReactionKind, error)
 	// SharePost records a share and counts it on the post. NOT_FOUND for an unknown or
 	// deleted post or unknown member.

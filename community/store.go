@@ -12,6 +12,7 @@ import (
 type Store interface {
 	BrandStore
 	ClubStore
+	PostStore
 
 	// CreateMember stores a new member bound to its first identity.
 	// CONFLICT when the handle (case-insensitively) or the identity is taken.

@@ -23,6 +23,7 @@ type EntityResolver interface {
 	FindManyBrandByIDs(ctx context.Context, reps []*model.BrandByIDsInput) ([]*community.Brand, error)
 	FindManyClubByIDs(ctx context.Context, reps []*model.ClubByIDsInput) ([]*community.Club, error)
 	FindManyMemberByIDs(ctx context.Context, reps []*model.MemberByIDsInput) ([]*community.Member, error)
+	FindManyPostByIDs(ctx context.Context, reps []*model.PostByIDsInput) ([]*community.Post, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -63,6 +64,20 @@ func (ec *executionContext) field_Entity_findManyMemberByIDs_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.MemberByIDsInput, error) {
 			return ec.unmarshalNMemberByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐMemberByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyPostByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.PostByIDsInput, error) {
+			return ec.unmarshalNPostByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐPostByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -207,6 +222,50 @@ func (ec *executionContext) fieldContext_Entity_findManyMemberByIDs(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Entity_findManyPostByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyPostByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyPostByIDs(ctx, fc.Args["reps"].([]*model.PostByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*community.Post) graphql.Marshaler {
+			return ec.marshalOPost2ᚕᚖquanziᚋcommunityᚐPost(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyPostByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Post(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyPostByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -324,6 +383,36 @@ func (ec *executionContext) unmarshalInputMemberByIDsInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPostByIDsInput(ctx context.Context, obj any) (model.PostByIDsInput, error) {
+	var it model.PostByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -332,6 +421,13 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case community.Post:
+		return ec._Post(ctx, sel, &obj)
+	case *community.Post:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Post(ctx, sel, obj)
 	case community.Member:
 		return ec._Member(ctx, sel, &obj)
 	case *community.Member:
@@ -452,6 +548,28 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "findManyPostByIDs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Entity_findManyPostByIDs(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -557,6 +675,20 @@ func (ec *executionContext) unmarshalNMemberByIDsInput2ᚕᚖquanziᚋgraphᚋmo
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalNPostByIDsInput2ᚕᚖquanziᚋgraphᚋmodelᚐPostByIDsInput(ctx context.Context, v any) ([]*model.PostByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PostByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOPostByIDsInput2ᚖquanziᚋgraphᚋmodelᚐPostByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -592,6 +724,14 @@ func (ec *executionContext) unmarshalOMemberByIDsInput2ᚖquanziᚋgraphᚋmodel
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputMemberByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPostByIDsInput2ᚖquanziᚋgraphᚋmodelᚐPostByIDsInput(ctx context.Context, v any) (*model.PostByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPostByIDsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

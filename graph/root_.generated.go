@@ -30,10 +30,13 @@ type ResolverRoot interface {
 	Club() ClubResolver
 	ClubMemberEdge() ClubMemberEdgeResolver
 	ClubMembership() ClubMembershipResolver
+	Comment() CommentResolver
+	CommentEdge() CommentEdgeResolver
 	Consent() ConsentResolver
 	ConsentChange() ConsentChangeResolver
 	ConsentChangeEdge() ConsentChangeEdgeResolver
 	Entity() EntityResolver
+	FeedEdge() FeedEdgeResolver
 	FollowConnection() FollowConnectionResolver
 	FollowEdge() FollowEdgeResolver
 	JoinRequest() JoinRequestResolver
@@ -41,6 +44,8 @@ type ResolverRoot interface {
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Partnership() PartnershipResolver
+	Post() PostResolver
+	PostEdge() PostEdgeResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
 	SuggestedFollow() SuggestedFollowResolver
@@ -95,6 +100,7 @@ type ComplexityRoot struct {
 		Members          func(childComplexity int, first *int, after *string) int
 		Moderators       func(childComplexity int, first *int, after *string) int
 		Name             func(childComplexity int) int
+		Posts            func(childComplexity int, first *int, after *string, sort *community.PostSort, window *community.TopWindow) int
 		Slug             func(childComplexity int) int
 		ViewerMembership func(childComplexity int) int
 		Visibility       func(childComplexity int) int
@@ -116,6 +122,34 @@ type ComplexityRoot struct {
 		Role     func(childComplexity int) int
 		Since    func(childComplexity int) int
 		Verified func(childComplexity int) int
+	}
+
+	Comment struct {
+		Author          func(childComplexity int) int
+		Body            func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Deleted         func(childComplexity int) int
+		EditedAt        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Post            func(childComplexity int) int
+		ReactionCounts  func(childComplexity int) int
+		Replies         func(childComplexity int, first *int, after *string) int
+		ReplyCount      func(childComplexity int) int
+		ViewerReactions func(childComplexity int) int
+	}
+
+	CommentConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CommentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CommentPayload struct {
+		Comment func(childComplexity int) int
 	}
 
 	Consent struct {
@@ -158,6 +192,19 @@ type ComplexityRoot struct {
 		FindManyBrandByIDs  func(childComplexity int, reps []*model.BrandByIDsInput) int
 		FindManyClubByIDs   func(childComplexity int, reps []*model.ClubByIDsInput) int
 		FindManyMemberByIDs func(childComplexity int, reps []*model.MemberByIDsInput) int
+		FindManyPostByIDs   func(childComplexity int, reps []*model.PostByIDsInput) int
+	}
+
+	FeedConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	FeedEdge struct {
+		At       func(childComplexity int) int
+		Cursor   func(childComplexity int) int
+		Node     func(childComplexity int) int
+		SharedBy func(childComplexity int) int
 	}
 
 	FollowConnection struct {
@@ -244,9 +291,15 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptPartnership  func(childComplexity int, input model.PartnerInput) int
+		AddComment         func(childComplexity int, input model.AddCommentInput) int
 		ApproveJoinRequest func(childComplexity int, input model.JoinRequestDecisionInput) int
 		CreateBrand        func(childComplexity int, input model.CreateBrandInput) int
 		CreateClub         func(childComplexity int, input model.CreateClubInput) int
+		CreatePost         func(childComplexity int, input model.CreatePostInput) int
+		DeleteComment      func(childComplexity int, input model.DeleteCommentInput) int
+		DeletePost         func(childComplexity int, input model.DeletePostInput) int
+		EditComment        func(childComplexity int, input model.EditCommentInput) int
+		EditPost           func(childComplexity int, input model.EditPostInput) int
 		EndPartnership     func(childComplexity int, input model.PartnerInput) int
 		Follow             func(childComplexity int, input model.FollowInput) int
 		GrantConsent       func(childComplexity int, input model.ConsentInput) int
@@ -255,6 +308,7 @@ type ComplexityRoot struct {
 		JoinClub           func(childComplexity int, input model.JoinClubInput) int
 		LeaveClub          func(childComplexity int, input model.LeaveClubInput) int
 		LinkIdentity       func(childComplexity int, input model.LinkIdentityInput) int
+		React              func(childComplexity int, input model.ReactionInput) int
 		RecordPurchase     func(childComplexity int, input model.RecordPurchaseInput) int
 		RefundPurchase     func(childComplexity int, input model.RefundPurchaseInput) int
 		RegisterMember     func(childComplexity int, input model.RegisterMemberInput) int
@@ -262,8 +316,10 @@ type ComplexityRoot struct {
 		RevokeConsent      func(childComplexity int, input model.ConsentInput) int
 		SetBrandTiers      func(childComplexity int, input model.SetBrandTiersInput) int
 		SetClubRole        func(childComplexity int, input model.SetClubRoleInput) int
+		SharePost          func(childComplexity int, input model.SharePostInput) int
 		Unfollow           func(childComplexity int, input model.UnfollowInput) int
 		UnlinkIdentity     func(childComplexity int, input model.UnlinkIdentityInput) int
+		Unreact            func(childComplexity int, input model.ReactionInput) int
 		UpdateClub         func(childComplexity int, input model.UpdateClubInput) int
 		UpdateProfile      func(childComplexity int, input community.UpdateProfileInput) int
 	}
@@ -289,6 +345,38 @@ type ComplexityRoot struct {
 		Partner func(childComplexity int) int
 	}
 
+	Post struct {
+		Author          func(childComplexity int) int
+		Body            func(childComplexity int) int
+		Club            func(childComplexity int) int
+		CommentCount    func(childComplexity int) int
+		Comments        func(childComplexity int, first *int, after *string) int
+		CreatedAt       func(childComplexity int) int
+		EditedAt        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		ReactionCounts  func(childComplexity int) int
+		ShareCount      func(childComplexity int) int
+		SharesByChannel func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Tags            func(childComplexity int) int
+		Title           func(childComplexity int) int
+		ViewerReactions func(childComplexity int) int
+	}
+
+	PostConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PostEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PostPayload struct {
+		Post func(childComplexity int) int
+	}
+
 	Purchase struct {
 		Amount     func(childComplexity int) int
 		At         func(childComplexity int) int
@@ -305,11 +393,23 @@ type ComplexityRoot struct {
 	Query struct {
 		Brand              func(childComplexity int, slug string) int
 		Club               func(childComplexity int, slug string) int
+		Feed               func(childComplexity int, first *int, after *string) int
 		Member             func(childComplexity int, id string) int
 		MemberByHandle     func(childComplexity int, handle string) int
+		Post               func(childComplexity int, id string) int
 		Viewer             func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	ReactionCount struct {
+		Count func(childComplexity int) int
+		Kind  func(childComplexity int) int
+	}
+
+	ReactionPayload struct {
+		Reacted  func(childComplexity int) int
+		TargetID func(childComplexity int) int
 	}
 
 	RecordPurchasePayload struct {
@@ -330,6 +430,11 @@ type ComplexityRoot struct {
 
 	SetClubRolePayload struct {
 		Membership func(childComplexity int) int
+	}
+
+	ShareCount struct {
+		Channel func(childComplexity int) int
+		Count   func(childComplexity int) int
 	}
 
 	SuggestedFollow struct {
@@ -592,6 +697,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Club.Name(childComplexity), true
+	case "Club.posts":
+		if e.ComplexityRoot.Club.Posts == nil {
+			break
+		}
+
+		args, err := ec.field_Club_posts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Club.Posts(childComplexity, args["first"].(*int), args["after"].(*string), args["sort"].(*community.PostSort), args["window"].(*community.TopWindow)), true
 	case "Club.slug":
 		if e.ComplexityRoot.Club.Slug == nil {
 			break
@@ -667,6 +783,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ClubMembership.Verified(childComplexity), true
+
+	case "Comment.author":
+		if e.ComplexityRoot.Comment.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Author(childComplexity), true
+	case "Comment.body":
+		if e.ComplexityRoot.Comment.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Body(childComplexity), true
+	case "Comment.createdAt":
+		if e.ComplexityRoot.Comment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.CreatedAt(childComplexity), true
+	case "Comment.deleted":
+		if e.ComplexityRoot.Comment.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Deleted(childComplexity), true
+	case "Comment.editedAt":
+		if e.ComplexityRoot.Comment.EditedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.EditedAt(childComplexity), true
+	case "Comment.id":
+		if e.ComplexityRoot.Comment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ID(childComplexity), true
+	case "Comment.post":
+		if e.ComplexityRoot.Comment.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Post(childComplexity), true
+	case "Comment.reactionCounts":
+		if e.ComplexityRoot.Comment.ReactionCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ReactionCounts(childComplexity), true
+	case "Comment.replies":
+		if e.ComplexityRoot.Comment.Replies == nil {
+			break
+		}
+
+		args, err := ec.field_Comment_replies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Comment.Replies(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Comment.replyCount":
+		if e.ComplexityRoot.Comment.ReplyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ReplyCount(childComplexity), true
+	case "Comment.viewerReactions":
+		if e.ComplexityRoot.Comment.ViewerReactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ViewerReactions(childComplexity), true
+
+	case "CommentConnection.edges":
+		if e.ComplexityRoot.CommentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.Edges(childComplexity), true
+	case "CommentConnection.pageInfo":
+		if e.ComplexityRoot.CommentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.PageInfo(childComplexity), true
+
+	case "CommentEdge.cursor":
+		if e.ComplexityRoot.CommentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Cursor(childComplexity), true
+	case "CommentEdge.node":
+		if e.ComplexityRoot.CommentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
+	case "CommentPayload.comment":
+		if e.ComplexityRoot.CommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentPayload.Comment(childComplexity), true
 
 	case "Consent.brand":
 		if e.ComplexityRoot.Consent.Brand == nil {
@@ -798,6 +1019,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyMemberByIDs(childComplexity, args["reps"].([]*model.MemberByIDsInput)), true
+	case "Entity.findManyPostByIDs":
+		if e.ComplexityRoot.Entity.FindManyPostByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyPostByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyPostByIDs(childComplexity, args["reps"].([]*model.PostByIDsInput)), true
+
+	case "FeedConnection.edges":
+		if e.ComplexityRoot.FeedConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedConnection.Edges(childComplexity), true
+	case "FeedConnection.pageInfo":
+		if e.ComplexityRoot.FeedConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedConnection.PageInfo(childComplexity), true
+
+	case "FeedEdge.at":
+		if e.ComplexityRoot.FeedEdge.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEdge.At(childComplexity), true
+	case "FeedEdge.cursor":
+		if e.ComplexityRoot.FeedEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEdge.Cursor(childComplexity), true
+	case "FeedEdge.node":
+		if e.ComplexityRoot.FeedEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEdge.Node(childComplexity), true
+	case "FeedEdge.sharedBy":
+		if e.ComplexityRoot.FeedEdge.SharedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedEdge.SharedBy(childComplexity), true
 
 	case "FollowConnection.edges":
 		if e.ComplexityRoot.FollowConnection.Edges == nil {
@@ -1111,6 +1381,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptPartnership(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.addComment":
+		if e.ComplexityRoot.Mutation.AddComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddComment(childComplexity, args["input"].(model.AddCommentInput)), true
 	case "Mutation.approveJoinRequest":
 		if e.ComplexityRoot.Mutation.ApproveJoinRequest == nil {
 			break
@@ -1144,6 +1425,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateClub(childComplexity, args["input"].(model.CreateClubInput)), true
+	case "Mutation.createPost":
+		if e.ComplexityRoot.Mutation.CreatePost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePost(childComplexity, args["input"].(model.CreatePostInput)), true
+	case "Mutation.deleteComment":
+		if e.ComplexityRoot.Mutation.DeleteComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteComment(childComplexity, args["input"].(model.DeleteCommentInput)), true
+	case "Mutation.deletePost":
+		if e.ComplexityRoot.Mutation.DeletePost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePost(childComplexity, args["input"].(model.DeletePostInput)), true
+	case "Mutation.editComment":
+		if e.ComplexityRoot.Mutation.EditComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditComment(childComplexity, args["input"].(model.EditCommentInput)), true
+	case "Mutation.editPost":
+		if e.ComplexityRoot.Mutation.EditPost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editPost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditPost(childComplexity, args["input"].(model.EditPostInput)), true
 	case "Mutation.endPartnership":
 		if e.ComplexityRoot.Mutation.EndPartnership == nil {
 			break
@@ -1232,6 +1568,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkIdentity(childComplexity, args["input"].(model.LinkIdentityInput)), true
+	case "Mutation.react":
+		if e.ComplexityRoot.Mutation.React == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_react_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.React(childComplexity, args["input"].(model.ReactionInput)), true
 	case "Mutation.recordPurchase":
 		if e.ComplexityRoot.Mutation.RecordPurchase == nil {
 			break
@@ -1309,6 +1656,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetClubRole(childComplexity, args["input"].(model.SetClubRoleInput)), true
+	case "Mutation.sharePost":
+		if e.ComplexityRoot.Mutation.SharePost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sharePost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SharePost(childComplexity, args["input"].(model.SharePostInput)), true
 	case "Mutation.unfollow":
 		if e.ComplexityRoot.Mutation.Unfollow == nil {
 			break
@@ -1331,6 +1689,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkIdentity(childComplexity, args["input"].(model.UnlinkIdentityInput)), true
+	case "Mutation.unreact":
+		if e.ComplexityRoot.Mutation.Unreact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unreact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Unreact(childComplexity, args["input"].(model.ReactionInput)), true
 	case "Mutation.updateClub":
 		if e.ComplexityRoot.Mutation.UpdateClub == nil {
 			break
@@ -1429,6 +1798,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnershipPayload.Partner(childComplexity), true
 
+	case "Post.author":
+		if e.ComplexityRoot.Post.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Author(childComplexity), true
+	case "Post.body":
+		if e.ComplexityRoot.Post.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Body(childComplexity), true
+	case "Post.club":
+		if e.ComplexityRoot.Post.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Club(childComplexity), true
+	case "Post.commentCount":
+		if e.ComplexityRoot.Post.CommentCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.CommentCount(childComplexity), true
+	case "Post.comments":
+		if e.ComplexityRoot.Post.Comments == nil {
+			break
+		}
+
+		args, err := ec.field_Post_comments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Post.Comments(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Post.createdAt":
+		if e.ComplexityRoot.Post.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.CreatedAt(childComplexity), true
+	case "Post.editedAt":
+		if e.ComplexityRoot.Post.EditedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.EditedAt(childComplexity), true
+	case "Post.id":
+		if e.ComplexityRoot.Post.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ID(childComplexity), true
+	case "Post.reactionCounts":
+		if e.ComplexityRoot.Post.ReactionCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ReactionCounts(childComplexity), true
+	case "Post.shareCount":
+		if e.ComplexityRoot.Post.ShareCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ShareCount(childComplexity), true
+	case "Post.sharesByChannel":
+		if e.ComplexityRoot.Post.SharesByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.SharesByChannel(childComplexity), true
+	case "Post.status":
+		if e.ComplexityRoot.Post.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Status(childComplexity), true
+	case "Post.tags":
+		if e.ComplexityRoot.Post.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Tags(childComplexity), true
+	case "Post.title":
+		if e.ComplexityRoot.Post.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Title(childComplexity), true
+	case "Post.viewerReactions":
+		if e.ComplexityRoot.Post.ViewerReactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ViewerReactions(childComplexity), true
+
+	case "PostConnection.edges":
+		if e.ComplexityRoot.PostConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostConnection.Edges(childComplexity), true
+	case "PostConnection.pageInfo":
+		if e.ComplexityRoot.PostConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostConnection.PageInfo(childComplexity), true
+
+	case "PostEdge.cursor":
+		if e.ComplexityRoot.PostEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostEdge.Cursor(childComplexity), true
+	case "PostEdge.node":
+		if e.ComplexityRoot.PostEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostEdge.Node(childComplexity), true
+
+	case "PostPayload.post":
+		if e.ComplexityRoot.PostPayload.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostPayload.Post(childComplexity), true
+
 	case "Purchase.amount":
 		if e.ComplexityRoot.Purchase.Amount == nil {
 			break
@@ -1512,6 +2010,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Club(childComplexity, args["slug"].(string)), true
+	case "Query.feed":
+		if e.ComplexityRoot.Query.Feed == nil {
+			break
+		}
+
+		args, err := ec.field_Query_feed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
@@ -1535,6 +2044,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MemberByHandle(childComplexity, args["handle"].(string)), true
+	case "Query.post":
+		if e.ComplexityRoot.Query.Post == nil {
+			break
+		}
+
+		args, err := ec.field_Query_post_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Post(childComplexity, args["id"].(string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1558,6 +2078,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "ReactionCount.count":
+		if e.ComplexityRoot.ReactionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.Count(childComplexity), true
+	case "ReactionCount.kind":
+		if e.ComplexityRoot.ReactionCount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.Kind(childComplexity), true
+
+	case "ReactionPayload.reacted":
+		if e.ComplexityRoot.ReactionPayload.Reacted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionPayload.Reacted(childComplexity), true
+	case "ReactionPayload.targetId":
+		if e.ComplexityRoot.ReactionPayload.TargetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionPayload.TargetID(childComplexity), true
 
 	case "RecordPurchasePayload.purchase":
 		if e.ComplexityRoot.RecordPurchasePayload.Purchase == nil {
@@ -1593,6 +2139,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetClubRolePayload.Membership(childComplexity), true
+
+	case "ShareCount.channel":
+		if e.ComplexityRoot.ShareCount.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareCount.Channel(childComplexity), true
+	case "ShareCount.count":
+		if e.ComplexityRoot.ShareCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareCount.Count(childComplexity), true
 
 	case "SuggestedFollow.member":
 		if e.ComplexityRoot.SuggestedFollow.Member == nil {
@@ -1663,11 +2222,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAddCommentInput,
 		ec.unmarshalInputBrandByIDsInput,
 		ec.unmarshalInputClubByIDsInput,
 		ec.unmarshalInputConsentInput,
 		ec.unmarshalInputCreateBrandInput,
 		ec.unmarshalInputCreateClubInput,
+		ec.unmarshalInputCreatePostInput,
+		ec.unmarshalInputDeleteCommentInput,
+		ec.unmarshalInputDeletePostInput,
+		ec.unmarshalInputEditCommentInput,
+		ec.unmarshalInputEditPostInput,
 		ec.unmarshalInputFollowInput,
 		ec.unmarshalInputJoinBrandInput,
 		ec.unmarshalInputJoinClubInput,
@@ -1676,11 +2241,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLinkIdentityInput,
 		ec.unmarshalInputMemberByIDsInput,
 		ec.unmarshalInputPartnerInput,
+		ec.unmarshalInputPostByIDsInput,
+		ec.unmarshalInputReactionInput,
 		ec.unmarshalInputRecordPurchaseInput,
 		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputSetBrandTiersInput,
 		ec.unmarshalInputSetClubRoleInput,
+		ec.unmarshalInputSharePostInput,
 		ec.unmarshalInputTierInput,
 		ec.unmarshalInputUnfollowInput,
 		ec.unmarshalInputUnlinkIdentityInput,
@@ -2386,6 +2954,223 @@ type UnlinkIdentityPayload {
   member: Member!
 }
 `, BuiltIn: false},
+	{Name: "../schema/posts.graphqls", Input: `extend type Query {
+  "A post by id; null when there is none. Posts of a private club are for its members."
+  post(id: ID!): Post
+  """
+  The signed-in member's feed, newest activity first: posts by members it follows, posts
+  in its clubs, and IN_APP shares by members it follows; each post once. A walk through
+  the pages sees the feed as it stood at the first page.
+  """
+  feed(first: Int = 20, after: String): FeedConnection!
+}
+
+extend type Mutation {
+  "Publishes a post in a club you belong to."
+  createPost(input: CreatePostInput!): PostPayload!
+  "Changes your post; editedAt is kept."
+  editPost(input: EditPostInput!): PostPayload!
+  "Deletes a post (it reads as a tombstone). Its author, the club's moderators and managers."
+  deletePost(input: DeletePostInput!): PostPayload!
+  "Comments on a post, or replies to a comment of it."
+  addComment(input: AddCommentInput!): CommentPayload!
+  editComment(input: EditCommentInput!): CommentPayload!
+  "Hides a comment's body; its replies stay. Its author, the club's moderators and managers."
+  deleteComment(input: DeleteCommentInput!): CommentPayload!
+  "Reacts to a post or comment; one reaction per member, target and kind."
+  react(input: ReactionInput!): ReactionPayload!
+  unreact(input: ReactionInput!): ReactionPayload!
+  "Shares a post; an IN_APP share is a repost in your followers' feeds."
+  sharePost(input: SharePostInput!): PostPayload!
+}
+
+enum PostStatus {
+  PUBLISHED
+  "Deleted: a tombstone without title, body or tags."
+  DELETED
+}
+
+enum ReactionKind {
+  LIKE
+  INSIGHTFUL
+  FUNNY
+  SUPPORT
+}
+
+enum ShareChannel {
+  WECHAT
+  MOMENTS
+  WEIBO
+  LINK
+  IN_APP
+}
+
+"""
+How a club's posts are ordered. HOT is (1 + engagement) / (age in hours + 2)^1.5, where
+engagement counts a reaction 1, a comment 2 and a share 3; TOP is engagement within a window.
+"""
+enum PostSort {
+  NEW
+  HOT
+  TOP
+}
+
+enum TopWindow {
+  DAY
+  WEEK
+  MONTH
+  ALL
+}
+
+"A member's post in a club."
+type Post @key(fields: "id") {
+  id: ID!
+  author: Member!
+  club: Club!
+  title: String!
+  "Markdown."
+  body: String!
+  tags: [String!]!
+  createdAt: Time!
+  editedAt: Time
+  status: PostStatus!
+  reactionCounts: [ReactionCount!]!
+  "The kinds the signed-in member reacted with."
+  viewerReactions: [ReactionKind!]!
+  commentCount: Int!
+  shareCount: Int!
+  sharesByChannel: [ShareCount!]!
+  "Top-level comments, oldest first."
+  comments(first: Int = 20, after: String): CommentConnection!
+}
+
+type ReactionCount {
+  kind: ReactionKind!
+  count: Int!
+}
+
+type ShareCount {
+  channel: ShareChannel!
+  count: Int!
+}
+
+"A comment on a post, or a reply to a comment."
+type Comment {
+  id: ID!
+  post: Post!
+  author: Member!
+  "Empty once deleted."
+  body: String!
+  createdAt: Time!
+  editedAt: Time
+  deleted: Boolean!
+  reactionCounts: [ReactionCount!]!
+  viewerReactions: [ReactionKind!]!
+  replyCount: Int!
+  "Replies, oldest first."
+  replies(first: Int = 20, after: String): CommentConnection!
+}
+
+type CommentConnection {
+  edges: [CommentEdge!]!
+  pageInfo: PageInfo!
+}
+
+type CommentEdge {
+  cursor: String!
+  node: Comment!
+}
+
+type PostConnection {
+  edges: [PostEdge!]!
+  pageInfo: PageInfo!
+}
+
+type PostEdge {
+  cursor: String!
+  node: Post!
+}
+
+type FeedConnection {
+  edges: [FeedEdge!]!
+  pageInfo: PageInfo!
+}
+
+type FeedEdge {
+  cursor: String!
+  node: Post!
+  "When the activity that put the post in the feed happened."
+  at: Time!
+  "The followed member whose IN_APP share put the post in the feed, if a share did."
+  sharedBy: Member
+}
+
+extend type Club {
+  "The club's published posts: for whoever may see inside the club."
+  posts(first: Int = 20, after: String, sort: PostSort = NEW, window: TopWindow = WEEK): PostConnection
+}
+
+input CreatePostInput {
+  clubId: ID!
+  "At most 120 characters."
+  title: String!
+  "Markdown, at most 20,000 characters."
+  body: String!
+  "At most 10; trimmed, case-folded, full-width folded."
+  tags: [String!]
+}
+
+input EditPostInput {
+  postId: ID!
+  title: String!
+  body: String!
+  tags: [String!]
+}
+
+input DeletePostInput {
+  postId: ID!
+}
+
+type PostPayload {
+  post: Post!
+}
+
+input AddCommentInput {
+  postId: ID!
+  body: String!
+  "The comment this one replies to."
+  replyTo: ID
+}
+
+input EditCommentInput {
+  commentId: ID!
+  body: String!
+}
+
+input DeleteCommentInput {
+  commentId: ID!
+}
+
+type CommentPayload {
+  comment: Comment!
+}
+
+input ReactionInput {
+  "A post or a comment."
+  targetId: ID!
+  kind: ReactionKind!
+}
+
+type ReactionPayload {
+  targetId: ID!
+  reacted: Boolean!
+}
+
+input SharePostInput {
+  postId: ID!
+  channel: ShareChannel!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -2440,7 +3225,7 @@ type UnlinkIdentityPayload {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Brand | Club | Member
+union _Entity = Brand | Club | Member | Post
 
 input BrandByIDsInput {
 	ID: ID!
@@ -2454,11 +3239,16 @@ input MemberByIDsInput {
 	ID: ID!
 }
 
+input PostByIDsInput {
+	ID: ID!
+}
+
 # fake type to build resolver interfaces for users to implement
 type Entity {
 	findManyBrandByIDs(reps: [BrandByIDsInput]!): [Brand]
 	findManyClubByIDs(reps: [ClubByIDsInput]!): [Club]
 	findManyMemberByIDs(reps: [MemberByIDsInput]!): [Member]
+	findManyPostByIDs(reps: [PostByIDsInput]!): [Post]
 }
 
 type _Service {
@@ -2571,6 +3361,8 @@ func (ec *executionContext) childFields_Club(ctx context.Context, field graphql.
 		return ec.fieldContext_Club_managers(ctx, field)
 	case "joinRequests":
 		return ec.fieldContext_Club_joinRequests(ctx, field)
+	case "posts":
+		return ec.fieldContext_Club_posts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Club", field.Name)
 }
@@ -2609,6 +3401,62 @@ func (ec *executionContext) childFields_ClubMembership(ctx context.Context, fiel
 		return ec.fieldContext_ClubMembership_verified(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ClubMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_Comment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Comment_id(ctx, field)
+	case "post":
+		return ec.fieldContext_Comment_post(ctx, field)
+	case "author":
+		return ec.fieldContext_Comment_author(ctx, field)
+	case "body":
+		return ec.fieldContext_Comment_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Comment_createdAt(ctx, field)
+	case "editedAt":
+		return ec.fieldContext_Comment_editedAt(ctx, field)
+	case "deleted":
+		return ec.fieldContext_Comment_deleted(ctx, field)
+	case "reactionCounts":
+		return ec.fieldContext_Comment_reactionCounts(ctx, field)
+	case "viewerReactions":
+		return ec.fieldContext_Comment_viewerReactions(ctx, field)
+	case "replyCount":
+		return ec.fieldContext_Comment_replyCount(ctx, field)
+	case "replies":
+		return ec.fieldContext_Comment_replies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Comment", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CommentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CommentConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CommentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CommentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_CommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2681,6 +3529,30 @@ func (ec *executionContext) childFields_CreateClubPayload(ctx context.Context, f
 		return ec.fieldContext_CreateClubPayload_club(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateClubPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FeedConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FeedConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FeedEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FeedEdge_node(ctx, field)
+	case "at":
+		return ec.fieldContext_FeedEdge_at(ctx, field)
+	case "sharedBy":
+		return ec.fieldContext_FeedEdge_sharedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_FollowConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2889,6 +3761,70 @@ func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Post_id(ctx, field)
+	case "author":
+		return ec.fieldContext_Post_author(ctx, field)
+	case "club":
+		return ec.fieldContext_Post_club(ctx, field)
+	case "title":
+		return ec.fieldContext_Post_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Post_body(ctx, field)
+	case "tags":
+		return ec.fieldContext_Post_tags(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Post_createdAt(ctx, field)
+	case "editedAt":
+		return ec.fieldContext_Post_editedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Post_status(ctx, field)
+	case "reactionCounts":
+		return ec.fieldContext_Post_reactionCounts(ctx, field)
+	case "viewerReactions":
+		return ec.fieldContext_Post_viewerReactions(ctx, field)
+	case "commentCount":
+		return ec.fieldContext_Post_commentCount(ctx, field)
+	case "shareCount":
+		return ec.fieldContext_Post_shareCount(ctx, field)
+	case "sharesByChannel":
+		return ec.fieldContext_Post_sharesByChannel(ctx, field)
+	case "comments":
+		return ec.fieldContext_Post_comments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Post", field.Name)
+}
+
+func (ec *executionContext) childFields_PostConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PostConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PostConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PostEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PostEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PostEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PostPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "post":
+		return ec.fieldContext_PostPayload_post(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2913,6 +3849,26 @@ func (ec *executionContext) childFields_Purchase(ctx context.Context, field grap
 		return ec.fieldContext_Purchase_points(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Purchase", field.Name)
+}
+
+func (ec *executionContext) childFields_ReactionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ReactionCount_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_ReactionCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReactionCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ReactionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "targetId":
+		return ec.fieldContext_ReactionPayload_targetId(ctx, field)
+	case "reacted":
+		return ec.fieldContext_ReactionPayload_reacted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReactionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2953,6 +3909,16 @@ func (ec *executionContext) childFields_SetClubRolePayload(ctx context.Context, 
 		return ec.fieldContext_SetClubRolePayload_membership(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetClubRolePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ShareCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_ShareCount_channel(ctx, field)
+	case "count":
+		return ec.fieldContext_ShareCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShareCount", field.Name)
 }
 
 func (ec *executionContext) childFields_SuggestedFollow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

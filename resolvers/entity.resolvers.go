@@ -46,6 +46,17 @@ func (r *entityResolver) FindManyMemberByIDs(ctx context.Context, reps []*model.
 	return members, errors.Join(errs...)
 }
 
+// FindManyPostByIDs resolves the Post references of one _entities call at once; a post
+// the caller may not see comes with its error.
+func (r *entityResolver) FindManyPostByIDs(ctx context.Context, reps []*model.PostByIDsInput) ([]*community.Post, error) {
+	ids := make([]string, len(reps))
+	for i, rep := range reps {
+		ids[i] = rep.ID
+	}
+	posts, errs := r.loadersFor(ctx).Posts.LoadMany(ctx, ids)()
+	return posts, errors.Join(errs...)
+}
+
 func (r *Resolver) Entity() graph.EntityResolver { return &entityResolver{r} }
 
 type entityResolver struct{ *Resolver }

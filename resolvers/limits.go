@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"quanzi/community"
 	"quanzi/graph"
 )
 
@@ -93,5 +94,11 @@ func Complexity() graph.ComplexityRoot {
 	c.Club.Moderators = func(child int, first *int, _ *string) int { return page(child, first, 20) }
 	c.Club.Managers = func(child int, first *int, _ *string) int { return page(child, first, 20) }
 	c.Club.JoinRequests = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Club.Posts = func(child int, first *int, _ *string, _ *community.PostSort, _ *community.TopWindow) int {
+		return page(child, first, 20)
+	}
+	c.Post.Comments = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Comment.Replies = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Query.Feed = func(child int, first *int, _ *string) int { return page(child, first, 20) }
 	return c
 }

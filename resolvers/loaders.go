@@ -41,6 +41,10 @@ type Loaders struct {
 	ClubMemberCounts  *dataloader.Loader[string, int]
 	ViewerMemberships *dataloader.Loader[string, *community.ClubMembership]
 
+	Posts           *dataloader.Loader[string, *community.Post]
+	Comments        *dataloader.Loader[community.CommentKey, community.CommentList]
+	ViewerReactions *dataloader.Loader[string, []community.ReactionKind]
+
 	mu     sync.Mutex
 	primed map[primedKey]bool
 }
@@ -66,6 +70,9 @@ func NewLoaders(svc *community.Service) *Loaders {
 		BrandClubs:        newLoader(svc.ClubsOfBrands),
 		ClubMemberCounts:  newLoader(svc.ClubMemberCounts),
 		ViewerMemberships: newLoader(svc.ViewerMemberships),
+		Posts:             newLoader(svc.PostsByID),
+		Comments:          newLoader(svc.Comments),
+		ViewerReactions:   newLoader(svc.ViewerReactions),
 		primed:            map[primedKey]bool{},
 	}
 }
@@ -90,6 +97,9 @@ func (l *Loaders) ClearAll() {
 	l.BrandClubs.ClearAll()
 	l.ClubMemberCounts.ClearAll()
 	l.ViewerMemberships.ClearAll()
+	l.Posts.ClearAll()
+	l.Comments.ClearAll()
+	l.ViewerReactions.ClearAll()
 	l.mu.Lock()
 	clear(l.primed)
 	l.mu.Unlock()
@@ -404,4 +414,106 @@ func (r *Resolver) decide(ctx context.Context, in model.JoinRequestDecisionInput
 		return nil, err
 	}
 	return &model.JoinRequestDecisionPayload{Club: c}, nil
+}
+
+// existingPost loads a post that another record refers to (see existingMember).
+func (r *Resolver) existingPost(ctx context.Context, id string) (*community.Post, error) {
+	p, err := r.loadersFor(ctx).Posts.Load(ctx, id)()
+	if err == nil && p == nil {
+		err = community.Errorf(community.CodeNotFound, "no post %q", id)
+	}
+	return p, err
+}
+
+// prefetchPosts primes the loaders of a list of posts, given by id, at path below the
+// current field (see preparePosts).
+func (r *Resolver) prefetchPosts(ctx context.Context, ids []string, path ...string) {
+	if len(ids) == 0 || !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return
+	}
+	l := r.loadersFor(ctx)
+	var posts []community.Post
+	for _, p := range primeKeys(ctx, l, "posts", l.Posts, r.Service.PostsByID, ids) {
+		if p != nil {
+			posts = append(posts, *p)
+		}
+	}
+	r.preparePosts(ctx, posts, path...)
+}
+
+// preparePosts primes what the selected fields of a list of posts at path below the
+// current field need: their authors (and what the authors' selected fields need), their
+// clubs, the viewer's reactions and their first comments, so that a page of posts costs
+// a fixed number of round trips.
+func (r *Resolver) preparePosts(ctx context.Context, posts []community.Post, path ...string) {
+	if len(posts) == 0 || !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return
+	}
+	op := graphql.GetOperationContext(ctx)
+	fields := selection(op, graphql.CollectFieldsCtx(ctx, nil), path...)
+	l := r.loadersFor(ctx)
+	ids := make([]string, len(posts))
+	authors := make([]string, len(posts))
+	clubs := make([]string, len(posts))
+	for i, p := range posts {
+		ids[i], authors[i], clubs[i] = p.ID, p.AuthorID, p.ClubID
+	}
+	var wg sync.WaitGroup
+	for _, f := range fields {
+		switch f.Name {
+		case "author":
+			wg.Go(func() { r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name), authors) })
+		case "club":
+			wg.Go(func() { primeKeys(ctx, l, "clubs", l.Clubs, r.Service.ClubsByID, clubs) })
+		case "viewerReactions":
+			wg.Go(func() { primeKeys(ctx, l, "viewer-reactions", l.ViewerReactions, r.Service.ViewerReactions, ids) })
+		case "comments":
+			args := f.ArgumentMap(op.Variables)
+			keys := make([]community.CommentKey, len(ids))
+			for i, id := range ids {
+				keys[i] = community.CommentKey{Parent: id, First: intArg(args["first"], community.DefaultPageSize), After: stringArg(args["after"])}
+			}
+			wg.Go(func() { primeKeys(ctx, l, "comments", l.Comments, r.Service.Comments, keys) })
+		}
+	}
+	wg.Wait()
+}
+
+// comments loads a page of a post's comments or a comment's replies.
+func (r *Resolver) comments(ctx context.Context, parent string, first *int, after *string) (*model.CommentConnection, error) {
+	key := community.CommentKey{Parent: parent, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
+	l, err := r.loadersFor(ctx).Comments.Load(ctx, key)()
+	if err != nil {
+		return nil, err
+	}
+	return &model.CommentConnection{Edges: l.Comments, PageInfo: pageInfo(l.More, l.Comments, func(c community.ListedComment) string { return c.Cursor })}, nil
+}
+
+// postPayload is the payload of the post mutations: the post as the service returned it.
+func (r *Resolver) postPayload(ctx context.Context, p community.Post, err error) (*model.PostPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	r.wrote(ctx)
+	return &model.PostPayload{Post: &p}, nil
+}
+
+// commentPayload is the payload of the comment mutations.
+func (r *Resolver) commentPayload(ctx context.Context, c community.Comment, err error) (*model.CommentPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	r.wrote(ctx)
+	return &model.CommentPayload{Comment: &c}, nil
+}
+
+// reactionCounts lists a target's reactions in ReactionKinds order, kinds with none left out.
+func reactionCounts(counts map[community.ReactionKind]int) []model.ReactionCount {
+	out := []model.ReactionCount{}
+	for _, k := range community.ReactionKinds {
+		if n := counts[k]; n > 0 {
+			out = append(out, model.ReactionCount{Kind: k, Count: n})
+		}
+	}
+	return out
 }

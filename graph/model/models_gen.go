@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+type AddCommentInput struct {
+	PostID string `json:"postId"`
+	Body   string `json:"body"`
+	// The comment this one replies to.
+	ReplyTo *string `json:"replyTo,omitempty"`
+}
+
 type BrandByIDsInput struct {
 	ID string `json:"ID"`
 }
@@ -18,6 +25,15 @@ type ClubByIDsInput struct {
 type ClubMemberConnection struct {
 	Edges    []community.ListedClubMember `json:"edges"`
 	PageInfo *PageInfo                    `json:"pageInfo"`
+}
+
+type CommentConnection struct {
+	Edges    []community.ListedComment `json:"edges"`
+	PageInfo *PageInfo                 `json:"pageInfo"`
+}
+
+type CommentPayload struct {
+	Comment *community.Comment `json:"comment"`
 }
 
 type ConsentChangeConnection struct {
@@ -57,6 +73,41 @@ type CreateClubInput struct {
 
 type CreateClubPayload struct {
 	Club *community.Club `json:"club"`
+}
+
+type CreatePostInput struct {
+	ClubID string `json:"clubId"`
+	// At most 120 characters.
+	Title string `json:"title"`
+	// Markdown, at most 20,000 characters.
+	Body string `json:"body"`
+	// At most 10; trimmed, case-folded, full-width folded.
+	Tags []string `json:"tags,omitempty"`
+}
+
+type DeleteCommentInput struct {
+	CommentID string `json:"commentId"`
+}
+
+type DeletePostInput struct {
+	PostID string `json:"postId"`
+}
+
+type EditCommentInput struct {
+	CommentID string `json:"commentId"`
+	Body      string `json:"body"`
+}
+
+type EditPostInput struct {
+	PostID string   `json:"postId"`
+	Title  string   `json:"title"`
+	Body   string   `json:"body"`
+	Tags   []string `json:"tags,omitempty"`
+}
+
+type FeedConnection struct {
+	Edges    []community.ListedFeedItem `json:"edges"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
 }
 
 type FollowInput struct {
@@ -144,7 +195,36 @@ type PartnershipPayload struct {
 	Partner *community.Brand `json:"partner"`
 }
 
+type PostByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+type PostConnection struct {
+	Edges    []community.ListedPost `json:"edges"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type PostPayload struct {
+	Post *community.Post `json:"post"`
+}
+
 type Query struct {
+}
+
+type ReactionCount struct {
+	Kind  community.ReactionKind `json:"kind"`
+	Count int                    `json:"count"`
+}
+
+type ReactionInput struct {
+	// A post or a comment.
+	TargetID string                 `json:"targetId"`
+	Kind     community.ReactionKind `json:"kind"`
+}
+
+type ReactionPayload struct {
+	TargetID string `json:"targetId"`
+	Reacted  bool   `json:"reacted"`
 }
 
 type RecordPurchaseInput struct {
@@ -197,6 +277,16 @@ type SetClubRoleInput struct {
 
 type SetClubRolePayload struct {
 	Membership *community.ClubMembership `json:"membership"`
+}
+
+type ShareCount struct {
+	Channel community.ShareChannel `json:"channel"`
+	Count   int                    `json:"count"`
+}
+
+type SharePostInput struct {
+	PostID  string                 `json:"postId"`
+	Channel community.ShareChannel `json:"channel"`
 }
 
 type UnfollowInput struct {

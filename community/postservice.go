@@ -1,0 +1,652 @@
+package community
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Who may see and do what with posts. A post is seen by whoever may see inside its club
+// (see canSeeInside). Members of a club post in it. An author edits its own posts and
+// comments; an author, the club's moderators and managers, the host brand's staff and
+// platform staff delete them. Whoever sees a post comments on it, reacts to it and shares it.
+
+// clubsOf loads the clubs of posts, by id.
+func (s *Service) clubsOf(ctx context.Context, posts map[string]Post) (map[string]Club, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, p := range posts {
+		if !seen[p.ClubID] {
+			seen[p.ClubID] = true
+			ids = append(ids, p.ClubID)
+		}
+	}
+	return s.store.ClubsByID(ctx, ids)
+}
+
+// insideRule answers canSeeInside for many clubs with one store round trip.
+func (s *Service) insideRule(ctx context.Context, clubs map[string]Club) (map[string]error, error) {
+	a := ActorFrom(ctx)
+	out := make(map[string]error, len(clubs))
+	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
+		for id := range clubs {
+			out[id] = Errorf(CodeUnauthenticated, "sign in to see inside clubs")
+		}
+		return out, nil
+	}
+	roles := map[ClubMemberKey]ClubMembership{}
+	if a.IsMember() {
+		keys := make([]ClubMemberKey, 0, len(clubs))
+		for id := range clubs {
+			keys = append(keys, ClubMemberKey{id, a.MemberID})
+		}
+		var err error
+		if roles, err = s.store.ClubMemberships(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	for id, c := range clubs {
+		_, in := roles[ClubMemberKey{id, a.MemberID}]
+		switch {
+		case a.isPlatformStaff() || (c.BrandID != "" && a.IsStaffOf(c.BrandID)) || in:
+		case c.Visibility == VisibilityPublic && (a.IsMember() || a.Identity != nil):
+		default:
+			out[id] = Errorf(CodeForbidden, "this club's posts are for its members")
+		}
+	}
+	return out, nil
+}
+
+// tombstone returns what a deleted post shows: who, where and when, nothing of its content.
+func tombstone(p Post) Post {
+	if p.Status != PostDeleted {
+		return p
+	}
+	p.Title, p.Body, p.Tags = "", "", nil
+	return p
+}
+
+// PostsByID returns the posts with the given ids, nil where there is none, and FORBIDDEN
+// (or UNAUTHENTICATED) for posts of clubs the caller may not see inside. Deleted posts
+// are tombstones. A dataloader batch function.
+func (s *Service) PostsByID(ctx context.Context, ids []string) ([]*Post, []error) {
+	out := make([]*Post, len(ids))
+	errs := make([]error, len(ids))
+	found, err := s.store.PostsByID(ctx, onlyValidIDs(ids))
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	clubs, err := s.clubsOf(ctx, found)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	rule, err := s.insideRule(ctx, clubs)
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		p, ok := found[id]
+		if !ok {
+			continue
+		}
+		if errs[i] = rule[p.ClubID]; errs[i] == nil {
+			t := tombstone(p)
+			out[i] = &t
+		}
+	}
+	return out, errs
+}
+
+// post loads one post the caller may see; NOT_FOUND when it is not there.
+func (s *Service) post(ctx context.Context, id string) (Post, error) {
+	posts, errs := s.PostsByID(ctx, []string{id})
+	if errs[0] != nil {
+		return Post{}, errs[0]
+	}
+	if posts[0] == nil {
+		return Post{}, Errorf(CodeNotFound, "no post %q", id)
+	}
+	return *posts[0], nil
+}
+
+// CreatePost publishes a post in a club the calling member belongs to. FORBIDDEN for a
+// club the member is not in; BAD_USER_INPUT for a title over 120 characters, a body over
+// 20,000, more than 10 tags.
+func (s *Service) CreatePost(ctx context.Context, clubID string, in PostInput) (Post, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Post{}, err
+	}
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return Post{}, err
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return Post{}, err
+	}
+	if ca.role == "" {
+		return Post{}, Errorf(CodeForbidden, "only the club's members post in it")
+	}
+	in.normalize()
+	if err := in.validate(); err != nil {
+		return Post{}, err
+	}
+	p := Post{ID: s.newID(), ClubID: c.ID, AuthorID: a.MemberID, Title: in.Title, Body: in.Body, Tags: in.Tags,
+		CreatedAt: s.now().UTC(), Status: PostPublished}
+	if err := s.store.CreatePost(ctx, p); err != nil {
+		return Post{}, err
+	}
+	return p, nil
+}
+
+// EditPost changes a post's content. Its author only; NOT_FOUND for a deleted post.
+func (s *Service) EditPost(ctx context.Context, postID string, in PostInput) (Post, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Post{}, err
+	}
+	p, err := s.post(ctx, postID)
+	if err != nil {
+		return Post{}, err
+	}
+	if p.AuthorID != a.MemberID {
+		return Post{}, Errorf(CodeForbidden, "only its author edits a post")
+	}
+	in.normalize()
+	if err := in.validate(); err != nil {
+		return Post{}, err
+	}
+	return s.store.EditPost(ctx, postID, in, s.now().UTC())
+}
+
+// canModerate reports whether the caller may delete what others wrote in a club.
+func (s *Service) canModerate(ctx context.Context, clubID string) (bool, error) {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return false, err
+	}
+	ca, err := s.authority(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	return ca.platform || ca.brandStaff || ca.role == RoleModerator || ca.role == RoleManager, nil
+}
+
+// DeletePost turns a post into a tombstone. Its author, the club's moderators and
+// managers, the host brand's staff and platform staff; deleting twice changes nothing.
+func (s *Service) DeletePost(ctx context.Context, postID string) (Post, error) {
+	p, err := s.post(ctx, postID)
+	if err != nil {
+		return Post{}, err
+	}
+	if p.AuthorID != ActorFrom(ctx).MemberID {
+		ok, err := s.canModerate(ctx, p.ClubID)
+		if err != nil {
+			return Post{}, err
+		}
+		if !ok {
+			return Post{}, deny(ctx, "its author and the club's moderators")
+		}
+	}
+	deleted, err := s.store.DeletePost(ctx, postID, s.now().UTC())
+	return tombstone(deleted), err
+}
+
+// PostList is a page of a club's posts.
+type PostList struct {
+	Posts []ListedPost
+	More  bool
+}
+
+// ListedPost is a post in a page, with its cursor.
+type ListedPost struct {
+	Post
+	Cursor string
+}
+
+// TopWindow is how far back TOP looks.
+type TopWindow string
+
+// The windows of TOP.
+const (
+	WindowDay   TopWindow = "DAY"
+	WindowWeek  TopWindow = "WEEK"
+	WindowMonth TopWindow = "MONTH"
+	WindowAll   TopWindow = "ALL"
+)
+
+func (w TopWindow) since(now time.Time) (time.Time, error) {
+	switch w {
+	case WindowDay:
+		return now.Add(-24 * time.Hour), nil
+	case WindowWeek, "":
+		return now.Add(-7 * 24 * time.Hour), nil
+	case WindowMonth:
+		return now.Add(-30 * 24 * time.Hour), nil
+	case WindowAll:
+		return time.Time{}, nil
+	}
+	return time.Time{}, fieldError("window", "unknown window %q", w)
+}
+
+// HOT ranks a club's newest posts of the last week, at most this many.
+const (
+	hotHorizon    = 7 * 24 * time.Hour
+	hotCandidates = 1000
+)
+
+// ClubPosts pages through a club's published posts: NEW, HOT (see Post.Hot, computed at
+// the time of the first page, which the cursors carry, over the club's 1,000 newest posts
+// of the last week) or TOP (by engagement within the window, a week by default). For
+// whoever may see inside the club. HOT and TOP rank by live counters: a post whose
+// engagement changes between two pages can move.
+func (s *Service) ClubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
+	c, err := s.club(ctx, clubID)
+	if err != nil {
+		return PostList{}, err
+	}
+	rule, err := s.insideRule(ctx, map[string]Club{c.ID: c})
+	if err != nil {
+		return PostList{}, err
+	}
+	if err := rule[c.ID]; err != nil {
+		return PostList{}, err
+	}
+	if first < 0 || first > MaxPageSize {
+		return PostList{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	if sort != SortNew && sort != SortHot && sort != SortTop {
+		return PostList{}, fieldError("sort", "unknown sort %q", sort)
+	}
+	now := s.now().UTC()
+	var pos *PostPosition
+	kind := ListKind("posts:" + string(sort) + ":" + string(window))
+	if after != "" {
+		p, err := s.decodeCursor(kind, clubID, after)
+		if err != nil {
+			return PostList{}, err
+		}
+		// The cursor's id field carries "score~now~post id".
+		parts := strings.SplitN(p.MemberID, "~", 3)
+		if len(parts) != 3 {
+			return PostList{}, fieldError("after", "cursor was not issued for this list")
+		}
+		score, err1 := strconv.ParseFloat(parts[0], 64)
+		nanos, err2 := strconv.ParseInt(parts[1], 36, 64)
+		if err1 != nil || err2 != nil {
+			return PostList{}, fieldError("after", "cursor was not issued for this list")
+		}
+		pos = &PostPosition{Score: score, CreatedAt: p.Since, ID: parts[2]}
+		now = time.Unix(0, nanos).UTC()
+	}
+	score := func(p Post) float64 {
+		switch sort {
+		case SortHot:
+			return p.Hot(now)
+		case SortTop:
+			return float64(p.Engagement())
+		}
+		return 0
+	}
+	var posts []Post
+	var more bool
+	if sort == SortHot {
+		candidates, err := s.store.RecentPosts(ctx, clubID, now.Add(-hotHorizon), hotCandidates)
+		if err != nil {
+			return PostList{}, err
+		}
+		posts, more = rankPage(candidates, score, first, pos)
+	} else {
+		q := PostQuery{Sort: sort, First: first, After: pos}
+		if sort == SortTop {
+			if q.Since, err = window.since(now); err != nil {
+				return PostList{}, err
+			}
+		}
+		if posts, more, err = s.store.ClubPosts(ctx, clubID, q); err != nil {
+			return PostList{}, err
+		}
+	}
+	out := PostList{More: more, Posts: make([]ListedPost, len(posts))}
+	for i, p := range posts {
+		key := strconv.FormatFloat(score(p), 'g', -1, 64) + "~" + strconv.FormatInt(now.UnixNano(), 36) + "~" + p.ID
+		out.Posts[i] = ListedPost{Post: p, Cursor: s.cursor(kind, clubID, Position{Since: p.CreatedAt, MemberID: key})}
+	}
+	return out, nil
+}
+
+// rankPage sorts posts by score descending, then newest first, then id, and returns up to
+// first of them strictly after pos, and whether more follow.
+func rankPage(posts []Post, score func(Post) float64, first int, pos *PostPosition) ([]Post, bool) {
+	positions := make([]PostPosition, len(posts))
+	byID := make(map[string]Post, len(posts))
+	for i, p := range posts {
+		positions[i] = PostPosition{Score: score(p), CreatedAt: p.CreatedAt, ID: p.ID}
+		byID[p.ID] = p
+	}
+	slices.SortFunc(positions, comparePositions)
+	var out []Post
+	for _, at := range positions {
+		if pos != nil && comparePositions(*pos, at) >= 0 {
+			continue
+		}
+		if len(out) == first {
+			return out, true
+		}
+		out = append(out, byID[at.ID])
+	}
+	return out, false
+}
+
+// comparePositions orders positions in list order: score descending, then newest first,
+// then id ascending.
+func comparePositions(a, b PostPosition) int {
+	switch {
+	case a.Score != b.Score:
+		if a.Score > b.Score {
+			return -1
+		}
+		return 1
+	case !a.CreatedAt.Equal(b.CreatedAt):
+		if a.CreatedAt.After(b.CreatedAt) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// AddComment comments on a post, or replies to a comment of it, for whoever sees the post
+// and is a member. NOT_FOUND for a deleted post or a parent not of that post.
+func (s *Service) AddComment(ctx context.Context, postID, replyTo, body string) (Comment, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Comment{}, err
+	}
+	p, err := s.post(ctx, postID)
+	if err != nil {
+		return Comment{}, err
+	}
+	if p.Status == PostDeleted {
+		return Comment{}, Errorf(CodeNotFound, "the post was deleted")
+	}
+	body = strings.TrimSpace(body)
+	if n := utf8.RuneCountInString(body); n < 1 || n > MaxCommentBody || !utf8.ValidString(body) {
+		return Comment{}, fieldError("body", "a comment is 1 to %d characters", MaxCommentBody)
+	}
+	if replyTo != "" && !validID(replyTo) {
+		return Comment{}, Errorf(CodeNotFound, "no comment %q", replyTo)
+	}
+	c := Comment{ID: s.newID(), PostID: postID, AuthorID: a.MemberID, ParentID: replyTo, Body: body, CreatedAt: s.now().UTC()}
+	if err := s.store.AddComment(ctx, c); err != nil {
+		return Comment{}, err
+	}
+	return c, nil
+}
+
+// comment loads a comment whose post the caller sees.
+func (s *Service) comment(ctx context.Context, id string) (Comment, Post, error) {
+	if !validID(id) {
+		return Comment{}, Post{}, Errorf(CodeNotFound, "no comment %q", id)
+	}
+	found, err := s.store.CommentsByID(ctx, []string{id})
+	if err != nil {
+		return Comment{}, Post{}, err
+	}
+	c, ok := found[id]
+	if !ok {
+		return Comment{}, Post{}, Errorf(CodeNotFound, "no comment %q", id)
+	}
+	p, err := s.post(ctx, c.PostID)
+	return c, p, err
+}
+
+// EditComment changes a comment's body. Its author only.
+func (s *Service) EditComment(ctx context.Context, commentID, body string) (Comment, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Comment{}, err
+	}
+	c, _, err := s.comment(ctx, commentID)
+	if err != nil {
+		return Comment{}, err
+	}
+	if c.AuthorID != a.MemberID {
+		return Comment{}, Errorf(CodeForbidden, "only its author edits a comment")
+	}
+	body = strings.TrimSpace(body)
+	if n := utf8.RuneCountInString(body); n < 1 || n > MaxCommentBody {
+		return Comment{}, fieldError("body", "a comment is 1 to %d characters", MaxCommentBody)
+	}
+	return s.store.EditComment(ctx, commentID, body, s.now().UTC())
+}
+
+// DeleteComment hides a comment's body (its replies stay). Its author, the club's
+// moderators and managers, the host brand's staff and platform staff.
+func (s *Service) DeleteComment(ctx context.Context, commentID string) (Comment, error) {
+	c, p, err := s.comment(ctx, commentID)
+	if err != nil {
+		return Comment{}, err
+	}
+	if c.AuthorID != ActorFrom(ctx).MemberID || ActorFrom(ctx).MemberID == "" {
+		ok, err := s.canModerate(ctx, p.ClubID)
+		if err != nil {
+			return Comment{}, err
+		}
+		if !ok {
+			return Comment{}, deny(ctx, "its author and the club's moderators")
+		}
+	}
+	return s.store.DeleteComment(ctx, commentID, s.now().UTC())
+}
+
+// CommentKey names a page of comments: a post's top-level comments or a comment's replies.
+type CommentKey struct {
+	// Parent is a post id or a comment id.
+	Parent string
+	First  int
+	// After is a cursor from the same list, or "".
+	After string
+}
+
+// CommentList is a page of comments, oldest first.
+type CommentList struct {
+	Comments []ListedComment
+	More     bool
+}
+
+// ListedComment is a comment in a page, with its cursor.
+type ListedComment struct {
+	Comment
+	Cursor string
+}
+
+// listComments is the kind of list that comment cursors are tied to.
+const listComments ListKind = "comments"
+
+// Comments returns the pages the keys ask for. Resolvers reach comments through their
+// post, whose visibility was checked; deleted comments show no body. One store round trip
+// per distinct (page size, position). A dataloader batch function.
+func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentList, []error) {
+	out := make([]CommentList, len(keys))
+	errs := make([]error, len(keys))
+	type group struct {
+		first int
+		after Position
+	}
+	groups := map[group][]int{}
+	var order []group
+	for i, k := range keys {
+		if k.First < 0 || k.First > MaxPageSize {
+			errs[i] = fieldError("first", "first must be between 0 and %d", MaxPageSize)
+			continue
+		}
+		g := group{first: k.First}
+		if k.After != "" {
+			p, err := s.decodeCursor(listComments, k.Parent, k.After)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			g.after = p
+		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	for _, g := range order {
+		idx := groups[g]
+		parents := make([]string, len(idx))
+		for j, i := range idx {
+			parents[j] = keys[i].Parent
+		}
+		var after *Position
+		if g.after.MemberID != "" {
+			after = &g.after
+		}
+		found, more, err := s.store.Comments(ctx, parents, g.first, after)
+		for _, i := range idx {
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			parent := keys[i].Parent
+			list := make([]ListedComment, len(found[parent]))
+			for j, c := range found[parent] {
+				if !c.DeletedAt.IsZero() {
+					c.Body = ""
+				}
+				list[j] = ListedComment{Comment: c, Cursor: s.cursor(listComments, parent, Position{Since: c.CreatedAt, MemberID: c.ID})}
+			}
+			out[i] = CommentList{Comments: list, More: more[parent]}
+		}
+	}
+	return out, errs
+}
+
+// React reacts to a post or a comment the caller sees; reacting twice changes nothing.
+func (s *Service) React(ctx context.Context, targetID string, kind ReactionKind, on bool) error {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return err
+	}
+	if !containsKind(kind) {
+		return fieldError("kind", "unknown reaction %q", kind)
+	}
+	if _, err := s.post(ctx, targetID); ErrorCode(err) == CodeNotFound {
+		if _, _, err := s.comment(ctx, targetID); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if !on {
+		return s.store.Unreact(ctx, a.MemberID, targetID, kind)
+	}
+	return s.store.React(ctx, a.MemberID, targetID, kind, s.now().UTC())
+}
+
+func containsKind(k ReactionKind) bool {
+	for _, x := range ReactionKinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// ViewerReactions returns the kinds the calling member reacted with to each target; none
+// for a caller who is not a member. A dataloader batch function.
+func (s *Service) ViewerReactions(ctx context.Context, targetIDs []string) ([][]ReactionKind, []error) {
+	out := make([][]ReactionKind, len(targetIDs))
+	a := ActorFrom(ctx)
+	if !a.IsMember() {
+		return out, nil
+	}
+	found, err := s.store.ViewerReactions(ctx, a.MemberID, targetIDs)
+	if err != nil {
+		return out, repeatError(err, len(targetIDs))
+	}
+	for i, id := range targetIDs {
+		out[i] = found[id]
+	}
+	return out, nil
+}
+
+// SharePost records the calling member's share of a post it sees. An IN_APP share is a
+// repost that appears in the member's followers' feeds.
+func (s *Service) SharePost(ctx context.Context, postID string, channel ShareChannel) (Post, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return Post{}, err
+	}
+	valid := false
+	for _, c := range ShareChannels {
+		valid = valid || c == channel
+	}
+	if !valid {
+		return Post{}, fieldError("channel", "unknown channel %q", channel)
+	}
+	p, err := s.post(ctx, postID)
+	if err != nil {
+		return Post{}, err
+	}
+	if p.Status == PostDeleted {
+		return Post{}, Errorf(CodeNotFound, "the post was deleted")
+	}
+	if err := s.store.SharePost(ctx, Share{ID: s.newID(), PostID: postID, MemberID: a.MemberID, Channel: channel, At: s.now().UTC()}); err != nil {
+		return Post{}, err
+	}
+	return s.post(ctx, postID)
+}
+
+// listFeed is the kind of list feed cursors are tied to.
+const listFeed ListKind = "feed"
+
+// ListedFeedItem is a feed item with its cursor.
+type ListedFeedItem struct {
+	FeedItem
+	Cursor string
+}
+
+// Feed pages through the calling member's feed (see PostStore.Feed): a walk through its
+// pages sees the feed as it stood at the first page, so nothing is skipped or repeated
+// while posts arrive. Posts of clubs the member may no longer see are left out.
+func (s *Service) Feed(ctx context.Context, first int, after string) ([]ListedFeedItem, bool, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if first < 0 || first > MaxPageSize {
+		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	asOf := s.now().UTC()
+	var pos *FeedPosition
+	if after != "" {
+		p, err := s.decodeCursor(listFeed, a.MemberID, after)
+		if err != nil {
+			return nil, false, err
+		}
+		postID, asOfText, ok := strings.Cut(p.MemberID, "~")
+		nanos, perr := strconv.ParseInt(asOfText, 36, 64)
+		if !ok || perr != nil {
+			return nil, false, fieldError("after", "cursor was not issued for this list")
+		}
+		pos = &FeedPosition{At: p.Since, PostID: postID}
+		asOf = time.Unix(0, nanos).UTC()
+	}
+	items, more, err := s.store.Feed(ctx, a.MemberID, first, pos, asOf)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]ListedFeedItem, len(items))
+	for i, it := range items {
+		out[i] = ListedFeedItem{FeedItem: it, Cursor: s.cursor(listFeed, a.MemberID, Position{Since: it.At, MemberID: it.PostID + "~" + strconv.FormatInt(asOf.UnixNano(), 36)})}
+	}
+	return out, more, nil
+}
