@@ -1,0 +1,29 @@
+package community
+
+import (
+	"context"
+	"time"
+)
+
+// Reaction is one member's reaction of a kind to a post or a comment.
+type Reaction struct {
+	MemberID string
+	TargetID string
+	Kind     ReactionKind
+	At       time.Time
+}
+
+// BulkStore is the part of the Store that loads a community in bulk, for seeding and
+// migrations: each call stores a whole batch (callers send up to about 10,000 rows) in
+// one transaction and one round trip, skipping rows that refer to what is not there.
+type BulkStore interface {
+	// ImportClubMembers stores many club memberships; memberships of unknown clubs or
+	// members, and of members already in the club, are skipped.
+	ImportClubMembers(ctx context.Context, memberships []ClubMembership) error
+	// ImportPosts stores many posts as given (counters zero); posts of unknown clubs or
+	// authors are skipped. CONFLICT when an id is taken.
+	ImportPosts(ctx context.Context, posts []Post) error
+	// ImportReactions stores many reactions and counts them on their targets; reactions
+	// of unknown members or targets, and repeated ones, are skipped.
+	ImportReactions(ctx context.Context, reactions []Reaction) error
+}
