@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func newAPI(t *testing.T) *api {
 
 func newAPIOver(t *testing.T, s community.Store) *api {
 	t.Helper()
-	cs := &countingStore{Store: s}
+	cs := &countingStore{next: s}
 	cfg := config{Env: "development", JWTSecret: testSecret}
 	srv := httptest.NewServer(newHandler(cfg, community.NewService(cs, community.Config{}), jwtauth.New([]byte(testSecret), nil), quietLog()))
 	t.Cleanup(srv.Close)
@@ -640,79 +639,6 @@ func TestLimits(t *testing.T) {
 	if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Errorf("a 100 × 100 query was not refused for complexity: %+v", res.Errors)
 	}
-}
-
-// countingStore counts the round trips made to the store it wraps: every method call is one.
-type countingStore struct {
-	community.Store
-	calls atomic.Int64
-}
-
-func (c *countingStore) count() { c.calls.Add(1) }
-
-func (c *countingStore) CreateMember(ctx context.Context, m community.Member, id community.Identity) error {
-	c.count()
-	return c.Store.CreateMember(ctx, m, id)
-}
-func (c *countingStore) UpdateMember(ctx context.Context, id string, in community.UpdateProfileInput) (community.Member, error) {
-	c.count()
-	return c.Store.UpdateMember(ctx, id, in)
-}
-func (c *countingStore) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
-	c.count()
-	return c.Store.MembersByID(ctx, ids)
-}
-func (c *countingStore) MemberByHandle(ctx context.Context, h string) (community.Member, error) {
-	c.count()
-	return c.Store.MemberByHandle(ctx, h)
-}
-func (c *countingStore) IdentitiesOf(ctx context.Context, ids []string) (map[string][]community.Identity, error) {
-	c.count()
-	return c.Store.IdentitiesOf(ctx, ids)
-}
-func (c *countingStore) LinkIdentity(ctx context.Context, id string, i community.Identity) error {
-	c.count()
-	return c.Store.LinkIdentity(ctx, id, i)
-}
-func (c *countingStore) UnlinkIdentity(ctx context.Context, id string, p community.IdentityProvider) error {
-	c.count()
-	return c.Store.UnlinkIdentity(ctx, id, p)
-}
-func (c *countingStore) Follow(ctx context.Context, a, b string, at time.Time) error {
-	c.count()
-	return c.Store.Follow(ctx, a, b, at)
-}
-func (c *countingStore) Unfollow(ctx context.Context, a, b string) error {
-	c.count()
-	return c.Store.Unfollow(ctx, a, b)
-}
-func (c *countingStore) FollowLists(ctx context.Context, k community.ListKind, first int, reqs []community.ListRequest) ([]community.FollowPage, error) {
-	c.count()
-	return c.Store.FollowLists(ctx, k, first, reqs)
-}
-func (c *countingStore) FollowCounts(ctx context.Context, ids []string) (map[string]community.FollowCounts, error) {
-	c.count()
-	return c.Store.FollowCounts(ctx, ids)
-}
-func (c *countingStore) FollowStates(ctx context.Context, v string, ids []string) (map[string]community.FollowState, error) {
-	c.count()
-	return c.Store.FollowStates(ctx, v, ids)
-}
-func (c *countingStore) SuggestedFollows(ctx context.Context, ids []string, n int) (map[string][]community.Suggestion, error) {
-	c.count()
-	return c.Store.SuggestedFollows(ctx, ids, n)
-}
-func (c *countingStore) ImportMembers(ctx context.Context, ms []community.ImportedMember) error {
-	c.count()
-	return c.Store.ImportMembers(ctx, ms)
-}
-func (c *countingStore) ImportFollows(ctx context.Context, fs []community.Follow) error {
-	c.count()
-	return c.Store.ImportFollows(ctx, fs)
-}
-func (c *countingStore) Ping(ctx context.Context) error {
-	c.count()
-	return c.Store.Ping(ctx)
 }
 
 // failingStore fails every read the way a broken driver would, with detail no client may see.

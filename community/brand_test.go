@@ -38,3 +38,14 @@ func TestTierFor(t *testing.T) {
 		t.Errorf("pointsRange of an unknown tier: %v", err)
 	}
 }
+
+func TestNewIDIncreases(t *testing.T) {
+	prev := NewID()
+	for range 10000 {
+		id := NewID()
+		if id <= prev || !validID(id) || id[14] != '7' {
+			t.Fatalf("NewID gave %s after %s", id, prev)
+		}
+		prev = id
+	}
+}

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("ConcurrentWrites", func(t *testing.T) { ConcurrentWrites(t, newStore(t)) })
 	testBrandStore(t, newStore)
 	testClubStore(t, newStore)
+	testPostStore(t, newStore)
 }
 
 // pageReq is one page of one list, as the suite asks for it.

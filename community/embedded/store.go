@@ -54,6 +54,7 @@ type Store struct {
 
 	brandGraph
 	clubGraph
+	postGraph
 }
 
 type identityKey struct {
@@ -101,6 +102,7 @@ func Open(cfg Config) (*Store, error) {
 		follows:    map[uint64]int64{},
 		brandGraph: newBrandGraph(),
 		clubGraph:  newClubGraph(),
+		postGraph:  newPostGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
@@ -111,7 +113,7 @@ func Open(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "brands", len(s.brands), "clubs", len(s.clubs), "load", time.Since(start).String())
+	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "brands", len(s.brands), "clubs", len(s.clubs), "posts", len(s.posts), "comments", len(s.comments), "load", time.Since(start).String())
 	return s, nil
 }
 
@@ -120,7 +122,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets)
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
@@ -170,7 +172,10 @@ func (s *Store) load() error {
 		if err := s.loadBrands(tx); err != nil {
 			return err
 		}
-		return s.loadClubs(tx)
+		if err := s.loadClubs(tx); err != nil {
+			return err
+		}
+		return s.loadPosts(tx)
 	})
 }
 

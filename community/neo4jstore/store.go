@@ -1,9 +1,9 @@
 // Package neo4jstore is the graph store on Neo4j 5: members, their external identities,
 // their follows, brands, partnerships, membership programmes, consent, purchases, clubs,
-// club members and join requests as nodes and relationships (DESIGN §4). Every method is
-// one managed transaction, retried by the driver on transient failures, so the work
-// inside is idempotent. All Cypher lives in this package, as constants, with every value
-// a parameter.
+// club members, join requests, posts, comments, reactions and shares as nodes and
+// relationships (DESIGN §4). Every method is one managed transaction, retried by the
+// driver on transient failures, so the work inside is idempotent. All Cypher lives in this
+// package, as constants, with every value a parameter.
 package neo4jstore
 
 import (
@@ -148,6 +148,12 @@ func fail(err error, format string, args ...any) error {
 			return community.Errorf(community.CodeConflict, "the club exists already")
 		case strings.Contains(msg, "`Purchase`"):
 			return community.Errorf(community.CodeConflict, "the purchase is recorded already")
+		case strings.Contains(msg, "`Post`"):
+			return community.Errorf(community.CodeConflict, "the post exists already")
+		case strings.Contains(msg, "`Comment`"):
+			return community.Errorf(community.CodeConflict, "the comment exists already")
+		case strings.Contains(msg, "`SHARED`"):
+			return community.Errorf(community.CodeConflict, "the share is recorded already")
 		default:
 			return community.Errorf(community.CodeConflict, "the change conflicts with stored data")
 		}

@@ -1,0 +1,1037 @@
+package embedded
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"quanzi/community"
+)
+
+// Bucket names of the post part of the bbolt file. Posts, comments and shares are JSON
+// documents; a reaction is a key alone. Counters are not stored: load counts them from the
+// comments, reactions and shares, so no write has to rewrite a post to count on it.
+var (
+	// bucketPosts maps a post id to its postDoc.
+	bucketPosts = []byte("posts")
+	// bucketComments maps a comment id to its commentDoc.
+	bucketComments = []byte("comments")
+	// bucketReactions maps target id, NUL, member id, NUL, kind to the time of the
+	// reaction (Unix nanoseconds, big-endian). The target is a post or a comment.
+	bucketReactions = []byte("reactions")
+	// bucketShares maps a share id to its community.Share.
+	bucketShares = []byte("shares")
+)
+
+// postBuckets are the buckets migrate creates for the post part.
+var postBuckets = [][]byte{bucketPosts, bucketComments, bucketReactions, bucketShares}
+
+// The sizes of the counter arrays of posts and comments: one slot per reaction kind and
+// per share channel, in the order of community.ReactionKinds and community.ShareChannels.
+const (
+	kindCount    = 4
+	channelCount = 5
+	// kindBits is the low bits of a reaction entry that hold the kind's index.
+	kindBits = 3
+	// maxTargets bounds the sequence numbers of posts and comments, which a reaction entry
+	// holds above its kind bits.
+	maxTargets = 1 << (32 - kindBits)
+)
+
+func init() {
+	if len(community.ReactionKinds) != kindCount || len(community.ShareChannels) != channelCount || kindCount > 1<<kindBits {
+		panic("embedded: the counter arrays do not match community.ReactionKinds and community.ShareChannels")
+	}
+}
+
+// postGraph is the in-memory part of the store about posts, comments, reactions and
+// shares. It holds what orders and counts them; their text (titles, bodies, tags) stays in
+// the file and is read through bbolt's memory map when a caller asks for it. It is guarded
+// by Store.mu, like the rest of the graph.
+type postGraph struct {
+	posts    map[string]*postNode
+	comments map[string]*commentNode
+	// nextTarget is the sequence number of the next post or comment: they share one space
+	// because a reaction's target is either.
+	nextTarget uint32
+	// clubPosts and authorPosts are the published posts of each club and of each author,
+	// oldest first (created ascending, then id descending): the reverse of NEW order, so
+	// that a new post is usually an append.
+	clubPosts   map[*club][]*postNode
+	authorPosts map[*member][]*postNode
+	// children are the comments under each post (its top-level comments) and under each
+	// comment (its replies), by the parent's sequence number, oldest first (created
+	// ascending, then id ascending), deleted ones included.
+	children map[uint32][]*commentNode
+	// reactions are each member's reactions, sorted: target sequence number << kindBits |
+	// the kind's index. Four bytes a reaction.
+	reactions map[*member][]uint32
+	// sharesBy are each member's IN_APP shares, oldest first (at ascending, then post id
+	// descending): the feed's reposts. sharesOf are the same shares by post.
+	sharesBy map[*member][]sharedPost
+	sharesOf map[*postNode][]postSharer
+}
+
+func newPostGraph() postGraph {
+	return postGraph{
+		posts:       map[string]*postNode{},
+		comments:    map[string]*commentNode{},
+		clubPosts:   map[*club][]*postNode{},
+		authorPosts: map[*member][]*postNode{},
+		children:    map[uint32][]*commentNode{},
+		reactions:   map[*member][]uint32{},
+		sharesBy:    map[*member][]sharedPost{},
+		sharesOf:    map[*postNode][]postSharer{},
+	}
+}
+
+// postNode is a post of the in-memory graph: where it stands and what it counts.
+type postNode struct {
+	id        string
+	club      *club
+	author    *member
+	createdAt int64 // Unix nanoseconds
+	seq       uint32
+	comments  int32
+	reactions [kindCount]int32
+	shares    [channelCount]int32
+	deleted   bool
+}
+
+// commentNode is a comment of the in-memory graph. Its parent is found through its
+// document when needed: only deleting a reply needs it.
+type commentNode struct {
+	id        string
+	post      *postNode
+	createdAt int64 // Unix nanoseconds
+	seq       uint32
+	replies   int32
+	reactions [kindCount]int32
+	deleted   bool
+}
+
+// sharedPost is an IN_APP share in its sharer's list.
+type sharedPost struct {
+	post *postNode
+	at   int64
+}
+
+// postSharer is an IN_APP share in its post's list.
+type postSharer struct {
+	sharer *member
+	at     int64
+}
+
+// postDoc is a post as stored in bbolt: community.Post without its counters.
+type postDoc struct {
+	ID        string
+	ClubID    string
+	AuthorID  string
+	Title     string
+	Body      string
+	Tags      []string
+	CreatedAt time.Time
+	EditedAt  time.Time `json:",omitzero"`
+	DeletedAt time.Time `json:",omitzero"`
+	Status    community.PostStatus
+}
+
+// commentDoc is a comment as stored in bbolt: community.Comment without its counters.
+type commentDoc struct {
+	ID        string
+	PostID    string
+	AuthorID  string
+	ParentID  string `json:",omitempty"`
+	Body      string
+	CreatedAt time.Time
+	EditedAt  time.Time `json:",omitzero"`
+	DeletedAt time.Time `json:",omitzero"`
+}
+
+// The earliest and latest times Unix nanoseconds hold.
+var (
+	minNanos = time.Unix(0, math.MinInt64)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
+
+// nanos returns t in Unix nanoseconds, clamped to what an int64 holds: the zero time
+// comes before every post.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func postNotFound(id string) error {
+	return community.Errorf(community.CodeNotFound, "no post %q", id)
+}
+
+func commentNotFound(id string) error {
+	return community.Errorf(community.CodeNotFound, "no comment %q", id)
+}
+
+func kindIndex(k community.ReactionKind) int { return slices.Index(community.ReactionKinds, k) }
+
+func channelIndex(c community.ShareChannel) int { return slices.Index(community.ShareChannels, c) }
+
+var channelInApp = channelIndex(community.ShareInApp)
+
+// compareNodes orders posts oldest first, then by id descending: the reverse of NEW order.
+func compareNodes(a, b *postNode) int {
+	if a.createdAt != b.createdAt {
+		return cmpInt64(a.createdAt, b.createdAt)
+	}
+	return -strings.Compare(a.id, b.id)
+}
+
+// compareComments orders comments oldest first, then by id.
+func compareComments(a, b *commentNode) int {
+	if a.createdAt != b.createdAt {
+		return cmpInt64(a.createdAt, b.createdAt)
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// compareShared orders a member's shares oldest first, then by post id descending: the
+// reverse of feed order.
+func compareShared(a, b sharedPost) int {
+	if a.at != b.at {
+		return cmpInt64(a.at, b.at)
+	}
+	return -strings.Compare(a.post.id, b.post.id)
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func reactionKey(targetID, memberID string, kind community.ReactionKind) []byte {
+	return []byte(targetID + "\x00" + memberID + "\x00" + string(kind))
+}
+
+// loadPosts reads the post part of the file into memory and counts what it counts; members
+// and clubs are loaded already.
+func (s *Store) loadPosts(tx *bolt.Tx) error {
+	// Load decodes only the fields that place a post or a comment; the text stays in the file.
+	var pm struct {
+		ID, ClubID, AuthorID string
+		CreatedAt            time.Time
+		Status               community.PostStatus
+	}
+	err := tx.Bucket(bucketPosts).ForEach(func(_, v []byte) error {
+		pm.ID, pm.ClubID, pm.AuthorID, pm.CreatedAt, pm.Status = "", "", "", time.Time{}, ""
+		if err := json.Unmarshal(v, &pm); err != nil {
+			return fmt.Errorf("embedded: decode post: %w", err)
+		}
+		c, a := s.clubs[pm.ClubID], s.members[pm.AuthorID]
+		if c == nil || a == nil {
+			return fmt.Errorf("embedded: post %q refers to an unknown club or member", pm.ID)
+		}
+		n := &postNode{id: pm.ID, club: c, author: a, createdAt: nanos(pm.CreatedAt), seq: s.nextTarget, deleted: pm.Status == community.PostDeleted}
+		s.nextTarget++
+		s.posts[n.id] = n
+		if !n.deleted {
+			s.clubPosts[c] = append(s.clubPosts[c], n)
+			s.authorPosts[a] = append(s.authorPosts[a], n)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	type reply struct {
+		n      *commentNode
+		parent string
+	}
+	var replies []reply
+	var cm struct {
+		ID, PostID, ParentID string
+		CreatedAt, DeletedAt time.Time
+	}
+	err = tx.Bucket(bucketComments).ForEach(func(_, v []byte) error {
+		cm.ID, cm.PostID, cm.ParentID, cm.CreatedAt, cm.DeletedAt = "", "", "", time.Time{}, time.Time{}
+		if err := json.Unmarshal(v, &cm); err != nil {
+			return fmt.Errorf("embedded: decode comment: %w", err)
+		}
+		p := s.posts[cm.PostID]
+		if p == nil {
+			return fmt.Errorf("embedded: comment %q refers to an unknown post", cm.ID)
+		}
+		n := &commentNode{id: cm.ID, post: p, createdAt: nanos(cm.CreatedAt), seq: s.nextTarget, deleted: !cm.DeletedAt.IsZero()}
+		s.nextTarget++
+		s.comments[n.id] = n
+		if !n.deleted {
+			p.comments++
+		}
+		if cm.ParentID == "" {
+			s.children[p.seq] = append(s.children[p.seq], n)
+		} else {
+			replies = append(replies, reply{n, cm.ParentID})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range replies {
+		parent := s.comments[r.parent]
+		if parent == nil || parent.post != r.n.post {
+			return fmt.Errorf("embedded: comment %q replies to %q, not a comment of its post", r.n.id, r.parent)
+		}
+		s.children[parent.seq] = append(s.children[parent.seq], r.n)
+		if !r.n.deleted {
+			parent.replies++
+		}
+	}
+	err = tx.Bucket(bucketReactions).ForEach(func(k, _ []byte) error {
+		target, rest, ok1 := bytes.Cut(k, []byte{0})
+		memberID, kind, ok2 := bytes.Cut(rest, []byte{0})
+		m := s.members[string(memberID)]
+		i := kindIndex(community.ReactionKind(kind))
+		seq, counts := s.target(string(target))
+		if !ok1 || !ok2 || m == nil || i < 0 || counts == nil {
+			return fmt.Errorf("embedded: reaction %q refers to an unknown target, member or kind", k)
+		}
+		s.reactions[m] = append(s.reactions[m], reactionEntry(seq, i))
+		counts[i]++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketShares).ForEach(func(_, v []byte) error {
+		var sh community.Share
+		if err := json.Unmarshal(v, &sh); err != nil {
+			return fmt.Errorf("embedded: decode share: %w", err)
+		}
+		p, m, ch := s.posts[sh.PostID], s.members[sh.MemberID], channelIndex(sh.Channel)
+		if p == nil || m == nil || ch < 0 {
+			return fmt.Errorf("embedded: share %q refers to an unknown post, member or channel", sh.ID)
+		}
+		p.shares[ch]++
+		if ch == channelInApp {
+			at := nanos(sh.At)
+			s.sharesBy[m] = append(s.sharesBy[m], sharedPost{p, at})
+			s.sharesOf[p] = append(s.sharesOf[p], postSharer{m, at})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, list := range s.clubPosts {
+		slices.SortFunc(list, compareNodes)
+	}
+	for _, list := range s.authorPosts {
+		slices.SortFunc(list, compareNodes)
+	}
+	for _, list := range s.children {
+		slices.SortFunc(list, compareComments)
+	}
+	for _, list := range s.reactions {
+		slices.Sort(list)
+	}
+	for _, list := range s.sharesBy {
+		slices.SortFunc(list, compareShared)
+	}
+	return nil
+}
+
+// target finds a post or a comment by id: its sequence number and its reaction counters
+// (nil when there is none).
+func (s *Store) target(id string) (uint32, *[kindCount]int32) {
+	if p := s.posts[id]; p != nil {
+		return p.seq, &p.reactions
+	}
+	if c := s.comments[id]; c != nil {
+		return c.seq, &c.reactions
+	}
+	return 0, nil
+}
+
+func reactionEntry(seq uint32, kind int) uint32 { return seq<<kindBits | uint32(kind) }
+
+// takeTarget reserves the next sequence number for a post or a comment.
+func (s *Store) takeTarget() (uint32, error) {
+	if s.nextTarget >= maxTargets {
+		return 0, fmt.Errorf("embedded: more than %d posts and comments", maxTargets)
+	}
+	return s.nextTarget, nil
+}
+
+// idTaken reports whether a post or a comment has the id: reactions name either by id.
+func (s *Store) idTaken(id string) bool { return s.posts[id] != nil || s.comments[id] != nil }
+
+// counts returns non-zero counters as a map by key, nil when all are zero.
+func counts[K comparable](keys []K, values []int32) map[K]int {
+	var out map[K]int
+	for i, v := range values {
+		if v != 0 {
+			if out == nil {
+				out = map[K]int{}
+			}
+			out[keys[i]] = int(v)
+		}
+	}
+	return out
+}
+
+func (d postDoc) post(n *postNode) community.Post {
+	return community.Post{
+		ID: d.ID, ClubID: d.ClubID, AuthorID: d.AuthorID, Title: d.Title, Body: d.Body, Tags: d.Tags,
+		CreatedAt: d.CreatedAt, EditedAt: d.EditedAt, DeletedAt: d.DeletedAt, Status: d.Status,
+		Reactions:       counts(community.ReactionKinds, n.reactions[:]),
+		CommentCount:    int(n.comments),
+		SharesByChannel: counts(community.ShareChannels, n.shares[:]),
+	}
+}
+
+func (d commentDoc) comment(n *commentNode) community.Comment {
+	return community.Comment{
+		ID: d.ID, PostID: d.PostID, AuthorID: d.AuthorID, ParentID: d.ParentID, Body: d.Body,
+		CreatedAt: d.CreatedAt, EditedAt: d.EditedAt, DeletedAt: d.DeletedAt,
+		ReplyCount: int(n.replies),
+		Reactions:  counts(community.ReactionKinds, n.reactions[:]),
+	}
+}
+
+// getJSON decodes the document under key; an absent one is an error, because memory says
+// it is there.
+func getJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	data := tx.Bucket(bucket).Get([]byte(key))
+	if data == nil {
+		return fmt.Errorf("embedded: %s %q is missing from the file", bucket, key)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("embedded: decode %s %q: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func readPost(tx *bolt.Tx, n *postNode) (community.Post, error) {
+	var d postDoc
+	if err := getJSON(tx, bucketPosts, n.id, &d); err != nil {
+		return community.Post{}, err
+	}
+	return d.post(n), nil
+}
+
+func readComment(tx *bolt.Tx, n *commentNode) (community.Comment, error) {
+	var d commentDoc
+	if err := getJSON(tx, bucketComments, n.id, &d); err != nil {
+		return community.Comment{}, err
+	}
+	return d.comment(n), nil
+}
+
+// readPosts reads the posts of nodes, in their order.
+func (s *Store) readPosts(nodes []*postNode) ([]community.Post, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	out := make([]community.Post, len(nodes))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for i, n := range nodes {
+			var err error
+			if out[i], err = readPost(tx, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CreatePost implements community.PostStore. Its counters are ignored: a new post has
+// none. CONFLICT when a post or a comment has its id.
+func (s *Store) CreatePost(_ context.Context, p community.Post) error {
+	d := postDoc{
+		ID: p.ID, ClubID: p.ClubID, AuthorID: p.AuthorID, Title: p.Title, Body: p.Body, Tags: slices.Clone(p.Tags),
+		CreatedAt: p.CreatedAt.UTC(), EditedAt: p.EditedAt.UTC(), DeletedAt: p.DeletedAt.UTC(), Status: p.Status,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idTaken(p.ID) {
+		return conflict("post %q exists already", p.ID)
+	}
+	c := s.clubs[p.ClubID]
+	if c == nil {
+		return clubNotFound(p.ClubID)
+	}
+	a := s.members[p.AuthorID]
+	if a == nil {
+		return notFound(p.AuthorID)
+	}
+	seq, err := s.takeTarget()
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx, bucketPosts, []byte(p.ID), d)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: create post: %w", err)
+	}
+	n := &postNode{id: p.ID, club: c, author: a, createdAt: nanos(d.CreatedAt), seq: seq, deleted: p.Status == community.PostDeleted}
+	s.nextTarget++
+	s.posts[n.id] = n
+	if !n.deleted {
+		s.clubPosts[c] = insertSorted(s.clubPosts[c], n, compareNodes)
+		s.authorPosts[a] = insertSorted(s.authorPosts[a], n, compareNodes)
+	}
+	return nil
+}
+
+// EditPost implements community.PostStore.
+func (s *Store) EditPost(_ context.Context, postID string, in community.PostInput, at time.Time) (community.Post, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.posts[postID]
+	if n == nil || n.deleted {
+		return community.Post{}, postNotFound(postID)
+	}
+	var d postDoc
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
+			return err
+		}
+		d.Title, d.Body, d.Tags, d.EditedAt = in.Title, in.Body, slices.Clone(in.Tags), at.UTC()
+		return putJSON(tx, bucketPosts, []byte(postID), d)
+	})
+	if err != nil {
+		return community.Post{}, fmt.Errorf("embedded: edit post %q: %w", postID, err)
+	}
+	return d.post(n), nil
+}
+
+// DeletePost implements community.PostStore. The post leaves its club's lists and the
+// feeds; its comments, reactions and shares stay, with its counters.
+func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (community.Post, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.posts[postID]
+	if n == nil {
+		return community.Post{}, postNotFound(postID)
+	}
+	if n.deleted {
+		var p community.Post
+		err := s.db.View(func(tx *bolt.Tx) error {
+			var err error
+			p, err = readPost(tx, n)
+			return err
+		})
+		return p, err
+	}
+	var d postDoc
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
+			return err
+		}
+		d.Status, d.DeletedAt = community.PostDeleted, at.UTC()
+		return putJSON(tx, bucketPosts, []byte(postID), d)
+	})
+	if err != nil {
+		return community.Post{}, fmt.Errorf("embedded: delete post %q: %w", postID, err)
+	}
+	n.deleted = true
+	s.clubPosts[n.club] = removeSorted(s.clubPosts[n.club], n, compareNodes)
+	s.authorPosts[n.author] = removeSorted(s.authorPosts[n.author], n, compareNodes)
+	return d.post(n), nil
+}
+
+// PostsByID implements community.PostStore.
+func (s *Store) PostsByID(_ context.Context, ids []string) (map[string]community.Post, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]community.Post, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			n := s.posts[id]
+			if n == nil {
+				continue
+			}
+			p, err := readPost(tx, n)
+			if err != nil {
+				return err
+			}
+			out[id] = p
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ClubPosts implements community.PostStore. NEW is a binary search in the club's list;
+// TOP scans the club's posts of the window, keeping the best q.First+1. An unknown club
+// has no posts; a sort other than NEW and TOP is BAD_USER_INPUT.
+func (s *Store) ClubPosts(_ context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.clubs[clubID]
+	if c == nil {
+		return nil, false, nil
+	}
+	list := s.clubPosts[c]
+	first := max(q.First, 0)
+	var page []*postNode
+	var more bool
+	switch q.Sort {
+	case community.SortNew:
+		end := len(list)
+		if q.After != nil {
+			after := &community.Position{Since: q.After.CreatedAt, MemberID: q.After.ID}
+			end = pageEnd(list, after, func(n *postNode) (time.Time, string) { return time.Unix(0, n.createdAt), n.id })
+		}
+		for i := end - 1; i >= 0 && len(page) < first; i-- {
+			page = append(page, list[i])
+		}
+		more = end > len(page)
+	case community.SortTop:
+		page, more = topPosts(list, q)
+	default:
+		return nil, false, community.Errorf(community.CodeBadUserInput, "the store sorts posts by NEW or TOP, not %q", q.Sort)
+	}
+	posts, err := s.readPosts(page)
+	return posts, more, err
+}
+
+// ranked is a post with its place in TOP order.
+type ranked struct {
+	n     *postNode
+	score int
+}
+
+// engagement is community.Post.Engagement from the counters of a node.
+func (n *postNode) engagement() int {
+	e := 2 * int(n.comments)
+	for _, r := range n.reactions {
+		e += int(r)
+	}
+	for _, sh := range n.shares {
+		e += 3 * int(sh)
+	}
+	return e
+}
+
+// compareRanked orders TOP: score descending, then newest first, then id ascending.
+func compareRanked(a, b ranked) int {
+	switch {
+	case a.score != b.score:
+		return b.score - a.score
+	case a.n.createdAt != b.n.createdAt:
+		return cmpInt64(b.n.createdAt, a.n.createdAt)
+	}
+	return strings.Compare(a.n.id, b.n.id)
+}
+
+// worstFirst is a heap whose root is the last of the posts it keeps in TOP order.
+type worstFirst []ranked
+
+func (h worstFirst) Len() int           { return len(h) }
+func (h worstFirst) Less(i, j int) bool { return compareRanked(h[i], h[j]) > 0 }
+func (h worstFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *worstFirst) Push(x any)        { *h = append(*h, x.(ranked)) }
+func (h *worstFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// topPosts returns up to q.First posts of list (oldest first) created at or after
+// q.Since, in TOP order after q.After, and whether more follow.
+func topPosts(list []*postNode, q community.PostQuery) ([]*postNode, bool) {
+	since := nanos(q.Since) // the zero time: all
+	start := sort.Search(len(list), func(i int) bool { return list[i].createdAt >= since })
+	first := max(q.First, 0)
+	keep := make(worstFirst, 0, min(first+1, len(list)-start))
+	for _, n := range list[start:] {
+		r := ranked{n, n.engagement()}
+		if q.After != nil && !afterTop(r, q.After) {
+			continue
+		}
+		switch {
+		case len(keep) <= first:
+			heap.Push(&keep, r)
+		case compareRanked(r, keep[0]) < 0:
+			keep[0] = r
+			heap.Fix(&keep, 0)
+		}
+	}
+	slices.SortFunc(keep, compareRanked)
+	more := len(keep) > first
+	if more {
+		keep = keep[:first]
+	}
+	out := make([]*postNode, len(keep))
+	for i, r := range keep {
+		out[i] = r.n
+	}
+	return out, more
+}
+
+// afterTop reports whether r comes strictly after the position p in TOP order.
+func afterTop(r ranked, p *community.PostPosition) bool {
+	score := float64(r.score)
+	switch {
+	case score != p.Score:
+		return score < p.Score
+	case r.n.createdAt != nanos(p.CreatedAt):
+		return r.n.createdAt < nanos(p.CreatedAt)
+	}
+	return r.n.id > p.ID
+}
+
+// RecentPosts implements community.PostStore. An unknown club has no posts.
+func (s *Store) RecentPosts(_ context.Context, clubID string, since time.Time, limit int) ([]community.Post, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.clubs[clubID]
+	if c == nil {
+		return nil, nil
+	}
+	list := s.clubPosts[c]
+	from := nanos(since) // the zero time: all
+	start := sort.Search(len(list), func(i int) bool { return list[i].createdAt >= from })
+	var page []*postNode
+	for i := len(list) - 1; i >= start && len(page) < limit; i-- {
+		page = append(page, list[i])
+	}
+	return s.readPosts(page)
+}
+
+// AddComment implements community.PostStore. A reply to a deleted comment is taken: its
+// replies stay. CONFLICT when a post or a comment has its id.
+func (s *Store) AddComment(_ context.Context, c community.Comment) error {
+	d := commentDoc{
+		ID: c.ID, PostID: c.PostID, AuthorID: c.AuthorID, ParentID: c.ParentID, Body: c.Body,
+		CreatedAt: c.CreatedAt.UTC(), EditedAt: c.EditedAt.UTC(), DeletedAt: c.DeletedAt.UTC(),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idTaken(c.ID) {
+		return conflict("comment %q exists already", c.ID)
+	}
+	p := s.posts[c.PostID]
+	if p == nil || p.deleted {
+		return postNotFound(c.PostID)
+	}
+	if s.members[c.AuthorID] == nil {
+		return notFound(c.AuthorID)
+	}
+	parentSeq := p.seq
+	var parent *commentNode
+	if c.ParentID != "" {
+		if parent = s.comments[c.ParentID]; parent == nil || parent.post != p {
+			return community.Errorf(community.CodeNotFound, "no comment %q on post %q", c.ParentID, c.PostID)
+		}
+		parentSeq = parent.seq
+	}
+	seq, err := s.takeTarget()
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx, bucketComments, []byte(c.ID), d)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: add comment: %w", err)
+	}
+	n := &commentNode{id: c.ID, post: p, createdAt: nanos(d.CreatedAt), seq: seq, deleted: !d.DeletedAt.IsZero()}
+	s.nextTarget++
+	s.comments[n.id] = n
+	s.children[parentSeq] = insertSorted(s.children[parentSeq], n, compareComments)
+	if !n.deleted {
+		p.comments++
+		if parent != nil {
+			parent.replies++
+		}
+	}
+	return nil
+}
+
+// EditComment implements community.PostStore.
+func (s *Store) EditComment(_ context.Context, commentID, body string, at time.Time) (community.Comment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.comments[commentID]
+	if n == nil || n.deleted {
+		return community.Comment{}, commentNotFound(commentID)
+	}
+	var d commentDoc
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketComments, commentID, &d); err != nil {
+			return err
+		}
+		d.Body, d.EditedAt = body, at.UTC()
+		return putJSON(tx, bucketComments, []byte(commentID), d)
+	})
+	if err != nil {
+		return community.Comment{}, fmt.Errorf("embedded: edit comment %q: %w", commentID, err)
+	}
+	return d.comment(n), nil
+}
+
+// DeleteComment implements community.PostStore. The body stays in the file: the service
+// hides it.
+func (s *Store) DeleteComment(_ context.Context, commentID string, at time.Time) (community.Comment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.comments[commentID]
+	if n == nil {
+		return community.Comment{}, commentNotFound(commentID)
+	}
+	var d commentDoc
+	if n.deleted {
+		err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketComments, commentID, &d) })
+		return d.comment(n), err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketComments, commentID, &d); err != nil {
+			return err
+		}
+		d.DeletedAt = at.UTC()
+		return putJSON(tx, bucketComments, []byte(commentID), d)
+	})
+	if err != nil {
+		return community.Comment{}, fmt.Errorf("embedded: delete comment %q: %w", commentID, err)
+	}
+	n.deleted = true
+	n.post.comments--
+	if parent := s.comments[d.ParentID]; parent != nil {
+		parent.replies--
+	}
+	return d.comment(n), nil
+}
+
+// CommentsByID implements community.PostStore.
+func (s *Store) CommentsByID(_ context.Context, ids []string) (map[string]community.Comment, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]community.Comment, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			n := s.comments[id]
+			if n == nil {
+				continue
+			}
+			c, err := readComment(tx, n)
+			if err != nil {
+				return err
+			}
+			out[id] = c
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Comments implements community.PostStore. Parents without comments after the position,
+// and unknown parents, are absent from the first map; the second holds true for the
+// parents that have more.
+func (s *Store) Comments(_ context.Context, parents []string, first int, after *community.Position) (map[string][]community.Comment, map[string]bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string][]community.Comment, len(parents))
+	more := map[string]bool{}
+	first = max(first, 0)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, parent := range parents {
+			seq, counts := s.target(parent)
+			if counts == nil {
+				continue
+			}
+			list := s.children[seq]
+			start := 0
+			if after != nil {
+				since := nanos(after.Since)
+				start = sort.Search(len(list), func(i int) bool {
+					c := list[i]
+					return c.createdAt > since || c.createdAt == since && c.id > after.MemberID
+				})
+			}
+			end := min(start+first, len(list))
+			if end < len(list) {
+				more[parent] = true
+			}
+			if start == end {
+				continue
+			}
+			page := make([]community.Comment, 0, end-start)
+			for _, n := range list[start:end] {
+				c, err := readComment(tx, n)
+				if err != nil {
+					return err
+				}
+				page = append(page, c)
+			}
+			out[parent] = page
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, more, nil
+}
+
+// React implements community.PostStore. A deleted comment of a published post takes
+// reactions: only its body is hidden. BAD_USER_INPUT for an unknown kind.
+func (s *Store) React(_ context.Context, memberID, targetID string, kind community.ReactionKind, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[memberID]
+	if m == nil {
+		return notFound(memberID)
+	}
+	var post *postNode
+	if p := s.posts[targetID]; p != nil {
+		post = p
+	} else if c := s.comments[targetID]; c != nil {
+		post = c.post
+	}
+	if post == nil || post.deleted {
+		return community.Errorf(community.CodeNotFound, "no post or comment %q", targetID)
+	}
+	k := kindIndex(kind)
+	if k < 0 {
+		return community.Errorf(community.CodeBadUserInput, "unknown reaction %q", kind)
+	}
+	seq, counts := s.target(targetID)
+	e := reactionEntry(seq, k)
+	list := s.reactions[m]
+	i, found := slices.BinarySearch(list, e)
+	if found {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketReactions).Put(reactionKey(targetID, memberID, kind), binary.BigEndian.AppendUint64(nil, uint64(nanos(at))))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: react: %w", err)
+	}
+	s.reactions[m] = slices.Insert(list, i, e)
+	counts[k]++
+	return nil
+}
+
+// Unreact implements community.PostStore. Unknown members, targets and kinds have no
+// reaction to remove: no error.
+func (s *Store) Unreact(_ context.Context, memberID, targetID string, kind community.ReactionKind) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[memberID]
+	seq, counts := s.target(targetID)
+	k := kindIndex(kind)
+	if m == nil || counts == nil || k < 0 {
+		return nil
+	}
+	list := s.reactions[m]
+	i, found := slices.BinarySearch(list, reactionEntry(seq, k))
+	if !found {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketReactions).Delete(reactionKey(targetID, memberID, kind))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: unreact: %w", err)
+	}
+	if list = slices.Delete(list, i, i+1); len(list) == 0 {
+		delete(s.reactions, m)
+	} else {
+		s.reactions[m] = list
+	}
+	counts[k]--
+	return nil
+}
+
+// ViewerReactions implements community.PostStore.
+func (s *Store) ViewerReactions(_ context.Context, memberID string, targetIDs []string) (map[string][]community.ReactionKind, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]community.ReactionKind{}
+	m := s.members[memberID]
+	if m == nil {
+		return out, nil
+	}
+	list := s.reactions[m]
+	for _, id := range targetIDs {
+		seq, counts := s.target(id)
+		if counts == nil {
+			continue
+		}
+		i, _ := slices.BinarySearch(list, reactionEntry(seq, 0))
+		var kinds []community.ReactionKind
+		for ; i < len(list) && list[i]>>kindBits == seq; i++ {
+			kinds = append(kinds, community.ReactionKinds[list[i]&(1<<kindBits-1)])
+		}
+		if kinds != nil {
+			out[id] = kinds
+		}
+	}
+	return out, nil
+}
+
+// errShareTaken refuses a share whose id is stored already.
+var errShareTaken = errors.New("share id taken")
+
+// SharePost implements community.PostStore. CONFLICT when a share has its id already;
+// BAD_USER_INPUT for an unknown channel.
+func (s *Store) SharePost(_ context.Context, sh community.Share) error {
+	sh.At = sh.At.UTC()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.posts[sh.PostID]
+	if p == nil || p.deleted {
+		return postNotFound(sh.PostID)
+	}
+	m := s.members[sh.MemberID]
+	if m == nil {
+		return notFound(sh.MemberID)
+	}
+	ch := channelIndex(sh.Channel)
+	if ch < 0 {
+		return community.Errorf(community.CodeBadUserInput, "unknown share channel %q", sh.Channel)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketShares).Get([]byte(sh.ID)) != nil {
+			return errShareTaken
+		}
+		return putJSON(tx, bucketShares, []byte(sh.ID), sh)
+	})
+	if errors.Is(err, errShareTaken) {
+		return conflict("share %q exists already", sh.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("embedded: share post: %w", err)
+	}
+	p.shares[ch]++
+	if ch == channelInApp {
+		at := nanos(sh.At)
+		s.sharesBy[m] = insertSorted(s.sharesBy[m], sharedPost{p, at}, compareShared)
+		s.sharesOf[p] = append(s.sharesOf[p], postSharer{m, at})
+	}
+	return nil
+}

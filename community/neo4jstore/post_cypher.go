@@ -1,0 +1,314 @@
+package neo4jstore
+
+// The Cypher of posts, comments, reactions, shares and feeds, one constant per statement,
+// every value a parameter.
+//
+// A post is (:Member)-[:AUTHORED]->(:Post)-[:POSTED_IN]->(:Club); its clubId and authorId
+// properties say the same, so that the indexes on (clubId, createdAt) and (authorId,
+// createdAt) find a club's or a member's posts in a range of time, newest first. Every
+// comment, reply or not, is (:Member)-[:WROTE]->(:Comment)-[:ON]->(:Post), and a reply is
+// also (:Comment)-[:REPLIES_TO]->(:Comment); postId and parentId say the same. A reaction
+// is (:Member)-[:REACTED {kind, at}]->(:Post|:Comment), at most one of each kind, and a
+// share (:Member)-[:SHARED {id, at, channel}]->(:Post).
+//
+// The counters are properties of the post or comment they count (likes, insightful, funny,
+// support; commentCount; shareWechat, shareMoments, shareWeibo, shareLink, shareInApp;
+// replyCount), changed by the statement that changes what they count, so that ranking by
+// them reads no relationships. Every statement that reads what decides a write to a post
+// or comment (its status, whether a reaction exists) locks it first (see cypher.go), so that
+// two writes to one target run one after the other. Comment writes lock the comment's post
+// before any comment, so that two of them never wait for each other in opposite orders.
+//
+// Orders that start with a property an index seek holds fixed (ORDER BY p.clubId DESC,
+// p.createdAt DESC, … after MATCH (p:Post {clubId: …})) change nothing but let the planner
+// read the index on (clubId, createdAt), or (authorId, createdAt), in order and stop after
+// $limit posts (a PartialTop) instead of sorting all of a club's or a member's posts.
+//
+// Fixed values (states, the IN_APP channel, PUBLIC) are parameters too, filled from the
+// community package's constants by stateParams; the name of the counter that a reaction or
+// share changes is a parameter too ($counter), taken from a fixed table, never from input.
+
+// postFields projects a :Post node as postFrom reads it.
+const postFields = `p {.id, .clubId, .authorId, .title, .body, .tags, .createdAt, .editedAt, .deletedAt, .status,
+  .likes, .insightful, .funny, .support, .commentCount,
+  .shareWechat, .shareMoments, .shareWeibo, .shareLink, .shareInApp}`
+
+// commentFields projects a :Comment node as commentFrom reads it.
+const commentFields = `c {.id, .postId, .authorId, .parentId, .body, .createdAt, .editedAt, .deletedAt, .replyCount,
+  .likes, .insightful, .funny, .support}`
+
+// engagement is community.Post.Engagement of the post p.
+const engagement = `(p.likes + p.insightful + p.funny + p.support + 2 * p.commentCount
+  + 3 * (p.shareWechat + p.shareMoments + p.shareWeibo + p.shareLink + p.shareInApp))`
+
+// visibleTo holds when the post p is in a club whose ids are in joined, or in a public club.
+const visibleTo = `(p.clubId IN joined OR EXISTS { (p)-[:POSTED_IN]->(:Club {visibility: $public}) })`
+
+const (
+	// cypherCreatePost creates the post $post (a postRow) by its author in its club; nothing
+	// is written when either is unknown. The unique constraint on id refuses a taken id.
+	cypherCreatePost = `
+OPTIONAL MATCH (c:Club {id: $clubId})
+OPTIONAL MATCH (m:Member {id: $authorId})
+FOREACH (_ IN CASE WHEN c IS NOT NULL AND m IS NOT NULL THEN [1] ELSE [] END |
+  CREATE (m)-[:AUTHORED]->(:Post $post)-[:POSTED_IN]->(c))
+RETURN c IS NOT NULL AS clubKnown, m IS NOT NULL AS authorKnown`
+
+	// cypherEditPost replaces a published post's content; edited says whether it was
+	// published. No row for an unknown post.
+	cypherEditPost = `
+MATCH (p:Post {id: $id})
+SET p._lock = true REMOVE p._lock
+WITH p, p.status = $published AS edited
+FOREACH (x IN CASE WHEN edited THEN [p] ELSE [] END |
+  SET x.title = $title, x.body = $body, x.tags = $tags, x.editedAt = $at)
+RETURN edited, ` + postFields + ` AS post`
+
+	// cypherDeletePost marks a post deleted at $at unless it is already. No row for an
+	// unknown post.
+	cypherDeletePost = `
+MATCH (p:Post {id: $id})
+SET p._lock = true REMOVE p._lock
+WITH p
+FOREACH (x IN CASE WHEN p.status <> $deleted THEN [p] ELSE [] END |
+  SET x.status = $deleted, x.deletedAt = $at)
+RETURN ` + postFields + ` AS post`
+
+	cypherPostsByID = `
+UNWIND $ids AS id
+MATCH (p:Post {id: id})
+RETURN ` + postFields + ` AS post`
+
+	// cypherClubPostsNew reads one page plus one post of a club's published posts, newest
+	// first, then by id, strictly after ($upTo, $afterId), or from $upTo on (a time after
+	// every post) when $afterId is null. The bound on createdAt lets the index on (clubId,
+	// createdAt) seek the page's start and give the order (see the top of this file).
+	cypherClubPostsNew = `
+MATCH (p:Post {clubId: $clubId})
+WHERE p.createdAt <= $upTo AND p.status = $published
+  AND ($afterId IS NULL OR p.createdAt < $upTo OR p.id > $afterId)
+WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+RETURN ` + postFields + ` AS post`
+
+	// cypherClubPostsTop reads one page plus one post of a club's published posts created at
+	// or after $since, by engagement, then newest first, then by id, strictly after
+	// ($afterScore, $afterAt, $afterId), or from the start when $afterId is null.
+	cypherClubPostsTop = `
+MATCH (p:Post {clubId: $clubId})
+WHERE p.createdAt >= $since AND p.status = $published
+WITH p, ` + engagement + ` AS score
+WHERE $afterId IS NULL OR score < $afterScore OR (score = $afterScore
+  AND (p.createdAt < $afterAt OR (p.createdAt = $afterAt AND p.id > $afterId)))
+WITH p ORDER BY score DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+RETURN ` + postFields + ` AS post`
+
+	cypherRecentPosts = `
+MATCH (p:Post {clubId: $clubId})
+WHERE p.createdAt >= $since AND p.status = $published
+WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+RETURN ` + postFields + ` AS post`
+
+	// cypherAddComment creates the comment $comment (a commentRow) and counts it on its post
+	// and, for a reply, on its parent. It returns the outcome: "added", "noPost" (unknown or
+	// deleted), "noAuthor" or "noParent" (not a comment of the post).
+	cypherAddComment = `
+OPTIONAL MATCH (p:Post {id: $postId})
+SET p._lock = true REMOVE p._lock
+WITH p
+OPTIONAL MATCH (m:Member {id: $authorId})
+OPTIONAL MATCH (parent:Comment {id: $parentId})-[:ON]->(p)
+WITH p, m, parent, CASE
+  WHEN p IS NULL OR p.status <> $published THEN 'noPost'
+  WHEN m IS NULL THEN 'noAuthor'
+  WHEN $parentId IS NOT NULL AND parent IS NULL THEN 'noParent'
+  ELSE 'added' END AS outcome
+FOREACH (_ IN CASE WHEN outcome = 'added' THEN [1] ELSE [] END |
+  CREATE (m)-[:WROTE]->(c:Comment $comment)-[:ON]->(p)
+  SET p.commentCount = p.commentCount + 1
+  FOREACH (x IN CASE WHEN parent IS NULL THEN [] ELSE [parent] END |
+    CREATE (c)-[:REPLIES_TO]->(x)
+    SET x.replyCount = x.replyCount + 1))
+RETURN outcome`
+
+	// cypherEditComment replaces the body of a comment that is not deleted; edited says
+	// whether it was not. No row for an unknown comment.
+	cypherEditComment = `
+MATCH (c:Comment {id: $id})
+SET c._lock = true REMOVE c._lock
+WITH c, c.deletedAt IS NULL AS edited
+FOREACH (x IN CASE WHEN edited THEN [c] ELSE [] END | SET x.body = $body, x.editedAt = $at)
+RETURN edited, ` + commentFields + ` AS comment`
+
+	// cypherDeleteComment marks a comment deleted at $at, unless it is already, and takes it
+	// off its post's and parent's counts; the body stays. The post's lock covers its
+	// comments. No row for an unknown comment.
+	cypherDeleteComment = `
+MATCH (c:Comment {id: $id})-[:ON]->(p:Post)
+SET p._lock = true REMOVE p._lock
+WITH c, p, c.deletedAt IS NULL AS deleting
+OPTIONAL MATCH (c)-[:REPLIES_TO]->(parent:Comment)
+FOREACH (_ IN CASE WHEN deleting THEN [1] ELSE [] END |
+  SET c.deletedAt = $at, p.commentCount = p.commentCount - 1
+  FOREACH (x IN CASE WHEN parent IS NULL THEN [] ELSE [parent] END |
+    SET x.replyCount = x.replyCount - 1))
+RETURN ` + commentFields + ` AS comment`
+
+	cypherCommentsByID = `
+UNWIND $ids AS id
+MATCH (c:Comment {id: id})
+RETURN ` + commentFields + ` AS comment`
+
+	// cypherComments reads, for each parent in $parents (a post or a comment), one page plus
+	// one comment: a post's top-level comments, or a comment's replies, oldest first, then
+	// by id, strictly after ($afterAt, $afterId), or from the start when $afterAt is null.
+	// $limit is the same for every parent, so that the subquery's top-k sort can use it.
+	// Unknown parents have no row.
+	cypherComments = `
+UNWIND $parents AS parent
+OPTIONAL MATCH (post:Post {id: parent})
+OPTIONAL MATCH (comment:Comment {id: parent})
+WITH parent, coalesce(post, comment) AS x
+WHERE x IS NOT NULL
+RETURN parent, COLLECT {
+  MATCH (c:Comment)-[r:ON|REPLIES_TO]->(x)
+  WHERE (type(r) = 'REPLIES_TO' OR c.parentId IS NULL)
+    AND ($afterAt IS NULL OR c.createdAt > $afterAt OR (c.createdAt = $afterAt AND c.id > $afterId))
+  WITH c ORDER BY c.createdAt ASC, c.id ASC LIMIT $limit
+  RETURN ` + commentFields + `
+} AS comments`
+
+	// cypherReact MERGEs the member's reaction of $kind to the target, a post or a comment,
+	// which is locked first, so that of two equal reactions one creates it and the other
+	// finds it. A reaction marked _new was created by this statement: only then is it
+	// counted; the mark is removed before the transaction ends. It returns the outcome:
+	// "reacted" (now or already), "noTarget", "noMember" or "deleted" (the post, or the
+	// comment's post, is deleted).
+	cypherReact = `
+OPTIONAL MATCH (post:Post {id: $targetId})
+OPTIONAL MATCH (comment:Comment {id: $targetId})
+WITH coalesce(post, comment) AS t
+SET t._lock = true REMOVE t._lock
+WITH t
+OPTIONAL MATCH (m:Member {id: $memberId})
+OPTIONAL MATCH (t)-[:ON]->(commented:Post)
+WITH t, m, CASE
+  WHEN t IS NULL THEN 'noTarget'
+  WHEN m IS NULL THEN 'noMember'
+  WHEN t:Post AND t.status <> $published THEN 'deleted'
+  WHEN t:Comment AND (commented IS NULL OR commented.status <> $published) THEN 'deleted'
+  ELSE 'reacted' END AS outcome
+FOREACH (_ IN CASE WHEN outcome = 'reacted' THEN [1] ELSE [] END |
+  MERGE (m)-[r:REACTED {kind: $kind}]->(t)
+  ON CREATE SET r.at = $at, r._new = true)
+WITH t, m, outcome
+OPTIONAL MATCH (m)-[r:REACTED {kind: $kind}]->(t)
+WHERE outcome = 'reacted'
+WITH t, r, outcome, coalesce(r._new, false) AS created
+REMOVE r._new
+FOREACH (x IN CASE WHEN created THEN [t] ELSE [] END | SET x[$counter] = x[$counter] + 1)
+RETURN outcome`
+
+	// cypherUnreact deletes the member's reaction of $kind to the target, if there is one,
+	// and takes it off the target's count.
+	cypherUnreact = `
+OPTIONAL MATCH (post:Post {id: $targetId})
+OPTIONAL MATCH (comment:Comment {id: $targetId})
+WITH coalesce(post, comment) AS t
+SET t._lock = true REMOVE t._lock
+WITH t
+MATCH (:Member {id: $memberId})-[r:REACTED {kind: $kind}]->(t)
+DELETE r
+SET t[$counter] = t[$counter] - 1`
+
+	cypherViewerReactions = `
+MATCH (m:Member {id: $memberId})
+UNWIND $ids AS id
+OPTIONAL MATCH (post:Post {id: id})
+OPTIONAL MATCH (comment:Comment {id: id})
+WITH m, id, coalesce(post, comment) AS t
+MATCH (m)-[r:REACTED]->(t)
+RETURN id, collect(r.kind) AS kinds`
+
+	// cypherSharePost records the share and counts it on the post's $counter. It returns
+	// the outcome: "shared", "noPost" (unknown or deleted) or "noMember". The unique
+	// constraint on the share's id refuses a taken id.
+	cypherSharePost = `
+OPTIONAL MATCH (p:Post {id: $postId})
+SET p._lock = true REMOVE p._lock
+WITH p
+OPTIONAL MATCH (m:Member {id: $memberId})
+WITH p, m, CASE
+  WHEN p IS NULL OR p.status <> $published THEN 'noPost'
+  WHEN m IS NULL THEN 'noMember'
+  ELSE 'shared' END AS outcome
+FOREACH (_ IN CASE WHEN outcome = 'shared' THEN [1] ELSE [] END |
+  CREATE (m)-[:SHARED {id: $id, at: $at, channel: $channel}]->(p)
+  SET p[$counter] = p[$counter] + 1)
+RETURN outcome`
+
+	// cypherFeed reads one page plus one item of a member's feed as it stood at $asOf.
+	//
+	// An activity is the creation of a post by a followed member or in a joined club (at
+	// createdAt), or an IN_APP share by a followed member (at the share's time); a post
+	// stands in the feed at its newest activity up to $asOf. A page starts strictly after
+	// ($afterAt, $afterId), or at the start when $afterAt is null; $upTo is the earlier of
+	// $afterAt and $asOf.
+	//
+	// seen are the posts that stand at or before the cursor: those with an activity after
+	// $afterAt (up to $asOf), or at $afterAt with an id up to $afterId. Every other post
+	// stands at its newest activity up to $upTo, if it is after the cursor at all; so each
+	// source is read only up to $upTo, without the seen posts, and gives, after taking each
+	// post once at its newest activity, at most $limit posts: a post among the page's first
+	// $limit has fewer than $limit posts before it in any one source. The creation sources
+	// seek each followed member's and each joined club's newest posts in the indexes on
+	// (authorId, createdAt) and (clubId, createdAt). On equal times a share comes before a
+	// creation, so that SharedBy names it; of equal shares, the sharer with the least id.
+	cypherFeed = `
+MATCH (me:Member {id: $memberId})
+WITH me, COLLECT { MATCH (me)-[:JOINED]->(c:Club) RETURN c.id } AS joined
+WITH me, joined, COLLECT {
+    MATCH (me)-[:FOLLOWS]->(a:Member)
+    MATCH (p:Post {authorId: a.id})
+    WHERE p.createdAt <= $asOf AND (p.createdAt > $afterAt OR (p.createdAt = $afterAt AND p.id <= $afterId))
+    RETURN p.id AS id
+  UNION
+    UNWIND joined AS clubId
+    MATCH (p:Post {clubId: clubId})
+    WHERE p.createdAt <= $asOf AND (p.createdAt > $afterAt OR (p.createdAt = $afterAt AND p.id <= $afterId))
+    RETURN p.id AS id
+  UNION
+    MATCH (me)-[:FOLLOWS]->(:Member)-[s:SHARED {channel: $inApp}]->(p:Post)
+    WHERE s.at <= $asOf AND (s.at > $afterAt OR (s.at = $afterAt AND p.id <= $afterId))
+    RETURN p.id AS id
+} AS seen
+CALL (me, joined, seen) {
+    MATCH (me)-[:FOLLOWS]->(a:Member)
+    CALL (a, joined, seen) {
+      MATCH (p:Post {authorId: a.id})
+      WHERE p.createdAt <= $upTo AND p.status = $published AND NOT p.id IN seen AND ` + visibleTo + `
+      WITH p ORDER BY p.authorId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+      RETURN p.id AS postId, p.createdAt AS at, null AS sharedBy
+    }
+    RETURN postId, at, sharedBy
+  UNION ALL
+    UNWIND joined AS clubId
+    CALL (clubId, seen) {
+      MATCH (p:Post {clubId: clubId})
+      WHERE p.createdAt <= $upTo AND p.status = $published AND NOT p.id IN seen
+      WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+      RETURN p.id AS postId, p.createdAt AS at, null AS sharedBy
+    }
+    RETURN postId, at, sharedBy
+  UNION ALL
+    MATCH (me)-[:FOLLOWS]->(f:Member)-[s:SHARED {channel: $inApp}]->(p:Post)
+    WHERE s.at <= $upTo AND p.status = $published AND NOT p.id IN seen AND ` + visibleTo + `
+    WITH p.id AS postId, s.at AS at, f.id AS sharer ORDER BY at DESC, sharer ASC
+    WITH postId, head(collect({at: at, sharedBy: sharer})) AS newest
+    WITH postId, newest.at AS at, newest.sharedBy AS sharedBy ORDER BY at DESC, postId ASC LIMIT $limit
+    RETURN postId, at, sharedBy
+}
+WITH postId, at, sharedBy ORDER BY at DESC, sharedBy IS NULL ASC, sharedBy ASC
+WITH postId, head(collect({at: at, sharedBy: sharedBy})) AS newest
+WITH postId, newest.at AS at, newest.sharedBy AS sharedBy ORDER BY at DESC, postId ASC LIMIT $limit
+RETURN postId, at, sharedBy`
+)

@@ -1,0 +1,582 @@
+package neo4jstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+// reactionCounters names the property of a post or comment that counts each kind of
+// reaction, in community.ReactionKinds order.
+var reactionCounters = []struct {
+	kind     community.ReactionKind
+	property string
+}{
+	{community.ReactionLike, "likes"},
+	{community.ReactionInsightful, "insightful"},
+	{community.ReactionFunny, "funny"},
+	{community.ReactionSupport, "support"},
+}
+
+// shareCounters names the property of a post that counts the shares on each channel, in
+// community.ShareChannels order.
+var shareCounters = []struct {
+	channel  community.ShareChannel
+	property string
+}{
+	{community.ShareWeChat, "shareWechat"},
+	{community.ShareMoments, "shareMoments"},
+	{community.ShareWeibo, "shareWeibo"},
+	{community.ShareLink, "shareLink"},
+	{community.ShareInApp, "shareInApp"},
+}
+
+// reactionCounter is the property that counts reactions of kind; "" for an unknown kind.
+func reactionCounter(kind community.ReactionKind) string {
+	for _, c := range reactionCounters {
+		if c.kind == kind {
+			return c.property
+		}
+	}
+	return ""
+}
+
+// shareCounter is the property that counts shares on channel; "" for an unknown channel.
+func shareCounter(channel community.ShareChannel) string {
+	for _, c := range shareCounters {
+		if c.channel == channel {
+			return c.property
+		}
+	}
+	return ""
+}
+
+// endOfTime is after every post: the bound of a first page of newest posts.
+var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// stateParams adds to params the fixed values the post statements compare with.
+func stateParams(params map[string]any) map[string]any {
+	params["published"] = string(community.PostPublished)
+	params["deleted"] = string(community.PostDeleted)
+	params["inApp"] = string(community.ShareInApp)
+	params["public"] = string(community.VisibilityPublic)
+	return params
+}
+
+func noPost(id string) error {
+	return community.Errorf(community.CodeNotFound, "no post %q", id)
+}
+
+func noComment(id string) error {
+	return community.Errorf(community.CodeNotFound, "no comment %q", id)
+}
+
+// orZero is t as a parameter, with the zero time as null: a property set to null is not
+// stored.
+func orZero(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// tagsParam is a post's tags as a parameter: null when there are none.
+func tagsParam(tags []string) any {
+	if len(tags) == 0 {
+		return nil
+	}
+	return tags
+}
+
+// postRow is a post as cypherCreatePost stores it, counters included.
+func postRow(p community.Post) map[string]any {
+	status := p.Status
+	if status == "" {
+		status = community.PostPublished
+	}
+	row := map[string]any{
+		"id": p.ID, "clubId": p.ClubID, "authorId": p.AuthorID, "title": p.Title, "body": p.Body,
+		"tags": tagsParam(p.Tags), "createdAt": p.CreatedAt.UTC(), "editedAt": orZero(p.EditedAt),
+		"deletedAt": orZero(p.DeletedAt), "status": string(status), "commentCount": int64(p.CommentCount),
+	}
+	for _, c := range reactionCounters {
+		row[c.property] = int64(p.Reactions[c.kind])
+	}
+	for _, c := range shareCounters {
+		row[c.property] = int64(p.SharesByChannel[c.channel])
+	}
+	return row
+}
+
+// reactionsFrom reads the reaction counters of a projected post or comment: kinds with
+// none are absent, and a target without reactions has a nil map.
+func reactionsFrom(p map[string]any) map[community.ReactionKind]int {
+	var out map[community.ReactionKind]int
+	for _, c := range reactionCounters {
+		if n := integer(p[c.property]); n != 0 {
+			if out == nil {
+				out = map[community.ReactionKind]int{}
+			}
+			out[c.kind] = n
+		}
+	}
+	return out
+}
+
+// postFrom reads a post projected with postFields. Channels without shares are absent from
+// SharesByChannel, which is nil for a post never shared.
+func postFrom(v any) community.Post {
+	p, _ := v.(map[string]any)
+	post := community.Post{
+		ID:           str(p["id"]),
+		ClubID:       str(p["clubId"]),
+		AuthorID:     str(p["authorId"]),
+		Title:        str(p["title"]),
+		Body:         str(p["body"]),
+		Tags:         stringList(p["tags"]),
+		CreatedAt:    utc(p["createdAt"]),
+		EditedAt:     utc(p["editedAt"]),
+		DeletedAt:    utc(p["deletedAt"]),
+		Status:       community.PostStatus(str(p["status"])),
+		Reactions:    reactionsFrom(p),
+		CommentCount: integer(p["commentCount"]),
+	}
+	for _, c := range shareCounters {
+		if n := integer(p[c.property]); n != 0 {
+			if post.SharesByChannel == nil {
+				post.SharesByChannel = map[community.ShareChannel]int{}
+			}
+			post.SharesByChannel[c.channel] = n
+		}
+	}
+	return post
+}
+
+// stringList reads a list of strings; nil for an absent or empty list.
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = str(s)
+	}
+	return out
+}
+
+// commentRow is a comment as cypherAddComment stores it, counters included.
+func commentRow(c community.Comment) map[string]any {
+	row := map[string]any{
+		"id": c.ID, "postId": c.PostID, "authorId": c.AuthorID, "parentId": orNull(c.ParentID), "body": c.Body,
+		"createdAt": c.CreatedAt.UTC(), "editedAt": orZero(c.EditedAt), "deletedAt": orZero(c.DeletedAt),
+		"replyCount": int64(c.ReplyCount),
+	}
+	for _, k := range reactionCounters {
+		row[k.property] = int64(c.Reactions[k.kind])
+	}
+	return row
+}
+
+// commentFrom reads a comment projected with commentFields.
+func commentFrom(v any) community.Comment {
+	c, _ := v.(map[string]any)
+	return community.Comment{
+		ID:         str(c["id"]),
+		PostID:     str(c["postId"]),
+		AuthorID:   str(c["authorId"]),
+		ParentID:   str(c["parentId"]),
+		Body:       str(c["body"]),
+		CreatedAt:  utc(c["createdAt"]),
+		EditedAt:   utc(c["editedAt"]),
+		DeletedAt:  utc(c["deletedAt"]),
+		ReplyCount: integer(c["replyCount"]),
+		Reactions:  reactionsFrom(c),
+	}
+}
+
+// CreatePost implements community.Store: the post is stored as given, counters included
+// (a new post's are zero), with PUBLISHED for an empty status.
+func (s *Store) CreatePost(ctx context.Context, p community.Post) error {
+	params := map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)}
+	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
+		recs, err := collect(ctx, tx, cypherCreatePost, params)
+		if err != nil || len(recs) == 0 {
+			return [2]bool{}, err
+		}
+		return [2]bool{boolean(get(recs[0], "clubKnown")), boolean(get(recs[0], "authorKnown"))}, nil
+	})
+	if err != nil {
+		return fail(err, "create post %q", p.ID)
+	}
+	switch {
+	case !known[0]:
+		return noClub(p.ClubID)
+	case !known[1]:
+		return notFound(p.AuthorID)
+	}
+	return nil
+}
+
+// EditPost implements community.Store.
+func (s *Store) EditPost(ctx context.Context, postID string, in community.PostInput, at time.Time) (community.Post, error) {
+	params := stateParams(map[string]any{"id": postID, "title": in.Title, "body": in.Body, "tags": tagsParam(in.Tags), "at": at.UTC()})
+	type result struct {
+		post   community.Post
+		edited bool
+	}
+	res, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (*result, error) {
+		recs, err := collect(ctx, tx, cypherEditPost, params)
+		if err != nil || len(recs) == 0 {
+			return nil, err
+		}
+		return &result{postFrom(get(recs[0], "post")), boolean(get(recs[0], "edited"))}, nil
+	})
+	if err != nil {
+		return community.Post{}, fail(err, "edit post %q", postID)
+	}
+	if res == nil || !res.edited {
+		return community.Post{}, noPost(postID)
+	}
+	return res.post, nil
+}
+
+// DeletePost implements community.Store: a deleted post keeps its content and counters;
+// the service hides the content.
+func (s *Store) DeletePost(ctx context.Context, postID string, at time.Time) (community.Post, error) {
+	params := stateParams(map[string]any{"id": postID, "at": at.UTC()})
+	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherDeletePost, params)
+	})
+	if err != nil {
+		return community.Post{}, fail(err, "delete post %q", postID)
+	}
+	if len(recs) == 0 {
+		return community.Post{}, noPost(postID)
+	}
+	return postFrom(get(recs[0], "post")), nil
+}
+
+// PostsByID implements community.Store.
+func (s *Store) PostsByID(ctx context.Context, ids []string) (map[string]community.Post, error) {
+	out := make(map[string]community.Post, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherPostsByID, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read %d posts", len(ids))
+	}
+	for _, r := range recs {
+		p := postFrom(get(r, "post"))
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
+// ClubPosts implements community.Store: an unknown club has no posts. A SortTop page
+// reads every published post of the window; a SortNew page seeks its start in the index on
+// (clubId, createdAt). Any sort but SortTop pages newest first.
+func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
+	first := max(q.First, 0)
+	params := stateParams(map[string]any{"clubId": clubID, "limit": int64(first + 1), "afterId": nil})
+	cypher := cypherClubPostsNew
+	if q.Sort == community.SortTop {
+		cypher = cypherClubPostsTop
+		params["since"] = q.Since.UTC()
+		params["afterScore"], params["afterAt"] = nil, nil
+		if q.After != nil {
+			params["afterScore"], params["afterAt"], params["afterId"] = q.After.Score, q.After.CreatedAt.UTC(), q.After.ID
+		}
+	} else {
+		params["upTo"] = endOfTime
+		if q.After != nil {
+			params["upTo"], params["afterId"] = q.After.CreatedAt.UTC(), q.After.ID
+		}
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypher, params)
+	})
+	if err != nil {
+		return nil, false, fail(err, "read posts of club %q", clubID)
+	}
+	var out []community.Post
+	for _, r := range recs {
+		if len(out) == first {
+			return out, true, nil
+		}
+		out = append(out, postFrom(get(r, "post")))
+	}
+	return out, false, nil
+}
+
+// RecentPosts implements community.Store: the index on (clubId, createdAt) gives the
+// posts newest first, so the read stops at limit.
+func (s *Store) RecentPosts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.Post, error) {
+	params := stateParams(map[string]any{"clubId": clubID, "since": since.UTC(), "limit": int64(max(limit, 0))})
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherRecentPosts, params)
+	})
+	if err != nil {
+		return nil, fail(err, "read recent posts of club %q", clubID)
+	}
+	out := make([]community.Post, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, postFrom(get(r, "post")))
+	}
+	return out, nil
+}
+
+// AddComment implements community.Store: the comment is stored as given, counters
+// included (a new comment's are zero).
+func (s *Store) AddComment(ctx context.Context, c community.Comment) error {
+	params := stateParams(map[string]any{
+		"postId": c.PostID, "authorId": c.AuthorID, "parentId": orNull(c.ParentID), "comment": commentRow(c),
+	})
+	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
+		return outcome(ctx, tx, cypherAddComment, params)
+	})
+	if err != nil {
+		return fail(err, "add comment %q to post %q", c.ID, c.PostID)
+	}
+	switch result {
+	case "added":
+		return nil
+	case "noPost":
+		return noPost(c.PostID)
+	case "noAuthor":
+		return notFound(c.AuthorID)
+	case "noParent":
+		return community.Errorf(community.CodeNotFound, "no comment %q on post %q", c.ParentID, c.PostID)
+	}
+	return fmt.Errorf("neo4jstore: add comment %q to post %q: outcome %q", c.ID, c.PostID, result)
+}
+
+// EditComment implements community.Store.
+func (s *Store) EditComment(ctx context.Context, commentID, body string, at time.Time) (community.Comment, error) {
+	params := map[string]any{"id": commentID, "body": body, "at": at.UTC()}
+	type result struct {
+		comment community.Comment
+		edited  bool
+	}
+	res, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (*result, error) {
+		recs, err := collect(ctx, tx, cypherEditComment, params)
+		if err != nil || len(recs) == 0 {
+			return nil, err
+		}
+		return &result{commentFrom(get(recs[0], "comment")), boolean(get(recs[0], "edited"))}, nil
+	})
+	if err != nil {
+		return community.Comment{}, fail(err, "edit comment %q", commentID)
+	}
+	if res == nil || !res.edited {
+		return community.Comment{}, noComment(commentID)
+	}
+	return res.comment, nil
+}
+
+// DeleteComment implements community.Store.
+func (s *Store) DeleteComment(ctx context.Context, commentID string, at time.Time) (community.Comment, error) {
+	params := map[string]any{"id": commentID, "at": at.UTC()}
+	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherDeleteComment, params)
+	})
+	if err != nil {
+		return community.Comment{}, fail(err, "delete comment %q", commentID)
+	}
+	if len(recs) == 0 {
+		return community.Comment{}, noComment(commentID)
+	}
+	return commentFrom(get(recs[0], "comment")), nil
+}
+
+// CommentsByID implements community.Store.
+func (s *Store) CommentsByID(ctx context.Context, ids []string) (map[string]community.Comment, error) {
+	out := make(map[string]community.Comment, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherCommentsByID, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read %d comments", len(ids))
+	}
+	for _, r := range recs {
+		c := commentFrom(get(r, "comment"))
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// Comments implements community.Store: one statement for every parent. Parents without
+// comments on the page (unknown ones too) are absent from the first map, and only parents
+// with more comments after the page are in the second.
+func (s *Store) Comments(ctx context.Context, parents []string, first int, after *community.Position) (map[string][]community.Comment, map[string]bool, error) {
+	out := make(map[string][]community.Comment, len(parents))
+	more := make(map[string]bool, len(parents))
+	if len(parents) == 0 {
+		return out, more, nil
+	}
+	first = max(first, 0)
+	params := map[string]any{"parents": parents, "limit": int64(first + 1)}
+	afterParams(params, "afterAt", after)
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherComments, params)
+	})
+	if err != nil {
+		return nil, nil, fail(err, "read comments of %d parents", len(parents))
+	}
+	for _, r := range recs {
+		parent := str(get(r, "parent"))
+		list, _ := get(r, "comments").([]any)
+		if len(list) > first {
+			more[parent] = true
+			list = list[:first]
+		}
+		if len(list) == 0 {
+			continue
+		}
+		comments := make([]community.Comment, len(list))
+		for i, v := range list {
+			comments[i] = commentFrom(v)
+		}
+		out[parent] = comments
+	}
+	return out, more, nil
+}
+
+// React implements community.Store.
+func (s *Store) React(ctx context.Context, memberID, targetID string, kind community.ReactionKind, at time.Time) error {
+	counter := reactionCounter(kind)
+	if counter == "" {
+		return community.Errorf(community.CodeBadUserInput, "unknown reaction %q", kind)
+	}
+	params := stateParams(map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter, "at": at.UTC()})
+	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
+		return outcome(ctx, tx, cypherReact, params)
+	})
+	if err != nil {
+		return fail(err, "react %s to %q for %q", kind, targetID, memberID)
+	}
+	switch result {
+	case "reacted":
+		return nil
+	case "noTarget":
+		return community.Errorf(community.CodeNotFound, "no post or comment %q", targetID)
+	case "noMember":
+		return notFound(memberID)
+	case "deleted":
+		return community.Errorf(community.CodeNotFound, "the post was deleted")
+	}
+	return fmt.Errorf("neo4jstore: react %s to %q for %q: outcome %q", kind, targetID, memberID, result)
+}
+
+// Unreact implements community.Store: an unknown member, target or kind has no reaction
+// to remove.
+func (s *Store) Unreact(ctx context.Context, memberID, targetID string, kind community.ReactionKind) error {
+	counter := reactionCounter(kind)
+	if counter == "" {
+		return nil
+	}
+	params := map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter}
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherUnreact, params)
+	})
+	if err != nil {
+		return fail(err, "remove the %s reaction of %q to %q", kind, memberID, targetID)
+	}
+	return nil
+}
+
+// ViewerReactions implements community.Store.
+func (s *Store) ViewerReactions(ctx context.Context, memberID string, targetIDs []string) (map[string][]community.ReactionKind, error) {
+	out := make(map[string][]community.ReactionKind, len(targetIDs))
+	ids := slices.Compact(slices.Sorted(slices.Values(targetIDs)))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherViewerReactions, map[string]any{"memberId": memberID, "ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read the reactions of %q to %d targets", memberID, len(ids))
+	}
+	for _, r := range recs {
+		list, _ := get(r, "kinds").([]any)
+		var kinds []community.ReactionKind
+		for _, c := range reactionCounters {
+			if slices.Contains(list, any(string(c.kind))) {
+				kinds = append(kinds, c.kind)
+			}
+		}
+		if len(kinds) > 0 {
+			out[str(get(r, "id"))] = kinds
+		}
+	}
+	return out, nil
+}
+
+// SharePost implements community.Store. CONFLICT when a share with the same id is
+// recorded already.
+func (s *Store) SharePost(ctx context.Context, sh community.Share) error {
+	counter := shareCounter(sh.Channel)
+	if counter == "" {
+		return community.Errorf(community.CodeBadUserInput, "unknown channel %q", sh.Channel)
+	}
+	params := stateParams(map[string]any{
+		"id": sh.ID, "postId": sh.PostID, "memberId": sh.MemberID, "channel": string(sh.Channel), "counter": counter, "at": sh.At.UTC(),
+	})
+	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
+		return outcome(ctx, tx, cypherSharePost, params)
+	})
+	if err != nil {
+		return fail(err, "share post %q for %q", sh.PostID, sh.MemberID)
+	}
+	switch result {
+	case "shared":
+		return nil
+	case "noPost":
+		return noPost(sh.PostID)
+	case "noMember":
+		return notFound(sh.MemberID)
+	}
+	return fmt.Errorf("neo4jstore: share post %q for %q: outcome %q", sh.PostID, sh.MemberID, result)
+}
+
+// Feed implements community.Store: an unknown member has an empty feed. See cypherFeed for
+// how each source is bounded by the cursor and asOf before the sources are merged.
+func (s *Store) Feed(ctx context.Context, memberID string, first int, after *community.FeedPosition, asOf time.Time) ([]community.FeedItem, bool, error) {
+	first = max(first, 0)
+	asOf = asOf.UTC()
+	params := stateParams(map[string]any{
+		"memberId": memberID, "asOf": asOf, "upTo": asOf, "afterAt": nil, "afterId": nil, "limit": int64(first + 1),
+	})
+	if after != nil {
+		params["afterAt"], params["afterId"] = after.At.UTC(), after.PostID
+		if after.At.Before(asOf) {
+			params["upTo"] = after.At.UTC()
+		}
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherFeed, params)
+	})
+	if err != nil {
+		return nil, false, fail(err, "read the feed of %q", memberID)
+	}
+	var out []community.FeedItem
+	for _, r := range recs {
+		if len(out) == first {
+			return out, true, nil
+		}
+		out = append(out, community.FeedItem{PostID: str(get(r, "postId")), At: utc(get(r, "at")), SharedBy: str(get(r, "sharedBy"))})
+	}
+	return out, false, nil
+}
