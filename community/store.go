@@ -13,6 +13,7 @@ type Store interface {
 	BrandStore
 	ClubStore
 	PostStore
+	BulkStore
 
 	// CreateMember stores a new member bound to its first identity.
 	// CONFLICT when the handle (case-insensitively) or the identity is taken.

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Import", func(t *testing.T) { testImport(t, newStore(t)) })
 	t.Run("Service", func(t *testing.T) { testService(t, newStore(t)) })
 	t.Run("ConcurrentWrites", func(t *testing.T) { ConcurrentWrites(t, newStore(t)) })
+	t.Run("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
 	testBrandStore(t, newStore)
 	testClubStore(t, newStore)
 	testPostStore(t, newStore)
