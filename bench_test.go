@@ -31,7 +31,9 @@ import (
 
 type benchEnv struct {
 	svc     *community.Service
+	store   *countingStore
 	gen     synthetic.Generated
+	content synthetic.Content
 	handler http.Handler
 	server  *httptest.Server
 	tokens  []string // of the first members, for writes
@@ -49,6 +51,16 @@ func benchSpec() synthetic.Spec {
 		n = v
 	}
 	return synthetic.Spec{Members: n, Follows: 10 * n, Seed: 7}
+}
+
+// benchContentSpec is the content of the benchmarks' community: QUANZI_BENCH_POSTS posts
+// (200,000 by default) in 200 clubs, and five reactions a post.
+func benchContentSpec() synthetic.ContentSpec {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("QUANZI_BENCH_POSTS")); err == nil && v >= 0 {
+		n = v
+	}
+	return synthetic.ContentSpec{Clubs: 200, Posts: n, Reactions: 5 * n, Seed: 7, Now: time.Now().UTC().Truncate(time.Hour)}
 }
 
 func setupBench(b *testing.B, storeName string) *benchEnv {
@@ -98,9 +110,24 @@ func setupBench(b *testing.B, storeName string) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
+	contentSpec := benchContentSpec()
+	contentSpec.Progress = func(done int) {
+		if done%100_000 == 0 {
+			fmt.Fprintf(os.Stderr, "\r%s: %d content rows generated", storeName, done)
+		}
+	}
+	contentTarget := store
+	if _, err := store.ClubBySlug(ctx, "club-0000"); err == nil {
+		contentTarget = discardingStore{} // already generated: only recompute the ids
+	}
+	content, err := synthetic.GenerateContent(ctx, contentTarget, gen, contentSpec)
+	if err != nil {
+		b.Fatal(err)
+	}
 	fmt.Fprintf(os.Stderr, "\r%s: community of %d members ready in %s\n", storeName, spec.Members, time.Since(start).Round(time.Second))
-	svc := community.NewService(store, community.Config{})
-	env := &benchEnv{svc: svc, gen: gen}
+	counted := &countingStore{next: store}
+	svc := community.NewService(counted, community.Config{})
+	env := &benchEnv{svc: svc, store: counted, gen: gen, content: content}
 	env.handler = newHandler(config{Env: "development", JWTSecret: testSecret}, svc, jwtauth.New([]byte(testSecret), nil), quietLog())
 	env.server = httptest.NewServer(env.handler)
 	for _, id := range gen.IDs[:1000] {
@@ -121,11 +148,19 @@ type discardingStore struct{ community.Store }
 
 func (discardingStore) ImportMembers(context.Context, []community.ImportedMember) error { return nil }
 func (discardingStore) ImportFollows(context.Context, []community.Follow) error         { return nil }
+func (discardingStore) CreateClub(context.Context, community.Club, *community.ClubMembership) error {
+	return nil
+}
+func (discardingStore) ImportClubMembers(context.Context, []community.ClubMembership) error { return nil }
+func (discardingStore) ImportPosts(context.Context, []community.Post) error                 { return nil }
+func (discardingStore) ImportReactions(context.Context, []community.Reaction) error         { return nil }
 
 const (
 	followersPageOp = `query($id: ID!) { member(id: $id) { followers(first: 50) { totalCount edges { node { id handle followerCount } } } } }`
 	suggestionsOp   = `query($id: ID!) { member(id: $id) { suggestedFollows(first: 20) { followedByFollowings member { id handle followerCount } } } }`
 	followOp        = `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`
+	feedOp          = `query { feed(first: 20) { edges { at node { id title commentCount reactionCounts { kind count } author { handle followerCount } } } } }`
+	clubHotOp       = `query($slug: String!) { club(slug: $slug) { posts(sort: HOT, first: 20) { edges { node { id title commentCount shareCount reactionCounts { kind count } author { handle } } } } } }`
 )
 
 // operation is one GraphQL request of a benchmark, made anew for each iteration.
@@ -147,6 +182,12 @@ var benchOps = []struct {
 		tok, _ := jwtauth.Mint([]byte(testSecret), jwtauth.Claims{Identity: &jwtauth.IdentityClaim{Provider: "WECHAT", ExternalID: fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), n)}}, time.Hour)
 		handle := fmt.Sprintf("b%x_%d", time.Now().UnixNano()&0xffffffffff, n)
 		return tok, registerOp, map[string]any{"in": map[string]any{"handle": handle, "displayName": "新会员"}}
+	}},
+	{"Feed20", func(env *benchEnv, rng *rand.Rand) (string, string, map[string]any) {
+		return env.tokens[rng.IntN(len(env.tokens))], feedOp, nil
+	}},
+	{"ClubHot20", func(env *benchEnv, rng *rand.Rand) (string, string, map[string]any) {
+		return env.tokens[rng.IntN(len(env.tokens))], clubHotOp, map[string]any{"slug": env.content.ClubSlugs[rng.IntN(3)]}
 	}},
 	{"Follow", func(env *benchEnv, rng *rand.Rand) (string, string, map[string]any) {
 		i := rng.IntN(len(env.tokens))
@@ -180,12 +221,14 @@ func BenchmarkAPI(b *testing.B) {
 				b.Run(o.name, func(b *testing.B) {
 					rng := rand.New(rand.NewPCG(1, 2))
 					b.ReportAllocs()
+					before := env.store.calls.Load()
 					for b.Loop() {
 						tok, q, vars := o.op(env, rng)
 						rec := httptest.NewRecorder()
 						env.handler.ServeHTTP(rec, request("/query", tok, q, vars))
 						checkResponse(b, rec.Code, rec.Body.Bytes())
 					}
+					b.ReportMetric(float64(env.store.calls.Load()-before)/float64(b.N), "trips/op")
 				})
 				b.Run(o.name+"/HTTP", func(b *testing.B) {
 					client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

@@ -258,6 +258,21 @@ func (cs *countingStore) Feed(ctx context.Context, memberID string, first int, a
 	return cs.next.Feed(ctx, memberID, first, after, asOf)
 }
 
+func (cs *countingStore) ImportClubMembers(ctx context.Context, memberships []community.ClubMembership) error {
+	cs.calls.Add(1)
+	return cs.next.ImportClubMembers(ctx, memberships)
+}
+
+func (cs *countingStore) ImportPosts(ctx context.Context, posts []community.Post) error {
+	cs.calls.Add(1)
+	return cs.next.ImportPosts(ctx, posts)
+}
+
+func (cs *countingStore) ImportReactions(ctx context.Context, reactions []community.Reaction) error {
+	cs.calls.Add(1)
+	return cs.next.ImportReactions(ctx, reactions)
+}
+
 func (cs *countingStore) CreateMember(ctx context.Context, m community.Member, first community.Identity) error {
 	cs.calls.Add(1)
 	return cs.next.CreateMember(ctx, m, first)

@@ -212,7 +212,7 @@ func TestSeed(t *testing.T) {
 	if !strings.Contains(out.String(), "seeded already") {
 		t.Errorf("a second seed printed:\n%s", out.String())
 	}
-	if err := run(context.Background(), []string{"seed", "-members", "300", "-seed", "9"}, getenv, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"seed", "-members", "300", "-posts", "400", "-seed", "9"}, getenv, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	p := start(t, env)
@@ -233,5 +233,21 @@ func TestSeed(t *testing.T) {
 	// member without one has asked to join.
 	if got.Club.MemberCount != 3 || got.Club.Brand.Slug != "byd-auto" || got.Ev.MemberCount != len(demoMembers) || got.Synthetic == nil {
 		t.Errorf("seeded community: %+v", got)
+	}
+	var posts struct {
+		Demo struct {
+			Posts struct {
+				Edges []struct{ Node struct{ Title string } }
+			}
+		} `json:"demo"`
+		Synthetic struct {
+			Posts struct {
+				Edges []struct{ Node struct{ Title string } }
+			}
+		} `json:"synthetic"`
+	}
+	a.ok(adminToken(t), `{ demo: club(slug: "ev-talk") { posts(sort: HOT) { edges { node { title } } } } synthetic: club(slug: "club-0000") { posts { edges { node { title } } } } }`, nil, &posts)
+	if len(posts.Demo.Posts.Edges) != 3 || len(posts.Synthetic.Posts.Edges) == 0 {
+		t.Errorf("seeded posts: demo %d, synthetic %d", len(posts.Demo.Posts.Edges), len(posts.Synthetic.Posts.Edges))
 	}
 }

@@ -26,6 +26,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	configFlags(fs, &cfg, getenv)
 	members := fs.Int("members", 0, "build a synthetic community of this many members instead of the demo")
 	follows := fs.Int("follows", -1, "follows in the synthetic community (default: ten per member)")
+	posts := fs.Int("posts", 0, "posts in the synthetic community, in one club per 500 members, with five reactions each")
 	seedValue := fs.Uint64("seed", 1, "seed of the synthetic community: the same seed builds the same community")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,22 +44,34 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 		if *follows < 0 {
 			*follows = 10 * *members
 		}
-		return seedSynthetic(ctx, store, synthetic.Spec{Members: *members, Follows: *follows, Seed: *seedValue}, stderr)
+		content := synthetic.ContentSpec{Clubs: max(1, *members/500), Posts: *posts, Reactions: 5 * *posts, Seed: *seedValue,
+			Now: time.Now().UTC().Truncate(24 * time.Hour)}
+		return seedSynthetic(ctx, store, synthetic.Spec{Members: *members, Follows: *follows, Seed: *seedValue}, content, stderr)
 	}
 	return seedDemo(ctx, store, []byte(cfg.JWTSecret), stdout)
 }
 
-func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Spec, stderr io.Writer) error {
-	bar := progressbar.NewOptions64(int64(spec.Members+spec.Follows),
+func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Spec, content synthetic.ContentSpec, stderr io.Writer) error {
+	bar := progressbar.NewOptions64(int64(spec.Members+spec.Follows+content.Posts+content.Reactions),
 		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("seeding"),
 		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 	spec.Progress = func(m, f int) { bar.Set64(int64(m + f)) }
 	start := time.Now()
-	if _, err := synthetic.Generate(ctx, store, spec); err != nil {
+	g, err := synthetic.Generate(ctx, store, spec)
+	if err != nil {
 		return err
 	}
+	// Club memberships are not counted on the bar: the bar goes on from members and follows.
+	membersAndFollows := int64(spec.Members + spec.Follows)
+	content.Progress = func(done int) { bar.Set64(membersAndFollows + int64(done)) }
+	if content.Posts > 0 {
+		if _, err := synthetic.GenerateContent(ctx, store, g, content); err != nil {
+			return err
+		}
+	}
 	bar.Finish()
-	fmt.Fprintf(stderr, "seeded %d members and up to %d follows (seed %d) in %s\n", spec.Members, spec.Follows, spec.Seed, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "seeded %d members, up to %d follows, %d posts and up to %d reactions (seed %d) in %s\n",
+		spec.Members, spec.Follows, content.Posts, content.Reactions, spec.Seed, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -164,11 +177,38 @@ func seedDemo(ctx context.Context, store community.Store, secret []byte, stdout 
 		step(must(svc.JoinClub(as(ids["wang_fang"]), residents.ID, "我住3栋")))
 		step(svc.DecideJoinRequest(manager, residents.ID, ids["wang_fang"], true))
 		step(must(svc.JoinClub(as(ids["chen_jing"]), residents.ID, "想了解小区情况")))
+
+		post := func(author, clubID, title, body string, tags ...string) string {
+			p, err := svc.CreatePost(as(ids[author]), clubID, community.PostInput{Title: title, Body: body, Tags: tags})
+			step(err)
+			return p.ID
+		}
+		comment := func(author, postID, replyTo, body string) string {
+			c, err := svc.AddComment(as(ids[author]), postID, replyTo, body)
+			step(err)
+			return c.ID
+		}
+		care := post("zhang_wei", owners.ID, "汽车保养经验：每5000公里换机油", "**机油**每5000公里换一次，记得同时换机滤。\n\n冬天出门前预热电池，续航会好很多。", "保养", "经验")
+		trip := post("li_hua", forum.ID, "周末自驾游路线推荐：千岛湖", "从杭州出发两小时，沿湖公路风景很好。充电桩在景区东门。", "自驾", "充电")
+		road := post("emma_chen", forum.ID, "Road trip with an EV: what I learned", "Plan charging stops every 200 km and keep 20% in reserve. 充电桩 apps help.", "ev", "road trip")
+		post("david_wu", forum.ID, "DIY: replacing wiper blades", "Takes five minutes; buy the right length first.", "diy")
+		notice := post("liu_yang", residents.ID, "待处理：地下车库充电桩申请", "业委会正在汇总申请，有需要的业主请回复楼栋号。", "物业", "充电")
+		c1 := comment("wang_fang", care, "", "学到了，我的车刚好到5000公里")
+		comment("zhang_wei", care, c1, "记得用原厂机滤")
+		comment("chen_jing", trip, "", "千岛湖的充电桩好用吗？")
+		comment("david_wu", road, "", "Great tips, thanks!")
+		comment("wang_fang", notice, "", "3栋，需要一个")
+		for _, r := range []struct{ who, target string }{{"wang_fang", care}, {"li_hua", care}, {"zhao_lei", trip}, {"emma_chen", trip}, {"zhang_wei", road}, {"chen_jing", road}} {
+			step(svc.React(as(ids[r.who]), r.target, community.ReactionLike, true))
+		}
+		step(svc.React(as(ids["david_wu"]), road, community.ReactionInsightful, true))
+		step(must(svc.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp)))
+		step(must(svc.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat)))
 	}()
 	if failure != nil {
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}
-	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden, and these members.")
+	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden with posts and comments, and these members.")
 	return printTokens(stdout, secret, ids, byd.ID)
 }
 

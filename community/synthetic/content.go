@@ -30,12 +30,6 @@ type Content struct {
 	PostIDs   []string
 }
 
-// contentStore is a store that also loads in bulk.
-type contentStore interface {
-	community.Store
-	community.BulkStore
-}
-
 var (
 	titles = []string{"汽车保养经验分享", "周末自驾游路线推荐", "车友会活动报名", "新能源车冬季续航", "待处理：物业费问题",
 		"Road trip to Qiandao Lake", "Winter range of my EV", "Charging station etiquette", "露营装备清单", "小区停车位讨论"}
@@ -48,7 +42,7 @@ var (
 // Generate built: members join one to three clubs (popular clubs grow bigger), post in
 // them, and react to posts whose popularity follows a Zipf-like law. The same spec over
 // the same community gives the same content.
-func GenerateContent(ctx context.Context, s contentStore, g Generated, spec ContentSpec) (Content, error) {
+func GenerateContent(ctx context.Context, s community.Store, g Generated, spec ContentSpec) (Content, error) {
 	rng := rand.New(rand.NewPCG(spec.Seed^0x51ed270b, spec.Seed))
 	var c Content
 	created := spec.Now.Add(-60 * 24 * time.Hour)
