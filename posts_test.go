@@ -369,3 +369,40 @@ func decode(t *testing.T, res gqlResponse, out any) {
 		}
 	}
 }
+
+// TestPostListRoundTrips checks that a feed page and a club's HOT page, with each post's
+// author, counters and the viewer's reactions, cost the same number of store round trips
+// whatever their size.
+func TestPostListRoundTrips(t *testing.T) {
+	a := newAPI(t)
+	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
+	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	_, viewer := a.register("viewer_one", "读者")
+	a.join(viewer, forum)
+	for i := range 8 {
+		_, tok := a.register(fmt.Sprintf("author_%d", i), fmt.Sprintf("作者 %d", i))
+		a.join(tok, forum)
+		for j := range 4 {
+			id := a.createPost(tok, forum, fmt.Sprintf("帖子 %d-%d", i, j))
+			a.ok(viewer, `mutation($id: ID!) { react(input: {targetId: $id, kind: LIKE}) { reacted } }`, map[string]any{"id": id}, nil)
+		}
+	}
+	queries := map[string]string{
+		"feed": `query($n: Int) { feed(first: $n) { edges { node { id title commentCount reactionCounts { kind count } viewerReactions
+			author { handle followerCount } club { name } comments(first: 2) { edges { node { body } } } } } } }`,
+		"club HOT": `query($n: Int) { club(slug: "ev-talk") { posts(sort: HOT, first: $n) { edges { node { id title viewerReactions
+			author { handle followerCount } } } } } }`,
+	}
+	for name, q := range queries {
+		cost := func(n int) int64 {
+			before := a.store.calls.Load()
+			a.ok(viewer, q, map[string]any{"n": n}, nil)
+			return a.store.calls.Load() - before
+		}
+		small, large := cost(5), cost(20)
+		if small != large {
+			t.Errorf("%s: first 5 cost %d round trips, first 20 cost %d", name, small, large)
+		}
+		t.Logf("%s: %d store round trips for 5 and for 20 posts", name, large)
+	}
+}
