@@ -184,10 +184,28 @@ func newClub(c community.Club) *club {
 	return &club{Club: c, members: map[string]*community.ClubMembership{}, requests: map[string]*community.JoinRequest{}}
 }
 
-// addMember adds a membership to the club in memory.
-func (c *club) addMember(m *community.ClubMembership) {
-	c.members[m.MemberID] = m
-	c.roster = insertSorted(c.roster, m, compareClubRoster)
+// putMembership writes a new membership of the club in tx and deletes the member's
+// pending request to join it, if there is one: a member of a club has no request.
+func putMembership(tx *bolt.Tx, c *club, m *community.ClubMembership) error {
+	k := clubMemberKey(m.ClubID, m.MemberID)
+	if err := putJSON(tx, bucketClubMembers, k, m); err != nil {
+		return err
+	}
+	if c.requests[m.MemberID] == nil {
+		return nil
+	}
+	return tx.Bucket(bucketJoinRequests).Delete(k)
+}
+
+// addMembers adds stored memberships to the club in memory, as putMembership wrote
+// them: their members' pending requests go. It sorts ms.
+func (c *club) addMembers(ms ...*community.ClubMembership) {
+	for _, m := range ms {
+		c.removeRequest(m.MemberID)
+		c.members[m.MemberID] = m
+	}
+	slices.SortFunc(ms, compareClubRoster)
+	c.roster = mergeSorted(c.roster, ms, compareClubRoster)
 }
 
 // removeRequest removes a member's pending request from the club in memory, if any.
@@ -225,6 +243,7 @@ func (s *Store) CreateClub(_ context.Context, c community.Club, manager *communi
 	if m != nil && s.members[m.MemberID] == nil {
 		return notFound(m.MemberID)
 	}
+	n := newClub(c)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx, bucketClubs, []byte(c.ID), c); err != nil {
 			return err
@@ -232,19 +251,18 @@ func (s *Store) CreateClub(_ context.Context, c community.Club, manager *communi
 		if m == nil {
 			return nil
 		}
-		return putJSON(tx, bucketClubMembers, clubMemberKey(c.ID, m.MemberID), m)
+		return putMembership(tx, n, m)
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: create club: %w", err)
 	}
-	n := newClub(c)
 	s.clubs[c.ID] = n
 	s.clubBySlug[community.SlugKey(c.Slug)] = n
 	if c.BrandID != "" {
 		s.clubsOf[c.BrandID] = insertSorted(s.clubsOf[c.BrandID], n, compareClubs)
 	}
 	if m != nil {
-		n.addMember(m)
+		n.addMembers(m)
 	}
 	return nil
 }
@@ -327,22 +345,11 @@ func (s *Store) JoinClub(_ context.Context, m community.ClubMembership) error {
 	if c.members[m.MemberID] != nil {
 		return nil
 	}
-	k := clubMemberKey(m.ClubID, m.MemberID)
-	_, requested := c.requests[m.MemberID]
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx, bucketClubMembers, k, m); err != nil {
-			return err
-		}
-		if !requested {
-			return nil
-		}
-		return tx.Bucket(bucketJoinRequests).Delete(k)
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return putMembership(tx, c, &m) })
 	if err != nil {
 		return fmt.Errorf("embedded: join club: %w", err)
 	}
-	c.removeRequest(m.MemberID)
-	c.addMember(&m)
+	c.addMembers(&m)
 	return nil
 }
 
@@ -444,7 +451,7 @@ func (s *Store) DecideJoinRequest(_ context.Context, clubID, memberID string, ap
 	}
 	c.removeRequest(memberID)
 	if m != nil {
-		c.addMember(m)
+		c.addMembers(m)
 	}
 	return nil
 }

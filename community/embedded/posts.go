@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -372,9 +373,11 @@ func (s *Store) target(id string) (uint32, *[kindCount]int32) {
 
 func reactionEntry(seq uint32, kind int) uint32 { return seq<<kindBits | uint32(kind) }
 
-// takeTarget reserves the next sequence number for a post or a comment.
-func (s *Store) takeTarget() (uint32, error) {
-	if s.nextTarget >= maxTargets {
+// takeTargets checks that there are n sequence numbers left for posts or comments and
+// returns the first; the caller numbers its posts or comments from it on, and adding them
+// to memory moves nextTarget past them.
+func (s *Store) takeTargets(n int) (uint32, error) {
+	if uint64(s.nextTarget)+uint64(n) > maxTargets {
 		return 0, fmt.Errorf("embedded: more than %d posts and comments", maxTargets)
 	}
 	return s.nextTarget, nil
@@ -463,13 +466,46 @@ func (s *Store) readPosts(nodes []*postNode) ([]community.Post, error) {
 	return out, err
 }
 
-// CreatePost implements community.PostStore. Its counters are ignored: a new post has
-// none. CONFLICT when a post or a comment has its id.
-func (s *Store) CreatePost(_ context.Context, p community.Post) error {
-	d := postDoc{
+// newPostDoc returns the document of a post to store: the post without its counters.
+func newPostDoc(p community.Post) postDoc {
+	return postDoc{
 		ID: p.ID, ClubID: p.ClubID, AuthorID: p.AuthorID, Title: p.Title, Body: p.Body, Tags: slices.Clone(p.Tags),
 		CreatedAt: p.CreatedAt.UTC(), EditedAt: p.EditedAt.UTC(), DeletedAt: p.DeletedAt.UTC(), Status: p.Status,
 	}
+}
+
+// newPostNode returns the node of a post about to be stored, numbered seq.
+func newPostNode(d postDoc, c *club, a *member, seq uint32) *postNode {
+	return &postNode{id: d.ID, club: c, author: a, createdAt: nanos(d.CreatedAt), seq: seq, deleted: d.Status == community.PostDeleted}
+}
+
+// addPosts adds stored posts to the in-memory graph. Their nodes are numbered from
+// nextTarget on, one each, as takeTargets handed the numbers out.
+func (s *Store) addPosts(nodes ...*postNode) {
+	s.nextTarget += uint32(len(nodes))
+	byClub := map[*club][]*postNode{}
+	byAuthor := map[*member][]*postNode{}
+	for _, n := range nodes {
+		s.posts[n.id] = n
+		if !n.deleted {
+			byClub[n.club] = append(byClub[n.club], n)
+			byAuthor[n.author] = append(byAuthor[n.author], n)
+		}
+	}
+	for c, add := range byClub {
+		slices.SortFunc(add, compareNodes)
+		s.clubPosts[c] = mergeSorted(s.clubPosts[c], add, compareNodes)
+	}
+	for a, add := range byAuthor {
+		slices.SortFunc(add, compareNodes)
+		s.authorPosts[a] = mergeSorted(s.authorPosts[a], add, compareNodes)
+	}
+}
+
+// CreatePost implements community.PostStore. Its counters are ignored: a new post has
+// none. CONFLICT when a post or a comment has its id.
+func (s *Store) CreatePost(_ context.Context, p community.Post) error {
+	d := newPostDoc(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.idTaken(p.ID) {
@@ -483,7 +519,7 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 	if a == nil {
 		return notFound(p.AuthorID)
 	}
-	seq, err := s.takeTarget()
+	seq, err := s.takeTargets(1)
 	if err != nil {
 		return err
 	}
@@ -493,13 +529,7 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 	if err != nil {
 		return fmt.Errorf("embedded: create post: %w", err)
 	}
-	n := &postNode{id: p.ID, club: c, author: a, createdAt: nanos(d.CreatedAt), seq: seq, deleted: p.Status == community.PostDeleted}
-	s.nextTarget++
-	s.posts[n.id] = n
-	if !n.deleted {
-		s.clubPosts[c] = insertSorted(s.clubPosts[c], n, compareNodes)
-		s.authorPosts[a] = insertSorted(s.authorPosts[a], n, compareNodes)
-	}
+	s.addPosts(newPostNode(d, c, a, seq))
 	return nil
 }
 
@@ -748,7 +778,7 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 		}
 		parentSeq = parent.seq
 	}
-	seq, err := s.takeTarget()
+	seq, err := s.takeTargets(1)
 	if err != nil {
 		return err
 	}
@@ -905,35 +935,79 @@ func (s *Store) React(_ context.Context, memberID, targetID string, kind communi
 	if m == nil {
 		return notFound(memberID)
 	}
-	var post *postNode
-	if p := s.posts[targetID]; p != nil {
-		post = p
-	} else if c := s.comments[targetID]; c != nil {
-		post = c.post
-	}
-	if post == nil || post.deleted {
+	seq, counts := s.reactionTarget(targetID)
+	if counts == nil {
 		return community.Errorf(community.CodeNotFound, "no post or comment %q", targetID)
 	}
 	k := kindIndex(kind)
 	if k < 0 {
 		return community.Errorf(community.CodeBadUserInput, "unknown reaction %q", kind)
 	}
-	seq, counts := s.target(targetID)
-	e := reactionEntry(seq, k)
-	list := s.reactions[m]
-	i, found := slices.BinarySearch(list, e)
-	if found {
+	r := newReaction{m: m, entry: reactionEntry(seq, k), counts: counts, key: reactionKey(targetID, memberID, kind), at: nanos(at)}
+	if s.reacted(r) {
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketReactions).Put(reactionKey(targetID, memberID, kind), binary.BigEndian.AppendUint64(nil, uint64(nanos(at))))
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return r.put(tx.Bucket(bucketReactions)) })
 	if err != nil {
 		return fmt.Errorf("embedded: react: %w", err)
 	}
-	s.reactions[m] = slices.Insert(list, i, e)
-	counts[k]++
+	s.addReactions(r)
 	return nil
+}
+
+// reactionTarget finds a post or a comment that takes reactions, as target does: a post
+// that is not deleted, or a comment of one, deleted or not. Counters are nil when there
+// is none.
+func (s *Store) reactionTarget(id string) (uint32, *[kindCount]int32) {
+	if p := s.posts[id]; p != nil && !p.deleted {
+		return p.seq, &p.reactions
+	}
+	if c := s.comments[id]; c != nil && !c.post.deleted {
+		return c.seq, &c.reactions
+	}
+	return 0, nil
+}
+
+// newReaction is a reaction about to be stored, with what memory knows of it.
+type newReaction struct {
+	m      *member
+	entry  uint32
+	counts *[kindCount]int32
+	key    []byte
+	at     int64
+}
+
+// reacted reports whether r's member has reacted so to r's target already.
+func (s *Store) reacted(r newReaction) bool {
+	_, found := slices.BinarySearch(s.reactions[r.m], r.entry)
+	return found
+}
+
+// put writes the reaction in the reactions bucket.
+func (r newReaction) put(b *bolt.Bucket) error {
+	return b.Put(r.key, binary.BigEndian.AppendUint64(nil, uint64(r.at)))
+}
+
+// addReactions adds stored reactions, none of them there already, to their members'
+// lists and counts them on their targets. It sorts rs.
+func (s *Store) addReactions(rs ...newReaction) {
+	slices.SortFunc(rs, func(a, b newReaction) int {
+		if a.m != b.m {
+			return cmp.Compare(a.m.seq, b.m.seq)
+		}
+		return cmp.Compare(a.entry, b.entry)
+	})
+	// rs is sorted by member: each member's reactions are a run. mergeSorted copies the
+	// entries, so one buffer serves every run.
+	var entries []uint32
+	for i, r := range rs {
+		entries = append(entries, r.entry)
+		r.counts[r.entry&(1<<kindBits-1)]++
+		if i+1 == len(rs) || rs[i+1].m != r.m {
+			s.reactions[r.m] = mergeSorted(s.reactions[r.m], entries, cmp.Compare[uint32])
+			entries = entries[:0]
+		}
+	}
 }
 
 // Unreact implements community.PostStore. Unknown members, targets and kinds have no

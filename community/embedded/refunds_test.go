@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -98,7 +99,9 @@ func TestRefundOfOlderDocuments(t *testing.T) {
 	must(t, s.Close())
 
 	// Write the two purchases back as the previous layout had them: without "credited".
-	db, err := bolt.Open(path, 0o600, nil)
+	// A timeout, as the store has: without one, a file still locked by an open store
+	// would hold the test until go test's timeout.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	must(t, err)
 	err = db.Update(func(tx *bolt.Tx) error {
 		bucket := tx.Bucket([]byte("purchases"))

@@ -43,7 +43,7 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestScale(t *testing.T) {
 	}
 	reopen := func(s *Store) {
 		s.Close()
-		if db, err = bolt.Open(path, 0o600, &bolt.Options{NoSync: true}); err != nil {
+		if db, err = bolt.Open(path, 0o600, &bolt.Options{NoSync: true, Timeout: 5 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 	}

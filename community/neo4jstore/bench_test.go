@@ -3,8 +3,13 @@ package neo4jstore
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"quanzi/community"
 )
@@ -123,3 +128,205 @@ func BenchmarkStore(b *testing.B) {
 		}
 	})
 }
+
+// The sizes of BenchmarkImport: what a caller loads into a store of benchMembers members
+// and one club, in batches of benchMembers rows.
+const (
+	benchPosts     = 20 * benchMembers
+	benchReactions = 100 * benchMembers
+)
+
+// BenchmarkImport measures the bulk loaders: benchMembers members join a club, post
+// benchPosts posts in it, and react benchReactions times to posts drawn with a Zipf-like
+// law, as synthetic content does, all in batches of benchMembers rows. Each iteration
+// loads an empty graph; a load takes minutes, so the default -benchtime runs it once. It
+// logs the time of each phase and the most heap that one import transaction was seen to
+// use, and reports posts/s and reactions/s.
+func BenchmarkImport(b *testing.B) {
+	s := openEmpty(b, testConfig(b))
+	// One transaction cannot delete what a load stores within the server's memory for
+	// transactions, which the next test's emptyGraph would try.
+	b.Cleanup(func() { emptyGraphInChunks(b, s) })
+	ctx := context.Background()
+	var postsTook, reactionsTook time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		emptyGraphInChunks(b, s)
+		rng := rand.New(rand.NewPCG(1, 2))
+		ids := benchMembersOnly(b, s)
+		club := community.Club{ID: community.NewID(), Slug: "bench-club", Name: "俱乐部", Kind: community.KindForum,
+			Visibility: community.VisibilityPublic, JoinPolicy: community.JoinOpen, CreatedAt: benchBase}
+		if err := s.CreateClub(ctx, club, nil); err != nil {
+			b.Fatal(err)
+		}
+		memberships := make([]community.ClubMembership, len(ids))
+		for i, id := range ids {
+			memberships[i] = community.ClubMembership{ClubID: club.ID, MemberID: id, Role: community.RoleMember, Since: benchBase}
+		}
+		postIDs := make([]string, benchPosts)
+		posts := make([]community.Post, benchPosts)
+		for i := range posts {
+			postIDs[i] = community.NewID()
+			posts[i] = community.Post{ID: postIDs[i], ClubID: club.ID, AuthorID: ids[rng.IntN(len(ids))],
+				Title: fmt.Sprintf("周末自驾游路线推荐 #%d", i), Body: "Leave early to avoid traffic; the coast road is beautiful in spring.",
+				Tags: []string{"自驾"}, CreatedAt: benchBase.Add(-time.Duration(rng.Int64N(int64(30 * 24 * time.Hour)))).Truncate(time.Microsecond),
+				Status: community.PostPublished}
+		}
+		pick := benchZipf(rng, benchPosts, 0.9)
+		kinds := []community.ReactionKind{community.ReactionLike, community.ReactionLike, community.ReactionLike, community.ReactionInsightful, community.ReactionFunny, community.ReactionSupport}
+		reactions := make([]community.Reaction, benchReactions)
+		for i := range reactions {
+			reactions[i] = community.Reaction{MemberID: ids[rng.IntN(len(ids))], TargetID: postIDs[pick()],
+				Kind: kinds[rng.IntN(len(kinds))], At: benchBase.Add(-time.Duration(rng.Int64N(int64(24 * time.Hour))))}
+		}
+		sampler := sampleImportHeap(b, s)
+		b.StartTimer()
+
+		start := time.Now()
+		if err := s.ImportClubMembers(ctx, memberships); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("imported %d club members in %v", len(memberships), time.Since(start))
+		start = time.Now()
+		var slowest time.Duration
+		for lo := 0; lo < len(posts); lo += benchMembers {
+			batch := time.Now()
+			if err := s.ImportPosts(ctx, posts[lo:lo+benchMembers]); err != nil {
+				b.Fatal(err)
+			}
+			slowest = max(slowest, time.Since(batch))
+		}
+		took := time.Since(start)
+		postsTook += took
+		b.Logf("imported %d posts in %v (slowest batch %v)", len(posts), took, slowest)
+		start, slowest = time.Now(), 0
+		for lo := 0; lo < len(reactions); lo += benchMembers {
+			batch := time.Now()
+			if err := s.ImportReactions(ctx, reactions[lo:lo+benchMembers]); err != nil {
+				b.Fatal(err)
+			}
+			slowest = max(slowest, time.Since(batch))
+		}
+		took = time.Since(start)
+		reactionsTook += took
+		b.Logf("imported %d reactions in %v (slowest batch %v)", len(reactions), took, slowest)
+
+		b.StopTimer()
+		for statement, heap := range sampler() {
+			b.Logf("most heap seen in one %s transaction: %.1f MiB", statement, float64(heap)/(1<<20))
+		}
+		stored, err := s.PostsByID(ctx, postIDs[:1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("the most popular post counts %d reactions", stored[postIDs[0]].ReactionTotal())
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*benchPosts)/postsTook.Seconds(), "posts/s")
+	b.ReportMetric(float64(b.N*benchReactions)/reactionsTook.Seconds(), "reactions/s")
+}
+
+// emptyGraphInChunks empties the graph as emptyGraph does, in transactions of a bounded
+// size.
+func emptyGraphInChunks(b *testing.B, s *Store) {
+	b.Helper()
+	ctx := context.Background()
+	for _, cypher := range []string{cypherDeleteSomeRelationships, cypherDeleteSomeNodes} {
+		for {
+			n, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+				return count(ctx, tx, cypher, nil, "n")
+			})
+			if err != nil {
+				b.Fatalf("empty the graph: %v", err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+}
+
+const (
+	cypherDeleteSomeRelationships = `
+MATCH ()-[r]->() WITH r LIMIT 50000
+DELETE r
+RETURN count(*) AS n`
+
+	cypherDeleteSomeNodes = `
+MATCH (n) WHERE NOT n:Migration WITH n LIMIT 50000
+DETACH DELETE n
+RETURN count(*) AS n`
+)
+
+// benchMembersOnly imports benchMembers members in one batch and returns their ids.
+func benchMembersOnly(b *testing.B, s *Store) []string {
+	b.Helper()
+	batch := make([]community.ImportedMember, benchMembers)
+	ids := make([]string, benchMembers)
+	for i := range batch {
+		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("bench_%05d", i), DisplayName: "会员", JoinedAt: benchBase}
+		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: benchBase}}}
+		ids[i] = m.ID
+	}
+	if err := s.ImportMembers(context.Background(), batch); err != nil {
+		b.Fatal(err)
+	}
+	return ids
+}
+
+// benchZipf returns a function drawing indices in [0, n) with weight 1/(i+1)^s.
+func benchZipf(rng *rand.Rand, n int, s float64) func() int {
+	cdf := make([]float64, n)
+	total := 0.0
+	for i := range cdf {
+		total += 1 / math.Pow(float64(i+1), s)
+		cdf[i] = total
+	}
+	return func() int {
+		i, _ := slices.BinarySearch(cdf, rng.Float64()*total)
+		return min(i, n-1)
+	}
+}
+
+// importStatements names the bulk statements, to tell their transactions apart.
+var importStatements = map[string]string{
+	cypherImportClubMembers: "ImportClubMembers",
+	cypherImportPosts:       "ImportPosts",
+	cypherImportReactions:   "ImportReactions",
+}
+
+// sampleImportHeap polls the server's list of transactions until the function it returns
+// is called, which returns, for each bulk statement, the most heap that one transaction
+// running it was estimated to use.
+func sampleImportHeap(b *testing.B, s *Store) func() map[string]int {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	most := map[string]int{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+				return collect(ctx, tx, cypherTransactionHeap, nil)
+			})
+			if err != nil {
+				continue
+			}
+			for _, r := range recs {
+				if name, ok := importStatements[str(get(r, "query"))]; ok {
+					most[name] = max(most[name], integer(get(r, "heap")))
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return func() map[string]int {
+		cancel()
+		<-done
+		return most
+	}
+}
+
+const cypherTransactionHeap = `
+SHOW TRANSACTIONS YIELD currentQuery, estimatedUsedHeapMemory
+RETURN currentQuery AS query, estimatedUsedHeapMemory AS heap`
