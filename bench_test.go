@@ -151,9 +151,11 @@ func (discardingStore) ImportFollows(context.Context, []community.Follow) error 
 func (discardingStore) CreateClub(context.Context, community.Club, *community.ClubMembership) error {
 	return nil
 }
-func (discardingStore) ImportClubMembers(context.Context, []community.ClubMembership) error { return nil }
-func (discardingStore) ImportPosts(context.Context, []community.Post) error                 { return nil }
-func (discardingStore) ImportReactions(context.Context, []community.Reaction) error         { return nil }
+func (discardingStore) ImportClubMembers(context.Context, []community.ClubMembership) error {
+	return nil
+}
+func (discardingStore) ImportPosts(context.Context, []community.Post) error         { return nil }
+func (discardingStore) ImportReactions(context.Context, []community.Reaction) error { return nil }
 
 const (
 	followersPageOp = `query($id: ID!) { member(id: $id) { followers(first: 50) { totalCount edges { node { id handle followerCount } } } } }`

@@ -22,7 +22,7 @@ func testBulk(t *testing.T, s community.Store) {
 		{ClubID: club.ID, MemberID: ms[0].ID, Role: community.RoleMember, Since: at(1)},
 		{ClubID: club.ID, MemberID: ms[1].ID, Role: community.RoleModerator, Since: at(2)},
 		{ClubID: club.ID, MemberID: ms[0].ID, Role: community.RoleManager, Since: at(3)}, // again: skipped
-		{ClubID: club.ID, MemberID: ghost, Role: community.RoleMember, Since: at(1)},    // unknown member
+		{ClubID: club.ID, MemberID: ghost, Role: community.RoleMember, Since: at(1)},     // unknown member
 		{ClubID: community.NewID(), MemberID: ms[2].ID, Role: community.RoleMember, Since: at(1)},
 	}))
 	got, err := s.ClubMemberships(ctx, []community.ClubMemberKey{{ClubID: club.ID, MemberID: ms[0].ID}, {ClubID: club.ID, MemberID: ms[1].ID}, {ClubID: club.ID, MemberID: ms[2].ID}})
