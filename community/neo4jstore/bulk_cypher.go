@@ -1,13 +1,16 @@
 package neo4jstore
 
 // The Cypher of the bulk loaders, one constant per statement, every value a parameter.
-// Each is one statement over a whole batch, and writes exactly what the single-row
-// statement it stands for (cypherJoinClub, cypherCreatePost, cypherReact) writes for each
-// row, so that every other statement reads imported data as it reads the rest.
+// Each is one statement over a whole batch, and writes for each row exactly what the
+// single-row statement it stands for (cypherJoinClub, cypherCreatePost for a new post,
+// cypherReact) writes, so that every other statement reads imported data as it reads the
+// rest.
 //
-// The rows come deduplicated and sorted from Go (see bulk.go): the locks a statement takes
-// are then taken in the order of the ids, so that two imports never wait for each other in
-// opposite orders, and the first of equal rows is the one kept.
+// The rows come deduplicated and sorted from Go (see bulk.go): the first of equal rows is
+// the one kept, and the locks a statement takes first (members for memberships, targets
+// for reactions) are taken in the order of their ids, so that two imports seldom wait for
+// each other in opposite orders. A deadlock that remains is a transient error, on which
+// the driver runs the whole transaction again.
 
 const (
 	// cypherImportClubMembers puts members in clubs: $rows are maps of clubId, memberId,
