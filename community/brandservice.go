@@ -103,17 +103,7 @@ func (s *Service) brand(ctx context.Context, id string) (Brand, error) {
 // BrandsByID returns the brands with the given ids, nil where there is none; brands are
 // public. A dataloader batch function.
 func (s *Service) BrandsByID(ctx context.Context, ids []string) ([]*Brand, []error) {
-	found, err := s.store.BrandsByID(ctx, onlyValidIDs(ids))
-	out := make([]*Brand, len(ids))
-	if err != nil {
-		return out, repeatError(err, len(ids))
-	}
-	for i, id := range ids {
-		if b, ok := found[id]; ok {
-			out[i] = &b
-		}
-	}
-	return out, nil
+	return byID(ctx, ids, s.store.BrandsByID)
 }
 
 // BrandBySlug returns the brand with the slug, or nil.

@@ -295,17 +295,7 @@ func (s *Service) SetClubRole(ctx context.Context, clubID, memberID string, role
 // ClubsByID returns the clubs with the given ids, nil where there is none; a club itself
 // (name, kind, policy) is public. A dataloader batch function.
 func (s *Service) ClubsByID(ctx context.Context, ids []string) ([]*Club, []error) {
-	found, err := s.store.ClubsByID(ctx, onlyValidIDs(ids))
-	out := make([]*Club, len(ids))
-	if err != nil {
-		return out, repeatError(err, len(ids))
-	}
-	for i, id := range ids {
-		if c, ok := found[id]; ok {
-			out[i] = &c
-		}
-	}
-	return out, nil
+	return byID(ctx, ids, s.store.ClubsByID)
 }
 
 // ClubBySlug returns the club with the slug, or nil.

@@ -133,17 +133,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, provider IdentityProvider)
 // MembersByID returns the members with the given ids, nil where there is none, in the order
 // asked. Member profiles are public. It has the shape of a dataloader batch function.
 func (s *Service) MembersByID(ctx context.Context, ids []string) ([]*Member, []error) {
-	found, err := s.store.MembersByID(ctx, onlyValidIDs(ids))
-	out := make([]*Member, len(ids))
-	if err != nil {
-		return out, repeatError(err, len(ids))
-	}
-	for i, id := range ids {
-		if m, ok := found[id]; ok {
-			out[i] = &m
-		}
-	}
-	return out, nil
+	return byID(ctx, ids, s.store.MembersByID)
 }
 
 // MemberByHandle returns the member with the handle (case-insensitive), or nil.
@@ -484,6 +474,22 @@ func (s *Service) member(ctx context.Context, id string) (Member, error) {
 		return Member{}, Errorf(CodeNotFound, "no member %q", id)
 	}
 	return m, nil
+}
+
+// byID looks up the entities with the given ids in one store call and returns them in
+// the order asked, nil where there is none: the shape of a dataloader batch function.
+func byID[T any](ctx context.Context, ids []string, lookup func(context.Context, []string) (map[string]T, error)) ([]*T, []error) {
+	found, err := lookup(ctx, onlyValidIDs(ids))
+	out := make([]*T, len(ids))
+	if err != nil {
+		return out, repeatError(err, len(ids))
+	}
+	for i, id := range ids {
+		if v, ok := found[id]; ok {
+			out[i] = &v
+		}
+	}
+	return out, nil
 }
 
 func onlyValidIDs(ids []string) []string {
