@@ -89,15 +89,7 @@ func (s *Service) SetBrandTiers(ctx context.Context, brandID string, tiers []Tie
 }
 
 func (s *Service) brand(ctx context.Context, id string) (Brand, error) {
-	found, err := s.store.BrandsByID(ctx, []string{id})
-	if err != nil {
-		return Brand{}, err
-	}
-	b, ok := found[id]
-	if !ok {
-		return Brand{}, Errorf(CodeNotFound, "no brand %q", id)
-	}
-	return b, nil
+	return oneByID(ctx, id, "brand", s.store.BrandsByID)
 }
 
 // BrandsByID returns the brands with the given ids, nil where there is none; brands are
@@ -308,15 +300,7 @@ func (s *Service) BrandMembers(ctx context.Context, brandID string, first int, a
 // BrandMemberCounts returns how many members each brand's programme has; public. A
 // dataloader batch function.
 func (s *Service) BrandMemberCounts(ctx context.Context, brandIDs []string) ([]int, []error) {
-	found, err := s.store.BrandMemberCounts(ctx, brandIDs)
-	out := make([]int, len(brandIDs))
-	if err != nil {
-		return out, repeatError(err, len(brandIDs))
-	}
-	for i, id := range brandIDs {
-		out[i] = found[id]
-	}
-	return out, nil
+	return valuesInOrder(ctx, brandIDs, s.store.BrandMemberCounts)
 }
 
 // ChangeConsent grants (granted) or revokes the scopes of the calling member's consent to

@@ -52,15 +52,7 @@ func (s *Service) club(ctx context.Context, id string) (Club, error) {
 	if !validID(id) {
 		return Club{}, Errorf(CodeNotFound, "no club %q", id)
 	}
-	found, err := s.store.ClubsByID(ctx, []string{id})
-	if err != nil {
-		return Club{}, err
-	}
-	c, ok := found[id]
-	if !ok {
-		return Club{}, Errorf(CodeNotFound, "no club %q", id)
-	}
-	return c, nil
+	return oneByID(ctx, id, "club", s.store.ClubsByID)
 }
 
 // CreateClub creates a club. Platform staff create any; a brand's admins create their
@@ -315,29 +307,13 @@ func (s *Service) ClubBySlug(ctx context.Context, slug string) (*Club, error) {
 
 // ClubsOfBrands returns the clubs each brand hosts. A dataloader batch function.
 func (s *Service) ClubsOfBrands(ctx context.Context, brandIDs []string) ([][]Club, []error) {
-	found, err := s.store.ClubsOfBrands(ctx, brandIDs)
-	out := make([][]Club, len(brandIDs))
-	if err != nil {
-		return out, repeatError(err, len(brandIDs))
-	}
-	for i, id := range brandIDs {
-		out[i] = found[id]
-	}
-	return out, nil
+	return valuesInOrder(ctx, brandIDs, s.store.ClubsOfBrands)
 }
 
 // ClubMemberCounts returns how many members each club has; public. A dataloader batch
 // function.
 func (s *Service) ClubMemberCounts(ctx context.Context, clubIDs []string) ([]int, []error) {
-	found, err := s.store.ClubMemberCounts(ctx, clubIDs)
-	out := make([]int, len(clubIDs))
-	if err != nil {
-		return out, repeatError(err, len(clubIDs))
-	}
-	for i, id := range clubIDs {
-		out[i] = found[id]
-	}
-	return out, nil
+	return valuesInOrder(ctx, clubIDs, s.store.ClubMemberCounts)
 }
 
 // ViewerMemberships returns the calling member's membership of each club, nil where it

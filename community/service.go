@@ -465,15 +465,7 @@ func (s *Service) SuggestedFollows(ctx context.Context, keys []SuggestionKey) ([
 }
 
 func (s *Service) member(ctx context.Context, id string) (Member, error) {
-	found, err := s.store.MembersByID(ctx, []string{id})
-	if err != nil {
-		return Member{}, err
-	}
-	m, ok := found[id]
-	if !ok {
-		return Member{}, Errorf(CodeNotFound, "no member %q", id)
-	}
-	return m, nil
+	return oneByID(ctx, id, "member", s.store.MembersByID)
 }
 
 // byID looks up the entities with the given ids in one store call and returns them in
@@ -490,6 +482,35 @@ func byID[T any](ctx context.Context, ids []string, lookup func(context.Context,
 		}
 	}
 	return out, nil
+}
+
+// valuesInOrder looks up a value for each key in one store call and returns them in the
+// order asked, the zero value where the store has none.
+func valuesInOrder[V any](ctx context.Context, keys []string, lookup func(context.Context, []string) (map[string]V, error)) ([]V, []error) {
+	found, err := lookup(ctx, keys)
+	out := make([]V, len(keys))
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
+	for i, k := range keys {
+		out[i] = found[k]
+	}
+	return out, nil
+}
+
+// oneByID looks up one entity (what names its kind in the error): NOT_FOUND when there is
+// none.
+func oneByID[T any](ctx context.Context, id, what string, lookup func(context.Context, []string) (map[string]T, error)) (T, error) {
+	found, err := lookup(ctx, []string{id})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, ok := found[id]
+	if !ok {
+		return v, Errorf(CodeNotFound, "no %s %q", what, id)
+	}
+	return v, nil
 }
 
 func onlyValidIDs(ids []string) []string {

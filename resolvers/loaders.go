@@ -147,11 +147,17 @@ func (r *Resolver) member(ctx context.Context, id string) (*community.Member, er
 // existingMember loads a member that another record refers to; one that is not there is
 // NOT_FOUND, since a null would break the non-null field that asked.
 func (r *Resolver) existingMember(ctx context.Context, id string) (*community.Member, error) {
-	m, err := r.member(ctx, id)
-	if err == nil && m == nil {
-		err = community.Errorf(community.CodeNotFound, "no member %q", id)
+	return existing(ctx, r.loadersFor(ctx).Members, id, "member")
+}
+
+// existing loads through a loader an entity that another record refers to; one that is
+// not there is NOT_FOUND (what names its kind).
+func existing[T any](ctx context.Context, l *dataloader.Loader[string, *T], id, what string) (*T, error) {
+	v, err := l.Load(ctx, id)()
+	if err == nil && v == nil {
+		err = community.Errorf(community.CodeNotFound, "no %s %q", what, id)
 	}
-	return m, err
+	return v, err
 }
 
 // prefetchMembers primes the request's loaders for the members of a list, and for the
@@ -334,13 +340,9 @@ func (r *Resolver) wrote(ctx context.Context) {
 	r.loadersFor(ctx).ClearAll()
 }
 
-// existingBrand loads a brand that another record refers to (see existingMember).
+// existingBrand loads a brand that another record refers to (see existing).
 func (r *Resolver) existingBrand(ctx context.Context, id string) (*community.Brand, error) {
-	b, err := r.loadersFor(ctx).Brands.Load(ctx, id)()
-	if err == nil && b == nil {
-		err = community.Errorf(community.CodeNotFound, "no brand %q", id)
-	}
-	return b, err
+	return existing(ctx, r.loadersFor(ctx).Brands, id, "brand")
 }
 
 // ConsentRule is the @consent directive: a field of a member's profile, contact details or
@@ -379,13 +381,9 @@ func (r *Resolver) partnershipPayload(ctx context.Context, in model.PartnerInput
 	return &model.PartnershipPayload{Brand: brand, Partner: partner}, nil
 }
 
-// existingClub loads a club that another record refers to (see existingMember).
+// existingClub loads a club that another record refers to (see existing).
 func (r *Resolver) existingClub(ctx context.Context, id string) (*community.Club, error) {
-	c, err := r.loadersFor(ctx).Clubs.Load(ctx, id)()
-	if err == nil && c == nil {
-		err = community.Errorf(community.CodeNotFound, "no club %q", id)
-	}
-	return c, err
+	return existing(ctx, r.loadersFor(ctx).Clubs, id, "club")
 }
 
 // clubMembers loads a page of a club's members of a role ("" for all), with what the
@@ -416,13 +414,9 @@ func (r *Resolver) decide(ctx context.Context, in model.JoinRequestDecisionInput
 	return &model.JoinRequestDecisionPayload{Club: c}, nil
 }
 
-// existingPost loads a post that another record refers to (see existingMember).
+// existingPost loads a post that another record refers to (see existing).
 func (r *Resolver) existingPost(ctx context.Context, id string) (*community.Post, error) {
-	p, err := r.loadersFor(ctx).Posts.Load(ctx, id)()
-	if err == nil && p == nil {
-		err = community.Errorf(community.CodeNotFound, "no post %q", id)
-	}
-	return p, err
+	return existing(ctx, r.loadersFor(ctx).Posts, id, "post")
 }
 
 // prefetchPosts primes the loaders of a list of posts, given by id, at path below the
