@@ -441,7 +441,16 @@ func (s *Service) DeleteComment(ctx context.Context, commentID string) (Comment,
 			return Comment{}, deny(ctx, "its author and the club's moderators")
 		}
 	}
-	return s.store.DeleteComment(ctx, commentID, s.now().UTC())
+	deleted, err := s.store.DeleteComment(ctx, commentID, s.now().UTC())
+	return hideDeleted(deleted), err
+}
+
+// hideDeleted returns what a deleted comment shows: who and when, not what it said.
+func hideDeleted(c Comment) Comment {
+	if !c.DeletedAt.IsZero() {
+		c.Body = ""
+	}
+	return c
 }
 
 // CommentKey names a page of comments: a post's top-level comments or a comment's replies.
@@ -518,10 +527,7 @@ func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentLis
 			parent := keys[i].Parent
 			list := make([]ListedComment, len(found[parent]))
 			for j, c := range found[parent] {
-				if !c.DeletedAt.IsZero() {
-					c.Body = ""
-				}
-				list[j] = ListedComment{Comment: c, Cursor: s.cursor(listComments, parent, Position{Since: c.CreatedAt, MemberID: c.ID})}
+				list[j] = ListedComment{Comment: hideDeleted(c), Cursor: s.cursor(listComments, parent, Position{Since: c.CreatedAt, MemberID: c.ID})}
 			}
 			out[i] = CommentList{Comments: list, More: more[parent]}
 		}

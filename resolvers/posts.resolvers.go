@@ -103,9 +103,6 @@ func (r *mutationResolver) EditComment(ctx context.Context, input model.EditComm
 
 func (r *mutationResolver) DeleteComment(ctx context.Context, input model.DeleteCommentInput) (*model.CommentPayload, error) {
 	c, err := r.Service.DeleteComment(ctx, input.CommentID)
-	if err == nil {
-		c.Body = ""
-	}
 	return r.commentPayload(ctx, c, err)
 }
 
