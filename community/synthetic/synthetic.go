@@ -5,7 +5,6 @@ package synthetic
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -63,25 +62,8 @@ func Generate(ctx context.Context, s community.Store, spec Spec) (Generated, err
 	for r := range g.Popular {
 		g.Popular[r] = g.IDs[perm[r]]
 	}
-	cdf := make([]float64, spec.Members)
-	total := 0.0
-	for r := range cdf {
-		total += 1 / math.Pow(float64(r+1), 0.8)
-		cdf[r] = total
-	}
-	pick := func() int {
-		x := rng.Float64() * total
-		lo, hi := 0, len(cdf)-1
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if cdf[mid] < x {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
-		}
-		return perm[lo]
-	}
+	rank := zipf(rng, spec.Members, 0.8)
+	pick := func() int { return perm[rank()] }
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	done := 0
 	for done < spec.Follows {
