@@ -121,7 +121,7 @@ func TestMembershipConsentAndPurchases(t *testing.T) {
 	byd := a.createBrand("byd-auto", "比亚迪")
 	nio := a.createBrand("nio", "蔚来")
 	lihua, lihuaTok := a.register("li_hua", "李华")
-	wang, wangTok := a.register("wang_fang", "王芳")
+	_, wangTok := a.register("wang_fang", "王芳")
 	staff := staffToken(t, byd, "BRAND_STAFF")
 
 	join := `mutation($b: ID!) { joinBrand(input: {brandId: $b}) { membership { tier points brand { slug } } } }`
@@ -259,7 +259,6 @@ func TestMembershipConsentAndPurchases(t *testing.T) {
 	if strings.Contains(string(res.Data), "li_hua") {
 		t.Errorf("a member read the brand's member list: %s", res.Data)
 	}
-	_ = wang
 
 	// The consent ledger keeps every change; the current state follows it.
 	a.ok(lihuaTok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
