@@ -219,7 +219,7 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 			args := f.ArgumentMap(op.Variables)
 			keys := make([]community.ListKey, len(ids))
 			for i, id := range ids {
-				keys[i] = listKey(listKinds[f.Name], id, intArg(args["first"], community.DefaultPageSize), stringArg(args["after"]))
+				keys[i] = community.ListKey{Kind: listKinds[f.Name], MemberID: id, First: intArg(args["first"], community.DefaultPageSize), After: stringArg(args["after"])}
 			}
 			wg.Go(func() {
 				var nested []string
@@ -295,11 +295,6 @@ var listKinds = map[string]community.ListKind{
 	"mutualFollows": community.ListMutual,
 }
 
-// listKey is the loader key of a list field's page; a nil first takes the default.
-func listKey(kind community.ListKind, memberID string, first int, after string) community.ListKey {
-	return community.ListKey{Kind: kind, MemberID: memberID, First: first, After: after}
-}
-
 // intArg reads an Int argument, or def when it is null or absent.
 func intArg(v any, def int) int {
 	switch n := v.(type) {
@@ -330,7 +325,7 @@ func stringArg(v any) string {
 
 // page loads one page of a member's list through the request's loader.
 func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID string, first *int, after *string) (*community.FollowList, error) {
-	key := listKey(kind, memberID, intArg(first, community.DefaultPageSize), stringArg(after))
+	key := community.ListKey{Kind: kind, MemberID: memberID, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
 	l, err := r.loadersFor(ctx).Lists.Load(ctx, key)()
 	return &l, err
 }
