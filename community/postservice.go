@@ -608,7 +608,8 @@ func (s *Service) SharePost(ctx context.Context, postID string, channel ShareCha
 	if err := s.store.SharePost(ctx, Share{ID: s.newID(), PostID: postID, MemberID: a.MemberID, Channel: channel, At: s.now().UTC()}); err != nil {
 		return Post{}, err
 	}
-	return s.post(ctx, postID)
+	// The caller was shown the post above: read it back for its counters only.
+	return oneByID(ctx, postID, "post", s.store.PostsByID)
 }
 
 // listFeed is the kind of list feed cursors are tied to.
