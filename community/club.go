@@ -176,8 +176,9 @@ type ClubStore interface {
 	// one transaction. CONFLICT when the id or slug is taken; NOT_FOUND when the host
 	// brand or the manager is unknown.
 	CreateClub(ctx context.Context, c Club, manager *ClubMembership) error
-	// UpdateClub applies a validated update to a club and returns it. NOT_FOUND for an
-	// unknown club.
+	// UpdateClub applies a validated update to a club and returns it; a change of
+	// visibility also writes an EventClub outbox event in the same transaction. NOT_FOUND
+	// for an unknown club.
 	UpdateClub(ctx context.Context, clubID string, in UpdateClubInput) (Club, error)
 	// ClubsByID returns the clubs with the given ids; unknown ids are absent.
 	ClubsByID(ctx context.Context, ids []string) (map[string]Club, error)
@@ -210,4 +211,7 @@ type ClubStore interface {
 	ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after *Position) ([]ClubMembership, bool, error)
 	// ClubMemberCounts returns the number of members of each club.
 	ClubMemberCounts(ctx context.Context, clubIDs []string) (map[string]int, error)
+	// JoinedClubIDs returns the ids of the clubs the member belongs to (any role), in no
+	// particular order; none for an unknown member.
+	JoinedClubIDs(ctx context.Context, memberID string) ([]string, error)
 }

@@ -66,6 +66,9 @@ type Post struct {
 	Reactions       map[ReactionKind]int
 	CommentCount    int
 	SharesByChannel map[ShareChannel]int
+	// Version counts the writes that changed the post or its counters (1 when created),
+	// so that a copy of it elsewhere (the search index) keeps the newest state it was sent.
+	Version int64
 }
 
 // IsEntity marks Post as an entity of the federated graph (see Member.IsEntity).
@@ -242,6 +245,11 @@ type FeedItem struct {
 // it changes in the same transaction: a post's Reactions, CommentCount (its comments and
 // replies that are not deleted) and SharesByChannel; a comment's Reactions and ReplyCount
 // (its replies that are not deleted).
+//
+// Every write that changes a post or its counters also raises its Version and writes an
+// EventPost outbox event for it in the same transaction: creating, editing and deleting
+// posts (deleting again writes nothing), adding and deleting comments, reacting to posts
+// and taking reactions back, shares, and the bulk imports of posts and reactions.
 type PostStore interface {
 	// CreatePost stores a new post. NOT_FOUND for an unknown club or author.
 	CreatePost(ctx context.Context, p Post) error
@@ -254,6 +262,9 @@ type PostStore interface {
 	// PostsByID returns the posts with the given ids, deleted ones included; unknown ids
 	// are absent.
 	PostsByID(ctx context.Context, ids []string) (map[string]Post, error)
+	// ScanPosts returns up to limit posts with ids greater than afterID, deleted ones
+	// included, in id order: for rebuilding the search index.
+	ScanPosts(ctx context.Context, afterID string, limit int) ([]Post, error)
 	// ClubPosts pages through a club's published posts: for SortNew newest first (then id
 	// ascending); for SortTop by Engagement descending, then newest first, then id, among
 	// posts created at or after q.Since. It returns up to q.First posts after q.After and

@@ -14,6 +14,7 @@ type Store interface {
 	ClubStore
 	PostStore
 	BulkStore
+	Outbox
 
 	// CreateMember stores a new member bound to its first identity.
 	// CONFLICT when the handle (case-insensitively) or the identity is taken.
@@ -23,6 +24,10 @@ type Store interface {
 	UpdateMember(ctx context.Context, memberID string, in UpdateProfileInput) (Member, error)
 	// MembersByID returns the members with the given ids; unknown ids are absent from the map.
 	MembersByID(ctx context.Context, ids []string) (map[string]Member, error)
+	// SearchMembers returns up to limit members whose handle or display name starts with
+	// prefix, compared case-insensitively: handle matches first (by handle), then display
+	// name matches (by display name, then id). prefix is not empty.
+	SearchMembers(ctx context.Context, prefix string, limit int) ([]Member, error)
 	// MemberByHandle returns the member with the handle, compared case-insensitively.
 	// NOT_FOUND when there is none.
 	MemberByHandle(ctx context.Context, handle string) (Member, error)

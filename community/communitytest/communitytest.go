@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testBrandStore(t, newStore)
 	testClubStore(t, newStore)
 	testPostStore(t, newStore)
+	testOutboxStore(t, newStore)
 }
 
 // pageReq is one page of one list, as the suite asks for it.

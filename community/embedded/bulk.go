@@ -107,22 +107,28 @@ func (s *Store) ImportPosts(_ context.Context, batch []community.Post) error {
 		return err
 	}
 	slices.SortFunc(adds, func(a, b add) int { return strings.Compare(a.d.ID, b.d.ID) })
+	nodes := make([]*postNode, len(adds))
+	touched := make(postTouch, len(adds))
+	for i, a := range adds {
+		nodes[i] = newPostNode(a.d, a.c, a.a, first+uint32(i))
+		touched[nodes[i]] = 1
+	}
+	var done func()
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		for _, a := range adds {
 			if err := putJSON(tx, bucketPosts, []byte(a.d.ID), a.d); err != nil {
 				return err
 			}
 		}
-		return nil
+		var err error
+		done, err = s.touchPosts(tx, touched)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: import posts: %w", err)
 	}
-	nodes := make([]*postNode, len(adds))
-	for i, a := range adds {
-		nodes[i] = newPostNode(a.d, a.c, a.a, first+uint32(i))
-	}
 	s.addPosts(nodes...)
+	done()
 	return nil
 }
 
@@ -140,6 +146,7 @@ func (s *Store) ImportReactions(_ context.Context, batch []community.Reaction) e
 	adds := make([]newReaction, 0, len(batch))
 	// seen holds the batch's reactions kept so far, by member sequence number and entry.
 	seen := make(map[uint64]bool, len(batch))
+	touched := postTouch{}
 	for _, r := range batch {
 		m := s.members[r.MemberID]
 		if m == nil {
@@ -157,11 +164,15 @@ func (s *Store) ImportReactions(_ context.Context, batch []community.Reaction) e
 		seen[k] = true
 		nr.key, nr.at = reactionKey(r.TargetID, r.MemberID, r.Kind), nanos(r.At)
 		adds = append(adds, nr)
+		if p := s.posts[r.TargetID]; p != nil {
+			touched[p]++
+		}
 	}
 	if len(adds) == 0 {
 		return nil
 	}
 	slices.SortFunc(adds, func(a, b newReaction) int { return bytes.Compare(a.key, b.key) })
+	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketReactions)
 		for _, r := range adds {
@@ -169,11 +180,14 @@ func (s *Store) ImportReactions(_ context.Context, batch []community.Reaction) e
 				return err
 			}
 		}
-		return nil
+		var err error
+		done, err = s.touchPosts(tx, touched)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: import reactions: %w", err)
 	}
+	done()
 	s.addReactions(adds...)
 	return nil
 }

@@ -276,12 +276,24 @@ func (s *Store) UpdateClub(_ context.Context, clubID string, in community.Update
 		return community.Club{}, clubNotFound(clubID)
 	}
 	next := in.Apply(c.Club)
+	added := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx, bucketClubs, []byte(clubID), next)
+		if err := putJSON(tx, bucketClubs, []byte(clubID), next); err != nil {
+			return err
+		}
+		if next.Visibility == c.Visibility {
+			return nil
+		}
+		isNew, err := enqueue(tx, community.EventClub, clubID, time.Now())
+		if isNew {
+			added = 1
+		}
+		return err
 	})
 	if err != nil {
 		return community.Club{}, fmt.Errorf("embedded: update club %q: %w", clubID, err)
 	}
+	s.outboxLen += added
 	c.Club = next
 	return next, nil
 }

@@ -108,6 +108,8 @@ type postNode struct {
 	reactions [kindCount]int32
 	shares    [channelCount]int32
 	deleted   bool
+	// version is the post's Version (see bucketPostVersions).
+	version int64
 }
 
 // commentNode is a comment of the in-memory graph. Its parent is found through its
@@ -407,6 +409,7 @@ func (d postDoc) post(n *postNode) community.Post {
 		Reactions:       counts(community.ReactionKinds, n.reactions[:]),
 		CommentCount:    int(n.comments),
 		SharesByChannel: counts(community.ShareChannels, n.shares[:]),
+		Version:         n.version,
 	}
 }
 
@@ -523,13 +526,20 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 	if err != nil {
 		return err
 	}
+	n := newPostNode(d, c, a, seq)
+	var done func()
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx, bucketPosts, []byte(p.ID), d)
+		if err := putJSON(tx, bucketPosts, []byte(p.ID), d); err != nil {
+			return err
+		}
+		done, err = s.touchPosts(tx, postTouch{n: 1})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: create post: %w", err)
 	}
-	s.addPosts(newPostNode(d, c, a, seq))
+	s.addPosts(n)
+	done()
 	return nil
 }
 
@@ -542,16 +552,23 @@ func (s *Store) EditPost(_ context.Context, postID string, in community.PostInpu
 		return community.Post{}, postNotFound(postID)
 	}
 	var d postDoc
+	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
 			return err
 		}
 		d.Title, d.Body, d.Tags, d.EditedAt = in.Title, in.Body, slices.Clone(in.Tags), at.UTC()
-		return putJSON(tx, bucketPosts, []byte(postID), d)
+		if err := putJSON(tx, bucketPosts, []byte(postID), d); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, postTouch{n: 1})
+		return err
 	})
 	if err != nil {
 		return community.Post{}, fmt.Errorf("embedded: edit post %q: %w", postID, err)
 	}
+	done()
 	return d.post(n), nil
 }
 
@@ -574,16 +591,23 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 		return p, err
 	}
 	var d postDoc
+	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
 			return err
 		}
 		d.Status, d.DeletedAt = community.PostDeleted, at.UTC()
-		return putJSON(tx, bucketPosts, []byte(postID), d)
+		if err := putJSON(tx, bucketPosts, []byte(postID), d); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, postTouch{n: 1})
+		return err
 	})
 	if err != nil {
 		return community.Post{}, fmt.Errorf("embedded: delete post %q: %w", postID, err)
 	}
+	done()
 	n.deleted = true
 	s.clubPosts[n.club] = removeSorted(s.clubPosts[n.club], n, compareNodes)
 	s.authorPosts[n.author] = removeSorted(s.authorPosts[n.author], n, compareNodes)
@@ -782,12 +806,18 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 	if err != nil {
 		return err
 	}
+	var done func()
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx, bucketComments, []byte(c.ID), d)
+		if err := putJSON(tx, bucketComments, []byte(c.ID), d); err != nil {
+			return err
+		}
+		done, err = s.touchPosts(tx, postTouch{p: 1})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: add comment: %w", err)
 	}
+	done()
 	n := &commentNode{id: c.ID, post: p, createdAt: nanos(d.CreatedAt), seq: seq, deleted: !d.DeletedAt.IsZero()}
 	s.nextTarget++
 	s.comments[n.id] = n
@@ -837,16 +867,23 @@ func (s *Store) DeleteComment(_ context.Context, commentID string, at time.Time)
 		err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketComments, commentID, &d) })
 		return d.comment(n), err
 	}
+	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketComments, commentID, &d); err != nil {
 			return err
 		}
 		d.DeletedAt = at.UTC()
-		return putJSON(tx, bucketComments, []byte(commentID), d)
+		if err := putJSON(tx, bucketComments, []byte(commentID), d); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, postTouch{n.post: 1})
+		return err
 	})
 	if err != nil {
 		return community.Comment{}, fmt.Errorf("embedded: delete comment %q: %w", commentID, err)
 	}
+	done()
 	n.deleted = true
 	n.post.comments--
 	if parent := s.comments[d.ParentID]; parent != nil {
@@ -947,10 +984,23 @@ func (s *Store) React(_ context.Context, memberID, targetID string, kind communi
 	if s.reacted(r) {
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return r.put(tx.Bucket(bucketReactions)) })
+	touched := postTouch{}
+	if p := s.posts[targetID]; p != nil {
+		touched[p] = 1
+	}
+	var done func()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := r.put(tx.Bucket(bucketReactions)); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, touched)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("embedded: react: %w", err)
 	}
+	done()
 	s.addReactions(r)
 	return nil
 }
@@ -1026,12 +1076,23 @@ func (s *Store) Unreact(_ context.Context, memberID, targetID string, kind commu
 	if !found {
 		return nil
 	}
+	touched := postTouch{}
+	if p := s.posts[targetID]; p != nil {
+		touched[p] = 1
+	}
+	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketReactions).Delete(reactionKey(targetID, memberID, kind))
+		if err := tx.Bucket(bucketReactions).Delete(reactionKey(targetID, memberID, kind)); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, touched)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: unreact: %w", err)
 	}
+	done()
 	if list = slices.Delete(list, i, i+1); len(list) == 0 {
 		delete(s.reactions, m)
 	} else {
@@ -1089,11 +1150,17 @@ func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 	if ch < 0 {
 		return community.Errorf(community.CodeBadUserInput, "unknown share channel %q", sh.Channel)
 	}
+	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketShares).Get([]byte(sh.ID)) != nil {
 			return errShareTaken
 		}
-		return putJSON(tx, bucketShares, []byte(sh.ID), sh)
+		if err := putJSON(tx, bucketShares, []byte(sh.ID), sh); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, postTouch{p: 1})
+		return err
 	})
 	if errors.Is(err, errShareTaken) {
 		return conflict("share %q exists already", sh.ID)
@@ -1101,6 +1168,7 @@ func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 	if err != nil {
 		return fmt.Errorf("embedded: share post: %w", err)
 	}
+	done()
 	p.shares[ch]++
 	if ch == channelInApp {
 		at := nanos(sh.At)

@@ -99,13 +99,14 @@ func TestPosts(t *testing.T) {
 
 	got, err := s.PostsByID(ctx, []string{p.ID, community.NewID()})
 	must(t, err)
+	p.Version = 1
 	diff(t, "PostsByID", map[string]community.Post{p.ID: p}, got)
 
 	in := community.PostInput{Title: "改过的标题", Body: "改过的正文", Tags: []string{"续航"}}
 	edited, err := s.EditPost(ctx, p.ID, in, at(5))
 	must(t, err)
 	want := p
-	want.Title, want.Body, want.Tags, want.EditedAt = in.Title, in.Body, in.Tags, at(5)
+	want.Title, want.Body, want.Tags, want.EditedAt, want.Version = in.Title, in.Body, in.Tags, at(5), 2
 	diff(t, "EditPost", want, edited)
 	diff(t, "post after EditPost", want, postByID(t, s, p.ID))
 	_, err = s.EditPost(ctx, community.NewID(), in, at(5))
@@ -113,7 +114,7 @@ func TestPosts(t *testing.T) {
 
 	deleted, err := s.DeletePost(ctx, p.ID, at(6))
 	must(t, err)
-	want.Status, want.DeletedAt = community.PostDeleted, at(6)
+	want.Status, want.DeletedAt, want.Version = community.PostDeleted, at(6), 3
 	diff(t, "DeletePost", want, deleted)
 	again, err := s.DeletePost(ctx, p.ID, at(7))
 	must(t, err)
@@ -676,13 +677,30 @@ func TestReopenPosts(t *testing.T) {
 	must(t, s.SharePost(ctx, community.Share{ID: community.NewID(), PostID: posts[2].ID, MemberID: f.ms[1], Channel: community.ShareMoments, At: at(19)}))
 
 	before := snapshotPosts(t, s, f, postIDs, commentIDs)
-	if len(before.Feeds[f.ms[0]]) == 0 || before.Posts[posts[0].ID].CommentCount != 2 || len(before.Pages[c.ID]) != 2 {
+	if len(before.Feeds[f.ms[0]]) == 0 || before.Posts[posts[0].ID].CommentCount != 2 || len(before.Pages[c.ID]) != 2 || before.Posts[posts[0].ID].Version < 5 {
 		t.Fatalf("the populated posts lack something to compare: %+v", before)
 	}
+	// The outbox and the versions are kept too: an event acknowledged before closing stays
+	// gone, the others stay pending with their tokens.
+	events, err := s.PendingEvents(ctx, 100)
+	must(t, err)
+	if len(events) != len(posts) {
+		t.Fatalf("%d pending events for %d written posts", len(events), len(posts))
+	}
+	must(t, s.AckEvents(ctx, events[:1]))
+	events = events[1:]
+	backlog, err := s.OutboxBacklog(ctx)
+	must(t, err)
 	must(t, s.Close())
 	s = open(t, path)
 	defer s.Close()
 	diff(t, "posts after reopening", before, snapshotPosts(t, s, f, postIDs, commentIDs))
+	eventsAfter, err := s.PendingEvents(ctx, 100)
+	must(t, err)
+	diff(t, "pending events after reopening", events, eventsAfter)
+	backlogAfter, err := s.OutboxBacklog(ctx)
+	must(t, err)
+	diff(t, "backlog after reopening", backlog, backlogAfter)
 
 	// What is stored still constrains writes.
 	wantCode(t, s.CreatePost(ctx, posts[0]), community.CodeConflict)

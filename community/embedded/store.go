@@ -31,7 +31,7 @@ var (
 )
 
 // schemaVersion is the layout of the bbolt file this code reads and writes.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Config configures the embedded store.
 type Config struct {
@@ -51,6 +51,8 @@ type Store struct {
 	// follows maps (follower.seq, followee.seq) to the follow time in Unix nanoseconds.
 	follows map[uint64]int64
 	nextSeq uint32
+	// outboxLen is the number of pending outbox events.
+	outboxLen int
 
 	brandGraph
 	clubGraph
@@ -122,10 +124,24 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets)
+		fillNames := tx.Bucket(bucketNames) == nil
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, outboxBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
+			}
+		}
+		if fillNames {
+			// A file of schema 1 has no names index: build it from the members.
+			err := tx.Bucket(bucketMembers).ForEach(func(_, v []byte) error {
+				var doc memberDoc
+				if err := json.Unmarshal(v, &doc); err != nil {
+					return fmt.Errorf("embedded: decode member: %w", err)
+				}
+				return tx.Bucket(bucketNames).Put(nameKey(doc.Member), nil)
+			})
+			if err != nil {
+				return err
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
@@ -175,7 +191,10 @@ func (s *Store) load() error {
 		if err := s.loadClubs(tx); err != nil {
 			return err
 		}
-		return s.loadPosts(tx)
+		if err := s.loadPosts(tx); err != nil {
+			return err
+		}
+		return s.loadPostVersions(tx)
 	})
 }
 
@@ -264,6 +283,9 @@ func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMembe
 			if err := tx.Bucket(bucketHandles).Put([]byte(community.HandleKey(m.Handle)), []byte(m.ID)); err != nil {
 				return err
 			}
+			if err := tx.Bucket(bucketNames).Put(nameKey(m.Member), nil); err != nil {
+				return err
+			}
 			for _, id := range im.Identities {
 				if err := tx.Bucket(bucketIdentities).Put(identityBoltKey(id), []byte(m.ID)); err != nil {
 					return err
@@ -298,6 +320,12 @@ func (s *Store) UpdateMember(_ context.Context, memberID string, in community.Up
 	next.Member = updated
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putMember(tx, &next); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketNames).Delete(nameKey(m.Member)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketNames).Put(nameKey(updated), nil); err != nil {
 			return err
 		}
 		if oldKey == newKey {
