@@ -15,6 +15,8 @@ type Leases interface {
 	Acquire(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	// Release gives the lease up when holder has it, and does nothing otherwise.
 	Release(ctx context.Context, name, holder string) error
+	// Holder returns who holds the named lease now, or "" when nobody does.
+	Holder(ctx context.Context, name string) (string, error)
 }
 
 // LocalLeases are leases among the goroutines of one process: the default when no Redis is
@@ -64,4 +66,14 @@ func (l *LocalLeases) Release(_ context.Context, name, holder string) error {
 		delete(l.held, name)
 	}
 	return nil
+}
+
+// Holder implements Leases.
+func (l *LocalLeases) Holder(_ context.Context, name string) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cur, ok := l.held[name]; ok && l.now().Before(cur.until) {
+		return cur.holder, nil
+	}
+	return "", nil
 }

@@ -77,3 +77,7 @@ func validID(id string) bool {
 	}
 	return true
 }
+
+// ValidID reports whether id has the shape of the ids this service makes (a lower-case
+// UUID), so that callers can refuse malformed ids before asking a store.
+func ValidID(id string) bool { return validID(id) }

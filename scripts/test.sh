@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of Quanzi: checks that generated code is current, installs the npm
 # packages of the federation test, starts a throwaway Neo4j (unless NEO4J_URI is set) and
-# runs the Go test suite with the race detector against it.
+# Redis (unless REDIS_URL is set) and runs the Go test suite with the race detector against
+# them.
 #
-# With CI=true, a missing tool or a Neo4j that will not start fails the run; locally the
-# tests that need a server you have not got skip with a message saying so.
+# With CI=true, a missing tool or a Neo4j or Redis that will not start fails the run;
+# locally the tests that need a server you have not got skip with a message saying so.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,7 +32,11 @@ if [ ! -d federation/node_modules/@apollo/gateway ] || [ federation/package-lock
 fi
 
 started_neo4j=""
-cleanup() { [ -n "$started_neo4j" ] && scripts/neo4j.sh stop >&2 || true; }
+started_redis=""
+cleanup() {
+  if [ -n "$started_neo4j" ]; then scripts/neo4j.sh stop >&2 || true; fi
+  if [ -n "$started_redis" ]; then scripts/redis.sh stop >&2 || true; fi
+}
 trap cleanup EXIT
 if [ -z "${NEO4J_URI:-}" ]; then
   say "Neo4j"
@@ -42,6 +47,17 @@ if [ -z "${NEO4J_URI:-}" ]; then
     die "Neo4j did not start, and CI needs it"
   else
     printf 'test.sh: Neo4j did not start; its tests will skip\n' >&2
+  fi
+fi
+if [ -z "${REDIS_URL:-}" ]; then
+  say "Redis"
+  if line=$(scripts/redis.sh start | tail -n 1) && [ "${line%%=*}" = "REDIS_URL" ]; then
+    started_redis=yes
+    export REDIS_URL="${line#REDIS_URL=}"
+  elif ci; then
+    die "Redis did not start, and CI needs it"
+  else
+    printf 'test.sh: Redis did not start; its tests will skip\n' >&2
   fi
 fi
 
