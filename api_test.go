@@ -19,15 +19,19 @@ import (
 	"quanzi/community"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
+	"quanzi/search"
+	"quanzi/search/bleveindex"
 )
 
 const testSecret = "test-secret-of-at-least-thirty-two-bytes"
 
-// api is a running API over a fresh embedded store.
+// api is a running API over a fresh embedded store, with an embedded search index that
+// its relay fills when the test calls deliver.
 type api struct {
 	t     *testing.T
 	url   string
 	store *countingStore
+	relay *search.Relay
 }
 
 func newAPI(t *testing.T) *api {
@@ -44,9 +48,32 @@ func newAPIOver(t *testing.T, s community.Store) *api {
 	t.Helper()
 	cs := &countingStore{next: s}
 	cfg := config{Env: "development", JWTSecret: testSecret}
-	srv := httptest.NewServer(newHandler(cfg, community.NewService(cs, community.Config{}), jwtauth.New([]byte(testSecret), nil), quietLog()))
+	idx, err := bleveindex.Open(bleveindex.Config{Dir: filepath.Join(t.TempDir(), "search")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	svc := community.NewService(cs, community.Config{})
+	leases := &community.LocalLeases{}
+	relay := search.NewRelay(s, idx, leases, search.RelayConfig{Logger: quietLog()})
+	ops := search.NewOps(s, idx, leases, relay, "api-test", quietLog())
+	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc), ops, jwtauth.New([]byte(testSecret), nil), quietLog()))
 	t.Cleanup(srv.Close)
-	return &api{t: t, url: srv.URL, store: cs}
+	return &api{t: t, url: srv.URL, store: cs, relay: relay}
+}
+
+// deliver runs the relay until the outbox is empty, so that searches see every write.
+func (a *api) deliver() {
+	a.t.Helper()
+	for {
+		n, err := a.relay.DeliverOnce(context.Background())
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -128,7 +128,7 @@ func setupBench(b *testing.B, storeName string) *benchEnv {
 	counted := &countingStore{next: store}
 	svc := community.NewService(counted, community.Config{})
 	env := &benchEnv{svc: svc, store: counted, gen: gen, content: content}
-	env.handler = newHandler(config{Env: "development", JWTSecret: testSecret}, svc, jwtauth.New([]byte(testSecret), nil), quietLog())
+	env.handler = newHandler(config{Env: "development", JWTSecret: testSecret}, svc, nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
 	env.server = httptest.NewServer(env.handler)
 	for _, id := range gen.IDs[:1000] {
 		c := jwtauth.Claims{}

@@ -352,3 +352,33 @@ func (cs *countingStore) Ping(ctx context.Context) error {
 	cs.calls.Add(1)
 	return cs.next.Ping(ctx)
 }
+
+func (cs *countingStore) SearchMembers(ctx context.Context, prefix string, limit int) ([]community.Member, error) {
+	cs.calls.Add(1)
+	return cs.next.SearchMembers(ctx, prefix, limit)
+}
+
+func (cs *countingStore) ScanPosts(ctx context.Context, afterID string, limit int) ([]community.Post, error) {
+	cs.calls.Add(1)
+	return cs.next.ScanPosts(ctx, afterID, limit)
+}
+
+func (cs *countingStore) JoinedClubIDs(ctx context.Context, memberID string) ([]string, error) {
+	cs.calls.Add(1)
+	return cs.next.JoinedClubIDs(ctx, memberID)
+}
+
+func (cs *countingStore) PendingEvents(ctx context.Context, limit int) ([]community.OutboxEvent, error) {
+	cs.calls.Add(1)
+	return cs.next.PendingEvents(ctx, limit)
+}
+
+func (cs *countingStore) AckEvents(ctx context.Context, events []community.OutboxEvent) error {
+	cs.calls.Add(1)
+	return cs.next.AckEvents(ctx, events)
+}
+
+func (cs *countingStore) OutboxBacklog(ctx context.Context) (community.Backlog, error) {
+	cs.calls.Add(1)
+	return cs.next.OutboxBacklog(ctx)
+}

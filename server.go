@@ -33,14 +33,21 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/redis/go-redis/v9"
+	"github.com/schollz/progressbar/v3"
 	"github.com/vektah/gqlparser/v2/ast"
+	bolt "go.etcd.io/bbolt"
 
 	"quanzi/community"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
 	"quanzi/community/neo4jstore"
+	"quanzi/community/redislease"
 	"quanzi/graph"
 	"quanzi/resolvers"
+	"quanzi/search"
+	"quanzi/search/bleveindex"
+	"quanzi/search/meiliindex"
 )
 
 func main() {
@@ -68,11 +75,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, stderr)
-	case "token", "seed":
+	case "token", "seed", "reindex":
 		sub := mintToken
-		if cmd == "seed" {
+		switch cmd {
+		case "seed":
 			sub = func(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 				return seed(ctx, args, getenv, stdout, stderr)
+			}
+		case "reindex":
+			sub = func(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+				return reindex(ctx, args, getenv, stderr)
 			}
 		}
 		err := sub(args, getenv, stdout, stderr)
@@ -81,10 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return err
 	case "help":
-		fmt.Fprintln(stdout, "usage: quanzi [serve|token|seed] [flags]; quanzi COMMAND -h lists the flags")
+		fmt.Fprintln(stdout, "usage: quanzi [serve|token|seed|reindex] [flags]; quanzi COMMAND -h lists the flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, token, seed)", cmd)
+	return fmt.Errorf("unknown command %q (serve, token, seed, reindex)", cmd)
 }
 
 // config is the program's configuration: environment variables, overridden by flags of the
@@ -163,7 +175,9 @@ func (c *config) validate() error {
 	switch c.Search {
 	case "embedded":
 	case "meilisearch":
-		return errors.New("QUANZI_SEARCH=meilisearch: search is not part of this version yet")
+		if c.MeiliURL == "" {
+			return errors.New("QUANZI_SEARCH=meilisearch needs MEILI_URL")
+		}
 	default:
 		return fmt.Errorf("QUANZI_SEARCH must be embedded or meilisearch, not %q", c.Search)
 	}
@@ -210,27 +224,44 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer closeStore()
-	if cfg.RedisURL != "" {
-		log.Warn("REDIS_URL is set, but this version keeps its caches in process")
-	} else {
-		log.Info("no REDIS_URL: caches are in process")
+	leases, closeLeases, err := openLeases(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
+	defer closeLeases()
+	idx, err := openIndex(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
 	svc := community.NewService(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
 	verifier := jwtauth.New([]byte(cfg.JWTSecret), nil)
+	holder := instanceName()
+	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		relay.Run(relayCtx)
+	}()
+	defer func() {
+		stopRelay()
+		<-relayDone
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           newHandler(cfg, svc, verifier, log),
+		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), search.NewOps(store, idx, leases, relay, holder, log), verifier, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "env", cfg.Env)
+	log.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "search", cfg.Search, "env", cfg.Env)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -245,6 +276,44 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openLeases returns the leases background jobs take: in Redis when REDIS_URL is set (so
+// that of many instances one runs each job), else in process.
+func openLeases(ctx context.Context, cfg config, log *slog.Logger) (community.Leases, func(), error) {
+	if cfg.RedisURL == "" {
+		log.Info("no REDIS_URL: leases are in process, for a single instance")
+		return &community.LocalLeases{}, func() {}, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	client := redis.NewClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+	}
+	log.Info("redis connected", "addr", opts.Addr)
+	return redislease.New(client, "quanzi:lease:"), func() { client.Close() }, nil
+}
+
+// openIndex opens the configured search index.
+func openIndex(ctx context.Context, cfg config, log *slog.Logger) (search.Index, error) {
+	if cfg.Search == "meilisearch" {
+		return meiliindex.Open(ctx, meiliindex.Config{URL: cfg.MeiliURL, Key: cfg.MeiliKey, Logger: log})
+	}
+	return bleveindex.Open(bleveindex.Config{Dir: filepath.Join(cfg.DataDir, "search"), Logger: log})
+}
+
+// instanceName names this process in leases: host, process id and a random suffix.
+func instanceName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // cursorKey derives the key that signs page cursors from the token secret, so that every
@@ -263,8 +332,8 @@ const (
 )
 
 // newHandler returns the HTTP handler of the whole API.
-func newHandler(cfg config, svc *community.Service, verifier community.TokenVerifier, log *slog.Logger) http.Handler {
-	root := &resolvers.Resolver{Service: svc}
+func newHandler(cfg config, svc *community.Service, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger) http.Handler {
+	root := &resolvers.Resolver{Service: svc, Search: searcher, SearchOps: ops}
 	gcfg := graph.Config{Resolvers: root, Complexity: resolvers.Complexity()}
 	gcfg.Directives.Consent = root.ConsentRule
 	gql := handler.New(graph.NewExecutableSchema(gcfg))
@@ -372,3 +441,49 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// reindex rebuilds the search index from the store: a new index is built beside the live
+// one, which serves searches until the switch. The relay stands aside meanwhile (through
+// the leases, in Redis when several instances share them), and delivers what was written
+// during the rebuild once the new index is live.
+func reindex(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseConfig("reindex", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		if cfg.Store == "embedded" && errors.Is(err, bolt.ErrTimeout) {
+			return fmt.Errorf("%w: a running server holds %s; stop it first, or rebuild through it with the rebuildSearchIndex mutation", err, cfg.DataDir)
+		}
+		return err
+	}
+	defer closeStore()
+	leases, closeLeases, err := openLeases(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLeases()
+	idx, err := openIndex(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("indexing posts"),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("posts"),
+		progressbar.OptionThrottle(200*time.Millisecond))
+	start := time.Now()
+	n, err := search.Rebuild(ctx, store, idx, leases, search.RebuildConfig{
+		Holder:   "reindex-" + instanceName(),
+		Progress: func(done int) { bar.Set(done) },
+	})
+	bar.Finish()
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	fmt.Fprintf(stderr, "reindexed %d posts in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}

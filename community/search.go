@@ -137,3 +137,27 @@ func (s *Service) DecodeOffsetCursor(list, c string) (int, error) {
 	return int(off), nil
 }
 
+// CanWatchSearch is the rule for reading the search index's state: platform staff
+// (ADMIN, COMMUNITY_MANAGER). UNAUTHENTICATED without a token, FORBIDDEN for anyone else.
+func CanWatchSearch(ctx context.Context) error {
+	a := ActorFrom(ctx)
+	switch {
+	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+		return unauthenticated(a)
+	case a.isPlatformStaff():
+		return nil
+	}
+	return Errorf(CodeForbidden, "the search index's state is for platform staff")
+}
+
+// CanRebuildSearch is the rule for rebuilding the search index: ADMIN only.
+func CanRebuildSearch(ctx context.Context) error {
+	a := ActorFrom(ctx)
+	switch {
+	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+		return unauthenticated(a)
+	case a.AuthError == nil && a.HasRole(RoleAdmin):
+		return nil
+	}
+	return Errorf(CodeForbidden, "only administrators rebuild the search index")
+}

@@ -3128,6 +3128,10 @@ func (ec *executionContext) marshalNFeedEdge2ᚕquanziᚋcommunityᚐListedFeedI
 	return ret
 }
 
+func (ec *executionContext) marshalNPost2quanziᚋcommunityᚐPost(ctx context.Context, sel ast.SelectionSet, v community.Post) graphql.Marshaler {
+	return ec._Post(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPost2ᚖquanziᚋcommunityᚐPost(ctx context.Context, sel ast.SelectionSet, v *community.Post) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {

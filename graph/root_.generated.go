@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/search"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -28,6 +29,7 @@ type ResolverRoot interface {
 	BrandMemberEdge() BrandMemberEdgeResolver
 	BrandMembership() BrandMembershipResolver
 	Club() ClubResolver
+	ClubFacet() ClubFacetResolver
 	ClubMemberEdge() ClubMemberEdgeResolver
 	ClubMembership() ClubMembershipResolver
 	Comment() CommentResolver
@@ -48,6 +50,7 @@ type ResolverRoot interface {
 	PostEdge() PostEdgeResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
+	SearchIndexRebuild() SearchIndexRebuildResolver
 	SuggestedFollow() SuggestedFollowResolver
 }
 
@@ -104,6 +107,11 @@ type ComplexityRoot struct {
 		Slug             func(childComplexity int) int
 		ViewerMembership func(childComplexity int) int
 		Visibility       func(childComplexity int) int
+	}
+
+	ClubFacet struct {
+		Club  func(childComplexity int) int
+		Count func(childComplexity int) int
 	}
 
 	ClubMemberConnection struct {
@@ -309,6 +317,7 @@ type ComplexityRoot struct {
 		LeaveClub          func(childComplexity int, input model.LeaveClubInput) int
 		LinkIdentity       func(childComplexity int, input model.LinkIdentityInput) int
 		React              func(childComplexity int, input model.ReactionInput) int
+		RebuildSearchIndex func(childComplexity int) int
 		RecordPurchase     func(childComplexity int, input model.RecordPurchaseInput) int
 		RefundPurchase     func(childComplexity int, input model.RefundPurchaseInput) int
 		RegisterMember     func(childComplexity int, input model.RegisterMemberInput) int
@@ -377,6 +386,26 @@ type ComplexityRoot struct {
 		Post func(childComplexity int) int
 	}
 
+	PostSearchConnection struct {
+		Edges                func(childComplexity int) int
+		Facets               func(childComplexity int) int
+		PageInfo             func(childComplexity int) int
+		TotalCount           func(childComplexity int) int
+		TotalCountIsEstimate func(childComplexity int) int
+	}
+
+	PostSearchEdge struct {
+		BodySnippet  func(childComplexity int) int
+		Cursor       func(childComplexity int) int
+		Post         func(childComplexity int) int
+		TitleSnippet func(childComplexity int) int
+	}
+
+	PostSearchFacets struct {
+		Clubs func(childComplexity int) int
+		Tags  func(childComplexity int) int
+	}
+
 	Purchase struct {
 		Amount     func(childComplexity int) int
 		At         func(childComplexity int) int
@@ -397,6 +426,9 @@ type ComplexityRoot struct {
 		Member             func(childComplexity int, id string) int
 		MemberByHandle     func(childComplexity int, handle string) int
 		Post               func(childComplexity int, id string) int
+		SearchIndexStatus  func(childComplexity int) int
+		SearchMembers      func(childComplexity int, query string, first *int) int
+		SearchPosts        func(childComplexity int, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) int
 		Viewer             func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
@@ -412,6 +444,10 @@ type ComplexityRoot struct {
 		TargetID func(childComplexity int) int
 	}
 
+	RebuildSearchIndexPayload struct {
+		Rebuild func(childComplexity int) int
+	}
+
 	RecordPurchasePayload struct {
 		Purchase func(childComplexity int) int
 	}
@@ -422,6 +458,22 @@ type ComplexityRoot struct {
 
 	RegisterMemberPayload struct {
 		Member func(childComplexity int) int
+	}
+
+	SearchIndexRebuild struct {
+		Failed     func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		Indexed    func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+	}
+
+	SearchIndexStatus struct {
+		Delivered        func(childComplexity int) int
+		FailedDeliveries func(childComplexity int) int
+		Failing          func(childComplexity int) int
+		OldestPendingAt  func(childComplexity int) int
+		PendingChanges   func(childComplexity int) int
+		Rebuild          func(childComplexity int) int
 	}
 
 	SetBrandTiersPayload struct {
@@ -440,6 +492,11 @@ type ComplexityRoot struct {
 	SuggestedFollow struct {
 		Member func(childComplexity int) int
 		Via    func(childComplexity int) int
+	}
+
+	TagFacet struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Tier struct {
@@ -726,6 +783,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Club.Visibility(childComplexity), true
+
+	case "ClubFacet.club":
+		if e.ComplexityRoot.ClubFacet.Club == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubFacet.Club(childComplexity), true
+	case "ClubFacet.count":
+		if e.ComplexityRoot.ClubFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubFacet.Count(childComplexity), true
 
 	case "ClubMemberConnection.edges":
 		if e.ComplexityRoot.ClubMemberConnection.Edges == nil {
@@ -1579,6 +1649,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.React(childComplexity, args["input"].(model.ReactionInput)), true
+	case "Mutation.rebuildSearchIndex":
+		if e.ComplexityRoot.Mutation.RebuildSearchIndex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RebuildSearchIndex(childComplexity), true
 	case "Mutation.recordPurchase":
 		if e.ComplexityRoot.Mutation.RecordPurchase == nil {
 			break
@@ -1927,6 +2003,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PostPayload.Post(childComplexity), true
 
+	case "PostSearchConnection.edges":
+		if e.ComplexityRoot.PostSearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchConnection.Edges(childComplexity), true
+	case "PostSearchConnection.facets":
+		if e.ComplexityRoot.PostSearchConnection.Facets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchConnection.Facets(childComplexity), true
+	case "PostSearchConnection.pageInfo":
+		if e.ComplexityRoot.PostSearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchConnection.PageInfo(childComplexity), true
+	case "PostSearchConnection.totalCount":
+		if e.ComplexityRoot.PostSearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchConnection.TotalCount(childComplexity), true
+	case "PostSearchConnection.totalCountIsEstimate":
+		if e.ComplexityRoot.PostSearchConnection.TotalCountIsEstimate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchConnection.TotalCountIsEstimate(childComplexity), true
+
+	case "PostSearchEdge.bodySnippet":
+		if e.ComplexityRoot.PostSearchEdge.BodySnippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchEdge.BodySnippet(childComplexity), true
+	case "PostSearchEdge.cursor":
+		if e.ComplexityRoot.PostSearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchEdge.Cursor(childComplexity), true
+	case "PostSearchEdge.node":
+		if e.ComplexityRoot.PostSearchEdge.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchEdge.Post(childComplexity), true
+	case "PostSearchEdge.titleSnippet":
+		if e.ComplexityRoot.PostSearchEdge.TitleSnippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchEdge.TitleSnippet(childComplexity), true
+
+	case "PostSearchFacets.clubs":
+		if e.ComplexityRoot.PostSearchFacets.Clubs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchFacets.Clubs(childComplexity), true
+	case "PostSearchFacets.tags":
+		if e.ComplexityRoot.PostSearchFacets.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostSearchFacets.Tags(childComplexity), true
+
 	case "Purchase.amount":
 		if e.ComplexityRoot.Purchase.Amount == nil {
 			break
@@ -2055,6 +2200,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Post(childComplexity, args["id"].(string)), true
+	case "Query.searchIndexStatus":
+		if e.ComplexityRoot.Query.SearchIndexStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SearchIndexStatus(childComplexity), true
+	case "Query.searchMembers":
+		if e.ComplexityRoot.Query.SearchMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchMembers(childComplexity, args["query"].(string), args["first"].(*int)), true
+	case "Query.searchPosts":
+		if e.ComplexityRoot.Query.SearchPosts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchPosts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchPosts(childComplexity, args["query"].(string), args["filter"].(*model.PostSearchFilter), args["sort"].(*search.Sort), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2105,6 +2278,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReactionPayload.TargetID(childComplexity), true
 
+	case "RebuildSearchIndexPayload.rebuild":
+		if e.ComplexityRoot.RebuildSearchIndexPayload.Rebuild == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RebuildSearchIndexPayload.Rebuild(childComplexity), true
+
 	case "RecordPurchasePayload.purchase":
 		if e.ComplexityRoot.RecordPurchasePayload.Purchase == nil {
 			break
@@ -2125,6 +2305,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterMemberPayload.Member(childComplexity), true
+
+	case "SearchIndexRebuild.failed":
+		if e.ComplexityRoot.SearchIndexRebuild.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexRebuild.Failed(childComplexity), true
+	case "SearchIndexRebuild.finishedAt":
+		if e.ComplexityRoot.SearchIndexRebuild.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexRebuild.FinishedAt(childComplexity), true
+	case "SearchIndexRebuild.indexed":
+		if e.ComplexityRoot.SearchIndexRebuild.Indexed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexRebuild.Indexed(childComplexity), true
+	case "SearchIndexRebuild.startedAt":
+		if e.ComplexityRoot.SearchIndexRebuild.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexRebuild.StartedAt(childComplexity), true
+
+	case "SearchIndexStatus.delivered":
+		if e.ComplexityRoot.SearchIndexStatus.Delivered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexStatus.Delivered(childComplexity), true
+	case "SearchIndexStatus.failedDeliveries":
+		if e.ComplexityRoot.SearchIndexStatus.FailedDeliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexStatus.FailedDeliveries(childComplexity), true
+	case "SearchIndexStatus.failing":
+		if e.ComplexityRoot.SearchIndexStatus.Failing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexStatus.Failing(childComplexity), true
+	case "SearchIndexStatus.oldestPendingAt":
+		if e.ComplexityRoot.SearchIndexStatus.OldestPendingAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexStatus.OldestPendingAt(childComplexity), true
+	case "SearchIndexStatus.pendingChanges":
+		if e.ComplexityRoot.SearchIndexStatus.PendingChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexStatus.PendingChanges(childComplexity), true
+	case "SearchIndexStatus.rebuild":
+		if e.ComplexityRoot.SearchIndexStatus.Rebuild == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchIndexStatus.Rebuild(childComplexity), true
 
 	case "SetBrandTiersPayload.brand":
 		if e.ComplexityRoot.SetBrandTiersPayload.Brand == nil {
@@ -2165,6 +2407,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SuggestedFollow.Via(childComplexity), true
+
+	case "TagFacet.count":
+		if e.ComplexityRoot.TagFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagFacet.Count(childComplexity), true
+	case "TagFacet.tag":
+		if e.ComplexityRoot.TagFacet.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagFacet.Value(childComplexity), true
 
 	case "Tier.name":
 		if e.ComplexityRoot.Tier.Name == nil {
@@ -2242,6 +2497,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMemberByIDsInput,
 		ec.unmarshalInputPartnerInput,
 		ec.unmarshalInputPostByIDsInput,
+		ec.unmarshalInputPostSearchFilter,
 		ec.unmarshalInputReactionInput,
 		ec.unmarshalInputRecordPurchaseInput,
 		ec.unmarshalInputRefundPurchaseInput,
@@ -3171,6 +3427,132 @@ input SharePostInput {
   channel: ShareChannel!
 }
 `, BuiltIn: false},
+	{Name: "../schema/search.graphqls", Input: `extend type Query {
+  """
+  Searches posts in Chinese, English or both. Chinese words are found inside longer runs
+  (保养 finds 汽车保养经验) but not from shared characters alone; English words match
+  their other forms (charging finds charged) and tolerate one typo from five letters on.
+  Only published posts the caller may see inside their clubs are found: public clubs,
+  the caller's own clubs, and for brand staff their brand's clubs. The index follows the
+  store within moments of a write; a post deleted since it was indexed is left out.
+  Signed-in callers only.
+  """
+  searchPosts(
+    query: String!
+    filter: PostSearchFilter
+    sort: SearchSort = RELEVANCE
+    "1 to 50. Pages reach 1,000 hits deep."
+    first: Int = 20
+    after: String
+  ): PostSearchConnection!
+  """
+  Members whose handle or display name starts with query (case-insensitive, a leading @
+  ignored), handle matches first: @mention autocomplete. For the community: members,
+  newcomers and platform staff; brand staff acting for their brand are refused.
+  """
+  searchMembers(query: String!, "1 to 20." first: Int = 10): [Member!]!
+}
+
+"Narrows a post search. Values of one list are alternatives; the fields together all hold."
+input PostSearchFilter {
+  clubIds: [ID!]
+  brandIds: [ID!]
+  "Tags, folded as posts' tags are (case, full-width forms)."
+  tags: [String!]
+  authorId: ID
+  "Posts created at or after this time."
+  from: Time
+  "Posts created before this time."
+  to: Time
+}
+
+"How hits are ordered. Ties go to the newer post."
+enum SearchSort {
+  "Best match first."
+  RELEVANCE
+  NEWEST
+  "Most engagement first (a reaction counts 1, a comment 2, a share 3)."
+  MOST_ENGAGED
+}
+
+type PostSearchConnection {
+  edges: [PostSearchEdge!]!
+  pageInfo: PageInfo!
+  "How many posts match, over all pages."
+  totalCount: Int!
+  "Whether totalCount is the engine's estimate rather than an exact count."
+  totalCountIsEstimate: Boolean!
+  "Counts over all matching posts, the most frequent first (at most 20 of each)."
+  facets: PostSearchFacets!
+}
+
+type PostSearchEdge {
+  cursor: String!
+  node: Post!
+  "The title as HTML: the text escaped, matched terms in <em>."
+  titleSnippet: String!
+  "A passage of the body around the first match, as HTML: escaped, matched terms in <em>."
+  bodySnippet: String!
+}
+
+type PostSearchFacets {
+  clubs: [ClubFacet!]!
+  tags: [TagFacet!]!
+}
+
+type ClubFacet {
+  club: Club!
+  count: Int!
+}
+
+type TagFacet {
+  tag: String!
+  count: Int!
+}
+
+extend type Query {
+  "How the search index keeps up with the store. ADMIN and COMMUNITY_MANAGER."
+  searchIndexStatus: SearchIndexStatus!
+}
+
+extend type Mutation {
+  """
+  Rebuilds the search index from the store in the background: a new index is built beside
+  the live one, which keeps serving searches, then switched in. Writes made meanwhile wait
+  in the outbox and reach the new index after the switch. ADMIN only; CONFLICT while a
+  rebuild runs.
+  """
+  rebuildSearchIndex: RebuildSearchIndexPayload!
+}
+
+type SearchIndexStatus {
+  "Changes written to the store and not yet delivered to the index."
+  pendingChanges: Int!
+  "When the oldest undelivered change was written; null when none waits."
+  oldestPendingAt: Time
+  "Changes this instance's relay has delivered since it started."
+  delivered: Int!
+  "Deliveries that failed (and were retried) since this instance started."
+  failedDeliveries: Int!
+  "Whether the last delivery failed: the engine is unreachable or refusing writes."
+  failing: Boolean!
+  "The last rebuild this instance ran, if any."
+  rebuild: SearchIndexRebuild
+}
+
+type SearchIndexRebuild {
+  startedAt: Time!
+  "Null while it runs."
+  finishedAt: Time
+  "Posts written to the new index so far."
+  indexed: Int!
+  failed: Boolean!
+}
+
+type RebuildSearchIndexPayload {
+  rebuild: SearchIndexRebuild!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -3365,6 +3747,16 @@ func (ec *executionContext) childFields_Club(ctx context.Context, field graphql.
 		return ec.fieldContext_Club_posts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Club", field.Name)
+}
+
+func (ec *executionContext) childFields_ClubFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "club":
+		return ec.fieldContext_ClubFacet_club(ctx, field)
+	case "count":
+		return ec.fieldContext_ClubFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClubFacet", field.Name)
 }
 
 func (ec *executionContext) childFields_ClubMemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3825,6 +4217,46 @@ func (ec *executionContext) childFields_PostPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PostPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PostSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PostSearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PostSearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PostSearchConnection_totalCount(ctx, field)
+	case "totalCountIsEstimate":
+		return ec.fieldContext_PostSearchConnection_totalCountIsEstimate(ctx, field)
+	case "facets":
+		return ec.fieldContext_PostSearchConnection_facets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostSearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PostSearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PostSearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PostSearchEdge_node(ctx, field)
+	case "titleSnippet":
+		return ec.fieldContext_PostSearchEdge_titleSnippet(ctx, field)
+	case "bodySnippet":
+		return ec.fieldContext_PostSearchEdge_bodySnippet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostSearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PostSearchFacets(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clubs":
+		return ec.fieldContext_PostSearchFacets_clubs(ctx, field)
+	case "tags":
+		return ec.fieldContext_PostSearchFacets_tags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostSearchFacets", field.Name)
+}
+
 func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3871,6 +4303,14 @@ func (ec *executionContext) childFields_ReactionPayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ReactionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RebuildSearchIndexPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rebuild":
+		return ec.fieldContext_RebuildSearchIndexPayload_rebuild(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RebuildSearchIndexPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "purchase":
@@ -3893,6 +4333,38 @@ func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Contex
 		return ec.fieldContext_RegisterMemberPayload_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchIndexRebuild(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "startedAt":
+		return ec.fieldContext_SearchIndexRebuild_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_SearchIndexRebuild_finishedAt(ctx, field)
+	case "indexed":
+		return ec.fieldContext_SearchIndexRebuild_indexed(ctx, field)
+	case "failed":
+		return ec.fieldContext_SearchIndexRebuild_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchIndexRebuild", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchIndexStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pendingChanges":
+		return ec.fieldContext_SearchIndexStatus_pendingChanges(ctx, field)
+	case "oldestPendingAt":
+		return ec.fieldContext_SearchIndexStatus_oldestPendingAt(ctx, field)
+	case "delivered":
+		return ec.fieldContext_SearchIndexStatus_delivered(ctx, field)
+	case "failedDeliveries":
+		return ec.fieldContext_SearchIndexStatus_failedDeliveries(ctx, field)
+	case "failing":
+		return ec.fieldContext_SearchIndexStatus_failing(ctx, field)
+	case "rebuild":
+		return ec.fieldContext_SearchIndexStatus_rebuild(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchIndexStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_SetBrandTiersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3929,6 +4401,16 @@ func (ec *executionContext) childFields_SuggestedFollow(ctx context.Context, fie
 		return ec.fieldContext_SuggestedFollow_followedByFollowings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SuggestedFollow", field.Name)
+}
+
+func (ec *executionContext) childFields_TagFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_TagFacet_tag(ctx, field)
+	case "count":
+		return ec.fieldContext_TagFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagFacet", field.Name)
 }
 
 func (ec *executionContext) childFields_Tier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

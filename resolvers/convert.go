@@ -6,13 +6,14 @@ import (
 	"quanzi/graph/model"
 )
 
-// deref returns the string s points to, or "" for nil: for optional inputs whose absence
-// means empty.
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// deref returns the value v points to, or the zero value for nil: for optional inputs
+// whose absence means empty.
+func deref[T any](v *T) T {
+	if v == nil {
+		var zero T
+		return zero
 	}
-	return *s
+	return *v
 }
 
 // orNil returns v, or nil when err is set: a refused nullable field is null.
@@ -51,4 +52,12 @@ func list[T any](items []T, err error) ([]T, error) {
 		items = []T{}
 	}
 	return items, nil
+}
+
+// nonNil returns items, or an empty list for nil.
+func nonNil[T any](items []T) []T {
+	if items == nil {
+		return []T{}
+	}
+	return items
 }

@@ -11,6 +11,7 @@ import (
 
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/search"
 )
 
 // batchWait is how long a loader waits for more keys before it calls the store: long
@@ -505,4 +506,28 @@ func reactionCounts(counts map[community.ReactionKind]int) []model.ReactionCount
 		}
 	}
 	return out
+}
+
+// prepareSearchPage primes the loaders for a page of search hits: the posts it carries,
+// what their selected fields need, and the clubs of the club facet.
+func (r *Resolver) prepareSearchPage(ctx context.Context, page search.PostPage) {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return
+	}
+	l := r.loadersFor(ctx)
+	posts := make([]community.Post, len(page.Hits))
+	for i, h := range page.Hits {
+		posts[i] = h.Post
+		l.Posts.Prime(ctx, h.Post.ID, &posts[i])
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { r.preparePosts(ctx, posts, "edges", "node") })
+	if len(page.Clubs) > 0 && len(selection(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), "facets", "clubs", "club")) > 0 {
+		ids := make([]string, len(page.Clubs))
+		for i, f := range page.Clubs {
+			ids[i] = f.Value
+		}
+		wg.Go(func() { primeKeys(ctx, l, "clubs", l.Clubs, r.Service.ClubsByID, ids) })
+	}
+	wg.Wait()
 }

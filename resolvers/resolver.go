@@ -2,9 +2,16 @@
 // dataloaders, the error presenter and the authentication middleware. It holds no rules.
 package resolvers
 
-import "quanzi/community"
+import (
+	"quanzi/community"
+	"quanzi/search"
+)
 
 // Resolver is the root resolver; it is shared by all requests.
 type Resolver struct {
 	Service *community.Service
+	// Search runs searches; it is nil where no index is wired (then searches fail INTERNAL).
+	Search *search.Service
+	// SearchOps watches and rebuilds the index.
+	SearchOps *search.Ops
 }

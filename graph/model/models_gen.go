@@ -4,6 +4,7 @@ package model
 
 import (
 	"quanzi/community"
+	"quanzi/search"
 	"time"
 )
 
@@ -208,6 +209,35 @@ type PostPayload struct {
 	Post *community.Post `json:"post"`
 }
 
+type PostSearchConnection struct {
+	Edges    []search.FoundPost `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+	// How many posts match, over all pages.
+	TotalCount int `json:"totalCount"`
+	// Whether totalCount is the engine's estimate rather than an exact count.
+	TotalCountIsEstimate bool `json:"totalCountIsEstimate"`
+	// Counts over all matching posts, the most frequent first (at most 20 of each).
+	Facets *PostSearchFacets `json:"facets"`
+}
+
+type PostSearchFacets struct {
+	Clubs []search.FacetCount `json:"clubs"`
+	Tags  []search.FacetCount `json:"tags"`
+}
+
+// Narrows a post search. Values of one list are alternatives; the fields together all hold.
+type PostSearchFilter struct {
+	ClubIds  []string `json:"clubIds,omitempty"`
+	BrandIds []string `json:"brandIds,omitempty"`
+	// Tags, folded as posts' tags are (case, full-width forms).
+	Tags     []string `json:"tags,omitempty"`
+	AuthorID *string  `json:"authorId,omitempty"`
+	// Posts created at or after this time.
+	From *time.Time `json:"from,omitempty"`
+	// Posts created before this time.
+	To *time.Time `json:"to,omitempty"`
+}
+
 type Query struct {
 }
 
@@ -225,6 +255,10 @@ type ReactionInput struct {
 type ReactionPayload struct {
 	TargetID string `json:"targetId"`
 	Reacted  bool   `json:"reacted"`
+}
+
+type RebuildSearchIndexPayload struct {
+	Rebuild *search.RebuildState `json:"rebuild"`
 }
 
 type RecordPurchaseInput struct {
@@ -258,6 +292,21 @@ type RegisterMemberInput struct {
 
 type RegisterMemberPayload struct {
 	Member *community.Member `json:"member"`
+}
+
+type SearchIndexStatus struct {
+	// Changes written to the store and not yet delivered to the index.
+	PendingChanges int `json:"pendingChanges"`
+	// When the oldest undelivered change was written; null when none waits.
+	OldestPendingAt *time.Time `json:"oldestPendingAt,omitempty"`
+	// Changes this instance's relay has delivered since it started.
+	Delivered int `json:"delivered"`
+	// Deliveries that failed (and were retried) since this instance started.
+	FailedDeliveries int `json:"failedDeliveries"`
+	// Whether the last delivery failed: the engine is unreachable or refusing writes.
+	Failing bool `json:"failing"`
+	// The last rebuild this instance ran, if any.
+	Rebuild *search.RebuildState `json:"rebuild,omitempty"`
 }
 
 type SetBrandTiersInput struct {

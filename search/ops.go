@@ -1,0 +1,104 @@
+package search
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"quanzi/community"
+)
+
+// Ops watches and rebuilds an instance's index, for platform staff: the outbox backlog,
+// the relay's record, and rebuilds run in the background.
+type Ops struct {
+	store  community.Store
+	index  Index
+	leases community.Leases
+	relay  *Relay
+	holder string
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	rebuild *RebuildState
+}
+
+// NewOps returns the operations of an instance whose relay (nil when none runs) delivers
+// from store to index.
+func NewOps(store community.Store, idx Index, leases community.Leases, relay *Relay, holder string, log *slog.Logger) *Ops {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Ops{store: store, index: idx, leases: leases, relay: relay, holder: holder, log: log}
+}
+
+// RebuildState is what a rebuild has done.
+type RebuildState struct {
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while it runs
+	Indexed    int
+	Failed     bool
+}
+
+// IndexStatus is the state of the index's feed.
+type IndexStatus struct {
+	community.Backlog
+	Relay   RelayStats
+	Rebuild *RebuildState // the last rebuild this instance ran, or nil
+}
+
+// Status reports the backlog and the relay's record. Platform staff only.
+func (o *Ops) Status(ctx context.Context) (IndexStatus, error) {
+	if err := community.CanWatchSearch(ctx); err != nil {
+		return IndexStatus{}, err
+	}
+	b, err := o.store.OutboxBacklog(ctx)
+	if err != nil {
+		return IndexStatus{}, err
+	}
+	st := IndexStatus{Backlog: b}
+	if o.relay != nil {
+		st.Relay = o.relay.Stats()
+	}
+	o.mu.Lock()
+	if o.rebuild != nil {
+		r := *o.rebuild
+		st.Rebuild = &r
+	}
+	o.mu.Unlock()
+	return st, nil
+}
+
+// StartRebuild starts rebuilding the index in the background (see Rebuild) and returns
+// its state. ADMIN only; CONFLICT while a rebuild this instance started runs.
+func (o *Ops) StartRebuild(ctx context.Context) (RebuildState, error) {
+	if err := community.CanRebuildSearch(ctx); err != nil {
+		return RebuildState{}, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.rebuild != nil && o.rebuild.FinishedAt.IsZero() {
+		return RebuildState{}, community.Errorf(community.CodeConflict, "a rebuild is running already")
+	}
+	state := &RebuildState{StartedAt: time.Now().UTC()}
+	o.rebuild = state
+	go func() {
+		n, err := Rebuild(context.WithoutCancel(ctx), o.store, o.index, o.leases, RebuildConfig{
+			Holder: "rebuild-" + o.holder,
+			Progress: func(done int) {
+				o.mu.Lock()
+				state.Indexed = done
+				o.mu.Unlock()
+			},
+		})
+		o.mu.Lock()
+		state.Indexed, state.FinishedAt, state.Failed = n, time.Now().UTC(), err != nil
+		o.mu.Unlock()
+		if err != nil {
+			o.log.Error("search index rebuild failed", "err", err)
+			return
+		}
+		o.log.Info("search index rebuilt", "posts", n)
+	}()
+	return *state, nil
+}
