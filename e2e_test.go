@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,15 +46,19 @@ func start(t *testing.T, env map[string]string, args ...string) *program {
 	select {
 	case a := <-addr:
 		p := &program{url: "http://" + a}
+		var once sync.Once
+		var stopErr error
+		// stop may be called again (a deferred stop after an explicit one): once is enough.
 		p.stop = func() error {
-			cancel()
-			select {
-			case err := <-done:
-				return err
-			case <-time.After(20 * time.Second):
-				t.Fatal("the program did not stop within 20 s of its signal")
-				return nil
-			}
+			once.Do(func() {
+				cancel()
+				select {
+				case stopErr = <-done:
+				case <-time.After(20 * time.Second):
+					t.Error("the program did not stop within 20 s of its signal")
+				}
+			})
+			return stopErr
 		}
 		return p
 	case err := <-done:
@@ -148,6 +153,11 @@ func TestConfiguration(t *testing.T) {
 		{"unknown store", map[string]string{"QUANZI_STORE": "mysql"}, "QUANZI_STORE"},
 		{"neo4j without a URI", map[string]string{"QUANZI_STORE": "neo4j"}, "NEO4J_URI"},
 		{"unreachable neo4j", map[string]string{"QUANZI_STORE": "neo4j", "NEO4J_URI": "bolt://127.0.0.1:1"}, "neo4j"},
+		{"unknown search engine", map[string]string{"QUANZI_SEARCH": "elastic"}, "QUANZI_SEARCH"},
+		{"meilisearch without a URL", map[string]string{"QUANZI_SEARCH": "meilisearch"}, "MEILI_URL"},
+		{"unreachable meilisearch", map[string]string{"QUANZI_SEARCH": "meilisearch", "MEILI_URL": "http://127.0.0.1:1"}, "meiliindex"},
+		{"unreachable redis", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "redis"},
+		{"bad redis url", map[string]string{"REDIS_URL": "http://example.com"}, "REDIS_URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -249,5 +259,48 @@ func TestSeed(t *testing.T) {
 	a.ok(adminToken(t), `{ demo: club(slug: "ev-talk") { posts(sort: HOT) { edges { node { title } } } } synthetic: club(slug: "club-0000") { posts { edges { node { title } } } } }`, nil, &posts)
 	if len(posts.Demo.Posts.Edges) != 3 || len(posts.Synthetic.Posts.Edges) == 0 {
 		t.Errorf("seeded posts: demo %d, synthetic %d", len(posts.Demo.Posts.Edges), len(posts.Synthetic.Posts.Edges))
+	}
+
+	// The server's relay indexes the seeded posts in the background.
+	admin := adminToken(t)
+	total := func() int {
+		var out struct{ SearchPosts struct{ TotalCount int } }
+		a.ok(admin, `{ searchPosts(query: "") { totalCount } }`, nil, &out)
+		return out.SearchPosts.TotalCount
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for total() < 400 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay indexed %d of the seeded posts in a minute", total())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// reindex cannot open the embedded store while the server holds it, and says what to do.
+	err := run(context.Background(), []string{"reindex"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "rebuildSearchIndex") {
+		t.Errorf("reindex beside a running server: %v", err)
+	}
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	if err := run(context.Background(), []string{"reindex"}, getenv, io.Discard, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "reindexed 4") {
+		t.Errorf("reindex printed:\n%s", progress.String())
+	}
+	p = start(t, env)
+	defer p.stop()
+	a.url = p.url
+	var hit struct {
+		SearchPosts struct {
+			TotalCount int
+			Edges      []struct{ TitleSnippet string }
+		}
+	}
+	a.ok(admin, `{ searchPosts(query: "保养", first: 1) { totalCount edges { titleSnippet } } }`, nil, &hit)
+	if hit.SearchPosts.TotalCount == 0 || !strings.Contains(hit.SearchPosts.Edges[0].TitleSnippet, "<em>保养</em>") {
+		t.Errorf("search after reindexing: %+v", hit)
 	}
 }
