@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -239,14 +240,24 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		relay.Run(relayCtx)
-	}()
+	var jobs sync.WaitGroup
+	jobs.Go(func() { relay.Run(relayCtx) })
+	if o, ok := idx.(search.Outdated); ok && o.Outdated() {
+		// The index was built with other settings: rebuild it beside the live one, which
+		// answers meanwhile.
+		jobs.Go(func() {
+			log.Info("rebuilding the search index with this version's settings")
+			n, err := search.Rebuild(relayCtx, store, idx, leases, search.RebuildConfig{Holder: "rebuild-" + holder})
+			if err != nil {
+				log.Error("search index rebuild failed; the old index answers", "err", err)
+				return
+			}
+			log.Info("search index rebuilt", "posts", n)
+		})
+	}
 	defer func() {
 		stopRelay()
-		<-relayDone
+		jobs.Wait()
 	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)

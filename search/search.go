@@ -144,6 +144,13 @@ type Index interface {
 	Close() error
 }
 
+// Outdated is implemented by indexes that can tell that the live index was built with other
+// settings than the code's (an analyzer changed, say) and needs a rebuild to apply them;
+// the server starts one at start-up.
+type Outdated interface {
+	Outdated() bool
+}
+
 // Build is a new index being filled by Rebuild.
 type Build interface {
 	// Apply writes documents to the new index, as Index.Apply does.

@@ -190,6 +190,7 @@ const (
 	fieldAuthor     = "author"
 	fieldTags       = "tags"
 	fieldCreated    = "created"
+	fieldCreatedMS  = "created_ms"
 	fieldEngagement = "engagement"
 	fieldVisible    = "visible"
 	fieldPrivate    = "private"
@@ -226,6 +227,10 @@ func newMapping() *mapping.IndexMappingImpl {
 	// is indexed as sixteen terms of decreasing precision, and sorting and range filters
 	// would read all sixteen for every hit instead of one.
 	add(fieldCreated, kw(true))
+	// Range filters on the creation time read a Bleve number (Unix milliseconds) instead:
+	// its terms of decreasing precision make a range a few hundred terms at most, where
+	// the sort key would be one term per post in the range.
+	add(fieldCreatedMS, &mapping.FieldMapping{Type: "number", Index: true})
 	add(fieldEngagement, kw(true))
 	add(fieldVisible, &mapping.FieldMapping{Type: "boolean", Index: true})
 	add(fieldPrivate, &mapping.FieldMapping{Type: "boolean", Index: true})

@@ -67,6 +67,14 @@ type Config struct {
 // pointerFile names the live index directory within Config.Dir.
 const pointerFile = "CURRENT"
 
+// layout names the mapping and analysis newMapping makes; it is kept in each index, and an
+// index of another layout answers with its own until a rebuild replaces it (Outdated).
+// Change it whenever newMapping or the analyzers change.
+const layout = "posts-2"
+
+// layoutKey is the internal key the layout is kept under.
+var layoutKey = []byte("quanzi.layout")
+
 // Index is a search.Index on disk. It is safe for concurrent use.
 type Index struct {
 	dir string
@@ -80,6 +88,8 @@ type Index struct {
 	live   *shard
 	builds map[*Build]struct{}
 	closed bool
+	// outdated is whether the live index was made by another layout.
+	outdated bool
 }
 
 // shard is one Bleve index directory.
@@ -125,6 +135,15 @@ func Open(cfg Config) (*Index, error) {
 		}
 		live = &shard{name: name, idx: idx}
 		n, _ := idx.DocCount()
+		held, err := idx.GetInternal(layoutKey)
+		if err != nil {
+			_ = idx.Close()
+			return nil, fmt.Errorf("bleveindex: open %s: read its layout: %w", name, err)
+		}
+		if string(held) != layout {
+			x.outdated = true
+			logger.Warn("bleveindex: the index was made by another layout; it answers as it is until rebuilt", "dir", filepath.Join(cfg.Dir, name), "layout", string(held), "want", layout)
+		}
 		logger.Info("bleveindex: opened", "dir", filepath.Join(cfg.Dir, name), "documents", n)
 	}
 	x.live = live
@@ -218,6 +237,10 @@ func (x *Index) createShard() (*shard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bleveindex: create %s: %w", name, err)
 		}
+		if err := idx.SetInternal(layoutKey, []byte(layout)); err != nil {
+			_ = idx.Close()
+			return nil, fmt.Errorf("bleveindex: create %s: %w", name, err)
+		}
 		return &shard{name: name, idx: idx}, nil
 	}
 }
@@ -233,6 +256,14 @@ func (x *Index) current() (*shard, error) {
 }
 
 var errClosed = errors.New("bleveindex: index is closed")
+
+// Outdated implements search.Outdated: whether the live index was made by another layout
+// than this code's, and needs a rebuild to search as this code expects.
+func (x *Index) Outdated() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.outdated
+}
 
 // Apply writes documents to the live index, skipping those it holds at a greater version.
 func (x *Index) Apply(ctx context.Context, docs []port.Document) error {
@@ -350,6 +381,7 @@ func bleveDocument(d port.Document) map[string]any {
 	}
 	if !d.CreatedAt.IsZero() {
 		m[fieldCreated] = timeKey(d.CreatedAt)
+		m[fieldCreatedMS] = float64(d.CreatedAt.UnixMilli())
 	}
 	for field, v := range map[string]string{
 		fieldTitle: port.Clean(d.Title), fieldBody: port.Clean(d.Body),

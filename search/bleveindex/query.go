@@ -3,6 +3,7 @@ package bleveindex
 import (
 	"regexp"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -213,16 +214,16 @@ func filterQuery(q port.Query) query.Query {
 		must = append(must, termQuery(fieldAuthor, f.AuthorID))
 	}
 	if !f.From.IsZero() || !f.To.IsZero() {
-		var from, to string // "" is unbounded
+		var from, to *float64 // nil is unbounded
 		if !f.From.IsZero() {
-			from = timeKey(f.From)
+			from = msBound(f.From, false)
 		}
 		if !f.To.IsZero() {
-			to = timeKey(f.To)
+			to = msBound(f.To, true)
 		}
 		inclusive, exclusive := true, false
-		r := query.NewTermRangeInclusiveQuery(from, to, &inclusive, &exclusive)
-		r.SetField(fieldCreated)
+		r := query.NewNumericRangeInclusiveQuery(from, to, &inclusive, &exclusive)
+		r.SetField(fieldCreatedMS)
 		must = append(must, r)
 	}
 	return query.NewConjunctionQuery(must)
@@ -241,4 +242,16 @@ func anyOf(qs []query.Query) query.Query {
 		return qs[0]
 	}
 	return query.NewDisjunctionQuery(qs)
+}
+
+// msBound is a time bound in the Unix milliseconds of fieldCreatedMS, where documents keep
+// their time rounded down to the millisecond: a lower bound rounds down and an upper one
+// up, so that within the bound's millisecond the filter keeps posts rather than drop them.
+func msBound(t time.Time, upper bool) *float64 {
+	ms := t.UnixMilli()
+	if upper && t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	v := float64(ms)
+	return &v
 }

@@ -78,6 +78,7 @@ func (b *Build) Switch(ctx context.Context) error {
 	}
 	old := x.live
 	x.live = b.shard
+	x.outdated = false
 	delete(x.builds, b)
 	b.done = true
 	x.mu.Unlock()

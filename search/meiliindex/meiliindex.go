@@ -1,7 +1,11 @@
 // Package meiliindex is the production search engine: a search.Index over Meilisearch
-// (v1 API), through the meilisearch-go client. It stays thin: settings, documents, filters
-// and queries map one to one onto Meilisearch's documented API; the one addition is a
-// bigram field that lets Chinese substrings be found (see text.go).
+// (v1 API, v1.12 or later for the prefixSearch setting), through the meilisearch-go
+// client. It stays thin: settings, documents, filters and queries map one to one onto
+// Meilisearch's documented API. The additions are two kinds of derived fields, written
+// beside each text and searched through rewritten query words (see text.go): bigram fields
+// that let Chinese substrings be found, and English stem fields that let a word find its
+// other forms, since Meilisearch does not stem. Snippets are marked again after the search
+// for what was matched through them.
 package meiliindex
 
 import (
@@ -85,10 +89,14 @@ const (
 	fieldTitleGrams = "titleGrams"
 	fieldTagGrams   = "tagGrams"
 	fieldBodyGrams  = "bodyGrams"
+	fieldTitleStems = "titleStems"
+	fieldTagStems   = "tagStems"
+	fieldBodyStems  = "bodyStems"
 	fieldClubID     = "clubId"
 )
 
-// document is a search.Document as Meilisearch stores it.
+// document is a search.Document as Meilisearch stores it. Documents written before a
+// derived field existed lack it, and are not found through it, until the index is rebuilt.
 type document struct {
 	ID       string   `json:"id"`
 	Version  int64    `json:"version"`
@@ -103,11 +111,15 @@ type document struct {
 	Engagement int   `json:"engagement"`
 	Visible    bool  `json:"visible"`
 	Private    bool  `json:"private"`
-	// The bigrams of each searchable text, one field per text, so that the attribute
-	// ranking rule still ranks a title match above a body match for Chinese.
+	// The bigrams and the English stems of each searchable text (see text.go), one field
+	// per text, so that the attribute ranking rule still ranks a title match above a body
+	// match for a run or a stem.
 	TitleGrams string `json:"titleGrams"`
 	TagGrams   string `json:"tagGrams"`
 	BodyGrams  string `json:"bodyGrams"`
+	TitleStems string `json:"titleStems"`
+	TagStems   string `json:"tagStems"`
+	BodyStems  string `json:"bodyStems"`
 }
 
 // documentOf converts a document, cleaning its text of snippet markers.
@@ -123,6 +135,7 @@ func documentOf(d search.Document) document {
 		Created: d.CreatedAt.UnixMilli(), Engagement: d.Engagement,
 		Visible: d.Visible, Private: d.Private,
 		TitleGrams: grams(title), TagGrams: grams(tags...), BodyGrams: grams(body),
+		TitleStems: stems(title), TagStems: stems(tags...), BodyStems: stems(body),
 	}
 }
 
@@ -136,10 +149,22 @@ const facetValues = 1000
 // segment it so; naming the locale keeps posts and queries segmented alike.
 const chinese = "cmn"
 
+// searchable lists the searchable fields in the order the attribute ranking rule ranks
+// them: the title and the fields derived from it first, then the tags, then the body.
+var searchable = []string{
+	fieldTitle, fieldTitleGrams, fieldTitleStems,
+	fieldTags, fieldTagGrams, fieldTagStems,
+	fieldBody, fieldBodyGrams, fieldBodyStems,
+}
+
+// prefixSearchDisabled is the prefixSearch setting that turns prefix search off.
+const prefixSearchDisabled = "disabled"
+
 // settings are the index settings, applied with one PATCH.
 func settings() *meilisearch.Settings {
+	prefix := prefixSearchDisabled
 	return &meilisearch.Settings{
-		SearchableAttributes: []string{fieldTitle, fieldTitleGrams, fieldTags, fieldTagGrams, fieldBody, fieldBodyGrams},
+		SearchableAttributes: slices.Clone(searchable),
 		// id is filterable for Versions, which reads the stored versions with a filter.
 		FilterableAttributes: []string{fieldID, fieldClubID, "brandId", fieldTags, "authorId", "created", "visible", "private"},
 		SortableAttributes:   []string{"created", "engagement", fieldID},
@@ -149,12 +174,17 @@ func settings() *meilisearch.Settings {
 		// it. The two custom rules at the end are the port's tie-break, newest then id.
 		// ("attribute" is kept as a deprecated alias by versions that split it in two.)
 		RankingRules: []string{"sort", "words", "typo", "proximity", "attribute", "exactness", "created:desc", "id:asc"},
-		// One typo allowed from five letters, two from nine.
+		// Counted on the words sent, which for English are stems (see text.go).
 		TypoTolerance: &meilisearch.TypoTolerance{
 			Enabled:             true,
-			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 5, TwoTypos: 9},
+			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: oneTypo, TwoTypos: twoTypos},
 		},
-		Pagination: &meilisearch.Pagination{MaxTotalHits: search.MaxWindow},
+		// A query's words match whole words, as in every engine: the English ones are
+		// stems, and a prefix of a stem says little ("elev", of elevators, begins
+		// "eleven"); a Han run is a phrase, and a single Han character matches the single
+		// characters of the bigram fields.
+		PrefixSearch: &prefix,
+		Pagination:   &meilisearch.Pagination{MaxTotalHits: search.MaxWindow},
 		Faceting: &meilisearch.Faceting{
 			MaxValuesPerFacet: facetValues,
 			// By count, so that the values cut off are the rarest, not the last in
@@ -163,7 +193,7 @@ func settings() *meilisearch.Settings {
 		},
 		LocalizedAttributes: []*meilisearch.LocalizedAttributes{{
 			Locales:           []string{chinese},
-			AttributePatterns: []string{fieldTitle, fieldTags, fieldBody, fieldTitleGrams, fieldTagGrams, fieldBodyGrams},
+			AttributePatterns: slices.Clone(searchable),
 		}},
 	}
 }
@@ -358,7 +388,7 @@ func badQuery(message string) *community.Error {
 
 // Search runs a query on the live index; see search.Index.
 func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, error) {
-	req, runs, err := searchRequest(q)
+	req, qt, err := searchRequest(q)
 	if err != nil {
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
@@ -371,26 +401,27 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 		}
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
-	res, err := resultOf(resp, runs, q.Limit)
+	res, err := resultOf(resp, qt, q.Limit)
 	if err != nil {
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
 	return res, nil
 }
 
-// searchRequest is the Meilisearch search of a query, with the Han runs its text was
-// rewritten from. BAD_USER_INPUT for a page outside the window or an unknown order.
-func searchRequest(q search.Query) (*meilisearch.SearchRequest, []string, error) {
+// searchRequest is the Meilisearch search of a query, with the terms (Han runs and Latin
+// stems) its text was rewritten to. BAD_USER_INPUT for a page outside the window, an
+// unknown order or too many words.
+func searchRequest(q search.Query) (*meilisearch.SearchRequest, terms, error) {
 	if q.Offset < 0 || q.Limit < 0 || q.Offset+q.Limit > search.MaxWindow {
-		return nil, nil, badQuery(fmt.Sprintf("a page must lie within the first %d hits", search.MaxWindow))
+		return nil, terms{}, badQuery(fmt.Sprintf("a page must lie within the first %d hits", search.MaxWindow))
 	}
 	sort, err := sortOf(q.Sort)
 	if err != nil {
-		return nil, nil, err
+		return nil, terms{}, err
 	}
-	text, runs, err := queryText(q.Text)
+	text, qt, err := queryText(q.Text)
 	if err != nil {
-		return nil, nil, err
+		return nil, terms{}, err
 	}
 	limit := int64(q.Limit)
 	if limit == 0 {
@@ -416,11 +447,11 @@ func searchRequest(q search.Query) (*meilisearch.SearchRequest, []string, error)
 		HighlightPostTag:      search.MarkEnd,
 		Locales:               []string{chinese},
 	}
-	if len(runs) > 0 {
-		// The whole body, to cut a snippet around a run if Meilisearch's crop missed it.
+	if !qt.empty() {
+		// The whole body, to cut a snippet around a match if Meilisearch's crop missed it.
 		req.AttributesToRetrieve = append(req.AttributesToRetrieve, fieldBody)
 	}
-	return req, runs, nil
+	return req, qt, nil
 }
 
 // userFault reports whether Meilisearch refused a search for what it asked (its filter,
@@ -438,9 +469,9 @@ func userFault(err error) bool {
 	return false
 }
 
-// resultOf converts a search response; limit is the query's, so that the hit asked for
-// in place of none is dropped.
-func resultOf(resp *meilisearch.SearchResponse, runs []string, limit int) (search.Result, error) {
+// resultOf converts a search response, marking in the snippets what the terms match;
+// limit is the query's, so that the hit asked for in place of none is dropped.
+func resultOf(resp *meilisearch.SearchResponse, qt terms, limit int) (search.Result, error) {
 	res := search.Result{Total: int(resp.EstimatedTotalHits), TotalExact: false}
 	hits := resp.Hits
 	if len(hits) > limit {
@@ -458,15 +489,15 @@ func resultOf(resp *meilisearch.SearchResponse, runs []string, limit int) (searc
 		if err := decodeHit(h, &d); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
-		body := markRuns(d.Formatted.Body, runs)
-		if len(runs) > 0 && !strings.Contains(body, search.MarkStart) {
-			if w, ok := cropAround(d.Body, runs); ok {
-				body = markRuns(w, runs)
+		body := markTerms(d.Formatted.Body, qt)
+		if !qt.empty() && !strings.Contains(body, search.MarkStart) {
+			if w, ok := cropAround(d.Body, qt); ok {
+				body = markTerms(w, qt)
 			}
 		}
 		res.Hits = append(res.Hits, search.Hit{
 			ID:           d.ID,
-			TitleSnippet: markRuns(d.Formatted.Title, runs),
+			TitleSnippet: markTerms(d.Formatted.Title, qt),
 			BodySnippet:  body,
 		})
 	}

@@ -2,6 +2,7 @@ package meiliindex
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 
 func TestSearchRequest(t *testing.T) {
 	t.Run("representative query", func(t *testing.T) {
-		req, runs, err := searchRequest(search.Query{
-			Text:   "BMW 车友会",
+		req, qt, err := searchRequest(search.Query{
+			Text:   "BMW 车友会 charging",
 			Filter: search.Filter{Tags: []string{"自驾"}},
 			Scope:  search.Scope{ClubIDs: []string{"c9"}},
 			Sort:   search.SortNewest,
@@ -25,7 +26,7 @@ func TestSearchRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := &meilisearch.SearchRequest{
-			Query:                 `BMW "车友 友会"`,
+			Query:                 `bmw "车友 友会" charg`,
 			Offset:                20,
 			Limit:                 10,
 			Filter:                `visible = true AND (private = false OR clubId IN ["c9"]) AND tags IN ["自驾"]`,
@@ -43,17 +44,18 @@ func TestSearchRequest(t *testing.T) {
 		if diff := cmp.Diff(want, req); diff != "" {
 			t.Errorf("request mismatch (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"车友会"}, runs); diff != "" {
-			t.Errorf("runs mismatch (-want +got):\n%s", diff)
+		wantTerms := terms{runs: []string{"车友会"}, stems: []string{"bmw", "charg"}}
+		if diff := cmp.Diff(wantTerms, qt, cmp.AllowUnexported(terms{})); diff != "" {
+			t.Errorf("terms mismatch (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("empty text, relevance, no limit", func(t *testing.T) {
-		req, runs, err := searchRequest(search.Query{Scope: search.Scope{All: true}})
+		req, qt, err := searchRequest(search.Query{Scope: search.Scope{All: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if req.Query != "" || req.Sort != nil || req.Limit != 1 || req.Filter != "visible = true" || runs != nil {
-			t.Errorf("got q=%q sort=%q limit=%d filter=%q runs=%q", req.Query, req.Sort, req.Limit, req.Filter, runs)
+		if req.Query != "" || req.Sort != nil || req.Limit != 1 || req.Filter != "visible = true" || !qt.empty() {
+			t.Errorf("got q=%q sort=%q limit=%d filter=%q terms=%+v", req.Query, req.Sort, req.Limit, req.Filter, qt)
 		}
 		if diff := cmp.Diff([]string{"id"}, req.AttributesToRetrieve); diff != "" {
 			t.Errorf("attributesToRetrieve mismatch (-want +got):\n%s", diff)
@@ -93,6 +95,7 @@ func hit(t *testing.T, fields map[string]any) meilisearch.Hit {
 }
 
 func TestResultOf(t *testing.T) {
+	road := strings.Repeat("The road goes on. ", 4)
 	resp := &meilisearch.SearchResponse{
 		EstimatedTotalHits: 42,
 		Hits: meilisearch.Hits{
@@ -111,10 +114,18 @@ func TestResultOf(t *testing.T) {
 					"body":  "很长的开头…",
 				},
 			}),
+			hit(t, map[string]any{
+				"id":   "p3",
+				"body": road + "Then we charged the car. " + road,
+				"_formatted": map[string]string{
+					"title": "Charged overnight",
+					"body":  "The road goes on. The road goes on…",
+				},
+			}),
 		},
 		FacetDistribution: json.RawMessage(`{"clubId":{"c2":3,"c1":3,"c3":7},"tags":{"suv":1}}`),
 	}
-	got, err := resultOf(resp, []string{"车友会"}, 10)
+	got, err := resultOf(resp, terms{runs: []string{"车友会"}, stems: []string{"bmw", "charg"}}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +141,11 @@ func TestResultOf(t *testing.T) {
 				TitleSnippet: "通知",
 				BodySnippet:  "很长的开头。我们明天一起去" + ms + "车友会" + me + "。",
 			},
+			{
+				ID:           "p3",
+				TitleSnippet: ms + "Charged" + me + " overnight",
+				BodySnippet:  "…goes on. Then we " + ms + "charged" + me + " the car. The road goes on. The road goes on. The…",
+			},
 		},
 		Total:      42,
 		TotalExact: false,
@@ -141,7 +157,7 @@ func TestResultOf(t *testing.T) {
 	}
 
 	t.Run("limit zero drops the hit asked for", func(t *testing.T) {
-		got, err := resultOf(resp, nil, 0)
+		got, err := resultOf(resp, terms{}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,14 +182,16 @@ func TestDocumentOf(t *testing.T) {
 	created := time.Date(2024, 5, 1, 8, 30, 0, 123456789, time.UTC)
 	got := documentOf(search.Document{
 		ID: "p1", Version: 3, ClubID: "c1", BrandID: "b1", AuthorID: "m1",
-		Title: "待处理" + ms + "事项" + me, Body: "BMW车友会", Tags: []string{"新能源"},
+		Title: "待处理" + ms + "事项" + me + " Charging", Body: "BMW车友会: spare batteries, 2 chargers.",
+		Tags:      []string{"新能源", "road trips"},
 		CreatedAt: created, Engagement: 9, Visible: true, Private: true,
 	})
 	want := document{
 		ID: "p1", Version: 3, ClubID: "c1", BrandID: "b1", AuthorID: "m1",
-		Title: "待处理事项", Body: "BMW车友会", Tags: []string{"新能源"},
+		Title: "待处理事项 Charging", Body: "BMW车友会: spare batteries, 2 chargers.", Tags: []string{"新能源", "road trips"},
 		Created: created.UnixMilli(), Engagement: 9, Visible: true, Private: true,
 		TitleGrams: "待处 处理 理事 事项 . 待 处 理 事 项", TagGrams: "新能 能源 . 新 能 源", BodyGrams: "车友 友会 . 车 友 会",
+		TitleStems: "charg", TagStems: "road trip", BodyStems: "bmw spare batteri charger",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("documentOf mismatch (-want +got):\n%s", diff)
@@ -181,5 +199,42 @@ func TestDocumentOf(t *testing.T) {
 	tomb := documentOf(search.Document{ID: "p2", Version: 5})
 	if tomb.Tags == nil || len(tomb.Tags) != 0 {
 		t.Errorf("tombstone tags = %#v, want an empty list", tomb.Tags)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	s := settings()
+	// Each field derived from a text is searched right after it, title before tags
+	// before body, so that the attribute rule ranks a title match first however it matched.
+	want := []string{
+		"title", "titleGrams", "titleStems", "tags", "tagGrams", "tagStems", "body", "bodyGrams", "bodyStems",
+	}
+	if diff := cmp.Diff(want, s.SearchableAttributes); diff != "" {
+		t.Errorf("searchableAttributes mismatch (-want +got):\n%s", diff)
+	}
+	// Every searchable field is segmented as the query is.
+	wantLocales := []*meilisearch.LocalizedAttributes{{Locales: []string{"cmn"}, AttributePatterns: want}}
+	if diff := cmp.Diff(wantLocales, s.LocalizedAttributes); diff != "" {
+		t.Errorf("localizedAttributes mismatch (-want +got):\n%s", diff)
+	}
+	wantTypos := &meilisearch.TypoTolerance{
+		Enabled:             true,
+		MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 6, TwoTypos: 9},
+	}
+	if diff := cmp.Diff(wantTypos, s.TypoTolerance); diff != "" {
+		t.Errorf("typoTolerance mismatch (-want +got):\n%s", diff)
+	}
+	if s.PrefixSearch == nil || *s.PrefixSearch != "disabled" {
+		t.Errorf("prefixSearch = %v, want disabled", s.PrefixSearch)
+	}
+	// The settings are sent as JSON: the new fields must be in it under their names.
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{`"titleStems"`, `"tagStems"`, `"bodyStems"`, `"prefixSearch":"disabled"`} {
+		if !strings.Contains(string(raw), field) {
+			t.Errorf("settings JSON %s lacks %s", raw, field)
+		}
 	}
 }
