@@ -484,7 +484,9 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("indexing posts"),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("posts"),
-		progressbar.OptionThrottle(200*time.Millisecond))
+		progressbar.OptionThrottle(200*time.Millisecond),
+		// No spinner ticking on its own goroutine: the bar is drawn as posts are indexed.
+		progressbar.OptionSetSpinnerChangeInterval(0))
 	start := time.Now()
 	n, err := search.Rebuild(ctx, store, idx, leases, search.RebuildConfig{
 		Holder:   "reindex-" + instanceName(),
