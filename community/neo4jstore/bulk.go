@@ -62,8 +62,9 @@ func (s *Store) ImportPosts(ctx context.Context, posts []community.Post) error {
 		seen[p.ID] = true
 		rows[i] = postRow(p) // the statement writes zero for its counters
 	}
+	params := stateParams(map[string]any{"rows": rows})
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
-		recs, err := collect(ctx, tx, cypherImportPosts, map[string]any{"rows": rows})
+		recs, err := collect(ctx, tx, cypherImportPosts, params)
 		if err != nil || len(recs) == 0 {
 			return struct{}{}, err
 		}

@@ -32,15 +32,15 @@ OPTIONAL MATCH (m)-[r:REQUESTED_TO_JOIN]->(c)
 DELETE r`
 
 	// cypherImportPosts creates posts by their authors in their clubs, with every counter
-	// zero: $rows are postRow maps, whose counters it ignores, with no id twice. It first
-	// counts the rows whose id is taken by a stored post or comment, whether or not the row
-	// would be skipped, and creates nothing unless there are none; the caller then refuses
-	// the batch. Rows of an unknown club or author are dropped by the MATCHes. The unique
-	// constraint on Post.id still refuses, with the whole statement, an id that a
-	// concurrent import takes between the count and the CREATE. The properties are those
-	// postRow gives CreatePost, written out rather than SET p = row, because a map of
-	// unknown keys makes the planner buffer every row twice (Eager) for fear that it
-	// writes what the MATCHes read.
+	// zero, at version 1, each with its event (renewEvent): $rows are postRow maps, whose
+	// counters it ignores, with no id twice. It first counts the rows whose id is taken by a
+	// stored post or comment, whether or not the row would be skipped, and creates nothing
+	// unless there are none; the caller then refuses the batch. Rows of an unknown club or
+	// author are dropped by the MATCHes. The unique constraint on Post.id still refuses,
+	// with the whole statement, an id that a concurrent import takes between the count and
+	// the CREATE. The properties are those postRow gives CreatePost, written out rather
+	// than SET p = row, because a map of unknown keys makes the planner buffer every row
+	// twice (Eager) for fear that it writes what the MATCHes read.
 	cypherImportPosts = `
 UNWIND $rows AS row
 WITH count(CASE WHEN EXISTS { MATCH (:Post {id: row.id}) } THEN 1 END) AS takenByPost,
@@ -49,10 +49,10 @@ CALL (takenByPost, takenByComment) {
   UNWIND CASE WHEN takenByPost + takenByComment = 0 THEN $rows ELSE [] END AS row
   MATCH (c:Club {id: row.clubId})
   MATCH (m:Member {id: row.authorId})
-  CREATE (m)-[:AUTHORED]->(p:Post {id: row.id, clubId: row.clubId, authorId: row.authorId,
+  CREATE (m)-[:AUTHORED]->(x:Post {id: row.id, clubId: row.clubId, authorId: row.authorId,
     title: row.title, body: row.body, tags: row.tags, createdAt: row.createdAt, editedAt: row.editedAt,
     deletedAt: row.deletedAt, status: row.status, commentCount: 0, likes: 0, insightful: 0, funny: 0, support: 0,
-    shareWechat: 0, shareMoments: 0, shareWeibo: 0, shareLink: 0, shareInApp: 0})-[:POSTED_IN]->(c)
+    shareWechat: 0, shareMoments: 0, shareWeibo: 0, shareLink: 0, shareInApp: 0, version: 1})-[:POSTED_IN]->(c)` + renewEvent + `
 }
 RETURN takenByPost, takenByComment`
 
@@ -66,7 +66,9 @@ RETURN takenByPost, takenByComment`
 	// other write adds a reaction to it between the check and the CREATE; the rows being
 	// distinct, every reaction created is new, and each target's counter of each kind gets
 	// all of its new reactions in one SET. (MERGE with the _new mark of cypherReact does the
-	// same but, with the mark written and read back, takes about a fifth longer.)
+	// same but, with the mark written and read back, takes about a fifth longer.) Each post
+	// among the targets then has its version raised by the number of its new reactions, and
+	// its event renewed once (see touchPost); comments change no post.
 	cypherImportReactions = `
 UNWIND $rows AS row
 OPTIONAL MATCH (post:Post {id: row.targetId})
@@ -82,5 +84,8 @@ MATCH (m:Member {id: reaction.memberId})
 WHERE NOT EXISTS { (m)-[:REACTED {kind: reaction.kind}]->(t) }
 CREATE (m)-[:REACTED {kind: reaction.kind, at: reaction.at}]->(t)
 WITH t, reaction.counter AS counter, count(*) AS created
-SET t[counter] = t[counter] + created`
+SET t[counter] = t[counter] + created
+WITH t, sum(created) AS created
+FOREACH (x IN CASE WHEN t:Post THEN [t] ELSE [] END |
+  SET x.version = coalesce(x.version, 1) + created` + renewEvent + `)`
 )

@@ -50,9 +50,12 @@ MATCH (c:Club {id: $id})
 SET c._lock = true REMOVE c._lock
 RETURN ` + clubFields + ` AS club`
 
+	// cypherWriteClub writes a club that cypherLockClub locked and, when $visibilityChanged,
+	// renews its event (renewEvent): what of its posts may be shown changed.
 	cypherWriteClub = `
 MATCH (c:Club {id: $id})
-SET c.name = $name, c.description = $description, c.visibility = $visibility, c.joinPolicy = $joinPolicy`
+SET c.name = $name, c.description = $description, c.visibility = $visibility, c.joinPolicy = $joinPolicy
+FOREACH (x IN CASE WHEN $visibilityChanged THEN [c] ELSE [] END |` + renewEvent + `)`
 
 	cypherClubsByID = `
 UNWIND $ids AS id
@@ -146,6 +149,10 @@ WHERE ($role = '' OR j.role = $role)
   AND ($afterSince IS NULL OR j.since < $afterSince OR (j.since = $afterSince AND m.id > $afterId))
 WITH m.id AS memberId, j ORDER BY j.since DESC, memberId ASC LIMIT $limit
 RETURN memberId, j.role AS role, j.since AS since, j.verified AS verified`
+
+	cypherJoinedClubIDs = `
+MATCH (:Member {id: $memberId})-[:JOINED]->(c:Club)
+RETURN c.id AS id`
 
 	cypherClubMemberCounts = `
 UNWIND $ids AS id

@@ -79,7 +79,8 @@ func (s *Store) CreateClub(ctx context.Context, c community.Club, manager *commu
 }
 
 // UpdateClub implements community.Store: the club is locked and read, in.Apply makes the
-// new club, and it is written back, all in one transaction.
+// new club, and it is written back, with a club event when its visibility changed, all in
+// one transaction.
 func (s *Store) UpdateClub(ctx context.Context, clubID string, in community.UpdateClubInput) (community.Club, error) {
 	c, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (community.Club, error) {
 		recs, err := collect(ctx, tx, cypherLockClub, map[string]any{"id": clubID})
@@ -89,10 +90,12 @@ func (s *Store) UpdateClub(ctx context.Context, clubID string, in community.Upda
 		if len(recs) == 0 {
 			return community.Club{}, noClub(clubID)
 		}
-		updated := in.Apply(clubFrom(get(recs[0], "club")))
+		stored := clubFrom(get(recs[0], "club"))
+		updated := in.Apply(stored)
 		params := map[string]any{
 			"id": clubID, "name": updated.Name, "description": updated.Description,
 			"visibility": string(updated.Visibility), "joinPolicy": string(updated.JoinPolicy),
+			"visibilityChanged": updated.Visibility != stored.Visibility, "eventKind": string(community.EventClub),
 		}
 		return updated, exec(ctx, tx, cypherWriteClub, params)
 	})
@@ -330,6 +333,21 @@ func (s *Store) ClubMembers(ctx context.Context, clubID string, role community.C
 		out = append(out, clubMembershipFrom(r, clubID))
 	}
 	return out, false, nil
+}
+
+// JoinedClubIDs implements community.Store.
+func (s *Store) JoinedClubIDs(ctx context.Context, memberID string) ([]string, error) {
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherJoinedClubIDs, map[string]any{"memberId": memberID})
+	})
+	if err != nil {
+		return nil, fail(err, "read the clubs of %q", memberID)
+	}
+	out := make([]string, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, str(get(r, "id")))
+	}
+	return out, nil
 }
 
 // ClubMemberCounts implements community.Store: unknown clubs are absent.

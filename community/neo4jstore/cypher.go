@@ -7,6 +7,11 @@ package neo4jstore
 // takes the member's write lock before anything is read, so that two transactions about the
 // same member (two links, two unlinks, two profile updates) run one after the other instead
 // of both acting on what they read before the other wrote.
+//
+// A member's handleKey is its handle in lower case (community.HandleKey), unique; its
+// displayNameKey is its display name in lower case (toLower, here and in the migration that
+// filled it in), in a range index. Both are written with the names they fold, so that
+// SearchMembers finds a case-insensitive prefix of either by an index seek.
 
 // memberFields projects a :Member node as memberFrom reads it.
 const memberFields = `m {.id, .handle, .displayName, .bio, .avatarUrl, .joinedAt}`
@@ -24,7 +29,8 @@ ON CREATE SET g.appliedAt = datetime()`
 	cypherImportMembers = `
 UNWIND $rows AS row
 CREATE (m:Member {id: row.id, handle: row.handle, handleKey: row.handleKey,
-  displayName: row.displayName, bio: row.bio, avatarUrl: row.avatarUrl, joinedAt: row.joinedAt})
+  displayName: row.displayName, displayNameKey: toLower(row.displayName),
+  bio: row.bio, avatarUrl: row.avatarUrl, joinedAt: row.joinedAt})
 FOREACH (ident IN row.identities |
   CREATE (m)-[:IDENTIFIED_AS {linkedAt: ident.linkedAt}]->
          (:ExternalIdentity {provider: ident.provider, externalId: ident.externalId}))`
@@ -38,7 +44,7 @@ RETURN ` + memberFields + ` AS member`
 	cypherWriteMember = `
 MATCH (m:Member {id: $id})
 SET m.handle = $handle, m.handleKey = $handleKey, m.displayName = $displayName,
-    m.bio = $bio, m.avatarUrl = $avatarUrl`
+    m.displayNameKey = toLower($displayName), m.bio = $bio, m.avatarUrl = $avatarUrl`
 
 	cypherMembersByID = `
 UNWIND $ids AS id
@@ -47,6 +53,26 @@ RETURN ` + memberFields + ` AS member`
 
 	cypherMemberByHandle = `
 MATCH (m:Member {handleKey: $handleKey})
+RETURN ` + memberFields + ` AS member`
+
+	// cypherSearchMembers reads up to $limit members whose handleKey starts with
+	// $handlePrefix (by handleKey), then up to $limit members whose handle does not but whose
+	// displayNameKey starts with the prefix in lower case (by displayNameKey, then id), and
+	// keeps the first $limit of both in that order. Each part is a prefix seek in its index,
+	// which gives its rows in order, so it stops after $limit members.
+	cypherSearchMembers = `
+CALL () {
+    MATCH (m:Member)
+    WHERE m.handleKey STARTS WITH $handlePrefix
+    WITH m ORDER BY m.handleKey LIMIT $limit
+    RETURN m, 0 AS part, m.handleKey AS key, m.id AS id
+  UNION ALL
+    MATCH (m:Member)
+    WHERE m.displayNameKey STARTS WITH toLower($prefix) AND NOT m.handleKey STARTS WITH $handlePrefix
+    WITH m ORDER BY m.displayNameKey, m.id LIMIT $limit
+    RETURN m, 1 AS part, m.displayNameKey AS key, m.id AS id
+}
+WITH m ORDER BY part, key, id LIMIT $limit
 RETURN ` + memberFields + ` AS member`
 
 	cypherIdentitiesOf = `

@@ -15,7 +15,10 @@ import (
 
 // migrationFiles are the schema changes, one statement a file, applied in the order of
 // their names. Each is idempotent (IF NOT EXISTS), so that servers starting at the same
-// time, or a crash between applying one and recording it, do no harm.
+// time, or a crash between applying one and recording it, do no harm. A data migration
+// changes a bounded batch and returns how many nodes it changed in a column named changed;
+// it is run again, a transaction each time, until it changes none, so that a large graph
+// is never migrated in one transaction.
 //
 //go:embed migrations/*.cypher
 var migrationFiles embed.FS
@@ -43,8 +46,9 @@ func migrations() ([]migration, error) {
 }
 
 // migrate applies the migrations that the graph has no (:Migration {id}) record of, one
-// transaction each (a schema change cannot share a transaction with a data write), and
-// records each once it is applied. It returns how many it applied.
+// transaction each (a schema change cannot share a transaction with a data write; a data
+// migration takes one per batch), and records each once it is applied. It returns how many
+// it applied.
 func (s *Store) migrate(ctx context.Context, log *slog.Logger) (int, error) {
 	all, err := migrations()
 	if err != nil {
@@ -65,13 +69,10 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) (int, error) {
 		if done[m.id] {
 			continue
 		}
-		_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
-			return struct{}{}, exec(ctx, tx, m.cypher, nil)
-		})
-		if err != nil {
+		if err := s.applyMigration(ctx, m); err != nil {
 			return applied, fmt.Errorf("neo4jstore: apply migration %s: %w", m.id, err)
 		}
-		_, err = write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 			return struct{}{}, exec(ctx, tx, cypherRecordMigration, map[string]any{"id": m.id})
 		})
 		if err != nil {
@@ -81,4 +82,21 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) (int, error) {
 		log.Info("neo4j migration applied", "id", m.id)
 	}
 	return applied, nil
+}
+
+// applyMigration runs a migration, again and again while it reports that it changed
+// something; a schema change returns no row and runs once.
+func (s *Store) applyMigration(ctx context.Context, m migration) error {
+	for {
+		changed, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+			recs, err := collect(ctx, tx, m.cypher, nil)
+			if err != nil || len(recs) == 0 {
+				return 0, err
+			}
+			return integer(get(recs[0], "changed")), nil
+		})
+		if err != nil || changed == 0 {
+			return err
+		}
+	}
 }

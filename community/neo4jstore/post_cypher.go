@@ -19,19 +19,26 @@ package neo4jstore
 // two writes to one target run one after the other. Comment writes lock the comment's post
 // before any comment, so that two of them never wait for each other in opposite orders.
 //
+// A post's version counts the writes that changed it or its counters: each statement that
+// makes such a change raises it and renews the post's outbox event in the same statement
+// (touchPost, see outbox_cypher.go). A post stored before versions were kept has no version
+// property, and counts as version 1.
+//
 // Orders that start with a property an index seek holds fixed (ORDER BY p.clubId DESC,
 // p.createdAt DESC, … after MATCH (p:Post {clubId: …})) change nothing but let the planner
 // read the index on (clubId, createdAt), or (authorId, createdAt), in order and stop after
 // $limit posts (a PartialTop) instead of sorting all of a club's or a member's posts.
 //
-// Fixed values (states, the IN_APP channel, PUBLIC) are parameters too, filled from the
-// community package's constants by stateParams; the name of the counter that a reaction or
-// share changes is a parameter too ($counter), taken from a fixed table, never from input.
+// Fixed values (states, the IN_APP channel, PUBLIC, the kind of outbox event) are
+// parameters too, filled from the community package's constants by stateParams; the name
+// of the counter that a reaction or share changes is a parameter too ($counter), taken
+// from a fixed table, never from input.
 
-// postFields projects a :Post node as postFrom reads it.
+// postFields projects a :Post node as postFrom reads it; a post stored before versions
+// were kept reads as version 1.
 const postFields = `p {.id, .clubId, .authorId, .title, .body, .tags, .createdAt, .editedAt, .deletedAt, .status,
   .likes, .insightful, .funny, .support, .commentCount,
-  .shareWechat, .shareMoments, .shareWeibo, .shareLink, .shareInApp}`
+  .shareWechat, .shareMoments, .shareWeibo, .shareLink, .shareInApp, version: coalesce(p.version, 1)}`
 
 // commentFields projects a :Comment node as commentFrom reads it.
 const commentFields = `c {.id, .postId, .authorId, .parentId, .body, .createdAt, .editedAt, .deletedAt, .replyCount,
@@ -45,33 +52,42 @@ const engagement = `(p.likes + p.insightful + p.funny + p.support + 2 * p.commen
 const visibleTo = `(p.clubId IN joined OR EXISTS { (p)-[:POSTED_IN]->(:Club {visibility: $public}) })`
 
 const (
-	// cypherCreatePost creates the post $post (a postRow) by its author in its club; nothing
-	// is written when either is unknown. The unique constraint on id refuses a taken id.
+	// cypherCreatePost creates the post $post (a postRow, at version 1) by its author in its
+	// club, with its event; nothing is written when either is unknown. The unique
+	// constraint on id refuses a taken id.
 	cypherCreatePost = `
 OPTIONAL MATCH (c:Club {id: $clubId})
 OPTIONAL MATCH (m:Member {id: $authorId})
 FOREACH (_ IN CASE WHEN c IS NOT NULL AND m IS NOT NULL THEN [1] ELSE [] END |
-  CREATE (m)-[:AUTHORED]->(:Post $post)-[:POSTED_IN]->(c))
+  CREATE (m)-[:AUTHORED]->(x:Post $post)-[:POSTED_IN]->(c)` + renewEvent + `)
 RETURN c IS NOT NULL AS clubKnown, m IS NOT NULL AS authorKnown`
 
-	// cypherEditPost replaces a published post's content; edited says whether it was
-	// published. No row for an unknown post.
+	// cypherEditPost replaces a published post's content and touches it (touchPost);
+	// edited says whether it was published. No row for an unknown post.
 	cypherEditPost = `
 MATCH (p:Post {id: $id})
 SET p._lock = true REMOVE p._lock
 WITH p, p.status = $published AS edited
 FOREACH (x IN CASE WHEN edited THEN [p] ELSE [] END |
-  SET x.title = $title, x.body = $body, x.tags = $tags, x.editedAt = $at)
+  SET x.title = $title, x.body = $body, x.tags = $tags, x.editedAt = $at` + touchPost + `)
 RETURN edited, ` + postFields + ` AS post`
 
-	// cypherDeletePost marks a post deleted at $at unless it is already. No row for an
-	// unknown post.
+	// cypherDeletePost marks a post deleted at $at and touches it (touchPost), unless it is
+	// deleted already. No row for an unknown post.
 	cypherDeletePost = `
 MATCH (p:Post {id: $id})
 SET p._lock = true REMOVE p._lock
 WITH p
 FOREACH (x IN CASE WHEN p.status <> $deleted THEN [p] ELSE [] END |
-  SET x.status = $deleted, x.deletedAt = $at)
+  SET x.status = $deleted, x.deletedAt = $at` + touchPost + `)
+RETURN ` + postFields + ` AS post`
+
+	// cypherScanPosts reads up to $limit posts with ids after $afterId, in id order: the
+	// range index of the unique constraint on id gives them in order from $afterId on.
+	cypherScanPosts = `
+MATCH (p:Post)
+WHERE p.id > $afterId
+WITH p ORDER BY p.id LIMIT $limit
 RETURN ` + postFields + ` AS post`
 
 	cypherPostsByID = `
@@ -109,8 +125,9 @@ WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
 RETURN ` + postFields + ` AS post`
 
 	// cypherAddComment creates the comment $comment (a commentRow) and counts it on its post
-	// and, for a reply, on its parent. It returns the outcome: "added", "noPost" (unknown or
-	// deleted), "noAuthor" or "noParent" (not a comment of the post).
+	// and, for a reply, on its parent, and touches the post (touchPost). It returns the
+	// outcome: "added", "noPost" (unknown or deleted), "noAuthor" or "noParent" (not a
+	// comment of the post).
 	cypherAddComment = `
 OPTIONAL MATCH (p:Post {id: $postId})
 SET p._lock = true REMOVE p._lock
@@ -128,6 +145,7 @@ FOREACH (_ IN CASE WHEN outcome = 'added' THEN [1] ELSE [] END |
   FOREACH (x IN CASE WHEN parent IS NULL THEN [] ELSE [parent] END |
     CREATE (c)-[:REPLIES_TO]->(x)
     SET x.replyCount = x.replyCount + 1))
+FOREACH (x IN CASE WHEN outcome = 'added' THEN [p] ELSE [] END |` + touchPost + `)
 RETURN outcome`
 
 	// cypherEditComment replaces the body of a comment that is not deleted; edited says
@@ -140,8 +158,8 @@ FOREACH (x IN CASE WHEN edited THEN [c] ELSE [] END | SET x.body = $body, x.edit
 RETURN edited, ` + commentFields + ` AS comment`
 
 	// cypherDeleteComment marks a comment deleted at $at, unless it is already, and takes it
-	// off its post's and parent's counts; the body stays. The post's lock covers its
-	// comments. No row for an unknown comment.
+	// off its post's and parent's counts, and touches the post (touchPost); the body stays.
+	// The post's lock covers its comments. No row for an unknown comment.
 	cypherDeleteComment = `
 MATCH (c:Comment {id: $id})-[:ON]->(p:Post)
 SET p._lock = true REMOVE p._lock
@@ -151,6 +169,7 @@ FOREACH (_ IN CASE WHEN deleting THEN [1] ELSE [] END |
   SET c.deletedAt = $at, p.commentCount = p.commentCount - 1
   FOREACH (x IN CASE WHEN parent IS NULL THEN [] ELSE [parent] END |
     SET x.replyCount = x.replyCount - 1))
+FOREACH (x IN CASE WHEN deleting THEN [p] ELSE [] END |` + touchPost + `)
 RETURN ` + commentFields + ` AS comment`
 
 	cypherCommentsByID = `
@@ -180,7 +199,8 @@ RETURN parent, COLLECT {
 	// cypherReact MERGEs the member's reaction of $kind to the target, a post or a comment,
 	// which is locked first, so that of two equal reactions one creates it and the other
 	// finds it. A reaction marked _new was created by this statement: only then is it
-	// counted; the mark is removed before the transaction ends. It returns the outcome:
+	// counted, and a post touched (touchPost); the mark is removed before the transaction
+	// ends. A reaction to a comment changes no post. It returns the outcome:
 	// "reacted" (now or already), "noTarget", "noMember" or "deleted" (the post, or the
 	// comment's post, is deleted).
 	cypherReact = `
@@ -206,10 +226,11 @@ WHERE outcome = 'reacted'
 WITH t, r, outcome, coalesce(r._new, false) AS created
 REMOVE r._new
 FOREACH (x IN CASE WHEN created THEN [t] ELSE [] END | SET x[$counter] = x[$counter] + 1)
+FOREACH (x IN CASE WHEN created AND t:Post THEN [t] ELSE [] END |` + touchPost + `)
 RETURN outcome`
 
 	// cypherUnreact deletes the member's reaction of $kind to the target, if there is one,
-	// and takes it off the target's count.
+	// takes it off the target's count and, for a post, touches it (touchPost).
 	cypherUnreact = `
 OPTIONAL MATCH (post:Post {id: $targetId})
 OPTIONAL MATCH (comment:Comment {id: $targetId})
@@ -218,7 +239,8 @@ SET t._lock = true REMOVE t._lock
 WITH t
 MATCH (:Member {id: $memberId})-[r:REACTED {kind: $kind}]->(t)
 DELETE r
-SET t[$counter] = t[$counter] - 1`
+SET t[$counter] = t[$counter] - 1
+FOREACH (x IN CASE WHEN t:Post THEN [t] ELSE [] END |` + touchPost + `)`
 
 	cypherViewerReactions = `
 MATCH (m:Member {id: $memberId})
@@ -229,9 +251,9 @@ WITH m, id, coalesce(post, comment) AS t
 MATCH (m)-[r:REACTED]->(t)
 RETURN id, collect(r.kind) AS kinds`
 
-	// cypherSharePost records the share and counts it on the post's $counter. It returns
-	// the outcome: "shared", "noPost" (unknown or deleted) or "noMember". The unique
-	// constraint on the share's id refuses a taken id.
+	// cypherSharePost records the share, counts it on the post's $counter and touches the
+	// post (touchPost). It returns the outcome: "shared", "noPost" (unknown or deleted) or
+	// "noMember". The unique constraint on the share's id refuses a taken id.
 	cypherSharePost = `
 OPTIONAL MATCH (p:Post {id: $postId})
 SET p._lock = true REMOVE p._lock
@@ -244,6 +266,7 @@ WITH p, m, CASE
 FOREACH (_ IN CASE WHEN outcome = 'shared' THEN [1] ELSE [] END |
   CREATE (m)-[:SHARED {id: $id, at: $at, channel: $channel}]->(p)
   SET p[$counter] = p[$counter] + 1)
+FOREACH (x IN CASE WHEN outcome = 'shared' THEN [p] ELSE [] END |` + touchPost + `)
 RETURN outcome`
 
 	// cypherFeed reads one page plus one item of a member's feed as it stood at $asOf.

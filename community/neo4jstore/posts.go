@@ -59,12 +59,14 @@ func shareCounter(channel community.ShareChannel) string {
 // endOfTime is after every post: the bound of a first page of newest posts.
 var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
-// stateParams adds to params the fixed values the post statements compare with.
+// stateParams adds to params the fixed values the post statements compare with, and the
+// kind of the outbox events they write.
 func stateParams(params map[string]any) map[string]any {
 	params["published"] = string(community.PostPublished)
 	params["deleted"] = string(community.PostDeleted)
 	params["inApp"] = string(community.ShareInApp)
 	params["public"] = string(community.VisibilityPublic)
+	params["eventKind"] = string(community.EventPost)
 	return params
 }
 
@@ -93,7 +95,7 @@ func tagsParam(tags []string) any {
 	return tags
 }
 
-// postRow is a post as cypherCreatePost stores it, counters included.
+// postRow is a post as cypherCreatePost stores it, counters included, at version 1.
 func postRow(p community.Post) map[string]any {
 	status := p.Status
 	if status == "" {
@@ -103,6 +105,7 @@ func postRow(p community.Post) map[string]any {
 		"id": p.ID, "clubId": p.ClubID, "authorId": p.AuthorID, "title": p.Title, "body": p.Body,
 		"tags": tagsParam(p.Tags), "createdAt": p.CreatedAt.UTC(), "editedAt": orZero(p.EditedAt),
 		"deletedAt": orZero(p.DeletedAt), "status": string(status), "commentCount": int64(p.CommentCount),
+		"version": int64(1),
 	}
 	for _, c := range reactionCounters {
 		row[c.property] = int64(p.Reactions[c.kind])
@@ -145,6 +148,7 @@ func postFrom(v any) community.Post {
 		Status:       community.PostStatus(str(p["status"])),
 		Reactions:    reactionsFrom(p),
 		CommentCount: integer(p["commentCount"]),
+		Version:      version(p["version"]),
 	}
 	for _, c := range shareCounters {
 		if n := integer(p[c.property]); n != 0 {
@@ -155,6 +159,13 @@ func postFrom(v any) community.Post {
 		}
 	}
 	return post
+}
+
+// version reads a post's version; postFields reads a post stored before versions were
+// kept as version 1.
+func version(v any) int64 {
+	n, _ := v.(int64)
+	return n
 }
 
 // stringList reads a list of strings; nil for an absent or empty list.
@@ -201,9 +212,9 @@ func commentFrom(v any) community.Comment {
 }
 
 // CreatePost implements community.Store: the post is stored as given, counters included
-// (a new post's are zero), with PUBLISHED for an empty status.
+// (a new post's are zero), with PUBLISHED for an empty status, at version 1.
 func (s *Store) CreatePost(ctx context.Context, p community.Post) error {
-	params := map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)}
+	params := stateParams(map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)})
 	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
 		recs, err := collect(ctx, tx, cypherCreatePost, params)
 		if err != nil || len(recs) == 0 {
@@ -277,6 +288,22 @@ func (s *Store) PostsByID(ctx context.Context, ids []string) (map[string]communi
 	for _, r := range recs {
 		p := postFrom(get(r, "post"))
 		out[p.ID] = p
+	}
+	return out, nil
+}
+
+// ScanPosts implements community.Store: one read of the index on post ids, from afterID on.
+func (s *Store) ScanPosts(ctx context.Context, afterID string, limit int) ([]community.Post, error) {
+	params := map[string]any{"afterId": afterID, "limit": int64(max(limit, 0))}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherScanPosts, params)
+	})
+	if err != nil {
+		return nil, fail(err, "scan posts after %q", afterID)
+	}
+	out := make([]community.Post, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, postFrom(get(r, "post")))
 	}
 	return out, nil
 }
@@ -384,7 +411,7 @@ func (s *Store) EditComment(ctx context.Context, commentID, body string, at time
 
 // DeleteComment implements community.Store.
 func (s *Store) DeleteComment(ctx context.Context, commentID string, at time.Time) (community.Comment, error) {
-	params := map[string]any{"id": commentID, "at": at.UTC()}
+	params := stateParams(map[string]any{"id": commentID, "at": at.UTC()})
 	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return collect(ctx, tx, cypherDeleteComment, params)
 	})
@@ -486,7 +513,7 @@ func (s *Store) Unreact(ctx context.Context, memberID, targetID string, kind com
 	if counter == "" {
 		return nil
 	}
-	params := map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter}
+	params := stateParams(map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter})
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		return struct{}{}, exec(ctx, tx, cypherUnreact, params)
 	})

@@ -24,7 +24,7 @@ func addPost(t *testing.T, s *Store, clubID, authorID string, at time.Time) comm
 	t.Helper()
 	p := community.Post{
 		ID: community.NewID(), ClubID: clubID, AuthorID: authorID, Title: "标题", Body: "正文",
-		Tags: []string{"ev", "保养"}, CreatedAt: at, Status: community.PostPublished,
+		Tags: []string{"ev", "保养"}, CreatedAt: at, Status: community.PostPublished, Version: 1,
 	}
 	mustDo(t, s.CreatePost(context.Background(), p))
 	return p
@@ -111,13 +111,13 @@ func TestPostWrites(t *testing.T) {
 		edited, err := s.EditPost(ctx, p.ID, community.PostInput{Title: "新标题", Body: "新正文"}, brandAt(2))
 		mustDo(t, err)
 		want := p
-		want.Title, want.Body, want.Tags, want.EditedAt = "新标题", "新正文", nil, brandAt(2)
+		want.Title, want.Body, want.Tags, want.EditedAt, want.Version = "新标题", "新正文", nil, brandAt(2), 2
 		if diff := gocmp.Diff(want, edited); diff != "" {
 			t.Errorf("edited post (-want +got):\n%s", diff)
 		}
 		deleted, err := s.DeletePost(ctx, p.ID, brandAt(3))
 		mustDo(t, err)
-		want.Status, want.DeletedAt = community.PostDeleted, brandAt(3)
+		want.Status, want.DeletedAt, want.Version = community.PostDeleted, brandAt(3), 3
 		if diff := gocmp.Diff(want, deleted); diff != "" {
 			t.Errorf("deleted post (-want +got):\n%s", diff)
 		}

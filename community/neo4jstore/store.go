@@ -1,9 +1,10 @@
 // Package neo4jstore is the graph store on Neo4j 5: members, their external identities,
 // their follows, brands, partnerships, membership programmes, consent, purchases, clubs,
 // club members, join requests, posts, comments, reactions and shares as nodes and
-// relationships (DESIGN §4). Every method is one managed transaction, retried by the
-// driver on transient failures, so the work inside is idempotent. All Cypher lives in this
-// package, as constants, with every value a parameter.
+// relationships (DESIGN §4), and the outbox of changes that other systems must receive,
+// written in the transactions that make them (DESIGN §5). Every method is one managed
+// transaction, retried by the driver on transient failures, so the work inside is
+// idempotent. All Cypher lives in this package, as constants, with every value a parameter.
 package neo4jstore
 
 import (
@@ -287,6 +288,23 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]commu
 	for _, r := range recs {
 		m := memberFrom(get(r, "member"))
 		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// SearchMembers implements community.Store: one statement, two prefix seeks (see
+// cypherSearchMembers).
+func (s *Store) SearchMembers(ctx context.Context, prefix string, limit int) ([]community.Member, error) {
+	params := map[string]any{"prefix": prefix, "handlePrefix": community.HandleKey(prefix), "limit": int64(max(limit, 0))}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherSearchMembers, params)
+	})
+	if err != nil {
+		return nil, fail(err, "search members by %q", prefix)
+	}
+	out := make([]community.Member, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, memberFrom(get(r, "member")))
 	}
 	return out, nil
 }

@@ -1,0 +1,83 @@
+package neo4jstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+// eventKey is the key of an entity's pending event, as renewEvent writes it.
+func eventKey(kind community.EventKind, entityID string) string {
+	return string(kind) + ":" + entityID
+}
+
+// PendingEvents implements community.Outbox: one read of the head of the index on the
+// events' times.
+func (s *Store) PendingEvents(ctx context.Context, limit int) ([]community.OutboxEvent, error) {
+	params := map[string]any{"limit": int64(max(limit, 0))}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherPendingEvents, params)
+	})
+	if err != nil {
+		return nil, fail(err, "read %d pending events", limit)
+	}
+	out := make([]community.OutboxEvent, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, community.OutboxEvent{
+			Kind:     community.EventKind(str(get(r, "kind"))),
+			EntityID: str(get(r, "entityId")),
+			Token:    str(get(r, "token")),
+			At:       utc(get(r, "at")),
+		})
+	}
+	return out, nil
+}
+
+// AckEvents implements community.Outbox: the whole batch is one statement in one
+// transaction. The entities are locked in the order of their ids, as the bulk writes lock
+// them, so that an acknowledgement and an import seldom wait for each other in opposite
+// orders.
+func (s *Store) AckEvents(ctx context.Context, events []community.OutboxEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]map[string]any, len(events))
+	for i, e := range events {
+		rows[i] = map[string]any{
+			"key": eventKey(e.Kind, e.EntityID), "kind": string(e.Kind), "entityId": e.EntityID, "token": e.Token,
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b map[string]any) int {
+		return cmp.Compare(a["entityId"].(string), b["entityId"].(string))
+	})
+	params := map[string]any{
+		"events": rows, "postEvent": string(community.EventPost), "clubEvent": string(community.EventClub),
+	}
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherAckEvents, params)
+	})
+	if err != nil {
+		return fail(err, "acknowledge %d events", len(events))
+	}
+	return nil
+}
+
+// OutboxBacklog implements community.Outbox.
+func (s *Store) OutboxBacklog(ctx context.Context) (community.Backlog, error) {
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherOutboxBacklog, nil)
+	})
+	if err != nil {
+		return community.Backlog{}, fail(err, "read the outbox backlog")
+	}
+	var b community.Backlog
+	if len(recs) > 0 {
+		b.Pending = integer(get(recs[0], "pending"))
+		b.Oldest = utc(get(recs[0], "oldest"))
+	}
+	return b, nil
+}
