@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,21 +221,12 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (store communi
 
 func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	store, closeStore, err := openStore(ctx, cfg, log)
+	b, err := openBackends(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	leases, closeLeases, err := openLeases(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeLeases()
-	idx, err := openIndex(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer idx.Close()
+	defer b.close()
+	store, leases, idx := b.store, b.leases, b.index
 	svc := community.NewService(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
 	verifier := jwtauth.New([]byte(cfg.JWTSecret), nil)
 	holder := instanceName()
@@ -287,6 +279,45 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// backends are the servers (or their embedded stand-ins) a command works with.
+type backends struct {
+	store  community.Store
+	leases community.Leases
+	index  search.Index
+	// closers release them, last opened first.
+	closers []func()
+}
+
+func (b *backends) close() {
+	for _, c := range slices.Backward(b.closers) {
+		c()
+	}
+}
+
+// openBackends opens the configured store, leases and search index; on an error it
+// releases what it had opened.
+func openBackends(ctx context.Context, cfg config, log *slog.Logger) (*backends, error) {
+	b := &backends{}
+	store, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	b.store, b.closers = store, append(b.closers, closeStore)
+	leases, closeLeases, err := openLeases(ctx, cfg, log)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	b.leases, b.closers = leases, append(b.closers, closeLeases)
+	idx, err := openIndex(ctx, cfg, log)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	b.index, b.closers = idx, append(b.closers, func() { idx.Close() })
+	return b, nil
 }
 
 // openLeases returns the leases background jobs take: in Redis when REDIS_URL is set (so
@@ -463,24 +494,14 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, closeStore, err := openStore(ctx, cfg, log)
+	b, err := openBackends(ctx, cfg, log)
 	if err != nil {
 		if cfg.Store == "embedded" && errors.Is(err, bolt.ErrTimeout) {
 			return fmt.Errorf("%w: a running server holds %s; stop it first, or rebuild through it with the rebuildSearchIndex mutation", err, cfg.DataDir)
 		}
 		return err
 	}
-	defer closeStore()
-	leases, closeLeases, err := openLeases(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeLeases()
-	idx, err := openIndex(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer idx.Close()
+	defer b.close()
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("indexing posts"),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("posts"),
@@ -488,7 +509,7 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 		// No spinner ticking on its own goroutine: the bar is drawn as posts are indexed.
 		progressbar.OptionSetSpinnerChangeInterval(0))
 	start := time.Now()
-	n, err := search.Rebuild(ctx, store, idx, leases, search.RebuildConfig{
+	n, err := search.Rebuild(ctx, b.store, b.index, b.leases, search.RebuildConfig{
 		Holder:   "reindex-" + instanceName(),
 		Progress: func(done int) { bar.Set(done) },
 	})
