@@ -373,7 +373,10 @@ func decode(t *testing.T, res gqlResponse, out any) {
 // TestPostListRoundTrips checks that a feed page and a club's HOT page, with each post's
 // author, counters and the viewer's reactions, cost the same number of store round trips
 // whatever their size.
-func TestPostListRoundTrips(t *testing.T) {
+// busyForum is a public forum ("ev-talk") with a viewer and eight authors who joined it;
+// write adds each author's posts. It returns the API and the viewer's token.
+func busyForum(t *testing.T, write func(a *api, viewer, author, forum string, i int)) (*api, string) {
+	t.Helper()
 	a := newAPI(t)
 	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
 	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
@@ -382,11 +385,18 @@ func TestPostListRoundTrips(t *testing.T) {
 	for i := range 8 {
 		_, tok := a.register(fmt.Sprintf("author_%d", i), fmt.Sprintf("作者 %d", i))
 		a.join(tok, forum)
+		write(a, viewer, tok, forum, i)
+	}
+	return a, viewer
+}
+
+func TestPostListRoundTrips(t *testing.T) {
+	a, viewer := busyForum(t, func(a *api, viewer, author, forum string, i int) {
 		for j := range 4 {
-			id := a.createPost(tok, forum, fmt.Sprintf("帖子 %d-%d", i, j))
+			id := a.createPost(author, forum, fmt.Sprintf("帖子 %d-%d", i, j))
 			a.ok(viewer, `mutation($id: ID!) { react(input: {targetId: $id, kind: LIKE}) { reacted } }`, map[string]any{"id": id}, nil)
 		}
-	}
+	})
 	queries := map[string]string{
 		"feed": `query($n: Int) { feed(first: $n) { edges { node { id title commentCount reactionCounts { kind count } viewerReactions
 			author { handle followerCount } club { name } comments(first: 2) { edges { node { body } } } } } } }`,

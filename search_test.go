@@ -361,18 +361,11 @@ func TestSearchMembers(t *testing.T) {
 // TestSearchRoundTrips checks that a page of hits, with each post's author, club and
 // counters, costs the same store round trips for 5 hits as for 20.
 func TestSearchRoundTrips(t *testing.T) {
-	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
-	_, viewer := a.register("viewer_one", "读者")
-	a.join(viewer, forum)
-	for i := range 8 {
-		_, tok := a.register(fmt.Sprintf("author_%d", i), fmt.Sprintf("作者 %d", i))
-		a.join(tok, forum)
+	a, viewer := busyForum(t, func(a *api, _, author, forum string, i int) {
 		for j := range 3 {
-			a.publish(tok, forum, fmt.Sprintf("充电桩 %d-%d", i, j), "小区充电桩安装经验")
+			a.publish(author, forum, fmt.Sprintf("充电桩 %d-%d", i, j), "小区充电桩安装经验")
 		}
-	}
+	})
 	a.deliver()
 	q := `query($n: Int) { searchPosts(query: "充电桩", first: $n) { facets { clubs { club { name } count } }
 		edges { titleSnippet node { id commentCount viewerReactions author { handle followerCount } club { name } } } } }`

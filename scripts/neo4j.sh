@@ -47,32 +47,15 @@ LOG_FILE="$STATE_DIR/neo4j.log"
 DATA_FILE="$STATE_DIR/datadir"
 PORT_FILE="$STATE_DIR/port"
 
+SERVER_MATCH="$MAIN_CLASS"
+# shellcheck source=scripts/server-lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/server-lib.sh"
+
 log() { printf 'neo4j.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 need() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"
-}
-
-# Is the recorded pid alive and really our server (guards against pid reuse)?
-server_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  if [[ -r "/proc/$pid/cmdline" ]]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$MAIN_CLASS" || return 1
-  fi
-  printf '%s\n' "$pid"
-}
-
-recorded_port() {
-  if [[ -f "$PORT_FILE" ]]; then cat "$PORT_FILE"; else printf '%s\n' "$PORT"; fi
-}
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
 needs_build() {

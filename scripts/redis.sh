@@ -33,6 +33,10 @@ PID_FILE="$STATE_DIR/redis.pid"
 LOG_FILE="$STATE_DIR/redis.log"
 PORT_FILE="$STATE_DIR/port"
 
+SERVER_MATCH="redis-server"
+# shellcheck source=scripts/server-lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/server-lib.sh"
+
 log() { printf 'redis.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -55,27 +59,6 @@ install_redis() {
     || die "apt-get install redis-server failed"
   command -v redis-server >/dev/null 2>&1 || die "redis-server still not on PATH after installing it"
   command -v redis-cli >/dev/null 2>&1 || die "redis-cli still not on PATH after installing redis-server"
-}
-
-# Is the recorded pid alive and really our server (guards against pid reuse)?
-server_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  if [[ -r "/proc/$pid/cmdline" ]]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "redis-server" || return 1
-  fi
-  printf '%s\n' "$pid"
-}
-
-recorded_port() {
-  if [[ -f "$PORT_FILE" ]]; then cat "$PORT_FILE"; else printf '%s\n' "$PORT"; fi
-}
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
 answers_ping() {
