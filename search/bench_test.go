@@ -14,6 +14,7 @@ import (
 
 	"quanzi/community"
 	"quanzi/community/embedded"
+	"quanzi/community/neo4jstore"
 	"quanzi/community/synthetic"
 	"quanzi/search"
 	"quanzi/search/bleveindex"
@@ -22,7 +23,7 @@ import (
 // benchWorld is a generated community in the embedded store, indexed by the relay into the
 // embedded engine. It is built once in a directory that later runs reuse.
 type benchWorld struct {
-	store   *embedded.Store
+	store   community.Store
 	index   *bleveindex.Index
 	content synthetic.Content
 	// indexRate is the relay's throughput when it indexed the posts, in documents per
@@ -44,8 +45,10 @@ func envInt(name string, def int) int {
 }
 
 // benchCommunity builds or reopens the benchmark community: QUANZI_BENCH_POSTS posts
-// (200,000) by QUANZI_BENCH_MEMBERS members (20,000) in 200 clubs, under
-// QUANZI_BENCH_DIR (a directory in the system's temporary directory).
+// (200,000) by QUANZI_BENCH_MEMBERS members (20,000) in 200 clubs, in the embedded store
+// under QUANZI_BENCH_DIR (a directory in the system's temporary directory), or with
+// QUANZI_BENCH_STORE=neo4j in the Neo4j at NEO4J_URI (an empty one, or one an earlier run
+// filled together with the same QUANZI_BENCH_DIR).
 func benchCommunity(b *testing.B) *benchWorld {
 	benchOnce.Do(func() { bench, benchErr = buildBenchCommunity() })
 	if benchErr != nil {
@@ -57,17 +60,34 @@ func benchCommunity(b *testing.B) *benchWorld {
 func buildBenchCommunity() (*benchWorld, error) {
 	ctx := context.Background()
 	posts, members := envInt("QUANZI_BENCH_POSTS", 200_000), envInt("QUANZI_BENCH_MEMBERS", 20_000)
+	storeName := os.Getenv("QUANZI_BENCH_STORE")
+	if storeName == "" {
+		storeName = "embedded"
+	}
 	dir := os.Getenv("QUANZI_BENCH_DIR")
 	if dir == "" {
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("quanzi-search-bench-%d-%d", members, posts))
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("quanzi-search-bench-%s-%d-%d", storeName, members, posts))
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	store, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quiet})
-	if err != nil {
-		return nil, err
+	var store community.Store
+	switch storeName {
+	case "neo4j":
+		s, err := neo4jstore.Open(ctx, neo4jstore.Config{URI: os.Getenv("NEO4J_URI"), Logger: quiet})
+		if err != nil {
+			return nil, err
+		}
+		store = s
+	case "embedded":
+		s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quiet})
+		if err != nil {
+			return nil, err
+		}
+		store = s
+	default:
+		return nil, fmt.Errorf("QUANZI_BENCH_STORE must be embedded or neo4j, not %q", storeName)
 	}
 	idx, err := bleveindex.Open(bleveindex.Config{Dir: filepath.Join(dir, "search")})
 	if err != nil {
@@ -94,7 +114,7 @@ func buildBenchCommunity() (*benchWorld, error) {
 	if w.content, err = synthetic.GenerateContent(ctx, store, g, contentSpec); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "generated %d members and %d posts in %s\n", members, posts, time.Since(start).Round(time.Second))
+	fmt.Fprintf(os.Stderr, "%s: generated %d members and %d posts in %s\n", storeName, members, posts, time.Since(start).Round(time.Second))
 	// Every imported post waits in the outbox: the relay indexes them all.
 	relay := search.NewRelay(store, idx, &community.LocalLeases{}, search.RelayConfig{Logger: quiet})
 	start = time.Now()
@@ -111,7 +131,7 @@ func buildBenchCommunity() (*benchWorld, error) {
 	}
 	took := time.Since(start)
 	w.indexRate = float64(delivered) / took.Seconds()
-	fmt.Fprintf(os.Stderr, "relay indexed %d posts in %s: %.0f documents/s\n", delivered, took.Round(time.Millisecond), w.indexRate)
+	fmt.Fprintf(os.Stderr, "%s: relay indexed %d posts in %s: %.0f documents/s\n", storeName, delivered, took.Round(time.Millisecond), w.indexRate)
 	return w, nil
 }
 
