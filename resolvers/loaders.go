@@ -531,3 +531,17 @@ func (r *Resolver) prepareSearchPage(ctx context.Context, page search.PostPage) 
 	}
 	wg.Wait()
 }
+
+// selected reports whether the current field's selection holds a field of the given name,
+// so that a resolver can skip work for what the client did not ask for.
+func selected(ctx context.Context, name string) bool {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

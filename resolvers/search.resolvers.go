@@ -27,7 +27,8 @@ func (r *mutationResolver) RebuildSearchIndex(ctx context.Context) (*model.Rebui
 }
 
 func (r *queryResolver) SearchPosts(ctx context.Context, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) (*model.PostSearchConnection, error) {
-	in := search.PostSearch{Text: query, Sort: deref(sort), First: intArg(first, search.DefaultFirst), After: stringArg(after)}
+	in := search.PostSearch{Text: query, Sort: deref(sort), First: intArg(first, search.DefaultFirst), After: stringArg(after),
+		SkipFacets: !selected(ctx, "facets")}
 	if filter != nil {
 		in.Filter = search.Filter{
 			ClubIDs: filter.ClubIds, BrandIDs: filter.BrandIds, Tags: filter.Tags,

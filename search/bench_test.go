@@ -171,17 +171,19 @@ func BenchmarkSearch(b *testing.B) {
 	clubs := w.content.ClubIDs
 	week := search.Filter{From: time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC)}
 	cases := []struct {
-		name   string
-		texts  []string
-		filter search.Filter
-		sort   search.Sort
+		name       string
+		texts      []string
+		filter     search.Filter
+		sort       search.Sort
+		skipFacets bool
 	}{
-		{"1 word", []string{"保养", "续航", "charging", "insurance", "车友会", "处理"}, search.Filter{}, search.SortRelevance},
-		{"2 words", []string{"比亚迪 续航", "冬季 充电桩", "winter range", "tyre replacement", "Seal charging", "露营 装备"}, search.Filter{}, search.SortRelevance},
-		{"3 words", []string{"比亚迪 海豹 续航", "road trip Qiandao", "物业 电梯 报修", "battery health report"}, search.Filter{}, search.SortRelevance},
-		{"1 word, club filter", []string{"保养", "charging", "续航"}, search.Filter{ClubIDs: clubs[:3]}, search.SortRelevance},
-		{"2 words, tag and week, newest", []string{"冬季 续航", "winter range"}, search.Filter{Tags: []string{"ev", "续航"}, From: week.From}, search.SortNewest},
-		{"no text, club filter, most engaged", []string{""}, search.Filter{ClubIDs: clubs[:1]}, search.SortMostEngaged},
+		{"1 word", []string{"保养", "续航", "charging", "insurance", "车友会", "处理"}, search.Filter{}, search.SortRelevance, false},
+		{"1 word, no facets", []string{"保养", "续航", "charging", "insurance", "车友会", "处理"}, search.Filter{}, search.SortRelevance, true},
+		{"2 words", []string{"比亚迪 续航", "冬季 充电桩", "winter range", "tyre replacement", "Seal charging", "露营 装备"}, search.Filter{}, search.SortRelevance, false},
+		{"3 words", []string{"比亚迪 海豹 续航", "road trip Qiandao", "物业 电梯 报修", "battery health report"}, search.Filter{}, search.SortRelevance, false},
+		{"1 word, club filter", []string{"保养", "charging", "续航"}, search.Filter{ClubIDs: clubs[:3]}, search.SortRelevance, false},
+		{"2 words, tag and week, newest", []string{"冬季 续航", "winter range"}, search.Filter{Tags: []string{"ev", "续航"}, From: week.From}, search.SortNewest, false},
+		{"no text, club filter, most engaged", []string{""}, search.Filter{ClubIDs: clubs[:1]}, search.SortMostEngaged, false},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -191,7 +193,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				q := search.Query{Text: tc.texts[i%len(tc.texts)], Filter: tc.filter, Sort: tc.sort, Limit: 20,
-					Scope: search.Scope{ClubIDs: clubs[:2]}}
+					Scope: search.Scope{ClubIDs: clubs[:2]}, SkipFacets: tc.skipFacets}
 				start := time.Now()
 				res, err := w.index.Search(ctx, q)
 				times = append(times, time.Since(start))

@@ -90,6 +90,9 @@ type Query struct {
 	// Offset and Limit page through the hits; Offset+Limit is at most MaxWindow.
 	Offset int
 	Limit  int
+	// SkipFacets leaves Result.Clubs and Result.Tags empty, for callers that do not show
+	// them: counting them costs a look at every hit.
+	SkipFacets bool
 }
 
 // MaxWindow is how deep a search pages: Offset+Limit never exceeds it (Meilisearch's

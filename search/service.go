@@ -31,6 +31,8 @@ type PostSearch struct {
 	First  int
 	// After is the cursor of the last hit of the previous page, or "".
 	After string
+	// SkipFacets leaves PostPage.Clubs and Tags empty, for callers that do not show them.
+	SkipFacets bool
 }
 
 // FoundPost is a hit with its post, as the store has it now.
@@ -162,7 +164,7 @@ func (s *Service) query(in PostSearch) (Query, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return Query{}, badInput("filter.to", "to must be after from")
 	}
-	return Query{Text: text, Filter: f, Sort: in.Sort, Limit: in.First}, nil
+	return Query{Text: text, Filter: f, Sort: in.Sort, Limit: in.First, SkipFacets: in.SkipFacets}, nil
 }
 
 // narrow applies a caller's scope to a query. It reports false when the scope leaves

@@ -538,8 +538,10 @@ func searchRequest(q port.Query, near typos) (*bleve.SearchRequest, error) {
 	req.Highlight = bleve.NewHighlightWithStyle(snippetHighlighter)
 	req.Highlight.AddField(fieldTitle)
 	req.Highlight.AddField(fieldBody)
-	req.AddFacet(fieldClub, bleve.NewFacetRequest(fieldClub, port.MaxFacets))
-	req.AddFacet(fieldTags, bleve.NewFacetRequest(fieldTags, port.MaxFacets))
+	if !q.SkipFacets {
+		req.AddFacet(fieldClub, bleve.NewFacetRequest(fieldClub, port.MaxFacets))
+		req.AddFacet(fieldTags, bleve.NewFacetRequest(fieldTags, port.MaxFacets))
+	}
 	return req, nil
 }
 

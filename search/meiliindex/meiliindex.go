@@ -378,7 +378,15 @@ func decodeHit(hit meilisearch.Hit, v any) error {
 // Body snippets are cropped to about this many words around the matches.
 const cropLength = 40
 
-// facetAttributes are the facets every search counts.
+// facetsOf are the facets a search counts: none when the caller skips them.
+func facetsOf(q search.Query) []string {
+	if q.SkipFacets {
+		return nil
+	}
+	return facetAttributes
+}
+
+// facetAttributes are the facets a search counts.
 var facetAttributes = []string{fieldClubID, fieldTags}
 
 // badQuery is the error a client sees for a query Meilisearch refuses.
@@ -435,7 +443,7 @@ func searchRequest(q search.Query) (*meilisearch.SearchRequest, terms, error) {
 		Limit:  limit,
 		Filter: filterOf(q.Filter, q.Scope),
 		Sort:   sort,
-		Facets: facetAttributes,
+		Facets: facetsOf(q),
 		// Every query word must match, in every engine alike; Meilisearch's default
 		// ("last") would drop words from the end until something matches.
 		MatchingStrategy:      meilisearch.All,

@@ -256,6 +256,15 @@ func testFacets(t *testing.T, idx search.Index) {
 				if diff := cmp.Diff(tc.tags, res.Tags, equateEmpty); diff != "" {
 					t.Errorf("page %v: Tags (-want +got):\n%s", page, diff)
 				}
+				// Skipping the facets changes nothing else.
+				q.SkipFacets = true
+				skipped := run(t, idx, q)
+				if len(skipped.Clubs) != 0 || len(skipped.Tags) != 0 {
+					t.Errorf("page %v: facets counted though skipped: %v %v", page, skipped.Clubs, skipped.Tags)
+				}
+				if diff := cmp.Diff(res.Hits, skipped.Hits); diff != "" || skipped.Total != res.Total {
+					t.Errorf("page %v: skipping facets changed the hits (-with +without):\n%s (total %d, %d)", page, diff, res.Total, skipped.Total)
+				}
 			}
 		})
 	}
