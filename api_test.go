@@ -56,7 +56,7 @@ func newAPIOver(t *testing.T, s community.Store) *api {
 	svc := community.NewService(cs, community.Config{})
 	leases := &community.LocalLeases{}
 	relay := search.NewRelay(s, idx, leases, search.RelayConfig{Logger: quietLog()})
-	ops := search.NewOps(s, idx, leases, relay, "api-test", quietLog())
+	ops := search.NewOps(t.Context(), s, idx, leases, relay, "api-test", quietLog())
 	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc), ops, jwtauth.New([]byte(testSecret), nil), quietLog()))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, store: cs, relay: relay}

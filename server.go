@@ -257,7 +257,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), search.NewOps(store, idx, leases, relay, holder, log), verifier, log),
+		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), search.NewOps(relayCtx, store, idx, leases, relay, holder, log), verifier, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

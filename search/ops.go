@@ -12,6 +12,8 @@ import (
 // Ops watches and rebuilds an instance's index, for platform staff: the outbox backlog,
 // the relay's record, and rebuilds run in the background.
 type Ops struct {
+	// base bounds the background rebuilds: they stop when it ends (the server shuts down).
+	base   context.Context
 	store  community.Store
 	index  Index
 	leases community.Leases
@@ -24,12 +26,12 @@ type Ops struct {
 }
 
 // NewOps returns the operations of an instance whose relay (nil when none runs) delivers
-// from store to index.
-func NewOps(store community.Store, idx Index, leases community.Leases, relay *Relay, holder string, log *slog.Logger) *Ops {
+// from store to index; the rebuilds it starts stop when base ends.
+func NewOps(base context.Context, store community.Store, idx Index, leases community.Leases, relay *Relay, holder string, log *slog.Logger) *Ops {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Ops{store: store, index: idx, leases: leases, relay: relay, holder: holder, log: log}
+	return &Ops{base: base, store: store, index: idx, leases: leases, relay: relay, holder: holder, log: log}
 }
 
 // RebuildState is what a rebuild has done.
@@ -83,7 +85,7 @@ func (o *Ops) StartRebuild(ctx context.Context) (RebuildState, error) {
 	state := &RebuildState{StartedAt: time.Now().UTC()}
 	o.rebuild = state
 	go func() {
-		n, err := Rebuild(context.WithoutCancel(ctx), o.store, o.index, o.leases, RebuildConfig{
+		n, err := Rebuild(o.base, o.store, o.index, o.leases, RebuildConfig{
 			Holder: "rebuild-" + o.holder,
 			Progress: func(done int) {
 				o.mu.Lock()
