@@ -376,6 +376,9 @@ const (
 // newHandler returns the HTTP handler of the whole API.
 func newHandler(cfg config, svc *community.Service, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger) http.Handler {
 	root := &resolvers.Resolver{Service: svc, Search: searcher, SearchOps: ops}
+	if ops != nil {
+		root.Wrote = ops.Wake
+	}
 	gcfg := graph.Config{Resolvers: root, Complexity: resolvers.Complexity()}
 	gcfg.Directives.Consent = root.ConsentRule
 	gql := handler.New(graph.NewExecutableSchema(gcfg))

@@ -334,6 +334,9 @@ func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID s
 // wrote is called by a mutation after its write: it forgets what the request has loaded.
 func (r *Resolver) wrote(ctx context.Context) {
 	r.loadersFor(ctx).ClearAll()
+	if r.Wrote != nil {
+		r.Wrote()
+	}
 }
 
 // existingBrand loads a brand that another record refers to (see existing).

@@ -14,4 +14,7 @@ type Resolver struct {
 	Search *search.Service
 	// SearchOps watches and rebuilds the index.
 	SearchOps *search.Ops
+	// Wrote, when set, is called after every mutation that succeeded: it wakes the search
+	// relay, so that a write is searchable without waiting for the relay's next poll.
+	Wrote func()
 }

@@ -34,6 +34,14 @@ func NewOps(base context.Context, store community.Store, idx Index, leases commu
 	return &Ops{base: base, store: store, index: idx, leases: leases, relay: relay, holder: holder, log: log}
 }
 
+// Wake asks the instance's relay to deliver now: after a write, so that it is searchable
+// without waiting for the relay's next poll.
+func (o *Ops) Wake() {
+	if o.relay != nil {
+		o.relay.Wake()
+	}
+}
+
 // RebuildState is what a rebuild has done.
 type RebuildState struct {
 	StartedAt  time.Time
