@@ -26,7 +26,7 @@ type Store interface {
 	MembersByID(ctx context.Context, ids []string) (map[string]Member, error)
 	// SearchMembers returns up to limit members whose handle or display name starts with
 	// prefix, compared case-insensitively: handle matches first (by handle), then display
-	// name matches (by display name, then id). prefix is not empty.
+	// name matches (by display name folded to lower case, then id). prefix is not empty.
 	SearchMembers(ctx context.Context, prefix string, limit int) ([]Member, error)
 	// MemberByHandle returns the member with the handle, compared case-insensitively.
 	// NOT_FOUND when there is none.
