@@ -21,7 +21,8 @@ import (
 
 // The analyzers, registered with Bleve under these names so that an index opened from disk
 // finds them again. Changing what one of them emits changes what an index on disk means:
-// give it a new name, so that old indexes fail to open loudly and are rebuilt.
+// change layout too, so that an index made before is rebuilt at start (keep the old
+// analyzer registered until then, or the old index cannot be opened to answer meanwhile).
 const (
 	// textAnalyzer makes the searchable terms of titles and bodies: Chinese as bigrams of
 	// adjacent characters, every other word lowercased and stemmed.
