@@ -348,6 +348,11 @@ func TestSearchMembers(t *testing.T) {
 	}
 	a.fails(community.CodeUnauthenticated, "", q, map[string]any{"q": "li"})
 	a.fails(community.CodeForbidden, staffToken(t, brand, "BRAND_STAFF"), q, map[string]any{"q": "li"})
+	// A role without a brand is no member of the community either.
+	a.fails(community.CodeForbidden, mint(t, jwtClaimsRoles("BRAND_STAFF")), q, map[string]any{"q": "li"})
+	if got := handles(mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), "li", 1); len(got) != 1 {
+		t.Errorf("a community manager finds %v", got)
+	}
 	for name, vars := range map[string]map[string]any{
 		"empty":    {"q": " @ "},
 		"long":     {"q": strings.Repeat("l", 51)},

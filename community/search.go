@@ -100,7 +100,8 @@ func (s *Service) SearchMembers(ctx context.Context, prefix string, first int) (
 	switch {
 	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
 		return nil, unauthenticated(a)
-	case a.ActsForBrand() && !a.isPlatformStaff():
+	case a.isPlatformStaff():
+	case a.ActsForBrand() || !(a.IsMember() || a.Identity != nil):
 		return nil, Errorf(CodeForbidden, "member search is for the community; brand staff read the members who consented to the brand")
 	}
 	prefix = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(prefix), "@"))

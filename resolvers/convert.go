@@ -61,3 +61,11 @@ func nonNil[T any](items []T) []T {
 	}
 	return items
 }
+
+// orEmpty returns a pointer to s, or nil for "".
+func orEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -42,7 +42,7 @@ func (r *queryResolver) SearchPosts(ctx context.Context, query string, filter *m
 	r.prepareSearchPage(ctx, page)
 	return &model.PostSearchConnection{
 		Edges:                nonNil(page.Hits),
-		PageInfo:             pageInfo(page.HasNextPage, page.Hits, func(h search.FoundPost) string { return h.Cursor }),
+		PageInfo:             &model.PageInfo{HasNextPage: page.HasNextPage, StartCursor: orEmpty(page.StartCursor), EndCursor: orEmpty(page.EndCursor)},
 		TotalCount:           page.Total,
 		TotalCountIsEstimate: !page.TotalExact,
 		Facets:               &model.PostSearchFacets{Clubs: nonNil(page.Clubs), Tags: nonNil(page.Tags)},

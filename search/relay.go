@@ -94,7 +94,9 @@ func (r *Relay) Wake() {
 
 // RelayStats is what a relay has done since it started.
 type RelayStats struct {
-	Delivered int64 // events delivered and acknowledged
+	// Delivered counts events whose entity's state reached the index (an event renewed
+	// meanwhile stays pending for its newer write).
+	Delivered int64
 	Failures  int64 // deliveries that failed (and were retried)
 	LastError string
 }

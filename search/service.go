@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"quanzi/community"
 )
@@ -45,11 +46,14 @@ type FoundPost struct {
 
 // PostPage is a page of hits.
 type PostPage struct {
-	Hits        []FoundPost
-	HasNextPage bool
-	Total       int
-	TotalExact  bool
-	Clubs, Tags []FacetCount
+	Hits []FoundPost
+	// StartCursor and EndCursor are the cursors of the page's first and last places ("" for
+	// an empty page): a hit the store no longer shows leaves its place, not its cursor.
+	StartCursor, EndCursor string
+	HasNextPage            bool
+	Total                  int
+	TotalExact             bool
+	Clubs, Tags            []FacetCount
 }
 
 // SearchPosts runs a post search for the caller. UNAUTHENTICATED without a token;
@@ -72,21 +76,30 @@ func (s *Service) SearchPosts(ctx context.Context, in PostSearch) (PostPage, err
 		}
 		q.Offset = off + 1
 	}
-	if !narrow(&q, scope) || q.Offset >= MaxWindow {
+	if !narrow(&q, scope) {
 		return PostPage{TotalExact: true}, nil
 	}
-	q.Limit = min(q.Limit, MaxWindow-q.Offset)
-	// One more than asked tells whether another page follows.
-	q.Limit++
+	want := q.Limit
+	if q.Offset >= MaxWindow {
+		// Past the deepest page: no hits, but the total and facets still hold.
+		q.Offset, want = 0, 0
+	}
+	// One more than asked, where the window allows, tells whether another page follows.
+	q.Limit = min(want+1, MaxWindow-q.Offset)
 	res, err := s.index.Search(ctx, q)
 	if err != nil {
 		return PostPage{}, err
 	}
-	q.Limit--
 	page := PostPage{Total: res.Total, TotalExact: res.TotalExact, Clubs: res.Clubs, Tags: res.Tags}
 	hits := res.Hits
-	if len(hits) > q.Limit {
-		hits, page.HasNextPage = hits[:q.Limit], true
+	if len(hits) > want {
+		hits, page.HasNextPage = hits[:want], true
+	}
+	if len(hits) > 0 {
+		// The page's ends are where the engine's hits were, whether or not the store check
+		// below keeps them, so that a page whose hits were all dropped still leads on.
+		page.StartCursor = s.community.OffsetCursor(list, q.Offset)
+		page.EndCursor = s.community.OffsetCursor(list, q.Offset+len(hits)-1)
 	}
 	ids := make([]string, len(hits))
 	for i, h := range hits {
@@ -156,7 +169,10 @@ func (s *Service) query(in PostSearch) (Query, error) {
 	}
 	tags := make([]string, 0, len(f.Tags))
 	for _, t := range f.Tags {
-		if t = community.NormalizeTag(t); t != "" && !slices.Contains(tags, t) {
+		if t = community.NormalizeTag(t); utf8.RuneCountInString(t) > community.MaxTag || !utf8.ValidString(t) {
+			return Query{}, badInput("filter.tags", "a tag is at most %d characters", community.MaxTag)
+		}
+		if t != "" && !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
