@@ -275,8 +275,13 @@ func TestSeed(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Against a shared store, reindex needs the servers' leases in Redis, or -alone.
+	err := run(context.Background(), []string{"reindex", "-store", "neo4j", "-neo4j-uri", "bolt://127.0.0.1:1"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
+		t.Errorf("reindex against Neo4j without Redis: %v", err)
+	}
 	// reindex cannot open the embedded store while the server holds it, and says what to do.
-	err := run(context.Background(), []string{"reindex"}, getenv, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"reindex"}, getenv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "rebuildSearchIndex") {
 		t.Errorf("reindex beside a running server: %v", err)
 	}

@@ -148,11 +148,16 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 }
 
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+// parseConfig reads the configuration of a command from its flags and environment;
+// extra declares the command's own flags.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configFlags(fs, &cfg, getenv)
+	for _, declare := range extra {
+		declare(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -232,24 +237,14 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	ops := search.NewOps(relayCtx, store, idx, leases, relay, holder, log)
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
-	if o, ok := idx.(search.Outdated); ok && o.Outdated() {
-		// The index was built with other settings: rebuild it beside the live one, which
-		// answers meanwhile.
-		jobs.Go(func() {
-			log.Info("rebuilding the search index with this version's settings")
-			n, err := search.Rebuild(relayCtx, store, idx, leases, search.RebuildConfig{Holder: "rebuild-" + holder})
-			if err != nil {
-				log.Error("search index rebuild failed; the old index answers", "err", err)
-				return
-			}
-			log.Info("search index rebuilt", "posts", n)
-		})
-	}
+	ops.RebuildIfOutdated()
 	defer func() {
 		stopRelay()
 		jobs.Wait()
+		ops.Wait()
 	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -257,7 +252,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), search.NewOps(relayCtx, store, idx, leases, relay, holder, log), verifier, log),
+		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), ops, verifier, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -488,13 +483,21 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // reindex rebuilds the search index from the store: a new index is built beside the live
-// one, which serves searches until the switch. The relay stands aside meanwhile (through
-// the leases, in Redis when several instances share them), and delivers what was written
-// during the rebuild once the new index is live.
+// one, which serves searches until the switch. The servers' relays stand aside meanwhile
+// (through the leases in Redis, which a shared store therefore needs), and deliver what was
+// written during the rebuild once the new index is live.
 func reindex(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := parseConfig("reindex", args, getenv, stderr)
+	var alone bool
+	cfg, err := parseConfig("reindex", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&alone, "alone", false, "no server runs against this store (needed for a shared store without REDIS_URL)")
+	})
 	if err != nil {
 		return err
+	}
+	if cfg.Store == "neo4j" && cfg.RedisURL == "" && !alone {
+		// Without Redis the leases are this process's only: a server's relay would not
+		// stand aside, and could deliver changes to the old index that the new one misses.
+		return errors.New("reindex against Neo4j needs REDIS_URL, so that running servers' relays stand aside; with no server running, pass -alone")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b, err := openBackends(ctx, cfg, log)

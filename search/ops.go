@@ -23,6 +23,7 @@ type Ops struct {
 
 	mu      sync.Mutex
 	rebuild *RebuildState
+	jobs    sync.WaitGroup
 }
 
 // NewOps returns the operations of an instance whose relay (nil when none runs) delivers
@@ -85,6 +86,26 @@ func (o *Ops) StartRebuild(ctx context.Context) (RebuildState, error) {
 	if err := community.CanRebuildSearch(ctx); err != nil {
 		return RebuildState{}, err
 	}
+	return o.start()
+}
+
+// RebuildIfOutdated starts a rebuild when the index says it was built with other settings
+// (see Outdated), as the server does at start, and reports whether it started one.
+func (o *Ops) RebuildIfOutdated() bool {
+	if x, ok := o.index.(Outdated); !ok || !x.Outdated() {
+		return false
+	}
+	o.log.Info("rebuilding the search index with this version's settings; the old index answers meanwhile")
+	_, err := o.start()
+	return err == nil
+}
+
+// Wait returns once the rebuilds this instance started have ended: after base has ended,
+// they stop soon.
+func (o *Ops) Wait() { o.jobs.Wait() }
+
+// start runs a rebuild in the background; CONFLICT while one runs.
+func (o *Ops) start() (RebuildState, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.rebuild != nil && o.rebuild.FinishedAt.IsZero() {
@@ -92,7 +113,7 @@ func (o *Ops) StartRebuild(ctx context.Context) (RebuildState, error) {
 	}
 	state := &RebuildState{StartedAt: time.Now().UTC()}
 	o.rebuild = state
-	go func() {
+	o.jobs.Go(func() {
 		n, err := Rebuild(o.base, o.store, o.index, o.leases, RebuildConfig{
 			Holder: "rebuild-" + o.holder,
 			Progress: func(done int) {
@@ -109,6 +130,6 @@ func (o *Ops) StartRebuild(ctx context.Context) (RebuildState, error) {
 			return
 		}
 		o.log.Info("search index rebuilt", "posts", n)
-	}()
+	})
 	return *state, nil
 }

@@ -33,38 +33,23 @@ func Rebuild(ctx context.Context, store community.Store, idx Index, leases commu
 		cfg.LeaseTTL = 15 * time.Second
 	}
 	if cfg.Holder == "" {
-		cfg.Holder = "rebuild-" + community.NewID()
+		cfg.Holder = "rebuild"
 	}
+	// Each rebuild holds the leases in a name of its own: two rebuilds named alike (by one
+	// instance) must still exclude each other.
+	cfg.Holder += "/" + community.NewID()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	for _, name := range []string{RebuildLease, RelayLease} {
+	names := []string{RebuildLease, RelayLease}
+	for _, name := range names {
 		if err := waitForLease(ctx, leases, name, cfg.Holder, cfg.LeaseTTL); err != nil {
 			return 0, err
 		}
 		defer leases.Release(context.WithoutCancel(ctx), name, cfg.Holder)
 	}
 	// Renew both leases while the build runs; losing one stops the build.
-	go func() {
-		t := time.NewTicker(cfg.LeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				for _, name := range []string{RebuildLease, RelayLease} {
-					ok, err := leases.Acquire(ctx, name, cfg.Holder, cfg.LeaseTTL)
-					if err == nil && !ok {
-						err = fmt.Errorf("lease %s was lost", name)
-					}
-					if err != nil {
-						cancel(fmt.Errorf("search: rebuild: renew lease: %w", err))
-						return
-					}
-				}
-			}
-		}
-	}()
+	stop := holdLeases(ctx, cancel, leases, cfg.Holder, cfg.LeaseTTL, names...)
+	defer stop()
 
 	b, err := idx.Rebuild(ctx)
 	if err != nil {
@@ -73,6 +58,11 @@ func Rebuild(ctx context.Context, store community.Store, idx Index, leases commu
 	done, err := fill(ctx, store, b, cfg)
 	if err == nil {
 		err = context.Cause(ctx)
+	}
+	if err == nil {
+		// The leases must still be ours when the new index goes live: otherwise a relay
+		// may have delivered past the build meanwhile.
+		err = renewLeases(ctx, leases, cfg.Holder, cfg.LeaseTTL, names...)
 	}
 	if err == nil {
 		err = b.Switch(ctx)
@@ -128,5 +118,49 @@ func waitForLease(ctx context.Context, leases community.Leases, name, holder str
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// renewLeases renews leases holder has, and fails when one of them is lost.
+func renewLeases(ctx context.Context, leases community.Leases, holder string, ttl time.Duration, names ...string) error {
+	for _, name := range names {
+		ok, err := leases.Acquire(ctx, name, holder, ttl)
+		if err != nil {
+			return fmt.Errorf("search: renew lease %s: %w", name, err)
+		}
+		if !ok {
+			return fmt.Errorf("search: lease %s was lost", name)
+		}
+	}
+	return nil
+}
+
+// holdLeases renews leases every third of their TTL until ctx ends or stop is called; when
+// a renewal fails it cancels ctx with the reason, so the work the leases guard stops. stop
+// returns once the renewing goroutine has ended.
+func holdLeases(ctx context.Context, cancel context.CancelCauseFunc, leases community.Leases, holder string, ttl time.Duration, names ...string) (stop func()) {
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-t.C:
+				if err := renewLeases(ctx, leases, holder, ttl, names...); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
 	}
 }

@@ -184,7 +184,16 @@ func (r *Relay) step(ctx context.Context, held *bool) (time.Duration, error) {
 		// Another instance delivers; look again when its lease could have lapsed.
 		return r.cfg.LeaseTTL / 3, nil
 	}
-	n, err := r.DeliverOnce(ctx)
+	// Keep the lease while delivering: a slow engine or a big club must not let another
+	// instance deliver beside this one.
+	dctx, cancel := context.WithCancelCause(ctx)
+	stop := holdLeases(dctx, cancel, r.leases, r.cfg.Holder, r.cfg.LeaseTTL, RelayLease)
+	n, err := r.DeliverOnce(dctx)
+	stop()
+	if cause := context.Cause(dctx); err != nil && cause != nil && ctx.Err() == nil {
+		err = cause
+	}
+	cancel(nil)
 	if err != nil {
 		return 0, err
 	}

@@ -90,3 +90,51 @@ func TestSearchPagesReachTheWindow(t *testing.T) {
 		t.Errorf("the page after the deleted ones: %v", fmt.Sprint(next.Hits))
 	}
 }
+
+// TestOpsRebuildConflicts starts a rebuild while another holds the rebuild lease: it waits,
+// a second start is CONFLICT, and once the lease is free the first finishes.
+func TestOpsRebuildConflicts(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for i := range 5 {
+		if err := w.store.CreatePost(ctx, w.newPost(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leases := &community.LocalLeases{}
+	base, stop := context.WithCancel(ctx)
+	defer stop()
+	ops := search.NewOps(base, w.store, w.index, leases, nil, "instance-a", nil)
+	admin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleAdmin}})
+	manager := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleCommunityManager}})
+
+	if ops.RebuildIfOutdated() {
+		t.Fatal("a current index was rebuilt")
+	}
+	if _, err := ops.StartRebuild(manager); community.ErrorCode(err) != community.CodeForbidden {
+		t.Fatalf("a community manager started a rebuild: %v", err)
+	}
+	if ok, _ := leases.Acquire(ctx, search.RebuildLease, "another-instance", time.Minute); !ok {
+		t.Fatal("could not take the rebuild lease")
+	}
+	if _, err := ops.StartRebuild(admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.StartRebuild(admin); community.ErrorCode(err) != community.CodeConflict {
+		t.Fatalf("a second rebuild while one runs: %v", err)
+	}
+	st, err := ops.Status(manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rebuild == nil || !st.Rebuild.FinishedAt.IsZero() {
+		t.Fatalf("status while the rebuild waits: %+v", st.Rebuild)
+	}
+	if err := leases.Release(ctx, search.RebuildLease, "another-instance"); err != nil {
+		t.Fatal(err)
+	}
+	ops.Wait()
+	if st, _ = ops.Status(manager); st.Rebuild.Failed || st.Rebuild.Indexed != 5 {
+		t.Errorf("rebuild: %+v", st.Rebuild)
+	}
+}
