@@ -3520,7 +3520,7 @@ extend type Mutation {
   Rebuilds the search index from the store in the background: a new index is built beside
   the live one, which keeps serving searches, then switched in. Writes made meanwhile wait
   in the outbox and reach the new index after the switch. ADMIN only; CONFLICT while a
-  rebuild runs.
+  rebuild this instance started runs (one started on another instance waits for it).
   """
   rebuildSearchIndex: RebuildSearchIndexPayload!
 }
