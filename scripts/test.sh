@@ -31,35 +31,31 @@ if [ ! -d federation/node_modules/@apollo/gateway ] || [ federation/package-lock
   npm ci --prefix federation --no-audit --no-fund --loglevel=error >&2
 fi
 
-started_neo4j=""
-started_redis=""
+# Servers this run started, to stop when it ends.
+started=()
 cleanup() {
-  if [ -n "$started_neo4j" ]; then scripts/neo4j.sh stop >&2 || true; fi
-  if [ -n "$started_redis" ]; then scripts/redis.sh stop >&2 || true; fi
+  local name
+  for name in ${started[@]+"${started[@]}"}; do scripts/"$name".sh stop >&2 || true; done
 }
 trap cleanup EXIT
-if [ -z "${NEO4J_URI:-}" ]; then
-  say "Neo4j"
-  if line=$(scripts/neo4j.sh start | tail -n 1) && [ "${line%%=*}" = "NEO4J_URI" ]; then
-    started_neo4j=yes
-    export NEO4J_URI="${line#NEO4J_URI=}"
+
+# start_server NAME TITLE VAR: unless VAR is set, starts a throwaway server with
+# scripts/NAME.sh and exports VAR from the last line it prints (VAR=value).
+start_server() {
+  local name=$1 title=$2 var=$3 line
+  [ -n "${!var:-}" ] && return 0
+  say "$title"
+  if line=$(scripts/"$name".sh start | tail -n 1) && [ "${line%%=*}" = "$var" ]; then
+    started+=("$name")
+    export "$var=${line#"$var"=}"
   elif ci; then
-    die "Neo4j did not start, and CI needs it"
+    die "$title did not start, and CI needs it"
   else
-    printf 'test.sh: Neo4j did not start; its tests will skip\n' >&2
+    printf 'test.sh: %s did not start; its tests will skip\n' "$title" >&2
   fi
-fi
-if [ -z "${REDIS_URL:-}" ]; then
-  say "Redis"
-  if line=$(scripts/redis.sh start | tail -n 1) && [ "${line%%=*}" = "REDIS_URL" ]; then
-    started_redis=yes
-    export REDIS_URL="${line#REDIS_URL=}"
-  elif ci; then
-    die "Redis did not start, and CI needs it"
-  else
-    printf 'test.sh: Redis did not start; its tests will skip\n' >&2
-  fi
-fi
+}
+start_server neo4j Neo4j NEO4J_URI
+start_server redis Redis REDIS_URL
 
 say "go vet"
 go vet ./...
