@@ -103,14 +103,7 @@ func (s *Service) BrandBySlug(ctx context.Context, slug string) (*Brand, error) 
 	if validateSlug(SlugKey(slug)) != nil {
 		return nil, nil
 	}
-	b, err := s.store.BrandBySlug(ctx, SlugKey(slug))
-	if ErrorCode(err) == CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return orNone(s.store.BrandBySlug(ctx, SlugKey(slug)))
 }
 
 // InvitePartner invites another brand to share the community. The inviting brand's admins

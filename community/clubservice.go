@@ -295,14 +295,7 @@ func (s *Service) ClubBySlug(ctx context.Context, slug string) (*Club, error) {
 	if validateSlug(SlugKey(slug)) != nil {
 		return nil, nil
 	}
-	c, err := s.store.ClubBySlug(ctx, SlugKey(slug))
-	if ErrorCode(err) == CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return orNone(s.store.ClubBySlug(ctx, SlugKey(slug)))
 }
 
 // ClubsOfBrands returns the clubs each brand hosts. A dataloader batch function.

@@ -141,14 +141,7 @@ func (s *Service) MemberByHandle(ctx context.Context, handle string) (*Member, e
 	if validateHandle(HandleKey(handle)) != nil {
 		return nil, nil
 	}
-	m, err := s.store.MemberByHandle(ctx, HandleKey(handle))
-	if ErrorCode(err) == CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return orNone(s.store.MemberByHandle(ctx, HandleKey(handle)))
 }
 
 // Viewer returns the calling member's id, "" for a caller who is not a member, or
@@ -496,6 +489,18 @@ func valuesInOrder[V any](ctx context.Context, keys []string, lookup func(contex
 		out[i] = found[k]
 	}
 	return out, nil
+}
+
+// orNone turns a store's single lookup into the service's: nil, not NOT_FOUND, when there
+// is none.
+func orNone[T any](v T, err error) (*T, error) {
+	if ErrorCode(err) == CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // oneByID looks up one entity (what names its kind in the error): NOT_FOUND when there is
