@@ -451,6 +451,29 @@ func readComment(tx *bolt.Tx, n *commentNode) (community.Comment, error) {
 	return d.comment(n), nil
 }
 
+// readByID reads the documents of the nodes with the given ids in one bbolt transaction;
+// ids without a node are left out.
+func readByID[N, V any](s *Store, ids []string, nodes map[string]*N, read func(*bolt.Tx, *N) (V, error)) (map[string]V, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]V, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			n := nodes[id]
+			if n == nil {
+				continue
+			}
+			v, err := read(tx, n)
+			if err != nil {
+				return err
+			}
+			out[id] = v
+		}
+		return nil
+	})
+	return out, err
+}
+
 // readPosts reads the posts of nodes, in their order.
 func (s *Store) readPosts(nodes []*postNode) ([]community.Post, error) {
 	if len(nodes) == 0 {
@@ -616,24 +639,7 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 
 // PostsByID implements community.PostStore.
 func (s *Store) PostsByID(_ context.Context, ids []string) (map[string]community.Post, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make(map[string]community.Post, len(ids))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, id := range ids {
-			n := s.posts[id]
-			if n == nil {
-				continue
-			}
-			p, err := readPost(tx, n)
-			if err != nil {
-				return err
-			}
-			out[id] = p
-		}
-		return nil
-	})
-	return out, err
+	return readByID(s, ids, s.posts, readPost)
 }
 
 // ClubPosts implements community.PostStore. NEW is a binary search in the club's list;
@@ -894,24 +900,7 @@ func (s *Store) DeleteComment(_ context.Context, commentID string, at time.Time)
 
 // CommentsByID implements community.PostStore.
 func (s *Store) CommentsByID(_ context.Context, ids []string) (map[string]community.Comment, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make(map[string]community.Comment, len(ids))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, id := range ids {
-			n := s.comments[id]
-			if n == nil {
-				continue
-			}
-			c, err := readComment(tx, n)
-			if err != nil {
-				return err
-			}
-			out[id] = c
-		}
-		return nil
-	})
-	return out, err
+	return readByID(s, ids, s.comments, readComment)
 }
 
 // Comments implements community.PostStore. Parents without comments after the position,
