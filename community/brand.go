@@ -138,14 +138,6 @@ type Partnership struct {
 	EndedAt    time.Time // zero until ended
 }
 
-// Other returns the brand of the partnership that is not brandID.
-func (p Partnership) Other(brandID string) string {
-	if p.InviterID == brandID {
-		return p.InviteeID
-	}
-	return p.InviterID
-}
-
 // BrandMembership is a member's place in a brand's membership programme.
 type BrandMembership struct {
 	MemberID string

@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -165,7 +166,7 @@ func (in *PostInput) normalize() {
 	var tags []string
 	for _, t := range in.Tags {
 		t = NormalizeTag(t)
-		if t != "" && !containsString(tags, t) {
+		if t != "" && !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
@@ -188,15 +189,6 @@ func (in PostInput) validate() error {
 		}
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // PostSort orders a club's posts.

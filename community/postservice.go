@@ -541,7 +541,7 @@ func (s *Service) React(ctx context.Context, targetID string, kind ReactionKind,
 	if err != nil {
 		return err
 	}
-	if !containsKind(kind) {
+	if !slices.Contains(ReactionKinds, kind) {
 		return fieldError("kind", "unknown reaction %q", kind)
 	}
 	if _, err := s.post(ctx, targetID); ErrorCode(err) == CodeNotFound {
@@ -555,15 +555,6 @@ func (s *Service) React(ctx context.Context, targetID string, kind ReactionKind,
 		return s.store.Unreact(ctx, a.MemberID, targetID, kind)
 	}
 	return s.store.React(ctx, a.MemberID, targetID, kind, s.now().UTC())
-}
-
-func containsKind(k ReactionKind) bool {
-	for _, x := range ReactionKinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // ViewerReactions returns the kinds the calling member reacted with to each target; none
@@ -591,11 +582,7 @@ func (s *Service) SharePost(ctx context.Context, postID string, channel ShareCha
 	if err != nil {
 		return Post{}, err
 	}
-	valid := false
-	for _, c := range ShareChannels {
-		valid = valid || c == channel
-	}
-	if !valid {
+	if !slices.Contains(ShareChannels, channel) {
 		return Post{}, fieldError("channel", "unknown channel %q", channel)
 	}
 	p, err := s.post(ctx, postID)

@@ -197,7 +197,7 @@ var channelInApp = channelIndex(community.ShareInApp)
 // compareNodes orders posts oldest first, then by id descending: the reverse of NEW order.
 func compareNodes(a, b *postNode) int {
 	if a.createdAt != b.createdAt {
-		return cmpInt64(a.createdAt, b.createdAt)
+		return cmp.Compare(a.createdAt, b.createdAt)
 	}
 	return -strings.Compare(a.id, b.id)
 }
@@ -205,7 +205,7 @@ func compareNodes(a, b *postNode) int {
 // compareComments orders comments oldest first, then by id.
 func compareComments(a, b *commentNode) int {
 	if a.createdAt != b.createdAt {
-		return cmpInt64(a.createdAt, b.createdAt)
+		return cmp.Compare(a.createdAt, b.createdAt)
 	}
 	return strings.Compare(a.id, b.id)
 }
@@ -214,20 +214,11 @@ func compareComments(a, b *commentNode) int {
 // reverse of feed order.
 func compareShared(a, b sharedPost) int {
 	if a.at != b.at {
-		return cmpInt64(a.at, b.at)
+		return cmp.Compare(a.at, b.at)
 	}
 	return -strings.Compare(a.post.id, b.post.id)
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 func reactionKey(targetID, memberID string, kind community.ReactionKind) []byte {
 	return []byte(targetID + "\x00" + memberID + "\x00" + string(kind))
@@ -700,7 +691,7 @@ func compareRanked(a, b ranked) int {
 	case a.score != b.score:
 		return b.score - a.score
 	case a.n.createdAt != b.n.createdAt:
-		return cmpInt64(b.n.createdAt, a.n.createdAt)
+		return cmp.Compare(b.n.createdAt, a.n.createdAt)
 	}
 	return strings.Compare(a.n.id, b.n.id)
 }
