@@ -19,6 +19,7 @@ import (
 	"quanzi/community"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
+	"quanzi/resolvers"
 	"quanzi/search"
 	"quanzi/search/bleveindex"
 )
@@ -653,6 +654,13 @@ func TestInternalErrorsAreMasked(t *testing.T) {
 	res := a.fails(community.CodeInternal, "", `{ member(id: "0193a0c4-6b9e-7cc0-8d7c-7a4b4e1f2a3b") { id } }`, nil)
 	if strings.Contains(res.Errors[0].Message, "Cypher") || res.Errors[0].Message != "internal error" {
 		t.Errorf("message leaked: %q", res.Errors[0].Message)
+	}
+	// A domain error coded INTERNAL is masked too: its message is for the log.
+	var logged bytes.Buffer
+	present := resolvers.ErrorPresenter(slog.New(slog.NewTextHandler(&logged, nil)))
+	gerr := present(context.Background(), fmt.Errorf("wrapped: %w", community.Errorf(community.CodeInternal, "unexpected row type *neo4j.Record")))
+	if gerr.Message != "internal error" || gerr.Extensions["code"] != "INTERNAL" || !strings.Contains(logged.String(), "unexpected row type") {
+		t.Errorf("an INTERNAL domain error is presented as %q %v (logged %q)", gerr.Message, gerr.Extensions, logged.String())
 	}
 }
 

@@ -76,7 +76,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var domain *community.Error
 		switch {
-		case errors.As(err, &domain):
+		case errors.As(err, &domain) && domain.Code != community.CodeInternal:
+			// INTERNAL errors of the domain fall to the default: masked and logged.
 			gerr.Message = domain.Message
 			setExtension(gerr, "code", string(domain.Code))
 			if domain.Field != "" {
