@@ -674,6 +674,12 @@ func TestLimits(t *testing.T) {
 	if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Errorf("a 100 × 100 query was not refused for complexity: %+v", res.Errors)
 	}
+	// A page of search hits counts as many times as it has hits.
+	hits := `{ searchPosts(query: "x", first: 50) { edges { node { comments(first: 100) { edges { node { body } } } } } } }`
+	res = a.do("", hits, nil)
+	if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Errorf("50 hits × 100 comments was not refused for complexity: %+v", res.Errors)
+	}
 }
 
 // failingStore fails every read the way a broken driver would, with detail no client may see.

@@ -22,11 +22,7 @@ func (r *followConnectionResolver) Edges(ctx context.Context, obj *community.Fol
 }
 
 func (r *followConnectionResolver) PageInfo(ctx context.Context, obj *community.FollowList) (*model.PageInfo, error) {
-	p := &model.PageInfo{HasNextPage: obj.HasNextPage}
-	if edges := obj.ListedEdges(); len(edges) > 0 {
-		p.StartCursor, p.EndCursor = &edges[0].Cursor, &edges[len(edges)-1].Cursor
-	}
-	return p, nil
+	return pageInfo(obj.HasNextPage, obj.ListedEdges(), func(e community.ListedFollow) string { return e.Cursor }), nil
 }
 
 func (r *followEdgeResolver) Node(ctx context.Context, obj *community.ListedFollow) (*community.Member, error) {

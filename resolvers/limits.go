@@ -10,7 +10,12 @@ import (
 
 	"quanzi/community"
 	"quanzi/graph"
+	"quanzi/graph/model"
+	"quanzi/search"
 )
+
+// DefaultMentions is how many members searchMembers returns when first is not given.
+const DefaultMentions = 10
 
 // DepthLimit is a gqlgen extension that refuses operations nested deeper than Max fields,
 // counting through fragments. Introspection fields are not counted.
@@ -81,24 +86,28 @@ func Complexity() graph.ComplexityRoot {
 		}
 		return 1 + n*child
 	}
-	c.Member.Followers = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Member.Following = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Member.MutualFollows = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Member.SuggestedFollows = func(child int, first *int) int { return page(child, first, 10) }
-	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int { return page(child, first, 20) }
+	c.Member.Followers = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Member.Following = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Member.MutualFollows = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Member.SuggestedFollows = func(child int, first *int) int { return page(child, first, community.DefaultSuggestions) }
+	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	// A brand hosts a handful of clubs, each of whose lists is one round trip: they are
 	// costed as ten, so that lists inside them stay bounded.
 	c.Brand.Clubs = func(child int) int { return 1 + 10*child }
-	c.Club.Members = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Club.Moderators = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Club.Managers = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Club.JoinRequests = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Club.Members = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Club.Moderators = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Club.Managers = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Club.JoinRequests = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Club.Posts = func(child int, first *int, _ *string, _ *community.PostSort, _ *community.TopWindow) int {
-		return page(child, first, 20)
+		return page(child, first, community.DefaultPageSize)
 	}
-	c.Post.Comments = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Comment.Replies = func(child int, first *int, _ *string) int { return page(child, first, 20) }
-	c.Query.Feed = func(child int, first *int, _ *string) int { return page(child, first, 20) }
+	c.Post.Comments = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Comment.Replies = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Query.Feed = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Query.SearchPosts = func(child int, _ string, _ *model.PostSearchFilter, _ *search.Sort, first *int, _ *string) int {
+		return page(child, first, search.DefaultFirst)
+	}
+	c.Query.SearchMembers = func(child int, _ string, first *int) int { return page(child, first, DefaultMentions) }
 	return c
 }
