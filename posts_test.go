@@ -392,14 +392,19 @@ func busyForum(t *testing.T, write func(a *api, viewer, author, forum string, i 
 
 func TestPostListRoundTrips(t *testing.T) {
 	a, viewer := busyForum(t, func(a *api, viewer, author, forum string, i int) {
+		// Each author's posts are commented by a member of their own, so that comment
+		// authors are members the page has not loaded yet.
+		_, commenter := a.register(fmt.Sprintf("commenter_%d", i), fmt.Sprintf("评论者 %d", i))
+		a.join(commenter, forum)
 		for j := range 4 {
 			id := a.createPost(author, forum, fmt.Sprintf("帖子 %d-%d", i, j))
 			a.ok(viewer, `mutation($id: ID!) { react(input: {targetId: $id, kind: LIKE}) { reacted } }`, map[string]any{"id": id}, nil)
+			a.ok(commenter, `mutation($id: ID!) { addComment(input: {postId: $id, body: "补充一下"}) { comment { id } } }`, map[string]any{"id": id}, nil)
 		}
 	})
 	queries := map[string]string{
 		"feed": `query($n: Int) { feed(first: $n) { edges { node { id title commentCount reactionCounts { kind count } viewerReactions
-			author { handle followerCount } club { name } comments(first: 2) { edges { node { body } } } } } } }`,
+			author { handle followerCount } club { name } comments(first: 2) { edges { node { body author { handle followerCount } } } } } } } }`,
 		"club HOT": `query($n: Int) { club(slug: "ev-talk") { posts(sort: HOT, first: $n) { edges { node { id title viewerReactions
 			author { handle followerCount } } } } } }`,
 	}

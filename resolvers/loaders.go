@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -466,7 +467,21 @@ func (r *Resolver) preparePosts(ctx context.Context, posts []community.Post, pat
 			for i, id := range ids {
 				keys[i] = community.CommentKey{Parent: id, First: intArg(args["first"], community.DefaultPageSize), After: stringArg(args["after"])}
 			}
-			wg.Go(func() { primeKeys(ctx, l, "comments", l.Comments, r.Service.Comments, keys) })
+			wg.Go(func() {
+				// Then the comments' authors, as a list of members primes its members.
+				nodes := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
+				if !slices.ContainsFunc(nodes, func(n graphql.CollectedField) bool { return n.Name == "author" }) {
+					primeKeys(ctx, l, "comments", l.Comments, r.Service.Comments, keys)
+					return
+				}
+				var authors []string
+				for _, list := range primeKeys(ctx, l, "comments", l.Comments, r.Service.Comments, keys) {
+					for _, c := range list.Comments {
+						authors = append(authors, c.AuthorID)
+					}
+				}
+				r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node", "author"), authors)
+			})
 		}
 	}
 	wg.Wait()
