@@ -20,18 +20,15 @@ import (
 // can explore, whose members' tokens it prints; with -members, a deterministic synthetic
 // community at scale.
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var cfg config
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configFlags(fs, &cfg, getenv)
-	members := fs.Int("members", 0, "build a synthetic community of this many members instead of the demo")
-	follows := fs.Int("follows", -1, "follows in the synthetic community (default: ten per member)")
-	posts := fs.Int("posts", 0, "posts in the synthetic community, in one club per 500 members, with five reactions each")
-	seedValue := fs.Uint64("seed", 1, "seed of the synthetic community: the same seed builds the same community")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
+	var members, follows, posts *int
+	var seedValue *uint64
+	cfg, err := parseConfig("seed", args, getenv, stderr, func(fs *flag.FlagSet) {
+		members = fs.Int("members", 0, "build a synthetic community of this many members instead of the demo")
+		follows = fs.Int("follows", -1, "follows in the synthetic community (default: ten per member)")
+		posts = fs.Int("posts", 0, "posts in the synthetic community, in one club per 500 members, with five reactions each")
+		seedValue = fs.Uint64("seed", 1, "seed of the synthetic community: the same seed builds the same community")
+	})
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -441,26 +441,23 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 
 // mintToken prints a development token signed with the configured secret.
 func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var cfg config
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configFlags(fs, &cfg, getenv)
-	member := fs.String("member", "", "member id (the sub claim)")
-	identity := fs.String("identity", "", "verified identity PROVIDER:externalId, e.g. WECHAT:openid-123")
-	brand := fs.String("brand", "", "brand id of brand staff")
-	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	var member, identity, brand string
+	var ttl time.Duration
 	var roles multiFlag
-	fs.Var(&roles, "role", "role claim, repeatable: ADMIN, COMMUNITY_MANAGER, BRAND_ADMIN, BRAND_STAFF")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseConfig("token", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&member, "member", "", "member id (the sub claim)")
+		fs.StringVar(&identity, "identity", "", "verified identity PROVIDER:externalId, e.g. WECHAT:openid-123")
+		fs.StringVar(&brand, "brand", "", "brand id of brand staff")
+		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
+		fs.Var(&roles, "role", "role claim, repeatable: ADMIN, COMMUNITY_MANAGER, BRAND_ADMIN, BRAND_STAFF")
+	})
+	if err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	claims := jwtauth.Claims{Roles: roles, Brand: *brand}
-	claims.Subject = *member
-	if *identity != "" {
-		provider, ext, ok := strings.Cut(*identity, ":")
+	claims := jwtauth.Claims{Roles: roles, Brand: brand}
+	claims.Subject = member
+	if identity != "" {
+		provider, ext, ok := strings.Cut(identity, ":")
 		if !ok {
 			return errors.New("-identity must be PROVIDER:externalId")
 		}
@@ -469,7 +466,7 @@ func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writ
 	if claims.Subject == "" && claims.Identity == nil && len(roles) == 0 {
 		return errors.New("give -member, -identity or -role")
 	}
-	token, err := jwtauth.Mint([]byte(cfg.JWTSecret), claims, *ttl)
+	token, err := jwtauth.Mint([]byte(cfg.JWTSecret), claims, ttl)
 	if err != nil {
 		return err
 	}
