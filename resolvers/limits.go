@@ -91,7 +91,9 @@ func Complexity() graph.ComplexityRoot {
 	c.Member.MutualFollows = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Member.SuggestedFollows = func(child int, first *int) int { return page(child, first, community.DefaultSuggestions) }
 	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
-	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
 	// A brand hosts a handful of clubs, each of whose lists is one round trip: they are
 	// costed as ten, so that lists inside them stay bounded.
 	c.Brand.Clubs = func(child int) int { return 1 + 10*child }

@@ -219,7 +219,6 @@ func compareShared(a, b sharedPost) int {
 	return -strings.Compare(a.post.id, b.post.id)
 }
 
-
 func reactionKey(targetID, memberID string, kind community.ReactionKind) []byte {
 	return []byte(targetID + "\x00" + memberID + "\x00" + string(kind))
 }
