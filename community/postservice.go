@@ -374,9 +374,9 @@ func (s *Service) AddComment(ctx context.Context, postID, replyTo, body string) 
 	if p.Status == PostDeleted {
 		return Comment{}, Errorf(CodeNotFound, "the post was deleted")
 	}
-	body = strings.TrimSpace(body)
-	if n := utf8.RuneCountInString(body); n < 1 || n > MaxCommentBody || !utf8.ValidString(body) {
-		return Comment{}, fieldError("body", "a comment is 1 to %d characters", MaxCommentBody)
+	body, err = commentBody(body)
+	if err != nil {
+		return Comment{}, err
 	}
 	if replyTo != "" && !validID(replyTo) {
 		return Comment{}, Errorf(CodeNotFound, "no comment %q", replyTo)
@@ -405,6 +405,16 @@ func (s *Service) comment(ctx context.Context, id string) (Comment, Post, error)
 	return c, p, err
 }
 
+// commentBody trims a comment's body and checks it: BAD_USER_INPUT unless it is 1 to
+// MaxCommentBody characters of valid UTF-8.
+func commentBody(body string) (string, error) {
+	body = strings.TrimSpace(body)
+	if n := utf8.RuneCountInString(body); n < 1 || n > MaxCommentBody || !utf8.ValidString(body) {
+		return "", fieldError("body", "a comment is 1 to %d characters", MaxCommentBody)
+	}
+	return body, nil
+}
+
 // EditComment changes a comment's body. Its author only.
 func (s *Service) EditComment(ctx context.Context, commentID, body string) (Comment, error) {
 	a, err := requireMember(ctx)
@@ -418,9 +428,8 @@ func (s *Service) EditComment(ctx context.Context, commentID, body string) (Comm
 	if c.AuthorID != a.MemberID {
 		return Comment{}, Errorf(CodeForbidden, "only its author edits a comment")
 	}
-	body = strings.TrimSpace(body)
-	if n := utf8.RuneCountInString(body); n < 1 || n > MaxCommentBody {
-		return Comment{}, fieldError("body", "a comment is 1 to %d characters", MaxCommentBody)
+	if body, err = commentBody(body); err != nil {
+		return Comment{}, err
 	}
 	return s.store.EditComment(ctx, commentID, body, s.now().UTC())
 }
