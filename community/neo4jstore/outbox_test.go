@@ -174,8 +174,23 @@ func TestAckBesideWriteInFlight(t *testing.T) {
 			mustDo(t, session.Close(ctx))
 		}
 	}
-	// settle gives a call started in another goroutine the time to reach the lock it waits for.
-	settle := func() { time.Sleep(300 * time.Millisecond) }
+	// settle waits until a call started in another goroutine is blocked on the lock the
+	// open transaction holds, so that the race under test really happens.
+	settle := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			blocked, err := neo4j.ExecuteQuery(ctx, s.driver, cypherBlockedTransactions, nil, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.database))
+			mustDo(t, err)
+			if n, _ := blocked.Records[0].Get("blocked"); n.(int64) > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the concurrent call never waited for the lock")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 
 	t.Run("write in flight", func(t *testing.T) {
 		read, ok := postEvent()
@@ -414,3 +429,9 @@ func profile(t *testing.T, s *Store, cypher string, params map[string]any) []ope
 	walk(plan)
 	return out
 }
+
+// cypherBlockedTransactions counts the transactions waiting for a lock.
+const cypherBlockedTransactions = `
+SHOW TRANSACTIONS YIELD status
+WHERE status STARTS WITH 'Blocked'
+RETURN count(*) AS blocked`
