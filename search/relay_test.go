@@ -229,8 +229,8 @@ func TestRelayLease(t *testing.T) {
 	ctxA, stopA := context.WithCancel(context.Background())
 	ctxB, stopB := context.WithCancel(context.Background())
 	defer stopB()
-	var wg sync.WaitGroup
-	wg.Go(func() { a.Run(ctxA) })
+	var runA, runB sync.WaitGroup
+	runA.Go(func() { a.Run(ctxA) })
 	// a takes the lease before b starts.
 	deadline := time.Now().Add(5 * time.Second)
 	for h, _ := leases.Holder(context.Background(), search.RelayLease); h != "instance-a"; h, _ = leases.Holder(context.Background(), search.RelayLease) {
@@ -239,29 +239,43 @@ func TestRelayLease(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	wg.Go(func() { b.Run(ctxB) })
+	runB.Go(func() { b.Run(ctxB) })
+	// delivered waits until the two relays together have counted want deliveries: the
+	// count follows the acknowledgement that empties the outbox.
+	delivered := func(want int64) {
+		t.Helper()
+		converged(t, w.store, 10*time.Second)
+		deadline := time.Now().Add(5 * time.Second)
+		for a.Stats().Delivered+b.Stats().Delivered < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("delivered: a %d, b %d; want %d in all", a.Stats().Delivered, b.Stats().Delivered, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	for i := range 20 {
 		if err := w.store.CreatePost(context.Background(), w.newPost(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	converged(t, w.store, 10*time.Second)
+	delivered(20)
 	if a.Stats().Delivered != 20 || b.Stats().Delivered != 0 {
 		t.Fatalf("delivered: a %d, b %d; want all by a", a.Stats().Delivered, b.Stats().Delivered)
 	}
-	// a stops (its lease released); b takes over.
+	// a stops (its lease released) and has stopped; b takes over.
 	stopA()
+	runA.Wait()
 	for i := 20; i < 30; i++ {
 		if err := w.store.CreatePost(context.Background(), w.newPost(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	converged(t, w.store, 10*time.Second)
-	if b.Stats().Delivered != 10 {
-		t.Errorf("b delivered %d after a stopped, want 10", b.Stats().Delivered)
+	delivered(30)
+	if a.Stats().Delivered != 20 || b.Stats().Delivered != 10 {
+		t.Errorf("delivered: a %d, b %d after a stopped; want 20 and 10", a.Stats().Delivered, b.Stats().Delivered)
 	}
 	stopB()
-	wg.Wait()
+	runB.Wait()
 }
 
 // TestRebuildWhileWriting rebuilds the index while posts are written and the relay runs:
