@@ -29,9 +29,10 @@ func testBrandStore(t *testing.T, newStore NewStore) {
 // equateEmpty lets a store answer an empty list as nil or as an empty slice.
 var equateEmpty = cmpopts.EquateEmpty()
 
-// ordered returns a source of ids that increase with every call. NewID is ordered only to
-// the millisecond; ledgers and lists whose order the id decides need a strict order. The
-// prefix of a fresh NewID keeps the ids unique across runs.
+// ordered returns a source of ids that increase with every call, for ledgers and lists
+// whose order the id decides: their order is plain to read in a case (NewID increases too,
+// but its ids do not say which came first). The prefix of a fresh NewID keeps the ids
+// unique across runs.
 func ordered() func() string {
 	prefix := community.NewID()[:24]
 	n := 0
