@@ -131,12 +131,15 @@ func testRebuild(t *testing.T, newIndex NewIndex) {
 		var (
 			wg       sync.WaitGroup
 			switched = make(chan struct{})
+			started  = make(chan struct{})
+			start    sync.Once
 			answers  [2]int
 			problem  string
 		)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer start.Do(func() { close(started) })
 			// Bounded in time, not in count: an engine behind a network answers slower.
 			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 				done := false
@@ -160,12 +163,16 @@ func testRebuild(t *testing.T, newIndex NewIndex) {
 					problem = "a search saw neither index whole: " + cmp.Diff(oldIDs, got)
 					return
 				}
+				start.Do(func() { close(started) })
 				if done {
 					return
 				}
 			}
 		}()
 
+		// The build starts once the reader has had its first answer (or failed), so that
+		// searches do run while it is built.
+		<-started
 		b, err := idx.Rebuild(ctx)
 		if err != nil {
 			t.Fatalf("Rebuild: %v", err)
@@ -180,6 +187,9 @@ func testRebuild(t *testing.T, newIndex NewIndex) {
 		wg.Wait()
 		if problem != "" {
 			t.Fatal(problem)
+		}
+		if answers[0] == 0 {
+			t.Errorf("no search answered from the old index while the new one was built")
 		}
 		if answers[1] == 0 {
 			t.Errorf("no search answered from the new index after the switch")
