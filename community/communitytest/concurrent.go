@@ -16,13 +16,7 @@ import (
 func ConcurrentWrites(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	m := community.Member{ID: community.NewID(), Handle: "li_hua", DisplayName: "李华"}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(s.CreateMember(ctx, m, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-1"}))
+	must(t, s.CreateMember(ctx, m, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-1"}))
 
 	t.Run("link one identity of a provider", func(t *testing.T) {
 		const n = 8
@@ -47,7 +41,7 @@ func ConcurrentWrites(t *testing.T, s community.Store) {
 		}
 	})
 	t.Run("unlink all but the last identity", func(t *testing.T) {
-		must(s.LinkIdentity(ctx, m.ID, community.Identity{Provider: community.ProviderPhone, ExternalID: "+8613800000000"}))
+		must(t, s.LinkIdentity(ctx, m.ID, community.Identity{Provider: community.ProviderPhone, ExternalID: "+8613800000000"}))
 		providers := []community.IdentityProvider{community.ProviderWeChat, community.ProviderWeibo, community.ProviderPhone}
 		errs := make(chan error, len(providers))
 		for _, p := range providers {
@@ -64,7 +58,7 @@ func ConcurrentWrites(t *testing.T, s community.Store) {
 			}
 		}
 		got, err := s.IdentitiesOf(ctx, []string{m.ID})
-		must(err)
+		must(t, err)
 		if unlinked != 2 || len(got[m.ID]) != 1 {
 			t.Errorf("%d of 3 concurrent unlinks succeeded, %d identities left; want 2 and 1", unlinked, len(got[m.ID]))
 		}
@@ -81,10 +75,10 @@ func ConcurrentWrites(t *testing.T, s community.Store) {
 				}()
 			}
 			for range ins {
-				must(<-errs)
+				must(t, <-errs)
 			}
 			got, err := s.MembersByID(ctx, []string{m.ID})
-			must(err)
+			must(t, err)
 			want := m
 			want.DisplayName, want.Bio, want.AvatarURL = name, bio, avatar
 			if diff := cmp.Diff(want, got[m.ID]); diff != "" {
@@ -94,17 +88,17 @@ func ConcurrentWrites(t *testing.T, s community.Store) {
 	})
 	t.Run("follow once", func(t *testing.T) {
 		fan := community.Member{ID: community.NewID(), Handle: "fan_one", DisplayName: "Fan"}
-		must(s.CreateMember(ctx, fan, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-fan"}))
+		must(t, s.CreateMember(ctx, fan, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-fan"}))
 		const n = 8
 		errs := make(chan error, n)
 		for i := range n {
 			go func() { errs <- s.Follow(ctx, fan.ID, m.ID, time.Date(2026, 3, 1, 8, i, 0, 0, time.UTC)) }()
 		}
 		for range n {
-			must(<-errs)
+			must(t, <-errs)
 		}
 		counts, err := s.FollowCounts(ctx, []string{m.ID})
-		must(err)
+		must(t, err)
 		if got := counts[m.ID].Followers; got != 1 {
 			t.Errorf("%d concurrent follows made %d follows, want 1", n, got)
 		}
