@@ -64,7 +64,7 @@ func (s *Store) ImportClubMembers(_ context.Context, batch []community.ClubMembe
 	for i, j := range joins {
 		ms = append(ms, j.m)
 		if i+1 == len(joins) || joins[i+1].c != j.c {
-			j.c.addMembers(ms...)
+			s.addMembers(j.c, ms...)
 			ms = nil
 		}
 	}

@@ -36,6 +36,8 @@ type clubGraph struct {
 	// clubsOf is each brand's clubs oldest first (CreatedAt, then id); platform clubs
 	// are in no list.
 	clubsOf map[string][]*club
+	// joined is each member's clubs, by member id: the feed and search scopes read it.
+	joined map[string]map[*club]struct{}
 }
 
 func newClubGraph() clubGraph {
@@ -43,7 +45,16 @@ func newClubGraph() clubGraph {
 		clubs:      map[string]*club{},
 		clubBySlug: map[string]*club{},
 		clubsOf:    map[string][]*club{},
+		joined:     map[string]map[*club]struct{}{},
 	}
+}
+
+// join records in the member index that a member belongs to a club.
+func (g *clubGraph) join(c *club, memberID string) {
+	if g.joined[memberID] == nil {
+		g.joined[memberID] = map[*club]struct{}{}
+	}
+	g.joined[memberID][c] = struct{}{}
 }
 
 // club is a club node of the in-memory graph.
@@ -149,6 +160,7 @@ func (s *Store) loadClubs(tx *bolt.Tx) error {
 		}
 		c.members[m.MemberID] = m
 		c.roster = append(c.roster, m)
+		s.join(c, m.MemberID)
 		return nil
 	})
 	if err != nil {
@@ -199,10 +211,11 @@ func putMembership(tx *bolt.Tx, c *club, m *community.ClubMembership) error {
 
 // addMembers adds stored memberships to the club in memory, as putMembership wrote
 // them: their members' pending requests go. It sorts ms.
-func (c *club) addMembers(ms ...*community.ClubMembership) {
+func (g *clubGraph) addMembers(c *club, ms ...*community.ClubMembership) {
 	for _, m := range ms {
 		c.removeRequest(m.MemberID)
 		c.members[m.MemberID] = m
+		g.join(c, m.MemberID)
 	}
 	slices.SortFunc(ms, compareClubRoster)
 	c.roster = mergeSorted(c.roster, ms, compareClubRoster)
@@ -262,7 +275,7 @@ func (s *Store) CreateClub(_ context.Context, c community.Club, manager *communi
 		s.clubsOf[c.BrandID] = insertSorted(s.clubsOf[c.BrandID], n, compareClubs)
 	}
 	if m != nil {
-		n.addMembers(m)
+		s.addMembers(n, m)
 	}
 	return nil
 }
@@ -361,7 +374,7 @@ func (s *Store) JoinClub(_ context.Context, m community.ClubMembership) error {
 	if err != nil {
 		return fmt.Errorf("embedded: join club: %w", err)
 	}
-	c.addMembers(&m)
+	s.addMembers(c, &m)
 	return nil
 }
 
@@ -385,6 +398,7 @@ func (s *Store) LeaveClub(_ context.Context, clubID, memberID string) error {
 		return fmt.Errorf("embedded: leave club: %w", err)
 	}
 	delete(c.members, memberID)
+	delete(s.joined[memberID], c)
 	c.roster = removeSorted(c.roster, m, compareClubRoster)
 	return nil
 }
@@ -463,7 +477,7 @@ func (s *Store) DecideJoinRequest(_ context.Context, clubID, memberID string, ap
 	}
 	c.removeRequest(memberID)
 	if m != nil {
-		c.addMembers(m)
+		s.addMembers(c, m)
 	}
 	return nil
 }

@@ -94,12 +94,8 @@ func (s *Store) Feed(_ context.Context, memberID string, first int, after *commu
 			add(&feedSource{shares: s.sharesBy[e.m]})
 		}
 	}
-	// Clubs do not index their members' clubs; a scan of the clubs is cheap beside the
-	// merge while clubs number in the thousands.
-	for _, c := range s.clubs {
-		if c.members[m.ID] != nil {
-			add(&feedSource{posts: s.clubPosts[c]})
-		}
+	for c := range s.joined[m.ID] {
+		add(&feedSource{posts: s.clubPosts[c]})
 	}
 	heap.Init(&merge)
 	first = max(first, 0)

@@ -286,16 +286,13 @@ func (s *Store) ScanPosts(_ context.Context, afterID string, limit int) ([]commu
 	return out, nil
 }
 
-// JoinedClubIDs implements community.ClubStore. It looks at every club: clubs are few
-// beside members and posts.
+// JoinedClubIDs implements community.ClubStore, from the index of members' clubs.
 func (s *Store) JoinedClubIDs(_ context.Context, memberID string) ([]string, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []string
-	for id, c := range s.clubs {
-		if _, in := c.members[memberID]; in {
-			out = append(out, id)
-		}
+	out := make([]string, 0, len(s.joined[memberID]))
+	for c := range s.joined[memberID] {
+		out = append(out, c.ID)
 	}
 	return out, nil
 }
