@@ -378,19 +378,9 @@ func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole,
 
 // canSeeInside is the rule for what is inside a club (its members, later its posts).
 func (s *Service) canSeeInside(ctx context.Context, c Club) error {
-	a := ActorFrom(ctx)
-	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
-		return Errorf(CodeUnauthenticated, "sign in to see inside clubs")
-	}
-	ca, err := s.authority(ctx, c)
+	rule, err := s.insideRule(ctx, map[string]Club{c.ID: c})
 	if err != nil {
 		return err
 	}
-	switch {
-	case ca.platform || ca.brandStaff || ca.role != "":
-		return nil
-	case c.Visibility == VisibilityPublic && (a.IsMember() || a.Identity != nil):
-		return nil
-	}
-	return Errorf(CodeForbidden, "this club shows its members to its members only")
+	return rule[c.ID]
 }

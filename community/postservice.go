@@ -54,7 +54,7 @@ func (s *Service) insideRule(ctx context.Context, clubs map[string]Club) (map[st
 		case a.isPlatformStaff() || (c.BrandID != "" && a.IsStaffOf(c.BrandID)) || in:
 		case c.Visibility == VisibilityPublic && (a.IsMember() || a.Identity != nil):
 		default:
-			out[id] = Errorf(CodeForbidden, "this club's posts are for its members")
+			out[id] = Errorf(CodeForbidden, "only its members see inside this club")
 		}
 	}
 	return out, nil
