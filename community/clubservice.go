@@ -376,7 +376,8 @@ func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole,
 	return out, more, nil
 }
 
-// canSeeInside is the rule for what is inside a club (its members, later its posts).
+// canSeeInside is the rule for what is inside a club (its members and posts): insideRule
+// for one club.
 func (s *Service) canSeeInside(ctx context.Context, c Club) error {
 	rule, err := s.insideRule(ctx, map[string]Club{c.ID: c})
 	if err != nil {
