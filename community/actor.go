@@ -36,6 +36,12 @@ func (a Actor) HasRole(role Role) bool { return slices.Contains(a.Roles, role) }
 // IsMember reports whether the actor is a signed-in member.
 func (a Actor) IsMember() bool { return a.MemberID != "" }
 
+// nobody reports whether the actor presented no token: no member, identity or role.
+func (a Actor) nobody() bool { return !a.IsMember() && a.Identity == nil && len(a.Roles) == 0 }
+
+// anonymous reports whether the actor is nobody, or presented a token that was refused.
+func (a Actor) anonymous() bool { return a.AuthError != nil || a.nobody() }
+
 // TokenVerifier checks a bearer token and returns the actor it names. It returns
 // UNAUTHENTICATED for a token that is malformed, wrongly signed or expired.
 type TokenVerifier interface {

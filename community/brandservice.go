@@ -14,7 +14,7 @@ func requireAdmin(a Actor) error {
 		return unauthenticated(a)
 	case a.HasRole(RoleAdmin):
 		return nil
-	case !a.IsMember() && a.Identity == nil && len(a.Roles) == 0:
+	case a.nobody():
 		return unauthenticated(a)
 	}
 	return Errorf(CodeForbidden, "only administrators may do this")

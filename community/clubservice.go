@@ -42,7 +42,7 @@ func (ca clubAuthority) canDecide() bool { return ca.canRun() || ca.brandStaff }
 // deny is the error for an actor who may not do something to a club.
 func deny(ctx context.Context, what string) error {
 	a := ActorFrom(ctx)
-	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
+	if a.anonymous() {
 		return unauthenticated(a)
 	}
 	return Errorf(CodeForbidden, "only %s may do this", what)

@@ -52,7 +52,7 @@ func CanRead(a Actor, memberID string, scope ConsentScope, consents []Consent) e
 		}
 		return Errorf(CodeForbidden, "the member has not consented to share %s with your brand", scopeNoun(scope))
 	case scope == ScopeContact:
-		if !a.IsMember() && a.Identity == nil && len(a.Roles) == 0 {
+		if a.nobody() {
 			return unauthenticated(a)
 		}
 		return Errorf(CodeForbidden, "only the member and administrators may read identities")
@@ -82,7 +82,7 @@ func canReadPrivate(a Actor, memberID string) error {
 		return unauthenticated(a)
 	case a.MemberID == memberID && a.MemberID != "", a.HasRole(RoleAdmin):
 		return nil
-	case !a.IsMember() && a.Identity == nil && len(a.Roles) == 0:
+	case a.nobody():
 		return unauthenticated(a)
 	}
 	return Errorf(CodeForbidden, "only the member may read this")

@@ -31,7 +31,7 @@ func (s *Service) clubsOf(ctx context.Context, posts map[string]Post) (map[strin
 func (s *Service) insideRule(ctx context.Context, clubs map[string]Club) (map[string]error, error) {
 	a := ActorFrom(ctx)
 	out := make(map[string]error, len(clubs))
-	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
+	if a.anonymous() {
 		for id := range clubs {
 			out[id] = Errorf(CodeUnauthenticated, "sign in to see inside clubs")
 		}

@@ -27,7 +27,7 @@ type PostScope struct {
 // without a valid token.
 func (s *Service) SearchScope(ctx context.Context) (PostScope, error) {
 	a := ActorFrom(ctx)
-	if a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0) {
+	if a.anonymous() {
 		return PostScope{}, Errorf(CodeUnauthenticated, "sign in to search posts")
 	}
 	if a.isPlatformStaff() {
@@ -98,7 +98,7 @@ func CheckSearchText(text string) (string, error) {
 func (s *Service) SearchMembers(ctx context.Context, prefix string, first int) ([]Member, error) {
 	a := ActorFrom(ctx)
 	switch {
-	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+	case a.anonymous():
 		return nil, unauthenticated(a)
 	case a.isPlatformStaff():
 	case a.ActsForBrand() || !(a.IsMember() || a.Identity != nil):
@@ -143,7 +143,7 @@ func (s *Service) DecodeOffsetCursor(list, c string) (int, error) {
 func CanWatchSearch(ctx context.Context) error {
 	a := ActorFrom(ctx)
 	switch {
-	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+	case a.anonymous():
 		return unauthenticated(a)
 	case a.isPlatformStaff():
 		return nil
@@ -155,7 +155,7 @@ func CanWatchSearch(ctx context.Context) error {
 func CanRebuildSearch(ctx context.Context) error {
 	a := ActorFrom(ctx)
 	switch {
-	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+	case a.anonymous():
 		return unauthenticated(a)
 	case a.AuthError == nil && a.HasRole(RoleAdmin):
 		return nil

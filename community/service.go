@@ -56,7 +56,7 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 func (s *Service) RegisterMember(ctx context.Context, in RegisterMemberInput) (Member, error) {
 	a := ActorFrom(ctx)
 	switch {
-	case a.AuthError != nil || (!a.IsMember() && a.Identity == nil && len(a.Roles) == 0):
+	case a.anonymous():
 		return Member{}, unauthenticated(a)
 	case a.IsMember():
 		return Member{}, Errorf(CodeConflict, "you are a member already")
