@@ -152,13 +152,4 @@ func CanWatchSearch(ctx context.Context) error {
 }
 
 // CanRebuildSearch is the rule for rebuilding the search index: ADMIN only.
-func CanRebuildSearch(ctx context.Context) error {
-	a := ActorFrom(ctx)
-	switch {
-	case a.anonymous():
-		return unauthenticated(a)
-	case a.AuthError == nil && a.HasRole(RoleAdmin):
-		return nil
-	}
-	return Errorf(CodeForbidden, "only administrators rebuild the search index")
-}
+func CanRebuildSearch(ctx context.Context) error { return requireAdmin(ActorFrom(ctx)) }
