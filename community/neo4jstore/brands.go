@@ -306,15 +306,11 @@ func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.Me
 		return community.MembershipPage{}, fail(err, "read members of brand %q", brandID)
 	}
 	var page community.MembershipPage
-	for _, r := range recs {
-		if len(page.Memberships) == first {
-			page.HasNextPage = true
-			break
-		}
-		page.Memberships = append(page.Memberships, community.BrandMembership{
+	page.Memberships, page.HasNextPage = pageOf(recs, first, func(r *neo4j.Record) community.BrandMembership {
+		return community.BrandMembership{
 			MemberID: str(get(r, "memberId")), BrandID: brandID, Points: integer(get(r, "points")), Since: utc(get(r, "since")),
-		})
-	}
+		}
+	})
 	return page, nil
 }
 
@@ -444,22 +440,18 @@ func (s *Store) ConsentHistory(ctx context.Context, memberID string, first int, 
 	if err != nil {
 		return nil, false, fail(err, "read consent history of %q", memberID)
 	}
-	var changes []community.ConsentChange
-	for _, r := range recs {
-		if len(changes) == first {
-			return changes, true, nil
-		}
+	changes, more := pageOf(recs, first, func(r *neo4j.Record) community.ConsentChange {
 		c, _ := get(r, "change").(map[string]any)
-		changes = append(changes, community.ConsentChange{
+		return community.ConsentChange{
 			ID:       str(c["id"]),
 			MemberID: str(c["memberId"]),
 			BrandID:  str(c["brandId"]),
 			Scope:    community.ConsentScope(str(c["scope"])),
 			Granted:  boolean(c["granted"]),
 			At:       utc(c["at"]),
-		})
-	}
-	return changes, false, nil
+		}
+	})
+	return changes, more, nil
 }
 
 // purchaseFrom reads a purchase projected with purchaseFields.

@@ -233,16 +233,12 @@ func (s *Store) JoinRequests(ctx context.Context, clubID string, first int, afte
 	if err != nil {
 		return nil, false, fail(err, "read join requests of club %q", clubID)
 	}
-	var out []community.JoinRequest
-	for _, r := range recs {
-		if len(out) == first {
-			return out, true, nil
-		}
-		out = append(out, community.JoinRequest{
+	out, more := pageOf(recs, first, func(r *neo4j.Record) community.JoinRequest {
+		return community.JoinRequest{
 			ClubID: clubID, MemberID: str(get(r, "memberId")), Message: str(get(r, "message")), At: utc(get(r, "at")),
-		})
-	}
-	return out, false, nil
+		}
+	})
+	return out, more, nil
 }
 
 // DecideJoinRequest implements community.Store: the member is locked, so that of two
@@ -325,14 +321,8 @@ func (s *Store) ClubMembers(ctx context.Context, clubID string, role community.C
 	if err != nil {
 		return nil, false, fail(err, "read members of club %q", clubID)
 	}
-	var out []community.ClubMembership
-	for _, r := range recs {
-		if len(out) == first {
-			return out, true, nil
-		}
-		out = append(out, clubMembershipFrom(r, clubID))
-	}
-	return out, false, nil
+	out, more := pageOf(recs, first, func(r *neo4j.Record) community.ClubMembership { return clubMembershipFrom(r, clubID) })
+	return out, more, nil
 }
 
 // JoinedClubIDs implements community.Store.

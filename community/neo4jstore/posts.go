@@ -334,14 +334,8 @@ func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQu
 	if err != nil {
 		return nil, false, fail(err, "read posts of club %q", clubID)
 	}
-	var out []community.Post
-	for _, r := range recs {
-		if len(out) == first {
-			return out, true, nil
-		}
-		out = append(out, postFrom(get(r, "post")))
-	}
-	return out, false, nil
+	out, more := pageOf(recs, first, func(r *neo4j.Record) community.Post { return postFrom(get(r, "post")) })
+	return out, more, nil
 }
 
 // RecentPosts implements community.Store: the index on (clubId, createdAt) gives the
@@ -598,12 +592,8 @@ func (s *Store) Feed(ctx context.Context, memberID string, first int, after *com
 	if err != nil {
 		return nil, false, fail(err, "read the feed of %q", memberID)
 	}
-	var out []community.FeedItem
-	for _, r := range recs {
-		if len(out) == first {
-			return out, true, nil
-		}
-		out = append(out, community.FeedItem{PostID: str(get(r, "postId")), At: utc(get(r, "at")), SharedBy: str(get(r, "sharedBy"))})
-	}
-	return out, false, nil
+	out, more := pageOf(recs, first, func(r *neo4j.Record) community.FeedItem {
+		return community.FeedItem{PostID: str(get(r, "postId")), At: utc(get(r, "at")), SharedBy: str(get(r, "sharedBy"))}
+	})
+	return out, more, nil
 }

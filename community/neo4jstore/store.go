@@ -192,6 +192,20 @@ func memberFrom(v any) community.Member {
 	}
 }
 
+// pageOf turns the rows of a page read with one row more than first (the look-ahead that
+// tells whether another page follows) into the page's items.
+func pageOf[E, T any](rows []E, first int, from func(E) T) ([]T, bool) {
+	more := len(rows) > first
+	if more {
+		rows = rows[:first]
+	}
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, from(r))
+	}
+	return out, more
+}
+
 func str(v any) string {
 	s, _ := v.(string)
 	return s
@@ -489,14 +503,10 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		var p community.FollowPage
 		p.TotalCount = integer(get(rec, "total"))
 		edges, _ := get(rec, "edges").([]any)
-		for _, v := range edges {
-			if len(p.Edges) == first {
-				p.HasNextPage = true
-				break
-			}
+		p.Edges, p.HasNextPage = pageOf(edges, first, func(v any) community.FollowEdge {
 			e, _ := v.(map[string]any)
-			p.Edges = append(p.Edges, community.FollowEdge{MemberID: str(e["id"]), Since: utc(e["since"])})
-		}
+			return community.FollowEdge{MemberID: str(e["id"]), Since: utc(e["since"])}
+		})
 		out[integer(get(rec, "i"))] = p
 	}
 	return out, nil
