@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"quanzi/community"
+	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
 )
 
@@ -307,5 +309,29 @@ func TestSeed(t *testing.T) {
 	a.ok(admin, `{ searchPosts(query: "保养", first: 1) { totalCount edges { titleSnippet } } }`, nil, &hit)
 	if hit.SearchPosts.TotalCount == 0 || !strings.Contains(hit.SearchPosts.Edges[0].TitleSnippet, "<em>保养</em>") {
 		t.Errorf("search after reindexing: %+v", hit)
+	}
+}
+
+// TestSeedStopsAtItsFirstFailure seeds a store where a demo member's handle is taken: the
+// seed says which step failed, instead of going on with what that step did not make.
+func TestSeedStopsAtItsFirstFailure(t *testing.T) {
+	dir := t.TempDir()
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := community.Member{ID: community.NewID(), Handle: "li_hua", DisplayName: "另一个李华", JoinedAt: time.Now()}
+	if err := s.CreateMember(context.Background(), taken, community.Identity{Provider: community.ProviderWeChat, ExternalID: "someone-else"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var out bytes.Buffer
+	env := map[string]string{"QUANZI_DATA_DIR": dir, "QUANZI_JWT_SECRET": testSecret}
+	err = run(context.Background(), []string{"seed"}, func(k string) string { return env[k] }, &out, io.Discard)
+	if community.ErrorCode(err) != community.CodeConflict || !strings.Contains(err.Error(), "seed the demo community") {
+		t.Errorf("seed over a taken handle: %v", err)
+	}
+	if strings.Contains(out.String(), "Seeded the demo community") {
+		t.Errorf("a failed seed said it seeded:\n%s", out.String())
 	}
 }

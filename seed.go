@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -107,110 +106,120 @@ func seedDemo(ctx context.Context, store community.Store, secret []byte, stdout 
 		fmt.Fprintln(stdout, "The demo community is seeded already.")
 		return printTokens(stdout, secret, ids, byd.ID)
 	}
-	step := func(err error) {
-		if ctx.Err() == nil && err != nil && community.ErrorCode(err) != community.CodeConflict {
-			panic(err)
+	// Each step runs unless an earlier one failed; the first failure ends the seed.
+	var failure error
+	step := func(f func() error) {
+		if failure == nil {
+			failure = f()
 		}
 	}
-	var failure error
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				err, ok := p.(error)
-				if !ok {
-					panic(p)
-				}
-				failure = err
-			}
-		}()
-		b1, err := svc.CreateBrand(admin, community.CreateBrandInput{Slug: "byd-auto", Name: "比亚迪", Description: "新能源汽车"})
-		step(err)
-		b2, err := svc.CreateBrand(admin, community.CreateBrandInput{Slug: "nio", Name: "蔚来", Description: "智能电动汽车"})
-		step(err)
-		byd = &b1
-		step(must(svc.InvitePartner(admin, b1.ID, b2.ID)))
-		step(svc.AcceptPartnership(admin, b2.ID, b1.ID))
+	ignore := func(_ any, err error) error { return err }
+	var b1, b2 community.Brand
+	step(func() (err error) {
+		b1, err = svc.CreateBrand(admin, community.CreateBrandInput{Slug: "byd-auto", Name: "比亚迪", Description: "新能源汽车"})
+		return err
+	})
+	step(func() (err error) {
+		b2, err = svc.CreateBrand(admin, community.CreateBrandInput{Slug: "nio", Name: "蔚来", Description: "智能电动汽车"})
+		return err
+	})
+	step(func() error { return ignore(svc.InvitePartner(admin, b1.ID, b2.ID)) })
+	step(func() error { return svc.AcceptPartnership(admin, b2.ID, b1.ID) })
 
-		as := func(id string) context.Context { return community.WithActor(ctx, community.Actor{MemberID: id}) }
-		for _, m := range demoMembers {
+	as := func(id string) context.Context { return community.WithActor(ctx, community.Actor{MemberID: id}) }
+	for _, m := range demoMembers {
+		step(func() error {
 			newcomer := community.WithActor(ctx, community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: "demo-openid-" + m[0]}})
 			member, err := svc.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]})
-			step(err)
 			ids[m[0]] = member.ID
-		}
-		for _, f := range [][2]string{
-			{"li_hua", "zhang_wei"}, {"wang_fang", "li_hua"}, {"wang_fang", "zhang_wei"}, {"chen_jing", "li_hua"},
-			{"liu_yang", "wang_fang"}, {"zhao_lei", "li_hua"}, {"zhao_lei", "emma_chen"}, {"emma_chen", "david_wu"},
-			{"david_wu", "zhang_wei"}, {"li_hua", "wang_fang"}, {"zhang_wei", "david_wu"}, {"chen_jing", "emma_chen"},
-		} {
-			step(must(svc.Follow(as(ids[f[0]]), ids[f[1]])))
-		}
-		staff := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleBrandStaff}, BrandID: b1.ID})
-		for i, h := range []string{"li_hua", "wang_fang", "zhang_wei"} {
-			step(must(svc.JoinBrand(as(ids[h]), b1.ID)))
-			step(must(svc.ChangeConsent(as(ids[h]), b1.ID, []community.ConsentScope{community.ScopeProfile, community.ScopeActivity}, true)))
-			_, err := svc.RecordPurchase(staff, community.RecordPurchaseInput{MemberID: ids[h], BrandID: b1.ID, Amount: int64(189800+i*10000) * 100,
-				Currency: "CNY", ExternalID: fmt.Sprintf("DEMO-%d", i+1), At: time.Now().Add(-time.Duration(30*(i+1)) * 24 * time.Hour)})
-			step(err)
-		}
-		step(must(svc.JoinBrand(as(ids["chen_jing"]), b2.ID)))
-		bydAdmin := community.WithActor(ctx, community.Actor{MemberID: ids["li_hua"], Roles: []community.Role{community.RoleBrandAdmin}, BrandID: b1.ID})
-		manager := community.WithActor(ctx, community.Actor{MemberID: ids["liu_yang"], Roles: []community.Role{community.RoleCommunityManager}})
-		owners, err := svc.CreateClub(bydAdmin, community.CreateClubInput{Slug: "byd-owners", Name: "比亚迪车友会", Description: "比亚迪车主的俱乐部：用车、保养、自驾",
-			Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinVerifiedOwner, BrandID: b1.ID})
-		step(err)
-		forum, err := svc.CreateClub(manager, community.CreateClubInput{Slug: "ev-talk", Name: "新能源车论坛 EV Talk", Description: "Chinese and English welcome",
-			Kind: community.KindForum, Visibility: community.VisibilityPublic, JoinPolicy: community.JoinOpen})
-		step(err)
-		residents, err := svc.CreateClub(manager, community.CreateClubInput{Slug: "cuihu-garden", Name: "翠湖花园业主论坛", Description: "业主交流、物业、装修",
-			Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinApproval})
-		step(err)
-		for _, h := range []string{"wang_fang", "zhang_wei", "zhao_lei"} {
-			step(must(svc.JoinClub(as(ids[h]), owners.ID, "")))
-		}
-		for _, m := range demoMembers {
-			step(must(svc.JoinClub(as(ids[m[0]]), forum.ID, "")))
-		}
-		step(must(svc.JoinClub(as(ids["wang_fang"]), residents.ID, "我住3栋")))
-		step(svc.DecideJoinRequest(manager, residents.ID, ids["wang_fang"], true))
-		step(must(svc.JoinClub(as(ids["chen_jing"]), residents.ID, "想了解小区情况")))
+			return err
+		})
+	}
+	for _, f := range [][2]string{
+		{"li_hua", "zhang_wei"}, {"wang_fang", "li_hua"}, {"wang_fang", "zhang_wei"}, {"chen_jing", "li_hua"},
+		{"liu_yang", "wang_fang"}, {"zhao_lei", "li_hua"}, {"zhao_lei", "emma_chen"}, {"emma_chen", "david_wu"},
+		{"david_wu", "zhang_wei"}, {"li_hua", "wang_fang"}, {"zhang_wei", "david_wu"}, {"chen_jing", "emma_chen"},
+	} {
+		step(func() error { return ignore(svc.Follow(as(ids[f[0]]), ids[f[1]])) })
+	}
+	staff := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleBrandStaff}, BrandID: b1.ID})
+	for i, h := range []string{"li_hua", "wang_fang", "zhang_wei"} {
+		step(func() error { return ignore(svc.JoinBrand(as(ids[h]), b1.ID)) })
+		step(func() error {
+			return ignore(svc.ChangeConsent(as(ids[h]), b1.ID, []community.ConsentScope{community.ScopeProfile, community.ScopeActivity}, true))
+		})
+		step(func() error {
+			return ignore(svc.RecordPurchase(staff, community.RecordPurchaseInput{MemberID: ids[h], BrandID: b1.ID, Amount: int64(189800+i*10000) * 100,
+				Currency: "CNY", ExternalID: fmt.Sprintf("DEMO-%d", i+1), At: time.Now().Add(-time.Duration(30*(i+1)) * 24 * time.Hour)}))
+		})
+	}
+	step(func() error { return ignore(svc.JoinBrand(as(ids["chen_jing"]), b2.ID)) })
+	bydAdmin := community.WithActor(ctx, community.Actor{MemberID: ids["li_hua"], Roles: []community.Role{community.RoleBrandAdmin}, BrandID: b1.ID})
+	manager := community.WithActor(ctx, community.Actor{MemberID: ids["liu_yang"], Roles: []community.Role{community.RoleCommunityManager}})
+	var owners, forum, residents community.Club
+	club := func(as context.Context, into *community.Club, in community.CreateClubInput) {
+		step(func() (err error) {
+			*into, err = svc.CreateClub(as, in)
+			return err
+		})
+	}
+	club(bydAdmin, &owners, community.CreateClubInput{Slug: "byd-owners", Name: "比亚迪车友会", Description: "比亚迪车主的俱乐部：用车、保养、自驾",
+		Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinVerifiedOwner, BrandID: b1.ID})
+	club(manager, &forum, community.CreateClubInput{Slug: "ev-talk", Name: "新能源车论坛 EV Talk", Description: "Chinese and English welcome",
+		Kind: community.KindForum, Visibility: community.VisibilityPublic, JoinPolicy: community.JoinOpen})
+	club(manager, &residents, community.CreateClubInput{Slug: "cuihu-garden", Name: "翠湖花园业主论坛", Description: "业主交流、物业、装修",
+		Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinApproval})
+	join := func(handle string, c *community.Club, message string) {
+		step(func() error { return ignore(svc.JoinClub(as(ids[handle]), c.ID, message)) })
+	}
+	for _, h := range []string{"wang_fang", "zhang_wei", "zhao_lei"} {
+		join(h, &owners, "")
+	}
+	for _, m := range demoMembers {
+		join(m[0], &forum, "")
+	}
+	join("wang_fang", &residents, "我住3栋")
+	step(func() error { return svc.DecideJoinRequest(manager, residents.ID, ids["wang_fang"], true) })
+	join("chen_jing", &residents, "想了解小区情况")
 
-		post := func(author, clubID, title, body string, tags ...string) string {
-			p, err := svc.CreatePost(as(ids[author]), clubID, community.PostInput{Title: title, Body: body, Tags: tags})
-			step(err)
-			return p.ID
-		}
-		comment := func(author, postID, replyTo, body string) string {
+	post := func(author string, c *community.Club, title, body string, tags ...string) (id string) {
+		step(func() error {
+			p, err := svc.CreatePost(as(ids[author]), c.ID, community.PostInput{Title: title, Body: body, Tags: tags})
+			id = p.ID
+			return err
+		})
+		return id
+	}
+	comment := func(author, postID, replyTo, body string) (id string) {
+		step(func() error {
 			c, err := svc.AddComment(as(ids[author]), postID, replyTo, body)
-			step(err)
-			return c.ID
-		}
-		care := post("zhang_wei", owners.ID, "汽车保养经验：每5000公里换机油", "**机油**每5000公里换一次，记得同时换机滤。\n\n冬天出门前预热电池，续航会好很多。", "保养", "经验")
-		trip := post("li_hua", forum.ID, "周末自驾游路线推荐：千岛湖", "从杭州出发两小时，沿湖公路风景很好。充电桩在景区东门。", "自驾", "充电")
-		road := post("emma_chen", forum.ID, "Road trip with an EV: what I learned", "Plan charging stops every 200 km and keep 20% in reserve. 充电桩 apps help.", "ev", "road trip")
-		post("david_wu", forum.ID, "DIY: replacing wiper blades", "Takes five minutes; buy the right length first.", "diy")
-		notice := post("liu_yang", residents.ID, "待处理：地下车库充电桩申请", "业委会正在汇总申请，有需要的业主请回复楼栋号。", "物业", "充电")
-		c1 := comment("wang_fang", care, "", "学到了，我的车刚好到5000公里")
-		comment("zhang_wei", care, c1, "记得用原厂机滤")
-		comment("chen_jing", trip, "", "千岛湖的充电桩好用吗？")
-		comment("david_wu", road, "", "Great tips, thanks!")
-		comment("wang_fang", notice, "", "3栋，需要一个")
-		for _, r := range []struct{ who, target string }{{"wang_fang", care}, {"li_hua", care}, {"zhao_lei", trip}, {"emma_chen", trip}, {"zhang_wei", road}, {"chen_jing", road}} {
-			step(svc.React(as(ids[r.who]), r.target, community.ReactionLike, true))
-		}
-		step(svc.React(as(ids["david_wu"]), road, community.ReactionInsightful, true))
-		step(must(svc.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp)))
-		step(must(svc.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat)))
-	}()
+			id = c.ID
+			return err
+		})
+		return id
+	}
+	care := post("zhang_wei", &owners, "汽车保养经验：每5000公里换机油", "**机油**每5000公里换一次，记得同时换机滤。\n\n冬天出门前预热电池，续航会好很多。", "保养", "经验")
+	trip := post("li_hua", &forum, "周末自驾游路线推荐：千岛湖", "从杭州出发两小时，沿湖公路风景很好。充电桩在景区东门。", "自驾", "充电")
+	road := post("emma_chen", &forum, "Road trip with an EV: what I learned", "Plan charging stops every 200 km and keep 20% in reserve. 充电桩 apps help.", "ev", "road trip")
+	post("david_wu", &forum, "DIY: replacing wiper blades", "Takes five minutes; buy the right length first.", "diy")
+	notice := post("liu_yang", &residents, "待处理：地下车库充电桩申请", "业委会正在汇总申请，有需要的业主请回复楼栋号。", "物业", "充电")
+	c1 := comment("wang_fang", care, "", "学到了，我的车刚好到5000公里")
+	comment("zhang_wei", care, c1, "记得用原厂机滤")
+	comment("chen_jing", trip, "", "千岛湖的充电桩好用吗？")
+	comment("david_wu", road, "", "Great tips, thanks!")
+	comment("wang_fang", notice, "", "3栋，需要一个")
+	for _, r := range []struct{ who, target string }{{"wang_fang", care}, {"li_hua", care}, {"zhao_lei", trip}, {"emma_chen", trip}, {"zhang_wei", road}, {"chen_jing", road}} {
+		step(func() error { return svc.React(as(ids[r.who]), r.target, community.ReactionLike, true) })
+	}
+	step(func() error { return svc.React(as(ids["david_wu"]), road, community.ReactionInsightful, true) })
+	step(func() error { return ignore(svc.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp)) })
+	step(func() error { return ignore(svc.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat)) })
 	if failure != nil {
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}
 	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden with posts and comments, and these members.")
-	return printTokens(stdout, secret, ids, byd.ID)
+	return printTokens(stdout, secret, ids, b1.ID)
 }
-
-// must drops a value and keeps the error.
-func must[T any](_ T, err error) error { return err }
 
 func printTokens(w io.Writer, secret []byte, ids map[string]string, bydID string) error {
 	fmt.Fprintln(w, "Tokens (valid 30 days) to put in GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}:")
@@ -233,9 +242,6 @@ func printTokens(w io.Writer, secret []byte, ids map[string]string, bydID string
 	}
 	if err := mintFor("ADMIN", jwtauth.Claims{Roles: []string{"ADMIN"}}); err != nil {
 		return err
-	}
-	if bydID == "" {
-		return errors.New("no demo brand")
 	}
 	return mintFor("比亚迪 staff (BRAND_STAFF)", jwtauth.Claims{Roles: []string{"BRAND_STAFF"}, Brand: bydID})
 }
