@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Brand is a company whose customers form part of the community; several partner brands
@@ -70,20 +69,20 @@ func validateSlug(slug string) error {
 	return nil
 }
 
-func validateName(field, s string, max int) error {
-	n := utf8.RuneCountInString(s)
-	if !utf8.ValidString(s) || n < 1 || n > max || hasControl(s) {
-		return fieldError(field, "%s must be 1 to %d characters without control characters", field, max)
-	}
-	return nil
-}
-
-func validateText(field, s string, max int) error {
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return fieldError(field, "%s must be at most %d characters", field, max)
-	}
-	return nil
-}
+// Limits of brands and clubs.
+const (
+	// MaxName is the longest name of a brand or a club.
+	MaxName = 80
+	// MaxDescription is the longest description of a brand or a club.
+	MaxDescription = 2000
+	// MaxTierName is the longest name of a tier.
+	MaxTierName = 20
+	// MaxTiers is the most tiers a brand has.
+	MaxTiers = 10
+	// MaxPoints is the most points a member holds in a brand's programme, and the highest
+	// threshold of a tier: it keeps points well inside GraphQL's 32-bit Int.
+	MaxPoints = 1_000_000_000
+)
 
 // CreateBrandInput is what an administrator gives to create a brand.
 type CreateBrandInput struct {
@@ -92,15 +91,16 @@ type CreateBrandInput struct {
 	Description string
 }
 
-// validateTiers checks a tier list: 1 to 10 tiers, names 1–20 characters and unique,
-// thresholds starting at 0 and strictly increasing.
+// validateTiers checks a tier list: 1 to MaxTiers tiers, names of 1 to MaxTierName
+// characters (lines of text) and unique, thresholds starting at 0, strictly increasing and
+// at most MaxPoints.
 func validateTiers(tiers []Tier) error {
-	if len(tiers) < 1 || len(tiers) > 10 {
-		return fieldError("tiers", "a brand has 1 to 10 tiers")
+	if len(tiers) < 1 || len(tiers) > MaxTiers {
+		return fieldError("tiers", "a brand has 1 to %d tiers", MaxTiers)
 	}
 	seen := map[string]bool{}
 	for i, t := range tiers {
-		if err := validateName("tiers", t.Name, 20); err != nil {
+		if err := tierNameText.check(t.Name); err != nil {
 			return err
 		}
 		if seen[t.Name] {
@@ -112,6 +112,8 @@ func validateTiers(tiers []Tier) error {
 			return fieldError("tiers", "the first tier starts at 0 points")
 		case i > 0 && t.Threshold <= tiers[i-1].Threshold:
 			return fieldError("tiers", "tier thresholds must increase")
+		case t.Threshold > MaxPoints:
+			return fieldError("tiers", "tier thresholds are at most %d points", MaxPoints)
 		}
 	}
 	return nil
@@ -222,9 +224,20 @@ func (p Purchase) Earned() int {
 
 // Purchase limits.
 const (
-	MaxPurchaseAmount = 100_000_000_00 // one hundred million units
-	MaxExternalID     = 100
+	// MaxPurchaseAmount is the largest amount of one purchase, in minor units: ten million
+	// units of its currency, which earn 10,000,000 points.
+	MaxPurchaseAmount = 10_000_000_00
+	// MaxExternalID is the longest external id of a purchase, in characters.
+	MaxExternalID = 100
 )
+
+// PointsLimitError is the CONFLICT of a purchase whose points would take the member's
+// points in the brand's programme above MaxPoints; the stores refuse such a purchase with
+// it and store nothing.
+func PointsLimitError() *Error {
+	return &Error{Code: CodeConflict, Field: "amount",
+		Message: fmt.Sprintf("the purchase would take the member's points in the brand above %d", MaxPoints)}
+}
 
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
@@ -291,7 +304,9 @@ type BrandStore interface {
 	// RecordPurchase stores a purchase and adds its points to the member's membership of
 	// the brand, if any, in one transaction. A purchase whose (BrandID, ExternalID) is
 	// stored already is not stored again: the stored one is returned, or CONFLICT when it
-	// differs in member, amount, currency or time. NOT_FOUND for an unknown member or brand.
+	// differs in member, amount, currency or time. NOT_FOUND for an unknown member or brand;
+	// PointsLimitError (CONFLICT) when the points it would credit take the member's points
+	// in the brand above MaxPoints, and then nothing is stored.
 	RecordPurchase(ctx context.Context, p Purchase) (Purchase, error)
 	// RefundPurchase marks a brand's purchase refunded and takes back the points that
 	// recording it credited (none when the member had not joined the programme then; never

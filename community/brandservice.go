@@ -53,16 +53,16 @@ func (s *Service) CreateBrand(ctx context.Context, in CreateBrandInput) (Brand, 
 		return Brand{}, err
 	}
 	b := Brand{
-		ID: s.newID(), Slug: SlugKey(in.Slug), Name: strings.TrimSpace(in.Name),
-		Description: strings.TrimSpace(in.Description), Tiers: slices.Clone(DefaultTiers), CreatedAt: s.now().UTC(),
+		ID: s.newID(), Slug: SlugKey(in.Slug), Name: nameText.normalize(in.Name),
+		Description: descriptionText.normalize(in.Description), Tiers: slices.Clone(DefaultTiers), CreatedAt: s.now().UTC(),
 	}
 	if err := validateSlug(b.Slug); err != nil {
 		return Brand{}, err
 	}
-	if err := validateName("name", b.Name, 80); err != nil {
+	if err := nameText.check(b.Name); err != nil {
 		return Brand{}, err
 	}
-	if err := validateText("description", b.Description, 2000); err != nil {
+	if err := descriptionText.check(b.Description); err != nil {
 		return Brand{}, err
 	}
 	if err := s.store.CreateBrand(ctx, b); err != nil {
@@ -77,7 +77,7 @@ func (s *Service) SetBrandTiers(ctx context.Context, brandID string, tiers []Tie
 		return Brand{}, err
 	}
 	for i := range tiers {
-		tiers[i].Name = strings.TrimSpace(tiers[i].Name)
+		tiers[i].Name = tierNameText.normalize(tiers[i].Name)
 	}
 	if err := validateTiers(tiers); err != nil {
 		return Brand{}, err
@@ -410,15 +410,16 @@ func (s *Service) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (P
 		return Purchase{}, err
 	}
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
-	in.ExternalID = strings.TrimSpace(in.ExternalID)
+	in.ExternalID = purchaseIDText.normalize(in.ExternalID)
 	now := s.now().UTC()
+	badID := purchaseIDText.check(in.ExternalID)
 	switch {
 	case in.Amount <= 0 || in.Amount > MaxPurchaseAmount:
-		return Purchase{}, fieldError("amount", "amount must be positive and at most %d", MaxPurchaseAmount/100)
+		return Purchase{}, fieldError("amount", "amount must be positive and at most %s", FormatAmount(MaxPurchaseAmount))
 	case !currencyPattern.MatchString(in.Currency):
 		return Purchase{}, fieldError("currency", "currency must be an ISO 4217 code such as CNY")
-	case in.ExternalID == "" || len(in.ExternalID) > MaxExternalID || hasControl(in.ExternalID):
-		return Purchase{}, fieldError("externalId", "external id must be 1 to %d printable characters", MaxExternalID)
+	case badID != nil:
+		return Purchase{}, badID
 	case in.At.IsZero() || in.At.After(now.Add(5*time.Minute)):
 		return Purchase{}, fieldError("at", "the purchase time must be given and not in the future")
 	case !validID(in.MemberID):

@@ -2,7 +2,6 @@ package community
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
@@ -83,6 +82,9 @@ type ClubMembership struct {
 	Verified bool
 }
 
+// MaxJoinMessage is the longest message of a join request, in characters.
+const MaxJoinMessage = 500
+
 // JoinRequest is a member's pending request to join a club.
 type JoinRequest struct {
 	ClubID   string
@@ -135,10 +137,10 @@ func (in UpdateClubInput) Apply(c Club) Club {
 
 func (in *UpdateClubInput) normalize() {
 	if in.Name != nil {
-		*in.Name = strings.TrimSpace(*in.Name)
+		*in.Name = nameText.normalize(*in.Name)
 	}
 	if in.Description != nil {
-		*in.Description = strings.TrimSpace(*in.Description)
+		*in.Description = descriptionText.normalize(*in.Description)
 	}
 }
 
@@ -147,12 +149,12 @@ func (in UpdateClubInput) validate() error {
 		return fieldError("input", "nothing to update")
 	}
 	if in.Name != nil {
-		if err := validateName("name", *in.Name, 80); err != nil {
+		if err := nameText.check(*in.Name); err != nil {
 			return err
 		}
 	}
 	if in.Description != nil {
-		if err := validateText("description", *in.Description, 2000); err != nil {
+		if err := descriptionText.check(*in.Description); err != nil {
 			return err
 		}
 	}

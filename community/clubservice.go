@@ -1,9 +1,6 @@
 package community
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // Who may do what in clubs. Platform staff (ADMIN, COMMUNITY_MANAGER) may do everything.
 // A host brand's admins create and run their brand's clubs; its staff decide join
@@ -64,16 +61,16 @@ func (s *Service) CreateClub(ctx context.Context, in CreateClubInput) (Club, err
 		return Club{}, deny(ctx, "community managers and the host brand's admins")
 	}
 	c := Club{
-		ID: s.newID(), Slug: SlugKey(in.Slug), Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
+		ID: s.newID(), Slug: SlugKey(in.Slug), Name: nameText.normalize(in.Name), Description: descriptionText.normalize(in.Description),
 		Kind: in.Kind, Visibility: in.Visibility, JoinPolicy: in.JoinPolicy, BrandID: in.BrandID, CreatedAt: s.now().UTC(),
 	}
 	if err := validateSlug(c.Slug); err != nil {
 		return Club{}, err
 	}
-	if err := validateName("name", c.Name, 80); err != nil {
+	if err := nameText.check(c.Name); err != nil {
 		return Club{}, err
 	}
-	if err := validateText("description", c.Description, 2000); err != nil {
+	if err := descriptionText.check(c.Description); err != nil {
 		return Club{}, err
 	}
 	switch {
@@ -142,8 +139,8 @@ func (s *Service) JoinClub(ctx context.Context, clubID, message string) (JoinOut
 	if err != nil {
 		return "", err
 	}
-	message = strings.TrimSpace(message)
-	if err := validateText("message", message, 500); err != nil {
+	message = joinMessageText.normalize(message)
+	if err := joinMessageText.check(message); err != nil {
 		return "", err
 	}
 	now := s.now().UTC()

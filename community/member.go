@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Member is a person in the community.
@@ -62,10 +60,7 @@ func (i Identity) Validate() error {
 	if !i.Provider.Valid() {
 		return fieldError("provider", "unknown identity provider %q", i.Provider)
 	}
-	if i.ExternalID == "" || utf8.RuneCountInString(i.ExternalID) > 200 || hasControl(i.ExternalID) {
-		return fieldError("externalId", "external id must be 1 to 200 printable characters")
-	}
-	return nil
+	return identityIDText.check(i.ExternalID)
 }
 
 var handlePattern = regexp.MustCompile(`^[a-z0-9_]{3,30}$`)
@@ -79,6 +74,8 @@ const (
 	MaxDisplayName = 50
 	MaxBio         = 500
 	MaxAvatarURL   = 500
+	// MaxIdentityID is the longest external id of an identity.
+	MaxIdentityID = 200
 )
 
 // RegisterMemberInput is what a verified person gives to become a member.
@@ -92,9 +89,9 @@ type RegisterMemberInput struct {
 // Normalize trims the display name, bio and avatar URL and folds the handle to lower case.
 func (in *RegisterMemberInput) Normalize() {
 	in.Handle = HandleKey(strings.TrimSpace(in.Handle))
-	in.DisplayName = strings.TrimSpace(in.DisplayName)
-	in.Bio = strings.TrimSpace(in.Bio)
-	in.AvatarURL = strings.TrimSpace(in.AvatarURL)
+	in.DisplayName = displayNameText.normalize(in.DisplayName)
+	in.Bio = bioText.normalize(in.Bio)
+	in.AvatarURL = avatarURLText.normalize(in.AvatarURL)
 }
 
 // Validate checks a normalized input against the profile rules.
@@ -102,10 +99,10 @@ func (in RegisterMemberInput) Validate() error {
 	if err := validateHandle(in.Handle); err != nil {
 		return err
 	}
-	if err := validateDisplayName(in.DisplayName); err != nil {
+	if err := displayNameText.check(in.DisplayName); err != nil {
 		return err
 	}
-	if err := validateBio(in.Bio); err != nil {
+	if err := bioText.check(in.Bio); err != nil {
 		return err
 	}
 	return validateAvatarURL(in.AvatarURL)
@@ -119,15 +116,20 @@ type UpdateProfileInput struct {
 	AvatarURL   *string
 }
 
-// Normalize trims the set fields and folds the handle to lower case.
+// Normalize trims the set fields, folds the handle to lower case and the bio's line ends
+// to newlines.
 func (in *UpdateProfileInput) Normalize() {
-	for _, p := range []*string{in.Handle, in.DisplayName, in.Bio, in.AvatarURL} {
-		if p != nil {
-			*p = strings.TrimSpace(*p)
-		}
-	}
 	if in.Handle != nil {
-		*in.Handle = HandleKey(*in.Handle)
+		*in.Handle = HandleKey(strings.TrimSpace(*in.Handle))
+	}
+	if in.DisplayName != nil {
+		*in.DisplayName = displayNameText.normalize(*in.DisplayName)
+	}
+	if in.Bio != nil {
+		*in.Bio = bioText.normalize(*in.Bio)
+	}
+	if in.AvatarURL != nil {
+		*in.AvatarURL = avatarURLText.normalize(*in.AvatarURL)
 	}
 }
 
@@ -142,12 +144,12 @@ func (in UpdateProfileInput) Validate() error {
 		}
 	}
 	if in.DisplayName != nil {
-		if err := validateDisplayName(*in.DisplayName); err != nil {
+		if err := displayNameText.check(*in.DisplayName); err != nil {
 			return err
 		}
 	}
 	if in.Bio != nil {
-		if err := validateBio(*in.Bio); err != nil {
+		if err := bioText.check(*in.Bio); err != nil {
 			return err
 		}
 	}
@@ -181,43 +183,14 @@ func validateHandle(h string) error {
 	return nil
 }
 
-func validateDisplayName(s string) error {
-	n := utf8.RuneCountInString(s)
-	if !utf8.ValidString(s) || n < 1 || n > MaxDisplayName || hasControl(s) {
-		return fieldError("displayName", "display name must be 1 to %d characters without control characters", MaxDisplayName)
-	}
-	return nil
-}
-
-func validateBio(s string) error {
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxBio {
-		return fieldError("bio", "bio must be at most %d characters", MaxBio)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return fieldError("bio", "bio must not contain control characters")
-		}
-	}
-	return nil
-}
-
 func validateAvatarURL(s string) error {
-	if s == "" {
-		return nil
+	if err := avatarURLText.check(s); err != nil || s == "" {
+		return err
 	}
-	if len(s) > MaxAvatarURL || hasControl(s) || !(strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) || strings.ContainsAny(s, " \"<>") {
+	if !(strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) || strings.ContainsAny(s, " \"<>") {
 		return fieldError("avatarUrl", "avatar URL must be an http(s) URL of at most %d characters", MaxAvatarURL)
 	}
 	return nil
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return true
-		}
-	}
-	return false
 }
 
 // IsEntity marks Member as an entity of the federated graph: other services may extend it

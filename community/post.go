@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // PostStatus says whether a post is shown.
@@ -161,8 +160,8 @@ type PostInput struct {
 
 // normalize trims the title and body and normalizes the tags, dropping empty and repeated ones.
 func (in *PostInput) normalize() {
-	in.Title = strings.TrimSpace(in.Title)
-	in.Body = strings.TrimSpace(in.Body)
+	in.Title = titleText.normalize(in.Title)
+	in.Body = postBodyText.normalize(in.Body)
 	var tags []string
 	for _, t := range in.Tags {
 		t = NormalizeTag(t)
@@ -174,18 +173,18 @@ func (in *PostInput) normalize() {
 }
 
 func (in PostInput) validate() error {
-	if err := validateName("title", in.Title, MaxTitle); err != nil {
+	if err := titleText.check(in.Title); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(in.Body); !utf8.ValidString(in.Body) || n < 1 || n > MaxPostBody {
-		return fieldError("body", "body must be 1 to %d characters", MaxPostBody)
+	if err := postBodyText.check(in.Body); err != nil {
+		return err
 	}
 	if len(in.Tags) > MaxTags {
 		return fieldError("tags", "a post has at most %d tags", MaxTags)
 	}
 	for _, t := range in.Tags {
-		if utf8.RuneCountInString(t) > MaxTag || hasControl(t) {
-			return fieldError("tags", "tags are at most %d characters", MaxTag)
+		if err := tagText.check(t); err != nil {
+			return err
 		}
 	}
 	return nil

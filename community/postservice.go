@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Who may see and do what with posts. A post is seen by whoever may see inside its club
@@ -405,12 +404,12 @@ func (s *Service) comment(ctx context.Context, id string) (Comment, Post, error)
 	return c, p, err
 }
 
-// commentBody trims a comment's body and checks it: BAD_USER_INPUT unless it is 1 to
-// MaxCommentBody characters of valid UTF-8.
+// commentBody normalizes a comment's body and checks it: BAD_USER_INPUT unless it is 1 to
+// MaxCommentBody characters of long text.
 func commentBody(body string) (string, error) {
-	body = strings.TrimSpace(body)
-	if n := utf8.RuneCountInString(body); n < 1 || n > MaxCommentBody || !utf8.ValidString(body) {
-		return "", fieldError("body", "a comment is 1 to %d characters", MaxCommentBody)
+	body = commentBodyText.normalize(body)
+	if err := commentBodyText.check(body); err != nil {
+		return "", err
 	}
 	return body, nil
 }
