@@ -23,6 +23,7 @@ func testBrandStore(t *testing.T, newStore NewStore) {
 	t.Run("Consent", func(t *testing.T) { testConsent(t, newStore(t)) })
 	t.Run("Purchases", func(t *testing.T) { testPurchases(t, newStore(t)) })
 	t.Run("Refunds", func(t *testing.T) { testRefunds(t, newStore(t)) })
+	t.Run("PointsLimit", func(t *testing.T) { testPointsLimit(t, newStore(t)) })
 	t.Run("ConcurrentBrandWrites", func(t *testing.T) { testConcurrentBrandWrites(t, newStore(t)) })
 }
 
@@ -933,6 +934,90 @@ func testPurchases(t *testing.T, s community.Store) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) { checkPurchases(t, s, tc.brand, everyone, tc.want) })
 		}
+	})
+}
+
+// testPointsLimit checks that no purchase takes a member's points in a brand above
+// community.MaxPoints, alone or among concurrent ones, and that a purchase refused for it
+// leaves nothing behind.
+func testPointsLimit(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	nio := createBrands(t, s, "nio")[0].ID
+	wang := create(t, s, "wang_fang")[0].ID
+	must(t, s.JoinBrand(ctx, wang, nio, at(0)))
+	ids := ordered()
+	record := func(t *testing.T, p community.Purchase) community.Purchase {
+		t.Helper()
+		got, err := s.RecordPurchase(ctx, p)
+		must(t, err)
+		return got
+	}
+	// purchases returns how many purchases wang has at nio.
+	purchases := func(t *testing.T) int {
+		t.Helper()
+		got, err := s.PurchasesOf(ctx, nio, []string{wang})
+		must(t, err)
+		return len(got[wang])
+	}
+
+	// Purchases of the largest amount, one short of the limit.
+	largest := community.MaxPurchaseAmount / 100
+	var big []community.Purchase
+	for i := range community.MaxPoints/largest - 1 {
+		big = append(big, record(t, cny(ids(), wang, nio, fmt.Sprintf("big-%d", i), community.MaxPurchaseAmount, 1)))
+	}
+	left := community.MaxPoints - len(big)*largest
+	wantPoints(t, s, wang, nio, community.MaxPoints-left)
+
+	t.Run("one point too many", func(t *testing.T) {
+		_, err := s.RecordPurchase(ctx, cny(ids(), wang, nio, "over-1", int64(left+1)*100, 2))
+		wantCode(t, err, community.CodeConflict)
+		wantPoints(t, s, wang, nio, community.MaxPoints-left)
+		if n := purchases(t); n != len(big) {
+			t.Errorf("wang has %d purchases after a refused one, want %d", n, len(big))
+		}
+	})
+
+	t.Run("concurrent purchases up to the limit", func(t *testing.T) {
+		const n, fit = 8, 4
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				_, err := s.RecordPurchase(ctx, cny(community.NewID(), wang, nio, fmt.Sprintf("quarter-%d", i), int64(left/fit)*100, 3))
+				errs <- err
+			}()
+		}
+		codes := map[community.Code]int{}
+		for range n {
+			codes[community.ErrorCode(<-errs)]++
+		}
+		if diff := cmp.Diff(map[community.Code]int{"": fit, community.CodeConflict: n - fit}, codes); diff != "" {
+			t.Errorf("error codes of %d concurrent purchases of a quarter of what is left (-want +got):\n%s", n, diff)
+		}
+		wantPoints(t, s, wang, nio, community.MaxPoints)
+		if got := purchases(t); got != len(big)+fit {
+			t.Errorf("wang has %d purchases, want %d", got, len(big)+fit)
+		}
+	})
+
+	t.Run("at the limit", func(t *testing.T) {
+		// The same purchase again credits nothing: it is returned, not refused.
+		if diff := cmp.Diff(big[0], record(t, big[0])); diff != "" {
+			t.Errorf("RecordPurchase again at the limit (-want +got):\n%s", diff)
+		}
+		// Less than a unit earns no point.
+		record(t, cny(ids(), wang, nio, "small-1", 99, 4))
+		_, err := s.RecordPurchase(ctx, cny(ids(), wang, nio, "over-2", 1_00, 4))
+		wantCode(t, err, community.CodeConflict)
+		wantPoints(t, s, wang, nio, community.MaxPoints)
+	})
+
+	t.Run("after a refund", func(t *testing.T) {
+		_, err := s.RefundPurchase(ctx, nio, big[0].ID, at(5))
+		must(t, err)
+		// Nothing of the refused purchase was kept: its external id is free.
+		record(t, cny(ids(), wang, nio, "over-1", community.MaxPurchaseAmount, 6))
+		wantPoints(t, s, wang, nio, community.MaxPoints)
 	})
 }
 

@@ -694,7 +694,8 @@ func (s *Store) ConsentHistory(_ context.Context, memberID string, first int, be
 }
 
 // RecordPurchase implements community.BrandStore. CONFLICT also when the purchase's id is
-// taken by another purchase.
+// taken by another purchase. The store's lock makes the check of the points limit and the
+// credit one step.
 func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (community.Purchase, error) {
 	p.At, p.RecordedAt, p.RefundedAt = p.At.UTC(), p.RecordedAt.UTC(), p.RefundedAt.UTC()
 	s.mu.Lock()
@@ -724,6 +725,9 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 			credited = p.Points()
 			next.Points += credited
 		}
+	}
+	if credited > 0 && next.Points > community.MaxPoints {
+		return community.Purchase{}, community.PointsLimitError()
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx, bucketPurchases, []byte(p.ID), purchaseDoc{Purchase: p, Credited: &credited}); err != nil {

@@ -177,6 +177,9 @@ RETURN c {.id, .memberId, .brandId, .scope, .granted, .at} AS change`
 	// keeps the points it credited: $points when the member is in the brand's programme
 	// and the purchase does not come refunded, else 0; a refund takes back that and no
 	// more. Nothing is written for an unknown member or brand, and stored is then null.
+	// overLimit says that the credit took the member's points above $maxPoints: the
+	// caller then rolls the transaction back. (The credit's SET reads the points under the
+	// membership's write lock, so of concurrent purchases each sees the others' credits.)
 	cypherRecordPurchase = `
 OPTIONAL MATCH (m:Member {id: $memberId})
 OPTIONAL MATCH (b:Brand {id: $brandId})
@@ -195,7 +198,8 @@ FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
   CREATE (m)-[:BOUGHT]->(p)-[:FROM]->(b))
 FOREACH (x IN CASE WHEN created AND r IS NOT NULL AND p.points > 0 THEN [r] ELSE [] END |
   SET x.points = x.points + p.points)
-RETURN m IS NOT NULL AS memberKnown, b IS NOT NULL AS brandKnown, ` + purchaseFields + ` AS stored`
+RETURN m IS NOT NULL AS memberKnown, b IS NOT NULL AS brandKnown, ` + purchaseFields + ` AS stored,
+  created AND r IS NOT NULL AND p.points > 0 AND r.points > $maxPoints AS overLimit`
 
 	// cypherRefundPurchase locks the purchase, so that of two refunds one finds it refunded,
 	// and takes back the points recording it credited (its points: 0 when the member was

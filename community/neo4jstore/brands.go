@@ -475,13 +475,15 @@ func purchaseFrom(v any) community.Purchase {
 // id) under a unique constraint, so that of two concurrent records of one purchase, one
 // creates it and credits its points, and the other finds it. The points credited (none
 // when the member is not in the brand's programme, or the purchase comes refunded) are
-// kept with the purchase, so that a refund takes back what was given and no more.
+// kept with the purchase, so that a refund takes back what was given and no more. A credit
+// that takes the member's points above community.MaxPoints rolls the whole transaction
+// back, the purchase with it.
 func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (community.Purchase, error) {
 	p.At, p.RecordedAt = p.At.UTC(), p.RecordedAt.UTC()
 	params := map[string]any{
 		"id": p.ID, "memberId": p.MemberID, "brandId": p.BrandID, "externalId": p.ExternalID,
 		"amount": p.Amount, "currency": p.Currency, "points": int64(p.Points()),
-		"at": p.At, "recordedAt": p.RecordedAt, "refundedAt": nil,
+		"at": p.At, "recordedAt": p.RecordedAt, "refundedAt": nil, "maxPoints": int64(community.MaxPoints),
 	}
 	if p.Refunded() {
 		params["refundedAt"] = p.RefundedAt.UTC()
@@ -494,6 +496,9 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (commu
 		recs, err := collect(ctx, tx, cypherRecordPurchase, params)
 		if err != nil || len(recs) == 0 {
 			return result{}, err
+		}
+		if boolean(get(recs[0], "overLimit")) {
+			return result{}, community.PointsLimitError()
 		}
 		res := result{known: [2]bool{boolean(get(recs[0], "memberKnown")), boolean(get(recs[0], "brandKnown"))}}
 		res.stored = purchaseFrom(get(recs[0], "stored"))
