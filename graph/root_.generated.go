@@ -2593,7 +2593,7 @@ var sources = []*ast.Source{
 extend type Mutation {
   "Creates a brand (with the default tiers 普通, 银卡, 金卡). ADMIN only."
   createBrand(input: CreateBrandInput!): CreateBrandPayload!
-  "Replaces a brand's membership tiers. The brand's admins and ADMIN."
+  "Replaces a brand's membership tiers (1 to 10; see TierInput). The brand's admins and ADMIN."
   setBrandTiers(input: SetBrandTiersInput!): SetBrandTiersPayload!
   "Invites another brand to share the community. The inviting brand's admins."
   invitePartner(input: PartnerInput!): PartnershipPayload!
@@ -2611,6 +2611,9 @@ extend type Mutation {
   Records a member's purchase from a brand and credits its points (one per whole currency
   unit) to the member's programme membership. The brand's staff. Recording the same
   (brandId, externalId) again returns the recorded purchase; a different one is CONFLICT.
+  A purchase is at most 10,000,000.00 (BAD_USER_INPUT on amount beyond); one that would
+  take the member's points in the brand above 1,000,000,000 is CONFLICT (field amount),
+  and nothing is recorded.
   """
   recordPurchase(input: RecordPurchaseInput!): RecordPurchasePayload!
   "Marks a purchase refunded and takes its points back. The brand's staff."
@@ -2647,7 +2650,9 @@ type Tier {
 }
 
 input TierInput {
+  "1 to 20 characters on one line, unique in the brand."
   name: String!
+  "Points to reach the tier: 0 for the first tier, then increasing, at most 1,000,000,000."
   threshold: Int!
 }
 
@@ -2672,6 +2677,7 @@ type BrandMembership {
   brand: Brand!
   member: Member!
   tier: String!
+  "0 to 1,000,000,000."
   points: Int!
   since: Time!
 }
@@ -2738,7 +2744,7 @@ type Purchase {
   at: Time!
   recordedAt: Time!
   refundedAt: Time
-  "Programme points the purchase earns (none once refunded)."
+  "Programme points the purchase earns (none once refunded): at most 10,000,000."
   points: Int!
 }
 
@@ -2757,8 +2763,11 @@ extend type Member {
 }
 
 input CreateBrandInput {
+  "2 to 40 characters of a-z, 0-9 and inner hyphens, unique case-insensitively."
   slug: String!
+  "1 to 80 characters on one line."
   name: String!
+  "At most 2,000 characters; newlines and tabs allowed."
   description: String
 }
 
@@ -2807,9 +2816,13 @@ type ConsentPayload {
 input RecordPurchaseInput {
   memberId: ID!
   brandId: ID!
+  "More than 0 and at most 10,000,000.00, with at most two decimals."
   amount: Decimal!
+  "ISO 4217, e.g. CNY."
   currency: String!
+  "The brand's own id of the purchase: 1 to 100 characters on one line."
   externalId: String!
+  "When the purchase was made; not in the future."
   at: Time!
 }
 

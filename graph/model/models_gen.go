@@ -52,8 +52,11 @@ type ConsentPayload struct {
 }
 
 type CreateBrandInput struct {
-	Slug        string  `json:"slug"`
-	Name        string  `json:"name"`
+	// 2 to 40 characters of a-z, 0-9 and inner hyphens, unique case-insensitively.
+	Slug string `json:"slug"`
+	// 1 to 80 characters on one line.
+	Name string `json:"name"`
+	// At most 2,000 characters; newlines and tabs allowed.
 	Description *string `json:"description,omitempty"`
 }
 
@@ -262,12 +265,16 @@ type RebuildSearchIndexPayload struct {
 }
 
 type RecordPurchaseInput struct {
-	MemberID   string    `json:"memberId"`
-	BrandID    string    `json:"brandId"`
-	Amount     string    `json:"amount"`
-	Currency   string    `json:"currency"`
-	ExternalID string    `json:"externalId"`
-	At         time.Time `json:"at"`
+	MemberID string `json:"memberId"`
+	BrandID  string `json:"brandId"`
+	// More than 0 and at most 10,000,000.00, with at most two decimals.
+	Amount string `json:"amount"`
+	// ISO 4217, e.g. CNY.
+	Currency string `json:"currency"`
+	// The brand's own id of the purchase: 1 to 100 characters on one line.
+	ExternalID string `json:"externalId"`
+	// When the purchase was made; not in the future.
+	At time.Time `json:"at"`
 }
 
 type RecordPurchasePayload struct {
