@@ -117,6 +117,8 @@ type config struct {
 	MeiliKey      string
 	RedisURL      string
 	JWTSecret     string
+	JWTIssuer     string
+	JWTAudience   string
 	JWKSURL       string
 	Introspection bool
 }
@@ -144,6 +146,8 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.MeiliKey, "meili-key", env("MEILI_KEY", ""), "Meilisearch key (MEILI_KEY)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL; empty keeps cache and limits in process (REDIS_URL)")
 	fs.StringVar(&cfg.JWTSecret, "jwt-secret", env("QUANZI_JWT_SECRET", ""), "HS256 secret of bearer tokens (QUANZI_JWT_SECRET)")
+	fs.StringVar(&cfg.JWTIssuer, "jwt-issuer", env("QUANZI_JWT_ISSUER", ""), "iss that bearer tokens must carry; empty checks none (QUANZI_JWT_ISSUER)")
+	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 }
@@ -233,7 +237,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	defer b.close()
 	store, leases, idx := b.store, b.leases, b.index
 	svc := community.NewService(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
-	verifier := jwtauth.New([]byte(cfg.JWTSecret), nil)
+	verifier := newVerifier(cfg)
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
@@ -439,7 +443,13 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// mintToken prints a development token signed with the configured secret.
+// newVerifier returns the verifier of bearer tokens that cfg configures.
+func newVerifier(cfg config) *jwtauth.Verifier {
+	return jwtauth.New([]byte(cfg.JWTSecret), nil, jwtauth.Issuer(cfg.JWTIssuer), jwtauth.Audience(cfg.JWTAudience))
+}
+
+// mintToken prints a development token signed with the configured secret, with the
+// configured issuer and audience when they are set, so that the server accepts it.
 func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var member, identity, brand string
 	var ttl time.Duration
@@ -456,6 +466,10 @@ func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writ
 	}
 	claims := jwtauth.Claims{Roles: roles, Brand: brand}
 	claims.Subject = member
+	claims.Issuer = cfg.JWTIssuer
+	if cfg.JWTAudience != "" {
+		claims.Audience = []string{cfg.JWTAudience}
+	}
 	if identity != "" {
 		provider, ext, ok := strings.Cut(identity, ":")
 		if !ok {

@@ -37,35 +37,68 @@ type IdentityClaim struct {
 
 // Verifier checks HS256 tokens signed with one secret.
 type Verifier struct {
-	secret []byte
-	now    func() time.Time
+	secret   []byte
+	now      func() time.Time
+	issuer   string
+	audience string
 }
 
+// Option is a check that a Verifier makes of every token besides its signature and expiry.
+type Option func(*Verifier)
+
+// Issuer makes a Verifier refuse tokens whose iss is not issuer: a secret shared with more
+// than one issuer then still admits only the identity provider's tokens. "" checks nothing.
+func Issuer(issuer string) Option { return func(v *Verifier) { v.issuer = issuer } }
+
+// Audience makes a Verifier refuse tokens whose aud does not name audience, so that a
+// token issued for another service is not accepted here. "" checks nothing.
+func Audience(audience string) Option { return func(v *Verifier) { v.audience = audience } }
+
 // New returns a Verifier for secret; now is the clock (time.Now when nil).
-func New(secret []byte, now func() time.Time) *Verifier {
+func New(secret []byte, now func() time.Time, opts ...Option) *Verifier {
 	if now == nil {
 		now = time.Now
 	}
-	return &Verifier{secret: secret, now: now}
+	v := &Verifier{secret: secret, now: now}
+	for _, o := range opts {
+		o(v)
+	}
+	return v
 }
 
 // Verify implements community.TokenVerifier. UNAUTHENTICATED for a token that is
-// malformed, not HS256, wrongly signed, expired or without exp, or that names an unknown
-// role or identity provider.
+// malformed, not HS256, wrongly signed, expired or without exp, from another issuer or for
+// another audience than the Verifier expects, or that names an unknown role or identity
+// provider.
 func (v *Verifier) Verify(_ context.Context, token string) (community.Actor, error) {
 	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil },
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{"HS256"}),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(v.now),
-	)
+	}
+	if v.issuer != "" {
+		opts = append(opts, jwt.WithIssuer(v.issuer))
+	}
+	if v.audience != "" {
+		opts = append(opts, jwt.WithAudience(v.audience))
+	}
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil }, opts...)
 	switch {
 	case err == nil:
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token is not from the expected issuer")
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token is not meant for this service")
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token has expired")
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && c.ExpiresAt == nil:
 		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token has no expiry")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && v.issuer != "" && c.Issuer == "":
+		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token names no issuer")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token names no audience")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		return community.Actor{}, community.Errorf(community.CodeUnauthenticated, "the token's signature is not valid")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
@@ -97,8 +130,9 @@ func (c Claims) actor() (community.Actor, error) {
 	return a, nil
 }
 
-// Mint signs a token with the claims for ttl from now. It is for development and tests:
-// in production the identity provider issues tokens.
+// Mint signs a token with the claims for ttl from now, with their iss ("quanzi-dev" when
+// empty) and aud as given. It is for development and tests: in production the identity
+// provider issues tokens.
 func Mint(secret []byte, c Claims, ttl time.Duration) (string, error) {
 	now := time.Now()
 	c.IssuedAt = jwt.NewNumericDate(now)

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"quanzi/community"
+	"quanzi/community/embedded"
+	"quanzi/community/jwtauth"
+)
+
+// TestTokenIssuerAndAudience runs a server configured with an issuer and an audience, as
+// serve configures it, and checks that only tokens carrying both are served, and that the
+// token subcommand mints such tokens.
+func TestTokenIssuerAndAudience(t *testing.T) {
+	const issuer, audience = "https://id.quanzi.example", "quanzi-api"
+	env := map[string]string{"QUANZI_JWT_SECRET": testSecret, "QUANZI_JWT_ISSUER": issuer, "QUANZI_JWT_AUDIENCE": audience}
+	getenv := func(name string) string { return env[name] }
+	cfg, err := parseConfig("serve", nil, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.JWTIssuer != issuer || cfg.JWTAudience != audience {
+		t.Fatalf("configured issuer %q and audience %q", cfg.JWTIssuer, cfg.JWTAudience)
+	}
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	srv := httptest.NewServer(newHandler(cfg, community.NewService(s, community.Config{}), nil, nil, newVerifier(cfg), quietLog()))
+	t.Cleanup(srv.Close)
+	a := &api{t: t, url: srv.URL}
+
+	withClaims := func(iss string, aud ...string) string {
+		c := jwtauth.Claims{Roles: []string{"ADMIN"}}
+		c.Issuer, c.Audience = iss, aud
+		return mint(t, c)
+	}
+	var minted bytes.Buffer
+	if err := mintToken([]string{"-role", "ADMIN"}, getenv, &minted, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	const query = `{ searchMembers(query: "li", first: 5) { id } }`
+	for _, c := range []struct {
+		name, token string
+		code        community.Code
+	}{
+		{"minted by the token command", strings.TrimSpace(minted.String()), ""},
+		{"issuer and audience", withClaims(issuer, audience), ""},
+		{"audience among others", withClaims(issuer, "orders-api", audience), ""},
+		{"a development token", withClaims(""), community.CodeUnauthenticated},
+		{"another issuer", withClaims("https://other.example", audience), community.CodeUnauthenticated},
+		{"no audience", withClaims(issuer), community.CodeUnauthenticated},
+		{"another audience", withClaims(issuer, "orders-api"), community.CodeUnauthenticated},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.code == "" {
+				a.ok(c.token, query, nil, nil)
+				return
+			}
+			a.fails(c.code, c.token, query, nil)
+		})
+	}
+}
+
+// TestTokenCommandWithoutIssuer checks that, with no issuer or audience configured, the
+// token command mints as before and the verifier checks neither.
+func TestTokenCommandWithoutIssuer(t *testing.T) {
+	getenv := func(name string) string { return map[string]string{"QUANZI_JWT_SECRET": testSecret}[name] }
+	var minted bytes.Buffer
+	if err := mintToken([]string{"-role", "ADMIN"}, getenv, &minted, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var c jwtauth.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(minted.String()), &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Audience) != 0 || c.ExpiresAt == nil || c.ExpiresAt.Before(time.Now()) {
+		t.Errorf("minted claims %+v", c.RegisteredClaims)
+	}
+	cfg, err := parseConfig("serve", nil, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newVerifier(cfg).Verify(t.Context(), withIssuer(t, "anyone")); err != nil {
+		t.Errorf("a verifier configured with no issuer refuses a token: %v", err)
+	}
+}
+
+func withIssuer(t *testing.T, iss string) string {
+	c := jwtauth.Claims{Roles: []string{"ADMIN"}}
+	c.Issuer = iss
+	return mint(t, c)
+}
