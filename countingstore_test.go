@@ -14,6 +14,9 @@ import (
 type countingStore struct {
 	next  community.Store
 	calls atomic.Int64
+	// countReads and postReads count the two reads of a HOT page apart as well: the
+	// candidates' counts (RecentPostCounts) and the page's posts (PostsByID).
+	countReads, postReads atomic.Int64
 }
 
 var _ community.Store = (*countingStore)(nil)
@@ -195,6 +198,7 @@ func (cs *countingStore) DeletePost(ctx context.Context, postID string, at time.
 
 func (cs *countingStore) PostsByID(ctx context.Context, ids []string) (map[string]community.Post, error) {
 	cs.calls.Add(1)
+	cs.postReads.Add(1)
 	return cs.next.PostsByID(ctx, ids)
 }
 
@@ -203,9 +207,10 @@ func (cs *countingStore) ClubPosts(ctx context.Context, clubID string, q communi
 	return cs.next.ClubPosts(ctx, clubID, q)
 }
 
-func (cs *countingStore) RecentPosts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.Post, error) {
+func (cs *countingStore) RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
 	cs.calls.Add(1)
-	return cs.next.RecentPosts(ctx, clubID, since, limit)
+	cs.countReads.Add(1)
+	return cs.next.RecentPostCounts(ctx, clubID, since, limit)
 }
 
 func (cs *countingStore) AddComment(ctx context.Context, c community.Comment) error {

@@ -98,9 +98,12 @@ func (p Post) Engagement() int { return p.ReactionTotal() + 2*p.CommentCount + 3
 // Hot is the HOT ranking of a post at a time: its engagement, plus one, divided by its age
 // in hours plus two, to the power 1.5. A new post starts high and sinks as it ages unless
 // members keep engaging with it (as on Hacker News).
-func (p Post) Hot(now time.Time) float64 {
-	hours := max(now.Sub(p.CreatedAt).Hours(), 0)
-	return float64(1+p.Engagement()) / math.Pow(hours+2, 1.5)
+func (p Post) Hot(now time.Time) float64 { return hot(p.Engagement(), p.CreatedAt, now) }
+
+// hot is the HOT ranking at now of a post created at createdAt with the engagement.
+func hot(engagement int, createdAt, now time.Time) float64 {
+	hours := max(now.Sub(createdAt).Hours(), 0)
+	return float64(1+engagement) / math.Pow(hours+2, 1.5)
 }
 
 // Comment is a comment on a post, or a reply to a comment.
@@ -261,9 +264,10 @@ type PostStore interface {
 	// posts created at or after q.Since. It returns up to q.First posts after q.After and
 	// whether more follow.
 	ClubPosts(ctx context.Context, clubID string, q PostQuery) ([]Post, bool, error)
-	// RecentPosts returns a club's published posts created at or after since, newest
-	// first, at most limit: the candidates that HOT ranks.
-	RecentPosts(ctx context.Context, clubID string, since time.Time, limit int) ([]Post, error)
+	// RecentPostCounts returns the counts of a club's published posts created at or after
+	// since, newest first (then by id ascending), at most limit: the candidates that HOT
+	// ranks, without their text. An unknown club has none.
+	RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]PostCounts, error)
 
 	// AddComment stores a comment and counts it on its post (and on its parent for a
 	// reply). NOT_FOUND for an unknown or deleted post, unknown author, or a parent that is
@@ -313,3 +317,19 @@ type FeedPosition struct {
 	At     time.Time
 	PostID string
 }
+
+// PostCounts is what ranking reads of a post: when it was created and what it received,
+// none of its text.
+type PostCounts struct {
+	ID        string
+	CreatedAt time.Time
+	// Reactions are the post's reactions of every kind; Comments its comments and replies
+	// that are not deleted; Shares its shares on every channel.
+	Reactions, Comments, Shares int
+}
+
+// Engagement is Post.Engagement of the post counted.
+func (c PostCounts) Engagement() int { return c.Reactions + 2*c.Comments + 3*c.Shares }
+
+// Hot is Post.Hot of the post counted.
+func (c PostCounts) Hot(now time.Time) float64 { return hot(c.Engagement(), c.CreatedAt, now) }

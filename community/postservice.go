@@ -232,17 +232,46 @@ func (w TopWindow) since(now time.Time) (time.Time, error) {
 	return time.Time{}, fieldError("window", "unknown window %q", w)
 }
 
-// HOT ranks a club's newest posts of the last week, at most this many.
-const (
-	hotHorizon    = 7 * 24 * time.Hour
-	hotCandidates = 1000
-)
+// hotHorizon is how far back HOT looks.
+const hotHorizon = 7 * 24 * time.Hour
+
+// HotCandidates is how many of a club's newest posts of the last week HOT ranks at most.
+// A HOT page reads the counts of that many posts, none of their text (see
+// PostStore.RecentPostCounts), and then the posts of the page only.
+const HotCandidates = 1000
+
+// ClubPostsKey names a page of a club's posts, as ClubPosts takes it.
+type ClubPostsKey struct {
+	ClubID string
+	Sort   PostSort
+	Window TopWindow
+	First  int
+	After  string
+}
+
+// ClubPostPages returns the pages of clubs' posts the keys ask for (see ClubPosts), each
+// distinct page once. A dataloader batch function: a request that asks for the same page
+// twice (under two aliases, or through two paths to the same club) pays for it once.
+func (s *Service) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
+	out := make([]PostList, len(keys))
+	errs := make([]error, len(keys))
+	done := make(map[ClubPostsKey]int, len(keys))
+	for i, k := range keys {
+		if j, ok := done[k]; ok {
+			out[i], errs[i] = out[j], errs[j]
+			continue
+		}
+		done[k] = i
+		out[i], errs[i] = s.ClubPosts(ctx, k.ClubID, k.Sort, k.Window, k.First, k.After)
+	}
+	return out, errs
+}
 
 // ClubPosts pages through a club's published posts: NEW, HOT (see Post.Hot, computed at
-// the time of the first page, which the cursors carry, over the club's 1,000 newest posts
-// of the last week) or TOP (by engagement within the window, a week by default). For
-// whoever may see inside the club. HOT and TOP rank by live counters: a post whose
-// engagement changes between two pages can move.
+// the time of the first page, which the cursors carry, over the club's HotCandidates
+// newest posts of the last week) or TOP (by engagement within the window, a week by
+// default). For whoever may see inside the club. HOT and TOP rank by live counters: a
+// post whose engagement changes between two pages can move.
 func (s *Service) ClubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
@@ -282,23 +311,13 @@ func (s *Service) ClubPosts(ctx context.Context, clubID string, sort PostSort, w
 		pos = &PostPosition{Score: score, CreatedAt: p.Since, ID: parts[2]}
 		now = time.Unix(0, nanos).UTC()
 	}
-	score := func(p Post) float64 {
-		switch sort {
-		case SortHot:
-			return p.Hot(now)
-		case SortTop:
-			return float64(p.Engagement())
-		}
-		return 0
-	}
 	var posts []Post
+	var scores []float64 // of posts, where the order placed them
 	var more bool
 	if sort == SortHot {
-		candidates, err := s.store.RecentPosts(ctx, clubID, now.Add(-hotHorizon), hotCandidates)
-		if err != nil {
+		if posts, scores, more, err = s.hotPage(ctx, clubID, now, first, pos); err != nil {
 			return PostList{}, err
 		}
-		posts, more = rankPage(candidates, score, first, pos)
 	} else {
 		q := PostQuery{Sort: sort, First: first, After: pos}
 		if sort == SortTop {
@@ -309,36 +328,72 @@ func (s *Service) ClubPosts(ctx context.Context, clubID string, sort PostSort, w
 		if posts, more, err = s.store.ClubPosts(ctx, clubID, q); err != nil {
 			return PostList{}, err
 		}
+		scores = make([]float64, len(posts))
+		if sort == SortTop {
+			for i, p := range posts {
+				scores[i] = float64(p.Engagement())
+			}
+		}
 	}
 	out := PostList{More: more, Posts: make([]ListedPost, len(posts))}
 	for i, p := range posts {
-		key := strconv.FormatFloat(score(p), 'g', -1, 64) + "~" + strconv.FormatInt(now.UnixNano(), 36) + "~" + p.ID
+		key := strconv.FormatFloat(scores[i], 'g', -1, 64) + "~" + strconv.FormatInt(now.UnixNano(), 36) + "~" + p.ID
 		out.Posts[i] = ListedPost{Post: p, Cursor: s.cursor(kind, clubID, Position{Since: p.CreatedAt, MemberID: key})}
 	}
 	return out, nil
 }
 
-// rankPage sorts posts by score descending, then newest first, then id, and returns up to
-// first of them strictly after pos, and whether more follow.
-func rankPage(posts []Post, score func(Post) float64, first int, pos *PostPosition) ([]Post, bool) {
-	positions := make([]PostPosition, len(posts))
-	byID := make(map[string]Post, len(posts))
-	for i, p := range posts {
-		positions[i] = PostPosition{Score: score(p), CreatedAt: p.CreatedAt, ID: p.ID}
-		byID[p.ID] = p
+// hotPage returns up to first of a club's published posts in HOT order at now, strictly
+// after pos, with the scores that placed them, and whether more follow. It ranks the
+// counts of the club's HotCandidates newest posts of the horizon (one read, without their
+// text), then reads the posts of the page only (a second read).
+//
+// A post deleted between the two reads is a tombstone (or gone) in the second: it drops
+// out, and the page is filled from the candidates ranked after it with one more read. The
+// page is then the one a ranking after the delete would have made, and paging holds: each
+// listed post's cursor is where the ranking put it, the next page starts after the last
+// one listed, and the deleted post is no candidate there any more.
+func (s *Service) hotPage(ctx context.Context, clubID string, now time.Time, first int, pos *PostPosition) ([]Post, []float64, bool, error) {
+	counts, err := s.store.RecentPostCounts(ctx, clubID, now.Add(-hotHorizon), HotCandidates)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	ranked := rankCounts(counts, now, pos)
+	var posts []Post
+	var scores []float64
+	for len(posts) < first && len(ranked) > 0 {
+		take := ranked[:min(first-len(posts), len(ranked))]
+		ranked = ranked[len(take):]
+		ids := make([]string, len(take))
+		for i, at := range take {
+			ids[i] = at.ID
+		}
+		found, err := s.store.PostsByID(ctx, ids)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for _, at := range take {
+			if p, ok := found[at.ID]; ok && p.Status == PostPublished {
+				posts = append(posts, p)
+				scores = append(scores, at.Score)
+			}
+		}
+	}
+	return posts, scores, len(ranked) > 0, nil
+}
+
+// rankCounts returns the positions of the posts counted, by their HOT score at now, in
+// list order (score descending, then newest first, then id), strictly after pos.
+func rankCounts(counts []PostCounts, now time.Time, pos *PostPosition) []PostPosition {
+	positions := make([]PostPosition, 0, len(counts))
+	for _, c := range counts {
+		at := PostPosition{Score: c.Hot(now), CreatedAt: c.CreatedAt, ID: c.ID}
+		if pos == nil || comparePositions(*pos, at) < 0 {
+			positions = append(positions, at)
+		}
 	}
 	slices.SortFunc(positions, comparePositions)
-	var out []Post
-	for _, at := range positions {
-		if pos != nil && comparePositions(*pos, at) >= 0 {
-			continue
-		}
-		if len(out) == first {
-			return out, true
-		}
-		out = append(out, byID[at.ID])
-	}
-	return out, false
+	return positions
 }
 
 // comparePositions orders positions in list order: score descending, then newest first,

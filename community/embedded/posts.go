@@ -433,53 +433,95 @@ func readPost(tx *bolt.Tx, n *postNode) (community.Post, error) {
 	return d.post(n), nil
 }
 
-func readComment(tx *bolt.Tx, n *commentNode) (community.Comment, error) {
-	var d commentDoc
-	if err := getJSON(tx, bucketComments, n.id, &d); err != nil {
-		return community.Comment{}, err
-	}
-	return d.comment(n), nil
+// docCopy is a document's bytes copied out of the file while s.mu was held, with a copy
+// of its node: the counters that went with that state of the document. Reads of pages
+// copy under the lock and decode after releasing it (decodeDocs), so that no writer waits
+// while a page of long posts is decoded: the copy is a memmove, decoding is most of the work.
+type docCopy[N any] struct {
+	id   string
+	node N
+	data []byte
 }
 
-// readByID reads the documents of the nodes with the given ids in one bbolt transaction;
-// ids without a node are left out.
-func readByID[N, V any](s *Store, ids []string, nodes map[string]*N, read func(*bolt.Tx, *N) (V, error)) (map[string]V, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make(map[string]V, len(ids))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, id := range ids {
-			n := nodes[id]
-			if n == nil {
-				continue
-			}
-			v, err := read(tx, n)
-			if err != nil {
-				return err
-			}
-			out[id] = v
-		}
-		return nil
-	})
-	return out, err
-}
-
-// readPosts reads the posts of nodes, in their order.
-func (s *Store) readPosts(nodes []*postNode) ([]community.Post, error) {
+// copyDocs copies the documents of nodes (named by key) out of bucket in one bbolt
+// transaction; the caller holds s.mu. A document memory knows and the file lacks is an error.
+func copyDocs[N any](s *Store, bucket []byte, nodes []*N, key func(*N) string) ([]docCopy[N], error) {
 	if len(nodes) == 0 {
 		return nil, nil
 	}
-	out := make([]community.Post, len(nodes))
+	out := make([]docCopy[N], len(nodes))
 	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
 		for i, n := range nodes {
-			var err error
-			if out[i], err = readPost(tx, n); err != nil {
-				return err
+			id := key(n)
+			data := b.Get([]byte(id))
+			if data == nil {
+				return fmt.Errorf("embedded: %s %q is missing from the file", bucket, id)
 			}
+			out[i] = docCopy[N]{id: id, node: *n, data: bytes.Clone(data)}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// decodeDocs decodes copied documents into values, in their order (nil for none); the
+// caller holds no lock.
+func decodeDocs[N, D, V any](bucket []byte, docs []docCopy[N], value func(D, *N) V) ([]V, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	out := make([]V, len(docs))
+	for i := range docs {
+		var d D
+		if err := json.Unmarshal(docs[i].data, &d); err != nil {
+			return nil, fmt.Errorf("embedded: decode %s %q: %w", bucket, docs[i].id, err)
+		}
+		out[i] = value(d, &docs[i].node)
+	}
+	return out, nil
+}
+
+func postKey(n *postNode) string { return n.id }
+
+func commentKey(n *commentNode) string { return n.id }
+
+// copyPosts copies the documents of the posts of nodes; the caller holds s.mu.
+func (s *Store) copyPosts(nodes []*postNode) ([]docCopy[postNode], error) {
+	return copyDocs(s, bucketPosts, nodes, postKey)
+}
+
+// decodePosts decodes the posts copied by copyPosts, in their order.
+func decodePosts(docs []docCopy[postNode]) ([]community.Post, error) {
+	return decodeDocs(bucketPosts, docs, postDoc.post)
+}
+
+// readByID reads the documents of the nodes with the given ids: it copies them under the
+// read lock and decodes them after (see docCopy). Ids without a node are left out.
+func readByID[N, D, V any](s *Store, bucket []byte, ids []string, nodes map[string]*N, key func(*N) string, value func(D, *N) V) (map[string]V, error) {
+	docs, err := func() ([]docCopy[N], error) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		found := make([]*N, 0, len(ids))
+		for _, id := range ids {
+			if n := nodes[id]; n != nil {
+				found = append(found, n)
+			}
+		}
+		return copyDocs(s, bucket, found, key)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	values, err := decodeDocs(bucket, docs, value)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]V, len(values))
+	for i, v := range values {
+		out[docs[i].id] = v
+	}
+	return out, nil
 }
 
 // newPostDoc returns the document of a post to store: the post without its counters.
@@ -627,15 +669,28 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 	return d.post(n), nil
 }
 
-// PostsByID implements community.PostStore.
+// PostsByID implements community.PostStore. The posts are decoded after the read lock is
+// released (see docCopy).
 func (s *Store) PostsByID(_ context.Context, ids []string) (map[string]community.Post, error) {
-	return readByID(s, ids, s.posts, readPost)
+	return readByID(s, bucketPosts, ids, s.posts, postKey, postDoc.post)
 }
 
 // ClubPosts implements community.PostStore. NEW is a binary search in the club's list;
-// TOP scans the club's posts of the window, keeping the best q.First+1. An unknown club
-// has no posts; a sort other than NEW and TOP is BAD_USER_INPUT.
+// TOP scans the club's posts of the window in memory (their counters, no documents),
+// keeping the best q.First+1: its work grows with the posts of the window, not with the
+// page. Only the page's documents are read, and decoded after the read lock is released.
+// An unknown club has no posts; a sort other than NEW and TOP is BAD_USER_INPUT.
 func (s *Store) ClubPosts(_ context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
+	docs, more, err := s.clubPage(clubID, q)
+	if err != nil {
+		return nil, false, err
+	}
+	posts, err := decodePosts(docs)
+	return posts, more, err
+}
+
+// clubPage finds the page of ClubPosts under the read lock, and copies its documents.
+func (s *Store) clubPage(clubID string, q community.PostQuery) ([]docCopy[postNode], bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c := s.clubs[clubID]
@@ -662,8 +717,8 @@ func (s *Store) ClubPosts(_ context.Context, clubID string, q community.PostQuer
 	default:
 		return nil, false, community.Errorf(community.CodeBadUserInput, "the store sorts posts by NEW or TOP, not %q", q.Sort)
 	}
-	posts, err := s.readPosts(page)
-	return posts, more, err
+	docs, err := s.copyPosts(page)
+	return docs, more, err
 }
 
 // ranked is a post with its place in TOP order.
@@ -753,8 +808,9 @@ func afterTop(r ranked, p *community.PostPosition) bool {
 	return r.n.id > p.ID
 }
 
-// RecentPosts implements community.PostStore. An unknown club has no posts.
-func (s *Store) RecentPosts(_ context.Context, clubID string, since time.Time, limit int) ([]community.Post, error) {
+// RecentPostCounts implements community.PostStore from the club's list and the counters in
+// memory: it reads no document. An unknown club has no posts.
+func (s *Store) RecentPostCounts(_ context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c := s.clubs[clubID]
@@ -764,11 +820,23 @@ func (s *Store) RecentPosts(_ context.Context, clubID string, since time.Time, l
 	list := s.clubPosts[c]
 	from := nanos(since) // the zero time: all
 	start := sort.Search(len(list), func(i int) bool { return list[i].createdAt >= from })
-	var page []*postNode
-	for i := len(list) - 1; i >= start && len(page) < limit; i-- {
-		page = append(page, list[i])
+	var out []community.PostCounts
+	for i := len(list) - 1; i >= start && len(out) < limit; i-- {
+		out = append(out, list[i].counts())
 	}
-	return s.readPosts(page)
+	return out, nil
+}
+
+// counts returns what ranking reads of the post: its time and its counters.
+func (n *postNode) counts() community.PostCounts {
+	c := community.PostCounts{ID: n.id, CreatedAt: time.Unix(0, n.createdAt).UTC(), Comments: int(n.comments)}
+	for _, r := range n.reactions {
+		c.Reactions += int(r)
+	}
+	for _, sh := range n.shares {
+		c.Shares += int(sh)
+	}
+	return c
 }
 
 // AddComment implements community.PostStore. A reply to a deleted comment is taken: its
@@ -888,21 +956,29 @@ func (s *Store) DeleteComment(_ context.Context, commentID string, at time.Time)
 	return d.comment(n), nil
 }
 
-// CommentsByID implements community.PostStore.
+// CommentsByID implements community.PostStore. The comments are decoded after the read
+// lock is released (see docCopy).
 func (s *Store) CommentsByID(_ context.Context, ids []string) (map[string]community.Comment, error) {
-	return readByID(s, ids, s.comments, readComment)
+	return readByID(s, bucketComments, ids, s.comments, commentKey, commentDoc.comment)
 }
 
 // Comments implements community.PostStore. Parents without comments after the position,
 // and unknown parents, are absent from the first map; the second holds true for the
-// parents that have more.
+// parents that have more. The pages are found and copied under the read lock, and decoded
+// after it is released (see docCopy).
 func (s *Store) Comments(_ context.Context, parents []string, first int, after *community.Position) (map[string][]community.Comment, map[string]bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make(map[string][]community.Comment, len(parents))
+	// sizes are the parents with a page, and how many comments of docs are theirs, in order.
+	type size struct {
+		parent string
+		n      int
+	}
+	var sizes []size
 	more := map[string]bool{}
 	first = max(first, 0)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	docs, err := func() ([]docCopy[commentNode], error) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		var nodes []*commentNode
 		for _, parent := range parents {
 			seq, counts := s.target(parent)
 			if counts == nil {
@@ -921,23 +997,23 @@ func (s *Store) Comments(_ context.Context, parents []string, first int, after *
 			if end < len(list) {
 				more[parent] = true
 			}
-			if start == end {
-				continue
+			if start < end {
+				sizes = append(sizes, size{parent, end - start})
+				nodes = append(nodes, list[start:end]...)
 			}
-			page := make([]community.Comment, 0, end-start)
-			for _, n := range list[start:end] {
-				c, err := readComment(tx, n)
-				if err != nil {
-					return err
-				}
-				page = append(page, c)
-			}
-			out[parent] = page
 		}
-		return nil
-	})
+		return copyDocs(s, bucketComments, nodes, commentKey)
+	}()
 	if err != nil {
 		return nil, nil, err
+	}
+	comments, err := decodeDocs(bucketComments, docs, commentDoc.comment)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(map[string][]community.Comment, len(sizes))
+	for _, sz := range sizes {
+		out[sz.parent], comments = comments[:sz.n:sz.n], comments[sz.n:]
 	}
 	return out, more, nil
 }

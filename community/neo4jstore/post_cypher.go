@@ -118,11 +118,16 @@ WHERE $afterId IS NULL OR score < $afterScore OR (score = $afterScore
 WITH p ORDER BY score DESC, p.createdAt DESC, p.id ASC LIMIT $limit
 RETURN ` + postFields + ` AS post`
 
-	cypherRecentPosts = `
+	// cypherRecentPostCounts reads what HOT ranks of a club's published posts created at or
+	// after $since, newest first, then by id, at most $limit: the id, the time and the
+	// counters summed as community.PostCounts holds them, never the title, body or tags.
+	cypherRecentPostCounts = `
 MATCH (p:Post {clubId: $clubId})
 WHERE p.createdAt >= $since AND p.status = $published
 WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
-RETURN ` + postFields + ` AS post`
+RETURN p.id AS id, p.createdAt AS createdAt,
+  p.likes + p.insightful + p.funny + p.support AS reactions, p.commentCount AS comments,
+  p.shareWechat + p.shareMoments + p.shareWeibo + p.shareLink + p.shareInApp AS shares`
 
 	// cypherAddComment creates the comment $comment (a commentRow) and counts it on its post
 	// and, for a reply, on its parent, and touches the post (touchPost). It returns the

@@ -338,19 +338,22 @@ func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQu
 	return out, more, nil
 }
 
-// RecentPosts implements community.Store: the index on (clubId, createdAt) gives the
-// posts newest first, so the read stops at limit.
-func (s *Store) RecentPosts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.Post, error) {
+// RecentPostCounts implements community.Store: the index on (clubId, createdAt) gives the
+// posts newest first, so the read stops at limit, and it returns their counters only.
+func (s *Store) RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
 	params := stateParams(map[string]any{"clubId": clubID, "since": since.UTC(), "limit": int64(max(limit, 0))})
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherRecentPosts, params)
+		return collect(ctx, tx, cypherRecentPostCounts, params)
 	})
 	if err != nil {
-		return nil, fail(err, "read recent posts of club %q", clubID)
+		return nil, fail(err, "read recent post counts of club %q", clubID)
 	}
-	out := make([]community.Post, 0, len(recs))
+	out := make([]community.PostCounts, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, postFrom(get(r, "post")))
+		out = append(out, community.PostCounts{
+			ID: str(get(r, "id")), CreatedAt: utc(get(r, "createdAt")),
+			Reactions: integer(get(r, "reactions")), Comments: integer(get(r, "comments")), Shares: integer(get(r, "shares")),
+		})
 	}
 	return out, nil
 }
