@@ -101,8 +101,23 @@ func Complexity() graph.ComplexityRoot {
 	c.Club.Moderators = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Club.Managers = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Club.JoinRequests = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
-	c.Club.Posts = func(child int, first *int, _ *string, _ *community.PostSort, _ *community.TopWindow) int {
-		return page(child, first, community.DefaultPageSize)
+	// A ranked page costs its ranking too: HOT reads the counters of up to HotCandidates
+	// posts, and TOP those of every post of its window, however small the page. Counters
+	// carry no text, so ten of them cost as one item: HOT, and TOP over a DAY or a WEEK,
+	// cost HotCandidates/10 more than their page; a MONTH four times that, ALL (the club's
+	// whole history) ten times.
+	c.Club.Posts = func(child int, first *int, _ *string, sort *community.PostSort, window *community.TopWindow) int {
+		rank := 0
+		switch {
+		case sort == nil || *sort == community.SortNew:
+		case *sort == community.SortTop && window != nil && *window == community.WindowMonth:
+			rank = 4 * community.HotCandidates / 10
+		case *sort == community.SortTop && window != nil && *window == community.WindowAll:
+			rank = 10 * community.HotCandidates / 10
+		default:
+			rank = community.HotCandidates / 10
+		}
+		return page(child, first, community.DefaultPageSize) + rank
 	}
 	c.Post.Comments = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Comment.Replies = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
