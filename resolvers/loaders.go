@@ -46,6 +46,9 @@ type Loaders struct {
 	Posts           *dataloader.Loader[string, *community.Post]
 	Comments        *dataloader.Loader[community.CommentKey, community.CommentList]
 	ViewerReactions *dataloader.Loader[string, []community.ReactionKind]
+	// ClubPosts are pages of clubs' posts: a request that asks for the same page twice
+	// (under aliases, or through two paths to one club) ranks and reads it once.
+	ClubPosts *dataloader.Loader[community.ClubPostsKey, community.PostList]
 
 	mu     sync.Mutex
 	primed map[primedKey]bool
@@ -74,6 +77,7 @@ func NewLoaders(svc *community.Service) *Loaders {
 		ViewerMemberships: newLoader(svc.ViewerMemberships),
 		Posts:             newLoader(svc.PostsByID),
 		Comments:          newLoader(svc.Comments),
+		ClubPosts:         newLoader(svc.ClubPostPages),
 		ViewerReactions:   newLoader(svc.ViewerReactions),
 		primed:            map[primedKey]bool{},
 	}
@@ -101,6 +105,7 @@ func (l *Loaders) ClearAll() {
 	l.ViewerMemberships.ClearAll()
 	l.Posts.ClearAll()
 	l.Comments.ClearAll()
+	l.ClubPosts.ClearAll()
 	l.ViewerReactions.ClearAll()
 	l.mu.Lock()
 	clear(l.primed)

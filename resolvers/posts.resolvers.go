@@ -21,7 +21,8 @@ func (r *clubResolver) Posts(ctx context.Context, obj *community.Club, first *in
 	if window != nil {
 		w = *window
 	}
-	l, err := r.Service.ClubPosts(ctx, obj.ID, s, w, intArg(first, community.DefaultPageSize), stringArg(after))
+	key := community.ClubPostsKey{ClubID: obj.ID, Sort: s, Window: w, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
+	l, err := r.loadersFor(ctx).ClubPosts.Load(ctx, key)()
 	if err != nil {
 		return nil, err
 	}
