@@ -318,12 +318,20 @@ func TestConsentMatrix(t *testing.T) {
 	target, targetTok := a.register("target_member", "目标会员")
 	fan, fanTok := a.register("fan_member", "粉丝")
 	a.ok(fanTok, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": target}, nil)
+	// The fan shares its profile with both brands, so that a follow list the target shares
+	// may show it (a member who has not consented is left out of lists brand staff read).
+	for _, b := range []string{brandA, brandB} {
+		a.ok(fanTok, consentOp, map[string]any{"b": b, "s": []string{"PROFILE"}}, nil)
+	}
 	for _, b := range []string{brandA, brandB} {
 		a.ok(targetTok, `mutation($b: ID!) { joinBrand(input: {brandId: $b}) { membership { points } } }`, map[string]any{"b": b}, nil)
 	}
 	a.ok(staffToken(t, brandA, "BRAND_STAFF"), `mutation($in: RecordPurchaseInput!) { recordPurchase(input: $in) { purchase { id } } }`,
 		map[string]any{"in": map[string]any{"memberId": target, "brandId": brandA, "amount": "88", "currency": "CNY", "externalId": "A-1", "at": "2026-03-01T10:00:00Z"}}, nil)
 
+	// hidden is the answer for brand staff without the member's PROFILE consent: the member
+	// is null, as an unknown member is, with no error that would tell it exists.
+	const hidden community.Code = "hidden"
 	type reader struct {
 		name  string
 		token string
@@ -392,6 +400,9 @@ func TestConsentMatrix(t *testing.T) {
 			if kind == "staffB" {
 				given = toB
 			}
+			if !has(given, "PROFILE") {
+				return hidden
+			}
 			switch scope {
 			case "PURCHASES":
 				if kind == "staffA" {
@@ -431,6 +442,9 @@ func TestConsentMatrix(t *testing.T) {
 				field := strings.Fields(strings.Split(f.selection, "(")[0])[0]
 				value := string(data.Member[field])
 				switch {
+				case want == hidden && (len(res.Errors) > 0 || string(res.Data) != `{"member":null}`):
+					t.Errorf("%s: got %s with errors %+v, want the member null as for an unknown id", name, res.Data, res.Errors)
+				case want == hidden:
 				case want == "" && len(res.Errors) > 0:
 					t.Errorf("%s: refused with %v, want served", name, res.Errors[0].Extensions["code"])
 				case want == "" && (value == "" || value == "null"):

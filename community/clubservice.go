@@ -191,7 +191,9 @@ type ListedRequest struct {
 	Cursor string
 }
 
-// JoinRequests pages through a club's pending requests: for those who decide them.
+// JoinRequests pages through a club's pending requests: for those who decide them. Brand
+// staff see the requests of members who consented to share their profile with their brand
+// (CanSeeMember); the club's managers and platform staff decide the others.
 func (s *Service) JoinRequests(ctx context.Context, clubID string, first int, after string) ([]ListedRequest, bool, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
@@ -215,7 +217,12 @@ func (s *Service) JoinRequests(ctx context.Context, clubID string, first int, af
 		}
 		pos = &p
 	}
-	reqs, more, err := s.store.JoinRequests(ctx, clubID, first, pos)
+	reqs, more, err := shownPage(ctx, s, first, pos,
+		func(after *Position) ([]JoinRequest, bool, error) {
+			return s.store.JoinRequests(ctx, clubID, first, after)
+		},
+		func(r JoinRequest) string { return r.MemberID },
+		func(r JoinRequest) Position { return Position{Since: r.At, MemberID: r.MemberID} })
 	if err != nil {
 		return nil, false, err
 	}
@@ -342,6 +349,8 @@ type ListedClubMember struct {
 // ClubMembers pages through a club's members of a role ("" for all). A public club's
 // members are shown to the community (signed-in members, platform staff, the host brand's
 // staff); a private club's to its members, the host brand's staff and platform staff.
+// Brand staff see, of either, the members who consented to share their profile with their
+// brand (CanSeeMember).
 func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after string) ([]ListedClubMember, bool, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
@@ -362,7 +371,12 @@ func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole,
 		}
 		pos = &p
 	}
-	ms, more, err := s.store.ClubMembers(ctx, clubID, role, first, pos)
+	ms, more, err := shownPage(ctx, s, first, pos,
+		func(after *Position) ([]ClubMembership, bool, error) {
+			return s.store.ClubMembers(ctx, clubID, role, first, after)
+		},
+		func(m ClubMembership) string { return m.MemberID },
+		func(m ClubMembership) Position { return Position{Since: m.Since, MemberID: m.MemberID} })
 	if err != nil {
 		return nil, false, err
 	}

@@ -87,3 +87,28 @@ func canReadPrivate(a Actor, memberID string) error {
 	}
 	return Errorf(CodeForbidden, "only the member may read this")
 }
+
+// Who may know that a member exists. A member is shown — looked up by id or handle,
+// resolved through federation, listed among a club's members, its join requests or a
+// follow list — to whoever may read its profile (CanRead with ScopeProfile). To brand
+// staff, a member who has not consented to share its profile with their brand is as absent
+// as an unknown one: looking it up answers null, lists leave it out, and a record that names
+// it (a post's author) answers NOT_FOUND for that member. So handles and ids cannot be
+// probed, and no member id reaches a brand — to record or read purchases with — without the
+// member's consent.
+
+// CanSeeMember is the rule for knowing of member memberID at all; consents are the
+// member's current consents, needed only when NeedsConsent. UNAUTHENTICATED for nobody;
+// NOT_FOUND, worded as for an unknown member, for anyone who may not read its profile.
+func CanSeeMember(a Actor, memberID string, consents []Consent) error {
+	return seeMember(CanRead(a, memberID, ScopeProfile, consents))
+}
+
+// seeMember turns the profile rule's answer into CanSeeMember's.
+func seeMember(profile error) error {
+	switch ErrorCode(profile) {
+	case "", CodeUnauthenticated:
+		return profile
+	}
+	return Errorf(CodeNotFound, "no such member")
+}

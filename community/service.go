@@ -130,18 +130,128 @@ func (s *Service) UnlinkIdentity(ctx context.Context, provider IdentityProvider)
 	return s.member(ctx, a.MemberID)
 }
 
-// MembersByID returns the members with the given ids, nil where there is none, in the order
-// asked. Member profiles are public. It has the shape of a dataloader batch function.
+// MembersByID returns the members with the given ids, in the order asked: nil where there
+// is none or where the caller may not know of it (CanSeeMember: brand staff without the
+// member's PROFILE consent), so that the two cannot be told apart; UNAUTHENTICATED for
+// each id without a valid token. It reads consents only for brand staff. A dataloader
+// batch function.
 func (s *Service) MembersByID(ctx context.Context, ids []string) ([]*Member, []error) {
-	return byID(ctx, ids, s.store.MembersByID)
+	seen, err := s.seeMembers(ctx, ids)
+	if err != nil {
+		return make([]*Member, len(ids)), repeatError(err, len(ids))
+	}
+	var shown []string
+	for i, id := range ids {
+		if seen[i] {
+			shown = append(shown, id)
+		}
+	}
+	out := make([]*Member, len(ids))
+	if len(shown) == 0 {
+		return out, nil
+	}
+	found, errs := byID(ctx, shown, s.store.MembersByID)
+	if errs != nil {
+		return out, repeatError(errs[0], len(ids))
+	}
+	byMember := make(map[string]*Member, len(shown))
+	for i, id := range shown {
+		byMember[id] = found[i]
+	}
+	for i, id := range ids {
+		out[i] = byMember[id]
+	}
+	return out, nil
 }
 
-// MemberByHandle returns the member with the handle (case-insensitive), or nil.
+// MemberByHandle returns the member with the handle (case-insensitive), or nil when there
+// is none or the caller may not know of it (CanSeeMember), alike. UNAUTHENTICATED without
+// a valid token, whether or not the handle is taken.
 func (s *Service) MemberByHandle(ctx context.Context, handle string) (*Member, error) {
+	if a := ActorFrom(ctx); a.anonymous() {
+		return nil, unauthenticated(a)
+	}
 	if validateHandle(HandleKey(handle)) != nil {
 		return nil, nil
 	}
-	return orNone(s.store.MemberByHandle(ctx, HandleKey(handle)))
+	m, err := orNone(s.store.MemberByHandle(ctx, HandleKey(handle)))
+	if m == nil || err != nil {
+		return nil, err
+	}
+	seen, err := s.seeMembers(ctx, []string{m.ID})
+	if err != nil || !seen[0] {
+		return nil, err
+	}
+	return m, nil
+}
+
+// seeMembers reports, for each id, whether the caller may know of that member
+// (CanSeeMember), or UNAUTHENTICATED without a valid token. It reads consents only for
+// brand staff: one store round trip for them, none for anyone else.
+func (s *Service) seeMembers(ctx context.Context, ids []string) ([]bool, error) {
+	if a := ActorFrom(ctx); a.anonymous() {
+		return nil, unauthenticated(a)
+	}
+	profile, err := s.access(ctx, ids, ScopeProfile)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(ids))
+	for i, e := range profile {
+		switch err := seeMember(e); ErrorCode(err) {
+		case "":
+			out[i] = true
+		case CodeUnauthenticated:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// mayHideMembers reports whether lists of members can hold members the caller may not
+// know of (see CanSeeMember), so that they need filtering: only brand staff's can.
+func mayHideMembers(a Actor) bool { return a.ActsForBrand() && !a.isPlatformStaff() }
+
+// shownPage reads one page of up to first items of a list that names members, leaving
+// out the members the caller may not know of (CanSeeMember). read returns up to first
+// items after a position (nil for the start) and whether more follow; member and position
+// say whom an item names and where it stands. Past a left-out member it reads on, so that
+// a page is short only at the end of the list; hasNext may then be true with nothing shown
+// after it, and the next page is empty. Callers that see every member pay nothing.
+func shownPage[T any](ctx context.Context, s *Service, first int, after *Position,
+	read func(after *Position) ([]T, bool, error), member func(T) string, position func(T) Position) ([]T, bool, error) {
+	if !mayHideMembers(ActorFrom(ctx)) {
+		return read(after)
+	}
+	var out []T
+	for {
+		items, more, err := read(after)
+		if err != nil {
+			return nil, false, err
+		}
+		ids := make([]string, len(items))
+		for i, it := range items {
+			ids[i] = member(it)
+		}
+		seen, err := s.seeMembers(ctx, ids)
+		if err != nil {
+			return nil, false, err
+		}
+		for i, it := range items {
+			if !seen[i] {
+				continue
+			}
+			if len(out) == first {
+				return out, true, nil
+			}
+			out = append(out, it)
+		}
+		if !more || len(items) == 0 || len(out) == first {
+			return out, more, nil
+		}
+		p := position(items[len(items)-1])
+		after = &p
+	}
 }
 
 // Viewer returns the calling member's id, "" for a caller who is not a member, or
@@ -277,7 +387,7 @@ func (s *Service) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList
 		for j, i := range idx {
 			batch[j] = reqs[i]
 		}
-		pages, err := s.store.FollowLists(ctx, g.kind, g.first, batch)
+		pages, err := s.shownFollowPages(ctx, g.kind, g.first, batch)
 		for j, i := range idx {
 			if err != nil {
 				errs[i] = err
@@ -287,6 +397,66 @@ func (s *Service) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList
 		}
 	}
 	return out, errs
+}
+
+// shownFollowPages reads pages of follow lists, as the store's FollowLists does, leaving
+// out the members the caller may not know of (CanSeeMember) and reading on past them, as
+// shownPage does for one list, in one batched round trip per round. TotalCount stays the
+// length of the whole list: a count, which names no one.
+func (s *Service) shownFollowPages(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error) {
+	pages, err := s.store.FollowLists(ctx, kind, first, reqs)
+	if err != nil || !mayHideMembers(ActorFrom(ctx)) {
+		return pages, err
+	}
+	out := make([]FollowPage, len(reqs))
+	pending := make([]int, len(reqs))
+	for i := range reqs {
+		pending[i] = i
+		out[i].TotalCount = pages[i].TotalCount
+	}
+	for len(pending) > 0 {
+		var ids []string
+		for _, p := range pages {
+			for _, e := range p.Edges {
+				ids = append(ids, e.MemberID)
+			}
+		}
+		seen, err := s.seeMembers(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		var next []int
+		var nextReqs []ListRequest
+		k := 0
+		for j, i := range pending {
+			p := pages[j]
+			out[i].HasNextPage = p.HasNextPage
+			for _, e := range p.Edges {
+				shown := seen[k]
+				k++
+				switch {
+				case !shown:
+				case len(out[i].Edges) == first:
+					out[i].HasNextPage = true
+				default:
+					out[i].Edges = append(out[i].Edges, e)
+				}
+			}
+			if len(out[i].Edges) < first && p.HasNextPage && len(p.Edges) > 0 {
+				last := p.Edges[len(p.Edges)-1]
+				next = append(next, i)
+				nextReqs = append(nextReqs, ListRequest{MemberID: reqs[i].MemberID, After: &Position{Since: last.Since, MemberID: last.MemberID}})
+			}
+		}
+		if len(next) == 0 {
+			break
+		}
+		if pages, err = s.store.FollowLists(ctx, kind, first, nextReqs); err != nil {
+			return nil, err
+		}
+		pending = next
+	}
+	return out, nil
 }
 
 func (s *Service) listOf(kind ListKind, owner string, p FollowPage) FollowList {

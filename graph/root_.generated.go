@@ -3125,9 +3125,15 @@ type UnfollowPayload {
 	{Name: "../schema/members.graphqls", Input: `type Query {
   "The signed-in member; null for a caller who is not a member."
   viewer: Member
-  "A member by id; null when there is none."
+  """
+  A member by id; null when there is none, and for brand staff when the member has not
+  consented to share its profile with their brand. UNAUTHENTICATED without a token.
+  """
   member(id: ID!): Member
-  "A member by handle, compared case-insensitively; null when there is none."
+  """
+  A member by handle, compared case-insensitively; null as member(id) is.
+  UNAUTHENTICATED without a token.
+  """
   memberByHandle(handle: String!): Member
 }
 
@@ -3294,7 +3300,11 @@ enum TopWindow {
 "A member's post in a club."
 type Post @key(fields: "id") {
   id: ID!
-  author: Member!
+  """
+  Null, with NOT_FOUND, for brand staff when the author has not consented to share their
+  profile with their brand.
+  """
+  author: Member
   club: Club!
   title: String!
   "Markdown."
@@ -3327,7 +3337,8 @@ type ShareCount {
 type Comment {
   id: ID!
   post: Post!
-  author: Member!
+  "Null, with NOT_FOUND, for brand staff when the author has not consented to share their profile with their brand."
+  author: Member
   "Empty once deleted."
   body: String!
   createdAt: Time!

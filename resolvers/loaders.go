@@ -151,10 +151,15 @@ func (r *Resolver) member(ctx context.Context, id string) (*community.Member, er
 	return r.loadersFor(ctx).Members.Load(ctx, id)()
 }
 
-// existingMember loads a member that another record refers to; one that is not there is
-// NOT_FOUND, since a null would break the non-null field that asked.
+// existingMember loads a member that another record refers to; one that is not there, or
+// that the caller may not know of (community.CanSeeMember), is NOT_FOUND, and the error
+// does not repeat the id it hides.
 func (r *Resolver) existingMember(ctx context.Context, id string) (*community.Member, error) {
-	return existing(ctx, r.loadersFor(ctx).Members, id, "member")
+	m, err := r.loadersFor(ctx).Members.Load(ctx, id)()
+	if err == nil && m == nil {
+		err = community.Errorf(community.CodeNotFound, "no such member")
+	}
+	return m, err
 }
 
 // existing loads through a loader an entity that another record refers to; one that is

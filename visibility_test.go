@@ -1,0 +1,293 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"quanzi/community"
+	"quanzi/community/jwtauth"
+)
+
+// revealed returns the member ids among ids that a response carries anywhere: in its data,
+// its error messages, or inside the cursors it hands out.
+func revealed(res gqlResponse, ids ...string) []string {
+	text := string(res.Data)
+	for _, e := range res.Errors {
+		text += " " + e.Message
+	}
+	for _, c := range regexp.MustCompile(`"(?:cursor|endCursor)":"([^"]+)"`).FindAllStringSubmatch(string(res.Data), -1) {
+		if raw, err := base64.RawURLEncoding.DecodeString(c[1]); err == nil {
+			text += " " + string(raw)
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		if strings.Contains(text, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TestMemberLookupVisibility checks who learns that a member exists, by handle, by id and
+// through federation: anonymous callers are told to sign in, brand staff find only members
+// who consented to share their profile with their brand (and cannot tell the others from
+// unknown ones), the community finds everyone.
+func TestMemberLookupVisibility(t *testing.T) {
+	a := newAPI(t)
+	byd := a.createBrand("byd-auto", "比亚迪")
+	nio := a.createBrand("nio", "蔚来")
+	consenting, lihuaTok := a.register("li_hua", "李华")
+	silent, _ := a.register("wang_fang", "王芳")
+	elsewhere, zhaoTok := a.register("zhao_lei", "赵磊")
+	contactOnly, chenTok := a.register("chen_jing", "陈静")
+	a.ok(lihuaTok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
+	a.ok(zhaoTok, consentOp, map[string]any{"b": nio, "s": []string{"PROFILE", "CONTACT", "ACTIVITY"}}, nil)
+	a.ok(chenTok, consentOp, map[string]any{"b": byd, "s": []string{"CONTACT", "ACTIVITY"}}, nil)
+	handles := map[string]string{consenting: "li_hua", silent: "wang_fang", elsewhere: "zhao_lei", contactOnly: "chen_jing"}
+	unknown := community.NewID()
+	handles[unknown] = "nobody_here"
+
+	const (
+		shown  = "shown"
+		absent = "absent" // null, with no error: as for an unknown member
+	)
+	readers := []struct {
+		name  string
+		token string
+		// sees says which members the reader finds; want is the answer for the others.
+		sees map[string]bool
+		want string
+	}{
+		{"anonymous", "", nil, string(community.CodeUnauthenticated)},
+		{"member", lihuaTok, map[string]bool{consenting: true, silent: true, elsewhere: true, contactOnly: true}, absent},
+		{"newcomer", identityToken(t, "WECHAT", "openid-newcomer"), map[string]bool{consenting: true, silent: true, elsewhere: true, contactOnly: true}, absent},
+		{"community manager", mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), map[string]bool{consenting: true, silent: true, elsewhere: true, contactOnly: true}, absent},
+		{"admin", adminToken(t), map[string]bool{consenting: true, silent: true, elsewhere: true, contactOnly: true}, absent},
+		{"byd staff", staffToken(t, byd, "BRAND_STAFF"), map[string]bool{consenting: true}, absent},
+		{"byd admin", staffToken(t, byd, "BRAND_ADMIN"), map[string]bool{consenting: true}, absent},
+		{"nio staff", staffToken(t, nio, "BRAND_STAFF"), map[string]bool{elsewhere: true}, absent},
+		{"byd staff who is a member", mint(t, jwtauth.Claims{RegisteredClaims: jwtClaims(silent), Roles: []string{"BRAND_STAFF"}, Brand: byd}), map[string]bool{consenting: true, silent: true}, absent},
+	}
+	lookups := map[string]func(id string) (string, map[string]any){
+		"memberByHandle": func(id string) (string, map[string]any) {
+			return `query($h: String!) { memberByHandle(handle: $h) { id } }`, map[string]any{"h": strings.ToUpper(handles[id])}
+		},
+		"member": func(id string) (string, map[string]any) {
+			return `query($id: ID!) { member(id: $id) { id } }`, map[string]any{"id": id}
+		},
+		"_entities": func(id string) (string, map[string]any) {
+			return `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id } } }`,
+				map[string]any{"r": []map[string]any{{"__typename": "Member", "id": id}}}
+		},
+	}
+	for _, r := range readers {
+		for lookup, op := range lookups {
+			for _, id := range []string{consenting, silent, elsewhere, contactOnly, unknown} {
+				t.Run(fmt.Sprintf("%s/%s/%s", r.name, lookup, handles[id]), func(t *testing.T) {
+					want := r.want
+					if r.sees[id] {
+						want = shown
+					}
+					q, vars := op(id)
+					res := a.do(r.token, q, vars)
+					got := absent
+					switch {
+					case len(res.Errors) > 0:
+						got = fmt.Sprint(res.Errors[0].Extensions["code"])
+					case strings.Contains(string(res.Data), id):
+						got = shown
+					case string(res.Data) != `{"memberByHandle":null}` && string(res.Data) != `{"member":null}` && string(res.Data) != `{"_entities":[null]}`:
+						got = "unexpected " + string(res.Data)
+					}
+					if got != want {
+						t.Errorf("got %s (%s), want %s", got, res.Data, want)
+					}
+					if want != shown && len(revealed(res, id)) > 0 {
+						t.Errorf("the answer carries the member's id: %s %+v", res.Data, res.Errors)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestMemberListVisibility checks that the lists of members brand staff may read — a
+// club's members, its join requests, a consenting member's followers — leave out the
+// members who have not consented to share their profile with the brand, ids and cursors
+// included; that pages fill past them; that a post or comment by such a member shows its
+// author as null; and that the community sees everyone.
+func TestMemberListVisibility(t *testing.T) {
+	a := newAPI(t)
+	byd := a.createBrand("byd-auto", "比亚迪")
+	staff := staffToken(t, byd, "BRAND_STAFF")
+	club := a.createClub(staffToken(t, byd, "BRAND_ADMIN"), map[string]any{"slug": "byd-owners", "name": "比亚迪车友会", "kind": "OWNER_CLUB", "visibility": "PUBLIC", "joinPolicy": "OPEN", "brandId": byd})
+	fans := a.createClub(staffToken(t, byd, "BRAND_ADMIN"), map[string]any{"slug": "byd-fans", "name": "比亚迪粉丝", "kind": "INTEREST", "visibility": "PUBLIC", "joinPolicy": "APPROVAL", "brandId": byd})
+	star, starTok := a.register("star_member", "明星会员")
+	a.ok(starTok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
+	a.join(starTok, club)
+
+	// Twelve members, every third consenting: pages of 2 must read past runs of two
+	// members the staff may not see.
+	var all, consenting, hidden []string
+	var communityTok string
+	for i := range 12 {
+		id, tok := a.register(fmt.Sprintf("member_%02d", i), fmt.Sprintf("会员 %d", i))
+		if i%3 == 0 {
+			a.ok(tok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
+			consenting = append(consenting, id)
+		} else {
+			hidden = append(hidden, id)
+		}
+		all = append(all, id)
+		a.join(tok, club)
+		a.ok(tok, joinClubOp, map[string]any{"c": fans}, nil)
+		a.ok(tok, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": star}, nil)
+		communityTok = tok
+	}
+	newestFirst := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[len(ids)-1-i] = id
+		}
+		return out
+	}
+	lists := []struct {
+		name, query string
+		vars        map[string]any
+		// path leads from data to the connection; node to the member id in an edge.
+		path []string
+		node []string
+		// extra are members the list holds besides the twelve.
+		extra []string
+	}{
+		{"club members", `query($s: String!, $n: Int, $after: String) { club(slug: $s) { members(first: $n, after: $after) { edges { cursor node { member { id } } } pageInfo { hasNextPage endCursor } } } }`,
+			map[string]any{"s": "byd-owners"}, []string{"club", "members"}, []string{"node", "member", "id"}, []string{star}},
+		{"join requests", `query($s: String!, $n: Int, $after: String) { club(slug: $s) { joinRequests(first: $n, after: $after) { edges { cursor node { member { id } } } pageInfo { hasNextPage endCursor } } } }`,
+			map[string]any{"s": "byd-fans"}, []string{"club", "joinRequests"}, []string{"node", "member", "id"}, nil},
+		{"followers", `query($id: ID!, $n: Int, $after: String) { member(id: $id) { followers(first: $n, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }`,
+			map[string]any{"id": star}, []string{"member", "followers"}, []string{"node", "id"}, nil},
+	}
+	readers := []struct {
+		name, token string
+		want        func(extra []string) []string
+	}{
+		{"brand staff", staff, func(extra []string) []string { return append(newestFirst(consenting), extra...) }},
+		{"community manager", mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), func(extra []string) []string { return append(newestFirst(all), extra...) }},
+	}
+	walk := func(t *testing.T, token string, l struct {
+		name, query string
+		vars        map[string]any
+		path        []string
+		node        []string
+		extra       []string
+	}) []string {
+		t.Helper()
+		var got []string
+		after := ""
+		for range 20 {
+			vars := map[string]any{"n": 2}
+			for k, v := range l.vars {
+				vars[k] = v
+			}
+			if after != "" {
+				vars["after"] = after
+			}
+			res := a.do(token, l.query, vars)
+			if len(res.Errors) > 0 {
+				t.Fatalf("errors: %+v", res.Errors)
+			}
+			if leaked := revealed(res, hidden...); token == staff && len(leaked) > 0 {
+				t.Fatalf("a page carries members who did not consent: %v in %s", leaked, res.Data)
+			}
+			var data map[string]any
+			json.Unmarshal(res.Data, &data)
+			conn := data
+			for _, k := range l.path {
+				conn = conn[k].(map[string]any)
+			}
+			edges := conn["edges"].([]any)
+			for _, e := range edges {
+				v := e.(map[string]any)
+				for _, k := range l.node[:len(l.node)-1] {
+					v = v[k].(map[string]any)
+				}
+				got = append(got, v[l.node[len(l.node)-1]].(string))
+			}
+			info := conn["pageInfo"].(map[string]any)
+			if info["hasNextPage"] != true {
+				return got
+			}
+			if len(edges) == 0 {
+				t.Fatalf("an empty page says more follow: %s", res.Data)
+			}
+			after = info["endCursor"].(string)
+		}
+		t.Fatal("the walk did not end")
+		return nil
+	}
+	for _, l := range lists {
+		for _, r := range readers {
+			t.Run(l.name+"/"+r.name, func(t *testing.T) {
+				want := r.want(l.extra)
+				if diff := cmp.Diff(want, walk(t, r.token, l)); diff != "" {
+					t.Errorf("members listed (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+
+	// A post, and a comment, by a member who did not consent: the brand's staff see the
+	// post and the comment, with their author null and NOT_FOUND, and nothing of the id.
+	byHidden := a.createPost(communityTok, club, "新车提车作业")
+	a.ok(memberToken(t, consenting[0]), `mutation($id: ID!) { addComment(input: {postId: $id, body: "恭喜"}) { comment { id } } }`, map[string]any{"id": byHidden}, nil)
+	a.ok(communityTok, `mutation($id: ID!) { addComment(input: {postId: $id, body: "谢谢"}) { comment { id } } }`, map[string]any{"id": byHidden}, nil)
+	postQuery := `query($id: ID!) { post(id: $id) { title author { id } comments { edges { node { body author { id } } } } } }`
+	res := a.do(staff, postQuery, map[string]any{"id": byHidden})
+	var seen struct {
+		Post struct {
+			Title  string
+			Author *struct{ ID string }
+			// Comments' authors in order.
+			Comments struct {
+				Edges []struct {
+					Node struct {
+						Body   string
+						Author *struct{ ID string }
+					}
+				}
+			}
+		}
+	}
+	decode(t, res, &seen)
+	if seen.Post.Title != "新车提车作业" || seen.Post.Author != nil || len(seen.Post.Comments.Edges) != 2 {
+		t.Fatalf("brand staff read the post as %s", res.Data)
+	}
+	if c := seen.Post.Comments.Edges; c[0].Node.Author == nil || c[0].Node.Author.ID != consenting[0] || c[1].Node.Author != nil {
+		t.Errorf("comments' authors: %s", res.Data)
+	}
+	var codes []string
+	for _, e := range res.Errors {
+		codes = append(codes, fmt.Sprint(e.Extensions["code"], e.Path))
+	}
+	if diff := cmp.Diff([]string{"NOT_FOUND[post author]", "NOT_FOUND[post comments edges 1 node author]"}, codes); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if leaked := revealed(res, hidden...); len(leaked) > 0 {
+		t.Errorf("the post carries its author's id: %s %+v", res.Data, res.Errors)
+	}
+	// The community sees the author.
+	var full struct {
+		Post struct{ Author struct{ ID string } }
+	}
+	a.ok(starTok, postQuery, map[string]any{"id": byHidden}, &full)
+	if full.Post.Author.ID != all[len(all)-1] {
+		t.Errorf("a member reads the author as %+v", full.Post.Author)
+	}
+}
