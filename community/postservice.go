@@ -60,11 +60,14 @@ func (s *Service) insideRule(ctx context.Context, clubs map[string]Club) (map[st
 }
 
 // tombstone returns what a deleted post shows: who, where and when, nothing of its content.
+// Its comments are content too (Comments lists none), so its comment count is 0, as the
+// list it counts shows.
 func tombstone(p Post) Post {
 	if p.Status != PostDeleted {
 		return p
 	}
 	p.Title, p.Body, p.Tags = "", "", nil
+	p.CommentCount = 0
 	return p
 }
 
@@ -541,8 +544,10 @@ type ListedComment struct {
 const listComments ListKind = "comments"
 
 // Comments returns the pages the keys ask for. Resolvers reach comments through their
-// post, whose visibility was checked; deleted comments show no body. One store round trip
-// per distinct (page size, position). A dataloader batch function.
+// post, whose visibility was checked; deleted comments show no body, and a deleted post's
+// comments and their replies are not listed at all (see tombstone). One store round trip
+// per distinct (page size, position), and one more that reads the status of the posts the
+// comments found are on. A dataloader batch function.
 func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentList, []error) {
 	out := make([]CommentList, len(keys))
 	errs := make([]error, len(keys))
@@ -571,7 +576,11 @@ func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentLis
 		}
 		groups[g] = append(groups[g], i)
 	}
-	for _, g := range order {
+	pages := make([]map[string][]Comment, len(order))
+	mores := make([]map[string]bool, len(order))
+	failed := make([]error, len(order))
+	var postIDs []string
+	for n, g := range order {
 		idx := groups[g]
 		parents := make([]string, len(idx))
 		for j, i := range idx {
@@ -581,13 +590,29 @@ func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentLis
 		if g.after.MemberID != "" {
 			after = &g.after
 		}
-		found, more, err := s.store.Comments(ctx, parents, g.first, after)
-		for _, i := range idx {
+		pages[n], mores[n], failed[n] = s.store.Comments(ctx, parents, g.first, after)
+		for _, list := range pages[n] {
+			for _, c := range list {
+				postIDs = append(postIDs, c.PostID)
+			}
+		}
+	}
+	deleted, err := s.deletedPosts(ctx, postIDs)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
+	for n, g := range order {
+		found, more, err := pages[n], mores[n], failed[n]
+		for _, i := range groups[g] {
 			if err != nil {
 				errs[i] = err
 				continue
 			}
 			parent := keys[i].Parent
+			if comments := found[parent]; len(comments) > 0 && deleted[comments[0].PostID] {
+				out[i] = CommentList{Comments: []ListedComment{}}
+				continue
+			}
 			list := make([]ListedComment, len(found[parent]))
 			for j, c := range found[parent] {
 				list[j] = ListedComment{Comment: hideDeleted(c), Cursor: s.cursor(listComments, parent, Position{Since: c.CreatedAt, MemberID: c.ID})}
@@ -596,6 +621,25 @@ func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentLis
 		}
 	}
 	return out, errs
+}
+
+// deletedPosts reports which of the posts with the given ids are deleted, in one store
+// round trip (none for no ids).
+func (s *Service) deletedPosts(ctx context.Context, ids []string) (map[string]bool, error) {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found, err := s.store.PostsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for id, p := range found {
+		out[id] = p.Status == PostDeleted
+	}
+	return out, nil
 }
 
 // React reacts to a post or a comment the caller sees; reacting twice changes nothing.
