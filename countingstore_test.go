@@ -387,3 +387,8 @@ func (cs *countingStore) OutboxBacklog(ctx context.Context) (community.Backlog, 
 	cs.calls.Add(1)
 	return cs.next.OutboxBacklog(ctx)
 }
+
+func (cs *countingStore) PendingClubs(ctx context.Context) ([]community.Club, error) {
+	cs.calls.Add(1)
+	return cs.next.PendingClubs(ctx)
+}

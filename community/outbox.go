@@ -48,4 +48,10 @@ type Outbox interface {
 	AckEvents(ctx context.Context, events []OutboxEvent) error
 	// OutboxBacklog counts the pending events and dates the oldest.
 	OutboxBacklog(ctx context.Context) (Backlog, error)
+	// PendingClubs returns the clubs that have a pending EventClub, as they are now: clubs
+	// whose visibility changed and whose posts the index may still hold with the old one.
+	// They are few (a club has one pending event at most, and only a change of visibility
+	// makes one), and they are read through an index, not a scan of the outbox. Unlike the
+	// rest of Outbox it only reads, and searches call it.
+	PendingClubs(ctx context.Context) ([]Club, error)
 }

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,12 +20,27 @@ type PostScope struct {
 	Public   bool
 	ClubIDs  []string
 	BrandIDs []string
+	// HiddenClubIDs are clubs that are private now but whose posts the index may still
+	// hold as public, because the change waits in the outbox: their posts are not public to
+	// this caller, whatever the index says. None of them is in ClubIDs or hosted by a brand
+	// of BrandIDs.
+	HiddenClubIDs []string
 }
 
 // SearchScope returns what the caller may find by searching posts: platform staff every
 // post; members and verified newcomers the posts of public clubs, plus those of the clubs
 // the member belongs to; brand staff those of their brand's clubs. UNAUTHENTICATED
 // without a valid token.
+//
+// The engine filters on the visibility each post's document was indexed with, and a club
+// that turns private is re-indexed by the relay a moment after the write. Until then the
+// scope names it in HiddenClubIDs (unless the caller may see inside it), so that totals
+// and facets, which the engine counts, never count what the caller may not see. Of the two
+// ways to close that window — name the private clubs whose change is still pending, or
+// name every private club the caller is not in — this takes the first: it costs one read
+// of an index of the outbox per search, and names no club at all but in the moments
+// after a change of visibility (or while the engine is down), whereas every private club
+// would be thousands of ids in every search's filter, read on every search.
 func (s *Service) SearchScope(ctx context.Context) (PostScope, error) {
 	a := ActorFrom(ctx)
 	if a.anonymous() {
@@ -46,6 +62,18 @@ func (s *Service) SearchScope(ctx context.Context) (PostScope, error) {
 			return PostScope{}, err
 		}
 		scope.ClubIDs = ids
+	}
+	if scope.Public {
+		pending, err := s.store.PendingClubs(ctx)
+		if err != nil {
+			return PostScope{}, err
+		}
+		for _, c := range pending {
+			inside := slices.Contains(scope.ClubIDs, c.ID) || (c.BrandID != "" && slices.Contains(scope.BrandIDs, c.BrandID))
+			if c.Visibility != VisibilityPublic && !inside {
+				scope.HiddenClubIDs = append(scope.HiddenClubIDs, c.ID)
+			}
+		}
 	}
 	return scope, nil
 }

@@ -72,11 +72,14 @@ type Filter struct {
 
 // Scope is what a caller may find, from community.Service.SearchScope: every visible post
 // when All; otherwise visible posts of public clubs, plus those of the clubs in ClubIDs
-// and of the clubs hosted by the brands in BrandIDs.
+// and of the clubs hosted by the brands in BrandIDs. The posts of the clubs in
+// HiddenClubIDs are not public, whatever their documents say: those clubs turned private
+// and their documents wait for the relay. Hits, totals and facets leave them out alike.
 type Scope struct {
-	All      bool
-	ClubIDs  []string
-	BrandIDs []string
+	All           bool
+	ClubIDs       []string
+	BrandIDs      []string
+	HiddenClubIDs []string
 }
 
 // Query is one search, as the engine runs it.

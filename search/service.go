@@ -186,7 +186,7 @@ func (s *Service) query(in PostSearch) (Query, error) {
 // narrow applies a caller's scope to a query. It reports false when the scope leaves
 // nothing to find.
 func narrow(q *Query, scope community.PostScope) bool {
-	q.Scope = Scope{All: scope.All, ClubIDs: scope.ClubIDs, BrandIDs: scope.BrandIDs}
+	q.Scope = Scope{All: scope.All, ClubIDs: scope.ClubIDs, BrandIDs: scope.BrandIDs, HiddenClubIDs: scope.HiddenClubIDs}
 	if scope.All || scope.Public {
 		return true
 	}

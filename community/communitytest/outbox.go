@@ -19,6 +19,7 @@ func testOutboxStore(t *testing.T, newStore NewStore) {
 	t.Run("OutboxPostEvents", func(t *testing.T) { testOutboxPostEvents(t, newStore(t)) })
 	t.Run("OutboxAck", func(t *testing.T) { testOutboxAck(t, newStore(t)) })
 	t.Run("OutboxClubEvents", func(t *testing.T) { testOutboxClubEvents(t, newStore(t)) })
+	t.Run("PendingClubs", func(t *testing.T) { testPendingClubs(t, newStore(t)) })
 	t.Run("OutboxBulk", func(t *testing.T) { testOutboxBulk(t, newStore(t)) })
 	t.Run("OutboxConcurrent", func(t *testing.T) { testOutboxConcurrent(t, newStore(t)) })
 	t.Run("ScanPosts", func(t *testing.T) { testScanPosts(t, newStore(t)) })
@@ -232,6 +233,44 @@ func testOutboxClubEvents(t *testing.T, s community.Store) {
 	_, err = s.UpdateClub(ctx, community.NewID(), community.UpdateClubInput{Visibility: &private})
 	wantCode(t, err, community.CodeNotFound)
 	checkEvents(t, s, "club:"+club.ID)
+}
+
+// testPendingClubs checks that PendingClubs returns the clubs with a pending club event, as
+// they are now, and none once the events are acknowledged; post events name no club.
+func testPendingClubs(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	ms := create(t, s, "liu_yang")
+	quiet, turned, back := newClub("quiet-club", "", 0), newClub("turned-club", "", 1), newClub("back-club", "", 2)
+	createClubs(t, s, quiet, turned, back)
+	must(t, s.CreatePost(ctx, newPost(quiet.ID, ms[0].ID, 3)))
+	pendingClubs := func() []string {
+		t.Helper()
+		clubs, err := s.PendingClubs(ctx)
+		must(t, err)
+		out := []string{}
+		for _, c := range clubs {
+			out = append(out, c.Slug+":"+string(c.Visibility))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if diff := cmp.Diff([]string{}, pendingClubs()); diff != "" {
+		t.Fatalf("before any change of visibility (-want +got):\n%s", diff)
+	}
+	private, public := community.VisibilityPrivate, community.VisibilityPublic
+	for _, c := range []community.Club{turned, back} {
+		_, err := s.UpdateClub(ctx, c.ID, community.UpdateClubInput{Visibility: &private})
+		must(t, err)
+	}
+	_, err := s.UpdateClub(ctx, back.ID, community.UpdateClubInput{Visibility: &public})
+	must(t, err)
+	if diff := cmp.Diff([]string{"back-club:PUBLIC", "turned-club:PRIVATE"}, pendingClubs()); diff != "" {
+		t.Errorf("after changes of visibility (-want +got):\n%s", diff)
+	}
+	ackAll(t, s)
+	if diff := cmp.Diff([]string{}, pendingClubs()); diff != "" {
+		t.Errorf("after delivery (-want +got):\n%s", diff)
+	}
 }
 
 func testOutboxBulk(t *testing.T, s community.Store) {

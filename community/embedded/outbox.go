@@ -194,6 +194,31 @@ func (s *Store) AckEvents(_ context.Context, events []community.OutboxEvent) err
 	return nil
 }
 
+// PendingClubs implements community.Outbox: a prefix seek in the outbox's keys.
+func (s *Store) PendingClubs(_ context.Context) ([]community.Club, error) {
+	var ids []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutboxKeys).Cursor()
+		prefix := outboxKey(community.EventClub, "")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			ids = append(ids, string(k[len(prefix):]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: read pending clubs: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]community.Club, 0, len(ids))
+	for _, id := range ids {
+		if c := s.clubs[id]; c != nil {
+			out = append(out, c.Club)
+		}
+	}
+	return out, nil
+}
+
 // OutboxBacklog implements community.Outbox.
 func (s *Store) OutboxBacklog(_ context.Context) (community.Backlog, error) {
 	s.mu.RLock()

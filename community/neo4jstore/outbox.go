@@ -66,6 +66,22 @@ func (s *Store) AckEvents(ctx context.Context, events []community.OutboxEvent) e
 	return nil
 }
 
+// PendingClubs implements community.Outbox: a prefix seek in the unique index on the
+// events' keys.
+func (s *Store) PendingClubs(ctx context.Context) ([]community.Club, error) {
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherPendingClubs, map[string]any{"prefix": eventKey(community.EventClub, "")})
+	})
+	if err != nil {
+		return nil, fail(err, "read pending clubs")
+	}
+	out := make([]community.Club, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, clubFrom(get(r, "club")))
+	}
+	return out, nil
+}
+
 // OutboxBacklog implements community.Outbox.
 func (s *Store) OutboxBacklog(ctx context.Context) (community.Backlog, error) {
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {

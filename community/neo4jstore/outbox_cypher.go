@@ -54,6 +54,14 @@ MATCH (e:OutboxEvent {key: ev.key})
 WHERE e.token = ev.token
 DELETE e`
 
+	// cypherPendingClubs reads the clubs with a pending club event: the keys of club events
+	// start with $prefix, which the unique index on keys seeks.
+	cypherPendingClubs = `
+MATCH (e:OutboxEvent)
+WHERE e.key STARTS WITH $prefix
+MATCH (c:Club {id: e.entityId})
+RETURN ` + clubFields + ` AS club`
+
 	// cypherOutboxBacklog counts the events (from the count store) and reads the oldest
 	// time (the first entry of the index on (at, key)).
 	cypherOutboxBacklog = `

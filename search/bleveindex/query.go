@@ -193,8 +193,13 @@ func filterQuery(q port.Query) query.Query {
 	must := []query.Query{visible}
 
 	if !q.Scope.All {
-		public := query.NewBoolFieldQuery(false)
-		public.SetField(fieldPrivate)
+		indexedPublic := query.NewBoolFieldQuery(false)
+		indexedPublic.SetField(fieldPrivate)
+		var public query.Query = indexedPublic
+		if hidden := q.Scope.HiddenClubIDs; len(hidden) > 0 {
+			// Indexed as public, but private now: not public to this caller.
+			public = query.NewBooleanQuery([]query.Query{indexedPublic}, nil, termsQuery(fieldClub, hidden))
+		}
 		alts := []query.Query{public}
 		alts = append(alts, termsQuery(fieldClub, q.Scope.ClubIDs)...)
 		alts = append(alts, termsQuery(fieldBrand, q.Scope.BrandIDs)...)

@@ -28,12 +28,18 @@ func quote(s string) string {
 
 // anyOf is the condition that attr equals one of values. Meilisearch compares strings
 // without regard to case; ids and normalised tags are compared as they are stored.
-func anyOf(attr string, values []string) string {
+func anyOf(attr string, values []string) string { return attr + " IN " + valueList(values) }
+
+// noneOf is the condition that attr holds none of values (compared as anyOf compares).
+func noneOf(attr string, values []string) string { return attr + " NOT IN " + valueList(values) }
+
+// valueList is values quoted, as a filter's array.
+func valueList(values []string) string {
 	quoted := make([]string, len(values))
 	for i, v := range values {
 		quoted[i] = quote(v)
 	}
-	return attr + " IN [" + strings.Join(quoted, ", ") + "]"
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // filterOf is the filter expression of a query: visible posts only, within the caller's
@@ -41,7 +47,12 @@ func anyOf(attr string, values []string) string {
 func filterOf(f search.Filter, s search.Scope) string {
 	conds := []string{"visible = true"}
 	if !s.All {
-		alts := []string{"private = false"}
+		public := "private = false"
+		if len(s.HiddenClubIDs) > 0 {
+			// Indexed as public, but private now: not public to this caller.
+			public = "(" + public + " AND " + noneOf("clubId", s.HiddenClubIDs) + ")"
+		}
+		alts := []string{public}
 		if len(s.ClubIDs) > 0 {
 			alts = append(alts, anyOf("clubId", s.ClubIDs))
 		}

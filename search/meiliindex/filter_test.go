@@ -42,6 +42,11 @@ func TestFilterOf(t *testing.T) {
 			`visible = true AND (private = false OR clubId IN ["c1", "c2"] OR brandId IN ["b1"])`},
 		{"scope with brands only", search.Filter{}, search.Scope{BrandIDs: []string{"b1"}},
 			`visible = true AND (private = false OR brandId IN ["b1"])`},
+		{"clubs turned private", search.Filter{}, search.Scope{HiddenClubIDs: []string{"c3", "c4"}},
+			`visible = true AND (private = false AND clubId NOT IN ["c3", "c4"])`},
+		{"clubs turned private, and the caller's", search.Filter{},
+			search.Scope{ClubIDs: []string{"c1"}, BrandIDs: []string{"b1"}, HiddenClubIDs: []string{"c3"}},
+			`visible = true AND ((private = false AND clubId NOT IN ["c3"]) OR clubId IN ["c1"] OR brandId IN ["b1"])`},
 		{"every filter field",
 			search.Filter{
 				ClubIDs: []string{"c1", "c2"}, BrandIDs: []string{"b1"}, Tags: []string{"新能源", "suv"},

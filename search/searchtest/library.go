@@ -71,6 +71,13 @@ func testScope(t *testing.T, idx search.Index) {
 		{"BrandWithPublicAndPrivateClubs", search.Scope{BrandIDs: []string{"brand-byd"}}, append(sorted(publicPosts...), "L05", "L06")},
 		{"ClubAndBrand", search.Scope{ClubIDs: []string{"club-vip"}, BrandIDs: []string{"brand-nio"}}, allPosts},
 		{"UnknownBrand", search.Scope{BrandIDs: []string{"brand-none"}, ClubIDs: []string{"club-none"}}, publicPosts},
+		// club-ev and club-road turned private a moment ago; their documents still say public.
+		{"HiddenClub", search.Scope{HiddenClubIDs: []string{"club-ev"}}, []string{"L03", "L04", "L09"}},
+		{"HiddenClubs", search.Scope{HiddenClubIDs: []string{"club-ev", "club-road"}}, nil},
+		{"HiddenClubOfTheCaller", search.Scope{ClubIDs: []string{"club-ev"}, HiddenClubIDs: []string{"club-road"}}, []string{"L01", "L02", "L08", "L10"}},
+		{"HiddenClubOfTheCallersBrand", search.Scope{BrandIDs: []string{"brand-byd"}, HiddenClubIDs: []string{"club-road"}}, []string{"L01", "L02", "L05", "L06", "L08", "L10"}},
+		{"HiddenPrivateClubAddsNothing", search.Scope{HiddenClubIDs: []string{"club-vip"}}, publicPosts},
+		{"HiddenUnknownClub", search.Scope{HiddenClubIDs: []string{"club-none"}}, publicPosts},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := run(t, idx, search.Query{Scope: tc.scope})
@@ -239,6 +246,21 @@ func testFacets(t *testing.T, idx search.Index) {
 			name:  "NoHits",
 			q:     search.Query{Filter: search.Filter{AuthorID: "author-none"}},
 			total: 0,
+		},
+		{
+			// club-ev turned private a moment ago: neither the total nor a facet counts it.
+			name:  "HiddenClub",
+			q:     search.Query{Scope: search.Scope{HiddenClubIDs: []string{"club-ev"}}},
+			total: 3,
+			clubs: counts("club-road", 3),
+			tags:  counts("trip", 2, "ev", 1),
+		},
+		{
+			name:  "HiddenClubWithText",
+			q:     search.Query{Text: "notes", Scope: search.Scope{HiddenClubIDs: []string{"club-road"}}, Filter: search.Filter{Tags: []string{"ev"}}},
+			total: 3,
+			clubs: counts("club-ev", 3),
+			tags:  counts("ev", 3, "charging", 1),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
