@@ -47,8 +47,13 @@ func newAPI(t *testing.T) *api {
 
 func newAPIOver(t *testing.T, s community.Store) *api {
 	t.Helper()
+	return newAPIWith(t, s, config{Env: "development", JWTSecret: testSecret}, quietLog())
+}
+
+// newAPIWith is newAPIOver with a configuration and a logger of the test's own.
+func newAPIWith(t *testing.T, s community.Store, cfg config, log *slog.Logger) *api {
+	t.Helper()
 	cs := &countingStore{next: s}
-	cfg := config{Env: "development", JWTSecret: testSecret}
 	idx, err := bleveindex.Open(bleveindex.Config{Dir: filepath.Join(t.TempDir(), "search")})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +63,7 @@ func newAPIOver(t *testing.T, s community.Store) *api {
 	leases := &community.LocalLeases{}
 	relay := search.NewRelay(s, idx, leases, search.RelayConfig{Logger: quietLog()})
 	ops := search.NewOps(t.Context(), s, idx, leases, relay, "api-test", quietLog())
-	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc), ops, jwtauth.New([]byte(testSecret), nil), quietLog()))
+	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc), ops, jwtauth.New([]byte(testSecret), nil), log))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, store: cs, relay: relay}
 }
@@ -660,7 +665,7 @@ func TestInternalErrorsAreMasked(t *testing.T) {
 	}
 	// A domain error coded INTERNAL is masked too: its message is for the log.
 	var logged bytes.Buffer
-	present := resolvers.ErrorPresenter(slog.New(slog.NewTextHandler(&logged, nil)))
+	present := resolvers.ErrorPresenter(slog.New(slog.NewTextHandler(&logged, nil)), true)
 	gerr := present(context.Background(), fmt.Errorf("wrapped: %w", community.Errorf(community.CodeInternal, "unexpected row type *neo4j.Record")))
 	if gerr.Message != "internal error" || gerr.Extensions["code"] != "INTERNAL" || !strings.Contains(logged.String(), "unexpected row type") {
 		t.Errorf("an INTERNAL domain error is presented as %q %v (logged %q)", gerr.Message, gerr.Extensions, logged.String())

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,12 +34,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/redis/go-redis/v9"
 	"github.com/schollz/progressbar/v3"
-	"github.com/vektah/gqlparser/v2/ast"
 	bolt "go.etcd.io/bbolt"
 
 	"quanzi/community"
@@ -121,6 +121,85 @@ type config struct {
 	JWTAudience   string
 	JWKSURL       string
 	Introspection bool
+	Limits        limits
+	// envErrs are environment variables whose values could not be read.
+	envErrs []error
+}
+
+// limits are the limits of requests and of the server's work for them; a zero field means
+// its default (see defaultLimits).
+type limits struct {
+	MaxBodyBytes        int
+	MaxTokens           int
+	MaxFields           int
+	MaxDepth            int
+	MaxComplexity       int
+	MaxValidationErrors int
+	RequestTimeout      time.Duration
+	MaxInFlight         int
+	ShutdownTimeout     time.Duration
+	QueryCacheBytes     int
+	APQCacheBytes       int
+	APQMaxQueryBytes    int
+}
+
+// defaultLimits are the limits a server has unless configured otherwise.
+var defaultLimits = limits{
+	MaxBodyBytes:        1 << 20,
+	MaxTokens:           5000,
+	MaxFields:           1000,
+	MaxDepth:            12,
+	MaxComplexity:       5000,
+	MaxValidationErrors: 20,
+	RequestTimeout:      10 * time.Second,
+	MaxInFlight:         128,
+	ShutdownTimeout:     15 * time.Second,
+	QueryCacheBytes:     32 << 20,
+	APQCacheBytes:       16 << 20,
+	APQMaxQueryBytes:    32 << 10,
+}
+
+// check refuses limits below 1 (a zero is the default, set by orDefaults).
+func (l limits) check() error {
+	for name, v := range map[string]int64{
+		"max-body-bytes": int64(l.MaxBodyBytes), "max-tokens": int64(l.MaxTokens), "max-fields": int64(l.MaxFields),
+		"max-depth": int64(l.MaxDepth), "max-complexity": int64(l.MaxComplexity), "max-validation-errors": int64(l.MaxValidationErrors),
+		"request-timeout": int64(l.RequestTimeout), "max-in-flight": int64(l.MaxInFlight), "shutdown-timeout": int64(l.ShutdownTimeout),
+		"query-cache-bytes": int64(l.QueryCacheBytes), "apq-cache-bytes": int64(l.APQCacheBytes), "apq-max-query-bytes": int64(l.APQMaxQueryBytes),
+	} {
+		if v < 0 {
+			return fmt.Errorf("-%s must be positive", name)
+		}
+	}
+	return nil
+}
+
+// orDefaults returns l with each zero field set to its default.
+func (l limits) orDefaults() limits {
+	or := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	ord := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	d := defaultLimits
+	or(&l.MaxBodyBytes, d.MaxBodyBytes)
+	or(&l.MaxTokens, d.MaxTokens)
+	or(&l.MaxFields, d.MaxFields)
+	or(&l.MaxDepth, d.MaxDepth)
+	or(&l.MaxComplexity, d.MaxComplexity)
+	or(&l.MaxValidationErrors, d.MaxValidationErrors)
+	ord(&l.RequestTimeout, d.RequestTimeout)
+	or(&l.MaxInFlight, d.MaxInFlight)
+	ord(&l.ShutdownTimeout, d.ShutdownTimeout)
+	or(&l.QueryCacheBytes, d.QueryCacheBytes)
+	or(&l.APQCacheBytes, d.APQCacheBytes)
+	or(&l.APQMaxQueryBytes, d.APQMaxQueryBytes)
+	return l
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -150,6 +229,44 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
+
+	d, l := defaultLimits, &cfg.Limits
+	intVar := func(v *int, flagName, envName string, def int, usage string) {
+		*v = def
+		if s := getenv(envName); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				cfg.envErrs = append(cfg.envErrs, fmt.Errorf("%s must be a positive whole number, not %q", envName, s))
+			} else {
+				*v = n
+			}
+		}
+		fs.IntVar(v, flagName, *v, usage+" ("+envName+")")
+	}
+	durationVar := func(v *time.Duration, flagName, envName string, def time.Duration, usage string) {
+		*v = def
+		if s := getenv(envName); s != "" {
+			t, err := time.ParseDuration(s)
+			if err != nil || t <= 0 {
+				cfg.envErrs = append(cfg.envErrs, fmt.Errorf("%s must be a positive duration such as 10s, not %q", envName, s))
+			} else {
+				*v = t
+			}
+		}
+		fs.DurationVar(v, flagName, *v, usage+" ("+envName+")")
+	}
+	intVar(&l.MaxBodyBytes, "max-body-bytes", "QUANZI_MAX_BODY_BYTES", d.MaxBodyBytes, "largest request body, in bytes")
+	intVar(&l.MaxTokens, "max-tokens", "QUANZI_MAX_TOKENS", d.MaxTokens, "most lexical tokens in a query")
+	intVar(&l.MaxFields, "max-fields", "QUANZI_MAX_FIELDS", d.MaxFields, "most fields in a query once its fragments are expanded, aliases included")
+	intVar(&l.MaxDepth, "max-depth", "QUANZI_MAX_DEPTH", d.MaxDepth, "deepest nesting of fields")
+	intVar(&l.MaxComplexity, "max-complexity", "QUANZI_MAX_COMPLEXITY", d.MaxComplexity, "highest complexity of an operation")
+	intVar(&l.MaxValidationErrors, "max-validation-errors", "QUANZI_MAX_VALIDATION_ERRORS", d.MaxValidationErrors, "most validation errors reported for a query")
+	durationVar(&l.RequestTimeout, "request-timeout", "QUANZI_REQUEST_TIMEOUT", d.RequestTimeout, "deadline of one request")
+	intVar(&l.MaxInFlight, "max-in-flight", "QUANZI_MAX_IN_FLIGHT", d.MaxInFlight, "most requests served at once; more are answered 503")
+	durationVar(&l.ShutdownTimeout, "shutdown-timeout", "QUANZI_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "longest graceful shutdown")
+	intVar(&l.QueryCacheBytes, "query-cache-bytes", "QUANZI_QUERY_CACHE_BYTES", d.QueryCacheBytes, "memory for parsed queries, in bytes")
+	intVar(&l.APQCacheBytes, "apq-cache-bytes", "QUANZI_APQ_CACHE_BYTES", d.APQCacheBytes, "memory for automatic persisted queries, in bytes")
+	intVar(&l.APQMaxQueryBytes, "apq-max-query-bytes", "QUANZI_APQ_MAX_QUERY_BYTES", d.APQMaxQueryBytes, "largest query registered as a persisted query, in bytes")
 }
 
 // parseConfig reads the configuration of a command from its flags and environment;
@@ -169,6 +286,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 }
 
 func (c *config) validate() error {
+	if len(c.envErrs) > 0 {
+		return errors.Join(c.envErrs...)
+	}
+	if err := c.Limits.check(); err != nil {
+		return err
+	}
 	switch c.Env {
 	case "development", "production":
 	default:
@@ -230,11 +353,11 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (store communi
 
 func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	lim := cfg.Limits.orDefaults()
 	b, err := openBackends(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer b.close()
 	store, leases, idx := b.store, b.leases, b.index
 	svc := community.NewService(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
 	verifier := newVerifier(cfg)
@@ -245,23 +368,35 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
 	ops.RebuildIfOutdated()
-	defer func() {
+	// stop ends the background jobs and closes the backends.
+	stop := func() {
 		stopRelay()
 		jobs.Wait()
 		ops.Wait()
+		b.close()
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
 	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// Requests live in a context of their own, which shutdown cancels once its grace is
+	// over, so that no request outlives it.
+	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), ops, verifier, log),
+		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), ops, verifier, log, b.checks...),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      lim.RequestTimeout + 10*time.Second,
 		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return requests },
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "search", cfg.Search, "env", cfg.Env)
 	errc := make(chan error, 1)
@@ -271,13 +406,38 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	shutdown(log, srv, cancelRequests, stop, lim.ShutdownTimeout)
+	stopped = true
 	return nil
+}
+
+// shutdown stops srv within timeout, whatever is in flight: requests get three quarters of
+// it to finish, and those still running then are cancelled and their connections closed;
+// the rest of the time goes to stop (background jobs and backends), which is left behind
+// if it does not end in time — the process is exiting, and every acknowledged write is in
+// the store already.
+func shutdown(log *slog.Logger, srv *http.Server, cancelRequests func(), stop func(), timeout time.Duration) {
+	log.Info("shutting down", "timeout", timeout.String())
+	deadline := time.Now().Add(timeout)
+	graceCtx, cancel := context.WithDeadline(context.Background(), time.Now().Add(timeout*3/4))
+	defer cancel()
+	if err := srv.Shutdown(graceCtx); err != nil {
+		log.Warn("requests still in flight when the shutdown grace ended: cancelled", "err", err)
+		cancelRequests()
+		srv.Close()
+	}
+	cancelRequests()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		stop()
+	}()
+	select {
+	case <-stopped:
+		log.Info("shut down")
+	case <-time.After(time.Until(deadline)):
+		log.Warn("background jobs or backends had not stopped at the shutdown deadline")
+	}
 }
 
 // backends are the servers (or their embedded stand-ins) a command works with.
@@ -285,6 +445,8 @@ type backends struct {
 	store  community.Store
 	leases community.Leases
 	index  search.Index
+	// checks are what /readyz reports on: each configured backend.
+	checks []readyCheck
 	// closers release them, last opened first.
 	closers []func()
 }
@@ -304,7 +466,8 @@ func openBackends(ctx context.Context, cfg config, log *slog.Logger) (*backends,
 		return nil, err
 	}
 	b.store, b.closers = store, append(b.closers, closeStore)
-	leases, closeLeases, err := openLeases(ctx, cfg, log)
+	b.checks = append(b.checks, readyCheck{"store", store.Ping})
+	leases, closeLeases, pingRedis, err := openLeases(ctx, cfg, log)
 	if err != nil {
 		b.close()
 		return nil, err
@@ -316,29 +479,34 @@ func openBackends(ctx context.Context, cfg config, log *slog.Logger) (*backends,
 		return nil, err
 	}
 	b.index, b.closers = idx, append(b.closers, func() { idx.Close() })
+	b.checks = append(b.checks, readyCheck{"search", idx.Ping})
+	if pingRedis != nil {
+		b.checks = append(b.checks, readyCheck{"redis", pingRedis})
+	}
 	return b, nil
 }
 
 // openLeases returns the leases background jobs take: in Redis when REDIS_URL is set (so
-// that of many instances one runs each job), else in process.
-func openLeases(ctx context.Context, cfg config, log *slog.Logger) (community.Leases, func(), error) {
+// that of many instances one runs each job), with a ping of that Redis, else in process.
+func openLeases(ctx context.Context, cfg config, log *slog.Logger) (community.Leases, func(), func(context.Context) error, error) {
 	if cfg.RedisURL == "" {
 		log.Info("no REDIS_URL: leases are in process, for a single instance")
-		return &community.LocalLeases{}, func() {}, nil
+		return &community.LocalLeases{}, func() {}, nil, nil
 	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		return nil, nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	client := redis.NewClient(opts)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(pingCtx).Err(); err != nil {
 		client.Close()
-		return nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+		return nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
 	}
 	log.Info("redis connected", "addr", opts.Addr)
-	return redislease.New(client, "quanzi:lease:"), func() { client.Close() }, nil
+	ping := func(ctx context.Context) error { return client.Ping(ctx).Err() }
+	return redislease.New(client, "quanzi:lease:"), func() { client.Close() }, ping, nil
 }
 
 // openIndex opens the configured search index.
@@ -365,52 +533,94 @@ func cursorKey(secret string) []byte {
 	return mac.Sum(nil)
 }
 
-// Limits of one GraphQL request.
-const (
-	maxBodyBytes  = 1 << 20
-	maxDepth      = 12
-	maxComplexity = 5000
-)
+// readyCheck is one backend that /readyz reports on.
+type readyCheck struct {
+	name string
+	ping func(context.Context) error
+}
 
-// newHandler returns the HTTP handler of the whole API.
-func newHandler(cfg config, svc *community.Service, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger) http.Handler {
+// newHandler returns the HTTP handler of the whole API. /readyz reports on each of checks,
+// or on the store alone when none are given.
+func newHandler(cfg config, svc *community.Service, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger, checks ...readyCheck) http.Handler {
+	lim := cfg.Limits.orDefaults()
 	root := &resolvers.Resolver{Service: svc, Search: searcher, SearchOps: ops}
 	if ops != nil {
 		root.Wrote = ops.Wake
 	}
 	gcfg := graph.Config{Resolvers: root, Complexity: resolvers.Complexity()}
 	gcfg.Directives.Consent = root.ConsentRule
-	gql := handler.New(graph.NewExecutableSchema(gcfg))
+	es := graph.NewExecutableSchema(gcfg)
+	introspection := !cfg.production() || cfg.Introspection
+	budget := resolvers.Limits{
+		MaxTokens:           lim.MaxTokens,
+		MaxFields:           lim.MaxFields,
+		MaxValidationErrors: lim.MaxValidationErrors,
+		MaxDepth:            lim.MaxDepth,
+		MaxComplexity:       lim.MaxComplexity,
+		Introspection:       introspection,
+		Suggestions:         !cfg.production(),
+	}
+	documents := resolvers.NewDocumentCache(lim.QueryCacheBytes, lim.QueryCacheBytes/8)
+
+	gql := handler.New(es)
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if !cfg.production() || cfg.Introspection {
+	gql.AddTransport(resolvers.GET{Log: log})
+	gql.AddTransport(resolvers.POST{Log: log})
+	gql.SetQueryCache(documents)
+	gql.SetParserTokenLimit(lim.MaxTokens)
+	gql.SetValidationRulesFn(budget.ValidationRules())
+	if introspection {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	gql.Use(extension.FixedComplexityLimit(maxComplexity))
-	gql.Use(resolvers.DepthLimit{Max: maxDepth})
-	gql.SetErrorPresenter(resolvers.ErrorPresenter(log))
+	// The persisted-query extension goes first: the budget checks the query it looks up.
+	gql.Use(extension.AutomaticPersistedQuery{Cache: resolvers.NewPersistedQueryCache(lim.APQCacheBytes, lim.APQMaxQueryBytes)})
+	gql.Use(&resolvers.Budget{Limits: budget, Validated: documents})
+	gql.AroundRootFields(resolvers.CheckRepresentations(es))
+	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, !cfg.production()))
 	gql.SetRecoverFunc(resolvers.Recover)
 
+	api := resolvers.Authenticate(verifier, resolvers.WithLoaders(svc, gql))
+	api = http.MaxBytesHandler(api, int64(lim.MaxBodyBytes))
+	api = resolvers.Deadline(lim.RequestTimeout, api)
+	api = resolvers.Shed(lim.MaxInFlight, time.Second, log, api)
 	mux := http.NewServeMux()
-	mux.Handle("/query", resolvers.Authenticate(verifier, resolvers.WithLoaders(svc, http.MaxBytesHandler(gql, maxBodyBytes))))
+	mux.Handle("/query", resolvers.Guard(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := svc.Ping(ctx); err != nil {
-			log.WarnContext(ctx, "not ready", "err", err)
-			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-	})
+	if len(checks) == 0 {
+		checks = []readyCheck{{"store", svc.Ping}}
+	}
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { ready(w, r, checks, log) })
 	if !cfg.production() {
 		mux.Handle("GET /{$}", playground.Handler("Quanzi", "/query"))
 	}
 	return logRequests(log, mux)
+}
+
+// ready answers /readyz: each backend's state, checked at once with a 2 s deadline, as a
+// JSON object of "ok" or "unreachable"; 503 when any is unreachable.
+func ready(w http.ResponseWriter, r *http.Request, checks []readyCheck, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	states := make(map[string]string, len(checks))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	status := http.StatusOK
+	for _, c := range checks {
+		wg.Go(func() {
+			err := c.ping(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			states[c.name] = "ok"
+			if err != nil {
+				log.WarnContext(ctx, "not ready", "backend", c.name, "err", err)
+				states[c.name], status = "unreachable", http.StatusServiceUnavailable
+			}
+		})
+	}
+	wg.Wait()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(states)
 }
 
 type statusRecorder struct {

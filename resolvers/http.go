@@ -69,9 +69,12 @@ func RequestID(ctx context.Context) string {
 }
 
 // ErrorPresenter turns errors into GraphQL errors with extensions.code: domain errors keep
-// their message; anything else is logged once, with the request id, and shown as INTERNAL
-// with no detail.
-func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+// their message; gqlgen's own errors about the request, and arguments that could not be
+// read, are the client's (BAD_USER_INPUT unless gqlgen coded them); a deadline that passed
+// is TIMEOUT; anything else is logged once, with the request id, and shown as INTERNAL with
+// no detail. Without hints, "Did you mean …" suggestions are cut from messages, so that a
+// production server does not spell out its schema to a caller who may not introspect it.
+func ErrorPresenter(log *slog.Logger, hints bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var domain *community.Error
@@ -83,12 +86,21 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if domain.Field != "" {
 				setExtension(gerr, "field", domain.Field)
 			}
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			log.InfoContext(ctx, "request ended before its work", "request_id", RequestID(ctx), "path", gerr.Path.String())
+			gerr.Message = "the request ended before this field was resolved"
+			setExtension(gerr, "code", CodeTimeout)
 		case isVariableError(gerr):
 			// A variable's value does not fit its type: the client's input is bad.
 			setExtension(gerr, "code", string(community.CodeBadUserInput))
+		case isArgumentError(ctx, gerr):
+			// gqlgen could not read an argument: the message may name Go types, so it is
+			// replaced by one that names the argument.
+			gerr.Message = "invalid value for argument " + argumentPath(ctx, gerr)
+			setExtension(gerr, "code", string(community.CodeBadUserInput))
 		case isGraphQLError(err):
-			// Parse, validation and argument coercion errors: the client's fault, already
-			// coded by gqlgen; anything else uncoded is a bad input too.
+			// Parse, validation and limit errors: the client's fault, already coded by
+			// gqlgen or the budget; anything else uncoded is a bad input too.
 			if gerr.Extensions["code"] == nil {
 				setExtension(gerr, "code", string(community.CodeBadUserInput))
 			}
@@ -97,15 +109,52 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "internal error"
 			setExtension(gerr, "code", string(community.CodeInternal))
 		}
+		if !hints {
+			if i := strings.Index(gerr.Message, " Did you mean "); i >= 0 {
+				gerr.Message = gerr.Message[:i]
+			}
+		}
 		return gerr
 	}
 }
 
 // isGraphQLError reports whether err is gqlgen's own error about the request rather than a
-// failure inside a resolver.
+// failure inside a resolver: a gqlerror, however wrapped, that wraps no other error.
 func isGraphQLError(err error) bool {
 	var gerr *gqlerror.Error
 	return errors.As(err, &gerr) && gerr.Unwrap() == nil
+}
+
+// isArgumentError reports whether e is about an argument of the field being resolved:
+// its path goes past the field's own, into one of the field's arguments.
+func isArgumentError(ctx context.Context, e *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return false
+	}
+	own := fc.Path()
+	if len(e.Path) <= len(own) {
+		return false
+	}
+	name, ok := e.Path[len(own)].(ast.PathName)
+	return ok && fc.Field.Arguments.ForName(string(name)) != nil
+}
+
+// argumentPath names the argument value at fault, as in representations[0].
+func argumentPath(ctx context.Context, e *gqlerror.Error) string {
+	var b strings.Builder
+	for _, el := range e.Path[len(graphql.GetFieldContext(ctx).Path()):] {
+		switch el := el.(type) {
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(el))
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(el))
+		}
+	}
+	return b.String()
 }
 
 func isVariableError(e *gqlerror.Error) bool {

@@ -1,13 +1,6 @@
 package resolvers
 
 import (
-	"context"
-	"fmt"
-
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"quanzi/community"
 	"quanzi/graph"
 	"quanzi/graph/model"
@@ -16,64 +9,6 @@ import (
 
 // DefaultMentions is how many members searchMembers returns when first is not given.
 const DefaultMentions = 10
-
-// DepthLimit is a gqlgen extension that refuses operations nested deeper than Max fields,
-// counting through fragments. Introspection fields are not counted.
-type DepthLimit struct{ Max int }
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = DepthLimit{}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (DepthLimit) ExtensionName() string { return "DepthLimit" }
-
-// Validate implements graphql.HandlerExtension.
-func (d DepthLimit) Validate(graphql.ExecutableSchema) error {
-	if d.Max < 1 {
-		return fmt.Errorf("depth limit must be positive, got %d", d.Max)
-	}
-	return nil
-}
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (d DepthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]bool{}); depth > d.Max {
-		err := gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, d.Max)
-		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
-		return err
-	}
-	return nil
-}
-
-func selectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
-	deepest := 0
-	for _, sel := range set {
-		var d int
-		switch s := sel.(type) {
-		case *ast.Field:
-			if len(s.Name) > 1 && s.Name[:2] == "__" {
-				continue
-			}
-			d = 1 + selectionDepth(s.SelectionSet, visiting)
-		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, visiting)
-		case *ast.FragmentSpread:
-			if s.Definition == nil || visiting[s.Name] {
-				continue
-			}
-			visiting[s.Name] = true
-			d = selectionDepth(s.Definition.SelectionSet, visiting)
-			delete(visiting, s.Name)
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
-}
 
 // Complexity returns gqlgen's complexity functions: a list field costs its page size times
 // what each item costs, so a query's cost bounds the store work it can cause.

@@ -1,0 +1,374 @@
+package resolvers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+)
+
+// Limits bound what one GraphQL document may cost before it runs. Each is checked in a
+// pass whose work grows with the size of the document, never with what its fragments
+// expand to, so a small document cannot make the checks themselves expensive.
+type Limits struct {
+	// MaxTokens caps the lexical tokens of a query: the parser stops at the first one over.
+	MaxTokens int
+	// MaxFields caps the field selections of a document after fragment expansion (aliases
+	// and __typename included; the operations' and those of fragments no operation spreads),
+	// checked before validation, whose overlapping-fields rule is quadratic in them.
+	MaxFields int
+	// MaxValidationErrors caps the validation errors reported for one document.
+	MaxValidationErrors int
+	// MaxDepth caps how deep the fields of an operation nest (introspection excluded: it is
+	// bounded by MaxIntrospectionLookups and gqlparser's introspection depth rule).
+	MaxDepth int
+	// MaxComplexity caps the cost of an operation: a field costs 1 plus its children, a
+	// list its page size times its items, and fields that do more work cost that work.
+	MaxComplexity int
+	// Introspection allows __schema and __type.
+	Introspection bool
+	// Suggestions keeps the "Did you mean …" hints in validation errors.
+	Suggestions bool
+}
+
+// Introspection an operation may ask for: the whole schema once, and a few types.
+const (
+	MaxSchemaLookups = 1
+	MaxTypeLookups   = 10
+)
+
+// CodeComplexityLimit is gqlgen's code for an operation over its complexity limit.
+const CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
+
+// Budget is a gqlgen extension that enforces Limits: before validation it parses the query
+// with a token limit and counts its expanded fields and introspection lookups, memoised per
+// fragment and stopping at the first limit crossed; after validation it computes the
+// operation's complexity and depth in one pass, memoised per fragment too.
+type Budget struct {
+	Limits Limits
+	// Validated, when set, is the cache of validated documents: a query found there passed
+	// these checks already and is not parsed twice.
+	Validated graphql.Cache[*ast.QueryDocument]
+
+	es graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+} = (*Budget)(nil)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (*Budget) ExtensionName() string { return "Budget" }
+
+// Validate implements graphql.HandlerExtension.
+func (b *Budget) Validate(es graphql.ExecutableSchema) error {
+	l := b.Limits
+	if l.MaxTokens < 1 || l.MaxFields < 1 || l.MaxValidationErrors < 1 || l.MaxDepth < 1 || l.MaxComplexity < 1 {
+		return fmt.Errorf("every request limit must be positive: %+v", l)
+	}
+	b.es = es
+	return nil
+}
+
+// MutateOperationParameters implements graphql.OperationParameterMutator: the checks that
+// run before gqlgen parses and validates the query.
+func (b *Budget) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if params.Query == "" {
+		return nil // gqlgen refuses it, or the persisted-query extension did
+	}
+	if b.Validated != nil {
+		if _, ok := b.Validated.Get(ctx, params.Query); ok {
+			return nil
+		}
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, b.Limits.MaxTokens)
+	if err != nil {
+		gerr, ok := err.(*gqlerror.Error)
+		if !ok {
+			gerr = gqlerror.Errorf("the query could not be parsed")
+		}
+		errcode.Set(gerr, errcode.ParseFailed)
+		return gerr
+	}
+	return b.checkShape(doc)
+}
+
+// shape is what the pre-validation pass counts in a selection set, fragments expanded.
+type shape struct {
+	fields, schemas, types int
+}
+
+func (s *shape) add(o shape) {
+	s.fields = saturatingAdd(s.fields, o.fields)
+	s.schemas = saturatingAdd(s.schemas, o.schemas)
+	s.types = saturatingAdd(s.types, o.types)
+}
+
+// shapeWalker counts the expanded shape of a parsed, not yet validated, document. Each
+// fragment is counted once and its count reused wherever it is spread, so the walk is
+// linear in the document; a fragment spread inside itself counts nothing (validation
+// refuses the cycle).
+type shapeWalker struct {
+	fragments map[string]*ast.FragmentDefinition
+	memo      map[string]shape
+	visiting  map[string]bool
+	maxFields int
+}
+
+func (b *Budget) checkShape(doc *ast.QueryDocument) *gqlerror.Error {
+	w := &shapeWalker{
+		fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)),
+		memo:      map[string]shape{},
+		visiting:  map[string]bool{},
+		maxFields: b.Limits.MaxFields,
+	}
+	for _, f := range doc.Fragments {
+		if _, ok := w.fragments[f.Name]; !ok {
+			w.fragments[f.Name] = f
+		}
+	}
+	var total shape
+	for _, op := range doc.Operations {
+		s := w.set(op.SelectionSet)
+		total.add(s)
+		if total.fields > w.maxFields {
+			break
+		}
+		if err := b.checkIntrospection(s); err != nil {
+			return err
+		}
+	}
+	// Fragments no operation spreads are validated all the same: they count on their own.
+	for _, f := range doc.Fragments {
+		if total.fields > w.maxFields {
+			break
+		}
+		if _, reached := w.memo[f.Name]; !reached {
+			total.add(w.fragment(f.Name))
+		}
+	}
+	if total.fields > w.maxFields {
+		return limitError(errcode.ValidationFailed, "the query selects more than %d fields once its fragments are expanded", w.maxFields)
+	}
+	return nil
+}
+
+func (b *Budget) checkIntrospection(s shape) *gqlerror.Error {
+	if s.schemas+s.types == 0 {
+		return nil
+	}
+	if !b.Limits.Introspection {
+		return limitError("FORBIDDEN", "introspection is disabled on this server")
+	}
+	if s.schemas > MaxSchemaLookups || s.types > MaxTypeLookups {
+		return limitError(errcode.ValidationFailed, "an operation may ask for __schema at most %d time and for __type at most %d times", MaxSchemaLookups, MaxTypeLookups)
+	}
+	return nil
+}
+
+func (w *shapeWalker) set(ss ast.SelectionSet) shape {
+	var s shape
+	for _, sel := range ss {
+		if s.fields > w.maxFields {
+			return s
+		}
+		switch sel := sel.(type) {
+		case *ast.Field:
+			s.fields++
+			switch sel.Name {
+			case "__schema":
+				s.schemas++
+			case "__type":
+				s.types++
+			}
+			s.add(w.set(sel.SelectionSet))
+		case *ast.InlineFragment:
+			s.add(w.set(sel.SelectionSet))
+		case *ast.FragmentSpread:
+			s.add(w.fragment(sel.Name))
+		}
+	}
+	return s
+}
+
+func (w *shapeWalker) fragment(name string) shape {
+	if s, ok := w.memo[name]; ok {
+		return s
+	}
+	f := w.fragments[name]
+	if f == nil || w.visiting[name] {
+		return shape{}
+	}
+	w.visiting[name] = true
+	s := w.set(f.SelectionSet)
+	delete(w.visiting, name)
+	w.memo[name] = s
+	return s
+}
+
+// MutateOperationContext implements graphql.OperationContextMutator: complexity and depth
+// of the validated operation, with its variables, in one pass.
+func (b *Budget) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	w := &costWalker{
+		ctx: ctx, es: b.es, schema: b.es.Schema(), vars: oc.Variables,
+		memo: map[string]cost{}, maxComplexity: b.Limits.MaxComplexity, maxDepth: b.Limits.MaxDepth,
+	}
+	c := w.set(oc.Operation.SelectionSet)
+	switch {
+	case c.depth > b.Limits.MaxDepth:
+		return limitError("BAD_USER_INPUT", "operation is nested more than %d levels deep", b.Limits.MaxDepth)
+	case c.complexity > b.Limits.MaxComplexity:
+		return limitError(CodeComplexityLimit, "operation has complexity %d or more, which exceeds the limit of %d", c.complexity, b.Limits.MaxComplexity)
+	}
+	return nil
+}
+
+// cost is the complexity and depth of a selection set.
+type cost struct{ complexity, depth int }
+
+// costWalker computes the cost of a validated operation. A fragment's fields are typed by
+// its type condition and its arguments come from the operation's variables, so its cost is
+// the same wherever it is spread: it is computed once. The walk stops adding as soon as a
+// limit is crossed.
+type costWalker struct {
+	ctx                     context.Context
+	es                      graphql.ExecutableSchema
+	schema                  *ast.Schema
+	vars                    map[string]any
+	memo                    map[string]cost
+	maxComplexity, maxDepth int
+}
+
+func (w *costWalker) over(c cost) bool { return c.complexity > w.maxComplexity || c.depth > w.maxDepth }
+
+func (w *costWalker) set(ss ast.SelectionSet) cost {
+	var c cost
+	for _, sel := range ss {
+		if w.over(c) {
+			return c
+		}
+		var sub cost
+		switch sel := sel.(type) {
+		case *ast.Field:
+			sub = w.field(sel)
+		case *ast.InlineFragment:
+			sub = w.set(sel.SelectionSet)
+		case *ast.FragmentSpread:
+			var ok bool
+			if sub, ok = w.memo[sel.Name]; !ok && sel.Definition != nil {
+				sub = w.set(sel.Definition.SelectionSet)
+				w.memo[sel.Name] = sub
+			}
+		}
+		c.complexity = saturatingAdd(c.complexity, sub.complexity)
+		c.depth = max(c.depth, sub.depth)
+	}
+	return c
+}
+
+func (w *costWalker) field(f *ast.Field) cost {
+	child := w.set(f.SelectionSet)
+	if w.over(child) || f.Definition == nil || f.ObjectDefinition == nil {
+		return child
+	}
+	c := cost{complexity: w.fieldComplexity(f, child.complexity), depth: child.depth + 1}
+	if introspective(f) {
+		// Introspection is bounded by the lookups an operation may make and by gqlparser's
+		// introspection depth rule; its type references nest deeper than data does.
+		c.depth = 0
+	}
+	return c
+}
+
+func introspective(f *ast.Field) bool {
+	return strings.HasPrefix(f.Name, "__") && f.Name != "__typename" || strings.HasPrefix(f.ObjectDefinition.Name, "__")
+}
+
+// fieldComplexity is the cost of one field given its children's: the schema's complexity
+// function where there is one (for an interface's field the dearest of its implementations),
+// else 1 plus the children.
+func (w *costWalker) fieldComplexity(f *ast.Field, child int) int {
+	if f.ObjectDefinition.Name == w.schema.Query.Name && f.Name == "_entities" {
+		// Each representation is an entity resolved: the list costs its length.
+		reps, _ := f.ArgumentMap(w.vars)["representations"].([]any)
+		return saturatingAdd(1, saturatingMul(len(reps), max(child, 1)))
+	}
+	args := f.ArgumentMap(w.vars)
+	best := 0
+	objects := []*ast.Definition{f.ObjectDefinition}
+	if f.ObjectDefinition.Kind == ast.Interface {
+		objects = w.schema.GetPossibleTypes(f.ObjectDefinition)
+	}
+	for _, obj := range objects {
+		if c, ok := w.es.Complexity(w.ctx, obj.Name, f.Name, child, args); ok && c >= 1 {
+			best = max(best, c)
+		}
+	}
+	if best > 0 {
+		return best
+	}
+	return saturatingAdd(1, child)
+}
+
+// ValidationRules returns the validation rules of each document: gqlparser's defaults,
+// without suggestions unless the limits keep them, reporting at most MaxValidationErrors
+// errors (and one more saying that the rest are left out).
+func (l Limits) ValidationRules() func() *rules.Rules {
+	return func() *rules.Rules {
+		r := rules.NewDefaultRules()
+		if !l.Suggestions {
+			r.ReplaceRule(rules.FieldsOnCorrectTypeRule.Name, rules.FieldsOnCorrectTypeRuleWithoutSuggestions.RuleFunc)
+			r.ReplaceRule(rules.ScalarLeafsRule.Name, rules.ScalarLeafsRuleWithoutSuggestions.RuleFunc)
+		}
+		reported := 0 // shared by the rules of one validation, which run in one walk
+		for name, rule := range r.GetInner() {
+			r.ReplaceRule(name, func(observers *core.Events, addError core.AddErrFunc) {
+				rule(observers, func(options ...core.ErrorOption) {
+					switch reported++; {
+					case reported <= l.MaxValidationErrors:
+						addError(options...)
+					case reported == l.MaxValidationErrors+1:
+						addError(core.Message("too many validation errors: only the first %d are reported", l.MaxValidationErrors))
+					}
+				})
+			})
+		}
+		return r
+	}
+}
+
+func limitError(code, format string, args ...any) *gqlerror.Error {
+	err := gqlerror.Errorf(format, args...)
+	errcode.Set(err, code)
+	return err
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// saturatingAdd adds two non-negative costs, stopping at the largest int.
+func saturatingAdd(a, b int) int {
+	if a > maxInt-b {
+		return maxInt
+	}
+	return a + b
+}
+
+// saturatingMul multiplies two non-negative costs, stopping at the largest int.
+func saturatingMul(a, b int) int {
+	if a != 0 && b > maxInt/a {
+		return maxInt
+	}
+	return a * b
+}

@@ -1,0 +1,284 @@
+package resolvers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/semaphore"
+)
+
+// Codes of refusals made before a request reaches GraphQL, each with its HTTP status.
+const (
+	// CodeBadRequest: the HTTP request is not a GraphQL request this server takes (method,
+	// content type, body too large, body or parameters not JSON).
+	CodeBadRequest = "BAD_REQUEST"
+	// CodeServiceUnavailable: the server is at its limit of requests in flight; retry after
+	// the Retry-After header's seconds.
+	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
+	// CodeTimeout: the request did not finish within its deadline.
+	CodeTimeout = "TIMEOUT"
+)
+
+// WriteError answers a request with one GraphQL error of a code, as JSON, with an HTTP
+// status: every refusal of the API has this shape.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message":    message,
+		"extensions": map[string]any{"code": code},
+	}}})
+}
+
+// Guard is HTTP middleware in front of the GraphQL endpoint: it refuses what no transport
+// takes — a method other than GET, POST and OPTIONS, or a POST whose content type is not
+// JSON — with a coded GraphQL error instead of gqlgen's plain-text one.
+func Guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodOptions:
+		case http.MethodPost:
+			if !isJSON(r.Header.Get("Content-Type")) {
+				WriteError(w, http.StatusUnsupportedMediaType, CodeBadRequest, "a POST request must have Content-Type: application/json")
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			WriteError(w, http.StatusMethodNotAllowed, CodeBadRequest, fmt.Sprintf("method %s is not allowed: send queries with GET or POST and mutations with POST", r.Method))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isJSON(contentType string) bool {
+	media, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (media == "application/json" || media == "application/graphql-response+json")
+}
+
+// Shed is HTTP middleware that serves at most max requests at once and answers the others
+// at once with 503 and Retry-After, so that a burst is refused rather than queued without
+// bound. max < 1 serves everything.
+func Shed(max int, retryAfter time.Duration, log *slog.Logger, next http.Handler) http.Handler {
+	if max < 1 {
+		return next
+	}
+	inFlight := semaphore.NewWeighted(int64(max))
+	seconds := strconv.Itoa(max1(int(retryAfter.Round(time.Second) / time.Second)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !inFlight.TryAcquire(1) {
+			log.InfoContext(r.Context(), "shed a request", "request_id", RequestID(r.Context()), "in_flight", max)
+			w.Header().Set("Retry-After", seconds)
+			WriteError(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "the server is busy: retry after "+seconds+" s")
+			return
+		}
+		defer inFlight.Release(1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func max1(n int) int { return max(n, 1) }
+
+// Deadline is HTTP middleware that ends a request's context after d, so that the work it
+// started stops; the caller going away ends it too. d <= 0 sets no deadline.
+func Deadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, deadlineKey{}, d)))
+	})
+}
+
+type deadlineKey struct{}
+
+// POST is the GraphQL-over-HTTP POST transport: a JSON body of query, operationName,
+// variables and extensions. Unlike gqlgen's, it answers a body over the size limit with
+// 413, and an undecodable body with 400 and a message that echoes none of it.
+type POST struct{ Log *slog.Logger }
+
+var _ graphql.Transport = POST{}
+
+// Supports implements graphql.Transport.
+func (POST) Supports(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.Header.Get("Upgrade") == "" && isJSON(r.Header.Get("Content-Type"))
+}
+
+// Do implements graphql.Transport.
+func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	start := graphql.Now()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			WriteError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, fmt.Sprintf("the request body is over the limit of %d bytes", tooLarge.Limit))
+			return
+		}
+		WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		return
+	}
+	var params graphql.RawParams
+	if msg := decodeBody(body, &params); msg != "" {
+		WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	run(w, r, exec, &params, false, t.Log)
+}
+
+// requestBody is the JSON body of a POST, decoded into fields whose types say what is
+// wrong when a client sends something else.
+type requestBody struct {
+	Query         *string         `json:"query"`
+	OperationName *string         `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+}
+
+// decodeBody decodes a POST body into params and returns "" or what is wrong with it, in
+// words that echo none of the body.
+func decodeBody(body []byte, params *graphql.RawParams) string {
+	var b requestBody
+	if err := decodeJSON(body, &b); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syntax):
+			return fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset)
+		case errors.As(err, &typ) && typ.Field != "":
+			return fmt.Sprintf("the request body's %q must be a string", typ.Field)
+		default:
+			return "the request body must be a JSON object with query, operationName, variables and extensions"
+		}
+	}
+	if b.Query != nil {
+		params.Query = *b.Query
+	}
+	if b.OperationName != nil {
+		params.OperationName = *b.OperationName
+	}
+	if msg := decodeObject("variables", b.Variables, &params.Variables); msg != "" {
+		return msg
+	}
+	return decodeObject("extensions", b.Extensions, &params.Extensions)
+}
+
+// decodeObject decodes raw, when present and not null, into a JSON object.
+func decodeObject(name string, raw []byte, into *map[string]any) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if raw[0] != '{' || decodeJSON(raw, into) != nil {
+		return fmt.Sprintf("%s must be a JSON object", name)
+	}
+	return ""
+}
+
+func decodeJSON(data []byte, into any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &json.SyntaxError{Offset: dec.InputOffset()}
+	}
+	return nil
+}
+
+// GET is the GraphQL-over-HTTP GET transport, for queries only: parameters query,
+// operationName, and JSON variables and extensions (automatic persisted queries use it).
+type GET struct{ Log *slog.Logger }
+
+var _ graphql.Transport = GET{}
+
+// Supports implements graphql.Transport.
+func (GET) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
+}
+
+// Do implements graphql.Transport.
+func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, CodeBadRequest, "the URL's query string could not be decoded")
+		return
+	}
+	params := graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName"), Headers: r.Header}
+	params.ReadTime.Start = graphql.Now()
+	if msg := decodeObject("variables", []byte(q.Get("variables")), &params.Variables); msg != "" {
+		WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
+		return
+	}
+	if msg := decodeObject("extensions", []byte(q.Get("extensions")), &params.Extensions); msg != "" {
+		WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
+		return
+	}
+	params.ReadTime.End = graphql.Now()
+	run(w, r, exec, &params, true, t.Log)
+}
+
+// run executes one operation and writes its response: 422 for a document that does not
+// parse or validate, 405 for a mutation sent with GET (onlyQueries), 504 when the request's
+// deadline passed before it finished, nothing when the caller has gone.
+func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, onlyQueries bool, log *slog.Logger) {
+	ctx := r.Context()
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		status := http.StatusOK
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			status = http.StatusUnprocessableEntity
+		}
+		writeResponse(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		return
+	}
+	if onlyQueries && oc.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", "POST")
+		WriteError(w, http.StatusMethodNotAllowed, CodeBadRequest, "a GET request may only run a query: send mutations with POST")
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, oc)
+	resp := responses(ctx)
+	switch err := r.Context().Err(); {
+	case errors.Is(err, context.DeadlineExceeded):
+		d, _ := r.Context().Value(deadlineKey{}).(time.Duration)
+		log.InfoContext(ctx, "request deadline passed", "request_id", RequestID(ctx), "deadline", d.String())
+		WriteError(w, http.StatusGatewayTimeout, CodeTimeout, fmt.Sprintf("the request did not finish within its deadline of %s", d))
+		return
+	case err != nil:
+		log.InfoContext(ctx, "caller went away", "request_id", RequestID(ctx))
+		return
+	}
+	if resp == nil {
+		resp = &graphql.Response{Errors: gqlerror.List{{Message: "no response", Extensions: map[string]any{"code": "INTERNAL"}}}}
+	}
+	writeResponse(w, http.StatusOK, resp)
+}
+
+func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
