@@ -163,7 +163,8 @@ func TestQueryBudget(t *testing.T) {
 		{"fragments spreading the next twice, 10 deep: 1,024 fields", fanOut(10, "__typename"), nil, "GRAPHQL_VALIDATION_FAILED", 1},
 		{"a fragment cycle", "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }", nil, "GRAPHQL_VALIDATION_FAILED", 0},
 		{"1,600 conflicting aliases: over the token limit", aliases(1600, member), nil, "GRAPHQL_PARSE_FAILED", 1},
-		{"450 conflicting aliases: errors capped", aliases(450, member), nil, "GRAPHQL_VALIDATION_FAILED", 21},
+		{"150 conflicting aliases: refused at the first conflict", aliases(150, member), nil, "GRAPHQL_VALIDATION_FAILED", 1},
+		{"60 unknown fields: errors capped", aliases(60, func(i int) string { return fmt.Sprintf("f%d: nope%d", i, i) }), nil, "GRAPHQL_VALIDATION_FAILED", 21},
 		{"16,000 copies of __typename", aliases(16000, func(int) string { return "__typename" }), nil, "GRAPHQL_PARSE_FAILED", 1},
 		{"1,200 copies of __typename: over the field cap", aliases(1200, func(int) string { return "__typename" }), nil, "GRAPHQL_VALIDATION_FAILED", 1},
 		{"800 aliases of __schema", aliases(800, func(i int) string { return fmt.Sprintf("s%d: __schema { types { name fields { name } } }", i) }), nil, "GRAPHQL_PARSE_FAILED", 1},
@@ -226,7 +227,7 @@ func TestIntrospectionInProduction(t *testing.T) {
 	a, logs := newLimitedAPI(t, production)
 	for name, q := range map[string]string{
 		"__schema":           introspection,
-		"aliased __type":     aliases(300, func(i int) string { return fmt.Sprintf(`t%d: __type(name: "Member") { name }`, i) }),
+		"aliased __type":     aliases(100, func(i int) string { return fmt.Sprintf(`t%d: __type(name: "Member") { name }`, i) }),
 		"__type in a spread": `query { ...T } fragment T on Query { __type(name: "Member") { name } }`,
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -146,7 +146,7 @@ type limits struct {
 // defaultLimits are the limits a server has unless configured otherwise.
 var defaultLimits = limits{
 	MaxBodyBytes:        1 << 20,
-	MaxTokens:           5000,
+	MaxTokens:           2000,
 	MaxFields:           1000,
 	MaxDepth:            12,
 	MaxComplexity:       5000,

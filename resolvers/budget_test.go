@@ -1,0 +1,120 @@
+package resolvers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"quanzi/graph"
+)
+
+func testBudget(t *testing.T) *Budget {
+	t.Helper()
+	b := &Budget{Limits: Limits{MaxTokens: 2000, MaxFields: 1000, MaxValidationErrors: 20, MaxDepth: 12, MaxComplexity: 5000, Introspection: true}}
+	if err := b.Validate(graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{}, Complexity: Complexity()})); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The pre-validation pass refuses conflicting fields before gqlparser's rule does its
+// quadratic work; it must never refuse a document that gqlparser accepts, and must refuse
+// the conflicts it was written for.
+func TestConflictsAgreeWithValidation(t *testing.T) {
+	b := testBudget(t)
+	repeat := func(n int, f func(i int) string) string {
+		var s strings.Builder
+		for i := range n {
+			s.WriteString(f(i) + " ")
+		}
+		return s.String()
+	}
+	cases := []struct {
+		name, query string
+		// early is whether the pass itself refuses it (gqlparser refuses it too).
+		early bool
+	}{
+		{"the same field twice", `{ viewer { id } viewer { handle } }`, false},
+		{"the same aliased field twice", `{ a: viewer { id } a: viewer { id } }`, false},
+		{"one field through fragments", `{ viewer { ...A ...B id } } fragment A on Member { id handle } fragment B on Member { id displayName }`, false},
+		{"identical arguments", `{ a: member(id: "1") { id } a: member(id: "1") { handle } }`, false},
+		{"arguments in another order", `{ viewer { a: followers(first: 2, after: "x") { totalCount } a: followers(after: "x", first: 2) { totalCount } } }`, false},
+		{"aliases on different entity types", `{ _entities(representations: []) { ... on Brand { x: slug } ... on Club { x: name } } }`, false},
+		{"different fields of different entity types, nested", `{ _entities(representations: []) { ... on Brand { x: members { y: pageInfo { z: startCursor } } } ... on Club { x: members { y: pageInfo { z: endCursor } } } } }`, false},
+		{"200 identical aliases", "{ " + repeat(200, func(int) string { return `a: member(id: "0") { id }` }) + "}", false},
+		{"different arguments", `{ a: member(id: "1") { id } a: member(id: "2") { id } }`, true},
+		{"different fields under one alias", `{ viewer { x: handle x: displayName } }`, true},
+		{"different arguments in a fragment", `{ viewer { followers(first: 1) { totalCount } ...F } } fragment F on Member { followers(first: 2) { totalCount } }`, true},
+		{"different arguments nested under one field", `{ viewer { a: followers(first: 1) { totalCount } } viewer { a: followers(first: 2) { totalCount } } }`, true},
+		{"different leaf types on exclusive types", `{ _entities(representations: []) { ... on Member { x: handle } ... on Club { x: memberCount } } }`, true},
+		{"an unknown field aliased over a known one", `{ viewer { x: handle x: nope } }`, true},
+		{"200 conflicting aliases", "{ " + repeat(200, func(i int) string { return fmt.Sprintf(`a: member(id: "%d") { id }`, i) }) + "}", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc, err := parser.ParseQuery(&ast.Source{Input: c.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			valid := len(validator.ValidateWithRules(b.es.Schema(), doc, rules.NewDefaultRules())) == 0
+			doc, _ = parser.ParseQuery(&ast.Source{Input: c.query}) // validation annotated the first
+			early := b.checkShape(doc) != nil
+			if early != c.early {
+				t.Errorf("refused before validation: %v, want %v (gqlparser accepts it: %v)", early, c.early, valid)
+			}
+			if early && valid {
+				t.Errorf("refused a document gqlparser accepts")
+			}
+			if !c.early && !valid && !strings.Contains(c.name, "unknown") {
+				t.Errorf("the case is meant to be valid, but gqlparser refuses it")
+			}
+		})
+	}
+}
+
+// The cost pass counts a fragment at every spread, however many times it is spread, and
+// stops early; depth goes through fragments.
+func TestCostThroughFragments(t *testing.T) {
+	b := testBudget(t)
+	schema := b.es.Schema()
+	cost := func(q string, vars map[string]any) (cost, error) {
+		doc, err := parser.ParseQuery(&ast.Source{Input: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := validator.ValidateWithRules(schema, doc, rules.NewDefaultRules()); len(errs) > 0 {
+			t.Fatalf("invalid: %v", errs)
+		}
+		w := &costWalker{ctx: context.Background(), es: b.es, schema: schema, vars: vars, memo: map[string]cost{}, maxComplexity: 1 << 40, maxDepth: 1 << 20}
+		return w.set(doc.Operations[0].SelectionSet), nil
+	}
+	page := `followers(first: 10) { edges { node { id } } }` // 1 + 10 × (1 + (1 + 1)) = 31
+	once, _ := cost(`{ viewer { `+page+` } }`, nil)
+	twice, _ := cost(`{ viewer { ...F ...G } } fragment F on Member { `+page+` } fragment G on Member { ...F }`, nil)
+	if once.complexity != 32 || twice.complexity != 1+2*31 {
+		t.Errorf("complexity: once %d, twice through fragments %d; want 32 and 63", once.complexity, twice.complexity)
+	}
+	if once.depth != 5 || twice.depth != 5 {
+		t.Errorf("depth: %d and %d, want 5", once.depth, twice.depth)
+	}
+	var fan strings.Builder
+	fan.WriteString("{ viewer { ...F0 } }\n")
+	for i := range 40 {
+		fmt.Fprintf(&fan, "fragment F%d on Member { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fan.WriteString("fragment F40 on Member { id }\n")
+	c, _ := cost(fan.String(), nil)
+	if want := 1 + 1<<40; c.complexity != want {
+		t.Errorf("40 fragments spreading the next twice: complexity %d, want %d", c.complexity, want)
+	}
+	vars, _ := cost(`query($n: Int) { viewer { followers(first: $n) { edges { node { id } } } } }`, map[string]any{"n": 50})
+	if vars.complexity != 1+1+50*3 {
+		t.Errorf("a page size from a variable: complexity %d, want %d", vars.complexity, 1+1+50*3)
+	}
+}
