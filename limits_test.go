@@ -426,7 +426,7 @@ func TestPersistedQueries(t *testing.T) {
 	}
 }
 
-// blockingStore is a real store whose member reads wait until the request's context ends,
+// blockingStore is a real store whose member and club reads wait until the request's context ends,
 // as a slow or stuck backend would, and report why it ended.
 type blockingStore struct {
 	community.Store
@@ -435,10 +435,18 @@ type blockingStore struct {
 }
 
 func (s *blockingStore) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
+	return nil, s.block(ctx)
+}
+
+func (s *blockingStore) ClubBySlug(ctx context.Context, slug string) (community.Club, error) {
+	return community.Club{}, s.block(ctx)
+}
+
+func (s *blockingStore) block(ctx context.Context) error {
 	s.entered <- struct{}{}
 	<-ctx.Done()
 	s.ended <- ctx.Err()
-	return nil, ctx.Err()
+	return ctx.Err()
 }
 
 func TestRequestDeadline(t *testing.T) {
@@ -525,6 +533,87 @@ func TestLoadShedding(t *testing.T) {
 		t.Errorf("after one stalled request ended: status %d", status)
 	}
 	held[1].Close()
+}
+
+func TestPerCaller(t *testing.T) {
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// A read that blocks until its request's deadline holds its caller's one turn.
+	slow := &blockingStore{Store: s, entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+	a, _ := newLimitedAPIOver(t, slow, func(c *config) {
+		c.Limits.CallerInFlight, c.Limits.CallerQueue, c.Limits.RequestTimeout = 1, 1, time.Second
+		c.TrustedProxies = "127.0.0.1, ::1"
+	})
+	lihua, wang := memberToken(t, community.NewID()), memberToken(t, community.NewID())
+	// send posts a query with a header and reports the status on the channel.
+	send := func(q string, header http.Header) chan int {
+		done := make(chan int, 1)
+		go func() {
+			status, _, _, _ := a.send("POST", "application/json", query(q, nil), header)
+			done <- status
+		}()
+		return done
+	}
+	bearer := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+	const quick, blocking = `{ __typename }`, `{ viewer { id } }`
+
+	held := send(blocking, bearer(lihua))
+	<-slow.entered
+	// Another member is served while 李华's one turn is taken.
+	if status := <-send(quick, bearer(wang)); status != http.StatusOK {
+		t.Fatalf("another caller: status %d", status)
+	}
+	// 李华's next two requests: one waits its turn, the other is over her share.
+	second, third := send(quick, bearer(lihua)), send(quick, bearer(lihua))
+	var waiting chan int
+	select {
+	case status := <-second:
+		waiting = third
+		if status != http.StatusTooManyRequests {
+			t.Fatalf("over the caller's share: status %d", status)
+		}
+	case status := <-third:
+		waiting = second
+		if status != http.StatusTooManyRequests {
+			t.Fatalf("over the caller's share: status %d", status)
+		}
+	}
+	if status, header, res, _ := a.send("POST", "application/json", query(quick, nil), bearer(lihua)); status != http.StatusTooManyRequests ||
+		header.Get("Retry-After") == "" || len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "RATE_LIMITED" {
+		t.Errorf("over the caller's share: status %d, Retry-After %q, %+v", status, header.Get("Retry-After"), res.Errors)
+	}
+	select {
+	case status := <-waiting:
+		t.Fatalf("a request ran while its caller's turn was taken: status %d", status)
+	default:
+	}
+	<-slow.ended // the held request's deadline passed: its turn is free
+	if status := <-held; status != http.StatusGatewayTimeout {
+		t.Errorf("the held request: status %d", status)
+	}
+	if status := <-waiting; status != http.StatusOK {
+		t.Errorf("the waiting request, once its turn came: status %d", status)
+	}
+
+	// Anonymous callers behind a trusted proxy are told apart by X-Forwarded-For.
+	held = send(`{ club(slug: "open-forum") { id } }`, http.Header{"X-Forwarded-For": {"203.0.113.7"}})
+	<-slow.entered
+	if status := <-send(quick, http.Header{"X-Forwarded-For": {"198.51.100.9"}}); status != http.StatusOK {
+		t.Errorf("another address behind the proxy: status %d", status)
+	}
+	pending := send(quick, http.Header{"X-Forwarded-For": {"203.0.113.7"}})
+	select {
+	case status := <-pending:
+		t.Errorf("the same address behind the proxy ran beside its held request: status %d", status)
+	case <-slow.ended:
+	}
+	<-held
+	if status := <-pending; status != http.StatusOK {
+		t.Errorf("the same address, after: status %d", status)
+	}
 }
 
 func TestShutdownWithRequestsInFlight(t *testing.T) {

@@ -22,9 +22,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,6 +124,9 @@ type config struct {
 	JWKSURL       string
 	Introspection bool
 	Limits        limits
+	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
+	// caller's address (comma-separated addresses or CIDR prefixes).
+	TrustedProxies string
 	// envErrs are environment variables whose values could not be read.
 	envErrs []error
 }
@@ -137,6 +142,8 @@ type limits struct {
 	MaxValidationErrors int
 	RequestTimeout      time.Duration
 	MaxInFlight         int
+	CallerInFlight      int
+	CallerQueue         int
 	ShutdownTimeout     time.Duration
 	QueryCacheBytes     int
 	APQCacheBytes       int
@@ -153,10 +160,13 @@ var defaultLimits = limits{
 	MaxValidationErrors: 20,
 	RequestTimeout:      10 * time.Second,
 	MaxInFlight:         128,
-	ShutdownTimeout:     15 * time.Second,
-	QueryCacheBytes:     32 << 20,
-	APQCacheBytes:       16 << 20,
-	APQMaxQueryBytes:    32 << 10,
+	// One caller may keep half the cores busy, so that the others always have the rest.
+	CallerInFlight:   max(1, runtime.GOMAXPROCS(0)/2),
+	CallerQueue:      32,
+	ShutdownTimeout:  15 * time.Second,
+	QueryCacheBytes:  32 << 20,
+	APQCacheBytes:    16 << 20,
+	APQMaxQueryBytes: 32 << 10,
 }
 
 // check refuses limits below 1 (a zero is the default, set by orDefaults).
@@ -164,7 +174,7 @@ func (l limits) check() error {
 	for name, v := range map[string]int64{
 		"max-body-bytes": int64(l.MaxBodyBytes), "max-tokens": int64(l.MaxTokens), "max-fields": int64(l.MaxFields),
 		"max-depth": int64(l.MaxDepth), "max-complexity": int64(l.MaxComplexity), "max-validation-errors": int64(l.MaxValidationErrors),
-		"request-timeout": int64(l.RequestTimeout), "max-in-flight": int64(l.MaxInFlight), "shutdown-timeout": int64(l.ShutdownTimeout),
+		"request-timeout": int64(l.RequestTimeout), "max-in-flight": int64(l.MaxInFlight), "caller-in-flight": int64(l.CallerInFlight), "caller-queue": int64(l.CallerQueue), "shutdown-timeout": int64(l.ShutdownTimeout),
 		"query-cache-bytes": int64(l.QueryCacheBytes), "apq-cache-bytes": int64(l.APQCacheBytes), "apq-max-query-bytes": int64(l.APQMaxQueryBytes),
 	} {
 		if v < 0 {
@@ -195,6 +205,8 @@ func (l limits) orDefaults() limits {
 	or(&l.MaxValidationErrors, d.MaxValidationErrors)
 	ord(&l.RequestTimeout, d.RequestTimeout)
 	or(&l.MaxInFlight, d.MaxInFlight)
+	or(&l.CallerInFlight, d.CallerInFlight)
+	or(&l.CallerQueue, d.CallerQueue)
 	ord(&l.ShutdownTimeout, d.ShutdownTimeout)
 	or(&l.QueryCacheBytes, d.QueryCacheBytes)
 	or(&l.APQCacheBytes, d.APQCacheBytes)
@@ -203,6 +215,26 @@ func (l limits) orDefaults() limits {
 }
 
 func (c config) production() bool { return c.Env == "production" }
+
+// proxies parses TrustedProxies.
+func (c config) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(c.TrustedProxies, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return nil, fmt.Errorf("QUANZI_TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", item)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
 
 // configFlags declares the flags of cfg, each defaulting to its environment variable.
 func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
@@ -229,6 +261,8 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
+
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
 
 	d, l := defaultLimits, &cfg.Limits
 	intVar := func(v *int, flagName, envName string, def int, usage string) {
@@ -263,6 +297,8 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	intVar(&l.MaxValidationErrors, "max-validation-errors", "QUANZI_MAX_VALIDATION_ERRORS", d.MaxValidationErrors, "most validation errors reported for a query")
 	durationVar(&l.RequestTimeout, "request-timeout", "QUANZI_REQUEST_TIMEOUT", d.RequestTimeout, "deadline of one request")
 	intVar(&l.MaxInFlight, "max-in-flight", "QUANZI_MAX_IN_FLIGHT", d.MaxInFlight, "most requests served at once; more are answered 503")
+	intVar(&l.CallerInFlight, "caller-in-flight", "QUANZI_CALLER_IN_FLIGHT", d.CallerInFlight, "most requests of one caller run at once; more wait their turn")
+	intVar(&l.CallerQueue, "caller-queue", "QUANZI_CALLER_QUEUE", d.CallerQueue, "most requests of one caller waiting their turn; more are answered 429")
 	durationVar(&l.ShutdownTimeout, "shutdown-timeout", "QUANZI_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "longest graceful shutdown")
 	intVar(&l.QueryCacheBytes, "query-cache-bytes", "QUANZI_QUERY_CACHE_BYTES", d.QueryCacheBytes, "memory for parsed queries, in bytes")
 	intVar(&l.APQCacheBytes, "apq-cache-bytes", "QUANZI_APQ_CACHE_BYTES", d.APQCacheBytes, "memory for automatic persisted queries, in bytes")
@@ -290,6 +326,9 @@ func (c *config) validate() error {
 		return errors.Join(c.envErrs...)
 	}
 	if err := c.Limits.check(); err != nil {
+		return err
+	}
+	if _, err := c.proxies(); err != nil {
 		return err
 	}
 	switch c.Env {
@@ -579,7 +618,10 @@ func newHandler(cfg config, svc *community.Service, searcher *search.Service, op
 	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, !cfg.production()))
 	gql.SetRecoverFunc(resolvers.Recover)
 
-	api := resolvers.Authenticate(verifier, resolvers.WithLoaders(svc, gql))
+	api := resolvers.WithLoaders(svc, gql)
+	proxies, _ := cfg.proxies() // validated with the configuration
+	api = resolvers.PerCaller(lim.CallerInFlight, lim.CallerQueue, time.Second, proxies, log, api)
+	api = resolvers.Authenticate(verifier, api)
 	api = http.MaxBytesHandler(api, int64(lim.MaxBodyBytes))
 	api = resolvers.Deadline(lim.RequestTimeout, api)
 	api = resolvers.Shed(lim.MaxInFlight, time.Second, log, api)

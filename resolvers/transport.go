@@ -10,8 +10,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,6 +23,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
+
+	"quanzi/community"
 )
 
 // Codes of refusals made before a request reaches GraphQL, each with its HTTP status.
@@ -123,7 +129,7 @@ func (POST) Supports(r *http.Request) bool {
 // Do implements graphql.Transport.
 func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 			WriteError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, fmt.Sprintf("the request body is over the limit of %d bytes", tooLarge.Limit))
@@ -155,7 +161,9 @@ type requestBody struct {
 // words that echo none of the body.
 func decodeBody(body []byte, params *graphql.RawParams) string {
 	var b requestBody
-	if err := decodeJSON(body, &b); err != nil {
+	// Unmarshal reads the body in place (a decoder would copy it first); variables and
+	// extensions, which need numbers kept exact, are decoded apart.
+	if err := json.Unmarshal(body, &b); err != nil {
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
@@ -281,4 +289,138 @@ func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// PerCaller is HTTP middleware that runs at most max requests of one caller at once: the
+// caller's further requests wait their turn (within their deadline), up to queue of them,
+// and beyond that are answered 429 RATE_LIMITED with Retry-After. So that one caller
+// sending request after request cannot take every core from the others, whatever each
+// request costs. A caller is the member of the token, else the identity or the roles it
+// carries, else, with no token, the address the request came from (see ClientAddress). It
+// goes after Authenticate. max < 1 lets every request run.
+func PerCaller(max, queue int, retryAfter time.Duration, proxies []netip.Prefix, log *slog.Logger, next http.Handler) http.Handler {
+	if max < 1 {
+		return next
+	}
+	seconds := strconv.Itoa(max1(int(retryAfter.Round(time.Second) / time.Second)))
+	var mu sync.Mutex
+	callers := map[string]*caller{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := callerKey(r, proxies)
+		mu.Lock()
+		c := callers[key]
+		if c == nil {
+			c = &caller{turns: make(chan struct{}, max)}
+			callers[key] = c
+		}
+		if c.users >= max+queue {
+			mu.Unlock()
+			log.InfoContext(r.Context(), "refused a caller over its share", "request_id", RequestID(r.Context()), "caller", key)
+			w.Header().Set("Retry-After", seconds)
+			WriteError(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this caller: retry after "+seconds+" s")
+			return
+		}
+		c.users++
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			if c.users--; c.users == 0 {
+				delete(callers, key)
+			}
+			mu.Unlock()
+		}()
+		// The body is read before the turn is taken: a client that sends it slowly waits
+		// for itself, not holding a turn meanwhile.
+		body, err := readBody(r)
+		if err != nil {
+			r.Body = io.NopCloser(failingReader{err})
+			next.ServeHTTP(w, r) // the transport answers the failed read
+			return
+		}
+		r.Body = readBytes{bytes.NewReader(body), body}
+		select {
+		case c.turns <- struct{}{}:
+		case <-r.Context().Done():
+			WriteError(w, http.StatusGatewayTimeout, CodeTimeout, "the request's deadline passed while it waited for its turn")
+			return
+		}
+		defer func() { <-c.turns }()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readBytes is a request body read already, whose bytes the transport takes as they are.
+type readBytes struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (readBytes) Close() error { return nil }
+
+// readBody returns the body of r: the bytes read already, or all there is to read.
+func readBody(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(readBytes); ok {
+		return b.data, nil
+	}
+	return io.ReadAll(r.Body)
+}
+
+// failingReader fails every read with err.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// caller is the requests of one caller: those running hold a turn; users counts those
+// running and waiting.
+type caller struct {
+	turns chan struct{}
+	users int
+}
+
+// callerKey names the caller of a request, for PerCaller.
+func callerKey(r *http.Request, proxies []netip.Prefix) string {
+	a := community.ActorFrom(r.Context())
+	switch {
+	case a.MemberID != "":
+		return "member " + a.MemberID
+	case a.Identity != nil:
+		return "identity " + string(a.Identity.Provider) + " " + a.Identity.ExternalID
+	case len(a.Roles) > 0:
+		return fmt.Sprint("roles ", a.Roles, " ", a.BrandID)
+	}
+	return "address " + ClientAddress(r, proxies)
+}
+
+// ClientAddress returns the address a request came from: its connection's peer, unless
+// that is one of the trusted proxies (a gateway or load balancer in front of the server),
+// in which case the nearest address in X-Forwarded-For that is not a trusted proxy. A peer
+// that is not trusted cannot name another address.
+func ClientAddress(r *http.Request, proxies []netip.Prefix) string {
+	addr := peer(r.RemoteAddr)
+	if !trusted(addr, proxies) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for _, hop := range slices.Backward(hops) {
+		a, err := netip.ParseAddr(strings.TrimSpace(hop))
+		if err != nil {
+			break // a forged or garbled entry: the last trusted hop is the client
+		}
+		if addr = a.Unmap(); !trusted(addr, proxies) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func peer(remote string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		return ap.Addr().Unmap()
+	}
+	a, _ := netip.ParseAddr(remote)
+	return a.Unmap()
+}
+
+func trusted(a netip.Addr, proxies []netip.Prefix) bool {
+	return slices.ContainsFunc(proxies, func(p netip.Prefix) bool { return p.Contains(a) })
 }
