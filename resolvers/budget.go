@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
@@ -91,7 +92,11 @@ func (b *Budget) MutateOperationParameters(ctx context.Context, params *graphql.
 			return nil
 		}
 	}
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, b.Limits.MaxTokens)
+	src := &ast.Source{Input: params.Query}
+	if len(params.Query) > b.Limits.MaxTokens && overTokens(src, b.Limits.MaxTokens) {
+		return limitError(errcode.ParseFailed, "the query has more than %d tokens", b.Limits.MaxTokens)
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(src, b.Limits.MaxTokens)
 	if err != nil {
 		gerr, ok := err.(*gqlerror.Error)
 		if !ok {
@@ -101,6 +106,20 @@ func (b *Budget) MutateOperationParameters(ctx context.Context, params *graphql.
 		return gerr
 	}
 	return b.checkShape(doc)
+}
+
+// overTokens reports whether src has more than max tokens, reading no further than that:
+// lexing alone costs a fraction of parsing, which builds a node for each token. (A query of
+// at most max bytes cannot have more than max tokens.)
+func overTokens(src *ast.Source, max int) bool {
+	lex := lexer.New(src)
+	for range max + 1 {
+		tok, err := lex.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return false // the parser reports a lexical error
+		}
+	}
+	return true
 }
 
 // shape is what the pre-validation pass counts in a selection set, fragments expanded.
