@@ -457,17 +457,69 @@ func (w *costWalker) set(ss ast.SelectionSet) cost {
 }
 
 func (w *costWalker) field(f *ast.Field) cost {
-	child := w.set(f.SelectionSet)
-	if w.over(child) || f.Definition == nil || f.ObjectDefinition == nil {
-		return child
+	child, rest := w.set(f.SelectionSet), cost{}
+	if t := w.fieldType(f); t != nil && t.Fields.ForName("edges") != nil {
+		// A connection: its page size multiplies what each edge costs, not its totals,
+		// page info or facets, which are read once.
+		child, rest = w.connection(f.SelectionSet)
 	}
-	c := cost{complexity: w.fieldComplexity(f, child.complexity), depth: child.depth + 1}
+	if w.over(child) || w.over(rest) || f.Definition == nil || f.ObjectDefinition == nil {
+		return cost{complexity: saturatingAdd(child.complexity, rest.complexity), depth: max(child.depth, rest.depth)}
+	}
+	c := cost{complexity: saturatingAdd(w.fieldComplexity(f, child.complexity), rest.complexity), depth: max(child.depth, rest.depth) + 1}
 	if introspective(f) {
 		// Introspection is bounded by the lookups an operation may make and by gqlparser's
 		// introspection depth rule; its type references nest deeper than data does.
 		c.depth = 0
 	}
 	return c
+}
+
+func (w *costWalker) fieldType(f *ast.Field) *ast.Definition {
+	if f.Definition == nil {
+		return nil
+	}
+	return w.schema.Types[f.Definition.Type.Name()]
+}
+
+// connection splits the cost of a connection's selection into that of its edges, which
+// come once per item, and the rest, which comes once.
+func (w *costWalker) connection(ss ast.SelectionSet) (edges, rest cost) {
+	add := func(to *cost, c cost) {
+		to.complexity = saturatingAdd(to.complexity, c.complexity)
+		to.depth = max(to.depth, c.depth)
+	}
+	for _, sel := range ss {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Name == "edges" {
+				add(&edges, w.field(sel))
+			} else {
+				add(&rest, w.field(sel))
+			}
+		case *ast.InlineFragment:
+			e, r := w.connection(sel.SelectionSet)
+			add(&edges, e)
+			add(&rest, r)
+		case *ast.FragmentSpread:
+			if sel.Definition == nil {
+				continue
+			}
+			key := "connection " + sel.Name
+			e, ok := w.memo[key]
+			r := w.memo[key+" rest"]
+			if !ok {
+				e, r = w.connection(sel.Definition.SelectionSet)
+				w.memo[key], w.memo[key+" rest"] = e, r
+			}
+			add(&edges, e)
+			add(&rest, r)
+		}
+		if w.over(edges) || w.over(rest) {
+			break
+		}
+	}
+	return edges, rest
 }
 
 func introspective(f *ast.Field) bool {

@@ -113,6 +113,12 @@ func TestCostThroughFragments(t *testing.T) {
 	if want := 1 + 1<<40; c.complexity != want {
 		t.Errorf("40 fragments spreading the next twice: complexity %d, want %d", c.complexity, want)
 	}
+	// A connection's page size multiplies its edges only: totals come once.
+	totals, _ := cost(`{ viewer { followers(first: 10) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`, nil)
+	spread, _ := cost(`{ viewer { followers(first: 10) { ...P } } } fragment P on FollowConnection { totalCount pageInfo { hasNextPage } edges { node { id } } }`, nil)
+	if want := 1 + (1 + 10*3) + 1 + 2; totals.complexity != want || spread.complexity != want {
+		t.Errorf("a page with its totals: complexity %d, and %d through a fragment; want %d", totals.complexity, spread.complexity, want)
+	}
 	vars, _ := cost(`query($n: Int) { viewer { followers(first: $n) { edges { node { id } } } } }`, map[string]any{"n": 50})
 	if vars.complexity != 1+1+50*3 {
 		t.Errorf("a page size from a variable: complexity %d, want %d", vars.complexity, 1+1+50*3)

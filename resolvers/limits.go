@@ -58,8 +58,26 @@ func Complexity() graph.ComplexityRoot {
 	c.Comment.Replies = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Query.Feed = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Query.SearchPosts = func(child int, _ string, _ *model.PostSearchFilter, _ *search.Sort, first *int, _ *string) int {
-		return page(child, first, search.DefaultFirst)
+		return page(child, first, search.DefaultFirst) + searchCost
 	}
+	c.PostSearchFacets.Clubs = func(child int) int { return 1 + search.MaxFacets*child }
+	c.PostSearchFacets.Tags = func(child int) int { return 1 + search.MaxFacets*child }
 	c.Query.SearchMembers = func(child int, _ string, first *int) int { return page(child, first, DefaultMentions) }
+	// Lists without pages are costed by about how long they grow: a member's purchases in
+	// a brand by a busy customer's, the rest by a handful.
+	c.Member.Purchases = func(child int, _ *string) int { return 1 + typicalPurchases*child }
+	c.Member.BrandMemberships = func(child int) int { return 1 + typicalFew*child }
+	c.Member.Consents = func(child int) int { return 1 + typicalFew*child }
+	c.Brand.Partners = func(child int) int { return 1 + typicalFew*child }
 	return c
 }
+
+// Costs of work that page sizes do not show.
+const (
+	// searchCost is a search's own work: the engine scores every hit of the query (up to
+	// the 1,000 a page may reach) before the page is cut.
+	searchCost = 50
+	// typicalPurchases and typicalFew are the lengths unpaged lists are costed at.
+	typicalPurchases = 50
+	typicalFew       = 10
+)
