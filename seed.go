@@ -44,7 +44,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			Now: time.Now().UTC().Truncate(24 * time.Hour)}
 		return seedSynthetic(ctx, store, synthetic.Spec{Members: *members, Follows: *follows, Seed: *seedValue}, content, stderr)
 	}
-	return seedDemo(ctx, store, []byte(cfg.JWTSecret), stdout)
+	return seedDemo(ctx, store, newMinter(cfg), stdout)
 }
 
 func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Spec, content synthetic.ContentSpec, stderr io.Writer) error {
@@ -85,7 +85,7 @@ var demoMembers = [][3]string{
 
 // seedDemo builds the demo community through the service, as its users would, and prints
 // tokens to explore it with. A community seeded already is left as it is.
-func seedDemo(ctx context.Context, store community.Store, secret []byte, stdout io.Writer) error {
+func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Claims, time.Duration) (string, error), stdout io.Writer) error {
 	svc := community.NewService(store, community.Config{})
 	admin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleAdmin}})
 	byd, err := svc.BrandBySlug(admin, "byd-auto")
@@ -104,7 +104,7 @@ func seedDemo(ctx context.Context, store community.Store, secret []byte, stdout 
 			}
 		}
 		fmt.Fprintln(stdout, "The demo community is seeded already.")
-		return printTokens(stdout, secret, ids, byd.ID)
+		return printTokens(stdout, mint, ids, byd.ID)
 	}
 	// Each step runs unless an earlier one failed; the first failure ends the seed.
 	var failure error
@@ -218,13 +218,13 @@ func seedDemo(ctx context.Context, store community.Store, secret []byte, stdout 
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}
 	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden with posts and comments, and these members.")
-	return printTokens(stdout, secret, ids, b1.ID)
+	return printTokens(stdout, mint, ids, b1.ID)
 }
 
-func printTokens(w io.Writer, secret []byte, ids map[string]string, bydID string) error {
+func printTokens(w io.Writer, mint func(jwtauth.Claims, time.Duration) (string, error), ids map[string]string, bydID string) error {
 	fmt.Fprintln(w, "Tokens (valid 30 days) to put in GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}:")
 	mintFor := func(name string, c jwtauth.Claims) error {
-		tok, err := jwtauth.Mint(secret, c, 30*24*time.Hour)
+		tok, err := mint(c, 30*24*time.Hour)
 		if err != nil {
 			return err
 		}

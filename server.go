@@ -695,6 +695,18 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// newMinter returns a function that signs development tokens as cfg's verifier expects
+// them: with its secret, issuer and audience.
+func newMinter(cfg config) func(jwtauth.Claims, time.Duration) (string, error) {
+	return func(c jwtauth.Claims, ttl time.Duration) (string, error) {
+		c.Issuer = cfg.JWTIssuer
+		if cfg.JWTAudience != "" {
+			c.Audience = []string{cfg.JWTAudience}
+		}
+		return jwtauth.Mint([]byte(cfg.JWTSecret), c, ttl)
+	}
+}
+
 // newVerifier returns the verifier of bearer tokens that cfg configures.
 func newVerifier(cfg config) *jwtauth.Verifier {
 	return jwtauth.New([]byte(cfg.JWTSecret), nil, jwtauth.Issuer(cfg.JWTIssuer), jwtauth.Audience(cfg.JWTAudience))
@@ -718,10 +730,6 @@ func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writ
 	}
 	claims := jwtauth.Claims{Roles: roles, Brand: brand}
 	claims.Subject = member
-	claims.Issuer = cfg.JWTIssuer
-	if cfg.JWTAudience != "" {
-		claims.Audience = []string{cfg.JWTAudience}
-	}
 	if identity != "" {
 		provider, ext, ok := strings.Cut(identity, ":")
 		if !ok {
@@ -732,7 +740,7 @@ func mintToken(args []string, getenv func(string) string, stdout, stderr io.Writ
 	if claims.Subject == "" && claims.Identity == nil && len(roles) == 0 {
 		return errors.New("give -member, -identity or -role")
 	}
-	token, err := jwtauth.Mint([]byte(cfg.JWTSecret), claims, ttl)
+	token, err := newMinter(cfg)(claims, ttl)
 	if err != nil {
 		return err
 	}

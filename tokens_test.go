@@ -48,6 +48,29 @@ func TestTokenIssuerAndAudience(t *testing.T) {
 	if err := mintToken([]string{"-role", "ADMIN"}, getenv, &minted, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	// The tokens that seed prints carry the issuer and audience too.
+	var seeded bytes.Buffer
+	seedEnv := func(name string) string {
+		if name == "QUANZI_DATA_DIR" {
+			return t.TempDir()
+		}
+		return env[name]
+	}
+	if err := run(t.Context(), []string{"seed"}, seedEnv, &seeded, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var printed int
+	for line := range strings.Lines(seeded.String()) {
+		if f := strings.Fields(line); len(f) > 1 && strings.Count(f[len(f)-1], ".") == 2 {
+			printed++
+			if _, err := newVerifier(cfg).Verify(t.Context(), f[len(f)-1]); err != nil {
+				t.Errorf("seed printed a token the server refuses: %s: %v", strings.TrimSpace(line), err)
+			}
+		}
+	}
+	if printed == 0 {
+		t.Errorf("seed printed no tokens: %s", seeded.String())
+	}
 	const query = `{ searchMembers(query: "li", first: 5) { id } }`
 	for _, c := range []struct {
 		name, token string
