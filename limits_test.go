@@ -326,7 +326,13 @@ func TestClientMistakesAreCoded(t *testing.T) {
 }
 
 func TestTransportRefusals(t *testing.T) {
-	a, logs := newLimitedAPI(t, func(c *config) { c.Limits.MaxBodyBytes = 64 << 10 })
+	for _, mode := range []string{"development", "production"} {
+		t.Run(mode, func(t *testing.T) { testTransportRefusals(t, mode) })
+	}
+}
+
+func testTransportRefusals(t *testing.T, mode string) {
+	a, logs := newLimitedAPI(t, func(c *config) { c.Env, c.Limits.MaxBodyBytes = mode, 64<<10 })
 	big := query(`{ __typename }`, map[string]any{"pad": strings.Repeat("x", 80<<10)})
 	cases := []struct {
 		name, method, contentType, body string
