@@ -183,3 +183,35 @@ func setupHostile(b *testing.B) *hostileEnv {
 	}
 	return env
 }
+
+// BenchmarkHostileRefusal measures what one hostile request costs the server, through the
+// whole handler in process, from a member with a turn of its own:
+//
+//	go test -run '^$' -bench HostileRefusal -benchmem .
+func BenchmarkHostileRefusal(b *testing.B) {
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(b.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	h := newHandler(config{Env: "development", JWTSecret: testSecret}, community.NewService(s, community.Config{}), nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
+	for _, c := range []struct{ name, body string }{
+		{"typename", query(`{ __typename }`, nil)},
+		{"fragment-fan-out-27", query(fanOut(27, "__typename"), nil)},
+		{"conflicting-aliases-1600", query(aliases(1600, func(i int) string { return fmt.Sprintf(`a: member(id: "%d") { id }`, i) }), nil)},
+		{"conflicting-aliases-150", query(aliases(150, func(i int) string { return fmt.Sprintf(`a: member(id: "%d") { id }`, i) }), nil)},
+		{"typename-copies-16000", query(aliases(16000, func(int) string { return "__typename" }), nil)},
+		{"typename-copies-900", query(aliases(900, func(int) string { return "__typename" }), nil)},
+		{"aliased-introspection-800", query(aliases(800, func(i int) string { return fmt.Sprintf("s%d: __schema { types { name fields { name } } }", i) }), nil)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("POST", "/query", strings.NewReader(c.body))
+				req.Header.Set("Content-Type", "application/json")
+				h.ServeHTTP(rec, req)
+			}
+		})
+	}
+}
