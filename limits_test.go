@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -290,12 +291,17 @@ func TestClientMistakesAreCoded(t *testing.T) {
 				{"an Int with a fraction", tok, followers, map[string]any{"n": 5.5}, "BAD_USER_INPUT"},
 				{"an Int beyond 32 bits", tok, followers, map[string]any{"n": 1e12}, "BAD_USER_INPUT"},
 				{"an Int literal beyond 32 bits", tok, `{ viewer { followers(first: 3000000000) { totalCount } } }`, nil, "BAD_USER_INPUT"},
+				{"a String given as a number", tok, `query($s: String!) { club(slug: $s) { id } }`, map[string]any{"s": 12}, "BAD_USER_INPUT"},
+				{"a String given as an object", tok, `query($s: String!) { club(slug: $s) { id } }`, map[string]any{"s": map[string]any{"secret-input": 1}}, "BAD_USER_INPUT"},
+				{"an unknown enum value", tok, `query($s: SearchSort) { searchPosts(query: "x", sort: $s) { totalCount } }`, map[string]any{"s": "SECRET-INPUT"}, "BAD_USER_INPUT"},
+				{"a list where an input object goes", tok, `query($f: PostSearchFilter) { searchPosts(query: "x", filter: $f) { totalCount } }`, map[string]any{"f": []any{"secret-input"}}, "BAD_USER_INPUT"},
+				{"one representation given alone, of an unknown type", "", `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, map[string]any{"r": map[string]any{"__typename": "Nope"}}, "BAD_USER_INPUT"},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					res := a.fails(community.Code(c.code), c.token, c.query, c.vars)
 					for _, e := range res.Errors {
-						for _, leak := range []string{"int64", "float64", "map[", "json:", "time.Parse", "parsing time", "Go "} {
+						for _, leak := range []string{"int64", "float64", "map", "slice", "json:", "time.Parse", "parsing time", "Go ", "SECRET-INPUT", "secret-input"} {
 							if strings.Contains(e.Message, leak) {
 								t.Errorf("message %q names %q", e.Message, leak)
 							}
@@ -393,6 +399,33 @@ func testTransportRefusals(t *testing.T, mode string) {
 			}
 		})
 	}
+	// Requests only a raw connection can send.
+	longName := query(`query `+strings.Repeat("n", 300)+` { __typename }`, nil)
+	longName = longName[:len(longName)-1] + `, "operationName": "` + strings.Repeat("n", 300) + `"}`
+	for name, raw := range map[string]string{
+		"an upgrade":                  "GET /query?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+		"a GET whose body is garbled": "GET /query?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"a long operationName":        fmt.Sprintf("POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(longName), longName),
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(a.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			io.WriteString(conn, raw)
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out gqlResponse
+			json.NewDecoder(res.Body).Decode(&out)
+			if res.StatusCode != http.StatusBadRequest || len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "BAD_REQUEST" {
+				t.Errorf("status %d, %+v", res.StatusCode, out.Errors)
+			}
+		})
+	}
 	// A query by GET is served.
 	res, err := http.Get(a.url + "/query?query=" + urlEscape(`{ __typename }`))
 	if err != nil {
@@ -442,8 +475,8 @@ func TestPersistedQueries(t *testing.T) {
 	}
 }
 
-// blockingStore is a real store whose member and club reads wait until the request's context ends,
-// as a slow or stuck backend would, and report why it ended.
+// blockingStore is a real store whose member and club reads and follows wait until the
+// request's context ends, as a slow or stuck backend would, and report why it ended.
 type blockingStore struct {
 	community.Store
 	entered chan struct{}
@@ -458,6 +491,10 @@ func (s *blockingStore) MembersByID(ctx context.Context, ids []string) (map[stri
 
 func (s *blockingStore) ClubBySlug(ctx context.Context, slug string) (community.Club, error) {
 	return community.Club{}, s.block(ctx)
+}
+
+func (s *blockingStore) Follow(ctx context.Context, followerID, followedID string, at time.Time) error {
+	return s.block(ctx)
 }
 
 func (s *blockingStore) block(ctx context.Context) error {
@@ -489,6 +526,15 @@ func TestRequestDeadline(t *testing.T) {
 		<-slow.entered
 		if err := <-slow.ended; err != context.DeadlineExceeded {
 			t.Errorf("the store's work ended with %v, want the deadline", err)
+		}
+	})
+	t.Run("a mutation's answer is sent past the deadline", func(t *testing.T) {
+		follow := query(`mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": community.NewID()})
+		status, _, res, raw := a.send("POST", "application/json", follow, http.Header{"Authorization": {"Bearer " + tok}})
+		<-slow.entered
+		<-slow.ended
+		if status != http.StatusOK || len(res.Errors) == 0 {
+			t.Errorf("status %d, %.300s: want the mutation's own answer, saying what it did", status, raw)
 		}
 	})
 	t.Run("the caller goes away", func(t *testing.T) {
@@ -523,37 +569,44 @@ func stalledRequest(t *testing.T, url string) net.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\": \"")
 	return conn
 }
 
 func TestLoadShedding(t *testing.T) {
-	a, _ := newLimitedAPI(t, func(c *config) { c.Limits.MaxInFlight = 2 })
-	held := []net.Conn{stalledRequest(t, a.url), stalledRequest(t, a.url)}
-	// The two stalled requests fill the server once it has read their headers.
-	var status int
-	var header http.Header
-	var res gqlResponse
-	for range 200 {
-		if status, header, res, _ = a.send("POST", "application/json", query(`{ __typename }`, nil), nil); status == http.StatusServiceUnavailable {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	slow := &blockingStore{Store: s, entered: make(chan struct{}, 2), ended: make(chan error, 2), release: make(chan struct{})}
+	a, _ := newLimitedAPIOver(t, slow, func(c *config) { c.Limits.MaxInFlight = 2 })
+	// Two members' requests block in the store: the server has two in flight of two.
+	held := make(chan int, 2)
+	for range 2 {
+		go func() {
+			status, _, _, _ := a.send("POST", "application/json", query(`{ viewer { id } }`, nil), http.Header{"Authorization": {"Bearer " + memberToken(t, community.NewID())}})
+			held <- status
+		}()
+	}
+	<-slow.entered
+	<-slow.entered
+	status, header, res, _ := a.send("POST", "application/json", query(`{ __typename }`, nil), nil)
 	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" || len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" {
 		t.Fatalf("with two requests in flight of two: status %d, Retry-After %q, %+v", status, header.Get("Retry-After"), res.Errors)
 	}
-	held[0].Close()
-	for range 200 {
-		if status, _, _, _ = a.send("POST", "application/json", query(`{ __typename }`, nil), nil); status == http.StatusOK {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	// Requests still sending their bodies are not in flight: they cannot fill the server.
+	stalledRequest(t, a.url)
+	slow.release <- struct{}{}
+	<-slow.ended
+	<-held
+	if status, _, _, _ := a.send("POST", "application/json", query(`{ __typename }`, nil), nil); status != http.StatusOK {
+		t.Errorf("after one request ended, beside a stalled body: status %d", status)
 	}
-	if status != http.StatusOK {
-		t.Errorf("after one stalled request ended: status %d", status)
-	}
-	held[1].Close()
+	slow.release <- struct{}{}
+	<-slow.ended
+	<-held
 }
 
 func TestPerCaller(t *testing.T) {

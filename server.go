@@ -440,14 +440,15 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	log.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "search", cfg.Search, "env", cfg.Env)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case serveErr = <-errc:
+		serveErr = fmt.Errorf("serve: %w", serveErr)
 	case <-ctx.Done():
 	}
 	shutdown(log, srv, cancelRequests, stop, lim.ShutdownTimeout)
 	stopped = true
-	return nil
+	return serveErr
 }
 
 // shutdown stops srv within timeout, whatever is in flight: requests get three quarters of
@@ -611,9 +612,10 @@ func newHandler(cfg config, svc *community.Service, searcher *search.Service, op
 	if introspection {
 		gql.Use(extension.Introspection{})
 	}
-	// The persisted-query extension goes first: the budget checks the query it looks up.
-	gql.Use(extension.AutomaticPersistedQuery{Cache: resolvers.NewPersistedQueryCache(lim.APQCacheBytes, lim.APQMaxQueryBytes)})
+	// The budget goes first: a query it refuses is never registered as a persisted query,
+	// and one looked up by its hash passed it when it was registered.
 	gql.Use(&resolvers.Budget{Limits: budget, Validated: documents})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: resolvers.NewPersistedQueryCache(lim.APQCacheBytes, lim.APQMaxQueryBytes)})
 	gql.AroundRootFields(resolvers.CheckRepresentations(es))
 	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, !cfg.production()))
 	gql.SetRecoverFunc(resolvers.Recover)
@@ -622,47 +624,69 @@ func newHandler(cfg config, svc *community.Service, searcher *search.Service, op
 	proxies, _ := cfg.proxies() // validated with the configuration
 	api = resolvers.PerCaller(lim.CallerInFlight, lim.CallerQueue, time.Second, proxies, log, api)
 	api = resolvers.Authenticate(verifier, api)
-	api = http.MaxBytesHandler(api, int64(lim.MaxBodyBytes))
 	api = resolvers.Deadline(lim.RequestTimeout, api)
 	api = resolvers.Shed(lim.MaxInFlight, time.Second, log, api)
+	api = resolvers.ReadBody(int64(lim.MaxBodyBytes), lim.CallerInFlight+lim.CallerQueue, proxies, log, api)
 	mux := http.NewServeMux()
 	mux.Handle("/query", resolvers.Guard(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	if len(checks) == 0 {
 		checks = []readyCheck{{"store", svc.Ping}}
 	}
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { ready(w, r, checks, log) })
+	readiness := &readiness{checks: checks, log: log}
+	mux.HandleFunc("GET /readyz", readiness.serve)
 	if !cfg.production() {
 		mux.Handle("GET /{$}", playground.Handler("Quanzi", "/query"))
 	}
 	return logRequests(log, mux)
 }
 
-// ready answers /readyz: each backend's state, checked at once with a 2 s deadline, as a
-// JSON object of "ok" or "unreachable"; 503 when any is unreachable.
-func ready(w http.ResponseWriter, r *http.Request, checks []readyCheck, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+// readiness answers /readyz: each backend's state, checked at once with a 2 s deadline, as
+// a JSON object of "ok" or "unreachable", with 503 when any is unreachable. A check is
+// reused for a second, so that a flood of probes does not become one of pings.
+type readiness struct {
+	checks []readyCheck
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	at     time.Time
+	states map[string]string
+	status int
+}
+
+func (rd *readiness) serve(w http.ResponseWriter, r *http.Request) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if time.Since(rd.at) > time.Second {
+		rd.states, rd.status = rd.check(r.Context())
+		rd.at = time.Now()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rd.status)
+	json.NewEncoder(w).Encode(rd.states)
+}
+
+func (rd *readiness) check(ctx context.Context) (map[string]string, int) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	states := make(map[string]string, len(checks))
+	states := make(map[string]string, len(rd.checks))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	status := http.StatusOK
-	for _, c := range checks {
+	for _, c := range rd.checks {
 		wg.Go(func() {
 			err := c.ping(ctx)
 			mu.Lock()
 			defer mu.Unlock()
 			states[c.name] = "ok"
 			if err != nil {
-				log.WarnContext(ctx, "not ready", "backend", c.name, "err", err)
+				rd.log.WarnContext(ctx, "not ready", "backend", c.name, "err", err)
 				states[c.name], status = "unreachable", http.StatusServiceUnavailable
 			}
 		})
 	}
 	wg.Wait()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(states)
+	return states, status
 }
 
 type statusRecorder struct {

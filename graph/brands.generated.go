@@ -8,6 +8,7 @@ import (
 	"math"
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/resolvers/scalar"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -3638,14 +3639,14 @@ func (ec *executionContext) marshalNConsentPayload2ᚖquanziᚋgraphᚋmodelᚐC
 }
 
 func (ec *executionContext) unmarshalNConsentScope2quanziᚋcommunityᚐConsentScope(ctx context.Context, v any) (community.ConsentScope, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNConsentScope2quanziᚋcommunityᚐConsentScope[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNConsentScope2quanziᚋcommunityᚐConsentScope(ctx context.Context, sel ast.SelectionSet, v community.ConsentScope) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNConsentScope2quanziᚋcommunityᚐConsentScope[v])
+	res := scalar.MarshalString(marshalNConsentScope2quanziᚋcommunityᚐConsentScope[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -3779,14 +3780,14 @@ func (ec *executionContext) marshalNPartnershipPayload2ᚖquanziᚋgraphᚋmodel
 }
 
 func (ec *executionContext) unmarshalNPartnershipStatus2quanziᚋcommunityᚐPartnershipStatus(ctx context.Context, v any) (community.PartnershipStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNPartnershipStatus2quanziᚋcommunityᚐPartnershipStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPartnershipStatus2quanziᚋcommunityᚐPartnershipStatus(ctx context.Context, sel ast.SelectionSet, v community.PartnershipStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNPartnershipStatus2quanziᚋcommunityᚐPartnershipStatus[v])
+	res := scalar.MarshalString(marshalNPartnershipStatus2quanziᚋcommunityᚐPartnershipStatus[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")

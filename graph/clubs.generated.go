@@ -8,6 +8,7 @@ import (
 	"math"
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/resolvers/scalar"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -2781,14 +2782,14 @@ func (ec *executionContext) marshalNClub2ᚖquanziᚋcommunityᚐClub(ctx contex
 }
 
 func (ec *executionContext) unmarshalNClubKind2quanziᚋcommunityᚐClubKind(ctx context.Context, v any) (community.ClubKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNClubKind2quanziᚋcommunityᚐClubKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNClubKind2quanziᚋcommunityᚐClubKind(ctx context.Context, sel ast.SelectionSet, v community.ClubKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNClubKind2quanziᚋcommunityᚐClubKind[v])
+	res := scalar.MarshalString(marshalNClubKind2quanziᚋcommunityᚐClubKind[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -2841,14 +2842,14 @@ func (ec *executionContext) marshalNClubMembership2ᚖquanziᚋcommunityᚐClubM
 }
 
 func (ec *executionContext) unmarshalNClubRole2quanziᚋcommunityᚐClubRole(ctx context.Context, v any) (community.ClubRole, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNClubRole2quanziᚋcommunityᚐClubRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNClubRole2quanziᚋcommunityᚐClubRole(ctx context.Context, sel ast.SelectionSet, v community.ClubRole) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNClubRole2quanziᚋcommunityᚐClubRole[v])
+	res := scalar.MarshalString(marshalNClubRole2quanziᚋcommunityᚐClubRole[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -2871,14 +2872,14 @@ var (
 )
 
 func (ec *executionContext) unmarshalNClubVisibility2quanziᚋcommunityᚐClubVisibility(ctx context.Context, v any) (community.ClubVisibility, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNClubVisibility2quanziᚋcommunityᚐClubVisibility[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNClubVisibility2quanziᚋcommunityᚐClubVisibility(ctx context.Context, sel ast.SelectionSet, v community.ClubVisibility) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNClubVisibility2quanziᚋcommunityᚐClubVisibility[v])
+	res := scalar.MarshalString(marshalNClubVisibility2quanziᚋcommunityᚐClubVisibility[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -2929,14 +2930,14 @@ func (ec *executionContext) marshalNJoinClubPayload2ᚖquanziᚋgraphᚋmodelᚐ
 }
 
 func (ec *executionContext) unmarshalNJoinOutcome2quanziᚋcommunityᚐJoinOutcome(ctx context.Context, v any) (community.JoinOutcome, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNJoinOutcome2quanziᚋcommunityᚐJoinOutcome[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNJoinOutcome2quanziᚋcommunityᚐJoinOutcome(ctx context.Context, sel ast.SelectionSet, v community.JoinOutcome) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNJoinOutcome2quanziᚋcommunityᚐJoinOutcome[v])
+	res := scalar.MarshalString(marshalNJoinOutcome2quanziᚋcommunityᚐJoinOutcome[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -2957,14 +2958,14 @@ var (
 )
 
 func (ec *executionContext) unmarshalNJoinPolicy2quanziᚋcommunityᚐJoinPolicy(ctx context.Context, v any) (community.JoinPolicy, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNJoinPolicy2quanziᚋcommunityᚐJoinPolicy[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNJoinPolicy2quanziᚋcommunityᚐJoinPolicy(ctx context.Context, sel ast.SelectionSet, v community.JoinPolicy) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNJoinPolicy2quanziᚋcommunityᚐJoinPolicy[v])
+	res := scalar.MarshalString(marshalNJoinPolicy2quanziᚋcommunityᚐJoinPolicy[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -3114,7 +3115,7 @@ func (ec *executionContext) unmarshalOClubVisibility2ᚖquanziᚋcommunityᚐClu
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOClubVisibility2ᚖquanziᚋcommunityᚐClubVisibility[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -3125,7 +3126,7 @@ func (ec *executionContext) marshalOClubVisibility2ᚖquanziᚋcommunityᚐClubV
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOClubVisibility2ᚖquanziᚋcommunityᚐClubVisibility[*v])
+	res := scalar.MarshalString(marshalOClubVisibility2ᚖquanziᚋcommunityᚐClubVisibility[*v])
 	return res
 }
 
@@ -3144,7 +3145,7 @@ func (ec *executionContext) unmarshalOJoinPolicy2ᚖquanziᚋcommunityᚐJoinPol
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOJoinPolicy2ᚖquanziᚋcommunityᚐJoinPolicy[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -3155,7 +3156,7 @@ func (ec *executionContext) marshalOJoinPolicy2ᚖquanziᚋcommunityᚐJoinPolic
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOJoinPolicy2ᚖquanziᚋcommunityᚐJoinPolicy[*v])
+	res := scalar.MarshalString(marshalOJoinPolicy2ᚖquanziᚋcommunityᚐJoinPolicy[*v])
 	return res
 }
 

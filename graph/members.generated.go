@@ -8,6 +8,7 @@ import (
 	"math"
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/resolvers/scalar"
 	"quanzi/search"
 	"strconv"
 	"sync/atomic"
@@ -5393,14 +5394,14 @@ func (ec *executionContext) marshalNIdentity2quanziᚋcommunityᚐIdentity(ctx c
 }
 
 func (ec *executionContext) unmarshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider(ctx context.Context, v any) (community.IdentityProvider, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider(ctx context.Context, sel ast.SelectionSet, v community.IdentityProvider) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider[v])
+	res := scalar.MarshalString(marshalNIdentityProvider2quanziᚋcommunityᚐIdentityProvider[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")

@@ -8,6 +8,7 @@ import (
 	"math"
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/resolvers/scalar"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -3173,14 +3174,14 @@ func (ec *executionContext) marshalNPostPayload2ᚖquanziᚋgraphᚋmodelᚐPost
 }
 
 func (ec *executionContext) unmarshalNPostStatus2quanziᚋcommunityᚐPostStatus(ctx context.Context, v any) (community.PostStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNPostStatus2quanziᚋcommunityᚐPostStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPostStatus2quanziᚋcommunityᚐPostStatus(ctx context.Context, sel ast.SelectionSet, v community.PostStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNPostStatus2quanziᚋcommunityᚐPostStatus[v])
+	res := scalar.MarshalString(marshalNPostStatus2quanziᚋcommunityᚐPostStatus[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -3226,14 +3227,14 @@ func (ec *executionContext) unmarshalNReactionInput2quanziᚋgraphᚋmodelᚐRea
 }
 
 func (ec *executionContext) unmarshalNReactionKind2quanziᚋcommunityᚐReactionKind(ctx context.Context, v any) (community.ReactionKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNReactionKind2quanziᚋcommunityᚐReactionKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNReactionKind2quanziᚋcommunityᚐReactionKind(ctx context.Context, sel ast.SelectionSet, v community.ReactionKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNReactionKind2quanziᚋcommunityᚐReactionKind[v])
+	res := scalar.MarshalString(marshalNReactionKind2quanziᚋcommunityᚐReactionKind[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -3298,14 +3299,14 @@ func (ec *executionContext) marshalNReactionPayload2ᚖquanziᚋgraphᚋmodelᚐ
 }
 
 func (ec *executionContext) unmarshalNShareChannel2quanziᚋcommunityᚐShareChannel(ctx context.Context, v any) (community.ShareChannel, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalNShareChannel2quanziᚋcommunityᚐShareChannel[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNShareChannel2quanziᚋcommunityᚐShareChannel(ctx context.Context, sel ast.SelectionSet, v community.ShareChannel) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNShareChannel2quanziᚋcommunityᚐShareChannel[v])
+	res := scalar.MarshalString(marshalNShareChannel2quanziᚋcommunityᚐShareChannel[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -3387,7 +3388,7 @@ func (ec *executionContext) unmarshalOPostSort2ᚖquanziᚋcommunityᚐPostSort(
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOPostSort2ᚖquanziᚋcommunityᚐPostSort[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -3398,7 +3399,7 @@ func (ec *executionContext) marshalOPostSort2ᚖquanziᚋcommunityᚐPostSort(ct
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOPostSort2ᚖquanziᚋcommunityᚐPostSort[*v])
+	res := scalar.MarshalString(marshalOPostSort2ᚖquanziᚋcommunityᚐPostSort[*v])
 	return res
 }
 
@@ -3419,7 +3420,7 @@ func (ec *executionContext) unmarshalOTopWindow2ᚖquanziᚋcommunityᚐTopWindo
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOTopWindow2ᚖquanziᚋcommunityᚐTopWindow[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -3430,7 +3431,7 @@ func (ec *executionContext) marshalOTopWindow2ᚖquanziᚋcommunityᚐTopWindow(
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOTopWindow2ᚖquanziᚋcommunityᚐTopWindow[*v])
+	res := scalar.MarshalString(marshalOTopWindow2ᚖquanziᚋcommunityᚐTopWindow[*v])
 	return res
 }
 

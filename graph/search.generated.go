@@ -8,6 +8,7 @@ import (
 	"math"
 	"quanzi/community"
 	"quanzi/graph/model"
+	"quanzi/resolvers/scalar"
 	"quanzi/search"
 	"strconv"
 	"sync/atomic"
@@ -1383,7 +1384,7 @@ func (ec *executionContext) unmarshalOSearchSort2ᚖquanziᚋsearchᚐSort(ctx c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := unmarshalOSearchSort2ᚖquanziᚋsearchᚐSort[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1394,7 +1395,7 @@ func (ec *executionContext) marshalOSearchSort2ᚖquanziᚋsearchᚐSort(ctx con
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOSearchSort2ᚖquanziᚋsearchᚐSort[*v])
+	res := scalar.MarshalString(marshalOSearchSort2ᚖquanziᚋsearchᚐSort[*v])
 	return res
 }
 

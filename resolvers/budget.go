@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -122,277 +121,6 @@ func overTokens(src *ast.Source, max int) bool {
 	return true
 }
 
-// shape is what the pre-validation pass counts in a selection set, fragments expanded.
-type shape struct {
-	fields, schemas, types int
-}
-
-func (s *shape) add(o shape) {
-	s.fields = saturatingAdd(s.fields, o.fields)
-	s.schemas = saturatingAdd(s.schemas, o.schemas)
-	s.types = saturatingAdd(s.types, o.types)
-}
-
-// shapeWalker counts the expanded shape of a parsed, not yet validated, document. Each
-// fragment is counted once and its count reused wherever it is spread, so the walk is
-// linear in the document; a fragment spread inside itself counts nothing (validation
-// refuses the cycle).
-type shapeWalker struct {
-	fragments map[string]*ast.FragmentDefinition
-	memo      map[string]shape
-	visiting  map[string]bool
-	maxFields int
-}
-
-func (b *Budget) checkShape(doc *ast.QueryDocument) *gqlerror.Error {
-	w := &shapeWalker{
-		fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)),
-		memo:      map[string]shape{},
-		visiting:  map[string]bool{},
-		maxFields: b.Limits.MaxFields,
-	}
-	for _, f := range doc.Fragments {
-		if _, ok := w.fragments[f.Name]; !ok {
-			w.fragments[f.Name] = f
-		}
-	}
-	var total shape
-	for _, op := range doc.Operations {
-		s := w.set(op.SelectionSet)
-		total.add(s)
-		if total.fields > w.maxFields {
-			break
-		}
-		if err := b.checkIntrospection(s); err != nil {
-			return err
-		}
-	}
-	// Fragments no operation spreads are validated all the same: they count on their own.
-	for _, f := range doc.Fragments {
-		if total.fields > w.maxFields {
-			break
-		}
-		if _, reached := w.memo[f.Name]; !reached {
-			total.add(w.fragment(f.Name))
-		}
-	}
-	if total.fields > w.maxFields {
-		return limitError(errcode.ValidationFailed, "the query selects more than %d fields once its fragments are expanded", w.maxFields)
-	}
-	return b.checkConflicts(doc, w.fragments, w.memo)
-}
-
-// checkConflicts refuses a document in which two fields of the same response name cannot
-// be merged — different fields or arguments where the response cannot tell them apart, or
-// leaves of different types — before gqlparser's rule for it runs: that rule compares every
-// pair of such fields and builds an error for each conflicting pair, so a few hundred
-// aliases cost it seconds and gigabytes. Here copies that are alike are kept once, so the
-// work grows with the fields, which the field cap bounds, and stops at the first conflict.
-// It only refuses what the rule would refuse; what it lets pass the rule still checks.
-func (b *Budget) checkConflicts(doc *ast.QueryDocument, fragments map[string]*ast.FragmentDefinition, reached map[string]shape) *gqlerror.Error {
-	c := &conflictWalker{schema: b.es.Schema(), fragments: fragments, seen: map[string][]responseField{}, visiting: map[string]bool{}}
-	for _, op := range doc.Operations {
-		root := c.schema.Query
-		switch op.Operation {
-		case ast.Mutation:
-			root = c.schema.Mutation
-		case ast.Subscription:
-			root = c.schema.Subscription
-		}
-		if err := c.set(op.SelectionSet, root, "", nil); err != nil {
-			return err
-		}
-	}
-	for _, f := range doc.Fragments {
-		if _, ok := reached[f.Name]; !ok {
-			if err := c.set(f.SelectionSet, c.schema.Types[f.TypeCondition], "fragment "+f.Name, nil); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// responseField is one way a response field is selected: the types it is selected on, level by
-// level from the root, its field and arguments, and its type.
-type responseField struct {
-	// on names, at each level, the object type the field there is selected on, or "" where
-	// that is an interface, a union or unknown: only two object types exclude each other.
-	on         []string
-	field      string
-	returns    string
-	leaf, real bool // a scalar or enum; a field the schema knows
-}
-
-// exclusive reports whether two selections can never both be in one response: at some
-// level they are selected on two different object types.
-func (s responseField) exclusive(o responseField) bool {
-	for i := range min(len(s.on), len(o.on)) {
-		if s.on[i] != "" && o.on[i] != "" && s.on[i] != o.on[i] {
-			return true
-		}
-	}
-	return false
-}
-
-// conflict says why two selections of one response name cannot be merged, or "".
-func (s responseField) conflict(o responseField) string {
-	if !(s.real && o.real && s.exclusive(o)) && s.field != o.field {
-		return "they select different fields or arguments"
-	}
-	if s.real && o.real && (s.leaf || o.leaf) && s.returns != o.returns {
-		return "they return different types"
-	}
-	return ""
-}
-
-type conflictWalker struct {
-	schema    *ast.Schema
-	fragments map[string]*ast.FragmentDefinition
-	// seen holds, by response path, the different selections met there.
-	seen     map[string][]responseField
-	visiting map[string]bool
-}
-
-func (c *conflictWalker) set(ss ast.SelectionSet, on *ast.Definition, path string, chain []string) *gqlerror.Error {
-	for _, sel := range ss {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			if err := c.field(sel, on, path, chain); err != nil {
-				return err
-			}
-		case *ast.InlineFragment:
-			narrowed := on
-			if sel.TypeCondition != "" {
-				narrowed = c.schema.Types[sel.TypeCondition]
-			}
-			if err := c.set(sel.SelectionSet, narrowed, path, chain); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			f := c.fragments[sel.Name]
-			if f == nil || c.visiting[sel.Name] {
-				continue
-			}
-			c.visiting[sel.Name] = true
-			err := c.set(f.SelectionSet, c.schema.Types[f.TypeCondition], path, chain)
-			delete(c.visiting, sel.Name)
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (c *conflictWalker) field(f *ast.Field, on *ast.Definition, path string, chain []string) *gqlerror.Error {
-	name := f.Alias
-	if name == "" {
-		name = f.Name
-	}
-	onName := ""
-	var def *ast.FieldDefinition
-	if on != nil {
-		if on.Kind == ast.Object {
-			onName = on.Name
-		}
-		def = on.Fields.ForName(f.Name)
-	}
-	here := responseField{on: append(slices.Clip(chain), onName), field: signature(f)}
-	var next *ast.Definition
-	if def != nil {
-		here.real, here.returns = true, def.Type.String()
-		next = c.schema.Types[def.Type.Name()]
-		here.leaf = next != nil && (next.Kind == ast.Scalar || next.Kind == ast.Enum)
-	}
-	key := path + "." + name
-	if why := c.meet(key, here); why != "" {
-		return limitError(errcode.ValidationFailed, "fields %q conflict because %s: use different aliases to fetch both", name, why)
-	}
-	return c.set(f.SelectionSet, next, key, here.on)
-}
-
-// meet records a selection at a response path and returns why it conflicts with one met
-// there before, or "". A selection met before is not recorded twice.
-func (c *conflictWalker) meet(key string, here responseField) string {
-	for _, other := range c.seen[key] {
-		if slices.Equal(other.on, here.on) && other.field == here.field && other.returns == here.returns {
-			return ""
-		}
-		if why := here.conflict(other); why != "" {
-			return why
-		}
-	}
-	c.seen[key] = append(c.seen[key], here)
-	return ""
-}
-
-// signature is a field's name and arguments as written.
-func signature(f *ast.Field) string {
-	if len(f.Arguments) == 0 {
-		return f.Name
-	}
-	args := make([]string, len(f.Arguments))
-	for i, a := range f.Arguments {
-		args[i] = a.Name + ":" + a.Value.String()
-	}
-	slices.Sort(args)
-	return f.Name + "(" + strings.Join(args, ",") + ")"
-}
-
-func (b *Budget) checkIntrospection(s shape) *gqlerror.Error {
-	if s.schemas+s.types == 0 {
-		return nil
-	}
-	if !b.Limits.Introspection {
-		return limitError("FORBIDDEN", "introspection is disabled on this server")
-	}
-	if s.schemas > MaxSchemaLookups || s.types > MaxTypeLookups {
-		return limitError(errcode.ValidationFailed, "an operation may ask for __schema at most %d time and for __type at most %d times", MaxSchemaLookups, MaxTypeLookups)
-	}
-	return nil
-}
-
-func (w *shapeWalker) set(ss ast.SelectionSet) shape {
-	var s shape
-	for _, sel := range ss {
-		if s.fields > w.maxFields {
-			return s
-		}
-		switch sel := sel.(type) {
-		case *ast.Field:
-			s.fields++
-			switch sel.Name {
-			case "__schema":
-				s.schemas++
-			case "__type":
-				s.types++
-			}
-			s.add(w.set(sel.SelectionSet))
-		case *ast.InlineFragment:
-			s.add(w.set(sel.SelectionSet))
-		case *ast.FragmentSpread:
-			s.add(w.fragment(sel.Name))
-		}
-	}
-	return s
-}
-
-func (w *shapeWalker) fragment(name string) shape {
-	if s, ok := w.memo[name]; ok {
-		return s
-	}
-	f := w.fragments[name]
-	if f == nil || w.visiting[name] {
-		return shape{}
-	}
-	w.visiting[name] = true
-	s := w.set(f.SelectionSet)
-	delete(w.visiting, name)
-	w.memo[name] = s
-	return s
-}
-
 // MutateOperationContext implements graphql.OperationContextMutator: complexity and depth
 // of the validated operation, with its variables, in one pass.
 func (b *Budget) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
@@ -427,6 +155,8 @@ type costWalker struct {
 	vars                    map[string]any
 	memo                    map[string]cost
 	maxComplexity, maxDepth int
+	// steps counts the fields visited, for tests that the walk stays linear.
+	steps int
 }
 
 func (w *costWalker) over(c cost) bool { return c.complexity > w.maxComplexity || c.depth > w.maxDepth }
@@ -457,11 +187,14 @@ func (w *costWalker) set(ss ast.SelectionSet) cost {
 }
 
 func (w *costWalker) field(f *ast.Field) cost {
-	child, rest := w.set(f.SelectionSet), cost{}
+	w.steps++
+	var child, rest cost
 	if t := w.fieldType(f); t != nil && t.Fields.ForName("edges") != nil {
 		// A connection: its page size multiplies what each edge costs, not its totals,
 		// page info or facets, which are read once.
 		child, rest = w.connection(f.SelectionSet)
+	} else {
+		child = w.set(f.SelectionSet)
 	}
 	if w.over(child) || w.over(rest) || f.Definition == nil || f.ObjectDefinition == nil {
 		return cost{complexity: saturatingAdd(child.complexity, rest.complexity), depth: max(child.depth, rest.depth)}
@@ -532,8 +265,11 @@ func introspective(f *ast.Field) bool {
 func (w *costWalker) fieldComplexity(f *ast.Field, child int) int {
 	if f.ObjectDefinition.Name == w.schema.Query.Name && f.Name == "_entities" {
 		// Each representation is an entity resolved: the list costs its length.
-		reps, _ := f.ArgumentMap(w.vars)["representations"].([]any)
-		return saturatingAdd(1, saturatingMul(len(reps), max(child, 1)))
+		n := 1 // one representation given alone
+		if reps, ok := f.ArgumentMap(w.vars)["representations"].([]any); ok {
+			n = len(reps)
+		}
+		return saturatingAdd(1, saturatingMul(n, max(child, 1)))
 	}
 	args := f.ArgumentMap(w.vars)
 	best := 0

@@ -91,7 +91,9 @@ func ErrorPresenter(log *slog.Logger, hints bool) graphql.ErrorPresenterFunc {
 			gerr.Message = "the request ended before this field was resolved"
 			setExtension(gerr, "code", CodeTimeout)
 		case isVariableError(gerr):
-			// A variable's value does not fit its type: the client's input is bad.
+			// A variable's value does not fit its type: the client's input is bad. gqlparser's
+			// message may name Go kinds or echo the value: it is replaced by one naming where.
+			gerr.Message = "variable " + variablePath(gerr.Path) + " does not fit its type"
 			setExtension(gerr, "code", string(community.CodeBadUserInput))
 		case isArgumentError(ctx, gerr):
 			// gqlgen could not read an argument: the message may name Go types, so it is
@@ -150,6 +152,26 @@ func argumentPath(ctx context.Context, e *gqlerror.Error) string {
 				b.WriteByte('.')
 			}
 			b.WriteString(string(el))
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(el))
+		}
+	}
+	return b.String()
+}
+
+// variablePath names the value at fault in a variable, as in $filter.tags[2], from an
+// error path that starts with "variable".
+func variablePath(p ast.Path) string {
+	var b strings.Builder
+	for i, el := range p[1:] {
+		switch el := el.(type) {
+		case ast.PathName:
+			if i == 0 {
+				b.WriteByte('$')
+			} else {
+				b.WriteByte('.')
+			}
+			b.WriteString(clip(string(el)))
 		case ast.PathIndex:
 			fmt.Fprintf(&b, "[%d]", int(el))
 		}

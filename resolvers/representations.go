@@ -36,6 +36,9 @@ func CheckRepresentations(es graphql.ExecutableSchema) graphql.RootFieldMiddlewa
 
 func checkRepresentations(reps any, entities map[string]bool) error {
 	list, ok := reps.([]any)
+	if one, single := reps.(map[string]any); single {
+		list, ok = []any{one}, true // GraphQL takes one value where a list is expected
+	}
 	if !ok {
 		return &community.Error{Code: community.CodeBadUserInput, Field: "representations", Message: "representations must be a list of objects"}
 	}

@@ -51,10 +51,15 @@ func WriteError(w http.ResponseWriter, status int, code, message string) {
 }
 
 // Guard is HTTP middleware in front of the GraphQL endpoint: it refuses what no transport
-// takes — a method other than GET, POST and OPTIONS, or a POST whose content type is not
-// JSON — with a coded GraphQL error instead of gqlgen's plain-text one.
+// takes — a method other than GET, POST and OPTIONS, a POST whose content type is not
+// JSON, a request to upgrade the connection — with a coded GraphQL error instead of
+// gqlgen's plain-text one.
 func Guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			WriteError(w, http.StatusBadRequest, CodeBadRequest, "this endpoint does not upgrade connections: send queries with GET or POST")
+			return
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodOptions:
 		case http.MethodPost:
@@ -148,6 +153,9 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	run(w, r, exec, &params, false, t.Log)
 }
 
+// maxOperationName is the longest operationName taken: errors name it.
+const maxOperationName = 256
+
 // requestBody is the JSON body of a POST, decoded into fields whose types say what is
 // wrong when a client sends something else.
 type requestBody struct {
@@ -180,6 +188,9 @@ func decodeBody(body []byte, params *graphql.RawParams) string {
 	}
 	if b.OperationName != nil {
 		params.OperationName = *b.OperationName
+	}
+	if len(params.OperationName) > maxOperationName {
+		return fmt.Sprintf("operationName is longer than %d bytes", maxOperationName)
 	}
 	if msg := decodeObject("variables", b.Variables, &params.Variables); msg != "" {
 		return msg
@@ -230,6 +241,10 @@ func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		return
 	}
 	params := graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName"), Headers: r.Header}
+	if len(params.OperationName) > maxOperationName {
+		WriteError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("operationName is longer than %d bytes", maxOperationName))
+		return
+	}
 	params.ReadTime.Start = graphql.Now()
 	if msg := decodeObject("variables", []byte(q.Get("variables")), &params.Variables); msg != "" {
 		WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
@@ -244,7 +259,7 @@ func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 }
 
 // run executes one operation and writes its response: 422 for a document that does not
-// parse or validate, 405 for a mutation sent with GET (onlyQueries), 504 when the request's
+// parse or validate, 405 for a mutation sent with GET (onlyQueries), 504 when a query's
 // deadline passed before it finished, nothing when the caller has gone.
 func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, onlyQueries bool, log *slog.Logger) {
 	ctx := r.Context()
@@ -268,6 +283,9 @@ func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, par
 	case errors.Is(err, context.DeadlineExceeded):
 		d, _ := r.Context().Value(deadlineKey{}).(time.Duration)
 		log.InfoContext(ctx, "request deadline passed", "request_id", RequestID(ctx), "deadline", d.String())
+		if oc.Operation.Operation == ast.Mutation {
+			break // a mutation's answer says what it wrote, so that its client does not retry a write made
+		}
 		WriteError(w, http.StatusGatewayTimeout, CodeTimeout, fmt.Sprintf("the request did not finish within its deadline of %s", d))
 		return
 	case err != nil:
@@ -291,6 +309,40 @@ func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
 	w.Write(b)
 }
 
+// ReadBody is HTTP middleware that reads a request's whole body, up to maxBytes, before
+// the request holds any place in the server: a client that sends its body slowly waits for
+// itself, not in the count of requests in flight or its caller's turns. At most perAddress
+// bodies from one address (see ClientAddress) are read at once; beyond that, and for a body
+// over the limit or one that cannot be read, the request is refused with a coded error.
+func ReadBody(maxBytes int64, perAddress int, proxies []netip.Prefix, log *slog.Logger, next http.Handler) http.Handler {
+	readers := newGates(perAddress, 0)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key := addressKey(ClientAddress(r, proxies))
+		c, ok := readers.enter(key)
+		if !ok {
+			log.InfoContext(r.Context(), "refused a body over its address's share", "request_id", RequestID(r.Context()), "address", key)
+			w.Header().Set("Retry-After", "1")
+			WriteError(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this address: retry after 1 s")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+		readers.leave(key, c)
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			WriteError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, fmt.Sprintf("the request body is over the limit of %d bytes", tooLarge.Limit))
+			return
+		} else if err != nil {
+			WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+			return
+		}
+		r.Body = readBytes{bytes.NewReader(body), body}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // PerCaller is HTTP middleware that runs at most max requests of one caller at once: the
 // caller's further requests wait their turn (within their deadline), up to queue of them,
 // and beyond that are answered 429 RATE_LIMITED with Retry-After. So that one caller
@@ -303,41 +355,17 @@ func PerCaller(max, queue int, retryAfter time.Duration, proxies []netip.Prefix,
 		return next
 	}
 	seconds := strconv.Itoa(max1(int(retryAfter.Round(time.Second) / time.Second)))
-	var mu sync.Mutex
-	callers := map[string]*caller{}
+	callers := newGates(max, queue)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := callerKey(r, proxies)
-		mu.Lock()
-		c := callers[key]
-		if c == nil {
-			c = &caller{turns: make(chan struct{}, max)}
-			callers[key] = c
-		}
-		if c.users >= max+queue {
-			mu.Unlock()
+		c, ok := callers.enter(key)
+		if !ok {
 			log.InfoContext(r.Context(), "refused a caller over its share", "request_id", RequestID(r.Context()), "caller", key)
 			w.Header().Set("Retry-After", seconds)
 			WriteError(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this caller: retry after "+seconds+" s")
 			return
 		}
-		c.users++
-		mu.Unlock()
-		defer func() {
-			mu.Lock()
-			if c.users--; c.users == 0 {
-				delete(callers, key)
-			}
-			mu.Unlock()
-		}()
-		// The body is read before the turn is taken: a client that sends it slowly waits
-		// for itself, not holding a turn meanwhile.
-		body, err := readBody(r)
-		if err != nil {
-			r.Body = io.NopCloser(failingReader{err})
-			next.ServeHTTP(w, r) // the transport answers the failed read
-			return
-		}
-		r.Body = readBytes{bytes.NewReader(body), body}
+		defer callers.leave(key, c)
 		select {
 		case c.turns <- struct{}{}:
 		case <-r.Context().Done():
@@ -347,6 +375,49 @@ func PerCaller(max, queue int, retryAfter time.Duration, proxies []netip.Prefix,
 		defer func() { <-c.turns }()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// gates keeps, by key, the requests that hold or wait for one of max turns.
+type gates struct {
+	mu         sync.Mutex
+	max, queue int
+	byKey      map[string]*caller
+}
+
+// caller is the requests of one key: those running hold a turn; users counts those
+// running and waiting.
+type caller struct {
+	turns chan struct{}
+	users int
+}
+
+func newGates(max, queue int) *gates {
+	return &gates{max: max, queue: queue, byKey: map[string]*caller{}}
+}
+
+// enter counts a request of key in, unless key has max+queue already.
+func (g *gates) enter(key string) (*caller, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c := g.byKey[key]
+	if c == nil {
+		c = &caller{turns: make(chan struct{}, g.max)}
+		g.byKey[key] = c
+	}
+	if c.users >= g.max+g.queue {
+		return nil, false
+	}
+	c.users++
+	return c, true
+}
+
+// leave counts a request of key out.
+func (g *gates) leave(key string, c *caller) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c.users--; c.users == 0 {
+		delete(g.byKey, key)
+	}
 }
 
 // readBytes is a request body read already, whose bytes the transport takes as they are.
@@ -365,18 +436,6 @@ func readBody(r *http.Request) ([]byte, error) {
 	return io.ReadAll(r.Body)
 }
 
-// failingReader fails every read with err.
-type failingReader struct{ err error }
-
-func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
-
-// caller is the requests of one caller: those running hold a turn; users counts those
-// running and waiting.
-type caller struct {
-	turns chan struct{}
-	users int
-}
-
 // callerKey names the caller of a request, for PerCaller.
 func callerKey(r *http.Request, proxies []netip.Prefix) string {
 	a := community.ActorFrom(r.Context())
@@ -388,37 +447,48 @@ func callerKey(r *http.Request, proxies []netip.Prefix) string {
 	case len(a.Roles) > 0:
 		return fmt.Sprint("roles ", a.Roles, " ", a.BrandID)
 	}
-	return "address " + ClientAddress(r, proxies)
+	return addressKey(ClientAddress(r, proxies))
+}
+
+// addressKey names the caller behind an address: an IPv6 address by its /64, which one
+// host or household usually holds whole.
+func addressKey(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return "address " + p.String()
+	}
+	return "address " + a.String()
 }
 
 // ClientAddress returns the address a request came from: its connection's peer, unless
 // that is one of the trusted proxies (a gateway or load balancer in front of the server),
 // in which case the nearest address in X-Forwarded-For that is not a trusted proxy. A peer
 // that is not trusted cannot name another address.
-func ClientAddress(r *http.Request, proxies []netip.Prefix) string {
-	addr := peer(r.RemoteAddr)
+func ClientAddress(r *http.Request, proxies []netip.Prefix) netip.Addr {
+	addr, _ := parseAddress(r.RemoteAddr)
 	if !trusted(addr, proxies) {
-		return addr.String()
+		return addr
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for _, hop := range slices.Backward(hops) {
-		a, err := netip.ParseAddr(strings.TrimSpace(hop))
-		if err != nil {
+		a, ok := parseAddress(strings.TrimSpace(hop))
+		if !ok {
 			break // a forged or garbled entry: the last trusted hop is the client
 		}
-		if addr = a.Unmap(); !trusted(addr, proxies) {
+		if addr = a; !trusted(addr, proxies) {
 			break
 		}
 	}
-	return addr.String()
+	return addr
 }
 
-func peer(remote string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		return ap.Addr().Unmap()
+// parseAddress reads an address, with or without a port (some proxies write one).
+func parseAddress(s string) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
 	}
-	a, _ := netip.ParseAddr(remote)
-	return a.Unmap()
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	return a.Unmap(), err == nil
 }
 
 func trusted(a netip.Addr, proxies []netip.Prefix) bool {

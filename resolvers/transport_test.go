@@ -21,6 +21,9 @@ func TestClientAddress(t *testing.T) {
 		{"a garbled hop stops the walk at the last trusted one", "10.1.2.3:80", []string{"203.0.113.7, nonsense"}, "10.1.2.3"},
 		{"a trusted proxy without the header", "10.1.2.3:80", nil, "10.1.2.3"},
 		{"IPv4 in IPv6", "[::ffff:10.1.2.3]:80", []string{"203.0.113.7"}, "203.0.113.7"},
+		{"a hop with a port", "10.1.2.3:80", []string{"203.0.113.7:51234"}, "203.0.113.7"},
+		{"an IPv6 hop with a port", "10.1.2.3:80", []string{"[2001:db8::1]:443"}, "2001:db8::1"},
+		{"an IPv6 hop", "10.1.2.3:80", []string{"2001:db8::1"}, "2001:db8::1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -29,9 +32,28 @@ func TestClientAddress(t *testing.T) {
 			for _, f := range c.forwarded {
 				r.Header.Add("X-Forwarded-For", f)
 			}
-			if got := ClientAddress(r, proxies); got != c.want {
+			if got := ClientAddress(r, proxies).String(); got != c.want {
 				t.Errorf("ClientAddress = %s, want %s", got, c.want)
 			}
 		})
+	}
+}
+
+func TestAddressKey(t *testing.T) {
+	for _, c := range []struct{ a, b string }{
+		{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"},
+		{"198.51.100.9", "198.51.100.9"},
+	} {
+		if addressKey(netip.MustParseAddr(c.a)) != addressKey(netip.MustParseAddr(c.b)) {
+			t.Errorf("%s and %s are different callers", c.a, c.b)
+		}
+	}
+	for _, c := range []struct{ a, b string }{
+		{"2001:db8:1:2::1", "2001:db8:1:3::1"},
+		{"198.51.100.9", "198.51.100.10"},
+	} {
+		if addressKey(netip.MustParseAddr(c.a)) == addressKey(netip.MustParseAddr(c.b)) {
+			t.Errorf("%s and %s are one caller", c.a, c.b)
+		}
 	}
 }

@@ -69,3 +69,15 @@ func UnmarshalTime(v any) (time.Time, error) {
 	}
 	return time.Time{}, community.Errorf(community.CodeBadUserInput, "Time must be an RFC 3339 date and time with its offset, such as 2026-12-03T10:00:00+08:00")
 }
+
+// MarshalString writes a String.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString reads a String: a JSON or GraphQL string only. A number, a boolean or an
+// object is BAD_USER_INPUT, where gqlgen's built-in would turn it into text.
+func UnmarshalString(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	return "", community.Errorf(community.CodeBadUserInput, "String must be a string")
+}
