@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -139,12 +138,7 @@ type hostileEnv struct {
 func setupHostile(b *testing.B) *hostileEnv {
 	b.Helper()
 	ctx := context.Background()
-	dir := b.TempDir()
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quietLog()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := openEmbedded(b)
 	gen, err := synthetic.Generate(ctx, s, synthetic.Spec{Members: 2000, Follows: 20000, Seed: 7})
 	if err != nil {
 		b.Fatal(err)
@@ -189,11 +183,7 @@ func setupHostile(b *testing.B) *hostileEnv {
 //
 //	go test -run '^$' -bench HostileRefusal -benchmem .
 func BenchmarkHostileRefusal(b *testing.B) {
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(b.TempDir(), "graph.db"), Logger: quietLog()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := openEmbedded(b)
 	h := newHandler(config{Env: "development", JWTSecret: testSecret}, community.NewService(s, community.Config{}), nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
 	for _, c := range []struct{ name, body string }{
 		{"typename", query(`{ __typename }`, nil)},

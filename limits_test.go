@@ -29,12 +29,7 @@ import (
 // logging into the returned buffer.
 func newLimitedAPI(t *testing.T, adjust func(*config)) (*api, *syncBuffer) {
 	t.Helper()
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return newLimitedAPIOver(t, s, adjust)
+	return newLimitedAPIOver(t, openEmbedded(t), adjust)
 }
 
 func newLimitedAPIOver(t *testing.T, s community.Store, adjust func(*config)) (*api, *syncBuffer) {
@@ -48,6 +43,17 @@ func newLimitedAPIOver(t *testing.T, s community.Store, adjust func(*config)) (*
 }
 
 func production(cfg *config) { cfg.Env = "production" }
+
+// openEmbedded opens a fresh embedded store that the test closes when it ends.
+func openEmbedded(tb testing.TB) *embedded.Store {
+	tb.Helper()
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(tb.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
 
 // syncBuffer is a log destination that handlers on many goroutines may write to.
 type syncBuffer struct {
@@ -485,6 +491,11 @@ type blockingStore struct {
 	release chan struct{}
 }
 
+// newBlockingStore wraps s for up to n reads blocked at once.
+func newBlockingStore(s community.Store, n int) *blockingStore {
+	return &blockingStore{Store: s, entered: make(chan struct{}, n), ended: make(chan error, n), release: make(chan struct{})}
+}
+
 func (s *blockingStore) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
 	return nil, s.block(ctx)
 }
@@ -508,12 +519,8 @@ func (s *blockingStore) block(ctx context.Context) error {
 }
 
 func TestRequestDeadline(t *testing.T) {
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	slow := &blockingStore{Store: s, entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+	s := openEmbedded(t)
+	slow := newBlockingStore(s, 1)
 	a, logs := newLimitedAPIOver(t, slow, func(c *config) { c.Limits.RequestTimeout = 200 * time.Millisecond })
 	tok := memberToken(t, community.NewID())
 	lookup := query(`{ viewer { id } }`, nil)
@@ -575,12 +582,8 @@ func stalledRequest(t *testing.T, url string) net.Conn {
 }
 
 func TestLoadShedding(t *testing.T) {
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	slow := &blockingStore{Store: s, entered: make(chan struct{}, 2), ended: make(chan error, 2), release: make(chan struct{})}
+	s := openEmbedded(t)
+	slow := newBlockingStore(s, 2)
 	a, _ := newLimitedAPIOver(t, slow, func(c *config) { c.Limits.MaxInFlight = 2 })
 	// Two members' requests block in the store: the server has two in flight of two.
 	held := make(chan int, 2)
@@ -610,13 +613,9 @@ func TestLoadShedding(t *testing.T) {
 }
 
 func TestPerCaller(t *testing.T) {
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openEmbedded(t)
 	// A read that blocks until the test releases it holds its caller's one turn.
-	slow := &blockingStore{Store: s, entered: make(chan struct{}, 1), ended: make(chan error, 1), release: make(chan struct{})}
+	slow := newBlockingStore(s, 1)
 	a, _ := newLimitedAPIOver(t, slow, func(c *config) {
 		c.Limits.CallerInFlight, c.Limits.CallerQueue = 1, 1
 		c.TrustedProxies = "127.0.0.1, ::1"
