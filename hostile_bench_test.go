@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"quanzi/community"
-	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
 	"quanzi/community/synthetic"
 )
