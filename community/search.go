@@ -2,7 +2,6 @@ package community
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,7 +33,8 @@ type PostScope struct {
 //
 // The engine filters on the visibility each post's document was indexed with, and a club
 // that turns private is re-indexed by the relay a moment after the write. Until then the
-// scope names it in HiddenClubIDs (unless the caller may see inside it), so that totals
+// scope names it in HiddenClubIDs unless the caller may see inside it (insideRule, the one
+// rule for that), so that totals
 // and facets, which the engine counts, never count what the caller may not see. Of the two
 // ways to close that window — name the private clubs whose change is still pending, or
 // name every private club the caller is not in — this takes the first: it costs one read
@@ -68,9 +68,19 @@ func (s *Service) SearchScope(ctx context.Context) (PostScope, error) {
 		if err != nil {
 			return PostScope{}, err
 		}
+		if len(pending) == 0 {
+			return scope, nil
+		}
+		clubs := make(map[string]Club, len(pending))
 		for _, c := range pending {
-			inside := slices.Contains(scope.ClubIDs, c.ID) || (c.BrandID != "" && slices.Contains(scope.BrandIDs, c.BrandID))
-			if c.Visibility != VisibilityPublic && !inside {
+			clubs[c.ID] = c
+		}
+		rule, err := s.insideRule(ctx, clubs)
+		if err != nil {
+			return PostScope{}, err
+		}
+		for _, c := range pending {
+			if rule[c.ID] != nil {
 				scope.HiddenClubIDs = append(scope.HiddenClubIDs, c.ID)
 			}
 		}
