@@ -252,19 +252,14 @@ type ClubPostsKey struct {
 	After  string
 }
 
-// ClubPostPages returns the pages of clubs' posts the keys ask for (see ClubPosts), each
-// distinct page once. A dataloader batch function: a request that asks for the same page
-// twice (under two aliases, or through two paths to the same club) pays for it once.
+// ClubPostPages returns the pages of clubs' posts the keys ask for (see ClubPosts). A
+// dataloader batch function: the loader's cache hands it each key once, so a request that
+// asks for the same page twice (under two aliases, or through two paths to the same club)
+// pays for it once.
 func (s *Service) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
 	out := make([]PostList, len(keys))
 	errs := make([]error, len(keys))
-	done := make(map[ClubPostsKey]int, len(keys))
 	for i, k := range keys {
-		if j, ok := done[k]; ok {
-			out[i], errs[i] = out[j], errs[j]
-			continue
-		}
-		done[k] = i
 		out[i], errs[i] = s.ClubPosts(ctx, k.ClubID, k.Sort, k.Window, k.First, k.After)
 	}
 	return out, errs
