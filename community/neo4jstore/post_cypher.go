@@ -44,9 +44,15 @@ const postFields = `p {.id, .clubId, .authorId, .title, .body, .tags, .createdAt
 const commentFields = `c {.id, .postId, .authorId, .parentId, .body, .createdAt, .editedAt, .deletedAt, .replyCount,
   .likes, .insightful, .funny, .support}`
 
+// reactionsOf and sharesOf are the post p's reactions of every kind and shares on every
+// channel, as community.PostCounts holds them.
+const (
+	reactionsOf = `(p.likes + p.insightful + p.funny + p.support)`
+	sharesOf    = `(p.shareWechat + p.shareMoments + p.shareWeibo + p.shareLink + p.shareInApp)`
+)
+
 // engagement is community.Post.Engagement of the post p.
-const engagement = `(p.likes + p.insightful + p.funny + p.support + 2 * p.commentCount
-  + 3 * (p.shareWechat + p.shareMoments + p.shareWeibo + p.shareLink + p.shareInApp))`
+const engagement = `(` + reactionsOf + ` + 2 * p.commentCount + 3 * ` + sharesOf + `)`
 
 // visibleTo holds when the post p is in a club whose ids are in joined, or in a public club.
 const visibleTo = `(p.clubId IN joined OR EXISTS { (p)-[:POSTED_IN]->(:Club {visibility: $public}) })`
@@ -126,8 +132,7 @@ MATCH (p:Post {clubId: $clubId})
 WHERE p.createdAt >= $since AND p.status = $published
 WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
 RETURN p.id AS id, p.createdAt AS createdAt,
-  p.likes + p.insightful + p.funny + p.support AS reactions, p.commentCount AS comments,
-  p.shareWechat + p.shareMoments + p.shareWeibo + p.shareLink + p.shareInApp AS shares`
+  ` + reactionsOf + ` AS reactions, p.commentCount AS comments, ` + sharesOf + ` AS shares`
 
 	// cypherAddComment creates the comment $comment (a commentRow) and counts it on its post
 	// and, for a reply, on its parent, and touches the post (touchPost). It returns the
