@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/lexer"
 	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 )
@@ -28,7 +29,7 @@ type Limits struct {
 	// MaxValidationErrors caps the validation errors reported for one document.
 	MaxValidationErrors int
 	// MaxDepth caps how deep the fields of an operation nest (introspection excluded: it is
-	// bounded by MaxIntrospectionLookups and gqlparser's introspection depth rule).
+	// bounded by MaxSchemaLookups, MaxTypeLookups and gqlparser's introspection depth rule).
 	MaxDepth int
 	// MaxComplexity caps the cost of an operation: a field costs 1 plus its children, a
 	// list its page size times its items, and fields that do more work cost that work.
@@ -54,11 +55,13 @@ const CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
 // operation's complexity and depth in one pass, memoised per fragment too.
 type Budget struct {
 	Limits Limits
-	// Validated, when set, is the cache of validated documents: a query found there passed
-	// these checks already and is not parsed twice.
+	// Validated, when set, is gqlgen's cache of validated documents: a query found there
+	// passed these checks already, and a query that passes them is validated here and put
+	// there, so that gqlgen does not parse it a second time.
 	Validated graphql.Cache[*ast.QueryDocument]
 
-	es graphql.ExecutableSchema
+	es    graphql.ExecutableSchema
+	rules func() *rules.Rules
 }
 
 var _ interface {
@@ -76,7 +79,7 @@ func (b *Budget) Validate(es graphql.ExecutableSchema) error {
 	if l.MaxTokens < 1 || l.MaxFields < 1 || l.MaxValidationErrors < 1 || l.MaxDepth < 1 || l.MaxComplexity < 1 {
 		return fmt.Errorf("every request limit must be positive: %+v", l)
 	}
-	b.es = es
+	b.es, b.rules = es, l.ValidationRules()
 	return nil
 }
 
@@ -104,7 +107,15 @@ func (b *Budget) MutateOperationParameters(ctx context.Context, params *graphql.
 		errcode.Set(gerr, errcode.ParseFailed)
 		return gerr
 	}
-	return b.checkShape(doc)
+	if err := b.checkShape(doc); err != nil {
+		return err
+	}
+	// A document that validates is handed to gqlgen through its cache. One that does not
+	// is left to gqlgen, which parses and validates it again to report every error.
+	if b.Validated != nil && len(validator.ValidateWithRules(b.es.Schema(), doc, b.rules())) == 0 {
+		b.Validated.Add(ctx, params.Query, doc)
+	}
+	return nil
 }
 
 // overTokens reports whether src has more than max tokens, reading no further than that:
@@ -129,7 +140,7 @@ func (b *Budget) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 	}
 	w := &costWalker{
 		ctx: ctx, es: b.es, schema: b.es.Schema(), vars: oc.Variables,
-		memo: map[string]cost{}, maxComplexity: b.Limits.MaxComplexity, maxDepth: b.Limits.MaxDepth,
+		memo: map[fragmentWalk]fragmentCost{}, maxComplexity: b.Limits.MaxComplexity, maxDepth: b.Limits.MaxDepth,
 	}
 	c := w.set(oc.Operation.SelectionSet)
 	switch {
@@ -153,7 +164,7 @@ type costWalker struct {
 	es                      graphql.ExecutableSchema
 	schema                  *ast.Schema
 	vars                    map[string]any
-	memo                    map[string]cost
+	memo                    map[fragmentWalk]fragmentCost
 	maxComplexity, maxDepth int
 	// steps counts the fields visited, for tests that the walk stays linear.
 	steps int
@@ -161,41 +172,67 @@ type costWalker struct {
 
 func (w *costWalker) over(c cost) bool { return c.complexity > w.maxComplexity || c.depth > w.maxDepth }
 
+// set is the cost of a selection set.
 func (w *costWalker) set(ss ast.SelectionSet) cost {
-	var c cost
-	for _, sel := range ss {
-		if w.over(c) {
-			return c
-		}
-		var sub cost
-		switch sel := sel.(type) {
-		case *ast.Field:
-			sub = w.field(sel)
-		case *ast.InlineFragment:
-			sub = w.set(sel.SelectionSet)
-		case *ast.FragmentSpread:
-			var ok bool
-			if sub, ok = w.memo[sel.Name]; !ok && sel.Definition != nil {
-				sub = w.set(sel.Definition.SelectionSet)
-				w.memo[sel.Name] = sub
-			}
-		}
-		c.complexity = saturatingAdd(c.complexity, sub.complexity)
-		c.depth = max(c.depth, sub.depth)
-	}
+	_, c := w.parts(ss, false)
 	return c
 }
 
+// parts is the cost of a selection set; of a connection's (page), the cost of its edges,
+// which come once per item, is kept apart from the rest, which comes once. A fragment's
+// parts are computed once for each way it is walked.
+func (w *costWalker) parts(ss ast.SelectionSet, page bool) (edges, rest cost) {
+	add := func(to *cost, c cost) {
+		to.complexity = saturatingAdd(to.complexity, c.complexity)
+		to.depth = max(to.depth, c.depth)
+	}
+	for _, sel := range ss {
+		if w.over(edges) || w.over(rest) {
+			break
+		}
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if page && sel.Name == "edges" {
+				add(&edges, w.field(sel))
+			} else {
+				add(&rest, w.field(sel))
+			}
+		case *ast.InlineFragment:
+			e, r := w.parts(sel.SelectionSet, page)
+			add(&edges, e)
+			add(&rest, r)
+		case *ast.FragmentSpread:
+			if sel.Definition == nil {
+				continue
+			}
+			key := fragmentWalk{sel.Name, page}
+			c, ok := w.memo[key]
+			if !ok {
+				c.edges, c.rest = w.parts(sel.Definition.SelectionSet, page)
+				w.memo[key] = c
+			}
+			add(&edges, c.edges)
+			add(&rest, c.rest)
+		}
+	}
+	return edges, rest
+}
+
+// fragmentWalk names a fragment walked as a connection's selection (page) or not.
+type fragmentWalk struct {
+	name string
+	page bool
+}
+
+// fragmentCost is what parts found of a fragment.
+type fragmentCost struct{ edges, rest cost }
+
 func (w *costWalker) field(f *ast.Field) cost {
 	w.steps++
-	var child, rest cost
-	if t := w.fieldType(f); t != nil && t.Fields.ForName("edges") != nil {
-		// A connection: its page size multiplies what each edge costs, not its totals,
-		// page info or facets, which are read once.
-		child, rest = w.connection(f.SelectionSet)
-	} else {
-		child = w.set(f.SelectionSet)
-	}
+	// A connection's page size multiplies what each edge costs, not its totals, page
+	// info or facets, which are read once.
+	t := w.fieldType(f)
+	child, rest := w.parts(f.SelectionSet, t != nil && t.Fields.ForName("edges") != nil)
 	if w.over(child) || w.over(rest) || f.Definition == nil || f.ObjectDefinition == nil {
 		return cost{complexity: saturatingAdd(child.complexity, rest.complexity), depth: max(child.depth, rest.depth)}
 	}
@@ -213,46 +250,6 @@ func (w *costWalker) fieldType(f *ast.Field) *ast.Definition {
 		return nil
 	}
 	return w.schema.Types[f.Definition.Type.Name()]
-}
-
-// connection splits the cost of a connection's selection into that of its edges, which
-// come once per item, and the rest, which comes once.
-func (w *costWalker) connection(ss ast.SelectionSet) (edges, rest cost) {
-	add := func(to *cost, c cost) {
-		to.complexity = saturatingAdd(to.complexity, c.complexity)
-		to.depth = max(to.depth, c.depth)
-	}
-	for _, sel := range ss {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			if sel.Name == "edges" {
-				add(&edges, w.field(sel))
-			} else {
-				add(&rest, w.field(sel))
-			}
-		case *ast.InlineFragment:
-			e, r := w.connection(sel.SelectionSet)
-			add(&edges, e)
-			add(&rest, r)
-		case *ast.FragmentSpread:
-			if sel.Definition == nil {
-				continue
-			}
-			key := "connection " + sel.Name
-			e, ok := w.memo[key]
-			r := w.memo[key+" rest"]
-			if !ok {
-				e, r = w.connection(sel.Definition.SelectionSet)
-				w.memo[key], w.memo[key+" rest"] = e, r
-			}
-			add(&edges, e)
-			add(&rest, r)
-		}
-		if w.over(edges) || w.over(rest) {
-			break
-		}
-	}
-	return edges, rest
 }
 
 func introspective(f *ast.Field) bool {

@@ -86,25 +86,32 @@ func TestConflictsAgreeWithValidation(t *testing.T) {
 	}
 }
 
+// costOf validates the query q and walks its cost with no limit to stop the walk early,
+// returning the cost and how many fields the walk visited.
+func costOf(t *testing.T, b *Budget, q string, vars map[string]any) (cost, int) {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := validator.ValidateWithRules(b.es.Schema(), doc, rules.NewDefaultRules()); len(errs) > 0 {
+		t.Fatalf("invalid: %v", errs)
+	}
+	w := &costWalker{ctx: context.Background(), es: b.es, schema: b.es.Schema(), vars: vars, memo: map[fragmentWalk]fragmentCost{}, maxComplexity: maxInt, maxDepth: maxInt}
+	return w.set(doc.Operations[0].SelectionSet), w.steps
+}
+
 // The cost pass counts a fragment at every spread, however many times it is spread, and
 // stops early; depth goes through fragments.
 func TestCostThroughFragments(t *testing.T) {
 	b := testBudget(t)
-	schema := b.es.Schema()
-	cost := func(q string, vars map[string]any) (cost, error) {
-		doc, err := parser.ParseQuery(&ast.Source{Input: q})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if errs := validator.ValidateWithRules(schema, doc, rules.NewDefaultRules()); len(errs) > 0 {
-			t.Fatalf("invalid: %v", errs)
-		}
-		w := &costWalker{ctx: context.Background(), es: b.es, schema: schema, vars: vars, memo: map[string]cost{}, maxComplexity: 1 << 40, maxDepth: 1 << 20}
-		return w.set(doc.Operations[0].SelectionSet), nil
+	cost := func(q string, vars map[string]any) cost {
+		c, _ := costOf(t, b, q, vars)
+		return c
 	}
 	page := `followers(first: 10) { edges { node { id } } }` // 1 + 10 × (1 + (1 + 1)) = 31
-	once, _ := cost(`{ viewer { `+page+` } }`, nil)
-	twice, _ := cost(`{ viewer { ...F ...G } } fragment F on Member { `+page+` } fragment G on Member { ...F }`, nil)
+	once := cost(`{ viewer { `+page+` } }`, nil)
+	twice := cost(`{ viewer { ...F ...G } } fragment F on Member { `+page+` } fragment G on Member { ...F }`, nil)
 	if once.complexity != 32 || twice.complexity != 1+2*31 {
 		t.Errorf("complexity: once %d, twice through fragments %d; want 32 and 63", once.complexity, twice.complexity)
 	}
@@ -117,17 +124,17 @@ func TestCostThroughFragments(t *testing.T) {
 		fmt.Fprintf(&fan, "fragment F%d on Member { ...F%d ...F%d }\n", i, i+1, i+1)
 	}
 	fan.WriteString("fragment F40 on Member { id }\n")
-	c, _ := cost(fan.String(), nil)
+	c := cost(fan.String(), nil)
 	if want := 1 + 1<<40; c.complexity != want {
 		t.Errorf("40 fragments spreading the next twice: complexity %d, want %d", c.complexity, want)
 	}
 	// A connection's page size multiplies its edges only: totals come once.
-	totals, _ := cost(`{ viewer { followers(first: 10) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`, nil)
-	spread, _ := cost(`{ viewer { followers(first: 10) { ...P } } } fragment P on FollowConnection { totalCount pageInfo { hasNextPage } edges { node { id } } }`, nil)
+	totals := cost(`{ viewer { followers(first: 10) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`, nil)
+	spread := cost(`{ viewer { followers(first: 10) { ...P } } } fragment P on FollowConnection { totalCount pageInfo { hasNextPage } edges { node { id } } }`, nil)
 	if want := 1 + (1 + 10*3) + 1 + 2; totals.complexity != want || spread.complexity != want {
 		t.Errorf("a page with its totals: complexity %d, and %d through a fragment; want %d", totals.complexity, spread.complexity, want)
 	}
-	vars, _ := cost(`query($n: Int) { viewer { followers(first: $n) { edges { node { id } } } } }`, map[string]any{"n": 50})
+	vars := cost(`query($n: Int) { viewer { followers(first: $n) { edges { node { id } } } } }`, map[string]any{"n": 50})
 	if vars.complexity != 1+1+50*3 {
 		t.Errorf("a page size from a variable: complexity %d, want %d", vars.complexity, 1+1+50*3)
 	}
@@ -163,18 +170,9 @@ func TestChecksStayLinear(t *testing.T) {
 	}
 	t.Run("40 nested connections", func(t *testing.T) {
 		q := "{ viewer { " + strings.Repeat("followers { edges { node { ", 40) + "id" + strings.Repeat(" } } }", 40) + " } }"
-		doc, err := parser.ParseQuery(&ast.Source{Input: q})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if errs := validator.ValidateWithRules(b.es.Schema(), doc, rules.NewDefaultRules()); len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		// No limit stops this walk early: it goes through every level.
-		w := &costWalker{ctx: context.Background(), es: b.es, schema: b.es.Schema(), memo: map[string]cost{}, maxComplexity: maxInt, maxDepth: maxInt}
-		c := w.set(doc.Operations[0].SelectionSet)
-		if fields := 2 + 3*40; w.steps > fields {
-			t.Errorf("visited %d fields of a document of %d", w.steps, fields)
+		c, steps := costOf(t, b, q, nil)
+		if fields := 2 + 3*40; steps > fields {
+			t.Errorf("visited %d fields of a document of %d", steps, fields)
 		}
 		if c.depth != 2+3*40 {
 			t.Errorf("depth %d, want %d", c.depth, 2+3*40)
