@@ -622,10 +622,10 @@ func newHandler(cfg config, svc *community.Service, searcher *search.Service, op
 
 	api := resolvers.WithLoaders(svc, gql)
 	proxies, _ := cfg.proxies() // validated with the configuration
-	api = resolvers.PerCaller(lim.CallerInFlight, lim.CallerQueue, time.Second, proxies, log, api)
+	api = resolvers.PerCaller(lim.CallerInFlight, lim.CallerQueue, proxies, log, api)
 	api = resolvers.Authenticate(verifier, api)
 	api = resolvers.Deadline(lim.RequestTimeout, api)
-	api = resolvers.Shed(lim.MaxInFlight, time.Second, log, api)
+	api = resolvers.Shed(lim.MaxInFlight, log, api)
 	api = resolvers.ReadBody(int64(lim.MaxBodyBytes), lim.CallerInFlight+lim.CallerQueue, proxies, log, api)
 	mux := http.NewServeMux()
 	mux.Handle("/query", resolvers.Guard(api))

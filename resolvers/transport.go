@@ -13,7 +13,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
 
 	"quanzi/community"
@@ -81,28 +79,34 @@ func isJSON(contentType string) bool {
 	return err == nil && (media == "application/json" || media == "application/graphql-response+json")
 }
 
+// retryAfter is the Retry-After of refusals for load: a second.
+const retryAfter = "1"
+
+// retryLater refuses a request for load: the status and code with Retry-After, and a
+// message saying who is over what.
+func retryLater(w http.ResponseWriter, status int, code, who string) {
+	w.Header().Set("Retry-After", retryAfter)
+	WriteError(w, status, code, who+": retry after "+retryAfter+" s")
+}
+
 // Shed is HTTP middleware that serves at most max requests at once and answers the others
 // at once with 503 and Retry-After, so that a burst is refused rather than queued without
 // bound. max < 1 serves everything.
-func Shed(max int, retryAfter time.Duration, log *slog.Logger, next http.Handler) http.Handler {
+func Shed(max int, log *slog.Logger, next http.Handler) http.Handler {
 	if max < 1 {
 		return next
 	}
 	inFlight := semaphore.NewWeighted(int64(max))
-	seconds := strconv.Itoa(max1(int(retryAfter.Round(time.Second) / time.Second)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !inFlight.TryAcquire(1) {
 			log.InfoContext(r.Context(), "shed a request", "request_id", RequestID(r.Context()), "in_flight", max)
-			w.Header().Set("Retry-After", seconds)
-			WriteError(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "the server is busy: retry after "+seconds+" s")
+			retryLater(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "the server is busy")
 			return
 		}
 		defer inFlight.Release(1)
 		next.ServeHTTP(w, r)
 	})
 }
-
-func max1(n int) int { return max(n, 1) }
 
 // Deadline is HTTP middleware that ends a request's context after d, so that the work it
 // started stops; the caller going away ends it too. d <= 0 sets no deadline.
@@ -136,11 +140,7 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	start := graphql.Now()
 	body, err := readBody(r)
 	if err != nil {
-		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-			WriteError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, fmt.Sprintf("the request body is over the limit of %d bytes", tooLarge.Limit))
-			return
-		}
-		WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		refuseBody(w, err)
 		return
 	}
 	var params graphql.RawParams
@@ -260,7 +260,8 @@ func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 
 // run executes one operation and writes its response: 422 for a document that does not
 // parse or validate, 405 for a mutation sent with GET (onlyQueries), 504 when a query's
-// deadline passed before it finished, nothing when the caller has gone.
+// deadline passed before it finished or a mutation's before it began, nothing when the
+// caller has gone.
 func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, onlyQueries bool, log *slog.Logger) {
 	ctx := r.Context()
 	oc, errs := exec.CreateOperationContext(ctx, params)
@@ -278,12 +279,14 @@ func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, par
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
+	// gqlgen runs nothing, and answers nil, for a request whose context ended before it
+	// began; one whose context ends while it runs is answered with what it did.
 	resp := responses(ctx)
 	switch err := r.Context().Err(); {
 	case errors.Is(err, context.DeadlineExceeded):
 		d, _ := r.Context().Value(deadlineKey{}).(time.Duration)
 		log.InfoContext(ctx, "request deadline passed", "request_id", RequestID(ctx), "deadline", d.String())
-		if oc.Operation.Operation == ast.Mutation {
+		if resp != nil && oc.Operation.Operation == ast.Mutation {
 			break // a mutation's answer says what it wrote, so that its client does not retry a write made
 		}
 		WriteError(w, http.StatusGatewayTimeout, CodeTimeout, fmt.Sprintf("the request did not finish within its deadline of %s", d))
@@ -291,9 +294,6 @@ func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, par
 	case err != nil:
 		log.InfoContext(ctx, "caller went away", "request_id", RequestID(ctx))
 		return
-	}
-	if resp == nil {
-		resp = &graphql.Response{Errors: gqlerror.List{{Message: "no response", Extensions: map[string]any{"code": "INTERNAL"}}}}
 	}
 	writeResponse(w, http.StatusOK, resp)
 }
@@ -325,17 +325,13 @@ func ReadBody(maxBytes int64, perAddress int, proxies []netip.Prefix, log *slog.
 		c, ok := readers.enter(key)
 		if !ok {
 			log.InfoContext(r.Context(), "refused a body over its address's share", "request_id", RequestID(r.Context()), "address", key)
-			w.Header().Set("Retry-After", "1")
-			WriteError(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this address: retry after 1 s")
+			retryLater(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this address")
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 		readers.leave(key, c)
-		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-			WriteError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, fmt.Sprintf("the request body is over the limit of %d bytes", tooLarge.Limit))
-			return
-		} else if err != nil {
-			WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		if err != nil {
+			refuseBody(w, err)
 			return
 		}
 		r.Body = readBytes{bytes.NewReader(body), body}
@@ -350,19 +346,17 @@ func ReadBody(maxBytes int64, perAddress int, proxies []netip.Prefix, log *slog.
 // request costs. A caller is the member of the token, else the identity or the roles it
 // carries, else, with no token, the address the request came from (see ClientAddress). It
 // goes after Authenticate. max < 1 lets every request run.
-func PerCaller(max, queue int, retryAfter time.Duration, proxies []netip.Prefix, log *slog.Logger, next http.Handler) http.Handler {
+func PerCaller(max, queue int, proxies []netip.Prefix, log *slog.Logger, next http.Handler) http.Handler {
 	if max < 1 {
 		return next
 	}
-	seconds := strconv.Itoa(max1(int(retryAfter.Round(time.Second) / time.Second)))
 	callers := newGates(max, queue)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := callerKey(r, proxies)
 		c, ok := callers.enter(key)
 		if !ok {
 			log.InfoContext(r.Context(), "refused a caller over its share", "request_id", RequestID(r.Context()), "caller", key)
-			w.Header().Set("Retry-After", seconds)
-			WriteError(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this caller: retry after "+seconds+" s")
+			retryLater(w, http.StatusTooManyRequests, string(community.CodeRateLimited), "too many requests at once from this caller")
 			return
 		}
 		defer callers.leave(key, c)
@@ -427,6 +421,16 @@ type readBytes struct {
 }
 
 func (readBytes) Close() error { return nil }
+
+// refuseBody answers a request whose body could not be read: 413 when it is over the
+// limit, else 400.
+func refuseBody(w http.ResponseWriter, err error) {
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		WriteError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, fmt.Sprintf("the request body is over the limit of %d bytes", tooLarge.Limit))
+		return
+	}
+	WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+}
 
 // readBody returns the body of r: the bytes read already, or all there is to read.
 func readBody(r *http.Request) ([]byte, error) {
