@@ -169,16 +169,39 @@ var defaultLimits = limits{
 	APQMaxQueryBytes: 32 << 10,
 }
 
-// check refuses limits below 1 (a zero is the default, set by orDefaults).
+// limitField is one of the limits, with its flag, environment variable and meaning: it
+// points at an int or a duration of a limits value.
+type limitField struct {
+	flag, env, usage string
+	n                *int
+	d                *time.Duration
+}
+
+// fields lists the limits of l: the one list that flags, checks and defaults go through.
+func (l *limits) fields() []limitField {
+	return []limitField{
+		{"max-body-bytes", "QUANZI_MAX_BODY_BYTES", "largest request body, in bytes", &l.MaxBodyBytes, nil},
+		{"max-tokens", "QUANZI_MAX_TOKENS", "most lexical tokens in a query", &l.MaxTokens, nil},
+		{"max-fields", "QUANZI_MAX_FIELDS", "most fields in a query once its fragments are expanded, aliases included", &l.MaxFields, nil},
+		{"max-depth", "QUANZI_MAX_DEPTH", "deepest nesting of fields", &l.MaxDepth, nil},
+		{"max-complexity", "QUANZI_MAX_COMPLEXITY", "highest complexity of an operation", &l.MaxComplexity, nil},
+		{"max-validation-errors", "QUANZI_MAX_VALIDATION_ERRORS", "most validation errors reported for a query", &l.MaxValidationErrors, nil},
+		{"request-timeout", "QUANZI_REQUEST_TIMEOUT", "deadline of one request", nil, &l.RequestTimeout},
+		{"max-in-flight", "QUANZI_MAX_IN_FLIGHT", "most requests served at once; more are answered 503", &l.MaxInFlight, nil},
+		{"caller-in-flight", "QUANZI_CALLER_IN_FLIGHT", "most requests of one caller run at once; more wait their turn", &l.CallerInFlight, nil},
+		{"caller-queue", "QUANZI_CALLER_QUEUE", "most requests of one caller waiting their turn; more are answered 429", &l.CallerQueue, nil},
+		{"shutdown-timeout", "QUANZI_SHUTDOWN_TIMEOUT", "longest graceful shutdown", nil, &l.ShutdownTimeout},
+		{"query-cache-bytes", "QUANZI_QUERY_CACHE_BYTES", "memory for parsed queries, in bytes", &l.QueryCacheBytes, nil},
+		{"apq-cache-bytes", "QUANZI_APQ_CACHE_BYTES", "memory for automatic persisted queries, in bytes", &l.APQCacheBytes, nil},
+		{"apq-max-query-bytes", "QUANZI_APQ_MAX_QUERY_BYTES", "largest query registered as a persisted query, in bytes", &l.APQMaxQueryBytes, nil},
+	}
+}
+
+// check refuses negative limits (a zero is the default, set by orDefaults).
 func (l limits) check() error {
-	for name, v := range map[string]int64{
-		"max-body-bytes": int64(l.MaxBodyBytes), "max-tokens": int64(l.MaxTokens), "max-fields": int64(l.MaxFields),
-		"max-depth": int64(l.MaxDepth), "max-complexity": int64(l.MaxComplexity), "max-validation-errors": int64(l.MaxValidationErrors),
-		"request-timeout": int64(l.RequestTimeout), "max-in-flight": int64(l.MaxInFlight), "caller-in-flight": int64(l.CallerInFlight), "caller-queue": int64(l.CallerQueue), "shutdown-timeout": int64(l.ShutdownTimeout),
-		"query-cache-bytes": int64(l.QueryCacheBytes), "apq-cache-bytes": int64(l.APQCacheBytes), "apq-max-query-bytes": int64(l.APQMaxQueryBytes),
-	} {
-		if v < 0 {
-			return fmt.Errorf("-%s must be positive", name)
+	for _, f := range l.fields() {
+		if f.n != nil && *f.n < 0 || f.d != nil && *f.d < 0 {
+			return fmt.Errorf("-%s must not be negative (0 keeps the default)", f.flag)
 		}
 	}
 	return nil
@@ -186,31 +209,16 @@ func (l limits) check() error {
 
 // orDefaults returns l with each zero field set to its default.
 func (l limits) orDefaults() limits {
-	or := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	ord := func(v *time.Duration, def time.Duration) {
-		if *v == 0 {
-			*v = def
-		}
-	}
 	d := defaultLimits
-	or(&l.MaxBodyBytes, d.MaxBodyBytes)
-	or(&l.MaxTokens, d.MaxTokens)
-	or(&l.MaxFields, d.MaxFields)
-	or(&l.MaxDepth, d.MaxDepth)
-	or(&l.MaxComplexity, d.MaxComplexity)
-	or(&l.MaxValidationErrors, d.MaxValidationErrors)
-	ord(&l.RequestTimeout, d.RequestTimeout)
-	or(&l.MaxInFlight, d.MaxInFlight)
-	or(&l.CallerInFlight, d.CallerInFlight)
-	or(&l.CallerQueue, d.CallerQueue)
-	ord(&l.ShutdownTimeout, d.ShutdownTimeout)
-	or(&l.QueryCacheBytes, d.QueryCacheBytes)
-	or(&l.APQCacheBytes, d.APQCacheBytes)
-	or(&l.APQMaxQueryBytes, d.APQMaxQueryBytes)
+	defaults := d.fields()
+	for i, f := range l.fields() {
+		switch {
+		case f.n != nil && *f.n == 0:
+			*f.n = *defaults[i].n
+		case f.d != nil && *f.d == 0:
+			*f.d = *defaults[i].d
+		}
+	}
 	return l
 }
 
@@ -264,45 +272,38 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
 
-	d, l := defaultLimits, &cfg.Limits
-	intVar := func(v *int, flagName, envName string, def int, usage string) {
-		*v = def
-		if s := getenv(envName); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				cfg.envErrs = append(cfg.envErrs, fmt.Errorf("%s must be a positive whole number, not %q", envName, s))
-			} else {
-				*v = n
+	cfg.Limits = defaultLimits
+	for _, f := range cfg.Limits.fields() {
+		if v := getenv(f.env); v != "" {
+			if err := setLimit(f, v); err != nil {
+				cfg.envErrs = append(cfg.envErrs, err)
 			}
 		}
-		fs.IntVar(v, flagName, *v, usage+" ("+envName+")")
-	}
-	durationVar := func(v *time.Duration, flagName, envName string, def time.Duration, usage string) {
-		*v = def
-		if s := getenv(envName); s != "" {
-			t, err := time.ParseDuration(s)
-			if err != nil || t <= 0 {
-				cfg.envErrs = append(cfg.envErrs, fmt.Errorf("%s must be a positive duration such as 10s, not %q", envName, s))
-			} else {
-				*v = t
-			}
+		if f.n != nil {
+			fs.IntVar(f.n, f.flag, *f.n, f.usage+" ("+f.env+")")
+		} else {
+			fs.DurationVar(f.d, f.flag, *f.d, f.usage+" ("+f.env+")")
 		}
-		fs.DurationVar(v, flagName, *v, usage+" ("+envName+")")
 	}
-	intVar(&l.MaxBodyBytes, "max-body-bytes", "QUANZI_MAX_BODY_BYTES", d.MaxBodyBytes, "largest request body, in bytes")
-	intVar(&l.MaxTokens, "max-tokens", "QUANZI_MAX_TOKENS", d.MaxTokens, "most lexical tokens in a query")
-	intVar(&l.MaxFields, "max-fields", "QUANZI_MAX_FIELDS", d.MaxFields, "most fields in a query once its fragments are expanded, aliases included")
-	intVar(&l.MaxDepth, "max-depth", "QUANZI_MAX_DEPTH", d.MaxDepth, "deepest nesting of fields")
-	intVar(&l.MaxComplexity, "max-complexity", "QUANZI_MAX_COMPLEXITY", d.MaxComplexity, "highest complexity of an operation")
-	intVar(&l.MaxValidationErrors, "max-validation-errors", "QUANZI_MAX_VALIDATION_ERRORS", d.MaxValidationErrors, "most validation errors reported for a query")
-	durationVar(&l.RequestTimeout, "request-timeout", "QUANZI_REQUEST_TIMEOUT", d.RequestTimeout, "deadline of one request")
-	intVar(&l.MaxInFlight, "max-in-flight", "QUANZI_MAX_IN_FLIGHT", d.MaxInFlight, "most requests served at once; more are answered 503")
-	intVar(&l.CallerInFlight, "caller-in-flight", "QUANZI_CALLER_IN_FLIGHT", d.CallerInFlight, "most requests of one caller run at once; more wait their turn")
-	intVar(&l.CallerQueue, "caller-queue", "QUANZI_CALLER_QUEUE", d.CallerQueue, "most requests of one caller waiting their turn; more are answered 429")
-	durationVar(&l.ShutdownTimeout, "shutdown-timeout", "QUANZI_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "longest graceful shutdown")
-	intVar(&l.QueryCacheBytes, "query-cache-bytes", "QUANZI_QUERY_CACHE_BYTES", d.QueryCacheBytes, "memory for parsed queries, in bytes")
-	intVar(&l.APQCacheBytes, "apq-cache-bytes", "QUANZI_APQ_CACHE_BYTES", d.APQCacheBytes, "memory for automatic persisted queries, in bytes")
-	intVar(&l.APQMaxQueryBytes, "apq-max-query-bytes", "QUANZI_APQ_MAX_QUERY_BYTES", d.APQMaxQueryBytes, "largest query registered as a persisted query, in bytes")
+}
+
+// setLimit sets a limit from the value of its environment variable: a positive whole
+// number, or a positive duration such as 10s.
+func setLimit(f limitField, v string) error {
+	if f.n != nil {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%s must be a positive whole number, not %q", f.env, v)
+		}
+		*f.n = n
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%s must be a positive duration such as 10s, not %q", f.env, v)
+	}
+	*f.d = d
+	return nil
 }
 
 // parseConfig reads the configuration of a command from its flags and environment;
