@@ -200,8 +200,7 @@ var postID = regexp.MustCompile(`"id":"([^"]+)"`)
 // its ranking, not by its size alone.
 func TestHotPageRoundTrips(t *testing.T) {
 	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	forum, _ := a.evTalk()
 	_, author := a.register("li_hua", "李华")
 	a.join(author, forum)
 	for i := range 30 {

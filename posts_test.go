@@ -12,6 +12,17 @@ import (
 
 const createPostOp = `mutation($in: CreatePostInput!) { createPost(input: $in) { post { id title tags status } } }`
 
+// evTalkInput is the input of an open, public forum of the platform.
+var evTalkInput = map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"}
+
+// evTalk creates the forum evTalkInput as a community manager, and returns its id and the
+// community manager's token.
+func (a *api) evTalk() (id, cm string) {
+	a.t.Helper()
+	cm = mint(a.t, jwtClaimsRoles("COMMUNITY_MANAGER"))
+	return a.createClub(cm, evTalkInput), cm
+}
+
 func (a *api) createPost(token, clubID, title string, tags ...string) string {
 	a.t.Helper()
 	var out struct {
@@ -55,8 +66,7 @@ func (a *api) post(token, id string) (postOut, gqlResponse) {
 
 func TestPosts(t *testing.T) {
 	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	forum, cm := a.evTalk()
 	private := a.createClub(cm, map[string]any{"slug": "cuihu", "name": "翠湖花园业主论坛", "kind": "OWNER_CLUB", "visibility": "PRIVATE", "joinPolicy": "APPROVAL"})
 	_, lihua := a.register("li_hua", "李华")
 	wangID, wang := a.register("wang_fang", "王芳")
@@ -204,8 +214,7 @@ func TestPosts(t *testing.T) {
 
 func TestClubPostOrders(t *testing.T) {
 	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	forum, _ := a.evTalk()
 	_, author := a.register("author_one", "作者")
 	a.join(author, forum)
 	var ids []string
@@ -271,8 +280,7 @@ func TestClubPostOrders(t *testing.T) {
 
 func TestFeed(t *testing.T) {
 	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	forum, cm := a.evTalk()
 	other := a.createClub(cm, map[string]any{"slug": "camping", "name": "露营", "kind": "INTEREST", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
 	hidden := a.createClub(cm, map[string]any{"slug": "hidden", "name": "私密", "kind": "INTEREST", "visibility": "PRIVATE", "joinPolicy": "APPROVAL"})
 	_, viewer := a.register("viewer_one", "读者")
@@ -375,8 +383,7 @@ func decode(t *testing.T, res gqlResponse, out any) {
 func busyForum(t *testing.T, write func(a *api, viewer, author, forum string, i int)) (*api, string) {
 	t.Helper()
 	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	forum, _ := a.evTalk()
 	_, viewer := a.register("viewer_one", "读者")
 	a.join(viewer, forum)
 	for i := range 8 {

@@ -103,7 +103,7 @@ func newSearchCommunity(t *testing.T) *searchCommunity {
 	a := newAPI(t)
 	c := &searchCommunity{a: a, cm: mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), posts: map[string]string{}}
 	c.brand = a.createBrand("byd", "比亚迪")
-	c.forum = a.createClub(c.cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	c.forum = a.createClub(c.cm, evTalkInput)
 	c.private = a.createClub(c.cm, map[string]any{"slug": "cuihu", "name": "翠湖花园业主论坛", "kind": "OWNER_CLUB", "visibility": "PRIVATE", "joinPolicy": "OPEN"})
 	c.brandClb = a.createClub(c.cm, map[string]any{"slug": "byd-owners", "name": "比亚迪车友会", "kind": "OWNER_CLUB", "visibility": "PRIVATE", "joinPolicy": "OPEN", "brandId": c.brand})
 	c.lihuaID, c.lihua = a.register("li_hua", "李华")

@@ -9,8 +9,7 @@ import (
 // none of its comments or their replies, and counts none, for every reader.
 func TestDeletedPostListsNoComments(t *testing.T) {
 	a := newAPI(t)
-	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
-	forum := a.createClub(cm, map[string]any{"slug": "ev-talk", "name": "EV Talk", "kind": "FORUM", "visibility": "PUBLIC", "joinPolicy": "OPEN"})
+	forum, cm := a.evTalk()
 	_, authorTok := a.register("li_hua", "李华")
 	_, wangTok := a.register("wang_fang", "王芳")
 	a.join(authorTok, forum)
