@@ -184,6 +184,12 @@ func setupHostile(b *testing.B) *hostileEnv {
 func BenchmarkHostileRefusal(b *testing.B) {
 	s := openEmbedded(b)
 	h := newHandler(config{Env: "development", JWTSecret: testSecret}, community.NewService(s, community.Config{}), nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
+	serve := func(body string) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/query", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+	}
 	for _, c := range []struct{ name, body string }{
 		{"typename", query(`{ __typename }`, nil)},
 		{"fragment-fan-out-27", query(fanOut(27, "__typename"), nil)},
@@ -196,11 +202,18 @@ func BenchmarkHostileRefusal(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				rec := httptest.NewRecorder()
-				req := httptest.NewRequest("POST", "/query", strings.NewReader(c.body))
-				req.Header.Set("Content-Type", "application/json")
-				h.ServeHTTP(rec, req)
+				serve(c.body)
 			}
 		})
 	}
+	// For scale, a valid query of the kind front ends send, new each time: parsed,
+	// checked and validated, where the others are refused or found in the cache.
+	b.Run("new-valid-query", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n++
+			serve(query(fmt.Sprintf(`query Q%d { a%d: __typename viewer { id handle followers(first: 5) { totalCount edges { node { handle } } } } }`, n, n), nil))
+		}
+	})
 }
