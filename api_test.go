@@ -59,11 +59,11 @@ func newAPIWith(t *testing.T, s community.Store, cfg config, log *slog.Logger) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	svc := community.NewService(cs, community.Config{})
+	svc := community.New(cs, community.Config{})
 	leases := &community.LocalLeases{}
 	relay := search.NewRelay(s, idx, leases, search.RelayConfig{Logger: quietLog()})
 	ops := search.NewOps(t.Context(), s, idx, leases, relay, "api-test", quietLog())
-	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc), ops, jwtauth.New([]byte(testSecret), nil), log))
+	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc.Posts), ops, jwtauth.New([]byte(testSecret), nil), log))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, store: cs, relay: relay}
 }

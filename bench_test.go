@@ -30,7 +30,7 @@ import (
 //	go test -run '^$' -bench . -benchtime 2000x
 
 type benchEnv struct {
-	svc     *community.Service
+	svc     community.Services
 	store   *countingStore
 	gen     synthetic.Generated
 	content synthetic.Content
@@ -126,7 +126,7 @@ func setupBench(b *testing.B, storeName string) *benchEnv {
 	}
 	fmt.Fprintf(os.Stderr, "\r%s: community of %d members ready in %s\n", storeName, spec.Members, time.Since(start).Round(time.Second))
 	counted := &countingStore{next: store}
-	svc := community.NewService(counted, community.Config{})
+	svc := community.New(counted, community.Config{})
 	env := &benchEnv{svc: svc, store: counted, gen: gen, content: content}
 	env.handler = newHandler(config{Env: "development", JWTSecret: testSecret}, svc, nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
 	env.server = httptest.NewServer(env.handler)

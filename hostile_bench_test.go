@@ -158,7 +158,7 @@ func setupHostile(b *testing.B) *hostileEnv {
 	if err := s.ImportPosts(ctx, posts); err != nil {
 		b.Fatal(err)
 	}
-	svc := community.NewService(s, community.Config{})
+	svc := community.New(s, community.Config{})
 	srv := httptest.NewServer(newHandler(config{Env: "development", JWTSecret: testSecret}, svc, nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog()))
 	b.Cleanup(srv.Close)
 	token := func(id string) string {
@@ -183,7 +183,7 @@ func setupHostile(b *testing.B) *hostileEnv {
 //	go test -run '^$' -bench HostileRefusal -benchmem .
 func BenchmarkHostileRefusal(b *testing.B) {
 	s := openEmbedded(b)
-	h := newHandler(config{Env: "development", JWTSecret: testSecret}, community.NewService(s, community.Config{}), nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
+	h := newHandler(config{Env: "development", JWTSecret: testSecret}, community.New(s, community.Config{}), nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
 	serve := func(body string) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/query", strings.NewReader(body))

@@ -138,7 +138,7 @@ func TestHotOrder(t *testing.T) {
 	}
 
 	store := &deletingStore{Store: s}
-	svc := community.NewService(store, community.Config{Now: func() time.Time { return now }})
+	svc := community.New(store, community.Config{Now: func() time.Time { return now }})
 	asMember := community.WithActor(ctx, community.Actor{MemberID: author})
 	// walk reads the HOT pages of size, calling before before each page; it returns the ids
 	// in order and the size of each page.
@@ -149,7 +149,7 @@ func TestHotOrder(t *testing.T) {
 		after := ""
 		for page := range 50 {
 			before(page)
-			l, err := svc.ClubPosts(asMember, club.ID, community.SortHot, community.WindowWeek, size, after)
+			l, err := svc.Posts.ClubPosts(asMember, club.ID, community.SortHot, community.WindowWeek, size, after)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -86,16 +86,16 @@ var demoMembers = [][3]string{
 // seedDemo builds the demo community through the service, as its users would, and prints
 // tokens to explore it with. A community seeded already is left as it is.
 func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Claims, time.Duration) (string, error), stdout io.Writer) error {
-	svc := community.NewService(store, community.Config{})
+	svc := community.New(store, community.Config{})
 	admin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleAdmin}})
-	byd, err := svc.BrandBySlug(admin, "byd-auto")
+	byd, err := svc.Brands.BrandBySlug(admin, "byd-auto")
 	if err != nil {
 		return err
 	}
 	ids := map[string]string{}
 	if byd != nil {
 		for _, m := range demoMembers {
-			found, err := svc.MemberByHandle(admin, m[0])
+			found, err := svc.Members.MemberByHandle(admin, m[0])
 			if err != nil {
 				return err
 			}
@@ -116,21 +116,21 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	ignore := func(_ any, err error) error { return err }
 	var b1, b2 community.Brand
 	step(func() (err error) {
-		b1, err = svc.CreateBrand(admin, community.CreateBrandInput{Slug: "byd-auto", Name: "比亚迪", Description: "新能源汽车"})
+		b1, err = svc.Brands.CreateBrand(admin, community.CreateBrandInput{Slug: "byd-auto", Name: "比亚迪", Description: "新能源汽车"})
 		return err
 	})
 	step(func() (err error) {
-		b2, err = svc.CreateBrand(admin, community.CreateBrandInput{Slug: "nio", Name: "蔚来", Description: "智能电动汽车"})
+		b2, err = svc.Brands.CreateBrand(admin, community.CreateBrandInput{Slug: "nio", Name: "蔚来", Description: "智能电动汽车"})
 		return err
 	})
-	step(func() error { return ignore(svc.InvitePartner(admin, b1.ID, b2.ID)) })
-	step(func() error { return svc.AcceptPartnership(admin, b2.ID, b1.ID) })
+	step(func() error { return ignore(svc.Brands.InvitePartner(admin, b1.ID, b2.ID)) })
+	step(func() error { return svc.Brands.AcceptPartnership(admin, b2.ID, b1.ID) })
 
 	as := func(id string) context.Context { return community.WithActor(ctx, community.Actor{MemberID: id}) }
 	for _, m := range demoMembers {
 		step(func() error {
 			newcomer := community.WithActor(ctx, community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: "demo-openid-" + m[0]}})
-			member, err := svc.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]})
+			member, err := svc.Members.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]})
 			ids[m[0]] = member.ID
 			return err
 		})
@@ -140,26 +140,26 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 		{"liu_yang", "wang_fang"}, {"zhao_lei", "li_hua"}, {"zhao_lei", "emma_chen"}, {"emma_chen", "david_wu"},
 		{"david_wu", "zhang_wei"}, {"li_hua", "wang_fang"}, {"zhang_wei", "david_wu"}, {"chen_jing", "emma_chen"},
 	} {
-		step(func() error { return ignore(svc.Follow(as(ids[f[0]]), ids[f[1]])) })
+		step(func() error { return ignore(svc.Members.Follow(as(ids[f[0]]), ids[f[1]])) })
 	}
 	staff := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleBrandStaff}, BrandID: b1.ID})
 	for i, h := range []string{"li_hua", "wang_fang", "zhang_wei"} {
-		step(func() error { return ignore(svc.JoinBrand(as(ids[h]), b1.ID)) })
+		step(func() error { return ignore(svc.Brands.JoinBrand(as(ids[h]), b1.ID)) })
 		step(func() error {
-			return ignore(svc.ChangeConsent(as(ids[h]), b1.ID, []community.ConsentScope{community.ScopeProfile, community.ScopeActivity}, true))
+			return ignore(svc.Brands.ChangeConsent(as(ids[h]), b1.ID, []community.ConsentScope{community.ScopeProfile, community.ScopeActivity}, true))
 		})
 		step(func() error {
-			return ignore(svc.RecordPurchase(staff, community.RecordPurchaseInput{MemberID: ids[h], BrandID: b1.ID, Amount: int64(189800+i*10000) * 100,
+			return ignore(svc.Brands.RecordPurchase(staff, community.RecordPurchaseInput{MemberID: ids[h], BrandID: b1.ID, Amount: int64(189800+i*10000) * 100,
 				Currency: "CNY", ExternalID: fmt.Sprintf("DEMO-%d", i+1), At: time.Now().Add(-time.Duration(30*(i+1)) * 24 * time.Hour)}))
 		})
 	}
-	step(func() error { return ignore(svc.JoinBrand(as(ids["chen_jing"]), b2.ID)) })
+	step(func() error { return ignore(svc.Brands.JoinBrand(as(ids["chen_jing"]), b2.ID)) })
 	bydAdmin := community.WithActor(ctx, community.Actor{MemberID: ids["li_hua"], Roles: []community.Role{community.RoleBrandAdmin}, BrandID: b1.ID})
 	manager := community.WithActor(ctx, community.Actor{MemberID: ids["liu_yang"], Roles: []community.Role{community.RoleCommunityManager}})
 	var owners, forum, residents community.Club
 	club := func(as context.Context, into *community.Club, in community.CreateClubInput) {
 		step(func() (err error) {
-			*into, err = svc.CreateClub(as, in)
+			*into, err = svc.Clubs.CreateClub(as, in)
 			return err
 		})
 	}
@@ -170,7 +170,7 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	club(manager, &residents, community.CreateClubInput{Slug: "cuihu-garden", Name: "翠湖花园业主论坛", Description: "业主交流、物业、装修",
 		Kind: community.KindOwnerClub, Visibility: community.VisibilityPrivate, JoinPolicy: community.JoinApproval})
 	join := func(handle string, c *community.Club, message string) {
-		step(func() error { return ignore(svc.JoinClub(as(ids[handle]), c.ID, message)) })
+		step(func() error { return ignore(svc.Clubs.JoinClub(as(ids[handle]), c.ID, message)) })
 	}
 	for _, h := range []string{"wang_fang", "zhang_wei", "zhao_lei"} {
 		join(h, &owners, "")
@@ -179,12 +179,12 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 		join(m[0], &forum, "")
 	}
 	join("wang_fang", &residents, "我住3栋")
-	step(func() error { return svc.DecideJoinRequest(manager, residents.ID, ids["wang_fang"], true) })
+	step(func() error { return svc.Clubs.DecideJoinRequest(manager, residents.ID, ids["wang_fang"], true) })
 	join("chen_jing", &residents, "想了解小区情况")
 
 	post := func(author string, c *community.Club, title, body string, tags ...string) (id string) {
 		step(func() error {
-			p, err := svc.CreatePost(as(ids[author]), c.ID, community.PostInput{Title: title, Body: body, Tags: tags})
+			p, err := svc.Posts.CreatePost(as(ids[author]), c.ID, community.PostInput{Title: title, Body: body, Tags: tags})
 			id = p.ID
 			return err
 		})
@@ -192,7 +192,7 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	}
 	comment := func(author, postID, replyTo, body string) (id string) {
 		step(func() error {
-			c, err := svc.AddComment(as(ids[author]), postID, replyTo, body)
+			c, err := svc.Posts.AddComment(as(ids[author]), postID, replyTo, body)
 			id = c.ID
 			return err
 		})
@@ -209,11 +209,11 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	comment("david_wu", road, "", "Great tips, thanks!")
 	comment("wang_fang", notice, "", "3栋，需要一个")
 	for _, r := range []struct{ who, target string }{{"wang_fang", care}, {"li_hua", care}, {"zhao_lei", trip}, {"emma_chen", trip}, {"zhang_wei", road}, {"chen_jing", road}} {
-		step(func() error { return svc.React(as(ids[r.who]), r.target, community.ReactionLike, true) })
+		step(func() error { return svc.Posts.React(as(ids[r.who]), r.target, community.ReactionLike, true) })
 	}
-	step(func() error { return svc.React(as(ids["david_wu"]), road, community.ReactionInsightful, true) })
-	step(func() error { return ignore(svc.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp)) })
-	step(func() error { return ignore(svc.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat)) })
+	step(func() error { return svc.Posts.React(as(ids["david_wu"]), road, community.ReactionInsightful, true) })
+	step(func() error { return ignore(svc.Posts.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp)) })
+	step(func() error { return ignore(svc.Posts.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat)) })
 	if failure != nil {
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}

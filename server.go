@@ -399,7 +399,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	store, leases, idx := b.store, b.leases, b.index
-	svc := community.NewService(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
+	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
 	verifier := newVerifier(cfg)
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
@@ -431,7 +431,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           newHandler(cfg, svc, search.NewService(idx, svc), ops, verifier, log, b.checks...),
+		Handler:           newHandler(cfg, svc, search.NewService(idx, svc.Posts), ops, verifier, log, b.checks...),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      lim.RequestTimeout + 10*time.Second,
@@ -582,9 +582,9 @@ type readyCheck struct {
 
 // newHandler returns the HTTP handler of the whole API. /readyz reports on each of checks,
 // or on the store alone when none are given.
-func newHandler(cfg config, svc *community.Service, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger, checks ...readyCheck) http.Handler {
+func newHandler(cfg config, svc community.Services, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger, checks ...readyCheck) http.Handler {
 	lim := cfg.Limits.orDefaults()
-	root := &resolvers.Resolver{Service: svc, Search: searcher, SearchOps: ops}
+	root := &resolvers.Resolver{Services: svc, Search: searcher, SearchOps: ops}
 	if ops != nil {
 		root.Wrote = ops.Wake
 	}

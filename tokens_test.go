@@ -35,7 +35,7 @@ func TestTokenIssuerAndAudience(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	srv := httptest.NewServer(newHandler(cfg, community.NewService(s, community.Config{}), nil, nil, newVerifier(cfg), quietLog()))
+	srv := httptest.NewServer(newHandler(cfg, community.New(s, community.Config{}), nil, nil, newVerifier(cfg), quietLog()))
 	t.Cleanup(srv.Close)
 	a := &api{t: t, url: srv.URL}
 

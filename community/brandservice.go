@@ -48,8 +48,12 @@ func requireBrandStaff(a Actor, brandID string) error {
 
 // CreateBrand creates a brand with DefaultTiers. ADMIN only; BAD_USER_INPUT for invalid
 // fields; CONFLICT for a taken slug.
-func (s *Service) CreateBrand(ctx context.Context, in CreateBrandInput) (Brand, error) {
-	if err := requireAdmin(ActorFrom(ctx)); err != nil {
+func (s *BrandService) CreateBrand(ctx context.Context, in CreateBrandInput) (Brand, error) {
+	a, err := s.gate(ctx, "createBrand", NeedSignedIn)
+	if err != nil {
+		return Brand{}, err
+	}
+	if err := requireAdmin(a); err != nil {
 		return Brand{}, err
 	}
 	b := Brand{
@@ -72,8 +76,12 @@ func (s *Service) CreateBrand(ctx context.Context, in CreateBrandInput) (Brand, 
 }
 
 // SetBrandTiers replaces a brand's tiers. The brand's admins and ADMIN only.
-func (s *Service) SetBrandTiers(ctx context.Context, brandID string, tiers []Tier) (Brand, error) {
-	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+func (s *BrandService) SetBrandTiers(ctx context.Context, brandID string, tiers []Tier) (Brand, error) {
+	a, err := s.gate(ctx, "setBrandTiers", NeedSignedIn)
+	if err != nil {
+		return Brand{}, err
+	}
+	if err := requireBrandAdmin(a, brandID); err != nil {
 		return Brand{}, err
 	}
 	for i := range tiers {
@@ -88,18 +96,18 @@ func (s *Service) SetBrandTiers(ctx context.Context, brandID string, tiers []Tie
 	return s.brand(ctx, brandID)
 }
 
-func (s *Service) brand(ctx context.Context, id string) (Brand, error) {
+func (s *core) brand(ctx context.Context, id string) (Brand, error) {
 	return oneByID(ctx, id, "brand", s.store.BrandsByID)
 }
 
 // BrandsByID returns the brands with the given ids, nil where there is none; brands are
 // public. A dataloader batch function.
-func (s *Service) BrandsByID(ctx context.Context, ids []string) ([]*Brand, []error) {
+func (s *BrandService) BrandsByID(ctx context.Context, ids []string) ([]*Brand, []error) {
 	return byID(ctx, ids, s.store.BrandsByID)
 }
 
 // BrandBySlug returns the brand with the slug, or nil.
-func (s *Service) BrandBySlug(ctx context.Context, slug string) (*Brand, error) {
+func (s *BrandService) BrandBySlug(ctx context.Context, slug string) (*Brand, error) {
 	if validateSlug(SlugKey(slug)) != nil {
 		return nil, nil
 	}
@@ -109,8 +117,12 @@ func (s *Service) BrandBySlug(ctx context.Context, slug string) (*Brand, error) 
 // InvitePartner invites another brand to share the community. The inviting brand's admins
 // (or ADMIN) only; BAD_USER_INPUT for the brand itself; CONFLICT when the two are partners
 // or an invitation is pending; NOT_FOUND for an unknown brand.
-func (s *Service) InvitePartner(ctx context.Context, brandID, partnerID string) (Partnership, error) {
-	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+func (s *BrandService) InvitePartner(ctx context.Context, brandID, partnerID string) (Partnership, error) {
+	a, err := s.gate(ctx, "invitePartner", NeedSignedIn)
+	if err != nil {
+		return Partnership{}, err
+	}
+	if err := requireBrandAdmin(a, brandID); err != nil {
 		return Partnership{}, err
 	}
 	if brandID == partnerID {
@@ -128,8 +140,12 @@ func (s *Service) InvitePartner(ctx context.Context, brandID, partnerID string) 
 
 // AcceptPartnership accepts the pending invitation of inviterID to brandID. The invited
 // brand's admins (or ADMIN) only; NOT_FOUND when there is no such invitation.
-func (s *Service) AcceptPartnership(ctx context.Context, brandID, inviterID string) error {
-	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+func (s *BrandService) AcceptPartnership(ctx context.Context, brandID, inviterID string) error {
+	a, err := s.gate(ctx, "acceptPartnership", NeedSignedIn)
+	if err != nil {
+		return err
+	}
+	if err := requireBrandAdmin(a, brandID); err != nil {
 		return err
 	}
 	return s.store.AcceptPartnership(ctx, inviterID, brandID, s.now().UTC())
@@ -137,8 +153,12 @@ func (s *Service) AcceptPartnership(ctx context.Context, brandID, inviterID stri
 
 // EndPartnership ends the partnership, or withdraws or declines the invitation, between
 // brandID and otherID. Either brand's admins (or ADMIN); NOT_FOUND when there is none.
-func (s *Service) EndPartnership(ctx context.Context, brandID, otherID string) error {
-	if err := requireBrandAdmin(ActorFrom(ctx), brandID); err != nil {
+func (s *BrandService) EndPartnership(ctx context.Context, brandID, otherID string) error {
+	a, err := s.gate(ctx, "endPartnership", NeedSignedIn)
+	if err != nil {
+		return err
+	}
+	if err := requireBrandAdmin(a, brandID); err != nil {
 		return err
 	}
 	return s.store.EndPartnership(ctx, brandID, otherID, s.now().UTC())
@@ -147,7 +167,7 @@ func (s *Service) EndPartnership(ctx context.Context, brandID, otherID string) e
 // Partnerships returns each brand's partnerships that are not ended: active ones are
 // public; pending invitations are shown only to the staff of either brand and ADMIN. A
 // dataloader batch function.
-func (s *Service) Partnerships(ctx context.Context, brandIDs []string) ([][]Partnership, []error) {
+func (s *BrandService) Partnerships(ctx context.Context, brandIDs []string) ([][]Partnership, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Partnership, len(brandIDs))
 	found, err := s.store.PartnershipsOf(ctx, brandIDs)
@@ -166,8 +186,8 @@ func (s *Service) Partnerships(ctx context.Context, brandIDs []string) ([][]Part
 
 // JoinBrand puts the calling member in a brand's membership programme; joining again
 // changes nothing. NOT_FOUND for an unknown brand.
-func (s *Service) JoinBrand(ctx context.Context, brandID string) (BrandMembership, error) {
-	a, err := requireMember(ctx)
+func (s *BrandService) JoinBrand(ctx context.Context, brandID string) (BrandMembership, error) {
+	a, err := s.gate(ctx, "joinBrand", NeedMember)
 	if err != nil {
 		return BrandMembership{}, err
 	}
@@ -192,7 +212,7 @@ func (s *Service) JoinBrand(ctx context.Context, brandID string) (BrandMembershi
 // Memberships returns each member's programme memberships: all of them to the member and
 // ADMIN; to brand staff, the membership of their own brand only, if the member consents to
 // share its profile with it; FORBIDDEN to anyone else. A dataloader batch function.
-func (s *Service) Memberships(ctx context.Context, memberIDs []string) ([][]BrandMembership, []error) {
+func (s *BrandService) Memberships(ctx context.Context, memberIDs []string) ([][]BrandMembership, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]BrandMembership, len(memberIDs))
 	errs := make([]error, len(memberIDs))
@@ -255,7 +275,7 @@ const listBrandMembers ListKind = "brand-members"
 // BrandMembers pages through a brand's programme members who consent to share their profile
 // with it, optionally of one tier. The brand's staff and ADMIN only; BAD_USER_INPUT for
 // bad paging arguments or a tier the brand does not have.
-func (s *Service) BrandMembers(ctx context.Context, brandID string, first int, after string, tier *string) (MembershipList, error) {
+func (s *BrandService) BrandMembers(ctx context.Context, brandID string, first int, after string, tier *string) (MembershipList, error) {
 	if err := requireBrandStaff(ActorFrom(ctx), brandID); err != nil {
 		return MembershipList{}, err
 	}
@@ -292,15 +312,15 @@ func (s *Service) BrandMembers(ctx context.Context, brandID string, first int, a
 
 // BrandMemberCounts returns how many members each brand's programme has; public. A
 // dataloader batch function.
-func (s *Service) BrandMemberCounts(ctx context.Context, brandIDs []string) ([]int, []error) {
+func (s *BrandService) BrandMemberCounts(ctx context.Context, brandIDs []string) ([]int, []error) {
 	return valuesInOrder(ctx, brandIDs, s.store.BrandMemberCounts)
 }
 
 // ChangeConsent grants (granted) or revokes the scopes of the calling member's consent to
 // a brand, and returns the consent as it now is. BAD_USER_INPUT for no or unknown scopes;
 // NOT_FOUND for an unknown brand.
-func (s *Service) ChangeConsent(ctx context.Context, brandID string, scopes []ConsentScope, granted bool) (Consent, error) {
-	a, err := requireMember(ctx)
+func (s *BrandService) ChangeConsent(ctx context.Context, brandID string, scopes []ConsentScope, granted bool) (Consent, error) {
+	a, err := s.gate(ctx, consentAction(granted), NeedMember)
 	if err != nil {
 		return Consent{}, err
 	}
@@ -340,7 +360,7 @@ func (s *Service) ChangeConsent(ctx context.Context, brandID string, scopes []Co
 
 // Consents returns each member's current consents: the member's and ADMIN's to read. A
 // dataloader batch function.
-func (s *Service) Consents(ctx context.Context, memberIDs []string) ([][]Consent, []error) {
+func (s *BrandService) Consents(ctx context.Context, memberIDs []string) ([][]Consent, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Consent, len(memberIDs))
 	errs := make([]error, len(memberIDs))
@@ -376,7 +396,7 @@ const listConsentHistory ListKind = "consent-history"
 
 // ConsentHistory pages through a member's consent ledger, newest first: the member's and
 // ADMIN's to read. BAD_USER_INPUT for bad paging arguments.
-func (s *Service) ConsentHistory(ctx context.Context, memberID string, first int, after string) ([]ListedChange, bool, error) {
+func (s *BrandService) ConsentHistory(ctx context.Context, memberID string, first int, after string) ([]ListedChange, bool, error) {
 	if err := canReadPrivate(ActorFrom(ctx), memberID); err != nil {
 		return nil, false, err
 	}
@@ -405,8 +425,12 @@ func (s *Service) ConsentHistory(ctx context.Context, memberID string, first int
 // RecordPurchase records a member's purchase from a brand and credits its points. The
 // brand's staff and ADMIN only; idempotent on (brand, external id): recording the same
 // purchase again returns it, a different one with the same external id is CONFLICT.
-func (s *Service) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (Purchase, error) {
-	if err := requireBrandStaff(ActorFrom(ctx), in.BrandID); err != nil {
+func (s *BrandService) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (Purchase, error) {
+	a, err := s.gate(ctx, "recordPurchase", NeedSignedIn)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if err := requireBrandStaff(a, in.BrandID); err != nil {
 		return Purchase{}, err
 	}
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
@@ -432,8 +456,12 @@ func (s *Service) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (P
 
 // RefundPurchase marks a purchase refunded and takes its points back. The brand's staff and
 // ADMIN only; NOT_FOUND for no such purchase of the brand.
-func (s *Service) RefundPurchase(ctx context.Context, brandID, purchaseID string) (Purchase, error) {
-	if err := requireBrandStaff(ActorFrom(ctx), brandID); err != nil {
+func (s *BrandService) RefundPurchase(ctx context.Context, brandID, purchaseID string) (Purchase, error) {
+	a, err := s.gate(ctx, "refundPurchase", NeedSignedIn)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if err := requireBrandStaff(a, brandID); err != nil {
 		return Purchase{}, err
 	}
 	if !validID(purchaseID) {
@@ -451,7 +479,7 @@ type PurchaseKey struct {
 // Purchases returns the purchases each key asks for: the member and ADMIN read them all;
 // a brand's staff read those of their brand; anyone else gets FORBIDDEN. A dataloader
 // batch function.
-func (s *Service) Purchases(ctx context.Context, keys []PurchaseKey) ([][]Purchase, []error) {
+func (s *BrandService) Purchases(ctx context.Context, keys []PurchaseKey) ([][]Purchase, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Purchase, len(keys))
 	errs := make([]error, len(keys))
@@ -495,7 +523,7 @@ func (s *Service) Purchases(ctx context.Context, keys []PurchaseKey) ([][]Purcha
 // checking CanRead; nothing when the caller's reads do not depend on consent (then it
 // costs no round trip). Resolvers use it to check fields; it shows no other brand's
 // consent. A dataloader batch function.
-func (s *Service) ConsentsForRule(ctx context.Context, memberIDs []string) ([][]Consent, []error) {
+func (s *BrandService) ConsentsForRule(ctx context.Context, memberIDs []string) ([][]Consent, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Consent, len(memberIDs))
 	var need []string

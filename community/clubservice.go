@@ -16,7 +16,7 @@ type clubAuthority struct {
 	role       ClubRole
 }
 
-func (s *Service) authority(ctx context.Context, c Club) (clubAuthority, error) {
+func (s *core) authority(ctx context.Context, c Club) (clubAuthority, error) {
 	a := ActorFrom(ctx)
 	ca := clubAuthority{
 		platform:   a.isPlatformStaff(),
@@ -45,7 +45,7 @@ func deny(ctx context.Context, what string) error {
 	return Errorf(CodeForbidden, "only %s may do this", what)
 }
 
-func (s *Service) club(ctx context.Context, id string) (Club, error) {
+func (s *core) club(ctx context.Context, id string) (Club, error) {
 	if !validID(id) {
 		return Club{}, Errorf(CodeNotFound, "no club %q", id)
 	}
@@ -55,8 +55,11 @@ func (s *Service) club(ctx context.Context, id string) (Club, error) {
 // CreateClub creates a club. Platform staff create any; a brand's admins create their
 // brand's. A caller who is a member becomes its first manager. BAD_USER_INPUT for invalid
 // fields; CONFLICT for a taken slug; NOT_FOUND for an unknown brand.
-func (s *Service) CreateClub(ctx context.Context, in CreateClubInput) (Club, error) {
-	a := ActorFrom(ctx)
+func (s *ClubService) CreateClub(ctx context.Context, in CreateClubInput) (Club, error) {
+	a, err := s.gate(ctx, "createClub", NeedSignedIn)
+	if err != nil {
+		return Club{}, err
+	}
 	if !(a.isPlatformStaff() || (in.BrandID != "" && a.IsBrandAdminOf(in.BrandID))) {
 		return Club{}, deny(ctx, "community managers and the host brand's admins")
 	}
@@ -96,7 +99,11 @@ func (s *Service) CreateClub(ctx context.Context, in CreateClubInput) (Club, err
 }
 
 // UpdateClub changes a club. Its managers, the host brand's admins and platform staff.
-func (s *Service) UpdateClub(ctx context.Context, clubID string, in UpdateClubInput) (Club, error) {
+func (s *ClubService) UpdateClub(ctx context.Context, clubID string, in UpdateClubInput) (Club, error) {
+	_, err := s.gate(ctx, "updateClub", NeedSignedIn)
+	if err != nil {
+		return Club{}, err
+	}
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return Club{}, err
@@ -130,8 +137,8 @@ const (
 // JoinClub lets the calling member into a club by its policy: at once for an open club, or
 // a verified owner of a VERIFIED_OWNER club; otherwise as a request that the club's
 // managers or its brand's staff decide. Members already in stay as they are.
-func (s *Service) JoinClub(ctx context.Context, clubID, message string) (JoinOutcome, error) {
-	a, err := requireMember(ctx)
+func (s *ClubService) JoinClub(ctx context.Context, clubID, message string) (JoinOutcome, error) {
+	a, err := s.gate(ctx, "joinClub", NeedMember)
 	if err != nil {
 		return "", err
 	}
@@ -171,8 +178,8 @@ func (s *Service) JoinClub(ctx context.Context, clubID, message string) (JoinOut
 }
 
 // LeaveClub takes the calling member out of a club; leaving twice changes nothing.
-func (s *Service) LeaveClub(ctx context.Context, clubID string) error {
-	a, err := requireMember(ctx)
+func (s *ClubService) LeaveClub(ctx context.Context, clubID string) error {
+	a, err := s.gate(ctx, "leaveClub", NeedMember)
 	if err != nil {
 		return err
 	}
@@ -194,7 +201,7 @@ type ListedRequest struct {
 // JoinRequests pages through a club's pending requests: for those who decide them. Brand
 // staff see the requests of members who consented to share their profile with their brand
 // (CanSeeMember); the club's managers and platform staff decide the others.
-func (s *Service) JoinRequests(ctx context.Context, clubID string, first int, after string) ([]ListedRequest, bool, error) {
+func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int, after string) ([]ListedRequest, bool, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return nil, false, err
@@ -217,7 +224,7 @@ func (s *Service) JoinRequests(ctx context.Context, clubID string, first int, af
 		}
 		pos = &p
 	}
-	reqs, more, err := shownPage(ctx, s, first, pos,
+	reqs, more, err := shownPage(ctx, s.core, first, pos,
 		func(after *Position) ([]JoinRequest, bool, error) {
 			return s.store.JoinRequests(ctx, clubID, first, after)
 		},
@@ -235,7 +242,11 @@ func (s *Service) JoinRequests(ctx context.Context, clubID string, first int, af
 
 // DecideJoinRequest approves or rejects a pending request. The club's managers, its
 // brand's staff and platform staff; NOT_FOUND when there is no such request.
-func (s *Service) DecideJoinRequest(ctx context.Context, clubID, memberID string, approve bool) error {
+func (s *ClubService) DecideJoinRequest(ctx context.Context, clubID, memberID string, approve bool) error {
+	_, err := s.gate(ctx, decideAction(approve), NeedSignedIn)
+	if err != nil {
+		return err
+	}
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return err
@@ -253,7 +264,11 @@ func (s *Service) DecideJoinRequest(ctx context.Context, clubID, memberID string
 // SetClubRole appoints or removes a moderator (or a manager). Managers appoint and remove
 // moderators; managers are appointed and removed by platform staff and the host brand's
 // admins. NOT_FOUND when the member is not in the club.
-func (s *Service) SetClubRole(ctx context.Context, clubID, memberID string, role ClubRole) (ClubMembership, error) {
+func (s *ClubService) SetClubRole(ctx context.Context, clubID, memberID string, role ClubRole) (ClubMembership, error) {
+	_, err := s.gate(ctx, "setClubRole", NeedSignedIn)
+	if err != nil {
+		return ClubMembership{}, err
+	}
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return ClubMembership{}, err
@@ -290,12 +305,12 @@ func (s *Service) SetClubRole(ctx context.Context, clubID, memberID string, role
 
 // ClubsByID returns the clubs with the given ids, nil where there is none; a club itself
 // (name, kind, policy) is public. A dataloader batch function.
-func (s *Service) ClubsByID(ctx context.Context, ids []string) ([]*Club, []error) {
+func (s *ClubService) ClubsByID(ctx context.Context, ids []string) ([]*Club, []error) {
 	return byID(ctx, ids, s.store.ClubsByID)
 }
 
 // ClubBySlug returns the club with the slug, or nil.
-func (s *Service) ClubBySlug(ctx context.Context, slug string) (*Club, error) {
+func (s *ClubService) ClubBySlug(ctx context.Context, slug string) (*Club, error) {
 	if validateSlug(SlugKey(slug)) != nil {
 		return nil, nil
 	}
@@ -303,19 +318,19 @@ func (s *Service) ClubBySlug(ctx context.Context, slug string) (*Club, error) {
 }
 
 // ClubsOfBrands returns the clubs each brand hosts. A dataloader batch function.
-func (s *Service) ClubsOfBrands(ctx context.Context, brandIDs []string) ([][]Club, []error) {
+func (s *ClubService) ClubsOfBrands(ctx context.Context, brandIDs []string) ([][]Club, []error) {
 	return valuesInOrder(ctx, brandIDs, s.store.ClubsOfBrands)
 }
 
 // ClubMemberCounts returns how many members each club has; public. A dataloader batch
 // function.
-func (s *Service) ClubMemberCounts(ctx context.Context, clubIDs []string) ([]int, []error) {
+func (s *ClubService) ClubMemberCounts(ctx context.Context, clubIDs []string) ([]int, []error) {
 	return valuesInOrder(ctx, clubIDs, s.store.ClubMemberCounts)
 }
 
 // ViewerMemberships returns the calling member's membership of each club, nil where it
 // is none. A dataloader batch function.
-func (s *Service) ViewerMemberships(ctx context.Context, clubIDs []string) ([]*ClubMembership, []error) {
+func (s *ClubService) ViewerMemberships(ctx context.Context, clubIDs []string) ([]*ClubMembership, []error) {
 	a := ActorFrom(ctx)
 	out := make([]*ClubMembership, len(clubIDs))
 	if !a.IsMember() || a.AuthError != nil {
@@ -351,7 +366,7 @@ type ListedClubMember struct {
 // staff); a private club's to its members, the host brand's staff and platform staff.
 // Brand staff see, of either, the members who consented to share their profile with their
 // brand (CanSeeMember).
-func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after string) ([]ListedClubMember, bool, error) {
+func (s *ClubService) ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after string) ([]ListedClubMember, bool, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return nil, false, err
@@ -371,7 +386,7 @@ func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole,
 		}
 		pos = &p
 	}
-	ms, more, err := shownPage(ctx, s, first, pos,
+	ms, more, err := shownPage(ctx, s.core, first, pos,
 		func(after *Position) ([]ClubMembership, bool, error) {
 			return s.store.ClubMembers(ctx, clubID, role, first, after)
 		},
@@ -389,7 +404,7 @@ func (s *Service) ClubMembers(ctx context.Context, clubID string, role ClubRole,
 
 // canSeeInside is the rule for what is inside a club (its members and posts): insideRule
 // for one club.
-func (s *Service) canSeeInside(ctx context.Context, c Club) error {
+func (s *core) canSeeInside(ctx context.Context, c Club) error {
 	rule, err := s.insideRule(ctx, map[string]Club{c.ID: c})
 	if err != nil {
 		return err

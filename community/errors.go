@@ -28,6 +28,10 @@ type Error struct {
 	Message string
 	// Field names the input field at fault, when there is one.
 	Field string
+	// Details are facts a client can act on, such as retryAfter (seconds to wait): the
+	// error presenter copies each into the error's extensions. Their values are numbers,
+	// strings or booleans.
+	Details map[string]any
 }
 
 // Error implements error.
@@ -59,6 +63,15 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return CodeInternal
+}
+
+// ErrorDetails returns the details of err's *Error, or nil.
+func ErrorDetails(err error) map[string]any {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
 }
 
 // ErrorMessage returns the client-safe message of err: that of its *Error, or a generic

@@ -24,12 +24,12 @@ const cursorMACSize = 12
 // cursor returns the opaque cursor of a position in the list of the given kind and owner:
 // the position, signed with the service's key so that a client can neither forge one nor
 // carry one to another list.
-func (s *Service) cursor(kind ListKind, owner string, p Position) string {
+func (s *core) cursor(kind ListKind, owner string, p Position) string {
 	payload := cursorPrefix + "|" + string(kind) + "|" + owner + "|" + strconv.FormatInt(p.Since.UnixNano(), 36) + "|" + p.MemberID
 	return base64.RawURLEncoding.EncodeToString(append([]byte(payload), s.cursorMAC(payload)...))
 }
 
-func (s *Service) cursorMAC(payload string) []byte {
+func (s *core) cursorMAC(payload string) []byte {
 	mac := hmac.New(sha256.New, s.cursorKey)
 	mac.Write([]byte(payload))
 	return mac.Sum(nil)[:cursorMACSize]
@@ -37,7 +37,7 @@ func (s *Service) cursorMAC(payload string) []byte {
 
 // decodeCursor reads a cursor issued by cursor for the same list. BAD_USER_INPUT for
 // anything else.
-func (s *Service) decodeCursor(kind ListKind, owner, c string) (Position, error) {
+func (s *core) decodeCursor(kind ListKind, owner, c string) (Position, error) {
 	bad := fieldError("after", "cursor was not issued for this list")
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(raw) <= cursorMACSize {

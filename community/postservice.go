@@ -14,7 +14,7 @@ import (
 // platform staff delete them. Whoever sees a post comments on it, reacts to it and shares it.
 
 // clubsOf loads the clubs of posts, by id.
-func (s *Service) clubsOf(ctx context.Context, posts map[string]Post) (map[string]Club, error) {
+func (s *core) clubsOf(ctx context.Context, posts map[string]Post) (map[string]Club, error) {
 	var ids []string
 	seen := map[string]bool{}
 	for _, p := range posts {
@@ -27,7 +27,7 @@ func (s *Service) clubsOf(ctx context.Context, posts map[string]Post) (map[strin
 }
 
 // insideRule answers canSeeInside for many clubs with one store round trip.
-func (s *Service) insideRule(ctx context.Context, clubs map[string]Club) (map[string]error, error) {
+func (s *core) insideRule(ctx context.Context, clubs map[string]Club) (map[string]error, error) {
 	a := ActorFrom(ctx)
 	out := make(map[string]error, len(clubs))
 	if a.anonymous() {
@@ -74,7 +74,11 @@ func tombstone(p Post) Post {
 // PostsByID returns the posts with the given ids, nil where there is none, and FORBIDDEN
 // (or UNAUTHENTICATED) for posts of clubs the caller may not see inside. Deleted posts
 // are tombstones. A dataloader batch function.
-func (s *Service) PostsByID(ctx context.Context, ids []string) ([]*Post, []error) {
+func (s *PostService) PostsByID(ctx context.Context, ids []string) ([]*Post, []error) {
+	return s.postsByID(ctx, ids)
+}
+
+func (s *core) postsByID(ctx context.Context, ids []string) ([]*Post, []error) {
 	out := make([]*Post, len(ids))
 	errs := make([]error, len(ids))
 	found, err := s.store.PostsByID(ctx, onlyValidIDs(ids))
@@ -103,8 +107,8 @@ func (s *Service) PostsByID(ctx context.Context, ids []string) ([]*Post, []error
 }
 
 // post loads one post the caller may see; NOT_FOUND when it is not there.
-func (s *Service) post(ctx context.Context, id string) (Post, error) {
-	posts, errs := s.PostsByID(ctx, []string{id})
+func (s *core) post(ctx context.Context, id string) (Post, error) {
+	posts, errs := s.postsByID(ctx, []string{id})
 	if errs[0] != nil {
 		return Post{}, errs[0]
 	}
@@ -117,8 +121,8 @@ func (s *Service) post(ctx context.Context, id string) (Post, error) {
 // CreatePost publishes a post in a club the calling member belongs to. FORBIDDEN for a
 // club the member is not in; BAD_USER_INPUT for a title over 120 characters, a body over
 // 20,000, more than 10 tags.
-func (s *Service) CreatePost(ctx context.Context, clubID string, in PostInput) (Post, error) {
-	a, err := requireMember(ctx)
+func (s *PostService) CreatePost(ctx context.Context, clubID string, in PostInput) (Post, error) {
+	a, err := s.gate(ctx, "createPost", NeedMember)
 	if err != nil {
 		return Post{}, err
 	}
@@ -146,8 +150,8 @@ func (s *Service) CreatePost(ctx context.Context, clubID string, in PostInput) (
 }
 
 // EditPost changes a post's content. Its author only; NOT_FOUND for a deleted post.
-func (s *Service) EditPost(ctx context.Context, postID string, in PostInput) (Post, error) {
-	a, err := requireMember(ctx)
+func (s *PostService) EditPost(ctx context.Context, postID string, in PostInput) (Post, error) {
+	a, err := s.gate(ctx, "editPost", NeedMember)
 	if err != nil {
 		return Post{}, err
 	}
@@ -166,7 +170,7 @@ func (s *Service) EditPost(ctx context.Context, postID string, in PostInput) (Po
 }
 
 // canModerate reports whether the caller may delete what others wrote in a club.
-func (s *Service) canModerate(ctx context.Context, clubID string) (bool, error) {
+func (s *core) canModerate(ctx context.Context, clubID string) (bool, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return false, err
@@ -180,12 +184,16 @@ func (s *Service) canModerate(ctx context.Context, clubID string) (bool, error) 
 
 // DeletePost turns a post into a tombstone. Its author, the club's moderators and
 // managers, the host brand's staff and platform staff; deleting twice changes nothing.
-func (s *Service) DeletePost(ctx context.Context, postID string) (Post, error) {
+func (s *PostService) DeletePost(ctx context.Context, postID string) (Post, error) {
+	a, err := s.gate(ctx, "deletePost", NeedSignedIn)
+	if err != nil {
+		return Post{}, err
+	}
 	p, err := s.post(ctx, postID)
 	if err != nil {
 		return Post{}, err
 	}
-	if p.AuthorID != ActorFrom(ctx).MemberID {
+	if p.AuthorID != a.MemberID || a.MemberID == "" {
 		ok, err := s.canModerate(ctx, p.ClubID)
 		if err != nil {
 			return Post{}, err
@@ -256,7 +264,7 @@ type ClubPostsKey struct {
 // dataloader batch function: the loader's cache hands it each key once, so a request that
 // asks for the same page twice (under two aliases, or through two paths to the same club)
 // pays for it once.
-func (s *Service) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
+func (s *PostService) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
 	out := make([]PostList, len(keys))
 	errs := make([]error, len(keys))
 	for i, k := range keys {
@@ -270,7 +278,7 @@ func (s *Service) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]Pos
 // newest posts of the last week) or TOP (by engagement within the window, a week by
 // default). For whoever may see inside the club. HOT and TOP rank by live counters: a
 // post whose engagement changes between two pages can move.
-func (s *Service) ClubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
+func (s *PostService) ClubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
 		return PostList{}, err
@@ -351,7 +359,7 @@ func (s *Service) ClubPosts(ctx context.Context, clubID string, sort PostSort, w
 // page is then the one a ranking after the delete would have made, and paging holds: each
 // listed post's cursor is where the ranking put it, the next page starts after the last
 // one listed, and the deleted post is no candidate there any more.
-func (s *Service) hotPage(ctx context.Context, clubID string, now time.Time, first int, pos *PostPosition) ([]Post, []float64, bool, error) {
+func (s *core) hotPage(ctx context.Context, clubID string, now time.Time, first int, pos *PostPosition) ([]Post, []float64, bool, error) {
 	counts, err := s.store.RecentPostCounts(ctx, clubID, now.Add(-hotHorizon), HotCandidates)
 	if err != nil {
 		return nil, nil, false, err
@@ -414,8 +422,8 @@ func comparePositions(a, b PostPosition) int {
 
 // AddComment comments on a post, or replies to a comment of it, for whoever sees the post
 // and is a member. NOT_FOUND for a deleted post or a parent not of that post.
-func (s *Service) AddComment(ctx context.Context, postID, replyTo, body string) (Comment, error) {
-	a, err := requireMember(ctx)
+func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body string) (Comment, error) {
+	a, err := s.gate(ctx, "addComment", NeedMember)
 	if err != nil {
 		return Comment{}, err
 	}
@@ -441,7 +449,7 @@ func (s *Service) AddComment(ctx context.Context, postID, replyTo, body string) 
 }
 
 // comment loads a comment whose post the caller sees.
-func (s *Service) comment(ctx context.Context, id string) (Comment, Post, error) {
+func (s *core) comment(ctx context.Context, id string) (Comment, Post, error) {
 	if !validID(id) {
 		return Comment{}, Post{}, Errorf(CodeNotFound, "no comment %q", id)
 	}
@@ -468,8 +476,8 @@ func commentBody(body string) (string, error) {
 }
 
 // EditComment changes a comment's body. Its author only.
-func (s *Service) EditComment(ctx context.Context, commentID, body string) (Comment, error) {
-	a, err := requireMember(ctx)
+func (s *PostService) EditComment(ctx context.Context, commentID, body string) (Comment, error) {
+	a, err := s.gate(ctx, "editComment", NeedMember)
 	if err != nil {
 		return Comment{}, err
 	}
@@ -488,12 +496,16 @@ func (s *Service) EditComment(ctx context.Context, commentID, body string) (Comm
 
 // DeleteComment hides a comment's body (its replies stay). Its author, the club's
 // moderators and managers, the host brand's staff and platform staff.
-func (s *Service) DeleteComment(ctx context.Context, commentID string) (Comment, error) {
+func (s *PostService) DeleteComment(ctx context.Context, commentID string) (Comment, error) {
+	a, err := s.gate(ctx, "deleteComment", NeedSignedIn)
+	if err != nil {
+		return Comment{}, err
+	}
 	c, p, err := s.comment(ctx, commentID)
 	if err != nil {
 		return Comment{}, err
 	}
-	if c.AuthorID != ActorFrom(ctx).MemberID || ActorFrom(ctx).MemberID == "" {
+	if c.AuthorID != a.MemberID || a.MemberID == "" {
 		ok, err := s.canModerate(ctx, p.ClubID)
 		if err != nil {
 			return Comment{}, err
@@ -543,7 +555,7 @@ const listComments ListKind = "comments"
 // comments and their replies are not listed at all (see tombstone). One store round trip
 // per distinct (page size, position), and one more that reads the status of the posts the
 // comments found are on. A dataloader batch function.
-func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentList, []error) {
+func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]CommentList, []error) {
 	out := make([]CommentList, len(keys))
 	errs := make([]error, len(keys))
 	type group struct {
@@ -620,7 +632,7 @@ func (s *Service) Comments(ctx context.Context, keys []CommentKey) ([]CommentLis
 
 // deletedPosts reports which of the posts with the given ids are deleted, in one store
 // round trip (none for no ids).
-func (s *Service) deletedPosts(ctx context.Context, ids []string) (map[string]bool, error) {
+func (s *core) deletedPosts(ctx context.Context, ids []string) (map[string]bool, error) {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	if len(ids) == 0 {
@@ -638,8 +650,8 @@ func (s *Service) deletedPosts(ctx context.Context, ids []string) (map[string]bo
 }
 
 // React reacts to a post or a comment the caller sees; reacting twice changes nothing.
-func (s *Service) React(ctx context.Context, targetID string, kind ReactionKind, on bool) error {
-	a, err := requireMember(ctx)
+func (s *PostService) React(ctx context.Context, targetID string, kind ReactionKind, on bool) error {
+	a, err := s.gate(ctx, reactAction(on), NeedMember)
 	if err != nil {
 		return err
 	}
@@ -661,7 +673,7 @@ func (s *Service) React(ctx context.Context, targetID string, kind ReactionKind,
 
 // ViewerReactions returns the kinds the calling member reacted with to each target; none
 // for a caller who is not a member. A dataloader batch function.
-func (s *Service) ViewerReactions(ctx context.Context, targetIDs []string) ([][]ReactionKind, []error) {
+func (s *PostService) ViewerReactions(ctx context.Context, targetIDs []string) ([][]ReactionKind, []error) {
 	out := make([][]ReactionKind, len(targetIDs))
 	a := ActorFrom(ctx)
 	if !a.IsMember() {
@@ -679,8 +691,8 @@ func (s *Service) ViewerReactions(ctx context.Context, targetIDs []string) ([][]
 
 // SharePost records the calling member's share of a post it sees. An IN_APP share is a
 // repost that appears in the member's followers' feeds.
-func (s *Service) SharePost(ctx context.Context, postID string, channel ShareChannel) (Post, error) {
-	a, err := requireMember(ctx)
+func (s *PostService) SharePost(ctx context.Context, postID string, channel ShareChannel) (Post, error) {
+	a, err := s.gate(ctx, "sharePost", NeedMember)
 	if err != nil {
 		return Post{}, err
 	}
@@ -713,7 +725,7 @@ type ListedFeedItem struct {
 // Feed pages through the calling member's feed (see PostStore.Feed): a walk through its
 // pages sees the feed as it stood at the first page, so nothing is skipped or repeated
 // while posts arrive. Posts of clubs the member may no longer see are left out.
-func (s *Service) Feed(ctx context.Context, first int, after string) ([]ListedFeedItem, bool, error) {
+func (s *PostService) Feed(ctx context.Context, first int, after string) ([]ListedFeedItem, bool, error) {
 	a, err := requireMember(ctx)
 	if err != nil {
 		return nil, false, err

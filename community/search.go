@@ -41,7 +41,7 @@ type PostScope struct {
 // of an index of the outbox per search, and names no club at all but in the moments
 // after a change of visibility (or while the engine is down), whereas every private club
 // would be thousands of ids in every search's filter, read on every search.
-func (s *Service) SearchScope(ctx context.Context) (PostScope, error) {
+func (s *PostService) SearchScope(ctx context.Context) (PostScope, error) {
 	a := ActorFrom(ctx)
 	if a.anonymous() {
 		return PostScope{}, Errorf(CodeUnauthenticated, "sign in to search posts")
@@ -92,7 +92,7 @@ func (s *Service) SearchScope(ctx context.Context) (PostScope, error) {
 // published now, leaving out the rest: search hits are checked against the store, the
 // system of record, so that a post deleted a moment ago is not shown while the index
 // catches up.
-func (s *Service) VisiblePosts(ctx context.Context, ids []string) ([]Post, error) {
+func (s *PostService) VisiblePosts(ctx context.Context, ids []string) ([]Post, error) {
 	posts, errs := s.PostsByID(ctx, ids)
 	out := make([]Post, 0, len(ids))
 	for i, p := range posts {
@@ -133,7 +133,7 @@ func CheckSearchText(text string) (string, error) {
 // UNAUTHENTICATED without a token; FORBIDDEN for brand staff acting for their brand, who
 // read members through the brand's consented lists; BAD_USER_INPUT for an empty or too
 // long prefix, or first out of range.
-func (s *Service) SearchMembers(ctx context.Context, prefix string, first int) ([]Member, error) {
+func (s *MemberService) SearchMembers(ctx context.Context, prefix string, first int) ([]Member, error) {
 	a := ActorFrom(ctx)
 	switch {
 	case a.anonymous():
@@ -158,13 +158,13 @@ func (s *Service) SearchMembers(ctx context.Context, prefix string, first int) (
 // OffsetCursor returns the cursor of the item at offset in a ranked list, such as the hits
 // of one search; list names the list (for searches, a digest of the query), so that a
 // cursor cannot be carried to another list.
-func (s *Service) OffsetCursor(list string, offset int) string {
+func (s *core) OffsetCursor(list string, offset int) string {
 	return s.cursor("offset", list, Position{Since: time.Unix(0, int64(offset)), MemberID: "o"})
 }
 
 // DecodeOffsetCursor reads a cursor from OffsetCursor for the same list and returns its
 // offset. BAD_USER_INPUT for anything else.
-func (s *Service) DecodeOffsetCursor(list, c string) (int, error) {
+func (s *core) DecodeOffsetCursor(list, c string) (int, error) {
 	p, err := s.decodeCursor("offset", list, c)
 	if err != nil {
 		return 0, err

@@ -22,7 +22,7 @@ func (r *brandResolver) Partners(ctx context.Context, obj *community.Brand) ([]c
 }
 
 func (r *brandResolver) Members(ctx context.Context, obj *community.Brand, first *int, after *string, tier *string) (*community.MembershipList, error) {
-	l, err := r.Service.BrandMembers(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after), tier)
+	l, err := r.Brands.BrandMembers(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after), tier)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (r *memberResolver) Consents(ctx context.Context, obj *community.Member) ([
 }
 
 func (r *memberResolver) ConsentHistory(ctx context.Context, obj *community.Member, first *int, after *string) (*model.ConsentChangeConnection, error) {
-	changes, more, err := r.Service.ConsentHistory(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after))
+	changes, more, err := r.Brands.ConsentHistory(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (r *memberResolver) Purchases(ctx context.Context, obj *community.Member, b
 }
 
 func (r *mutationResolver) CreateBrand(ctx context.Context, input model.CreateBrandInput) (*model.CreateBrandPayload, error) {
-	b, err := r.Service.CreateBrand(ctx, community.CreateBrandInput{Slug: input.Slug, Name: input.Name, Description: deref(input.Description)})
+	b, err := r.Brands.CreateBrand(ctx, community.CreateBrandInput{Slug: input.Slug, Name: input.Name, Description: deref(input.Description)})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (r *mutationResolver) CreateBrand(ctx context.Context, input model.CreateBr
 }
 
 func (r *mutationResolver) SetBrandTiers(ctx context.Context, input model.SetBrandTiersInput) (*model.SetBrandTiersPayload, error) {
-	b, err := r.Service.SetBrandTiers(ctx, input.BrandID, input.Tiers)
+	b, err := r.Brands.SetBrandTiers(ctx, input.BrandID, input.Tiers)
 	if err != nil {
 		return nil, err
 	}
@@ -109,28 +109,28 @@ func (r *mutationResolver) SetBrandTiers(ctx context.Context, input model.SetBra
 }
 
 func (r *mutationResolver) InvitePartner(ctx context.Context, input model.PartnerInput) (*model.PartnershipPayload, error) {
-	if _, err := r.Service.InvitePartner(ctx, input.BrandID, input.PartnerBrandID); err != nil {
+	if _, err := r.Brands.InvitePartner(ctx, input.BrandID, input.PartnerBrandID); err != nil {
 		return nil, err
 	}
 	return r.partnershipPayload(ctx, input)
 }
 
 func (r *mutationResolver) AcceptPartnership(ctx context.Context, input model.PartnerInput) (*model.PartnershipPayload, error) {
-	if err := r.Service.AcceptPartnership(ctx, input.BrandID, input.PartnerBrandID); err != nil {
+	if err := r.Brands.AcceptPartnership(ctx, input.BrandID, input.PartnerBrandID); err != nil {
 		return nil, err
 	}
 	return r.partnershipPayload(ctx, input)
 }
 
 func (r *mutationResolver) EndPartnership(ctx context.Context, input model.PartnerInput) (*model.PartnershipPayload, error) {
-	if err := r.Service.EndPartnership(ctx, input.BrandID, input.PartnerBrandID); err != nil {
+	if err := r.Brands.EndPartnership(ctx, input.BrandID, input.PartnerBrandID); err != nil {
 		return nil, err
 	}
 	return r.partnershipPayload(ctx, input)
 }
 
 func (r *mutationResolver) JoinBrand(ctx context.Context, input model.JoinBrandInput) (*model.JoinBrandPayload, error) {
-	m, err := r.Service.JoinBrand(ctx, input.BrandID)
+	m, err := r.Brands.JoinBrand(ctx, input.BrandID)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (r *mutationResolver) JoinBrand(ctx context.Context, input model.JoinBrandI
 }
 
 func (r *mutationResolver) GrantConsent(ctx context.Context, input model.ConsentInput) (*model.ConsentPayload, error) {
-	c, err := r.Service.ChangeConsent(ctx, input.BrandID, input.Scopes, true)
+	c, err := r.Brands.ChangeConsent(ctx, input.BrandID, input.Scopes, true)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (r *mutationResolver) GrantConsent(ctx context.Context, input model.Consent
 }
 
 func (r *mutationResolver) RevokeConsent(ctx context.Context, input model.ConsentInput) (*model.ConsentPayload, error) {
-	c, err := r.Service.ChangeConsent(ctx, input.BrandID, input.Scopes, false)
+	c, err := r.Brands.ChangeConsent(ctx, input.BrandID, input.Scopes, false)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.Recor
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Service.RecordPurchase(ctx, community.RecordPurchaseInput{
+	p, err := r.Brands.RecordPurchase(ctx, community.RecordPurchaseInput{
 		MemberID: input.MemberID, BrandID: input.BrandID, Amount: amount, Currency: input.Currency, ExternalID: input.ExternalID, At: input.At,
 	})
 	if err != nil {
@@ -172,7 +172,7 @@ func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.Recor
 }
 
 func (r *mutationResolver) RefundPurchase(ctx context.Context, input model.RefundPurchaseInput) (*model.RefundPurchasePayload, error) {
-	p, err := r.Service.RefundPurchase(ctx, input.BrandID, input.PurchaseID)
+	p, err := r.Brands.RefundPurchase(ctx, input.BrandID, input.PurchaseID)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func (r *purchaseResolver) RefundedAt(ctx context.Context, obj *community.Purcha
 }
 
 func (r *queryResolver) Brand(ctx context.Context, slug string) (*community.Brand, error) {
-	return r.Service.BrandBySlug(ctx, slug)
+	return r.Brands.BrandBySlug(ctx, slug)
 }
 
 func (r *Resolver) Brand() graph.BrandResolver { return &brandResolver{r} }

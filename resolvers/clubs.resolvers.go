@@ -44,7 +44,7 @@ func (r *clubResolver) Managers(ctx context.Context, obj *community.Club, first 
 }
 
 func (r *clubResolver) JoinRequests(ctx context.Context, obj *community.Club, first *int, after *string) (*model.JoinRequestConnection, error) {
-	reqs, more, err := r.Service.JoinRequests(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after))
+	reqs, more, err := r.Clubs.JoinRequests(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (r *joinRequestEdgeResolver) Node(ctx context.Context, obj *community.Liste
 }
 
 func (r *mutationResolver) CreateClub(ctx context.Context, input model.CreateClubInput) (*model.CreateClubPayload, error) {
-	c, err := r.Service.CreateClub(ctx, community.CreateClubInput{
+	c, err := r.Clubs.CreateClub(ctx, community.CreateClubInput{
 		Slug: input.Slug, Name: input.Name, Description: deref(input.Description), Kind: input.Kind,
 		Visibility: input.Visibility, JoinPolicy: input.JoinPolicy, BrandID: deref(input.BrandID),
 	})
@@ -93,7 +93,7 @@ func (r *mutationResolver) CreateClub(ctx context.Context, input model.CreateClu
 }
 
 func (r *mutationResolver) UpdateClub(ctx context.Context, input model.UpdateClubInput) (*model.UpdateClubPayload, error) {
-	c, err := r.Service.UpdateClub(ctx, input.ClubID, community.UpdateClubInput{
+	c, err := r.Clubs.UpdateClub(ctx, input.ClubID, community.UpdateClubInput{
 		Name: input.Name, Description: input.Description, Visibility: input.Visibility, JoinPolicy: input.JoinPolicy,
 	})
 	if err != nil {
@@ -104,7 +104,7 @@ func (r *mutationResolver) UpdateClub(ctx context.Context, input model.UpdateClu
 }
 
 func (r *mutationResolver) JoinClub(ctx context.Context, input model.JoinClubInput) (*model.JoinClubPayload, error) {
-	outcome, err := r.Service.JoinClub(ctx, input.ClubID, deref(input.Message))
+	outcome, err := r.Clubs.JoinClub(ctx, input.ClubID, deref(input.Message))
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (r *mutationResolver) JoinClub(ctx context.Context, input model.JoinClubInp
 }
 
 func (r *mutationResolver) LeaveClub(ctx context.Context, input model.LeaveClubInput) (*model.LeaveClubPayload, error) {
-	if err := r.Service.LeaveClub(ctx, input.ClubID); err != nil {
+	if err := r.Clubs.LeaveClub(ctx, input.ClubID); err != nil {
 		return nil, err
 	}
 	r.wrote(ctx)
@@ -137,7 +137,7 @@ func (r *mutationResolver) RejectJoinRequest(ctx context.Context, input model.Jo
 }
 
 func (r *mutationResolver) SetClubRole(ctx context.Context, input model.SetClubRoleInput) (*model.SetClubRolePayload, error) {
-	m, err := r.Service.SetClubRole(ctx, input.ClubID, input.MemberID, input.Role)
+	m, err := r.Clubs.SetClubRole(ctx, input.ClubID, input.MemberID, input.Role)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (r *mutationResolver) SetClubRole(ctx context.Context, input model.SetClubR
 }
 
 func (r *queryResolver) Club(ctx context.Context, slug string) (*community.Club, error) {
-	return r.Service.ClubBySlug(ctx, slug)
+	return r.Clubs.ClubBySlug(ctx, slug)
 }
 
 func (r *Resolver) Club() graph.ClubResolver { return &clubResolver{r} }

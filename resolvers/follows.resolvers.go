@@ -73,7 +73,7 @@ func (r *memberResolver) SuggestedFollows(ctx context.Context, obj *community.Me
 }
 
 func (r *mutationResolver) Follow(ctx context.Context, input model.FollowInput) (*model.FollowPayload, error) {
-	m, err := r.Service.Follow(ctx, input.MemberID)
+	m, err := r.Members.Follow(ctx, input.MemberID)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (r *mutationResolver) Follow(ctx context.Context, input model.FollowInput) 
 }
 
 func (r *mutationResolver) Unfollow(ctx context.Context, input model.UnfollowInput) (*model.UnfollowPayload, error) {
-	m, err := r.Service.Unfollow(ctx, input.MemberID)
+	m, err := r.Members.Unfollow(ctx, input.MemberID)
 	if err != nil {
 		return nil, err
 	}

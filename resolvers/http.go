@@ -69,7 +69,7 @@ func RequestID(ctx context.Context) string {
 }
 
 // ErrorPresenter turns errors into GraphQL errors with extensions.code: domain errors keep
-// their message; gqlgen's own errors about the request, and arguments that could not be
+// their message, and their details (such as retryAfter) become extensions beside the code; gqlgen's own errors about the request, and arguments that could not be
 // read, are the client's (BAD_USER_INPUT unless gqlgen coded them); a deadline that passed
 // is TIMEOUT; anything else is logged once, with the request id, and shown as INTERNAL with
 // no detail. Without hints, "Did you mean …" suggestions are cut from messages, so that a
@@ -85,6 +85,11 @@ func ErrorPresenter(log *slog.Logger, hints bool) graphql.ErrorPresenterFunc {
 			setExtension(gerr, "code", string(domain.Code))
 			if domain.Field != "" {
 				setExtension(gerr, "field", domain.Field)
+			}
+			for k, v := range domain.Details {
+				if k != "code" && k != "field" {
+					setExtension(gerr, k, v)
+				}
 			}
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 			log.InfoContext(ctx, "request ended before its work", "request_id", RequestID(ctx), "path", gerr.Path.String())

@@ -55,30 +55,30 @@ type Loaders struct {
 }
 
 // NewLoaders returns the loaders of one request over the service's batch functions.
-func NewLoaders(svc *community.Service) *Loaders {
+func NewLoaders(svc community.Services) *Loaders {
 	return &Loaders{
-		Members:      newLoader(svc.MembersByID),
-		FollowCounts: newLoader(svc.FollowCounts),
-		FollowStates: newLoader(svc.FollowStates),
-		Identities:   newLoader(svc.Identities),
-		Lists:        newLoader(svc.FollowLists),
-		Suggestions:  newLoader(svc.SuggestedFollows),
+		Members:      newLoader(svc.Members.MembersByID),
+		FollowCounts: newLoader(svc.Members.FollowCounts),
+		FollowStates: newLoader(svc.Members.FollowStates),
+		Identities:   newLoader(svc.Members.Identities),
+		Lists:        newLoader(svc.Members.FollowLists),
+		Suggestions:  newLoader(svc.Members.SuggestedFollows),
 
-		Brands:            newLoader(svc.BrandsByID),
-		BrandMemberCounts: newLoader(svc.BrandMemberCounts),
-		Partnerships:      newLoader(svc.Partnerships),
-		Memberships:       newLoader(svc.Memberships),
-		Consents:          newLoader(svc.Consents),
-		RuleConsents:      newLoader(svc.ConsentsForRule),
-		Purchases:         newLoader(svc.Purchases),
-		Clubs:             newLoader(svc.ClubsByID),
-		BrandClubs:        newLoader(svc.ClubsOfBrands),
-		ClubMemberCounts:  newLoader(svc.ClubMemberCounts),
-		ViewerMemberships: newLoader(svc.ViewerMemberships),
-		Posts:             newLoader(svc.PostsByID),
-		Comments:          newLoader(svc.Comments),
-		ClubPosts:         newLoader(svc.ClubPostPages),
-		ViewerReactions:   newLoader(svc.ViewerReactions),
+		Brands:            newLoader(svc.Brands.BrandsByID),
+		BrandMemberCounts: newLoader(svc.Brands.BrandMemberCounts),
+		Partnerships:      newLoader(svc.Brands.Partnerships),
+		Memberships:       newLoader(svc.Brands.Memberships),
+		Consents:          newLoader(svc.Brands.Consents),
+		RuleConsents:      newLoader(svc.Brands.ConsentsForRule),
+		Purchases:         newLoader(svc.Brands.Purchases),
+		Clubs:             newLoader(svc.Clubs.ClubsByID),
+		BrandClubs:        newLoader(svc.Clubs.ClubsOfBrands),
+		ClubMemberCounts:  newLoader(svc.Clubs.ClubMemberCounts),
+		ViewerMemberships: newLoader(svc.Clubs.ViewerMemberships),
+		Posts:             newLoader(svc.Posts.PostsByID),
+		Comments:          newLoader(svc.Posts.Comments),
+		ClubPosts:         newLoader(svc.Posts.ClubPostPages),
+		ViewerReactions:   newLoader(svc.Posts.ViewerReactions),
 		primed:            map[primedKey]bool{},
 	}
 }
@@ -130,7 +130,7 @@ func newLoader[K comparable, V any](fetch func(context.Context, []K) ([]V, []err
 type loadersKey struct{}
 
 // WithLoaders is HTTP middleware that gives each request its own Loaders.
-func WithLoaders(svc *community.Service, next http.Handler) http.Handler {
+func WithLoaders(svc community.Services, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(svc))
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -143,7 +143,7 @@ func (r *Resolver) loadersFor(ctx context.Context) *Loaders {
 	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
 		return l
 	}
-	return NewLoaders(r.Service)
+	return NewLoaders(r.Services)
 }
 
 // member loads a member by id through the request's loader.
@@ -204,29 +204,29 @@ func selection(op *graphql.OperationContext, fields []graphql.CollectedField, pa
 func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContext, fields []graphql.CollectedField, ids []string) {
 	l := r.loadersFor(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { primeKeys(ctx, l, "members", l.Members, r.Service.MembersByID, ids) })
+	wg.Go(func() { primeKeys(ctx, l, "members", l.Members, r.Members.MembersByID, ids) })
 	if community.ActorFrom(ctx).ActsForBrand() {
-		wg.Go(func() { primeKeys(ctx, l, "rule-consents", l.RuleConsents, r.Service.ConsentsForRule, ids) })
+		wg.Go(func() { primeKeys(ctx, l, "rule-consents", l.RuleConsents, r.Brands.ConsentsForRule, ids) })
 	}
 	for _, f := range fields {
 		switch f.Name {
 		case "followerCount", "followingCount":
-			wg.Go(func() { primeKeys(ctx, l, "counts", l.FollowCounts, r.Service.FollowCounts, ids) })
+			wg.Go(func() { primeKeys(ctx, l, "counts", l.FollowCounts, r.Members.FollowCounts, ids) })
 		case "followsViewer", "followedByViewer":
-			wg.Go(func() { primeKeys(ctx, l, "states", l.FollowStates, r.Service.FollowStates, ids) })
+			wg.Go(func() { primeKeys(ctx, l, "states", l.FollowStates, r.Members.FollowStates, ids) })
 		case "identities":
-			wg.Go(func() { primeKeys(ctx, l, "identities", l.Identities, r.Service.Identities, ids) })
+			wg.Go(func() { primeKeys(ctx, l, "identities", l.Identities, r.Members.Identities, ids) })
 		case "brandMemberships":
-			wg.Go(func() { primeKeys(ctx, l, "memberships", l.Memberships, r.Service.Memberships, ids) })
+			wg.Go(func() { primeKeys(ctx, l, "memberships", l.Memberships, r.Brands.Memberships, ids) })
 		case "consents":
-			wg.Go(func() { primeKeys(ctx, l, "consents", l.Consents, r.Service.Consents, ids) })
+			wg.Go(func() { primeKeys(ctx, l, "consents", l.Consents, r.Brands.Consents, ids) })
 		case "purchases":
 			brand := stringArg(f.ArgumentMap(op.Variables)["brandId"])
 			keys := make([]community.PurchaseKey, len(ids))
 			for i, id := range ids {
 				keys[i] = community.PurchaseKey{MemberID: id, BrandID: brand}
 			}
-			wg.Go(func() { primeKeys(ctx, l, "purchases", l.Purchases, r.Service.Purchases, keys) })
+			wg.Go(func() { primeKeys(ctx, l, "purchases", l.Purchases, r.Brands.Purchases, keys) })
 		case "followers", "following", "mutualFollows":
 			args := f.ArgumentMap(op.Variables)
 			keys := make([]community.ListKey, len(ids))
@@ -235,7 +235,7 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 			}
 			wg.Go(func() {
 				var nested []string
-				for _, page := range primeKeys(ctx, l, "lists", l.Lists, r.Service.FollowLists, keys) {
+				for _, page := range primeKeys(ctx, l, "lists", l.Lists, r.Members.FollowLists, keys) {
 					for _, e := range page.Edges {
 						nested = append(nested, e.MemberID)
 					}
@@ -252,7 +252,7 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 			}
 			wg.Go(func() {
 				var nested []string
-				for _, list := range primeKeys(ctx, l, "suggestions", l.Suggestions, r.Service.SuggestedFollows, keys) {
+				for _, list := range primeKeys(ctx, l, "suggestions", l.Suggestions, r.Members.SuggestedFollows, keys) {
 					for _, s := range list {
 						nested = append(nested, s.MemberID)
 					}
@@ -399,7 +399,7 @@ func (r *Resolver) existingClub(ctx context.Context, id string) (*community.Club
 // clubMembers loads a page of a club's members of a role ("" for all), with what the
 // members' selected fields need primed.
 func (r *Resolver) clubMembers(ctx context.Context, clubID string, role community.ClubRole, first *int, after *string) (*model.ClubMemberConnection, error) {
-	ms, more, err := r.Service.ClubMembers(ctx, clubID, role, intArg(first, community.DefaultPageSize), stringArg(after))
+	ms, more, err := r.Clubs.ClubMembers(ctx, clubID, role, intArg(first, community.DefaultPageSize), stringArg(after))
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +413,7 @@ func (r *Resolver) clubMembers(ctx context.Context, clubID string, role communit
 
 // decide approves or rejects a join request.
 func (r *Resolver) decide(ctx context.Context, in model.JoinRequestDecisionInput, approve bool) (*model.JoinRequestDecisionPayload, error) {
-	if err := r.Service.DecideJoinRequest(ctx, in.ClubID, in.MemberID, approve); err != nil {
+	if err := r.Clubs.DecideJoinRequest(ctx, in.ClubID, in.MemberID, approve); err != nil {
 		return nil, err
 	}
 	r.wrote(ctx)
@@ -437,7 +437,7 @@ func (r *Resolver) prefetchPosts(ctx context.Context, ids []string, path ...stri
 	}
 	l := r.loadersFor(ctx)
 	var posts []community.Post
-	for _, p := range primeKeys(ctx, l, "posts", l.Posts, r.Service.PostsByID, ids) {
+	for _, p := range primeKeys(ctx, l, "posts", l.Posts, r.Posts.PostsByID, ids) {
 		if p != nil {
 			posts = append(posts, *p)
 		}
@@ -468,9 +468,9 @@ func (r *Resolver) preparePosts(ctx context.Context, posts []community.Post, pat
 		case "author":
 			wg.Go(func() { r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name), authors) })
 		case "club":
-			wg.Go(func() { primeKeys(ctx, l, "clubs", l.Clubs, r.Service.ClubsByID, clubs) })
+			wg.Go(func() { primeKeys(ctx, l, "clubs", l.Clubs, r.Clubs.ClubsByID, clubs) })
 		case "viewerReactions":
-			wg.Go(func() { primeKeys(ctx, l, "viewer-reactions", l.ViewerReactions, r.Service.ViewerReactions, ids) })
+			wg.Go(func() { primeKeys(ctx, l, "viewer-reactions", l.ViewerReactions, r.Posts.ViewerReactions, ids) })
 		case "comments":
 			args := f.ArgumentMap(op.Variables)
 			keys := make([]community.CommentKey, len(ids))
@@ -481,11 +481,11 @@ func (r *Resolver) preparePosts(ctx context.Context, posts []community.Post, pat
 				// Then the comments' authors, as a list of members primes its members.
 				nodes := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
 				if !slices.ContainsFunc(nodes, func(n graphql.CollectedField) bool { return n.Name == "author" }) {
-					primeKeys(ctx, l, "comments", l.Comments, r.Service.Comments, keys)
+					primeKeys(ctx, l, "comments", l.Comments, r.Posts.Comments, keys)
 					return
 				}
 				var authors []string
-				for _, list := range primeKeys(ctx, l, "comments", l.Comments, r.Service.Comments, keys) {
+				for _, list := range primeKeys(ctx, l, "comments", l.Comments, r.Posts.Comments, keys) {
 					for _, c := range list.Comments {
 						authors = append(authors, c.AuthorID)
 					}
@@ -555,7 +555,7 @@ func (r *Resolver) prepareSearchPage(ctx context.Context, page search.PostPage) 
 		for i, f := range page.Clubs {
 			ids[i] = f.Value
 		}
-		wg.Go(func() { primeKeys(ctx, l, "clubs", l.Clubs, r.Service.ClubsByID, ids) })
+		wg.Go(func() { primeKeys(ctx, l, "clubs", l.Clubs, r.Clubs.ClubsByID, ids) })
 	}
 	wg.Wait()
 }

@@ -17,7 +17,7 @@ func (r *memberResolver) Identities(ctx context.Context, obj *community.Member) 
 }
 
 func (r *mutationResolver) RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.RegisterMemberPayload, error) {
-	m, err := r.Service.RegisterMember(ctx, community.RegisterMemberInput{
+	m, err := r.Members.RegisterMember(ctx, community.RegisterMemberInput{
 		Handle: input.Handle, DisplayName: input.DisplayName, Bio: deref(input.Bio), AvatarURL: deref(input.AvatarURL),
 	})
 	if err != nil {
@@ -28,7 +28,7 @@ func (r *mutationResolver) RegisterMember(ctx context.Context, input model.Regis
 }
 
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input community.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
-	m, err := r.Service.UpdateProfile(ctx, input)
+	m, err := r.Members.UpdateProfile(ctx, input)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input community.Up
 }
 
 func (r *mutationResolver) LinkIdentity(ctx context.Context, input model.LinkIdentityInput) (*model.LinkIdentityPayload, error) {
-	m, err := r.Service.LinkIdentity(ctx, community.Identity{Provider: input.Provider, ExternalID: input.ExternalID})
+	m, err := r.Members.LinkIdentity(ctx, community.Identity{Provider: input.Provider, ExternalID: input.ExternalID})
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (r *mutationResolver) LinkIdentity(ctx context.Context, input model.LinkIde
 }
 
 func (r *mutationResolver) UnlinkIdentity(ctx context.Context, input model.UnlinkIdentityInput) (*model.UnlinkIdentityPayload, error) {
-	m, err := r.Service.UnlinkIdentity(ctx, input.Provider)
+	m, err := r.Members.UnlinkIdentity(ctx, input.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (r *mutationResolver) UnlinkIdentity(ctx context.Context, input model.Unlin
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (*community.Member, error) {
-	id, err := r.Service.Viewer(ctx)
+	id, err := r.Members.Viewer(ctx)
 	if err != nil || id == "" {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (r *queryResolver) Member(ctx context.Context, id string) (*community.Membe
 }
 
 func (r *queryResolver) MemberByHandle(ctx context.Context, handle string) (*community.Member, error) {
-	return r.Service.MemberByHandle(ctx, handle)
+	return r.Members.MemberByHandle(ctx, handle)
 }
 
 func (r *Resolver) Member() graph.MemberResolver { return &memberResolver{r} }

@@ -78,37 +78,37 @@ func (r *feedEdgeResolver) SharedBy(ctx context.Context, obj *community.ListedFe
 }
 
 func (r *mutationResolver) CreatePost(ctx context.Context, input model.CreatePostInput) (*model.PostPayload, error) {
-	p, err := r.Service.CreatePost(ctx, input.ClubID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
+	p, err := r.Posts.CreatePost(ctx, input.ClubID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
 	return r.postPayload(ctx, p, err)
 }
 
 func (r *mutationResolver) EditPost(ctx context.Context, input model.EditPostInput) (*model.PostPayload, error) {
-	p, err := r.Service.EditPost(ctx, input.PostID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
+	p, err := r.Posts.EditPost(ctx, input.PostID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
 	return r.postPayload(ctx, p, err)
 }
 
 func (r *mutationResolver) DeletePost(ctx context.Context, input model.DeletePostInput) (*model.PostPayload, error) {
-	p, err := r.Service.DeletePost(ctx, input.PostID)
+	p, err := r.Posts.DeletePost(ctx, input.PostID)
 	return r.postPayload(ctx, p, err)
 }
 
 func (r *mutationResolver) AddComment(ctx context.Context, input model.AddCommentInput) (*model.CommentPayload, error) {
-	c, err := r.Service.AddComment(ctx, input.PostID, deref(input.ReplyTo), input.Body)
+	c, err := r.Posts.AddComment(ctx, input.PostID, deref(input.ReplyTo), input.Body)
 	return r.commentPayload(ctx, c, err)
 }
 
 func (r *mutationResolver) EditComment(ctx context.Context, input model.EditCommentInput) (*model.CommentPayload, error) {
-	c, err := r.Service.EditComment(ctx, input.CommentID, input.Body)
+	c, err := r.Posts.EditComment(ctx, input.CommentID, input.Body)
 	return r.commentPayload(ctx, c, err)
 }
 
 func (r *mutationResolver) DeleteComment(ctx context.Context, input model.DeleteCommentInput) (*model.CommentPayload, error) {
-	c, err := r.Service.DeleteComment(ctx, input.CommentID)
+	c, err := r.Posts.DeleteComment(ctx, input.CommentID)
 	return r.commentPayload(ctx, c, err)
 }
 
 func (r *mutationResolver) React(ctx context.Context, input model.ReactionInput) (*model.ReactionPayload, error) {
-	if err := r.Service.React(ctx, input.TargetID, input.Kind, true); err != nil {
+	if err := r.Posts.React(ctx, input.TargetID, input.Kind, true); err != nil {
 		return nil, err
 	}
 	r.wrote(ctx)
@@ -116,7 +116,7 @@ func (r *mutationResolver) React(ctx context.Context, input model.ReactionInput)
 }
 
 func (r *mutationResolver) Unreact(ctx context.Context, input model.ReactionInput) (*model.ReactionPayload, error) {
-	if err := r.Service.React(ctx, input.TargetID, input.Kind, false); err != nil {
+	if err := r.Posts.React(ctx, input.TargetID, input.Kind, false); err != nil {
 		return nil, err
 	}
 	r.wrote(ctx)
@@ -124,7 +124,7 @@ func (r *mutationResolver) Unreact(ctx context.Context, input model.ReactionInpu
 }
 
 func (r *mutationResolver) SharePost(ctx context.Context, input model.SharePostInput) (*model.PostPayload, error) {
-	p, err := r.Service.SharePost(ctx, input.PostID, input.Channel)
+	p, err := r.Posts.SharePost(ctx, input.PostID, input.Channel)
 	return r.postPayload(ctx, p, err)
 }
 
@@ -171,7 +171,7 @@ func (r *queryResolver) Post(ctx context.Context, id string) (*community.Post, e
 }
 
 func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error) {
-	items, more, err := r.Service.Feed(ctx, intArg(first, community.DefaultPageSize), stringArg(after))
+	items, more, err := r.Posts.Feed(ctx, intArg(first, community.DefaultPageSize), stringArg(after))
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,8 @@ import (
 
 // Resolver is the root resolver; it is shared by all requests.
 type Resolver struct {
-	Service *community.Service
+	// The services of the community's areas: r.Members, r.Brands, r.Clubs, r.Posts.
+	community.Services
 	// Search runs searches; it is nil where no index is wired (then searches fail INTERNAL).
 	Search *search.Service
 	// SearchOps watches and rebuilds the index.

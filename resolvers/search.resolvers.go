@@ -50,7 +50,7 @@ func (r *queryResolver) SearchPosts(ctx context.Context, query string, filter *m
 }
 
 func (r *queryResolver) SearchMembers(ctx context.Context, query string, first *int) ([]community.Member, error) {
-	return list(r.Service.SearchMembers(ctx, query, intArg(first, DefaultMentions)))
+	return list(r.Members.SearchMembers(ctx, query, intArg(first, DefaultMentions)))
 }
 
 func (r *queryResolver) SearchIndexStatus(ctx context.Context) (*model.SearchIndexStatus, error) {

@@ -16,11 +16,11 @@ import (
 // has the engine search within it, and checks the hits against the store.
 type Service struct {
 	index     Index
-	community *community.Service
+	community *community.PostService
 }
 
 // NewService returns a Service over an index.
-func NewService(idx Index, c *community.Service) *Service {
+func NewService(idx Index, c *community.PostService) *Service {
 	return &Service{index: idx, community: c}
 }
 

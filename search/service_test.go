@@ -37,7 +37,7 @@ func TestSearchPagesReachTheWindow(t *testing.T) {
 			break
 		}
 	}
-	svc := search.NewService(w.index, community.NewService(w.store, community.Config{}))
+	svc := search.NewService(w.index, community.New(w.store, community.Config{}).Posts)
 	staff := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleCommunityManager}})
 
 	seen := map[string]bool{}

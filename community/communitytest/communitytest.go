@@ -536,7 +536,7 @@ func testImport(t *testing.T, s community.Store) {
 // after validation, and what never does.
 func testService(t *testing.T, s community.Store) {
 	now := at(0)
-	svc := community.NewService(s, community.Config{Now: func() time.Time { now = now.Add(time.Second); return now }})
+	svc := community.New(s, community.Config{Now: func() time.Time { now = now.Add(time.Second); return now }}).Members
 	newcomer := func(openID string) context.Context {
 		return community.WithActor(context.Background(), community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: openID}})
 	}
@@ -602,8 +602,8 @@ func testService(t *testing.T, s community.Store) {
 	}
 	// Another instance with the same key takes the cursor; one with another key does not.
 	key := []byte("a cursor key shared by instances")
-	a1 := community.NewService(s, community.Config{CursorKey: key})
-	a2 := community.NewService(s, community.Config{CursorKey: key})
+	a1 := community.New(s, community.Config{CursorKey: key}).Members
+	a2 := community.New(s, community.Config{CursorKey: key}).Members
 	lists, _ = a1.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1}})
 	shared := lists[0].ListedEdges()[0].Cursor
 	_, errs = a2.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1, After: shared}})

@@ -46,7 +46,7 @@ func BenchmarkHotPage(b *testing.B) {
 	if err := s.ImportPosts(ctx, posts); err != nil {
 		b.Fatal(err)
 	}
-	svc := community.NewService(s, community.Config{Now: func() time.Time { return now }})
+	svc := community.New(s, community.Config{Now: func() time.Time { return now }}).Posts
 	asMember := community.WithActor(ctx, community.Actor{MemberID: author.ID})
 	b.ReportAllocs()
 	b.ResetTimer()

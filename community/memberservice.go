@@ -10,58 +10,14 @@ import (
 	"time"
 )
 
-// Service holds the rules of the community: it validates input, decides who may see and do
-// what, and calls the Store. Resolvers call it; it is the authority on every rule.
-type Service struct {
-	store     Store
-	now       func() time.Time
-	newID     func() string
-	cursorKey []byte
-}
-
-// Config configures a Service; zero fields take defaults.
-type Config struct {
-	// Now is the clock; time.Now by default.
-	Now func() time.Time
-	// NewID returns a new member id (a lower-case UUID); time-ordered UUIDv7 by default.
-	NewID func() string
-	// CursorKey signs page cursors. Instances that serve the same clients need the same
-	// key; by default a random one, so cursors do not outlive the process.
-	CursorKey []byte
-}
-
-// NewService returns a Service over store.
-func NewService(store Store, cfg Config) *Service {
-	s := &Service{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey}
-	if len(s.cursorKey) == 0 {
-		s.cursorKey = make([]byte, 32)
-		rand.Read(s.cursorKey)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.newID == nil {
-		s.newID = NewID
-	}
-	return s
-}
-
-// Ping reports whether the store is reachable.
-func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
-
 // RegisterMember makes a new member of a verified person whose token carries an identity
 // claim and no member. UNAUTHENTICATED without a valid token; FORBIDDEN without an identity
 // claim; CONFLICT when the caller is a member already, or the handle or identity is taken;
 // BAD_USER_INPUT for an invalid profile.
-func (s *Service) RegisterMember(ctx context.Context, in RegisterMemberInput) (Member, error) {
-	a := ActorFrom(ctx)
-	switch {
-	case a.anonymous():
-		return Member{}, unauthenticated(a)
-	case a.IsMember():
-		return Member{}, Errorf(CodeConflict, "you are a member already")
-	case a.Identity == nil:
-		return Member{}, Errorf(CodeForbidden, "registering needs a token with a verified identity")
+func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInput) (Member, error) {
+	a, err := s.gate(ctx, "registerMember", NeedNewcomer)
+	if err != nil {
+		return Member{}, err
 	}
 	if err := a.Identity.Validate(); err != nil {
 		return Member{}, Errorf(CodeUnauthenticated, "the token's identity claim is invalid")
@@ -81,8 +37,8 @@ func (s *Service) RegisterMember(ctx context.Context, in RegisterMemberInput) (M
 
 // UpdateProfile changes the calling member's profile. UNAUTHENTICATED without a member;
 // BAD_USER_INPUT for invalid fields; CONFLICT for a taken handle.
-func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (Member, error) {
-	a, err := requireMember(ctx)
+func (s *MemberService) UpdateProfile(ctx context.Context, in UpdateProfileInput) (Member, error) {
+	a, err := s.gate(ctx, "updateProfile", NeedMember)
 	if err != nil {
 		return Member{}, err
 	}
@@ -96,8 +52,8 @@ func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (Mem
 // LinkIdentity binds another verified identity to the calling member. The token must carry
 // the same identity as its identity claim: FORBIDDEN otherwise. CONFLICT when the identity
 // is another member's, or the member has another identity of that provider.
-func (s *Service) LinkIdentity(ctx context.Context, id Identity) (Member, error) {
-	a, err := requireMember(ctx)
+func (s *MemberService) LinkIdentity(ctx context.Context, id Identity) (Member, error) {
+	a, err := s.gate(ctx, "linkIdentity", NeedMember)
 	if err != nil {
 		return Member{}, err
 	}
@@ -116,8 +72,8 @@ func (s *Service) LinkIdentity(ctx context.Context, id Identity) (Member, error)
 
 // UnlinkIdentity removes the calling member's identity of a provider. NOT_FOUND when there
 // is none; BAD_USER_INPUT for the member's last identity.
-func (s *Service) UnlinkIdentity(ctx context.Context, provider IdentityProvider) (Member, error) {
-	a, err := requireMember(ctx)
+func (s *MemberService) UnlinkIdentity(ctx context.Context, provider IdentityProvider) (Member, error) {
+	a, err := s.gate(ctx, "unlinkIdentity", NeedMember)
 	if err != nil {
 		return Member{}, err
 	}
@@ -135,7 +91,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, provider IdentityProvider)
 // member's PROFILE consent), so that the two cannot be told apart; UNAUTHENTICATED for
 // each id without a valid token. It reads consents only for brand staff. A dataloader
 // batch function.
-func (s *Service) MembersByID(ctx context.Context, ids []string) ([]*Member, []error) {
+func (s *MemberService) MembersByID(ctx context.Context, ids []string) ([]*Member, []error) {
 	seen, err := s.seeMembers(ctx, ids)
 	if err != nil {
 		return make([]*Member, len(ids)), repeatError(err, len(ids))
@@ -167,7 +123,7 @@ func (s *Service) MembersByID(ctx context.Context, ids []string) ([]*Member, []e
 // MemberByHandle returns the member with the handle (case-insensitive), or nil when there
 // is none or the caller may not know of it (CanSeeMember), alike. UNAUTHENTICATED without
 // a valid token, whether or not the handle is taken.
-func (s *Service) MemberByHandle(ctx context.Context, handle string) (*Member, error) {
+func (s *MemberService) MemberByHandle(ctx context.Context, handle string) (*Member, error) {
 	if a := ActorFrom(ctx); a.anonymous() {
 		return nil, unauthenticated(a)
 	}
@@ -188,7 +144,7 @@ func (s *Service) MemberByHandle(ctx context.Context, handle string) (*Member, e
 // seeMembers reports, for each id, whether the caller may know of that member
 // (CanSeeMember), or UNAUTHENTICATED without a valid token. It reads consents only for
 // brand staff: one store round trip for them, none for anyone else.
-func (s *Service) seeMembers(ctx context.Context, ids []string) ([]bool, error) {
+func (s *core) seeMembers(ctx context.Context, ids []string) ([]bool, error) {
 	if a := ActorFrom(ctx); a.anonymous() {
 		return nil, unauthenticated(a)
 	}
@@ -218,7 +174,7 @@ func mayHideMembers(a Actor) bool { return a.ActsForBrand() && !a.isPlatformStaf
 // say whom an item names and where it stands. Past a left-out member it reads on, so that
 // a page is short only at the end of the list; hasNext may then be true with nothing shown
 // after it, and the next page is empty. Callers that see every member pay nothing.
-func shownPage[T any](ctx context.Context, s *Service, first int, after *Position,
+func shownPage[T any](ctx context.Context, s *core, first int, after *Position,
 	read func(after *Position) ([]T, bool, error), member func(T) string, position func(T) Position) ([]T, bool, error) {
 	if !mayHideMembers(ActorFrom(ctx)) {
 		return read(after)
@@ -256,7 +212,7 @@ func shownPage[T any](ctx context.Context, s *Service, first int, after *Positio
 
 // Viewer returns the calling member's id, "" for a caller who is not a member, or
 // UNAUTHENTICATED for a refused token.
-func (s *Service) Viewer(ctx context.Context) (string, error) {
+func (s *MemberService) Viewer(ctx context.Context) (string, error) {
 	a := ActorFrom(ctx)
 	if a.AuthError != nil {
 		return "", unauthenticated(a)
@@ -266,8 +222,8 @@ func (s *Service) Viewer(ctx context.Context) (string, error) {
 
 // Follow makes the calling member follow another; following twice changes nothing.
 // BAD_USER_INPUT for oneself; NOT_FOUND for an unknown member.
-func (s *Service) Follow(ctx context.Context, memberID string) (Member, error) {
-	a, err := s.followTarget(ctx, memberID)
+func (s *MemberService) Follow(ctx context.Context, memberID string) (Member, error) {
+	a, err := s.followTarget(ctx, "follow", memberID)
 	if err != nil {
 		return Member{}, err
 	}
@@ -279,8 +235,8 @@ func (s *Service) Follow(ctx context.Context, memberID string) (Member, error) {
 
 // Unfollow makes the calling member stop following another; unfollowing twice changes
 // nothing. BAD_USER_INPUT for oneself; NOT_FOUND for an unknown member.
-func (s *Service) Unfollow(ctx context.Context, memberID string) (Member, error) {
-	a, err := s.followTarget(ctx, memberID)
+func (s *MemberService) Unfollow(ctx context.Context, memberID string) (Member, error) {
+	a, err := s.followTarget(ctx, "unfollow", memberID)
 	if err != nil {
 		return Member{}, err
 	}
@@ -290,8 +246,8 @@ func (s *Service) Unfollow(ctx context.Context, memberID string) (Member, error)
 	return s.member(ctx, memberID)
 }
 
-func (s *Service) followTarget(ctx context.Context, memberID string) (Actor, error) {
-	a, err := requireMember(ctx)
+func (s *core) followTarget(ctx context.Context, action, memberID string) (Actor, error) {
+	a, err := s.gate(ctx, action, NeedMember)
 	if err != nil {
 		return a, err
 	}
@@ -335,7 +291,7 @@ type ListedFollow struct {
 // with paging arguments out of range, or a cursor this server did not issue for that very
 // list, gets BAD_USER_INPUT. It costs one store round trip for each distinct (kind, page
 // size) among the keys. A dataloader batch function.
-func (s *Service) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList, []error) {
+func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList, []error) {
 	out := make([]FollowList, len(keys))
 	errs := make([]error, len(keys))
 	type group struct {
@@ -403,7 +359,7 @@ func (s *Service) FollowLists(ctx context.Context, keys []ListKey) ([]FollowList
 // out the members the caller may not know of (CanSeeMember) and reading on past them, as
 // shownPage does for one list, in one batched round trip per round. TotalCount stays the
 // length of the whole list: a count, which names no one.
-func (s *Service) shownFollowPages(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error) {
+func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error) {
 	pages, err := s.store.FollowLists(ctx, kind, first, reqs)
 	if err != nil || !mayHideMembers(ActorFrom(ctx)) {
 		return pages, err
@@ -459,7 +415,7 @@ func (s *Service) shownFollowPages(ctx context.Context, kind ListKind, first int
 	return out, nil
 }
 
-func (s *Service) listOf(kind ListKind, owner string, p FollowPage) FollowList {
+func (s *core) listOf(kind ListKind, owner string, p FollowPage) FollowList {
 	l := FollowList{FollowPage: p, edges: make([]ListedFollow, len(p.Edges))}
 	for i, e := range p.Edges {
 		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: s.cursor(kind, owner, Position{Since: e.Since, MemberID: e.MemberID})}
@@ -469,7 +425,7 @@ func (s *Service) listOf(kind ListKind, owner string, p FollowPage) FollowList {
 
 // FollowCounts returns follower and following counts of each member, in the order asked,
 // or why the caller may not read them (ScopeActivity). A dataloader batch function.
-func (s *Service) FollowCounts(ctx context.Context, ids []string) ([]FollowCounts, []error) {
+func (s *MemberService) FollowCounts(ctx context.Context, ids []string) ([]FollowCounts, []error) {
 	out := make([]FollowCounts, len(ids))
 	errs, err := s.access(ctx, ids, ScopeActivity)
 	if err != nil {
@@ -489,7 +445,7 @@ func (s *Service) FollowCounts(ctx context.Context, ids []string) ([]FollowCount
 
 // FollowStates returns the follow relationship between the calling member and each given
 // member; for a caller who is not a member, none. A dataloader batch function.
-func (s *Service) FollowStates(ctx context.Context, ids []string) ([]FollowState, []error) {
+func (s *MemberService) FollowStates(ctx context.Context, ids []string) ([]FollowState, []error) {
 	out := make([]FollowState, len(ids))
 	a := ActorFrom(ctx)
 	errs, err := s.access(ctx, ids, ScopeActivity)
@@ -513,7 +469,7 @@ func (s *Service) FollowStates(ctx context.Context, ids []string) ([]FollowState
 
 // access returns, for each member, nil when the caller may read its fields of scope, or
 // why not (see CanRead). It reads consents from the store only for brand staff.
-func (s *Service) access(ctx context.Context, ids []string, scope ConsentScope) ([]error, error) {
+func (s *core) access(ctx context.Context, ids []string, scope ConsentScope) ([]error, error) {
 	a := ActorFrom(ctx)
 	var consents map[string][]Consent
 	var need []string
@@ -539,7 +495,7 @@ func (s *Service) access(ctx context.Context, ids []string, scope ConsentScope) 
 // read (CanRead with ScopeContact). A caller whose token carries a verified identity and no
 // member sees the member that identity belongs to, as just registered. A dataloader batch
 // function.
-func (s *Service) Identities(ctx context.Context, ids []string) ([][]Identity, []error) {
+func (s *MemberService) Identities(ctx context.Context, ids []string) ([][]Identity, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Identity, len(ids))
 	errs, err := s.access(ctx, ids, ScopeContact)
@@ -587,7 +543,7 @@ type SuggestionKey struct {
 // SuggestedFollows suggests members for each key's member to follow. Suggestions are
 // personal: only the member and ADMIN may read them (UNAUTHENTICATED, FORBIDDEN otherwise).
 // One store round trip per distinct page size. A dataloader batch function.
-func (s *Service) SuggestedFollows(ctx context.Context, keys []SuggestionKey) ([][]Suggestion, []error) {
+func (s *MemberService) SuggestedFollows(ctx context.Context, keys []SuggestionKey) ([][]Suggestion, []error) {
 	a := ActorFrom(ctx)
 	out := make([][]Suggestion, len(keys))
 	errs := make([]error, len(keys))
@@ -627,7 +583,7 @@ func (s *Service) SuggestedFollows(ctx context.Context, keys []SuggestionKey) ([
 	return out, errs
 }
 
-func (s *Service) member(ctx context.Context, id string) (Member, error) {
+func (s *core) member(ctx context.Context, id string) (Member, error) {
 	return oneByID(ctx, id, "member", s.store.MembersByID)
 }
 

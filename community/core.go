@@ -1,0 +1,76 @@
+package community
+
+import (
+	"context"
+	"crypto/rand"
+	"time"
+)
+
+// The rules of the community are held by one service per area — members and follows,
+// brands, clubs, posts — each a thin type over one shared core: the clock, the ids, the
+// cursor key, the store and the write gate. The rules that cross areas (who may see a
+// member, a club's authority, what of a club is inside) are the core's, so that each area
+// states them once. A coming area adds one service and one port.
+
+// core is what every area service shares.
+type core struct {
+	store     Store
+	now       func() time.Time
+	newID     func() string
+	cursorKey []byte
+	checks    []WriteCheck
+}
+
+// Config configures the services; zero fields take defaults.
+type Config struct {
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+	// NewID returns a new member id (a lower-case UUID); time-ordered UUIDv7 by default.
+	NewID func() string
+	// CursorKey signs page cursors. Instances that serve the same clients need the same
+	// key; by default a random one, so cursors do not outlive the process.
+	CursorKey []byte
+	// Checks run, in order, for every write after the gate has established the actor
+	// (see Gate): rate limits, sanctions, trust levels.
+	Checks []WriteCheck
+}
+
+// MemberService holds the rules of members, their identities and follows.
+type MemberService struct{ *core }
+
+// BrandService holds the rules of brands, partnerships, programmes, consent and purchases.
+type BrandService struct{ *core }
+
+// ClubService holds the rules of clubs, their members and join requests.
+type ClubService struct{ *core }
+
+// PostService holds the rules of posts, comments, reactions, shares, feeds and what
+// searches may show.
+type PostService struct{ *core }
+
+// Services are the services of every area over one store. Resolvers hold the ones they use.
+type Services struct {
+	Members *MemberService
+	Brands  *BrandService
+	Clubs   *ClubService
+	Posts   *PostService
+}
+
+// New returns the services over store.
+func New(store Store, cfg Config) Services {
+	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks}
+	if len(c.cursorKey) == 0 {
+		c.cursorKey = make([]byte, 32)
+		rand.Read(c.cursorKey)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.newID == nil {
+		c.newID = NewID
+	}
+	return Services{Members: &MemberService{c}, Brands: &BrandService{c}, Clubs: &ClubService{c}, Posts: &PostService{c}}
+}
+
+// Ping reports whether the store is reachable.
+func (s Services) Ping(ctx context.Context) error { return s.Members.store.Ping(ctx) }
