@@ -89,8 +89,10 @@ func RateLimited(message string, retryAfter time.Duration) *Error {
 // consentAction, decideAction and reactAction name the writes one service method makes as
 // two mutations.
 func consentAction(granted bool) string { return pick(granted, "grantConsent", "revokeConsent") }
-func decideAction(approve bool) string  { return pick(approve, "approveJoinRequest", "rejectJoinRequest") }
-func reactAction(on bool) string        { return pick(on, "react", "unreact") }
+func decideAction(approve bool) string {
+	return pick(approve, "approveJoinRequest", "rejectJoinRequest")
+}
+func reactAction(on bool) string { return pick(on, "react", "unreact") }
 
 func pick(cond bool, yes, no string) string {
 	if cond {
