@@ -17,6 +17,11 @@ type Reaction struct {
 // migrations: each call stores a whole batch (callers send up to about 10,000 rows) in
 // one transaction and one round trip, skipping rows that refer to what is not there.
 type BulkStore interface {
+	// ImportMembers stores many members at once, each with its identities; for seeding and
+	// migration. CONFLICT as for CreateMember.
+	ImportMembers(ctx context.Context, members []ImportedMember) error
+	// ImportFollows stores many follows at once; follows between unknown members are skipped.
+	ImportFollows(ctx context.Context, follows []Follow) error
 	// ImportClubMembers stores many club memberships; memberships of unknown clubs or
 	// members, and of members already in the club, are skipped.
 	ImportClubMembers(ctx context.Context, memberships []ClubMembership) error

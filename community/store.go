@@ -5,17 +5,26 @@ import (
 	"time"
 )
 
-// Store is the graph store port: the system of record for members, identities and follows.
-// Every method is one round trip to the store and, when it writes, one transaction. Methods
-// are called by Service only, after it has validated input and checked who may act; errors
-// carry the codes named on each method, and any other failure is INTERNAL.
+// Store is the graph store: the system of record, as the union of the ports of each area.
+// Adapters implement it whole (their compile-time checks name it) and the contract suite
+// runs over it; consumers take the area ports they use. Every method is one round trip to
+// the store and, when it writes, one transaction. Methods are called by the services only,
+// after they have validated input and checked who may act; errors carry the codes named on
+// each method, and any other failure is INTERNAL.
 type Store interface {
+	MemberStore
 	BrandStore
 	ClubStore
 	PostStore
 	BulkStore
 	Outbox
 
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// MemberStore is the part of the Store about members, their identities and follows.
+type MemberStore interface {
 	// CreateMember stores a new member bound to its first identity.
 	// CONFLICT when the handle (case-insensitively) or the identity is taken.
 	CreateMember(ctx context.Context, m Member, first Identity) error
@@ -61,15 +70,6 @@ type Store interface {
 	// follows, excluding itself and those it already follows: by how many of its followings
 	// follow them (Via), then by follower count, then by id; at most limit for each member.
 	SuggestedFollows(ctx context.Context, memberIDs []string, limit int) (map[string][]Suggestion, error)
-
-	// ImportMembers stores many members at once, each with its identities; for seeding and
-	// migration. CONFLICT as for CreateMember.
-	ImportMembers(ctx context.Context, members []ImportedMember) error
-	// ImportFollows stores many follows at once; follows between unknown members are skipped.
-	ImportFollows(ctx context.Context, follows []Follow) error
-
-	// Ping reports whether the store is reachable.
-	Ping(ctx context.Context) error
 }
 
 // ImportedMember is a member with its identities, for Store.ImportMembers.
