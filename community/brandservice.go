@@ -7,45 +7,6 @@ import (
 	"time"
 )
 
-// requireAdmin returns FORBIDDEN unless the caller is ADMIN (UNAUTHENTICATED for nobody).
-func requireAdmin(a Actor) error {
-	switch {
-	case a.AuthError != nil:
-		return unauthenticated(a)
-	case a.HasRole(RoleAdmin):
-		return nil
-	case a.nobody():
-		return unauthenticated(a)
-	}
-	return Errorf(CodeForbidden, "only administrators may do this")
-}
-
-// requireBrandAdmin returns FORBIDDEN unless the caller is an admin of the brand or ADMIN.
-func requireBrandAdmin(a Actor, brandID string) error {
-	if a.IsBrandAdminOf(brandID) {
-		return nil
-	}
-	if err := requireAdmin(a); ErrorCode(err) == CodeUnauthenticated {
-		return err
-	} else if err == nil {
-		return nil
-	}
-	return Errorf(CodeForbidden, "only the brand's admins may do this")
-}
-
-// requireBrandStaff returns FORBIDDEN unless the caller is staff of the brand or ADMIN.
-func requireBrandStaff(a Actor, brandID string) error {
-	if a.IsStaffOf(brandID) {
-		return nil
-	}
-	if err := requireAdmin(a); ErrorCode(err) == CodeUnauthenticated {
-		return err
-	} else if err == nil {
-		return nil
-	}
-	return Errorf(CodeForbidden, "only the brand's staff may do this")
-}
-
 // CreateBrand creates a brand with DefaultTiers. ADMIN only; BAD_USER_INPUT for invalid
 // fields; CONFLICT for a taken slug.
 func (s *BrandService) CreateBrand(ctx context.Context, in CreateBrandInput) (Brand, error) {
@@ -53,7 +14,7 @@ func (s *BrandService) CreateBrand(ctx context.Context, in CreateBrandInput) (Br
 	if err != nil {
 		return Brand{}, err
 	}
-	if err := requireAdmin(a); err != nil {
+	if err := Decide(a, ActCreateBrand, Target{}); err != nil {
 		return Brand{}, err
 	}
 	b := Brand{
@@ -81,7 +42,7 @@ func (s *BrandService) SetBrandTiers(ctx context.Context, brandID string, tiers 
 	if err != nil {
 		return Brand{}, err
 	}
-	if err := requireBrandAdmin(a, brandID); err != nil {
+	if err := Decide(a, ActRunBrand, Target{BrandID: brandID}); err != nil {
 		return Brand{}, err
 	}
 	for i := range tiers {
@@ -122,7 +83,7 @@ func (s *BrandService) InvitePartner(ctx context.Context, brandID, partnerID str
 	if err != nil {
 		return Partnership{}, err
 	}
-	if err := requireBrandAdmin(a, brandID); err != nil {
+	if err := Decide(a, ActRunBrand, Target{BrandID: brandID}); err != nil {
 		return Partnership{}, err
 	}
 	if brandID == partnerID {
@@ -145,7 +106,7 @@ func (s *BrandService) AcceptPartnership(ctx context.Context, brandID, inviterID
 	if err != nil {
 		return err
 	}
-	if err := requireBrandAdmin(a, brandID); err != nil {
+	if err := Decide(a, ActRunBrand, Target{BrandID: brandID}); err != nil {
 		return err
 	}
 	return s.store.AcceptPartnership(ctx, inviterID, brandID, s.now().UTC())
@@ -158,7 +119,7 @@ func (s *BrandService) EndPartnership(ctx context.Context, brandID, otherID stri
 	if err != nil {
 		return err
 	}
-	if err := requireBrandAdmin(a, brandID); err != nil {
+	if err := Decide(a, ActRunBrand, Target{BrandID: brandID}); err != nil {
 		return err
 	}
 	return s.store.EndPartnership(ctx, brandID, otherID, s.now().UTC())
@@ -276,7 +237,7 @@ const listBrandMembers ListKind = "brand-members"
 // with it, optionally of one tier. The brand's staff and ADMIN only; BAD_USER_INPUT for
 // bad paging arguments or a tier the brand does not have.
 func (s *BrandService) BrandMembers(ctx context.Context, brandID string, first int, after string, tier *string) (MembershipList, error) {
-	if err := requireBrandStaff(ActorFrom(ctx), brandID); err != nil {
+	if err := Decide(ActorFrom(ctx), ActServeBrand, Target{BrandID: brandID}); err != nil {
 		return MembershipList{}, err
 	}
 	if first < 0 || first > MaxPageSize {
@@ -430,7 +391,7 @@ func (s *BrandService) RecordPurchase(ctx context.Context, in RecordPurchaseInpu
 	if err != nil {
 		return Purchase{}, err
 	}
-	if err := requireBrandStaff(a, in.BrandID); err != nil {
+	if err := Decide(a, ActServeBrand, Target{BrandID: in.BrandID}); err != nil {
 		return Purchase{}, err
 	}
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
@@ -461,7 +422,7 @@ func (s *BrandService) RefundPurchase(ctx context.Context, brandID, purchaseID s
 	if err != nil {
 		return Purchase{}, err
 	}
-	if err := requireBrandStaff(a, brandID); err != nil {
+	if err := Decide(a, ActServeBrand, Target{BrandID: brandID}); err != nil {
 		return Purchase{}, err
 	}
 	if !validID(purchaseID) {
@@ -490,7 +451,7 @@ func (s *BrandService) Purchases(ctx context.Context, keys []PurchaseKey) ([][]P
 		case canReadPrivate(a, k.MemberID) == nil:
 		case k.BrandID != "" && a.IsStaffOf(k.BrandID):
 		default:
-			errs[i] = requireBrandStaff(a, k.BrandID)
+			errs[i] = Decide(a, ActServeBrand, Target{BrandID: k.BrandID})
 			if errs[i] == nil || k.BrandID == "" {
 				errs[i] = Errorf(CodeForbidden, "only the member and the brand's staff may read these purchases")
 			}

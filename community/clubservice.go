@@ -2,47 +2,27 @@ package community
 
 import "context"
 
-// Who may do what in clubs. Platform staff (ADMIN, COMMUNITY_MANAGER) may do everything.
-// A host brand's admins create and run their brand's clubs; its staff decide join
-// requests. A club's managers run the club: they update it, decide join requests, and
-// appoint and remove moderators. Appointing managers is for platform staff and the host
-// brand's admins.
-
-// clubAuthority is what the caller is to a club.
-type clubAuthority struct {
-	platform   bool // ADMIN or COMMUNITY_MANAGER
-	brandAdmin bool // an admin of the host brand
-	brandStaff bool // staff (admin or not) of the host brand
-	role       ClubRole
-}
-
-func (s *core) authority(ctx context.Context, c Club) (clubAuthority, error) {
-	a := ActorFrom(ctx)
-	ca := clubAuthority{
-		platform:   a.isPlatformStaff(),
-		brandAdmin: c.BrandID != "" && a.IsBrandAdminOf(c.BrandID),
-		brandStaff: c.BrandID != "" && a.IsStaffOf(c.BrandID),
-	}
-	if a.IsMember() {
+// standing is what the caller is to club c, as Decide needs it: one store round trip for
+// a member (its role in the club), none for anyone else.
+func (s *core) standing(ctx context.Context, c Club) (Target, error) {
+	t := Target{Club: c}
+	if a := ActorFrom(ctx); a.IsMember() {
 		found, err := s.store.ClubMemberships(ctx, []ClubMemberKey{{c.ID, a.MemberID}})
 		if err != nil {
-			return ca, err
+			return t, err
 		}
-		ca.role = found[ClubMemberKey{c.ID, a.MemberID}].Role
+		t.Role = found[ClubMemberKey{c.ID, a.MemberID}].Role
 	}
-	return ca, nil
+	return t, nil
 }
 
-func (ca clubAuthority) canRun() bool    { return ca.platform || ca.brandAdmin || ca.role == RoleManager }
-func (ca clubAuthority) canDecide() bool { return ca.canRun() || ca.brandStaff }
-
-// deny is the error for an actor who may not do something to a club.
-func deny(ctx context.Context, what string) error {
-	a := ActorFrom(ctx)
-	if a.anonymous() {
-		return unauthenticated(a)
+// mayInClub is Decide for the caller and an act in club c.
+func (s *core) mayInClub(ctx context.Context, act Act, c Club) error {
+	t, err := s.standing(ctx, c)
+	if err != nil {
+		return err
 	}
-	return Errorf(CodeForbidden, "only %s may do this", what)
+	return Decide(ActorFrom(ctx), act, t)
 }
 
 func (s *core) club(ctx context.Context, id string) (Club, error) {
@@ -60,8 +40,8 @@ func (s *ClubService) CreateClub(ctx context.Context, in CreateClubInput) (Club,
 	if err != nil {
 		return Club{}, err
 	}
-	if !(a.isPlatformStaff() || (in.BrandID != "" && a.IsBrandAdminOf(in.BrandID))) {
-		return Club{}, deny(ctx, "community managers and the host brand's admins")
+	if err := Decide(a, ActCreateClub, Target{Club: Club{BrandID: in.BrandID}}); err != nil {
+		return Club{}, err
 	}
 	c := Club{
 		ID: s.newID(), Slug: SlugKey(in.Slug), Name: nameText.normalize(in.Name), Description: descriptionText.normalize(in.Description),
@@ -108,12 +88,8 @@ func (s *ClubService) UpdateClub(ctx context.Context, clubID string, in UpdateCl
 	if err != nil {
 		return Club{}, err
 	}
-	ca, err := s.authority(ctx, c)
-	if err != nil {
+	if err := s.mayInClub(ctx, ActRunClub, c); err != nil {
 		return Club{}, err
-	}
-	if !ca.canRun() {
-		return Club{}, deny(ctx, "the club's managers")
 	}
 	in.normalize()
 	if err := in.validate(); err != nil {
@@ -206,12 +182,8 @@ func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int
 	if err != nil {
 		return nil, false, err
 	}
-	ca, err := s.authority(ctx, c)
-	if err != nil {
+	if err := s.mayInClub(ctx, ActDecideJoins, c); err != nil {
 		return nil, false, err
-	}
-	if !ca.canDecide() {
-		return nil, false, deny(ctx, "the club's managers and its brand's staff")
 	}
 	if first < 0 || first > MaxPageSize {
 		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
@@ -251,12 +223,8 @@ func (s *ClubService) DecideJoinRequest(ctx context.Context, clubID, memberID st
 	if err != nil {
 		return err
 	}
-	ca, err := s.authority(ctx, c)
-	if err != nil {
+	if err := s.mayInClub(ctx, ActDecideJoins, c); err != nil {
 		return err
-	}
-	if !ca.canDecide() {
-		return deny(ctx, "the club's managers and its brand's staff")
 	}
 	return s.store.DecideJoinRequest(ctx, clubID, memberID, approve, s.now().UTC())
 }
@@ -276,25 +244,32 @@ func (s *ClubService) SetClubRole(ctx context.Context, clubID, memberID string, 
 	if role != RoleMember && role != RoleModerator && role != RoleManager {
 		return ClubMembership{}, fieldError("role", "unknown role %q", role)
 	}
-	ca, err := s.authority(ctx, c)
+	// The caller's standing and the member's place, in one read.
+	a := ActorFrom(ctx)
+	key, own := ClubMemberKey{clubID, memberID}, ClubMemberKey{clubID, a.MemberID}
+	keys := []ClubMemberKey{key}
+	if a.IsMember() && own != key {
+		keys = append(keys, own)
+	}
+	found, err := s.store.ClubMemberships(ctx, keys)
 	if err != nil {
 		return ClubMembership{}, err
 	}
-	key := ClubMemberKey{clubID, memberID}
-	found, err := s.store.ClubMemberships(ctx, []ClubMemberKey{key})
-	if err != nil {
-		return ClubMembership{}, err
+	t := Target{Club: c}
+	if a.IsMember() {
+		t.Role = found[own].Role
 	}
 	current, ok := found[key]
 	if !ok {
 		return ClubMembership{}, Errorf(CodeNotFound, "the member is not in the club")
 	}
-	managers := ca.platform || ca.brandAdmin
-	if (role == RoleManager || current.Role == RoleManager) && !managers {
-		return ClubMembership{}, deny(ctx, "community managers and the host brand's admins")
+	if role == RoleManager || current.Role == RoleManager {
+		if err := Decide(a, ActAppointManagers, t); err != nil {
+			return ClubMembership{}, err
+		}
 	}
-	if !ca.canRun() {
-		return ClubMembership{}, deny(ctx, "the club's managers")
+	if err := Decide(a, ActRunClub, t); err != nil {
+		return ClubMembership{}, err
 	}
 	if err := s.store.SetClubRole(ctx, clubID, memberID, role); err != nil {
 		return ClubMembership{}, err

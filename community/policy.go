@@ -112,3 +112,113 @@ func seeMember(profile error) error {
 	}
 	return Errorf(CodeNotFound, "no such member")
 }
+
+// What may be done to brands and clubs. Platform staff (ADMIN, COMMUNITY_MANAGER) may do
+// everything to clubs; ADMIN creates brands and does what a brand's admins do. A brand's
+// admins run their brand and create and run its clubs; its staff serve it (purchases, the
+// programme's members), decide its clubs' join requests, moderate its clubs and see inside
+// them. A club's managers run the club: they update it, decide join requests, and appoint
+// and remove moderators; appointing managers is for platform staff and the host brand's
+// admins. A club's moderators and managers moderate it. Its members post in it and see
+// inside it; a public club is seen inside by every member and verified newcomer. Partner
+// brands' staff are nothing to another brand's clubs.
+
+// Act is something done to a brand or a club that the policy decides.
+type Act int
+
+// The acts of Decide.
+const (
+	// ActCreateBrand creates a brand.
+	ActCreateBrand Act = iota + 1
+	// ActRunBrand changes a brand's tiers and partnerships.
+	ActRunBrand
+	// ActServeBrand records and refunds a brand's purchases and lists its programme.
+	ActServeBrand
+	// ActRebuildSearch rebuilds the search index.
+	ActRebuildSearch
+	// ActCreateClub creates a club hosted by Target.BrandID ("" for none).
+	ActCreateClub
+	// ActSeeInside reads a club's posts, comments and members.
+	ActSeeInside
+	// ActPost writes posts in a club.
+	ActPost
+	// ActRunClub updates a club and appoints and removes its moderators.
+	ActRunClub
+	// ActAppointManagers appoints and removes a club's managers.
+	ActAppointManagers
+	// ActDecideJoins lists and decides a club's join requests.
+	ActDecideJoins
+	// ActModerate deletes other members' posts and comments in a club.
+	ActModerate
+)
+
+// Target is what an act is done to, as the policy needs to know it.
+type Target struct {
+	// BrandID is the brand of a brand act.
+	BrandID string
+	// Club is the club of a club act (for ActCreateClub, the club to be created).
+	Club Club
+	// Role is the actor's role in Club; "" when the actor is not in it.
+	Role ClubRole
+}
+
+// Decide is the one rule of who may do what to brands and clubs: nil when a may do act to
+// t; UNAUTHENTICATED for nobody or a refused token; FORBIDDEN for anyone else.
+func Decide(a Actor, act Act, t Target) error {
+	if a.anonymous() {
+		if act == ActSeeInside {
+			return &Error{Code: CodeUnauthenticated, Message: unauthenticatedMessage(a, "sign in to see inside clubs")}
+		}
+		return unauthenticated(a)
+	}
+	host := t.Club.BrandID
+	hostAdmin := host != "" && a.IsBrandAdminOf(host)
+	hostStaff := host != "" && a.IsStaffOf(host)
+	platform := a.isPlatformStaff()
+	var ok bool
+	var who string
+	switch act {
+	case ActCreateBrand, ActRebuildSearch:
+		ok, who = a.HasRole(RoleAdmin), "administrators"
+	case ActRunBrand:
+		ok, who = a.HasRole(RoleAdmin) || a.IsBrandAdminOf(t.BrandID), "the brand's admins"
+	case ActServeBrand:
+		ok, who = a.HasRole(RoleAdmin) || a.IsStaffOf(t.BrandID), "the brand's staff"
+	case ActCreateClub:
+		ok, who = platform || hostAdmin, "community managers and the host brand's admins"
+	case ActSeeInside:
+		ok = platform || hostStaff || t.Role != "" ||
+			(t.Club.Visibility == VisibilityPublic && (a.IsMember() || a.Identity != nil))
+		if !ok {
+			return Errorf(CodeForbidden, "only its members see inside this club")
+		}
+	case ActPost:
+		ok, who = a.IsMember() && t.Role != "", "the club's members"
+		if !ok {
+			return Errorf(CodeForbidden, "only the club's members post in it")
+		}
+	case ActRunClub:
+		ok, who = platform || hostAdmin || t.Role == RoleManager, "the club's managers"
+	case ActAppointManagers:
+		ok, who = platform || hostAdmin, "community managers and the host brand's admins"
+	case ActDecideJoins:
+		ok, who = platform || hostAdmin || hostStaff || t.Role == RoleManager, "the club's managers and its brand's staff"
+	case ActModerate:
+		ok, who = platform || hostStaff || t.Role == RoleModerator || t.Role == RoleManager, "its author and the club's moderators"
+	default:
+		return Errorf(CodeInternal, "no rule for act %d", act)
+	}
+	if ok {
+		return nil
+	}
+	return Errorf(CodeForbidden, "only %s may do this", who)
+}
+
+// unauthenticatedMessage is the message of UNAUTHENTICATED for a: why its token was
+// refused, or what to do without one.
+func unauthenticatedMessage(a Actor, without string) string {
+	if a.AuthError != nil {
+		return ErrorMessage(a.AuthError)
+	}
+	return without
+}

@@ -48,13 +48,11 @@ func (s *core) insideRule(ctx context.Context, clubs map[string]Club) (map[strin
 		}
 	}
 	for id, c := range clubs {
-		_, in := roles[ClubMemberKey{id, a.MemberID}]
-		switch {
-		case a.isPlatformStaff() || (c.BrandID != "" && a.IsStaffOf(c.BrandID)) || in:
-		case c.Visibility == VisibilityPublic && (a.IsMember() || a.Identity != nil):
-		default:
-			out[id] = Errorf(CodeForbidden, "only its members see inside this club")
+		t := Target{Club: c}
+		if a.IsMember() {
+			t.Role = roles[ClubMemberKey{id, a.MemberID}].Role
 		}
+		out[id] = Decide(a, ActSeeInside, t)
 	}
 	return out, nil
 }
@@ -106,16 +104,34 @@ func (s *core) postsByID(ctx context.Context, ids []string) ([]*Post, []error) {
 	return out, errs
 }
 
-// post loads one post the caller may see; NOT_FOUND when it is not there.
-func (s *core) post(ctx context.Context, id string) (Post, error) {
-	posts, errs := s.postsByID(ctx, []string{id})
-	if errs[0] != nil {
-		return Post{}, errs[0]
+// post loads one post the caller may see (a tombstone when deleted), with the caller's
+// standing in its club for the rules of what it may do to it; NOT_FOUND when it is not
+// there. Three store round trips for a member (the post, its club, the member's place in
+// the club), two for anyone else.
+func (s *core) post(ctx context.Context, id string) (Post, Target, error) {
+	if !validID(id) {
+		return Post{}, Target{}, Errorf(CodeNotFound, "no post %q", id)
 	}
-	if posts[0] == nil {
-		return Post{}, Errorf(CodeNotFound, "no post %q", id)
+	found, err := s.store.PostsByID(ctx, []string{id})
+	if err != nil {
+		return Post{}, Target{}, err
 	}
-	return *posts[0], nil
+	p, ok := found[id]
+	if !ok {
+		return Post{}, Target{}, Errorf(CodeNotFound, "no post %q", id)
+	}
+	c, err := oneByID(ctx, p.ClubID, "club", s.store.ClubsByID)
+	if err != nil {
+		return Post{}, Target{}, err
+	}
+	t, err := s.standing(ctx, c)
+	if err != nil {
+		return Post{}, Target{}, err
+	}
+	if err := Decide(ActorFrom(ctx), ActSeeInside, t); err != nil {
+		return Post{}, Target{}, err
+	}
+	return tombstone(p), t, nil
 }
 
 // CreatePost publishes a post in a club the calling member belongs to. FORBIDDEN for a
@@ -130,12 +146,8 @@ func (s *PostService) CreatePost(ctx context.Context, clubID string, in PostInpu
 	if err != nil {
 		return Post{}, err
 	}
-	ca, err := s.authority(ctx, c)
-	if err != nil {
+	if err := s.mayInClub(ctx, ActPost, c); err != nil {
 		return Post{}, err
-	}
-	if ca.role == "" {
-		return Post{}, Errorf(CodeForbidden, "only the club's members post in it")
 	}
 	in.normalize()
 	if err := in.validate(); err != nil {
@@ -155,7 +167,7 @@ func (s *PostService) EditPost(ctx context.Context, postID string, in PostInput)
 	if err != nil {
 		return Post{}, err
 	}
-	p, err := s.post(ctx, postID)
+	p, _, err := s.post(ctx, postID)
 	if err != nil {
 		return Post{}, err
 	}
@@ -169,19 +181,6 @@ func (s *PostService) EditPost(ctx context.Context, postID string, in PostInput)
 	return s.store.EditPost(ctx, postID, in, s.now().UTC())
 }
 
-// canModerate reports whether the caller may delete what others wrote in a club.
-func (s *core) canModerate(ctx context.Context, clubID string) (bool, error) {
-	c, err := s.club(ctx, clubID)
-	if err != nil {
-		return false, err
-	}
-	ca, err := s.authority(ctx, c)
-	if err != nil {
-		return false, err
-	}
-	return ca.platform || ca.brandStaff || ca.role == RoleModerator || ca.role == RoleManager, nil
-}
-
 // DeletePost turns a post into a tombstone. Its author, the club's moderators and
 // managers, the host brand's staff and platform staff; deleting twice changes nothing.
 func (s *PostService) DeletePost(ctx context.Context, postID string) (Post, error) {
@@ -189,17 +188,13 @@ func (s *PostService) DeletePost(ctx context.Context, postID string) (Post, erro
 	if err != nil {
 		return Post{}, err
 	}
-	p, err := s.post(ctx, postID)
+	p, t, err := s.post(ctx, postID)
 	if err != nil {
 		return Post{}, err
 	}
 	if p.AuthorID != a.MemberID || a.MemberID == "" {
-		ok, err := s.canModerate(ctx, p.ClubID)
-		if err != nil {
+		if err := Decide(a, ActModerate, t); err != nil {
 			return Post{}, err
-		}
-		if !ok {
-			return Post{}, deny(ctx, "its author and the club's moderators")
 		}
 	}
 	deleted, err := s.store.DeletePost(ctx, postID, s.now().UTC())
@@ -427,7 +422,7 @@ func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body stri
 	if err != nil {
 		return Comment{}, err
 	}
-	p, err := s.post(ctx, postID)
+	p, _, err := s.post(ctx, postID)
 	if err != nil {
 		return Comment{}, err
 	}
@@ -449,20 +444,20 @@ func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body stri
 }
 
 // comment loads a comment whose post the caller sees.
-func (s *core) comment(ctx context.Context, id string) (Comment, Post, error) {
+func (s *core) comment(ctx context.Context, id string) (Comment, Target, error) {
 	if !validID(id) {
-		return Comment{}, Post{}, Errorf(CodeNotFound, "no comment %q", id)
+		return Comment{}, Target{}, Errorf(CodeNotFound, "no comment %q", id)
 	}
 	found, err := s.store.CommentsByID(ctx, []string{id})
 	if err != nil {
-		return Comment{}, Post{}, err
+		return Comment{}, Target{}, err
 	}
 	c, ok := found[id]
 	if !ok {
-		return Comment{}, Post{}, Errorf(CodeNotFound, "no comment %q", id)
+		return Comment{}, Target{}, Errorf(CodeNotFound, "no comment %q", id)
 	}
-	p, err := s.post(ctx, c.PostID)
-	return c, p, err
+	_, t, err := s.post(ctx, c.PostID)
+	return c, t, err
 }
 
 // commentBody normalizes a comment's body and checks it: BAD_USER_INPUT unless it is 1 to
@@ -501,17 +496,13 @@ func (s *PostService) DeleteComment(ctx context.Context, commentID string) (Comm
 	if err != nil {
 		return Comment{}, err
 	}
-	c, p, err := s.comment(ctx, commentID)
+	c, t, err := s.comment(ctx, commentID)
 	if err != nil {
 		return Comment{}, err
 	}
 	if c.AuthorID != a.MemberID || a.MemberID == "" {
-		ok, err := s.canModerate(ctx, p.ClubID)
-		if err != nil {
+		if err := Decide(a, ActModerate, t); err != nil {
 			return Comment{}, err
-		}
-		if !ok {
-			return Comment{}, deny(ctx, "its author and the club's moderators")
 		}
 	}
 	deleted, err := s.store.DeleteComment(ctx, commentID, s.now().UTC())
@@ -658,7 +649,7 @@ func (s *PostService) React(ctx context.Context, targetID string, kind ReactionK
 	if !slices.Contains(ReactionKinds, kind) {
 		return fieldError("kind", "unknown reaction %q", kind)
 	}
-	if _, err := s.post(ctx, targetID); ErrorCode(err) == CodeNotFound {
+	if _, _, err := s.post(ctx, targetID); ErrorCode(err) == CodeNotFound {
 		if _, _, err := s.comment(ctx, targetID); err != nil {
 			return err
 		}
@@ -699,7 +690,7 @@ func (s *PostService) SharePost(ctx context.Context, postID string, channel Shar
 	if !slices.Contains(ShareChannels, channel) {
 		return Post{}, fieldError("channel", "unknown channel %q", channel)
 	}
-	p, err := s.post(ctx, postID)
+	p, _, err := s.post(ctx, postID)
 	if err != nil {
 		return Post{}, err
 	}

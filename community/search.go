@@ -190,4 +190,6 @@ func CanWatchSearch(ctx context.Context) error {
 }
 
 // CanRebuildSearch is the rule for rebuilding the search index: ADMIN only.
-func CanRebuildSearch(ctx context.Context) error { return requireAdmin(ActorFrom(ctx)) }
+func CanRebuildSearch(ctx context.Context) error {
+	return Decide(ActorFrom(ctx), ActRebuildSearch, Target{})
+}
