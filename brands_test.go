@@ -121,8 +121,11 @@ func TestMembershipConsentAndPurchases(t *testing.T) {
 	byd := a.createBrand("byd-auto", "比亚迪")
 	nio := a.createBrand("nio", "蔚来")
 	lihua, lihuaTok := a.register("li_hua", "李华")
-	_, wangTok := a.register("wang_fang", "王芳")
+	wang, wangTok := a.register("wang_fang", "王芳")
 	staff := staffToken(t, byd, "BRAND_STAFF")
+	follow := `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`
+	a.ok(lihuaTok, follow, map[string]any{"id": wang}, nil)
+	a.ok(wangTok, follow, map[string]any{"id": lihua}, nil)
 
 	join := `mutation($b: ID!) { joinBrand(input: {brandId: $b}) { membership { tier points brand { slug } } } }`
 	for range 2 {
@@ -262,6 +265,13 @@ func TestMembershipConsentAndPurchases(t *testing.T) {
 
 	// The consent ledger keeps every change; the current state follows it.
 	a.ok(lihuaTok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
+	// One request reads the consents its rules need once, however many fields of the
+	// members it shows ask for them.
+	before := a.store.consentReads.Load()
+	a.ok(staff, `query($b: ID!) { brand(slug: "byd-auto") { members(first: 10) { edges { node { tier member { id handle displayName bio avatarUrl joinedAt followerCount followingCount brandMemberships { tier } purchases(brandId: $b) { amount } followers(first: 3) { edges { node { handle } } } following(first: 3) { edges { node { handle } } } } } } } } }`, map[string]any{"b": byd}, nil)
+	if n := a.store.consentReads.Load() - before; n != 1 {
+		t.Errorf("a page of a brand's members read consents %d times, want 1", n)
+	}
 	a.ok(lihuaTok, revokeOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
 	a.fails(community.CodeBadUserInput, lihuaTok, consentOp, map[string]any{"b": byd, "s": []string{}})
 	history := `query($after: String) { viewer { consents { brand { slug } scopes } consentHistory(first: 2, after: $after) { pageInfo { hasNextPage endCursor } edges { node { scope granted brand { slug } } } } } }`

@@ -17,6 +17,8 @@ type countingStore struct {
 	// countReads and postReads count the two reads of a HOT page apart as well: the
 	// candidates' counts (RecentPostCounts) and the page's posts (PostsByID).
 	countReads, postReads atomic.Int64
+	// consentReads counts the reads of members' consents (ConsentsOf).
+	consentReads atomic.Int64
 }
 
 var _ community.Store = (*countingStore)(nil)
@@ -88,6 +90,7 @@ func (cs *countingStore) ChangeConsent(ctx context.Context, memberID, brandID st
 
 func (cs *countingStore) ConsentsOf(ctx context.Context, memberIDs []string) (map[string][]community.Consent, error) {
 	cs.calls.Add(1)
+	cs.consentReads.Add(1)
 	return cs.next.ConsentsOf(ctx, memberIDs)
 }
 

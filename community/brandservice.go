@@ -496,7 +496,7 @@ func (s *BrandService) ConsentsForRule(ctx context.Context, memberIDs []string) 
 	if len(need) == 0 {
 		return out, nil
 	}
-	found, err := s.store.ConsentsOf(ctx, need)
+	found, err := s.ruleConsents(ctx, need)
 	if err != nil {
 		return out, repeatError(err, len(memberIDs))
 	}

@@ -70,6 +70,7 @@ func (s *core) gate(ctx context.Context, action string, who Who) (Actor, error) 
 			return a, unauthenticated(a)
 		}
 	}
+	memoOf(ctx).forget()
 	w := Write{Action: action, Who: who}
 	for _, c := range s.checks {
 		if err := c.CheckWrite(ctx, a, w); err != nil {

@@ -480,7 +480,7 @@ func (s *core) access(ctx context.Context, ids []string, scope ConsentScope) ([]
 	}
 	if len(need) > 0 {
 		var err error
-		if consents, err = s.store.ConsentsOf(ctx, need); err != nil {
+		if consents, err = s.ruleConsents(ctx, need); err != nil {
 			return nil, err
 		}
 	}

@@ -132,7 +132,7 @@ type loadersKey struct{}
 // WithLoaders is HTTP middleware that gives each request its own Loaders.
 func WithLoaders(svc community.Services, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(svc))
+		ctx := context.WithValue(community.WithRequestMemo(r.Context()), loadersKey{}, NewLoaders(svc))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
