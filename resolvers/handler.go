@@ -130,6 +130,7 @@ func NewHandler(d Deps, o Options) http.Handler {
 	gql.Use(&Budget{Limits: budget, Validated: documents})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: NewPersistedQueryCache(o.APQCacheBytes, o.APQMaxQueryBytes)})
 	gql.AroundRootFields(CheckRepresentations(es))
+	gql.AroundFields(root.aroundMutations(es.Schema().Mutation.Name))
 	gql.SetErrorPresenter(ErrorPresenter(d.Log, !o.Production))
 	gql.SetRecoverFunc(Recover)
 
