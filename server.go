@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +25,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,10 +32,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/redis/go-redis/v9"
 	"github.com/schollz/progressbar/v3"
 	bolt "go.etcd.io/bbolt"
@@ -47,7 +41,6 @@ import (
 	"quanzi/community/jwtauth"
 	"quanzi/community/neo4jstore"
 	"quanzi/community/redislease"
-	"quanzi/graph"
 	"quanzi/resolvers"
 	"quanzi/search"
 	"quanzi/search/bleveindex"
@@ -131,43 +124,15 @@ type config struct {
 	envErrs []error
 }
 
-// limits are the limits of requests and of the server's work for them; a zero field means
-// its default (see defaultLimits).
+// limits are the limits of requests and of the server's work for them: the handler's, and
+// the shutdown's; a zero field means its default (see defaultLimits).
 type limits struct {
-	MaxBodyBytes        int
-	MaxTokens           int
-	MaxFields           int
-	MaxDepth            int
-	MaxComplexity       int
-	MaxValidationErrors int
-	RequestTimeout      time.Duration
-	MaxInFlight         int
-	CallerInFlight      int
-	CallerQueue         int
-	ShutdownTimeout     time.Duration
-	QueryCacheBytes     int
-	APQCacheBytes       int
-	APQMaxQueryBytes    int
+	resolvers.HandlerLimits
+	ShutdownTimeout time.Duration
 }
 
 // defaultLimits are the limits a server has unless configured otherwise.
-var defaultLimits = limits{
-	MaxBodyBytes:        1 << 20,
-	MaxTokens:           2000,
-	MaxFields:           1000,
-	MaxDepth:            12,
-	MaxComplexity:       5000,
-	MaxValidationErrors: 20,
-	RequestTimeout:      10 * time.Second,
-	MaxInFlight:         128,
-	// One caller may keep half the cores busy, so that the others always have the rest.
-	CallerInFlight:   max(1, runtime.GOMAXPROCS(0)/2),
-	CallerQueue:      32,
-	ShutdownTimeout:  15 * time.Second,
-	QueryCacheBytes:  32 << 20,
-	APQCacheBytes:    16 << 20,
-	APQMaxQueryBytes: 32 << 10,
-}
+var defaultLimits = limits{HandlerLimits: resolvers.DefaultHandlerLimits(), ShutdownTimeout: 15 * time.Second}
 
 // limitField is one of the limits, with its flag, environment variable and meaning: it
 // points at an int or a duration of a limits value.
@@ -431,7 +396,9 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           newHandler(cfg, svc, search.NewService(idx, svc.Posts), ops, verifier, log, b.checks...),
+		Handler: resolvers.NewHandler(resolvers.Deps{
+			Services: svc, Search: search.NewService(idx, svc.Posts), SearchOps: ops, Verifier: verifier, Log: log, Ready: b.checks,
+		}, handlerOptions(cfg)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      lim.RequestTimeout + 10*time.Second,
@@ -487,7 +454,7 @@ type backends struct {
 	leases community.Leases
 	index  search.Index
 	// checks are what /readyz reports on: each configured backend.
-	checks []readyCheck
+	checks []resolvers.ReadyCheck
 	// closers release them, last opened first.
 	closers []func()
 }
@@ -507,7 +474,7 @@ func openBackends(ctx context.Context, cfg config, log *slog.Logger) (*backends,
 		return nil, err
 	}
 	b.store, b.closers = store, append(b.closers, closeStore)
-	b.checks = append(b.checks, readyCheck{"store", store.Ping})
+	b.checks = append(b.checks, resolvers.ReadyCheck{Name: "store", Ping: store.Ping})
 	leases, closeLeases, pingRedis, err := openLeases(ctx, cfg, log)
 	if err != nil {
 		b.close()
@@ -520,9 +487,9 @@ func openBackends(ctx context.Context, cfg config, log *slog.Logger) (*backends,
 		return nil, err
 	}
 	b.index, b.closers = idx, append(b.closers, func() { idx.Close() })
-	b.checks = append(b.checks, readyCheck{"search", idx.Ping})
+	b.checks = append(b.checks, resolvers.ReadyCheck{Name: "search", Ping: idx.Ping})
 	if pingRedis != nil {
-		b.checks = append(b.checks, readyCheck{"redis", pingRedis})
+		b.checks = append(b.checks, resolvers.ReadyCheck{Name: "redis", Ping: pingRedis})
 	}
 	return b, nil
 }
@@ -574,150 +541,15 @@ func cursorKey(secret string) []byte {
 	return mac.Sum(nil)
 }
 
-// readyCheck is one backend that /readyz reports on.
-type readyCheck struct {
-	name string
-	ping func(context.Context) error
-}
-
-// newHandler returns the HTTP handler of the whole API. /readyz reports on each of checks,
-// or on the store alone when none are given.
-func newHandler(cfg config, svc community.Services, searcher *search.Service, ops *search.Ops, verifier community.TokenVerifier, log *slog.Logger, checks ...readyCheck) http.Handler {
-	lim := cfg.Limits.orDefaults()
-	root := &resolvers.Resolver{Services: svc, Search: searcher, SearchOps: ops}
-	if ops != nil {
-		root.Wrote = ops.Wake
-	}
-	gcfg := graph.Config{Resolvers: root, Complexity: resolvers.Complexity()}
-	gcfg.Directives.Consent = root.ConsentRule
-	es := graph.NewExecutableSchema(gcfg)
-	introspection := !cfg.production() || cfg.Introspection
-	budget := resolvers.Limits{
-		MaxTokens:           lim.MaxTokens,
-		MaxFields:           lim.MaxFields,
-		MaxValidationErrors: lim.MaxValidationErrors,
-		MaxDepth:            lim.MaxDepth,
-		MaxComplexity:       lim.MaxComplexity,
-		Introspection:       introspection,
-		Suggestions:         !cfg.production(),
-	}
-	documents := resolvers.NewDocumentCache(lim.QueryCacheBytes, lim.QueryCacheBytes/8)
-
-	gql := handler.New(es)
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(resolvers.GET{Log: log})
-	gql.AddTransport(resolvers.POST{Log: log})
-	gql.SetQueryCache(documents)
-	gql.SetParserTokenLimit(lim.MaxTokens)
-	gql.SetValidationRulesFn(budget.ValidationRules())
-	if introspection {
-		gql.Use(extension.Introspection{})
-	}
-	// The budget goes first: a query it refuses is never registered as a persisted query,
-	// and one looked up by its hash passed it when it was registered.
-	gql.Use(&resolvers.Budget{Limits: budget, Validated: documents})
-	gql.Use(extension.AutomaticPersistedQuery{Cache: resolvers.NewPersistedQueryCache(lim.APQCacheBytes, lim.APQMaxQueryBytes)})
-	gql.AroundRootFields(resolvers.CheckRepresentations(es))
-	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, !cfg.production()))
-	gql.SetRecoverFunc(resolvers.Recover)
-
-	api := resolvers.WithLoaders(svc, gql)
+// handlerOptions are the settings of the API's handler that cfg configures.
+func handlerOptions(cfg config) resolvers.Options {
 	proxies, _ := cfg.proxies() // validated with the configuration
-	api = resolvers.PerCaller(lim.CallerInFlight, lim.CallerQueue, proxies, log, api)
-	api = resolvers.Authenticate(verifier, api)
-	api = resolvers.Deadline(lim.RequestTimeout, api)
-	api = resolvers.Shed(lim.MaxInFlight, log, api)
-	api = resolvers.ReadBody(int64(lim.MaxBodyBytes), lim.CallerInFlight+lim.CallerQueue, proxies, log, api)
-	mux := http.NewServeMux()
-	mux.Handle("/query", resolvers.Guard(api))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	if len(checks) == 0 {
-		checks = []readyCheck{{"store", svc.Ping}}
+	return resolvers.Options{
+		HandlerLimits:  cfg.Limits.orDefaults().HandlerLimits,
+		Production:     cfg.production(),
+		Introspection:  cfg.Introspection,
+		TrustedProxies: proxies,
 	}
-	readiness := &readiness{checks: checks, log: log}
-	mux.HandleFunc("GET /readyz", readiness.serve)
-	if !cfg.production() {
-		mux.Handle("GET /{$}", playground.Handler("Quanzi", "/query"))
-	}
-	return logRequests(log, mux)
-}
-
-// readiness answers /readyz: each backend's state, checked at once with a 2 s deadline, as
-// a JSON object of "ok" or "unreachable", with 503 when any is unreachable. A check is
-// reused for a second, so that a flood of probes does not become one of pings.
-type readiness struct {
-	checks []readyCheck
-	log    *slog.Logger
-
-	mu     sync.Mutex
-	at     time.Time
-	states map[string]string
-	status int
-}
-
-func (rd *readiness) serve(w http.ResponseWriter, r *http.Request) {
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	if time.Since(rd.at) > time.Second {
-		rd.states, rd.status = rd.check(r.Context())
-		rd.at = time.Now()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(rd.status)
-	json.NewEncoder(w).Encode(rd.states)
-}
-
-func (rd *readiness) check(ctx context.Context) (map[string]string, int) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	states := make(map[string]string, len(rd.checks))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	status := http.StatusOK
-	for _, c := range rd.checks {
-		wg.Go(func() {
-			err := c.ping(ctx)
-			mu.Lock()
-			defer mu.Unlock()
-			states[c.name] = "ok"
-			if err != nil {
-				rd.log.WarnContext(ctx, "not ready", "backend", c.name, "err", err)
-				states[c.name], status = "unreachable", http.StatusServiceUnavailable
-			}
-		})
-	}
-	wg.Wait()
-	return states, status
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// logRequests gives each request an id (the caller's X-Request-Id, or a new one), returns
-// it in the response, and logs the request when it ends.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set("X-Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(resolvers.WithRequestID(r.Context(), id)))
-		if r.URL.Path != "/healthz" {
-			log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
-		}
-	})
 }
 
 // newMinter returns a function that signs development tokens as cfg's verifier expects

@@ -14,6 +14,7 @@ import (
 	"quanzi/community"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
+	"quanzi/resolvers"
 )
 
 // TestTokenIssuerAndAudience runs a server configured with an issuer and an audience, as
@@ -35,7 +36,7 @@ func TestTokenIssuerAndAudience(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	srv := httptest.NewServer(newHandler(cfg, community.New(s, community.Config{}), nil, nil, newVerifier(cfg), quietLog()))
+	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{Services: community.New(s, community.Config{}), Verifier: newVerifier(cfg), Log: quietLog()}, handlerOptions(cfg)))
 	t.Cleanup(srv.Close)
 	a := &api{t: t, url: srv.URL}
 

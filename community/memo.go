@@ -47,9 +47,12 @@ func (s *core) ruleConsents(ctx context.Context, ids []string) (map[string][]Con
 	if m == nil {
 		return s.store.ConsentsOf(ctx, ids)
 	}
+	// The lock is held across the read, so that two fields that ask at once wait for one
+	// read instead of both reading.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	out := make(map[string][]Consent, len(ids))
 	var missing []string
-	m.mu.Lock()
 	for _, id := range ids {
 		if c, ok := m.consents[id]; ok {
 			out[id] = c
@@ -57,7 +60,6 @@ func (s *core) ruleConsents(ctx context.Context, ids []string) (map[string][]Con
 			missing = append(missing, id)
 		}
 	}
-	m.mu.Unlock()
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -65,8 +67,6 @@ func (s *core) ruleConsents(ctx context.Context, ids []string) (map[string][]Con
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, id := range missing {
 		m.consents[id] = found[id]
 		out[id] = found[id]

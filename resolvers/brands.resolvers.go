@@ -95,7 +95,6 @@ func (r *mutationResolver) CreateBrand(ctx context.Context, input model.CreateBr
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.CreateBrandPayload{Brand: &b}, nil
 }
 
@@ -104,7 +103,6 @@ func (r *mutationResolver) SetBrandTiers(ctx context.Context, input model.SetBra
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.SetBrandTiersPayload{Brand: &b}, nil
 }
 
@@ -134,7 +132,6 @@ func (r *mutationResolver) JoinBrand(ctx context.Context, input model.JoinBrandI
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.JoinBrandPayload{Membership: &m}, nil
 }
 
@@ -143,7 +140,6 @@ func (r *mutationResolver) GrantConsent(ctx context.Context, input model.Consent
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.ConsentPayload{Consent: &c}, nil
 }
 
@@ -152,7 +148,6 @@ func (r *mutationResolver) RevokeConsent(ctx context.Context, input model.Consen
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.ConsentPayload{Consent: &c}, nil
 }
 
@@ -167,7 +162,6 @@ func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.Recor
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.RecordPurchasePayload{Purchase: &p}, nil
 }
 
@@ -176,7 +170,6 @@ func (r *mutationResolver) RefundPurchase(ctx context.Context, input model.Refun
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.RefundPurchasePayload{Purchase: &p}, nil
 }
 

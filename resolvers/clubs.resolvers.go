@@ -88,7 +88,6 @@ func (r *mutationResolver) CreateClub(ctx context.Context, input model.CreateClu
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.CreateClubPayload{Club: &c}, nil
 }
 
@@ -99,7 +98,6 @@ func (r *mutationResolver) UpdateClub(ctx context.Context, input model.UpdateClu
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.UpdateClubPayload{Club: &c}, nil
 }
 
@@ -108,7 +106,6 @@ func (r *mutationResolver) JoinClub(ctx context.Context, input model.JoinClubInp
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	c, err := r.existingClub(ctx, input.ClubID)
 	if err != nil {
 		return nil, err
@@ -120,7 +117,6 @@ func (r *mutationResolver) LeaveClub(ctx context.Context, input model.LeaveClubI
 	if err := r.Clubs.LeaveClub(ctx, input.ClubID); err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	c, err := r.existingClub(ctx, input.ClubID)
 	if err != nil {
 		return nil, err
@@ -141,7 +137,6 @@ func (r *mutationResolver) SetClubRole(ctx context.Context, input model.SetClubR
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.SetClubRolePayload{Membership: &m}, nil
 }
 

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"time"
 
+	"quanzi/community"
 	"quanzi/graph/model"
 )
 
@@ -68,4 +69,43 @@ func orEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// intArg reads an Int argument, or def when it is null or absent.
+func intArg(v any, def int) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case *int:
+		if n != nil {
+			return *n
+		}
+	}
+	return def
+}
+
+// stringArg reads a String argument, or "" when it is null or absent.
+func stringArg(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case *string:
+		if s != nil {
+			return *s
+		}
+	}
+	return ""
+}
+
+// reactionCounts lists a target's reactions in ReactionKinds order, kinds with none left out.
+func reactionCounts(counts map[community.ReactionKind]int) []model.ReactionCount {
+	out := []model.ReactionCount{}
+	for _, k := range community.ReactionKinds {
+		if n := counts[k]; n > 0 {
+			out = append(out, model.ReactionCount{Kind: k, Count: n})
+		}
+	}
+	return out
 }

@@ -77,7 +77,6 @@ func (r *mutationResolver) Follow(ctx context.Context, input model.FollowInput) 
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.FollowPayload{Member: &m}, nil
 }
 
@@ -86,7 +85,6 @@ func (r *mutationResolver) Unfollow(ctx context.Context, input model.UnfollowInp
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.UnfollowPayload{Member: &m}, nil
 }
 

@@ -23,7 +23,6 @@ func (r *mutationResolver) RegisterMember(ctx context.Context, input model.Regis
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.RegisterMemberPayload{Member: &m}, nil
 }
 
@@ -32,7 +31,6 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input community.Up
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.UpdateProfilePayload{Member: &m}, nil
 }
 
@@ -41,7 +39,6 @@ func (r *mutationResolver) LinkIdentity(ctx context.Context, input model.LinkIde
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.LinkIdentityPayload{Member: &m}, nil
 }
 
@@ -50,7 +47,6 @@ func (r *mutationResolver) UnlinkIdentity(ctx context.Context, input model.Unlin
 	if err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.UnlinkIdentityPayload{Member: &m}, nil
 }
 

@@ -79,39 +79,38 @@ func (r *feedEdgeResolver) SharedBy(ctx context.Context, obj *community.ListedFe
 
 func (r *mutationResolver) CreatePost(ctx context.Context, input model.CreatePostInput) (*model.PostPayload, error) {
 	p, err := r.Posts.CreatePost(ctx, input.ClubID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
-	return r.postPayload(ctx, p, err)
+	return postPayload(p, err)
 }
 
 func (r *mutationResolver) EditPost(ctx context.Context, input model.EditPostInput) (*model.PostPayload, error) {
 	p, err := r.Posts.EditPost(ctx, input.PostID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
-	return r.postPayload(ctx, p, err)
+	return postPayload(p, err)
 }
 
 func (r *mutationResolver) DeletePost(ctx context.Context, input model.DeletePostInput) (*model.PostPayload, error) {
 	p, err := r.Posts.DeletePost(ctx, input.PostID)
-	return r.postPayload(ctx, p, err)
+	return postPayload(p, err)
 }
 
 func (r *mutationResolver) AddComment(ctx context.Context, input model.AddCommentInput) (*model.CommentPayload, error) {
 	c, err := r.Posts.AddComment(ctx, input.PostID, deref(input.ReplyTo), input.Body)
-	return r.commentPayload(ctx, c, err)
+	return commentPayload(c, err)
 }
 
 func (r *mutationResolver) EditComment(ctx context.Context, input model.EditCommentInput) (*model.CommentPayload, error) {
 	c, err := r.Posts.EditComment(ctx, input.CommentID, input.Body)
-	return r.commentPayload(ctx, c, err)
+	return commentPayload(c, err)
 }
 
 func (r *mutationResolver) DeleteComment(ctx context.Context, input model.DeleteCommentInput) (*model.CommentPayload, error) {
 	c, err := r.Posts.DeleteComment(ctx, input.CommentID)
-	return r.commentPayload(ctx, c, err)
+	return commentPayload(c, err)
 }
 
 func (r *mutationResolver) React(ctx context.Context, input model.ReactionInput) (*model.ReactionPayload, error) {
 	if err := r.Posts.React(ctx, input.TargetID, input.Kind, true); err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.ReactionPayload{TargetID: input.TargetID, Reacted: true}, nil
 }
 
@@ -119,13 +118,12 @@ func (r *mutationResolver) Unreact(ctx context.Context, input model.ReactionInpu
 	if err := r.Posts.React(ctx, input.TargetID, input.Kind, false); err != nil {
 		return nil, err
 	}
-	r.wrote(ctx)
 	return &model.ReactionPayload{TargetID: input.TargetID, Reacted: false}, nil
 }
 
 func (r *mutationResolver) SharePost(ctx context.Context, input model.SharePostInput) (*model.PostPayload, error) {
 	p, err := r.Posts.SharePost(ctx, input.PostID, input.Channel)
-	return r.postPayload(ctx, p, err)
+	return postPayload(p, err)
 }
 
 func (r *postResolver) Author(ctx context.Context, obj *community.Post) (*community.Member, error) {

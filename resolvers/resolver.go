@@ -1,5 +1,8 @@
 // Package resolvers maps GraphQL to the community service: resolvers, per-request
-// dataloaders, the error presenter and the authentication middleware. It holds no rules.
+// dataloaders, the @consent directive, the error presenter, and NewHandler, which
+// assembles the API's HTTP handler (transports, limits, caches, authentication,
+// readiness). It holds no rules. Its API tests, in package resolvers_test, go through
+// NewHandler over real stores and search indexes.
 package resolvers
 
 import (

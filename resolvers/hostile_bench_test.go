@@ -1,4 +1,4 @@
-package main
+package resolvers_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"quanzi/community"
 	"quanzi/community/jwtauth"
 	"quanzi/community/synthetic"
+	"quanzi/resolvers"
 )
 
 // BenchmarkHostile measures a normal query's latency over HTTP on loopback, alone and
@@ -159,7 +160,7 @@ func setupHostile(b *testing.B) *hostileEnv {
 		b.Fatal(err)
 	}
 	svc := community.New(s, community.Config{})
-	srv := httptest.NewServer(newHandler(config{Env: "development", JWTSecret: testSecret}, svc, nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog()))
+	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{Services: svc, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog()}, development()))
 	b.Cleanup(srv.Close)
 	token := func(id string) string {
 		c := jwtauth.Claims{}
@@ -183,7 +184,7 @@ func setupHostile(b *testing.B) *hostileEnv {
 //	go test -run '^$' -bench HostileRefusal -benchmem .
 func BenchmarkHostileRefusal(b *testing.B) {
 	s := openEmbedded(b)
-	h := newHandler(config{Env: "development", JWTSecret: testSecret}, community.New(s, community.Config{}), nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
+	h := resolvers.NewHandler(resolvers.Deps{Services: community.New(s, community.Config{}), Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog()}, development())
 	serve := func(body string) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/query", strings.NewReader(body))

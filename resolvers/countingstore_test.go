@@ -1,7 +1,8 @@
-package main
+package resolvers_test
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,8 +18,11 @@ type countingStore struct {
 	// countReads and postReads count the two reads of a HOT page apart as well: the
 	// candidates' counts (RecentPostCounts) and the page's posts (PostsByID).
 	countReads, postReads atomic.Int64
-	// consentReads counts the reads of members' consents (ConsentsOf).
+	// consentReads counts the reads of members' consents (ConsentsOf), and consentsRead
+	// how many times each member's were read.
 	consentReads atomic.Int64
+	mu           sync.Mutex
+	consentsRead map[string]int
 }
 
 var _ community.Store = (*countingStore)(nil)
@@ -91,6 +95,14 @@ func (cs *countingStore) ChangeConsent(ctx context.Context, memberID, brandID st
 func (cs *countingStore) ConsentsOf(ctx context.Context, memberIDs []string) (map[string][]community.Consent, error) {
 	cs.calls.Add(1)
 	cs.consentReads.Add(1)
+	cs.mu.Lock()
+	if cs.consentsRead == nil {
+		cs.consentsRead = map[string]int{}
+	}
+	for _, id := range memberIDs {
+		cs.consentsRead[id]++
+	}
+	cs.mu.Unlock()
 	return cs.next.ConsentsOf(ctx, memberIDs)
 }
 

@@ -1,4 +1,4 @@
-package main
+package resolvers_test
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"quanzi/community/jwtauth"
 	"quanzi/community/neo4jstore"
 	"quanzi/community/synthetic"
+	"quanzi/resolvers"
 )
 
 // The benchmarks run on a generated community of QUANZI_BENCH_MEMBERS members (100,000 by
@@ -128,7 +129,7 @@ func setupBench(b *testing.B, storeName string) *benchEnv {
 	counted := &countingStore{next: store}
 	svc := community.New(counted, community.Config{})
 	env := &benchEnv{svc: svc, store: counted, gen: gen, content: content}
-	env.handler = newHandler(config{Env: "development", JWTSecret: testSecret}, svc, nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog())
+	env.handler = resolvers.NewHandler(resolvers.Deps{Services: svc, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog()}, development())
 	env.server = httptest.NewServer(env.handler)
 	for _, id := range gen.IDs[:1000] {
 		c := jwtauth.Claims{}

@@ -1,4 +1,4 @@
-package main
+package resolvers_test
 
 import (
 	"bytes"
@@ -47,11 +47,16 @@ func newAPI(t *testing.T) *api {
 
 func newAPIOver(t *testing.T, s community.Store) *api {
 	t.Helper()
-	return newAPIWith(t, s, config{Env: "development", JWTSecret: testSecret}, quietLog())
+	return newAPIWith(t, s, development(), quietLog())
 }
 
-// newAPIWith is newAPIOver with a configuration and a logger of the test's own.
-func newAPIWith(t *testing.T, s community.Store, cfg config, log *slog.Logger) *api {
+// development returns the handler's options in development, with the default limits.
+func development() resolvers.Options {
+	return resolvers.Options{HandlerLimits: resolvers.DefaultHandlerLimits()}
+}
+
+// newAPIWith is newAPIOver with options and a logger of the test's own.
+func newAPIWith(t *testing.T, s community.Store, o resolvers.Options, log *slog.Logger) *api {
 	t.Helper()
 	cs := &countingStore{next: s}
 	idx, err := bleveindex.Open(bleveindex.Config{Dir: filepath.Join(t.TempDir(), "search")})
@@ -63,7 +68,9 @@ func newAPIWith(t *testing.T, s community.Store, cfg config, log *slog.Logger) *
 	leases := &community.LocalLeases{}
 	relay := search.NewRelay(s, idx, leases, search.RelayConfig{Logger: quietLog()})
 	ops := search.NewOps(t.Context(), s, idx, leases, relay, "api-test", quietLog())
-	srv := httptest.NewServer(newHandler(cfg, svc, search.NewService(idx, svc.Posts), ops, jwtauth.New([]byte(testSecret), nil), log))
+	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{
+		Services: svc, Search: search.NewService(idx, svc.Posts), SearchOps: ops, Verifier: jwtauth.New([]byte(testSecret), nil), Log: log,
+	}, o))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, store: cs, relay: relay}
 }

@@ -1,4 +1,4 @@
-package main
+package resolvers_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"quanzi/community"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
+	"quanzi/resolvers"
 )
 
 // gateWrites holds one call of every mutation, with input the gate never reads: the gate
@@ -75,7 +76,7 @@ func TestEveryWriteGoesThroughTheGate(t *testing.T) {
 		return community.RateLimited("slow down", 1500*time.Millisecond)
 	})
 	svc := community.New(cs, community.Config{Checks: []community.WriteCheck{refuse}})
-	srv := httptest.NewServer(newHandler(config{Env: "development", JWTSecret: testSecret}, svc, nil, nil, jwtauth.New([]byte(testSecret), nil), quietLog()))
+	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{Services: svc, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog()}, development()))
 	t.Cleanup(srv.Close)
 	a := &api{t: t, url: srv.URL, store: cs}
 

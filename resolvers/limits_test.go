@@ -1,4 +1,4 @@
-package main
+package resolvers_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,28 +21,29 @@ import (
 
 	"quanzi/community"
 	"quanzi/community/embedded"
+	"quanzi/resolvers"
 )
 
 // Requests an outside caller could send to exhaust the server, and what each must get.
 
-// newLimitedAPI is an API over a fresh embedded store whose configuration the test adjusts,
+// newLimitedAPI is an API over a fresh embedded store whose options the test adjusts,
 // logging into the returned buffer.
-func newLimitedAPI(t *testing.T, adjust func(*config)) (*api, *syncBuffer) {
+func newLimitedAPI(t *testing.T, adjust func(*resolvers.Options)) (*api, *syncBuffer) {
 	t.Helper()
 	return newLimitedAPIOver(t, openEmbedded(t), adjust)
 }
 
-func newLimitedAPIOver(t *testing.T, s community.Store, adjust func(*config)) (*api, *syncBuffer) {
+func newLimitedAPIOver(t *testing.T, s community.Store, adjust func(*resolvers.Options)) (*api, *syncBuffer) {
 	t.Helper()
-	cfg := config{Env: "development", JWTSecret: testSecret}
+	o := development()
 	if adjust != nil {
-		adjust(&cfg)
+		adjust(&o)
 	}
 	logs := &syncBuffer{}
-	return newAPIWith(t, s, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), logs
+	return newAPIWith(t, s, o, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), logs
 }
 
-func production(cfg *config) { cfg.Env = "production" }
+func production(o *resolvers.Options) { o.Production = true }
 
 // openEmbedded opens a fresh embedded store that the test closes when it ends.
 func openEmbedded(tb testing.TB) *embedded.Store {
@@ -158,7 +159,7 @@ func TestQueryBudget(t *testing.T) {
 }
 
 func testQueryBudget(t *testing.T, mode string) {
-	a, logs := newLimitedAPI(t, func(c *config) { c.Env = mode })
+	a, logs := newLimitedAPI(t, func(o *resolvers.Options) { o.Production = mode == "production" })
 	id, tok := a.register("budget_member", "预算")
 	vars := map[string]any{"id": id}
 	member := func(i int) string { return fmt.Sprintf(`a: member(id: "%d") { id }`, i) }
@@ -260,14 +261,14 @@ func TestIntrospectionInProduction(t *testing.T) {
 		t.Errorf("refused introspection was logged as an error: %s", lines[0])
 	}
 	// With introspection enabled, production takes it.
-	b, _ := newLimitedAPI(t, func(c *config) { production(c); c.Introspection = true })
+	b, _ := newLimitedAPI(t, func(o *resolvers.Options) { o.Production, o.Introspection = true, true })
 	b.ok("", introspection, nil, nil)
 }
 
 func TestClientMistakesAreCoded(t *testing.T) {
 	for _, mode := range []string{"development", "production"} {
 		t.Run(mode, func(t *testing.T) {
-			a, logs := newLimitedAPI(t, func(c *config) { c.Env = mode })
+			a, logs := newLimitedAPI(t, func(o *resolvers.Options) { o.Production = mode == "production" })
 			brand := a.createBrand("byd-auto", "比亚迪")
 			lihua, tok := a.register("li_hua", "李华")
 			staff := staffToken(t, brand, "BRAND_STAFF")
@@ -344,7 +345,7 @@ func TestTransportRefusals(t *testing.T) {
 }
 
 func testTransportRefusals(t *testing.T, mode string) {
-	a, logs := newLimitedAPI(t, func(c *config) { c.Env, c.Limits.MaxBodyBytes = mode, 64<<10 })
+	a, logs := newLimitedAPI(t, func(o *resolvers.Options) { o.Production, o.MaxBodyBytes = mode == "production", 64<<10 })
 	big := query(`{ __typename }`, map[string]any{"pad": strings.Repeat("x", 80<<10)})
 	cases := []struct {
 		name, method, contentType, body string
@@ -451,7 +452,7 @@ func urlEscape(s string) string {
 }
 
 func TestPersistedQueries(t *testing.T) {
-	a, _ := newLimitedAPI(t, func(c *config) { c.Limits.APQMaxQueryBytes = 2 << 10 })
+	a, _ := newLimitedAPI(t, func(o *resolvers.Options) { o.APQMaxQueryBytes = 2 << 10 })
 	persisted := func(q string, withQuery bool) gqlResponse {
 		sum := sha256.Sum256([]byte(q))
 		body := map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}}
@@ -521,7 +522,7 @@ func (s *blockingStore) block(ctx context.Context) error {
 func TestRequestDeadline(t *testing.T) {
 	s := openEmbedded(t)
 	slow := newBlockingStore(s, 1)
-	a, logs := newLimitedAPIOver(t, slow, func(c *config) { c.Limits.RequestTimeout = 200 * time.Millisecond })
+	a, logs := newLimitedAPIOver(t, slow, func(o *resolvers.Options) { o.RequestTimeout = 200 * time.Millisecond })
 	tok := memberToken(t, community.NewID())
 	lookup := query(`{ viewer { id } }`, nil)
 
@@ -585,7 +586,7 @@ func stalledRequest(t *testing.T, url string) net.Conn {
 func TestLoadShedding(t *testing.T) {
 	s := openEmbedded(t)
 	slow := newBlockingStore(s, 2)
-	a, _ := newLimitedAPIOver(t, slow, func(c *config) { c.Limits.MaxInFlight = 2 })
+	a, _ := newLimitedAPIOver(t, slow, func(o *resolvers.Options) { o.MaxInFlight = 2 })
 	// Two members' requests block in the store: the server has two in flight of two.
 	held := make(chan int, 2)
 	for range 2 {
@@ -617,9 +618,9 @@ func TestPerCaller(t *testing.T) {
 	s := openEmbedded(t)
 	// A read that blocks until the test releases it holds its caller's one turn.
 	slow := newBlockingStore(s, 1)
-	a, _ := newLimitedAPIOver(t, slow, func(c *config) {
-		c.Limits.CallerInFlight, c.Limits.CallerQueue = 1, 1
-		c.TrustedProxies = "127.0.0.1, ::1"
+	a, _ := newLimitedAPIOver(t, slow, func(o *resolvers.Options) {
+		o.CallerInFlight, o.CallerQueue = 1, 1
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
 	})
 	lihua, wang := memberToken(t, community.NewID()), memberToken(t, community.NewID())
 	// send posts a query with a header and reports the status on the channel.
@@ -691,76 +692,4 @@ func TestPerCaller(t *testing.T) {
 	if status := <-pending; status != http.StatusOK {
 		t.Errorf("the same address, after: status %d", status)
 	}
-}
-
-func TestShutdownWithRequestsInFlight(t *testing.T) {
-	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir(), "QUANZI_JWT_SECRET": testSecret, "QUANZI_SHUTDOWN_TIMEOUT": "1s"}
-	p := start(t, env)
-	conns := []net.Conn{stalledRequest(t, p.url), stalledRequest(t, p.url)}
-	a := &api{t: t, url: p.url}
-	a.ok("", `{ __typename }`, nil, nil) // the server is serving: the stalled requests have been read
-	if err := p.stop(); err != nil {
-		t.Fatalf("stopping with requests in flight: %v, want a clean exit", err)
-	}
-	for _, c := range conns {
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.ReadAll(c); err != nil {
-			t.Errorf("a stalled request's connection was left open: %v", err)
-		}
-		c.Close()
-	}
-}
-
-func TestReadiness(t *testing.T) {
-	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir(), "QUANZI_JWT_SECRET": testSecret}
-	want := map[string]string{"store": "ok", "search": "ok"}
-	if url := redisURL(t); url != "" {
-		env["REDIS_URL"] = url
-		want["redis"] = "ok"
-	}
-	p := start(t, env)
-	defer p.stop()
-	code, body := get(t, p.url+"/readyz")
-	var got map[string]string
-	if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK {
-		t.Fatalf("/readyz: %d %q", code, body)
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("/readyz = %v, want %v", got, want)
-	}
-}
-
-func TestLimitsConfiguration(t *testing.T) {
-	for name, env := range map[string]map[string]string{
-		"a word for a number":      {"QUANZI_MAX_COMPLEXITY": "lots"},
-		"a negative number":        {"QUANZI_MAX_IN_FLIGHT": "-1"},
-		"a duration without units": {"QUANZI_REQUEST_TIMEOUT": "10"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := parseConfig("serve", nil, func(k string) string { return env[k] }, io.Discard)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-		})
-	}
-	cfg, err := parseConfig("serve", []string{"-max-complexity", "900"}, func(k string) string {
-		return map[string]string{"QUANZI_MAX_COMPLEXITY": "100", "QUANZI_REQUEST_TIMEOUT": "3s"}[k]
-	}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Limits.MaxComplexity != 900 || cfg.Limits.RequestTimeout != 3*time.Second || cfg.Limits.MaxDepth != defaultLimits.MaxDepth {
-		t.Errorf("limits %+v", cfg.Limits)
-	}
-}
-
-// redisURL returns the Redis of the test run, or "" locally when none was started; CI
-// must have one.
-func redisURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" && os.Getenv("CI") == "true" {
-		t.Fatal("REDIS_URL not set: CI must check readiness against a real Redis")
-	}
-	return url
 }

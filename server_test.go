@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Tests of the server that run lets serve: its shutdown, readiness and limits as
+// configured.
+
+func TestShutdownWithRequestsInFlight(t *testing.T) {
+	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir(), "QUANZI_JWT_SECRET": testSecret, "QUANZI_SHUTDOWN_TIMEOUT": "1s"}
+	p := start(t, env)
+	conns := []net.Conn{stalledRequest(t, p.url), stalledRequest(t, p.url)}
+	a := &api{t: t, url: p.url}
+	a.ok("", `{ __typename }`, nil, nil) // the server is serving: the stalled requests have been read
+	if err := p.stop(); err != nil {
+		t.Fatalf("stopping with requests in flight: %v, want a clean exit", err)
+	}
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("a stalled request's connection was left open: %v", err)
+		}
+		c.Close()
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir(), "QUANZI_JWT_SECRET": testSecret}
+	want := map[string]string{"store": "ok", "search": "ok"}
+	if url := redisURL(t); url != "" {
+		env["REDIS_URL"] = url
+		want["redis"] = "ok"
+	}
+	p := start(t, env)
+	defer p.stop()
+	code, body := get(t, p.url+"/readyz")
+	var got map[string]string
+	if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK {
+		t.Fatalf("/readyz: %d %q", code, body)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("/readyz = %v, want %v", got, want)
+	}
+}
+
+func TestLimitsConfiguration(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"a word for a number":      {"QUANZI_MAX_COMPLEXITY": "lots"},
+		"a negative number":        {"QUANZI_MAX_IN_FLIGHT": "-1"},
+		"a duration without units": {"QUANZI_REQUEST_TIMEOUT": "10"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseConfig("serve", nil, func(k string) string { return env[k] }, io.Discard)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+	cfg, err := parseConfig("serve", []string{"-max-complexity", "900"}, func(k string) string {
+		return map[string]string{"QUANZI_MAX_COMPLEXITY": "100", "QUANZI_REQUEST_TIMEOUT": "3s"}[k]
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Limits.MaxComplexity != 900 || cfg.Limits.RequestTimeout != 3*time.Second || cfg.Limits.MaxDepth != defaultLimits.MaxDepth {
+		t.Errorf("limits %+v", cfg.Limits)
+	}
+}
+
+// redisURL returns the Redis of the test run, or "" locally when none was started; CI
+// must have one.
+func redisURL(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" && os.Getenv("CI") == "true" {
+		t.Fatal("REDIS_URL not set: CI must check readiness against a real Redis")
+	}
+	return url
+}
+
+// stalledRequest opens a request to url whose body never arrives.
+func stalledRequest(t *testing.T, url string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\": \"")
+	return conn
+}
