@@ -231,7 +231,7 @@ type ListedMembership struct {
 }
 
 // listBrandMembers is the kind of list that brand member cursors are tied to.
-const listBrandMembers ListKind = "brand-members"
+const listBrandMembers cursorList[timeKey] = "brand-members"
 
 // BrandMembers pages through a brand's programme members who consent to share their profile
 // with it, optionally of one tier. The brand's staff and ADMIN only; BAD_USER_INPUT for
@@ -245,11 +245,11 @@ func (s *BrandService) BrandMembers(ctx context.Context, brandID string, first i
 	}
 	q := MembersQuery{First: first, MaxPoints: -1}
 	if after != "" {
-		p, err := s.decodeCursor(listBrandMembers, brandID, after)
+		k, err := decodeCursor(s.core, listBrandMembers, brandID, after)
 		if err != nil {
 			return MembershipList{}, err
 		}
-		q.After = &p
+		q.After = k.position()
 	}
 	if tier != nil {
 		b, err := s.brand(ctx, brandID)
@@ -266,7 +266,7 @@ func (s *BrandService) BrandMembers(ctx context.Context, brandID string, first i
 	}
 	l := MembershipList{MembershipPage: page, edges: make([]ListedMembership, len(page.Memberships))}
 	for i, m := range page.Memberships {
-		l.edges[i] = ListedMembership{BrandMembership: m, Cursor: s.cursor(listBrandMembers, brandID, Position{Since: m.Since, MemberID: m.MemberID})}
+		l.edges[i] = ListedMembership{BrandMembership: m, Cursor: encodeCursor(s.core, listBrandMembers, brandID, timeKey{m.Since, m.MemberID})}
 	}
 	return l, nil
 }
@@ -353,7 +353,7 @@ type ListedChange struct {
 }
 
 // listConsentHistory is the kind of list that ledger cursors are tied to.
-const listConsentHistory ListKind = "consent-history"
+const listConsentHistory cursorList[timeKey] = "consent-history"
 
 // ConsentHistory pages through a member's consent ledger, newest first: the member's and
 // ADMIN's to read. BAD_USER_INPUT for bad paging arguments.
@@ -366,11 +366,11 @@ func (s *BrandService) ConsentHistory(ctx context.Context, memberID string, firs
 	}
 	before := ""
 	if after != "" {
-		p, err := s.decodeCursor(listConsentHistory, memberID, after)
+		k, err := decodeCursor(s.core, listConsentHistory, memberID, after)
 		if err != nil {
 			return nil, false, err
 		}
-		before = p.MemberID
+		before = k.ID
 	}
 	changes, more, err := s.store.ConsentHistory(ctx, memberID, first, before)
 	if err != nil {
@@ -378,7 +378,7 @@ func (s *BrandService) ConsentHistory(ctx context.Context, memberID string, firs
 	}
 	out := make([]ListedChange, len(changes))
 	for i, c := range changes {
-		out[i] = ListedChange{ConsentChange: c, Cursor: s.cursor(listConsentHistory, memberID, Position{Since: c.At, MemberID: c.ID})}
+		out[i] = ListedChange{ConsentChange: c, Cursor: encodeCursor(s.core, listConsentHistory, memberID, timeKey{c.At, c.ID})}
 	}
 	return out, more, nil
 }

@@ -166,7 +166,7 @@ func (s *ClubService) LeaveClub(ctx context.Context, clubID string) error {
 }
 
 // listJoinRequests is the kind of list that join request cursors are tied to.
-const listJoinRequests ListKind = "join-requests"
+const listJoinRequests cursorList[timeKey] = "join-requests"
 
 // ListedRequest is a join request in a page, with its cursor.
 type ListedRequest struct {
@@ -190,11 +190,11 @@ func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int
 	}
 	var pos *Position
 	if after != "" {
-		p, err := s.decodeCursor(listJoinRequests, clubID, after)
+		k, err := decodeCursor(s.core, listJoinRequests, clubID, after)
 		if err != nil {
 			return nil, false, err
 		}
-		pos = &p
+		pos = k.position()
 	}
 	reqs, more, err := shownPage(ctx, s.core, first, pos,
 		func(after *Position) ([]JoinRequest, bool, error) {
@@ -207,7 +207,7 @@ func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int
 	}
 	out := make([]ListedRequest, len(reqs))
 	for i, r := range reqs {
-		out[i] = ListedRequest{JoinRequest: r, Cursor: s.cursor(listJoinRequests, clubID, Position{Since: r.At, MemberID: r.MemberID})}
+		out[i] = ListedRequest{JoinRequest: r, Cursor: encodeCursor(s.core, listJoinRequests, clubID, timeKey{r.At, r.MemberID})}
 	}
 	return out, more, nil
 }
@@ -328,7 +328,7 @@ func (s *ClubService) ViewerMemberships(ctx context.Context, clubIDs []string) (
 }
 
 // listClubMembers is the kind of list that club member cursors are tied to.
-const listClubMembers ListKind = "club-members"
+const listClubMembers cursorList[timeKey] = "club-members"
 
 // ListedClubMember is a club membership in a page, with its cursor.
 type ListedClubMember struct {
@@ -352,14 +352,15 @@ func (s *ClubService) ClubMembers(ctx context.Context, clubID string, role ClubR
 	if first < 0 || first > MaxPageSize {
 		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
 	}
-	kind := listClubMembers + ListKind(":"+string(role))
+	// A list of one role is a list of its own: its cursors are refused by the others.
+	owner := clubID + "/" + string(role)
 	var pos *Position
 	if after != "" {
-		p, err := s.decodeCursor(kind, clubID, after)
+		k, err := decodeCursor(s.core, listClubMembers, owner, after)
 		if err != nil {
 			return nil, false, err
 		}
-		pos = &p
+		pos = k.position()
 	}
 	ms, more, err := shownPage(ctx, s.core, first, pos,
 		func(after *Position) ([]ClubMembership, bool, error) {
@@ -372,7 +373,7 @@ func (s *ClubService) ClubMembers(ctx context.Context, clubID string, role ClubR
 	}
 	out := make([]ListedClubMember, len(ms))
 	for i, m := range ms {
-		out[i] = ListedClubMember{ClubMembership: m, Cursor: s.cursor(kind, clubID, Position{Since: m.Since, MemberID: m.MemberID})}
+		out[i] = ListedClubMember{ClubMembership: m, Cursor: encodeCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
 	}
 	return out, more, nil
 }

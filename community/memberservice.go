@@ -260,6 +260,9 @@ func (s *core) followTarget(ctx context.Context, action, memberID string) (Actor
 	return a, nil
 }
 
+// followCursors is the list of cursors of a follow list of the kind.
+func followCursors(kind ListKind) cursorList[timeKey] { return cursorList[timeKey]("follows-" + kind) }
+
 // ListKey names one page of one member's follow list, as a client asked for it: the key
 // of a dataloader, so that lists nested in lists cost one round trip per level.
 type ListKey struct {
@@ -324,12 +327,12 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 		}
 		reqs[i] = ListRequest{MemberID: k.MemberID}
 		if k.After != "" {
-			p, err := s.decodeCursor(k.Kind, k.MemberID, k.After)
+			key, err := decodeCursor(s.core, followCursors(k.Kind), k.MemberID, k.After)
 			if err != nil {
 				errs[i] = err
 				continue
 			}
-			reqs[i].After = &p
+			reqs[i].After = key.position()
 		}
 		g := group{k.Kind, first}
 		if _, ok := groups[g]; !ok {
@@ -418,7 +421,7 @@ func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, r
 func (s *core) listOf(kind ListKind, owner string, p FollowPage) FollowList {
 	l := FollowList{FollowPage: p, edges: make([]ListedFollow, len(p.Edges))}
 	for i, e := range p.Edges {
-		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: s.cursor(kind, owner, Position{Since: e.Since, MemberID: e.MemberID})}
+		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: encodeCursor(s, followCursors(kind), owner, timeKey{e.Since, e.MemberID})}
 	}
 	return l
 }

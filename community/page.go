@@ -4,7 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"strconv"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -16,16 +17,58 @@ const (
 )
 
 // cursorPrefix marks cursors this server issued; the version lets the format change later.
-const cursorPrefix = "qzc1"
+const cursorPrefix = "qzc2"
 
 // cursorMACSize is how many bytes of the HMAC-SHA256 a cursor carries.
 const cursorMACSize = 12
 
-// cursor returns the opaque cursor of a position in the list of the given kind and owner:
-// the position, signed with the service's key so that a client can neither forge one nor
-// carry one to another list.
-func (s *core) cursor(kind ListKind, owner string, p Position) string {
-	payload := cursorPrefix + "|" + string(kind) + "|" + owner + "|" + strconv.FormatInt(p.Since.UnixNano(), 36) + "|" + p.MemberID
+// A cursor is the key of an item in one list, typed by the list, with the list's name and
+// owner (the member, club or query whose list it is), signed with the service's key so
+// that a client can neither forge one nor carry one to another list. Each list declares
+// the type of its keys: encodeCursor and decodeCursor take the list, so a key of the wrong
+// type does not compile, and a cursor of another list does not decode.
+
+// cursorList names a list whose cursors carry keys of type K.
+type cursorList[K any] string
+
+// The keys of lists.
+type (
+	// timeKey is where an item of a list ordered by a time, then an id, stands: follows,
+	// programme members, consent changes, join requests, club members, comments.
+	timeKey struct {
+		At time.Time `json:"a"`
+		ID string    `json:"i"`
+	}
+	// rankKey is where a post stands in a ranked list (HOT, TOP, NEW), and the time the
+	// walk through the list started, which ranks every page of it.
+	rankKey struct {
+		Score float64   `json:"s"`
+		At    time.Time `json:"a"`
+		ID    string    `json:"i"`
+		Now   time.Time `json:"n"`
+	}
+	// feedKey is where a post stands in a feed, and the time the feed was read as of.
+	feedKey struct {
+		At     time.Time `json:"a"`
+		PostID string    `json:"p"`
+		AsOf   time.Time `json:"o"`
+	}
+	// offsetKey is an item's place in a list ranked elsewhere (search hits).
+	offsetKey struct {
+		Offset int `json:"o"`
+	}
+)
+
+// position is the store's Position of a timeKey.
+func (k timeKey) position() *Position { return &Position{Since: k.At, MemberID: k.ID} }
+
+// encodeCursor returns the cursor of key in list l of owner.
+func encodeCursor[K any](s *core, l cursorList[K], owner string, key K) string {
+	data, err := json.Marshal(key)
+	if err != nil {
+		panic(fmt.Sprintf("community: cursor key %T: %v", key, err))
+	}
+	payload := cursorPrefix + "|" + string(l) + "|" + owner + "|" + string(data)
 	return base64.RawURLEncoding.EncodeToString(append([]byte(payload), s.cursorMAC(payload)...))
 }
 
@@ -35,27 +78,29 @@ func (s *core) cursorMAC(payload string) []byte {
 	return mac.Sum(nil)[:cursorMACSize]
 }
 
-// decodeCursor reads a cursor issued by cursor for the same list. BAD_USER_INPUT for
-// anything else.
-func (s *core) decodeCursor(kind ListKind, owner, c string) (Position, error) {
+// decodeCursor reads a cursor issued by encodeCursor for the same list and owner.
+// BAD_USER_INPUT (on the after argument) for anything else.
+func decodeCursor[K any](s *core, l cursorList[K], owner, c string) (K, error) {
+	var key K
 	bad := fieldError("after", "cursor was not issued for this list")
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(raw) <= cursorMACSize {
-		return Position{}, bad
+		return key, bad
 	}
 	payload, mac := string(raw[:len(raw)-cursorMACSize]), raw[len(raw)-cursorMACSize:]
 	if !hmac.Equal(mac, s.cursorMAC(payload)) {
-		return Position{}, bad
+		return key, bad
 	}
-	parts := strings.SplitN(payload, "|", 5)
-	if len(parts) != 5 || parts[0] != cursorPrefix || parts[1] != string(kind) || parts[2] != owner {
-		return Position{}, bad
+	parts := strings.SplitN(payload, "|", 4)
+	if len(parts) != 4 || parts[0] != cursorPrefix || parts[1] != string(l) || parts[2] != owner {
+		return key, bad
 	}
-	nanos, err := strconv.ParseInt(parts[3], 36, 64)
-	if err != nil {
-		return Position{}, bad
+	dec := json.NewDecoder(strings.NewReader(parts[3]))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&key) != nil {
+		return key, bad
 	}
-	return Position{Since: time.Unix(0, nanos).UTC(), MemberID: parts[4]}, nil
+	return key, nil
 }
 
 // validID reports whether id has the shape of a member id: a lower-case UUID.

@@ -3,7 +3,6 @@ package community
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -293,24 +292,15 @@ func (s *PostService) ClubPosts(ctx context.Context, clubID string, sort PostSor
 	}
 	now := s.now().UTC()
 	var pos *PostPosition
-	kind := ListKind("posts:" + string(sort) + ":" + string(window))
+	// Each sort, and each window of TOP, is a list of its own.
+	kind := cursorList[rankKey]("posts-" + string(sort) + "-" + string(window))
 	if after != "" {
-		p, err := s.decodeCursor(kind, clubID, after)
+		k, err := decodeCursor(s.core, kind, clubID, after)
 		if err != nil {
 			return PostList{}, err
 		}
-		// The cursor's id field carries "score~now~post id".
-		parts := strings.SplitN(p.MemberID, "~", 3)
-		if len(parts) != 3 {
-			return PostList{}, fieldError("after", "cursor was not issued for this list")
-		}
-		score, err1 := strconv.ParseFloat(parts[0], 64)
-		nanos, err2 := strconv.ParseInt(parts[1], 36, 64)
-		if err1 != nil || err2 != nil {
-			return PostList{}, fieldError("after", "cursor was not issued for this list")
-		}
-		pos = &PostPosition{Score: score, CreatedAt: p.Since, ID: parts[2]}
-		now = time.Unix(0, nanos).UTC()
+		pos = &PostPosition{Score: k.Score, CreatedAt: k.At, ID: k.ID}
+		now = k.Now
 	}
 	var posts []Post
 	var scores []float64 // of posts, where the order placed them
@@ -338,8 +328,7 @@ func (s *PostService) ClubPosts(ctx context.Context, clubID string, sort PostSor
 	}
 	out := PostList{More: more, Posts: make([]ListedPost, len(posts))}
 	for i, p := range posts {
-		key := strconv.FormatFloat(scores[i], 'g', -1, 64) + "~" + strconv.FormatInt(now.UnixNano(), 36) + "~" + p.ID
-		out.Posts[i] = ListedPost{Post: p, Cursor: s.cursor(kind, clubID, Position{Since: p.CreatedAt, MemberID: key})}
+		out.Posts[i] = ListedPost{Post: p, Cursor: encodeCursor(s.core, kind, clubID, rankKey{Score: scores[i], At: p.CreatedAt, ID: p.ID, Now: now})}
 	}
 	return out, nil
 }
@@ -539,7 +528,7 @@ type ListedComment struct {
 }
 
 // listComments is the kind of list that comment cursors are tied to.
-const listComments ListKind = "comments"
+const listComments cursorList[timeKey] = "comments"
 
 // Comments returns the pages the keys ask for. Resolvers reach comments through their
 // post, whose visibility was checked; deleted comments show no body, and a deleted post's
@@ -562,12 +551,12 @@ func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]Commen
 		}
 		g := group{first: k.First}
 		if k.After != "" {
-			p, err := s.decodeCursor(listComments, k.Parent, k.After)
+			key, err := decodeCursor(s.core, listComments, k.Parent, k.After)
 			if err != nil {
 				errs[i] = err
 				continue
 			}
-			g.after = p
+			g.after = *key.position()
 		}
 		if _, ok := groups[g]; !ok {
 			order = append(order, g)
@@ -613,7 +602,7 @@ func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]Commen
 			}
 			list := make([]ListedComment, len(found[parent]))
 			for j, c := range found[parent] {
-				list[j] = ListedComment{Comment: hideDeleted(c), Cursor: s.cursor(listComments, parent, Position{Since: c.CreatedAt, MemberID: c.ID})}
+				list[j] = ListedComment{Comment: hideDeleted(c), Cursor: encodeCursor(s.core, listComments, parent, timeKey{c.CreatedAt, c.ID})}
 			}
 			out[i] = CommentList{Comments: list, More: more[parent]}
 		}
@@ -705,7 +694,7 @@ func (s *PostService) SharePost(ctx context.Context, postID string, channel Shar
 }
 
 // listFeed is the kind of list feed cursors are tied to.
-const listFeed ListKind = "feed"
+const listFeed cursorList[feedKey] = "feed"
 
 // ListedFeedItem is a feed item with its cursor.
 type ListedFeedItem struct {
@@ -727,17 +716,12 @@ func (s *PostService) Feed(ctx context.Context, first int, after string) ([]List
 	asOf := s.now().UTC()
 	var pos *FeedPosition
 	if after != "" {
-		p, err := s.decodeCursor(listFeed, a.MemberID, after)
+		k, err := decodeCursor(s.core, listFeed, a.MemberID, after)
 		if err != nil {
 			return nil, false, err
 		}
-		postID, asOfText, ok := strings.Cut(p.MemberID, "~")
-		nanos, perr := strconv.ParseInt(asOfText, 36, 64)
-		if !ok || perr != nil {
-			return nil, false, fieldError("after", "cursor was not issued for this list")
-		}
-		pos = &FeedPosition{At: p.Since, PostID: postID}
-		asOf = time.Unix(0, nanos).UTC()
+		pos = &FeedPosition{At: k.At, PostID: k.PostID}
+		asOf = k.AsOf
 	}
 	items, more, err := s.store.Feed(ctx, a.MemberID, first, pos, asOf)
 	if err != nil {
@@ -745,7 +729,7 @@ func (s *PostService) Feed(ctx context.Context, first int, after string) ([]List
 	}
 	out := make([]ListedFeedItem, len(items))
 	for i, it := range items {
-		out[i] = ListedFeedItem{FeedItem: it, Cursor: s.cursor(listFeed, a.MemberID, Position{Since: it.At, MemberID: it.PostID + "~" + strconv.FormatInt(asOf.UnixNano(), 36)})}
+		out[i] = ListedFeedItem{FeedItem: it, Cursor: encodeCursor(s.core, listFeed, a.MemberID, feedKey{At: it.At, PostID: it.PostID, AsOf: asOf})}
 	}
 	return out, more, nil
 }

@@ -3,7 +3,6 @@ package community
 import (
 	"context"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -155,22 +154,25 @@ func (s *MemberService) SearchMembers(ctx context.Context, prefix string, first 
 	return s.store.SearchMembers(ctx, prefix, first)
 }
 
+// offsetCursors are the cursors of lists ranked elsewhere, such as search hits.
+const offsetCursors cursorList[offsetKey] = "offsets"
+
 // OffsetCursor returns the cursor of the item at offset in a ranked list, such as the hits
 // of one search; list names the list (for searches, a digest of the query), so that a
 // cursor cannot be carried to another list.
 func (s *core) OffsetCursor(list string, offset int) string {
-	return s.cursor("offset", list, Position{Since: time.Unix(0, int64(offset)), MemberID: "o"})
+	return encodeCursor(s, offsetCursors, list, offsetKey{offset})
 }
 
 // DecodeOffsetCursor reads a cursor from OffsetCursor for the same list and returns its
 // offset. BAD_USER_INPUT for anything else.
 func (s *core) DecodeOffsetCursor(list, c string) (int, error) {
-	p, err := s.decodeCursor("offset", list, c)
+	k, err := decodeCursor(s, offsetCursors, list, c)
 	if err != nil {
 		return 0, err
 	}
-	off := p.Since.UnixNano()
-	if p.MemberID != "o" || off < 0 || off > 1<<30 {
+	off := k.Offset
+	if off < 0 || off > 1<<30 {
 		return 0, fieldError("after", "cursor was not issued for this list")
 	}
 	return int(off), nil
