@@ -444,8 +444,6 @@ func (s *BrandService) Purchases(ctx context.Context, keys []PurchaseKey) ([][]P
 	a := ActorFrom(ctx)
 	out := make([][]Purchase, len(keys))
 	errs := make([]error, len(keys))
-	byBrand := map[string][]int{}
-	var brands []string
 	for i, k := range keys {
 		switch {
 		case canReadPrivate(a, k.MemberID) == nil:
@@ -455,28 +453,13 @@ func (s *BrandService) Purchases(ctx context.Context, keys []PurchaseKey) ([][]P
 			if errs[i] == nil || k.BrandID == "" {
 				errs[i] = Errorf(CodeForbidden, "only the member and the brand's staff may read these purchases")
 			}
-			continue
-		}
-		if _, ok := byBrand[k.BrandID]; !ok {
-			brands = append(brands, k.BrandID)
-		}
-		byBrand[k.BrandID] = append(byBrand[k.BrandID], i)
-	}
-	for _, brand := range brands {
-		idx := byBrand[brand]
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = keys[i].MemberID
-		}
-		found, err := s.store.PurchasesOf(ctx, brand, ids)
-		for _, i := range idx {
-			if err != nil {
-				errs[i] = err
-			} else {
-				out[i] = found[keys[i].MemberID]
-			}
 		}
 	}
+	readByMember(keys, out, errs, func(k PurchaseKey) string { return k.BrandID },
+		func(k PurchaseKey) string { return k.MemberID },
+		func(brand string, ids []string) (map[string][]Purchase, error) {
+			return s.store.PurchasesOf(ctx, brand, ids)
+		})
 	return out, errs
 }
 

@@ -301,8 +301,6 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 		kind  ListKind
 		first int
 	}
-	groups := map[group][]int{}
-	var order []group
 	reqs := make([]ListRequest, len(keys))
 	owners := make([]string, len(keys))
 	for i, k := range keys {
@@ -334,14 +332,8 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 			}
 			reqs[i].After = key.position()
 		}
-		g := group{k.Kind, first}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], i)
 	}
-	for _, g := range order {
-		idx := groups[g]
+	eachGroup(len(keys), func(i int) (group, bool) { return group{keys[i].Kind, keys[i].First}, errs[i] == nil }, func(g group, idx []int) {
 		batch := make([]ListRequest, len(idx))
 		for j, i := range idx {
 			batch[j] = reqs[i]
@@ -354,7 +346,7 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 			}
 			out[i] = s.listOf(g.kind, keys[i].MemberID, pages[j])
 		}
-	}
+	})
 	return out, errs
 }
 
@@ -550,39 +542,24 @@ func (s *MemberService) SuggestedFollows(ctx context.Context, keys []SuggestionK
 	a := ActorFrom(ctx)
 	out := make([][]Suggestion, len(keys))
 	errs := make([]error, len(keys))
-	byLimit := map[int][]int{}
-	var limits []int
 	for i, k := range keys {
-		limit := k.First
 		switch err := canReadPrivate(a, k.MemberID); {
 		case ErrorCode(err) == CodeForbidden:
 			errs[i] = Errorf(CodeForbidden, "only the member and administrators may read suggestions")
 		case err != nil:
 			errs[i] = err
-		case limit < 0 || limit > MaxSuggestions:
+		case k.First < 0 || k.First > MaxSuggestions:
 			errs[i] = fieldError("first", "first must be between 0 and %d", MaxSuggestions)
-		case limit > 0:
-			if _, ok := byLimit[limit]; !ok {
-				limits = append(limits, limit)
-			}
-			byLimit[limit] = append(byLimit[limit], i)
 		}
 	}
-	for _, limit := range limits {
-		idx := byLimit[limit]
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = keys[i].MemberID
-		}
-		found, err := s.store.SuggestedFollows(ctx, ids, limit)
-		for _, i := range idx {
-			if err != nil {
-				errs[i] = err
-			} else {
-				out[i] = found[keys[i].MemberID]
+	readByMember(keys, out, errs, func(k SuggestionKey) int { return k.First },
+		func(k SuggestionKey) string { return k.MemberID },
+		func(limit int, ids []string) (map[string][]Suggestion, error) {
+			if limit == 0 { // asking for none costs nothing
+				return nil, nil
 			}
-		}
-	}
+			return s.store.SuggestedFollows(ctx, ids, limit)
+		})
 	return out, errs
 }
 

@@ -542,33 +542,31 @@ func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]Commen
 		first int
 		after Position
 	}
-	groups := map[group][]int{}
-	var order []group
+	groupOf := make([]group, len(keys))
 	for i, k := range keys {
 		if k.First < 0 || k.First > MaxPageSize {
 			errs[i] = fieldError("first", "first must be between 0 and %d", MaxPageSize)
 			continue
 		}
-		g := group{first: k.First}
+		groupOf[i].first = k.First
 		if k.After != "" {
 			key, err := decodeCursor(s.core, listComments, k.Parent, k.After)
 			if err != nil {
 				errs[i] = err
 				continue
 			}
-			g.after = *key.position()
+			groupOf[i].after = *key.position()
 		}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], i)
 	}
-	pages := make([]map[string][]Comment, len(order))
-	mores := make([]map[string]bool, len(order))
-	failed := make([]error, len(order))
+	type read struct {
+		idx   []int
+		found map[string][]Comment
+		more  map[string]bool
+		err   error
+	}
+	var reads []read
 	var postIDs []string
-	for n, g := range order {
-		idx := groups[g]
+	eachGroup(len(keys), func(i int) (group, bool) { return groupOf[i], errs[i] == nil }, func(g group, idx []int) {
 		parents := make([]string, len(idx))
 		for j, i := range idx {
 			parents[j] = keys[i].Parent
@@ -577,20 +575,22 @@ func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]Commen
 		if g.after.MemberID != "" {
 			after = &g.after
 		}
-		pages[n], mores[n], failed[n] = s.store.Comments(ctx, parents, g.first, after)
-		for _, list := range pages[n] {
+		r := read{idx: idx}
+		r.found, r.more, r.err = s.store.Comments(ctx, parents, g.first, after)
+		for _, list := range r.found {
 			for _, c := range list {
 				postIDs = append(postIDs, c.PostID)
 			}
 		}
-	}
+		reads = append(reads, r)
+	})
 	deleted, err := s.deletedPosts(ctx, postIDs)
 	if err != nil {
 		return out, repeatError(err, len(keys))
 	}
-	for n, g := range order {
-		found, more, err := pages[n], mores[n], failed[n]
-		for _, i := range groups[g] {
+	for _, r := range reads {
+		found, more, err := r.found, r.more, r.err
+		for _, i := range r.idx {
 			if err != nil {
 				errs[i] = err
 				continue
