@@ -1,6 +1,14 @@
-// Package community is the domain of Quanzi: members, their identities and follows, the
-// rules for who may see and do what, and the ports the rules need from a store. It imports
-// the standard library only; adapters live in subpackages.
+// Package community is the domain of Quanzi: members and follows, brands, clubs and posts,
+// the rules for who may see and do what, and the ports the rules need from a store. It
+// imports the standard library only; adapters live in subpackages.
+//
+// The rules are held by one service per area (MemberService, BrandService, ClubService,
+// PostService, made together by New) over one shared core. Every write of every service
+// starts at one gate (gate.go), which establishes the actor and runs the configured write
+// checks; who may do what is decided in one place (policy.go). Each area has its own port
+// (MemberStore, BrandStore, ClubStore, PostStore, BulkStore, Outbox); Store is their union,
+// which the adapters implement and the contract suite runs against. One error type, Error,
+// carries a code, a message, the input field at fault and details such as retryAfter.
 package community
 
 import (
