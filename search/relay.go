@@ -40,7 +40,7 @@ type RelayConfig struct {
 	Logger                 *slog.Logger
 }
 
-// Relay carries outbox events to the index: at least once, in batches, newest state only
+// Relay carries the search consumer's outbox events to the index: at least once, in batches, newest state only
 // (it reads each post as the store has it when delivering, and the index keeps the higher
 // version). Every instance runs one; a lease lets one deliver at a time.
 type Relay struct {
@@ -207,7 +207,7 @@ func (r *Relay) step(ctx context.Context, held *bool) (time.Duration, error) {
 // checks it), and returns how many it delivered. Events are acknowledged only after the
 // index has taken them.
 func (r *Relay) DeliverOnce(ctx context.Context) (int, error) {
-	events, err := r.store.PendingEvents(ctx, r.cfg.Batch)
+	events, err := r.store.PendingEvents(ctx, community.ConsumerSearch, r.cfg.Batch)
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
@@ -232,7 +232,7 @@ func (r *Relay) DeliverOnce(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	if err := r.store.AckEvents(ctx, events); err != nil {
+	if err := r.store.AckEvents(ctx, community.ConsumerSearch, events); err != nil {
 		return 0, fmt.Errorf("search relay: acknowledge: %w", err)
 	}
 	r.delivered.Add(int64(len(events)))
