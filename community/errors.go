@@ -1,6 +1,9 @@
 // Package community is the domain of Quanzi: members, their identities and follows, the
-// rules for who may see and do what, and the ports the rules need from a store. It imports
-// the standard library only; adapters live in subpackages.
+// rules for who may see and do what, and the ports the rules need from a store. It also
+// holds what background work is built from: the outbox's table of consumers, the Relay
+// that carries one consumer's events to its Handler, and the Runner that runs leased work
+// on one instance at a time. It imports the standard library only; adapters live in
+// subpackages.
 package community
 
 import (

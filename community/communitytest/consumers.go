@@ -2,10 +2,14 @@ package communitytest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -26,14 +30,17 @@ var twoConsumers = community.Subscriptions{
 	{Consumer: rewards, Kinds: []community.EventKind{community.EventPost}},
 }
 
-// RunConsumers runs the suite's part about an outbox of several consumers, on stores made
-// by newStore.
+// RunConsumers runs the suite's part about an outbox of several consumers, and the relay
+// that delivers one consumer's events, on stores made by newStore.
 func RunConsumers(t *testing.T, newStore NewStoreWith) {
 	store := func(t *testing.T) community.Store { return newStore(t, twoConsumers) }
 	t.Run("AckApart", func(t *testing.T) { testConsumersAckApart(t, store(t)) })
 	t.Run("OnePendingEach", func(t *testing.T) { testConsumersOnePendingEach(t, store(t)) })
 	t.Run("AckRacesWrites", func(t *testing.T) { testConsumersAckRacesWrites(t, store(t)) })
 	t.Run("Backlog", func(t *testing.T) { testConsumersBacklog(t, store(t)) })
+	t.Run("Relays", func(t *testing.T) { testRelays(t, store(t)) })
+	t.Run("RelayWake", func(t *testing.T) { testRelayWake(t, store(t)) })
+	t.Run("RelayIdle", func(t *testing.T) { testRelayIdle(t, store(t)) })
 }
 
 // pendingOf reads every pending event of a consumer.
@@ -285,4 +292,178 @@ func testConsumersBacklog(t *testing.T, s community.Store) {
 	if b := backlogOf(t, s, "webhooks"); b.Pending != 0 || !b.Oldest.IsZero() {
 		t.Errorf("backlog of a consumer the store does not know = %+v, want none", b)
 	}
+}
+
+// quiet discards the relays' logs.
+var quiet = slog.New(slog.DiscardHandler)
+
+// within is how long the relay tests wait for something that should happen soon.
+const within = 15 * time.Second
+
+// eventually waits until cond holds, and fails the test when it does not within the
+// deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// recorder is a handler that records the entities it was handed, and fails while down.
+type recorder struct {
+	mu   sync.Mutex
+	seen map[string]int // kind:entity → times handed
+	down atomic.Bool
+}
+
+var errConsumerDown = errors.New("consumer unreachable")
+
+func (r *recorder) handle(_ context.Context, events []community.OutboxEvent) error {
+	if r.down.Load() {
+		return errConsumerDown
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil {
+		r.seen = map[string]int{}
+	}
+	for _, k := range eventKeys(events) {
+		r.seen[k]++
+	}
+	return nil
+}
+
+func (r *recorder) keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for k := range r.seen {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// running runs a relay until the test ends.
+func running(t *testing.T, r *community.Relay) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { r.Run(ctx) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+}
+
+// testRelays runs a relay of each consumer while rewards is down: the search index gets
+// every change, rewards' events wait, and reach it once it is back.
+func testRelays(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	ms := create(t, s, "sun_li")
+	club := newClub("byd-owners", "", 0)
+	createClubs(t, s, club)
+	cfg := community.RelayConfig{Batch: 7, MinIdle: 2 * time.Millisecond, MaxIdle: 20 * time.Millisecond,
+		MinBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: quiet}
+	var searchGot, rewardsGot recorder
+	rewardsGot.down.Store(true)
+	searchRelay := community.NewRelay(s, community.ConsumerSearch, searchGot.handle, cfg)
+	rewardsRelay := community.NewRelay(s, rewards, rewardsGot.handle, cfg)
+	running(t, searchRelay)
+	running(t, rewardsRelay)
+
+	var posts []string
+	for i := range 20 {
+		p := newPost(club.ID, ms[0].ID, i)
+		must(t, s.CreatePost(ctx, p))
+		posts = append(posts, "post:"+p.ID)
+	}
+	private := community.VisibilityPrivate
+	_, err := s.UpdateClub(ctx, club.ID, community.UpdateClubInput{Visibility: &private})
+	must(t, err)
+	slices.Sort(posts)
+	wantSearch := slices.Sorted(slices.Values(append(slices.Clone(posts), "club:"+club.ID)))
+
+	eventually(t, "the search index gets every change", func() bool { return backlogOf(t, s, community.ConsumerSearch).Pending == 0 })
+	if diff := cmp.Diff(wantSearch, searchGot.keys()); diff != "" {
+		t.Errorf("handed to the search index (-want +got):\n%s", diff)
+	}
+	eventually(t, "rewards' relay fails and retries", func() bool { return rewardsRelay.Stats().Failures >= 2 })
+	if b := backlogOf(t, s, rewards); b.Pending != len(posts) {
+		t.Fatalf("rewards' backlog while it is down = %+v, want %d", b, len(posts))
+	}
+	if st := rewardsRelay.Stats(); st.Delivered != 0 || st.LastError == "" {
+		t.Errorf("rewards' relay while it is down: %+v", st)
+	}
+
+	rewardsGot.down.Store(false)
+	eventually(t, "rewards gets every post once it is back", func() bool { return backlogOf(t, s, rewards).Pending == 0 })
+	if diff := cmp.Diff(posts, rewardsGot.keys()); diff != "" {
+		t.Errorf("handed to rewards (-want +got):\n%s", diff)
+	}
+	eventually(t, "rewards' relay counts its deliveries", func() bool { return rewardsRelay.Stats().Delivered == int64(len(posts)) })
+	if st := rewardsRelay.Stats(); st.LastError != "" {
+		t.Errorf("rewards' relay after it is back: %+v", st)
+	}
+	if st := searchRelay.Stats(); st.Delivered != int64(len(wantSearch)) || st.Failures != 0 {
+		t.Errorf("the search index's relay: %+v, want %d delivered and no failure", st, len(wantSearch))
+	}
+}
+
+// countingOutbox counts the reads of a store's outbox.
+type countingOutbox struct {
+	community.Outbox
+	reads atomic.Int64
+}
+
+func (c *countingOutbox) PendingEvents(ctx context.Context, consumer community.Consumer, limit int) ([]community.OutboxEvent, error) {
+	c.reads.Add(1)
+	return c.Outbox.PendingEvents(ctx, consumer, limit)
+}
+
+// testRelayWake runs a relay that, idle, waits an hour between looks at its queue: a
+// write is delivered once the relay is woken.
+func testRelayWake(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	ms := create(t, s, "he_jun")
+	club := newClub("cuihu-garden", "", 0)
+	createClubs(t, s, club)
+	outbox := &countingOutbox{Outbox: s}
+	var got recorder
+	r := community.NewRelay(outbox, rewards, got.handle, community.RelayConfig{MinIdle: time.Hour, MaxIdle: time.Hour, Logger: quiet})
+	running(t, r)
+	eventually(t, "the relay looks at its queue", func() bool { return outbox.reads.Load() == 1 })
+
+	p := newPost(club.ID, ms[0].ID, 1)
+	must(t, s.CreatePost(ctx, p))
+	time.Sleep(20 * time.Millisecond)
+	if n := outbox.reads.Load(); n != 1 {
+		t.Fatalf("the idle relay read its queue %d times without a wake, want once", n)
+	}
+	r.Wake()
+	eventually(t, "the woken relay delivers the post", func() bool { return len(got.keys()) == 1 })
+	if diff := cmp.Diff([]string{"post:" + p.ID}, got.keys()); diff != "" {
+		t.Errorf("handed to rewards (-want +got):\n%s", diff)
+	}
+}
+
+// testRelayIdle runs a relay on an empty queue: its waits grow from MinIdle to MaxIdle,
+// so that it reads the queue far less often than once every MinIdle.
+func testRelayIdle(t *testing.T, s community.Store) {
+	const minIdle, maxIdle = 2 * time.Millisecond, 50 * time.Millisecond
+	outbox := &countingOutbox{Outbox: s}
+	var got recorder
+	start := time.Now()
+	running(t, community.NewRelay(outbox, rewards, got.handle, community.RelayConfig{MinIdle: minIdle, MaxIdle: maxIdle, Logger: quiet}))
+	time.Sleep(20 * maxIdle)
+	reads, elapsed := outbox.reads.Load(), time.Since(start)
+	// The waits are 2, 4, …, 32 ms (5 of them), then 50 ms each: the first read and those
+	// after the short waits, then one per 50 ms at most.
+	if most := 1 + 5 + int64(elapsed/maxIdle); reads > most {
+		t.Errorf("an idle relay read its queue %d times in %s, want %d at most", reads, elapsed, most)
+	}
+	eventually(t, "the idle relay looks again", func() bool { return outbox.reads.Load() >= 2 })
 }
