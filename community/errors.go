@@ -9,6 +9,10 @@
 // (MemberStore, BrandStore, ClubStore, PostStore, BulkStore, Outbox); Store is their union,
 // which the adapters implement and the contract suite runs against. One error type, Error,
 // carries a code, a message, the input field at fault and details such as retryAfter.
+//
+// Background work is built from the outbox's table of consumers (outbox.go), the Relay
+// that carries one consumer's events to its Handler, and the Runner that runs leased work
+// on one instance at a time.
 package community
 
 import (

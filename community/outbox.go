@@ -2,6 +2,8 @@ package community
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -16,42 +18,111 @@ const (
 	EventClub EventKind = "club"
 )
 
-// OutboxEvent is a change that must reach other systems (the search index), written in the
-// same store transaction as the write that made it. An entity has at most one pending
-// event: a later write to it renews the event's Token and keeps its place in the queue, so
-// a busy entity is neither starved nor delivered once per write. Whoever delivers an event
-// reads the entity's current state, so the event carries no payload.
+// Consumer names a system the outbox feeds. Each consumer has a queue of its own: it
+// reads and acknowledges its events apart from the others, so a slow or failing consumer
+// holds back nobody else.
+type Consumer string
+
+// The consumers of the outbox.
+const (
+	// ConsumerSearch keeps the search index: posts as they are now, and the posts of clubs
+	// whose visibility changed.
+	ConsumerSearch Consumer = "search"
+)
+
+// Subscription says which kinds of event one consumer receives.
+type Subscription struct {
+	Consumer Consumer
+	Kinds    []EventKind
+}
+
+// Subscriptions is a table of the outbox's consumers. A store reads it when it writes: a
+// write that emits an event of a kind queues one event for each consumer of that kind, in
+// the write's transaction.
+type Subscriptions []Subscription
+
+// OutboxSubscriptions is the domain's table, which the stores use unless configured with
+// another. A new consumer (reward grants, notifications, webhooks) is one row here and a
+// Handler that a Relay runs for it; the stores need no change.
+var OutboxSubscriptions = Subscriptions{
+	{Consumer: ConsumerSearch, Kinds: []EventKind{EventPost, EventClub}},
+}
+
+// ConsumersOf returns the consumers of events of kind, in the table's order.
+func (s Subscriptions) ConsumersOf(kind EventKind) []Consumer {
+	var out []Consumer
+	for _, sub := range s {
+		if slices.Contains(sub.Kinds, kind) {
+			out = append(out, sub.Consumer)
+		}
+	}
+	return out
+}
+
+// Validate reports a table the stores cannot key events by: a consumer listed twice, or
+// one whose name is empty or has a character other than a lower-case letter, a digit,
+// '-' or '_' (stores put the name in front of the event's key, before a separator).
+func (s Subscriptions) Validate() error {
+	seen := map[Consumer]bool{}
+	for _, sub := range s {
+		if sub.Consumer == "" {
+			return fmt.Errorf("community: an outbox consumer has no name")
+		}
+		for _, r := range sub.Consumer {
+			if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("community: outbox consumer %q: name has %q", sub.Consumer, r)
+			}
+		}
+		if seen[sub.Consumer] {
+			return fmt.Errorf("community: outbox consumer %q is listed twice", sub.Consumer)
+		}
+		seen[sub.Consumer] = true
+	}
+	return nil
+}
+
+// OutboxEvent is a change that must reach one consumer, written in the same store
+// transaction as the write that made it. A consumer has at most one pending event per
+// entity: a later write to the entity renews the event's Token and keeps its place in the
+// consumer's queue, so a busy entity is neither starved nor delivered once per write.
+// Whoever delivers an event reads the entity's current state, so the event carries no
+// payload.
 type OutboxEvent struct {
 	Kind     EventKind
 	EntityID string
 	// Token identifies the write the event was last renewed by; AckEvents removes the
 	// event only while it still holds the token that was delivered.
 	Token string
-	// At is when the entity's oldest undelivered change was written.
+	// At is when the entity's oldest change that the consumer has not acknowledged was
+	// written.
 	At time.Time
 }
 
-// Backlog is how much of the outbox waits for delivery.
+// Backlog is how much of one consumer's queue waits for delivery.
 type Backlog struct {
 	Pending int
 	// Oldest is the At of the oldest pending event (zero when none waits).
 	Oldest time.Time
 }
 
-// Outbox is the queue of changes waiting for delivery. Only the relay that holds the
-// outbox lease calls it; delivery is at least once, so consumers are idempotent.
+// Outbox is the queue of changes waiting for delivery, one queue per consumer. Only the
+// relay that holds a consumer's lease reads and acknowledges its queue; delivery is at
+// least once, so consumers are idempotent. Each call is one round trip to the store. A
+// consumer the store's table does not name has an empty queue.
 type Outbox interface {
-	// PendingEvents returns up to limit pending events, oldest first (At, then entity).
-	PendingEvents(ctx context.Context, limit int) ([]OutboxEvent, error)
-	// AckEvents removes delivered events. An event renewed since it was read (its Token
-	// changed) stays pending; acknowledging an event that is gone changes nothing.
-	AckEvents(ctx context.Context, events []OutboxEvent) error
-	// OutboxBacklog counts the pending events and dates the oldest.
-	OutboxBacklog(ctx context.Context) (Backlog, error)
-	// PendingClubs returns the clubs that have a pending EventClub, as they are now: clubs
-	// whose visibility changed and whose posts the index may still hold with the old one.
-	// They are few (a club has one pending event at most, and only a change of visibility
-	// makes one), and they are read through an index, not a scan of the outbox. Unlike the
-	// rest of Outbox it only reads, and searches call it.
+	// PendingEvents returns up to limit of consumer's pending events, oldest first (At,
+	// then kind and entity).
+	PendingEvents(ctx context.Context, consumer Consumer, limit int) ([]OutboxEvent, error)
+	// AckEvents removes consumer's delivered events; the other consumers' events of the
+	// same entities stay. An event renewed since it was read (its Token changed) stays
+	// pending; acknowledging an event that is gone changes nothing.
+	AckEvents(ctx context.Context, consumer Consumer, events []OutboxEvent) error
+	// OutboxBacklog counts consumer's pending events and dates the oldest.
+	OutboxBacklog(ctx context.Context, consumer Consumer) (Backlog, error)
+	// PendingClubs returns the clubs that have an EventClub pending for ConsumerSearch, as
+	// they are now: clubs whose visibility changed and whose posts the index may still
+	// hold with the old one. They are few (a club has one such event at most, and only a
+	// change of visibility makes one), and they are read through an index, not a scan of
+	// the outbox. Unlike the rest of Outbox it only reads, and searches call it.
 	PendingClubs(ctx context.Context) ([]Club, error)
 }

@@ -388,19 +388,19 @@ func (cs *countingStore) JoinedClubIDs(ctx context.Context, memberID string) ([]
 	return cs.next.JoinedClubIDs(ctx, memberID)
 }
 
-func (cs *countingStore) PendingEvents(ctx context.Context, limit int) ([]community.OutboxEvent, error) {
+func (cs *countingStore) PendingEvents(ctx context.Context, consumer community.Consumer, limit int) ([]community.OutboxEvent, error) {
 	cs.calls.Add(1)
-	return cs.next.PendingEvents(ctx, limit)
+	return cs.next.PendingEvents(ctx, consumer, limit)
 }
 
-func (cs *countingStore) AckEvents(ctx context.Context, events []community.OutboxEvent) error {
+func (cs *countingStore) AckEvents(ctx context.Context, consumer community.Consumer, events []community.OutboxEvent) error {
 	cs.calls.Add(1)
-	return cs.next.AckEvents(ctx, events)
+	return cs.next.AckEvents(ctx, consumer, events)
 }
 
-func (cs *countingStore) OutboxBacklog(ctx context.Context) (community.Backlog, error) {
+func (cs *countingStore) OutboxBacklog(ctx context.Context, consumer community.Consumer) (community.Backlog, error) {
 	cs.calls.Add(1)
-	return cs.next.OutboxBacklog(ctx)
+	return cs.next.OutboxBacklog(ctx, consumer)
 }
 
 func (cs *countingStore) PendingClubs(ctx context.Context) ([]community.Club, error) {

@@ -63,7 +63,7 @@ func (o *Ops) Status(ctx context.Context) (IndexStatus, error) {
 	if err := community.CanWatchSearch(ctx); err != nil {
 		return IndexStatus{}, err
 	}
-	b, err := o.store.OutboxBacklog(ctx)
+	b, err := o.store.OutboxBacklog(ctx, community.ConsumerSearch)
 	if err != nil {
 		return IndexStatus{}, err
 	}

@@ -98,7 +98,7 @@ func converged(t *testing.T, store community.Store, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		b, err := store.OutboxBacklog(context.Background())
+		b, err := store.OutboxBacklog(context.Background(), community.ConsumerSearch)
 		if err != nil {
 			t.Fatal(err)
 		}

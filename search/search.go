@@ -1,7 +1,7 @@
 // Package search finds posts: the port every search engine adapter implements, the query
-// model, the relay that carries the store's outbox to the engine, and the rebuild that
-// fills a new index from the store. Engines live in subpackages (bleveindex, meiliindex);
-// searchtest is the contract suite they all pass.
+// model, the handler of the search consumer's outbox events (run by a community.Relay under
+// a lease), and the rebuild that fills a new index from the store. Engines live in
+// subpackages (bleveindex, meiliindex); searchtest is the contract suite they all pass.
 package search
 
 import (

@@ -30,7 +30,7 @@ func testOutboxStore(t *testing.T, newStore NewStore) {
 // pending reads every pending event.
 func pending(t *testing.T, s community.Store) []community.OutboxEvent {
 	t.Helper()
-	evs, err := s.PendingEvents(context.Background(), 10_000)
+	evs, err := s.PendingEvents(context.Background(), community.ConsumerSearch, 10_000)
 	must(t, err)
 	return evs
 }
@@ -61,7 +61,7 @@ func checkEvents(t *testing.T, s community.Store, want ...string) []community.Ou
 // ackAll acknowledges every pending event.
 func ackAll(t *testing.T, s community.Store) {
 	t.Helper()
-	must(t, s.AckEvents(context.Background(), pending(t, s)))
+	must(t, s.AckEvents(context.Background(), community.ConsumerSearch, pending(t, s)))
 	checkEvents(t, s)
 }
 
@@ -153,12 +153,12 @@ func testOutboxPostEvents(t *testing.T, s community.Store) {
 	}
 	must(t, s.React(ctx, ms[1].ID, q[0].ID, community.ReactionFunny, at(13)))
 	evs := checkEvents(t, s, "post:"+q[0].ID, "post:"+q[1].ID, "post:"+q[2].ID)
-	firstTwo, err := s.PendingEvents(ctx, 2)
+	firstTwo, err := s.PendingEvents(ctx, community.ConsumerSearch, 2)
 	must(t, err)
 	if diff := cmp.Diff(evs[:2], firstTwo); diff != "" {
 		t.Errorf("PendingEvents(2) (-want +got):\n%s", diff)
 	}
-	b, err := s.OutboxBacklog(ctx)
+	b, err := s.OutboxBacklog(ctx, community.ConsumerSearch)
 	must(t, err)
 	if b.Pending != 3 || !b.Oldest.Equal(evs[0].At) {
 		t.Errorf("backlog = %+v, want 3 pending, the oldest at %v", b, evs[0].At)
@@ -178,20 +178,20 @@ func testOutboxAck(t *testing.T, s community.Store) {
 	// p1 is written again after the relay read it: acknowledging what was read removes p2's
 	// event and keeps p1's, now with the newer token.
 	must(t, s.React(ctx, ms[1].ID, p1.ID, community.ReactionLike, at(3)))
-	must(t, s.AckEvents(ctx, read))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, read))
 	again := checkEvents(t, s, "post:"+p1.ID)
 	if again[0].Token == read[0].Token {
 		t.Fatalf("the renewed event kept its token %q", again[0].Token)
 	}
 
 	// Acknowledging twice, or events that are gone, changes nothing.
-	must(t, s.AckEvents(ctx, read))
-	must(t, s.AckEvents(ctx, []community.OutboxEvent{{Kind: community.EventPost, EntityID: community.NewID(), Token: "gone"}}))
-	must(t, s.AckEvents(ctx, nil))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, read))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, []community.OutboxEvent{{Kind: community.EventPost, EntityID: community.NewID(), Token: "gone"}}))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, nil))
 	checkEvents(t, s, "post:"+p1.ID)
-	must(t, s.AckEvents(ctx, again))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, again))
 	checkEvents(t, s)
-	b, err := s.OutboxBacklog(ctx)
+	b, err := s.OutboxBacklog(ctx, community.ConsumerSearch)
 	must(t, err)
 	if b.Pending != 0 || !b.Oldest.IsZero() {
 		t.Errorf("backlog after every ack = %+v, want none", b)
@@ -221,7 +221,7 @@ func testOutboxClubEvents(t *testing.T, s community.Store) {
 	first := checkEvents(t, s, "club:"+club.ID)
 
 	// Setting the visibility it already has is no change.
-	must(t, s.AckEvents(ctx, first))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, first))
 	_, err = s.UpdateClub(ctx, club.ID, community.UpdateClubInput{Visibility: &private})
 	must(t, err)
 	checkEvents(t, s)

@@ -289,7 +289,7 @@ func (s *Store) UpdateClub(_ context.Context, clubID string, in community.Update
 		return community.Club{}, clubNotFound(clubID)
 	}
 	next := in.Apply(c.Club)
-	added := 0
+	adds := outboxAdds{}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx, bucketClubs, []byte(clubID), next); err != nil {
 			return err
@@ -297,16 +297,12 @@ func (s *Store) UpdateClub(_ context.Context, clubID string, in community.Update
 		if next.Visibility == c.Visibility {
 			return nil
 		}
-		isNew, err := enqueue(tx, community.EventClub, clubID, time.Now())
-		if isNew {
-			added = 1
-		}
-		return err
+		return s.enqueue(tx, community.EventClub, clubID, time.Now(), adds)
 	})
 	if err != nil {
 		return community.Club{}, fmt.Errorf("embedded: update club %q: %w", clubID, err)
 	}
-	s.outboxLen += added
+	s.counted(adds)
 	c.Club = next
 	return next, nil
 }

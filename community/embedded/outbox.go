@@ -17,13 +17,14 @@ import (
 
 // Bucket names of the outbox, post versions and member names.
 var (
-	// bucketOutbox maps a queue position (big-endian uint64, from the bucket's sequence) to
-	// an eventDoc. The position is that of the entity's oldest undelivered change, so
-	// cursor order is delivery order.
-	bucketOutbox = []byte("outbox")
-	// bucketOutboxKeys maps kind, ":", entity id to the position of its pending event: an
-	// entity has at most one.
-	bucketOutboxKeys = []byte("outbox_keys")
+	// bucketOutboxQueue maps a consumer, NUL, a queue position (big-endian uint64, from
+	// the bucket's sequence) to an eventDoc: each consumer's queue is a range of keys. The
+	// position is that of the oldest change of the entity the consumer has not
+	// acknowledged, so cursor order is delivery order.
+	bucketOutboxQueue = []byte("outbox_queue")
+	// bucketOutboxPending maps a consumer, NUL, kind, ":", entity id to the position of
+	// the consumer's pending event of the entity: there is one at most.
+	bucketOutboxPending = []byte("outbox_pending")
 	// bucketPostVersions maps a post id to its version (big-endian uint64); a post absent
 	// from it has version 1.
 	bucketPostVersions = []byte("post_versions")
@@ -32,8 +33,15 @@ var (
 	bucketNames = []byte("names")
 )
 
+// The outbox of schema 2, before it had consumers: keys were positions and kind, ":",
+// entity id, and every event was the search index's. migrateOutbox moves it.
+var (
+	bucketOutboxV2     = []byte("outbox")
+	bucketOutboxKeysV2 = []byte("outbox_keys")
+)
+
 // outboxBuckets are the buckets migrate creates for the outbox part.
-var outboxBuckets = [][]byte{bucketOutbox, bucketOutboxKeys, bucketPostVersions, bucketNames}
+var outboxBuckets = [][]byte{bucketOutboxQueue, bucketOutboxPending, bucketPostVersions, bucketNames}
 
 // eventDoc is a pending outbox event as stored.
 type eventDoc struct {
@@ -48,55 +56,128 @@ func (d eventDoc) event() community.OutboxEvent {
 	return community.OutboxEvent{Kind: d.Kind, EntityID: d.EntityID, Token: strconv.FormatUint(d.Token, 10), At: d.At}
 }
 
-func outboxKey(kind community.EventKind, id string) []byte { return []byte(string(kind) + ":" + id) }
+// queuePrefix is the start of the keys of consumer's queue, in both outbox buckets.
+func queuePrefix(consumer community.Consumer) []byte { return []byte(string(consumer) + "\x00") }
 
-// enqueue writes or renews the pending event of an entity, in a write transaction. It
-// reports whether the event is new (the queue grew).
-func enqueue(tx *bolt.Tx, kind community.EventKind, id string, now time.Time) (bool, error) {
-	q, keys := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxKeys)
+func queueKey(consumer community.Consumer, pos []byte) []byte {
+	return append(queuePrefix(consumer), pos...)
+}
+
+func pendingKey(consumer community.Consumer, kind community.EventKind, id string) []byte {
+	return []byte(string(consumer) + "\x00" + string(kind) + ":" + id)
+}
+
+// outboxTable is the store's table of consumers, and how many events each one has pending.
+type outboxTable struct {
+	consumers map[community.EventKind][]community.Consumer
+	// pending counts each consumer's pending events; guarded by the store's mu.
+	pending map[community.Consumer]int
+}
+
+func newOutboxTable(subs community.Subscriptions) (outboxTable, error) {
+	if subs == nil {
+		subs = community.OutboxSubscriptions
+	}
+	if err := subs.Validate(); err != nil {
+		return outboxTable{}, fmt.Errorf("embedded: %w", err)
+	}
+	t := outboxTable{consumers: map[community.EventKind][]community.Consumer{}, pending: map[community.Consumer]int{}}
+	for _, sub := range subs {
+		for _, kind := range sub.Kinds {
+			t.consumers[kind] = append(t.consumers[kind], sub.Consumer)
+		}
+	}
+	return t, nil
+}
+
+// outboxAdds counts the events a write added to each consumer's queue, to be counted once
+// the write has committed.
+type outboxAdds map[community.Consumer]int
+
+// enqueue writes or renews the pending event of an entity for each consumer of kind, in a
+// write transaction, and counts in adds the events that are new.
+func (s *Store) enqueue(tx *bolt.Tx, kind community.EventKind, id string, now time.Time, adds outboxAdds) error {
+	consumers := s.outbox.consumers[kind]
+	if len(consumers) == 0 {
+		return nil
+	}
+	q, keys := tx.Bucket(bucketOutboxQueue), tx.Bucket(bucketOutboxPending)
 	token, err := q.NextSequence()
 	if err != nil {
-		return false, err
+		return err
 	}
-	key := outboxKey(kind, id)
-	if pos := keys.Get(key); pos != nil {
-		var d eventDoc
-		if err := json.Unmarshal(q.Get(pos), &d); err != nil {
-			return false, fmt.Errorf("decode outbox event: %w", err)
+	for _, c := range consumers {
+		key := pendingKey(c, kind, id)
+		if pos := keys.Get(key); pos != nil {
+			qk := queueKey(c, pos)
+			var d eventDoc
+			if err := json.Unmarshal(q.Get(qk), &d); err != nil {
+				return fmt.Errorf("decode outbox event: %w", err)
+			}
+			d.Token = token
+			if err := putJSON(tx, bucketOutboxQueue, qk, d); err != nil {
+				return err
+			}
+			continue
 		}
-		d.Token = token
-		return false, putJSON(tx, bucketOutbox, bytes.Clone(pos), d)
+		pos := binary.BigEndian.AppendUint64(nil, token)
+		if err := keys.Put(key, pos); err != nil {
+			return err
+		}
+		if err := putJSON(tx, bucketOutboxQueue, queueKey(c, pos), eventDoc{Kind: kind, EntityID: id, Token: token, At: now.UTC()}); err != nil {
+			return err
+		}
+		adds[c]++
 	}
-	pos := binary.BigEndian.AppendUint64(nil, token)
-	if err := keys.Put(key, pos); err != nil {
-		return false, err
+	return nil
+}
+
+// counted adds a committed write's new events to the counts; the caller holds mu.
+func (s *Store) counted(adds outboxAdds) {
+	for c, n := range adds {
+		s.outbox.pending[c] += n
 	}
-	return true, putJSON(tx, bucketOutbox, pos, eventDoc{Kind: kind, EntityID: id, Token: token, At: now.UTC()})
+}
+
+// migrateOutbox moves the events of a schema 2 outbox into the search consumer's queue,
+// in their order, and drops the old buckets. The queue's sequence goes on from the old
+// one's, so that no token is given twice.
+func migrateOutbox(tx *bolt.Tx) error {
+	old := tx.Bucket(bucketOutboxV2)
+	if old == nil {
+		return nil
+	}
+	q, keys := tx.Bucket(bucketOutboxQueue), tx.Bucket(bucketOutboxPending)
+	if err := q.SetSequence(max(q.Sequence(), old.Sequence())); err != nil {
+		return err
+	}
+	c := community.ConsumerSearch
+	err := old.ForEach(func(pos, v []byte) error {
+		var d eventDoc
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decode outbox event: %w", err)
+		}
+		if err := q.Put(queueKey(c, pos), bytes.Clone(v)); err != nil {
+			return err
+		}
+		return keys.Put(pendingKey(c, d.Kind, d.EntityID), bytes.Clone(pos))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: move the outbox to its consumers: %w", err)
+	}
+	for _, b := range [][]byte{bucketOutboxV2, bucketOutboxKeysV2} {
+		if tx.Bucket(b) != nil {
+			if err := tx.DeleteBucket(b); err != nil {
+				return fmt.Errorf("embedded: drop bucket %s: %w", b, err)
+			}
+		}
+	}
+	return nil
 }
 
 // postTouch is what one write does to the versions of posts and the outbox: it raises
 // each post's version by its count and enqueues one event for each.
 type postTouch map[*postNode]int64
-
-// write stores the new versions and the events, in the write's transaction, and returns
-// how many events are new.
-func (pt postTouch) write(tx *bolt.Tx, now time.Time) (int, error) {
-	vb := tx.Bucket(bucketPostVersions)
-	added := 0
-	for n, d := range pt {
-		if err := vb.Put([]byte(n.id), binary.BigEndian.AppendUint64(nil, uint64(n.version+d))); err != nil {
-			return 0, err
-		}
-		isNew, err := enqueue(tx, community.EventPost, n.id, now)
-		if err != nil {
-			return 0, err
-		}
-		if isNew {
-			added++
-		}
-	}
-	return added, nil
-}
 
 // apply sets the new versions in memory, once the transaction has committed.
 func (pt postTouch) apply() {
@@ -108,13 +189,20 @@ func (pt postTouch) apply() {
 // touchPosts raises the versions of posts and enqueues their events in tx; after a
 // successful commit the caller calls the returned func, which updates memory.
 func (s *Store) touchPosts(tx *bolt.Tx, pt postTouch) (func(), error) {
-	added, err := pt.write(tx, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("embedded: outbox: %w", err)
+	vb := tx.Bucket(bucketPostVersions)
+	now := time.Now()
+	adds := outboxAdds{}
+	for n, d := range pt {
+		if err := vb.Put([]byte(n.id), binary.BigEndian.AppendUint64(nil, uint64(n.version+d))); err != nil {
+			return nil, fmt.Errorf("embedded: outbox: %w", err)
+		}
+		if err := s.enqueue(tx, community.EventPost, n.id, now, adds); err != nil {
+			return nil, fmt.Errorf("embedded: outbox: %w", err)
+		}
 	}
 	return func() {
 		pt.apply()
-		s.outboxLen += added
+		s.counted(adds)
 	}, nil
 }
 
@@ -132,16 +220,21 @@ func (s *Store) loadPostVersions(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	s.outboxLen = tx.Bucket(bucketOutboxKeys).Stats().KeyN
-	return nil
+	return tx.Bucket(bucketOutboxPending).ForEach(func(k, _ []byte) error {
+		if i := bytes.IndexByte(k, 0); i >= 0 {
+			s.outbox.pending[community.Consumer(k[:i])]++
+		}
+		return nil
+	})
 }
 
-// PendingEvents implements community.Outbox.
-func (s *Store) PendingEvents(_ context.Context, limit int) ([]community.OutboxEvent, error) {
+// PendingEvents implements community.Outbox: a range of the queue's keys.
+func (s *Store) PendingEvents(_ context.Context, consumer community.Consumer, limit int) ([]community.OutboxEvent, error) {
 	var out []community.OutboxEvent
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+		c := tx.Bucket(bucketOutboxQueue).Cursor()
+		prefix := queuePrefix(consumer)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
 			var d eventDoc
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("embedded: decode outbox event: %w", err)
@@ -154,7 +247,7 @@ func (s *Store) PendingEvents(_ context.Context, limit int) ([]community.OutboxE
 }
 
 // AckEvents implements community.Outbox.
-func (s *Store) AckEvents(_ context.Context, events []community.OutboxEvent) error {
+func (s *Store) AckEvents(_ context.Context, consumer community.Consumer, events []community.OutboxEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -162,22 +255,22 @@ func (s *Store) AckEvents(_ context.Context, events []community.OutboxEvent) err
 	defer s.mu.Unlock()
 	removed := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		q, keys := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxKeys)
+		q, keys := tx.Bucket(bucketOutboxQueue), tx.Bucket(bucketOutboxPending)
 		for _, e := range events {
-			key := outboxKey(e.Kind, e.EntityID)
+			key := pendingKey(consumer, e.Kind, e.EntityID)
 			pos := keys.Get(key)
 			if pos == nil {
 				continue
 			}
+			qk := queueKey(consumer, pos)
 			var d eventDoc
-			if err := json.Unmarshal(q.Get(pos), &d); err != nil {
+			if err := json.Unmarshal(q.Get(qk), &d); err != nil {
 				return fmt.Errorf("decode outbox event: %w", err)
 			}
 			if strconv.FormatUint(d.Token, 10) != e.Token {
 				continue
 			}
-			pos = bytes.Clone(pos)
-			if err := q.Delete(pos); err != nil {
+			if err := q.Delete(qk); err != nil {
 				return err
 			}
 			if err := keys.Delete(key); err != nil {
@@ -190,7 +283,7 @@ func (s *Store) AckEvents(_ context.Context, events []community.OutboxEvent) err
 	if err != nil {
 		return fmt.Errorf("embedded: acknowledge events: %w", err)
 	}
-	s.outboxLen -= removed
+	s.outbox.pending[consumer] -= removed
 	return nil
 }
 
@@ -198,8 +291,8 @@ func (s *Store) AckEvents(_ context.Context, events []community.OutboxEvent) err
 func (s *Store) PendingClubs(_ context.Context) ([]community.Club, error) {
 	var ids []string
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutboxKeys).Cursor()
-		prefix := outboxKey(community.EventClub, "")
+		c := tx.Bucket(bucketOutboxPending).Cursor()
+		prefix := pendingKey(community.ConsumerSearch, community.EventClub, "")
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			ids = append(ids, string(k[len(prefix):]))
 		}
@@ -220,13 +313,14 @@ func (s *Store) PendingClubs(_ context.Context) ([]community.Club, error) {
 }
 
 // OutboxBacklog implements community.Outbox.
-func (s *Store) OutboxBacklog(_ context.Context) (community.Backlog, error) {
+func (s *Store) OutboxBacklog(_ context.Context, consumer community.Consumer) (community.Backlog, error) {
 	s.mu.RLock()
-	b := community.Backlog{Pending: s.outboxLen}
+	b := community.Backlog{Pending: s.outbox.pending[consumer]}
 	s.mu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		_, v := tx.Bucket(bucketOutbox).Cursor().First()
-		if v == nil {
+		prefix := queuePrefix(consumer)
+		k, v := tx.Bucket(bucketOutboxQueue).Cursor().Seek(prefix)
+		if k == nil || !bytes.HasPrefix(k, prefix) {
 			return nil
 		}
 		var d eventDoc

@@ -689,23 +689,23 @@ func TestReopenPosts(t *testing.T) {
 	}
 	// The outbox and the versions are kept too: an event acknowledged before closing stays
 	// gone, the others stay pending with their tokens.
-	events, err := s.PendingEvents(ctx, 100)
+	events, err := s.PendingEvents(ctx, community.ConsumerSearch, 100)
 	must(t, err)
 	if len(events) != len(posts) {
 		t.Fatalf("%d pending events for %d written posts", len(events), len(posts))
 	}
-	must(t, s.AckEvents(ctx, events[:1]))
+	must(t, s.AckEvents(ctx, community.ConsumerSearch, events[:1]))
 	events = events[1:]
-	backlog, err := s.OutboxBacklog(ctx)
+	backlog, err := s.OutboxBacklog(ctx, community.ConsumerSearch)
 	must(t, err)
 	must(t, s.Close())
 	s = open(t, path)
 	defer s.Close()
 	diff(t, "posts after reopening", before, snapshotPosts(t, s, f, postIDs, commentIDs))
-	eventsAfter, err := s.PendingEvents(ctx, 100)
+	eventsAfter, err := s.PendingEvents(ctx, community.ConsumerSearch, 100)
 	must(t, err)
 	diff(t, "pending events after reopening", events, eventsAfter)
-	backlogAfter, err := s.OutboxBacklog(ctx)
+	backlogAfter, err := s.OutboxBacklog(ctx, community.ConsumerSearch)
 	must(t, err)
 	diff(t, "backlog after reopening", backlog, backlogAfter)
 

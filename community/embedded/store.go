@@ -31,13 +31,16 @@ var (
 )
 
 // schemaVersion is the layout of the bbolt file this code reads and writes.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Config configures the embedded store.
 type Config struct {
 	// Path is the bbolt file; created if absent.
-	Path   string
-	Logger *slog.Logger
+	Path string
+	// Subscriptions is the outbox's table of consumers; nil means
+	// community.OutboxSubscriptions.
+	Subscriptions community.Subscriptions
+	Logger        *slog.Logger
 }
 
 // Store is the embedded graph store. It is safe for concurrent use.
@@ -51,8 +54,7 @@ type Store struct {
 	// follows maps (follower.seq, followee.seq) to the follow time in Unix nanoseconds.
 	follows map[uint64]int64
 	nextSeq uint32
-	// outboxLen is the number of pending outbox events.
-	outboxLen int
+	outbox  outboxTable
 
 	brandGraph
 	clubGraph
@@ -92,6 +94,10 @@ func Open(cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	outbox, err := newOutboxTable(cfg.Subscriptions)
+	if err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Path, err)
@@ -102,6 +108,7 @@ func Open(cfg Config) (*Store, error) {
 		byHandle:   map[string]*member{},
 		byIdentity: map[identityKey]*member{},
 		follows:    map[uint64]int64{},
+		outbox:     outbox,
 		brandGraph: newBrandGraph(),
 		clubGraph:  newClubGraph(),
 		postGraph:  newPostGraph(),
@@ -130,6 +137,9 @@ func (s *Store) migrate() error {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
 			}
+		}
+		if err := migrateOutbox(tx); err != nil {
+			return err
 		}
 		if fillNames {
 			// A file of schema 1 has no names index: build it from the members.

@@ -26,6 +26,14 @@ func TestContract(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+	communitytest.RunConsumers(t, func(t *testing.T, subs community.Subscriptions) community.Store {
+		s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Subscriptions: subs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
 // TestReopen checks that everything stored is there, the same, after the file is reopened.

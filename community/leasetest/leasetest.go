@@ -1,4 +1,5 @@
-// Package leasetest is the contract of community.Leases, run against every implementation.
+// Package leasetest is the contract of community.Leases, run against every implementation,
+// with community.Runner's work on top of each.
 package leasetest
 
 import (
@@ -25,7 +26,8 @@ const (
 	lapsed = 3 * short
 )
 
-// Run runs the contract of community.Leases, each part on leases from newLeases.
+// Run runs the contract of community.Leases, and the Runner suite, each part on leases from
+// newLeases.
 func Run(t *testing.T, newLeases NewLeases) {
 	t.Run("FirstAcquireWins", func(t *testing.T) { testFirstAcquireWins(t, newLeases(t)) })
 	t.Run("OtherHolderRefused", func(t *testing.T) { testOtherHolderRefused(t, newLeases(t)) })
@@ -36,6 +38,7 @@ func Run(t *testing.T, newLeases NewLeases) {
 	t.Run("ReleaseUnheld", func(t *testing.T) { testReleaseUnheld(t, newLeases(t)) })
 	t.Run("IndependentNames", func(t *testing.T) { testIndependentNames(t, newLeases(t)) })
 	t.Run("ConcurrentAcquire", func(t *testing.T) { testConcurrentAcquire(t, newLeases(t)) })
+	t.Run("Runner", func(t *testing.T) { runRunner(t, newLeases) })
 }
 
 // acquire asks for the lease and fails the test unless the answer is want.

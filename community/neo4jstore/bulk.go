@@ -62,7 +62,7 @@ func (s *Store) ImportPosts(ctx context.Context, posts []community.Post) error {
 		seen[p.ID] = true
 		rows[i] = postRow(p) // the statement writes zero for its counters
 	}
-	params := stateParams(map[string]any{"rows": rows})
+	params := s.stateParams(map[string]any{"rows": rows})
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		recs, err := collect(ctx, tx, cypherImportPosts, params)
 		if err != nil || len(recs) == 0 {
@@ -120,7 +120,7 @@ func (s *Store) ImportReactions(ctx context.Context, reactions []community.React
 	for _, id := range slices.Sorted(maps.Keys(byTarget)) {
 		rows = append(rows, map[string]any{"targetId": id, "reactions": byTarget[id]})
 	}
-	params := stateParams(map[string]any{"rows": rows})
+	params := s.stateParams(map[string]any{"rows": rows})
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		return struct{}{}, exec(ctx, tx, cypherImportReactions, params)
 	})

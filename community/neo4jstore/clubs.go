@@ -92,11 +92,11 @@ func (s *Store) UpdateClub(ctx context.Context, clubID string, in community.Upda
 		}
 		stored := clubFrom(get(recs[0], "club"))
 		updated := in.Apply(stored)
-		params := map[string]any{
+		params := s.eventParams(map[string]any{
 			"id": clubID, "name": updated.Name, "description": updated.Description,
 			"visibility": string(updated.Visibility), "joinPolicy": string(updated.JoinPolicy),
-			"visibilityChanged": updated.Visibility != stored.Visibility, "eventKind": string(community.EventClub),
-		}
+			"visibilityChanged": updated.Visibility != stored.Visibility,
+		}, community.EventClub)
 		return updated, exec(ctx, tx, cypherWriteClub, params)
 	})
 	if err != nil {

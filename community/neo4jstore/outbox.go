@@ -3,6 +3,7 @@ package neo4jstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -10,20 +11,52 @@ import (
 	"quanzi/community"
 )
 
-// eventKey is the key of an entity's pending event, as renewEvent writes it.
-func eventKey(kind community.EventKind, entityID string) string {
-	return string(kind) + ":" + entityID
+// eventKey is the key of a consumer's pending event of an entity, as renewEvent writes it.
+func eventKey(consumer community.Consumer, kind community.EventKind, entityID string) string {
+	return string(consumer) + ":" + string(kind) + ":" + entityID
 }
 
-// PendingEvents implements community.Outbox: one read of the head of the index on the
-// events' times.
-func (s *Store) PendingEvents(ctx context.Context, limit int) ([]community.OutboxEvent, error) {
-	params := map[string]any{"limit": int64(max(limit, 0))}
+// outboxTable is the store's table of consumers, as the parameters of the statements that
+// write events: the consumers of each kind.
+type outboxTable map[community.EventKind][]string
+
+func newOutboxTable(subs community.Subscriptions) (outboxTable, error) {
+	if subs == nil {
+		subs = community.OutboxSubscriptions
+	}
+	if err := subs.Validate(); err != nil {
+		return nil, fmt.Errorf("neo4jstore: %w", err)
+	}
+	t := outboxTable{}
+	for _, sub := range subs {
+		for _, kind := range sub.Kinds {
+			t[kind] = append(t[kind], string(sub.Consumer))
+		}
+	}
+	return t, nil
+}
+
+// eventParams adds to params the kind of the events a statement writes (renewEvent) and
+// the consumers that receive them.
+func (s *Store) eventParams(params map[string]any, kind community.EventKind) map[string]any {
+	params["eventKind"] = string(kind)
+	consumers := s.outbox[kind]
+	if consumers == nil {
+		consumers = []string{}
+	}
+	params["eventConsumers"] = consumers
+	return params
+}
+
+// PendingEvents implements community.Outbox: one read of the head of the consumer's part
+// of the index on the events' times.
+func (s *Store) PendingEvents(ctx context.Context, consumer community.Consumer, limit int) ([]community.OutboxEvent, error) {
+	params := map[string]any{"consumer": string(consumer), "limit": int64(max(limit, 0))}
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return collect(ctx, tx, cypherPendingEvents, params)
 	})
 	if err != nil {
-		return nil, fail(err, "read %d pending events", limit)
+		return nil, fail(err, "read %d pending events of %s", limit, consumer)
 	}
 	out := make([]community.OutboxEvent, 0, len(recs))
 	for _, r := range recs {
@@ -41,14 +74,14 @@ func (s *Store) PendingEvents(ctx context.Context, limit int) ([]community.Outbo
 // transaction. The entities are locked in the order of their ids, as the bulk writes lock
 // them, so that an acknowledgement and an import seldom wait for each other in opposite
 // orders.
-func (s *Store) AckEvents(ctx context.Context, events []community.OutboxEvent) error {
+func (s *Store) AckEvents(ctx context.Context, consumer community.Consumer, events []community.OutboxEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	rows := make([]map[string]any, len(events))
 	for i, e := range events {
 		rows[i] = map[string]any{
-			"key": eventKey(e.Kind, e.EntityID), "kind": string(e.Kind), "entityId": e.EntityID, "token": e.Token,
+			"key": eventKey(consumer, e.Kind, e.EntityID), "kind": string(e.Kind), "entityId": e.EntityID, "token": e.Token,
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b map[string]any) int {
@@ -61,16 +94,16 @@ func (s *Store) AckEvents(ctx context.Context, events []community.OutboxEvent) e
 		return struct{}{}, exec(ctx, tx, cypherAckEvents, params)
 	})
 	if err != nil {
-		return fail(err, "acknowledge %d events", len(events))
+		return fail(err, "acknowledge %d events of %s", len(events), consumer)
 	}
 	return nil
 }
 
 // PendingClubs implements community.Outbox: a prefix seek in the unique index on the
-// events' keys.
+// events' keys, for the search consumer's club events.
 func (s *Store) PendingClubs(ctx context.Context) ([]community.Club, error) {
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherPendingClubs, map[string]any{"prefix": eventKey(community.EventClub, "")})
+		return collect(ctx, tx, cypherPendingClubs, map[string]any{"prefix": eventKey(community.ConsumerSearch, community.EventClub, "")})
 	})
 	if err != nil {
 		return nil, fail(err, "read pending clubs")
@@ -83,12 +116,12 @@ func (s *Store) PendingClubs(ctx context.Context) ([]community.Club, error) {
 }
 
 // OutboxBacklog implements community.Outbox.
-func (s *Store) OutboxBacklog(ctx context.Context) (community.Backlog, error) {
+func (s *Store) OutboxBacklog(ctx context.Context, consumer community.Consumer) (community.Backlog, error) {
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherOutboxBacklog, nil)
+		return collect(ctx, tx, cypherOutboxBacklog, map[string]any{"consumer": string(consumer)})
 	})
 	if err != nil {
-		return community.Backlog{}, fail(err, "read the outbox backlog")
+		return community.Backlog{}, fail(err, "read the outbox backlog of %s", consumer)
 	}
 	var b community.Backlog
 	if len(recs) > 0 {

@@ -2,41 +2,46 @@ package neo4jstore
 
 // The Cypher of the outbox, one constant per statement, every value a parameter.
 //
-// A pending event is an (:OutboxEvent {key, kind, entityId, token, at}) node: key is
-// kind, ":", entity id, unique (so an entity has one pending event at most); at is the
-// time of the transaction that wrote the entity's oldest undelivered change; a range index
-// on (at, key) holds the queue in its order; token is a random UUID that every write of the
-// entity renews. A write MERGEs its entity's event in the statement that changes the
-// entity (renewEvent), so the event commits or rolls back with the change.
+// A pending event is an (:OutboxEvent {key, consumer, kind, entityId, token, at}) node, one
+// for each consumer of the entity's changes: key is consumer, ":", kind, ":", entity id,
+// unique (so a consumer has one pending event per entity at most); at is the time of the
+// transaction that wrote the entity's oldest change the consumer has not acknowledged; a
+// range index on (consumer, at, key) holds each consumer's queue in its order; token is a
+// random UUID that every write of the entity renews. A write MERGEs its entity's events in
+// the statement that changes the entity (renewEvent), so the events commit or roll back
+// with the change.
 //
-// Every writer of an entity locks it (see cypher.go) before it MERGEs the event, and
+// Every writer of an entity locks it (see cypher.go) before it MERGEs the events, and
 // AckEvents locks the entity too before it compares tokens and deletes: so an
 // acknowledgement never deletes an event renewed by a write it did not see, and a write
 // never renews an event that an acknowledgement is deleting under it (it finds none and
 // creates a new one, at the back of the queue).
 
-// renewEvent writes the pending event of the entity x, of kind $eventKind, for a statement
-// that changed x: it keeps the time and place of an event already pending, and gives it a
-// new token either way. It is a clause list, for the end of a statement or a FOREACH.
+// renewEvent writes the pending events of the entity x, of kind $eventKind, one for each
+// consumer in $eventConsumers (the consumers of the kind), for a statement that changed x:
+// it keeps the time and place of an event already pending, and gives it a new token either
+// way. It is a clause list, for the end of a statement or a FOREACH.
 const renewEvent = `
-  MERGE (e:OutboxEvent {key: $eventKind + ':' + x.id})
-  ON CREATE SET e.kind = $eventKind, e.entityId = x.id, e.at = datetime.transaction()
-  SET e.token = randomUUID()`
+  FOREACH (consumer IN $eventConsumers |
+    MERGE (e:OutboxEvent {key: consumer + ':' + $eventKind + ':' + x.id})
+    ON CREATE SET e.consumer = consumer, e.kind = $eventKind, e.entityId = x.id, e.at = datetime.transaction()
+    SET e.token = randomUUID())`
 
-// touchPost raises the version of the post x by one and renews its event (renewEvent), for
-// a statement that changed x or its counters.
+// touchPost raises the version of the post x by one and renews its events (renewEvent),
+// for a statement that changed x or its counters.
 const touchPost = `
   SET x.version = coalesce(x.version, 1) + 1` + renewEvent
 
 const (
-	// cypherPendingEvents reads the first $limit events of the queue, by at, then by key
-	// (kind and entity id). The index on (at, key) gives the rows in that order, so the read
-	// stops after $limit entries and sorts nothing, however many events share a time. (The
-	// planner scans a composite index only with a predicate on each of its properties.)
+	// cypherPendingEvents reads the first $limit events of $consumer's queue, by at, then
+	// by key (kind and entity id). The index on (consumer, at, key) gives the rows in that
+	// order, so the read stops after $limit entries and sorts nothing, however many events
+	// share a time. (The planner seeks a composite index only with a predicate on each of
+	// its properties.)
 	cypherPendingEvents = `
 MATCH (e:OutboxEvent)
-WHERE e.at IS NOT NULL AND e.key IS NOT NULL
-WITH e ORDER BY e.at, e.key LIMIT $limit
+WHERE e.consumer = $consumer AND e.at IS NOT NULL AND e.key IS NOT NULL
+WITH e ORDER BY e.consumer, e.at, e.key LIMIT $limit
 RETURN e.kind AS kind, e.entityId AS entityId, e.token AS token, e.at AS at`
 
 	// cypherAckEvents deletes the events of $events (maps of key, kind, entityId and token,
@@ -54,21 +59,25 @@ MATCH (e:OutboxEvent {key: ev.key})
 WHERE e.token = ev.token
 DELETE e`
 
-	// cypherPendingClubs reads the clubs with a pending club event: the keys of club events
-	// start with $prefix, which the unique index on keys seeks.
+	// cypherPendingClubs reads the clubs with a pending club event of the search consumer:
+	// the keys of those events start with $prefix, which the unique index on keys seeks.
 	cypherPendingClubs = `
 MATCH (e:OutboxEvent)
 WHERE e.key STARTS WITH $prefix
 MATCH (c:Club {id: e.entityId})
 RETURN ` + clubFields + ` AS club`
 
-	// cypherOutboxBacklog counts the events (from the count store) and reads the oldest
-	// time (the first entry of the index on (at, key)).
+	// cypherOutboxBacklog counts the events of $consumer and reads the oldest time, both
+	// from the index on (consumer, at, key): the count reads the consumer's entries of the
+	// index, not the events, and the oldest time is the first of them.
 	cypherOutboxBacklog = `
-RETURN COUNT { (:OutboxEvent) } AS pending, head(COLLECT {
+RETURN COUNT {
   MATCH (e:OutboxEvent)
-  WHERE e.at IS NOT NULL AND e.key IS NOT NULL
-  WITH e ORDER BY e.at, e.key LIMIT 1
+  WHERE e.consumer = $consumer AND e.at IS NOT NULL AND e.key IS NOT NULL
+} AS pending, head(COLLECT {
+  MATCH (e:OutboxEvent)
+  WHERE e.consumer = $consumer AND e.at IS NOT NULL AND e.key IS NOT NULL
+  WITH e ORDER BY e.consumer, e.at, e.key LIMIT 1
   RETURN e.at AS at
 }) AS oldest`
 )

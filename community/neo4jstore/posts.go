@@ -60,14 +60,13 @@ func shareCounter(channel community.ShareChannel) string {
 var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // stateParams adds to params the fixed values the post statements compare with, and the
-// kind of the outbox events they write.
-func stateParams(params map[string]any) map[string]any {
+// kind and consumers of the outbox events they write.
+func (s *Store) stateParams(params map[string]any) map[string]any {
 	params["published"] = string(community.PostPublished)
 	params["deleted"] = string(community.PostDeleted)
 	params["inApp"] = string(community.ShareInApp)
 	params["public"] = string(community.VisibilityPublic)
-	params["eventKind"] = string(community.EventPost)
-	return params
+	return s.eventParams(params, community.EventPost)
 }
 
 func noPost(id string) error {
@@ -214,7 +213,7 @@ func commentFrom(v any) community.Comment {
 // CreatePost implements community.Store: the post is stored as given, counters included
 // (a new post's are zero), with PUBLISHED for an empty status, at version 1.
 func (s *Store) CreatePost(ctx context.Context, p community.Post) error {
-	params := stateParams(map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)})
+	params := s.stateParams(map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)})
 	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
 		recs, err := collect(ctx, tx, cypherCreatePost, params)
 		if err != nil || len(recs) == 0 {
@@ -236,7 +235,7 @@ func (s *Store) CreatePost(ctx context.Context, p community.Post) error {
 
 // EditPost implements community.Store.
 func (s *Store) EditPost(ctx context.Context, postID string, in community.PostInput, at time.Time) (community.Post, error) {
-	params := stateParams(map[string]any{"id": postID, "title": in.Title, "body": in.Body, "tags": tagsParam(in.Tags), "at": at.UTC()})
+	params := s.stateParams(map[string]any{"id": postID, "title": in.Title, "body": in.Body, "tags": tagsParam(in.Tags), "at": at.UTC()})
 	type result struct {
 		post   community.Post
 		edited bool
@@ -260,7 +259,7 @@ func (s *Store) EditPost(ctx context.Context, postID string, in community.PostIn
 // DeletePost implements community.Store: a deleted post keeps its content and counters;
 // the service hides the content.
 func (s *Store) DeletePost(ctx context.Context, postID string, at time.Time) (community.Post, error) {
-	params := stateParams(map[string]any{"id": postID, "at": at.UTC()})
+	params := s.stateParams(map[string]any{"id": postID, "at": at.UTC()})
 	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return collect(ctx, tx, cypherDeletePost, params)
 	})
@@ -313,7 +312,7 @@ func (s *Store) ScanPosts(ctx context.Context, afterID string, limit int) ([]com
 // (clubId, createdAt). Any sort but SortTop pages newest first.
 func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
 	first := max(q.First, 0)
-	params := stateParams(map[string]any{"clubId": clubID, "limit": int64(first + 1), "afterId": nil})
+	params := s.stateParams(map[string]any{"clubId": clubID, "limit": int64(first + 1), "afterId": nil})
 	cypher := cypherClubPostsNew
 	if q.Sort == community.SortTop {
 		cypher = cypherClubPostsTop
@@ -341,7 +340,7 @@ func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQu
 // RecentPostCounts implements community.Store: the index on (clubId, createdAt) gives the
 // posts newest first, so the read stops at limit, and it returns their counters only.
 func (s *Store) RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
-	params := stateParams(map[string]any{"clubId": clubID, "since": since.UTC(), "limit": int64(max(limit, 0))})
+	params := s.stateParams(map[string]any{"clubId": clubID, "since": since.UTC(), "limit": int64(max(limit, 0))})
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return collect(ctx, tx, cypherRecentPostCounts, params)
 	})
@@ -361,7 +360,7 @@ func (s *Store) RecentPostCounts(ctx context.Context, clubID string, since time.
 // AddComment implements community.Store: the comment is stored as given, counters
 // included (a new comment's are zero).
 func (s *Store) AddComment(ctx context.Context, c community.Comment) error {
-	params := stateParams(map[string]any{
+	params := s.stateParams(map[string]any{
 		"postId": c.PostID, "authorId": c.AuthorID, "parentId": orNull(c.ParentID), "comment": commentRow(c),
 	})
 	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
@@ -408,7 +407,7 @@ func (s *Store) EditComment(ctx context.Context, commentID, body string, at time
 
 // DeleteComment implements community.Store.
 func (s *Store) DeleteComment(ctx context.Context, commentID string, at time.Time) (community.Comment, error) {
-	params := stateParams(map[string]any{"id": commentID, "at": at.UTC()})
+	params := s.stateParams(map[string]any{"id": commentID, "at": at.UTC()})
 	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return collect(ctx, tx, cypherDeleteComment, params)
 	})
@@ -483,7 +482,7 @@ func (s *Store) React(ctx context.Context, memberID, targetID string, kind commu
 	if counter == "" {
 		return community.Errorf(community.CodeBadUserInput, "unknown reaction %q", kind)
 	}
-	params := stateParams(map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter, "at": at.UTC()})
+	params := s.stateParams(map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter, "at": at.UTC()})
 	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
 		return outcome(ctx, tx, cypherReact, params)
 	})
@@ -510,7 +509,7 @@ func (s *Store) Unreact(ctx context.Context, memberID, targetID string, kind com
 	if counter == "" {
 		return nil
 	}
-	params := stateParams(map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter})
+	params := s.stateParams(map[string]any{"memberId": memberID, "targetId": targetID, "kind": string(kind), "counter": counter})
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		return struct{}{}, exec(ctx, tx, cypherUnreact, params)
 	})
@@ -555,7 +554,7 @@ func (s *Store) SharePost(ctx context.Context, sh community.Share) error {
 	if counter == "" {
 		return community.Errorf(community.CodeBadUserInput, "unknown channel %q", sh.Channel)
 	}
-	params := stateParams(map[string]any{
+	params := s.stateParams(map[string]any{
 		"id": sh.ID, "postId": sh.PostID, "memberId": sh.MemberID, "channel": string(sh.Channel), "counter": counter, "at": sh.At.UTC(),
 	})
 	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
@@ -580,7 +579,7 @@ func (s *Store) SharePost(ctx context.Context, sh community.Share) error {
 func (s *Store) Feed(ctx context.Context, memberID string, first int, after *community.FeedPosition, asOf time.Time) ([]community.FeedItem, bool, error) {
 	first = max(first, 0)
 	asOf = asOf.UTC()
-	params := stateParams(map[string]any{
+	params := s.stateParams(map[string]any{
 		"memberId": memberID, "asOf": asOf, "upTo": asOf, "afterAt": nil, "afterId": nil, "limit": int64(first + 1),
 	})
 	if after != nil {

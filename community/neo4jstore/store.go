@@ -32,6 +32,9 @@ type Config struct {
 	Password string
 	// Database names the database; empty means the user's home database.
 	Database string
+	// Subscriptions is the outbox's table of consumers; nil means
+	// community.OutboxSubscriptions.
+	Subscriptions community.Subscriptions
 	// Logger receives the start-up and migration lines; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -43,6 +46,7 @@ type Store struct {
 	// bookmarks chain every session of the store, so that a read follows the writes before
 	// it even when a cluster routes it to another server.
 	bookmarks neo4j.BookmarkManager
+	outbox    outboxTable
 }
 
 // Open connects to Neo4j, checks that the server answers, and applies the migrations the
@@ -54,6 +58,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.URI == "" {
 		return nil, errors.New("neo4jstore: no URI configured")
+	}
+	outbox, err := newOutboxTable(cfg.Subscriptions)
+	if err != nil {
+		return nil, err
 	}
 	auth := neo4j.NoAuth()
 	if cfg.Username != "" {
@@ -67,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		driver.Close(ctx)
 		return nil, fmt.Errorf("neo4jstore: connect to %s: %w", cfg.URI, err)
 	}
-	s := &Store{driver: driver, database: cfg.Database, bookmarks: driver.ExecuteQueryBookmarkManager()}
+	s := &Store{driver: driver, database: cfg.Database, bookmarks: driver.ExecuteQueryBookmarkManager(), outbox: outbox}
 	start := time.Now()
 	applied, err := s.migrate(ctx, log)
 	if err != nil {

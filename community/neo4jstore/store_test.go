@@ -66,10 +66,16 @@ func emptyGraph(t testing.TB, s *Store) {
 	}
 }
 
-// TestContract runs the store contract; each subtest starts from an empty graph.
+// TestContract runs the store contract, with the domain's outbox consumers and with
+// several; each subtest starts from an empty graph.
 func TestContract(t *testing.T) {
 	cfg := testConfig(t)
 	communitytest.Run(t, func(t *testing.T) community.Store { return openEmpty(t, cfg) })
+	communitytest.RunConsumers(t, func(t *testing.T, subs community.Subscriptions) community.Store {
+		cfg := cfg
+		cfg.Subscriptions = subs
+		return openEmpty(t, cfg)
+	})
 }
 
 // TestReopen checks that everything stored is there, the same, after the driver is closed
