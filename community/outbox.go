@@ -119,10 +119,4 @@ type Outbox interface {
 	AckEvents(ctx context.Context, consumer Consumer, events []OutboxEvent) error
 	// OutboxBacklog counts consumer's pending events and dates the oldest.
 	OutboxBacklog(ctx context.Context, consumer Consumer) (Backlog, error)
-	// PendingClubs returns the clubs that have an EventClub pending for ConsumerSearch, as
-	// they are now: clubs whose visibility changed and whose posts the index may still
-	// hold with the old one. They are few (a club has one such event at most, and only a
-	// change of visibility makes one), and they are read through an index, not a scan of
-	// the outbox. Unlike the rest of Outbox it only reads, and searches call it.
-	PendingClubs(ctx context.Context) ([]Club, error)
 }

@@ -310,6 +310,13 @@ type PostStore interface {
 	// Activity after asOf is left out, so that a walk through the pages neither skips nor
 	// repeats a post while posts and shares arrive.
 	Feed(ctx context.Context, memberID string, first int, after *FeedPosition, asOf time.Time) ([]FeedItem, bool, error)
+
+	// PendingClubs returns the clubs that have an EventClub pending for ConsumerSearch, as
+	// they are now: clubs whose visibility changed and whose posts the index may still
+	// hold with the old one, so that searches leave out what the index does not know yet.
+	// They are few (a club has one such event at most, and only a change of visibility
+	// makes one), and they are read through an index, not a scan of the outbox.
+	PendingClubs(ctx context.Context) ([]Club, error)
 }
 
 // FeedPosition is where an item stands in a feed.

@@ -14,7 +14,7 @@ import (
 type Ops struct {
 	// base bounds the background rebuilds: they stop when it ends (the server shuts down).
 	base   context.Context
-	store  community.Store
+	store  Source
 	index  Index
 	leases community.Leases
 	relay  *Relay
@@ -28,7 +28,7 @@ type Ops struct {
 
 // NewOps returns the operations of an instance whose relay (nil when none runs) delivers
 // from store to index; the rebuilds it starts stop when base ends.
-func NewOps(base context.Context, store community.Store, idx Index, leases community.Leases, relay *Relay, holder string, log *slog.Logger) *Ops {
+func NewOps(base context.Context, store Source, idx Index, leases community.Leases, relay *Relay, holder string, log *slog.Logger) *Ops {
 	if log == nil {
 		log = slog.Default()
 	}

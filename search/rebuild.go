@@ -25,7 +25,7 @@ type RebuildConfig struct {
 // the relay has given way, so no delivery runs meanwhile: changes written during the
 // rebuild wait in the outbox and reach the new index after the switch. It returns the
 // number of posts indexed.
-func Rebuild(ctx context.Context, store community.Store, idx Index, leases community.Leases, cfg RebuildConfig) (int, error) {
+func Rebuild(ctx context.Context, store Source, idx Index, leases community.Leases, cfg RebuildConfig) (int, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 1000
 	}
@@ -72,7 +72,7 @@ func Rebuild(ctx context.Context, store community.Store, idx Index, leases commu
 }
 
 // fill writes every post of the store to a build, in id order.
-func fill(ctx context.Context, store community.Store, b Build, cfg RebuildConfig) (int, error) {
+func fill(ctx context.Context, store Source, b Build, cfg RebuildConfig) (int, error) {
 	clubs := map[string]community.Club{}
 	after, done := "", 0
 	for {

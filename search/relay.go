@@ -51,7 +51,7 @@ type Relay struct {
 }
 
 // NewRelay returns a relay from a store's outbox to an index.
-func NewRelay(store community.Store, idx Index, leases community.Leases, cfg RelayConfig) *Relay {
+func NewRelay(store Source, idx Index, leases community.Leases, cfg RelayConfig) *Relay {
 	return &Relay{
 		relay: community.NewRelay(store, community.ConsumerSearch, Handler(store, idx), community.RelayConfig{
 			Batch: cfg.Batch, MinIdle: cfg.Idle, MaxIdle: cfg.MaxIdle,
@@ -89,7 +89,7 @@ func (r *Relay) DeliverOnce(ctx context.Context) (int, error) { return r.relay.D
 // Handler returns the search consumer's handler: it writes to idx the documents of the
 // posts that events name, and again those of the published posts of the clubs whose
 // visibility changed, each as the store has it now.
-func Handler(store community.Store, idx Index) community.Handler {
+func Handler(store Source, idx Index) community.Handler {
 	return func(ctx context.Context, events []community.OutboxEvent) error {
 		var postIDs, clubIDs []string
 		for _, e := range events {
@@ -118,7 +118,7 @@ func Handler(store community.Store, idx Index) community.Handler {
 
 // reindexClub writes again the documents of a club's published posts, whose Private flag
 // follows the club.
-func reindexClub(ctx context.Context, store community.Store, idx Index, clubID string) error {
+func reindexClub(ctx context.Context, store Source, idx Index, clubID string) error {
 	clubs, err := store.ClubsByID(ctx, []string{clubID})
 	if err != nil {
 		return fmt.Errorf("search relay: read club %s: %w", clubID, err)
@@ -150,7 +150,7 @@ func reindexClub(ctx context.Context, store community.Store, idx Index, clubID s
 
 // Documents reads posts and their clubs from the store and returns their documents; ids
 // the store does not have are left out.
-func Documents(ctx context.Context, store community.Store, ids []string) ([]Document, error) {
+func Documents(ctx context.Context, store Source, ids []string) ([]Document, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -168,7 +168,7 @@ func Documents(ctx context.Context, store community.Store, ids []string) ([]Docu
 }
 
 // documentsOf returns the documents of posts, reading the clubs that known lacks.
-func documentsOf(ctx context.Context, store community.Store, posts []community.Post, known map[string]community.Club) ([]Document, error) {
+func documentsOf(ctx context.Context, store Source, posts []community.Post, known map[string]community.Club) ([]Document, error) {
 	var missing []string
 	for _, p := range posts {
 		if _, ok := known[p.ClubID]; !ok && !slices.Contains(missing, p.ClubID) {

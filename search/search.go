@@ -70,6 +70,16 @@ type Filter struct {
 	From, To time.Time
 }
 
+// Source is what search reads of the graph store: the posts it indexes and their clubs,
+// and its consumer's queue in the outbox.
+type Source interface {
+	PostsByID(ctx context.Context, ids []string) (map[string]community.Post, error)
+	ScanPosts(ctx context.Context, afterID string, limit int) ([]community.Post, error)
+	ClubsByID(ctx context.Context, ids []string) (map[string]community.Club, error)
+	ClubPosts(ctx context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error)
+	community.Outbox
+}
+
 // Scope is what a caller may find, from community.Service.SearchScope: every visible post
 // when All; otherwise visible posts of public clubs, plus those of the clubs in ClubIDs
 // and of the clubs hosted by the brands in BrandIDs. The posts of the clubs in
