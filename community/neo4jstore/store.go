@@ -47,7 +47,11 @@ type Store struct {
 	// it even when a cluster routes it to another server.
 	bookmarks neo4j.BookmarkManager
 	outbox    outboxTable
+	trips     community.RoundTrips
 }
+
+// RoundTrips counts the store's round trips: one for each transaction, by Store method.
+func (s *Store) RoundTrips() *community.RoundTrips { return &s.trips }
 
 // Open connects to Neo4j, checks that the server answers, and applies the migrations the
 // database has not seen yet.
@@ -95,6 +99,7 @@ func (s *Store) session(ctx context.Context) neo4j.SessionWithContext {
 
 // read runs work in one managed read transaction.
 func read[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWorkT[T]) (T, error) {
+	s.trips.Count()
 	session := s.session(ctx)
 	defer session.Close(ctx)
 	return neo4j.ExecuteRead(ctx, session, work)
@@ -102,6 +107,7 @@ func read[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWor
 
 // write runs work in one managed write transaction.
 func write[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWorkT[T]) (T, error) {
+	s.trips.Count()
 	session := s.session(ctx)
 	defer session.Close(ctx)
 	return neo4j.ExecuteWrite(ctx, session, work)

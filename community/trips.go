@@ -1,0 +1,70 @@
+package community
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// RoundTrips counts the round trips a store makes, in total and by operation (the Store
+// method that made them). Each adapter counts in its own transaction helper, so no call
+// escapes the count; tests read it to prove that a request costs a bounded number of
+// round trips, and metrics may export it. The zero value is ready to use.
+type RoundTrips struct {
+	total atomic.Int64
+	mu    sync.Mutex
+	byOp  map[string]int64
+}
+
+// Count counts one round trip of the Store method that called the adapter's helper: the
+// nearest exported method of a type named Store on the caller's stack.
+func (r *RoundTrips) Count() {
+	if r == nil {
+		return
+	}
+	r.total.Add(1)
+	var pcs [8]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	op := "unknown"
+	for {
+		f, more := frames.Next()
+		if name, ok := storeMethod(f.Function); ok {
+			op = name
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	r.mu.Lock()
+	if r.byOp == nil {
+		r.byOp = map[string]int64{}
+	}
+	r.byOp[op]++
+	r.mu.Unlock()
+}
+
+// storeMethod returns the method name of fn when it is an exported method of a type
+// named Store, as in "quanzi/community/embedded.(*Store).MembersByID".
+func storeMethod(fn string) (string, bool) {
+	_, method, ok := strings.Cut(fn, ".(*Store).")
+	if !ok || method == "" || method[0] < 'A' || method[0] > 'Z' {
+		return "", false
+	}
+	if i := strings.IndexAny(method, ".["); i >= 0 {
+		method = method[:i] // a closure or an instantiation inside the method
+	}
+	return method, true
+}
+
+// Total returns how many round trips were counted.
+func (r *RoundTrips) Total() int64 { return r.total.Load() }
+
+// Of returns how many round trips operation op (a Store method's name) made.
+func (r *RoundTrips) Of(op string) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byOp[op]
+}
