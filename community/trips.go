@@ -18,7 +18,9 @@ type RoundTrips struct {
 }
 
 // Count counts one round trip of the Store method that called the adapter's helper: the
-// nearest exported method of a type named Store on the caller's stack.
+// outermost exported method of a type named Store among the nearest callers (a method
+// that serves itself through another, as CreateMember through ImportMembers, counts as
+// itself).
 func (r *RoundTrips) Count() {
 	if r == nil {
 		return
@@ -32,7 +34,6 @@ func (r *RoundTrips) Count() {
 		f, more := frames.Next()
 		if name, ok := storeMethod(f.Function); ok {
 			op = name
-			break
 		}
 		if !more {
 			break

@@ -268,21 +268,11 @@ func TestMembershipConsentAndPurchases(t *testing.T) {
 	// One request reads each member's consents once, however many fields of the members
 	// it shows ask for them: one read for the page's members, one for the members of their
 	// follow lists.
-	before := a.store.consentReads.Load()
-	a.store.mu.Lock()
-	clear(a.store.consentsRead)
-	a.store.mu.Unlock()
+	before := a.trips.Of("ConsentsOf")
 	a.ok(staff, `query($b: ID!) { brand(slug: "byd-auto") { members(first: 10) { edges { node { tier member { id handle displayName bio avatarUrl joinedAt followerCount followingCount brandMemberships { tier } purchases(brandId: $b) { amount } followers(first: 3) { edges { node { handle } } } following(first: 3) { edges { node { handle } } } } } } } } }`, map[string]any{"b": byd}, nil)
-	if n := a.store.consentReads.Load() - before; n != 2 {
+	if n := a.trips.Of("ConsentsOf") - before; n != 2 {
 		t.Errorf("a page of a brand's members read consents %d times, want 2", n)
 	}
-	a.store.mu.Lock()
-	for id, n := range a.store.consentsRead {
-		if n != 1 {
-			t.Errorf("member %s: consents read %d times in one request, want 1", id, n)
-		}
-	}
-	a.store.mu.Unlock()
 	a.ok(lihuaTok, revokeOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
 	a.fails(community.CodeBadUserInput, lihuaTok, consentOp, map[string]any{"b": byd, "s": []string{}})
 	history := `query($after: String) { viewer { consents { brand { slug } scopes } consentHistory(first: 2, after: $after) { pageInfo { hasNextPage endCursor } edges { node { scope granted brand { slug } } } } } }`

@@ -66,7 +66,6 @@ func TestEveryWriteGoesThroughTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	cs := &countingStore{next: s}
 	var mu sync.Mutex
 	var seen []community.Write
 	refuse := community.WriteCheckFunc(func(_ context.Context, a community.Actor, w community.Write) error {
@@ -75,10 +74,10 @@ func TestEveryWriteGoesThroughTheGate(t *testing.T) {
 		seen = append(seen, w)
 		return community.RateLimited("slow down", 1500*time.Millisecond)
 	})
-	svc := community.New(cs, community.Config{Checks: []community.WriteCheck{refuse}})
+	svc := community.New(s, community.Config{Checks: []community.WriteCheck{refuse}})
 	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{Services: svc, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog()}, development()))
 	t.Cleanup(srv.Close)
-	a := &api{t: t, url: srv.URL, store: cs}
+	a := &api{t: t, url: srv.URL, trips: s.RoundTrips()}
 
 	var schema struct {
 		Schema struct {
@@ -110,12 +109,12 @@ func TestEveryWriteGoesThroughTheGate(t *testing.T) {
 			mu.Lock()
 			seen = nil
 			mu.Unlock()
-			before := cs.calls.Load()
+			before := a.trips.Total()
 			res := (&api{t: t, url: srv.URL}).fails(community.CodeRateLimited, token, "mutation { "+call+" }", nil)
 			if got := res.Errors[0].Extensions["retryAfter"]; got != float64(2) {
 				t.Errorf("extensions.retryAfter = %v, want 2 (1.5 s rounded up)", got)
 			}
-			if n := cs.calls.Load() - before; n != 0 {
+			if n := a.trips.Total() - before; n != 0 {
 				t.Errorf("a refused write made %d store round trips, want 0", n)
 			}
 			mu.Lock()

@@ -231,12 +231,12 @@ func TestHotPageRoundTrips(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			counts, posts := a.store.countReads.Load(), a.store.postReads.Load()
+			counts, posts := a.trips.Of("RecentPostCounts"), a.trips.Of("PostsByID")
 			res := a.do(viewer, tc.query, map[string]any{"id": forum})
 			if len(res.Errors) > 0 {
 				t.Fatalf("errors: %+v", res.Errors)
 			}
-			counts, posts = a.store.countReads.Load()-counts, a.store.postReads.Load()-posts
+			counts, posts = a.trips.Of("RecentPostCounts")-counts, a.trips.Of("PostsByID")-posts
 			// Every page holds the same one post.
 			var ids []string
 			for _, m := range postID.FindAllStringSubmatch(string(res.Data), -1) {

@@ -41,10 +41,10 @@ func TestMutationPrimesItsPayload(t *testing.T) {
 	edit := func(title, nested string) (edited, int64) {
 		t.Helper()
 		var out edited
-		before := a.store.postReads.Load()
+		before := a.trips.Of("PostsByID")
 		a.ok(author, `mutation($p: ID!, $t: String!) { editPost(input: {postId: $p, title: $t, body: "正文"}) {
 			post { title comments(first: 5) { edges { node { `+nested+` } } } } } }`, map[string]any{"p": post, "t": title}, &out)
-		return out, a.store.postReads.Load() - before
+		return out, a.trips.Of("PostsByID") - before
 	}
 	_, alone := edit("标题一", "id")
 	out, nested := edit("标题二", "id post { title }")
@@ -72,8 +72,7 @@ func TestMutationWakesTheRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	cs := &countingStore{next: s}
-	svc := community.New(cs, community.Config{})
+	svc := community.New(s, community.Config{})
 	leases := &community.LocalLeases{}
 	relay := search.NewRelay(s, idx, leases, search.RelayConfig{Idle: time.Hour, Logger: quietLog()})
 	ops := search.NewOps(t.Context(), s, idx, leases, relay, "wake-test", quietLog())
@@ -88,7 +87,7 @@ func TestMutationWakesTheRelay(t *testing.T) {
 		Services: svc, Search: search.NewService(idx, svc.Posts), SearchOps: ops, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog(),
 	}, development()))
 	t.Cleanup(srv.Close)
-	a := &api{t: t, url: srv.URL, store: cs, relay: relay}
+	a := &api{t: t, url: srv.URL, trips: s.RoundTrips(), relay: relay}
 
 	forum, _ := a.evTalk()
 	_, author := a.register("li_hua", "李华")

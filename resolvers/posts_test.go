@@ -417,9 +417,9 @@ func TestPostListRoundTrips(t *testing.T) {
 	}
 	for name, q := range queries {
 		cost := func(n int) int64 {
-			before := a.store.calls.Load()
+			before := a.trips.Total()
 			res := a.do(viewer, q, map[string]any{"n": n})
-			calls := a.store.calls.Load() - before
+			calls := a.trips.Total() - before
 			// The page must hold what was asked for, or an equal cost would prove nothing.
 			if got := strings.Count(string(res.Data), `"title"`); len(res.Errors) > 0 || got != n {
 				t.Fatalf("%s: first %d gave %d posts (%v)", name, n, got, res.Errors)

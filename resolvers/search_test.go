@@ -375,13 +375,13 @@ func TestSearchRoundTrips(t *testing.T) {
 	q := `query($n: Int) { searchPosts(query: "充电桩", first: $n) { facets { clubs { club { name } count } }
 		edges { titleSnippet node { id commentCount viewerReactions author { handle followerCount } club { name } } } } }`
 	cost := func(n int) int64 {
-		before := a.store.calls.Load()
+		before := a.trips.Total()
 		var out struct{ SearchPosts searchOut }
 		a.ok(viewer, q, map[string]any{"n": n}, &out)
 		if len(out.SearchPosts.Edges) != n {
 			t.Fatalf("%d hits for first %d", len(out.SearchPosts.Edges), n)
 		}
-		return a.store.calls.Load() - before
+		return a.trips.Total() - before
 	}
 	small, large := cost(5), cost(20)
 	if small != large {

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testClubStore(t, newStore)
 	testPostStore(t, newStore)
 	testOutboxStore(t, newStore)
+	t.Run("RoundTrips", func(t *testing.T) { testRoundTrips(t, newStore(t)) })
 }
 
 // pageReq is one page of one list, as the suite asks for it.

@@ -307,8 +307,7 @@ func (s *Store) indexBrand(b community.Brand) {
 func (s *Store) CreateBrand(_ context.Context, b community.Brand) error {
 	b.Tiers = slices.Clone(b.Tiers)
 	b.CreatedAt = b.CreatedAt.UTC()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.brands[b.ID] != nil {
 		return conflict("brand %q exists already", b.ID)
 	}
@@ -327,8 +326,7 @@ func (s *Store) CreateBrand(_ context.Context, b community.Brand) error {
 
 // SetBrandTiers implements community.BrandStore.
 func (s *Store) SetBrandTiers(_ context.Context, brandID string, tiers []community.Tier) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	b := s.brands[brandID]
 	if b == nil {
 		return brandNotFound(brandID)
@@ -354,8 +352,7 @@ func publicBrand(b *brand) community.Brand {
 
 // BrandsByID implements community.BrandStore.
 func (s *Store) BrandsByID(_ context.Context, ids []string) (map[string]community.Brand, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]community.Brand, len(ids))
 	for _, id := range ids {
 		if b := s.brands[id]; b != nil {
@@ -367,8 +364,7 @@ func (s *Store) BrandsByID(_ context.Context, ids []string) (map[string]communit
 
 // BrandBySlug implements community.BrandStore.
 func (s *Store) BrandBySlug(_ context.Context, slug string) (community.Brand, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	if b := s.bySlug[community.SlugKey(slug)]; b != nil {
 		return publicBrand(b), nil
 	}
@@ -381,8 +377,7 @@ func (s *Store) InvitePartner(_ context.Context, p community.Partnership) error 
 	p.Status = community.PartnershipPending
 	p.InvitedAt = p.InvitedAt.UTC()
 	p.AcceptedAt, p.EndedAt = time.Time{}, time.Time{}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	inviter, invitee := s.brands[p.InviterID], s.brands[p.InviteeID]
 	switch {
 	case inviter == nil:
@@ -414,8 +409,7 @@ func (s *Store) InvitePartner(_ context.Context, p community.Partnership) error 
 
 // AcceptPartnership implements community.BrandStore.
 func (s *Store) AcceptPartnership(_ context.Context, inviterID, inviteeID string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	p := s.partnerships[pairOf(inviterID, inviteeID)]
 	if p == nil || p.Status != community.PartnershipPending || p.InviterID != inviterID || p.InviteeID != inviteeID {
 		return community.Errorf(community.CodeNotFound, "no pending invitation from brand %q to brand %q", inviterID, inviteeID)
@@ -435,8 +429,7 @@ func (s *Store) AcceptPartnership(_ context.Context, inviterID, inviteeID string
 
 // EndPartnership implements community.BrandStore. The ended partnership stays in the file.
 func (s *Store) EndPartnership(_ context.Context, brandID, otherID string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	k := pairOf(brandID, otherID)
 	p := s.partnerships[k]
 	if p == nil {
@@ -462,8 +455,7 @@ func (s *Store) EndPartnership(_ context.Context, brandID, otherID string, at ti
 // PartnershipsOf implements community.BrandStore. Unknown brands are absent from the map;
 // a known brand without such partnerships has a nil list.
 func (s *Store) PartnershipsOf(_ context.Context, brandIDs []string) (map[string][]community.Partnership, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.Partnership, len(brandIDs))
 	for _, id := range brandIDs {
 		b := s.brands[id]
@@ -481,8 +473,7 @@ func (s *Store) PartnershipsOf(_ context.Context, brandIDs []string) (map[string
 
 // JoinBrand implements community.BrandStore.
 func (s *Store) JoinBrand(_ context.Context, memberID, brandID string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.members[memberID] == nil {
 		return notFound(memberID)
 	}
@@ -509,8 +500,7 @@ func (s *Store) JoinBrand(_ context.Context, memberID, brandID string, at time.T
 // MembershipsOf implements community.BrandStore. Unknown members are absent from the map;
 // a known member without memberships has a nil list.
 func (s *Store) MembershipsOf(_ context.Context, memberIDs []string) (map[string][]community.BrandMembership, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.BrandMembership, len(memberIDs))
 	for _, id := range memberIDs {
 		if s.members[id] == nil {
@@ -527,8 +517,7 @@ func (s *Store) MembershipsOf(_ context.Context, memberIDs []string) (map[string
 
 // BrandMembers implements community.BrandStore. An unknown brand has no members.
 func (s *Store) BrandMembers(_ context.Context, brandID string, q community.MembersQuery) (community.MembershipPage, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	var out community.MembershipPage
 	b := s.brands[brandID]
 	if b == nil {
@@ -565,8 +554,7 @@ func (s *Store) BrandMembers(_ context.Context, brandID string, q community.Memb
 // BrandMemberCounts implements community.BrandStore. Unknown brands are absent; known
 // brands are present, with 0 when their programme is empty.
 func (s *Store) BrandMemberCounts(_ context.Context, brandIDs []string) (map[string]int, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]int, len(brandIDs))
 	for _, id := range brandIDs {
 		if b := s.brands[id]; b != nil {
@@ -594,8 +582,7 @@ func (s *Store) ChangeConsent(_ context.Context, memberID, brandID string, scope
 		return nil, fmt.Errorf("embedded: change consent: %d ids for %d scopes", len(ids), len(scopes))
 	}
 	at = at.UTC()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.members[memberID] == nil {
 		return nil, notFound(memberID)
 	}
@@ -656,8 +643,7 @@ func (s *Store) ChangeConsent(_ context.Context, memberID, brandID string, scope
 // ConsentsOf implements community.BrandStore. Unknown members are absent from the map; a
 // known member without consents has a nil list.
 func (s *Store) ConsentsOf(_ context.Context, memberIDs []string) (map[string][]community.Consent, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.Consent, len(memberIDs))
 	for _, id := range memberIDs {
 		if s.members[id] == nil {
@@ -678,8 +664,7 @@ func (s *Store) ConsentsOf(_ context.Context, memberIDs []string) (map[string][]
 
 // ConsentHistory implements community.BrandStore. An unknown member has an empty ledger.
 func (s *Store) ConsentHistory(_ context.Context, memberID string, first int, before string) ([]community.ConsentChange, bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	ledger := s.ledger[memberID]
 	end := len(ledger)
 	if before != "" {
@@ -698,8 +683,7 @@ func (s *Store) ConsentHistory(_ context.Context, memberID string, first int, be
 // credit one step.
 func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (community.Purchase, error) {
 	p.At, p.RecordedAt, p.RefundedAt = p.At.UTC(), p.RecordedAt.UTC(), p.RefundedAt.UTC()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.members[p.MemberID] == nil {
 		return community.Purchase{}, notFound(p.MemberID)
 	}
@@ -756,8 +740,7 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 // purchase credited, kept with the purchase, so a purchase recorded before its member
 // joined the programme takes back nothing.
 func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	p := s.purchases[purchaseID]
 	if p == nil || p.BrandID != brandID {
 		return community.Purchase{}, community.Errorf(community.CodeNotFound, "no purchase %q of brand %q", purchaseID, brandID)
@@ -800,8 +783,7 @@ func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at
 // PurchasesOf implements community.BrandStore. Unknown members are absent from the map; a
 // known member without such purchases has a nil list.
 func (s *Store) PurchasesOf(_ context.Context, brandID string, memberIDs []string) (map[string][]community.Purchase, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.Purchase, len(memberIDs))
 	for _, id := range memberIDs {
 		if s.members[id] == nil {

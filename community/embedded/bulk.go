@@ -22,8 +22,7 @@ import (
 // ImportClubMembers implements community.BulkStore. A member's pending request to join a
 // club it is imported into goes, as when it joins.
 func (s *Store) ImportClubMembers(_ context.Context, batch []community.ClubMembership) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	type join struct {
 		c   *club
 		m   *community.ClubMembership
@@ -74,8 +73,7 @@ func (s *Store) ImportClubMembers(_ context.Context, batch []community.ClubMembe
 // ImportPosts implements community.BulkStore. An id taken by a post or a comment, or
 // twice in the batch, is a CONFLICT whether or not its post would have been skipped.
 func (s *Store) ImportPosts(_ context.Context, batch []community.Post) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	seen := make(map[string]bool, len(batch))
 	for _, p := range batch {
 		switch {
@@ -141,8 +139,7 @@ func (s *Store) ImportReactions(_ context.Context, batch []community.Reaction) e
 			return community.Errorf(community.CodeBadUserInput, "unknown reaction %q", r.Kind)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	adds := make([]newReaction, 0, len(batch))
 	// seen holds the batch's reactions kept so far, by member sequence number and entry.
 	seen := make(map[uint64]bool, len(batch))

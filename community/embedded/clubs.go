@@ -242,8 +242,7 @@ func (s *Store) CreateClub(_ context.Context, c community.Club, manager *communi
 		copied.Since = copied.Since.UTC()
 		m = &copied
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.clubs[c.ID] != nil {
 		return conflict("club %q exists already", c.ID)
 	}
@@ -282,8 +281,7 @@ func (s *Store) CreateClub(_ context.Context, c community.Club, manager *communi
 
 // UpdateClub implements community.ClubStore.
 func (s *Store) UpdateClub(_ context.Context, clubID string, in community.UpdateClubInput) (community.Club, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	c := s.clubs[clubID]
 	if c == nil {
 		return community.Club{}, clubNotFound(clubID)
@@ -309,8 +307,7 @@ func (s *Store) UpdateClub(_ context.Context, clubID string, in community.Update
 
 // ClubsByID implements community.ClubStore.
 func (s *Store) ClubsByID(_ context.Context, ids []string) (map[string]community.Club, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]community.Club, len(ids))
 	for _, id := range ids {
 		if c := s.clubs[id]; c != nil {
@@ -322,8 +319,7 @@ func (s *Store) ClubsByID(_ context.Context, ids []string) (map[string]community
 
 // ClubBySlug implements community.ClubStore.
 func (s *Store) ClubBySlug(_ context.Context, slug string) (community.Club, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	if c := s.clubBySlug[community.SlugKey(slug)]; c != nil {
 		return c.Club, nil
 	}
@@ -333,8 +329,7 @@ func (s *Store) ClubBySlug(_ context.Context, slug string) (community.Club, erro
 // ClubsOfBrands implements community.ClubStore. Brands that host no club, and unknown
 // brands, are absent from the map.
 func (s *Store) ClubsOfBrands(_ context.Context, brandIDs []string) (map[string][]community.Club, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.Club, len(brandIDs))
 	for _, id := range brandIDs {
 		list := s.clubsOf[id]
@@ -354,8 +349,7 @@ func (s *Store) ClubsOfBrands(_ context.Context, brandIDs []string) (map[string]
 // membership as it is, verified or not.
 func (s *Store) JoinClub(_ context.Context, m community.ClubMembership) error {
 	m.Since = m.Since.UTC()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	c := s.clubs[m.ClubID]
 	if c == nil {
 		return clubNotFound(m.ClubID)
@@ -377,8 +371,7 @@ func (s *Store) JoinClub(_ context.Context, m community.ClubMembership) error {
 // LeaveClub implements community.ClubStore. Leaving a club one is not in, or an unknown
 // club, changes nothing and is no error.
 func (s *Store) LeaveClub(_ context.Context, clubID, memberID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	c := s.clubs[clubID]
 	if c == nil {
 		return nil
@@ -402,8 +395,7 @@ func (s *Store) LeaveClub(_ context.Context, clubID, memberID string) error {
 // RequestJoin implements community.ClubStore.
 func (s *Store) RequestJoin(_ context.Context, r community.JoinRequest) error {
 	r.At = r.At.UTC()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	c := s.clubs[r.ClubID]
 	if c == nil {
 		return clubNotFound(r.ClubID)
@@ -430,8 +422,7 @@ func (s *Store) RequestJoin(_ context.Context, r community.JoinRequest) error {
 
 // JoinRequests implements community.ClubStore. An unknown club has no requests.
 func (s *Store) JoinRequests(_ context.Context, clubID string, first int, after *community.Position) ([]community.JoinRequest, bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	c := s.clubs[clubID]
 	if c == nil {
 		return nil, false, nil
@@ -448,8 +439,7 @@ func (s *Store) JoinRequests(_ context.Context, clubID string, first int, after 
 // DecideJoinRequest implements community.ClubStore. Approving the request of a member
 // who has joined meanwhile leaves its membership as it is.
 func (s *Store) DecideJoinRequest(_ context.Context, clubID, memberID string, approve bool, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	c := s.clubs[clubID]
 	if c == nil || c.requests[memberID] == nil {
 		return community.Errorf(community.CodeNotFound, "no pending request of member %q to join club %q", memberID, clubID)
@@ -480,8 +470,7 @@ func (s *Store) DecideJoinRequest(_ context.Context, clubID, memberID string, ap
 
 // SetClubRole implements community.ClubStore.
 func (s *Store) SetClubRole(_ context.Context, clubID, memberID string, role community.ClubRole) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	var m *community.ClubMembership
 	if c := s.clubs[clubID]; c != nil {
 		m = c.members[memberID]
@@ -507,8 +496,7 @@ func (s *Store) SetClubRole(_ context.Context, clubID, memberID string, role com
 
 // ClubMemberships implements community.ClubStore.
 func (s *Store) ClubMemberships(_ context.Context, keys []community.ClubMemberKey) (map[community.ClubMemberKey]community.ClubMembership, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[community.ClubMemberKey]community.ClubMembership, len(keys))
 	for _, k := range keys {
 		if c := s.clubs[k.ClubID]; c != nil {
@@ -522,8 +510,7 @@ func (s *Store) ClubMemberships(_ context.Context, keys []community.ClubMemberKe
 
 // ClubMembers implements community.ClubStore. An unknown club has no members.
 func (s *Store) ClubMembers(_ context.Context, clubID string, role community.ClubRole, first int, after *community.Position) ([]community.ClubMembership, bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	c := s.clubs[clubID]
 	if c == nil {
 		return nil, false, nil
@@ -546,8 +533,7 @@ func (s *Store) ClubMembers(_ context.Context, clubID string, role community.Clu
 // ClubMemberCounts implements community.ClubStore. Unknown clubs are absent; known clubs
 // are present, with 0 when they have no members.
 func (s *Store) ClubMemberCounts(_ context.Context, clubIDs []string) (map[string]int, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]int, len(clubIDs))
 	for _, id := range clubIDs {
 		if c := s.clubs[id]; c != nil {

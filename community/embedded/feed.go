@@ -72,8 +72,7 @@ func (h *feedMerge) Pop() any {
 // the creation of a post (or two shares) are equally new, the item is the share (by the
 // sharer with the smallest id). An unknown member has an empty feed.
 func (s *Store) Feed(_ context.Context, memberID string, first int, after *community.FeedPosition, asOf time.Time) ([]community.FeedItem, bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	m := s.members[memberID]
 	if m == nil {
 		return nil, false, nil

@@ -230,6 +230,7 @@ func (s *Store) loadPostVersions(tx *bolt.Tx) error {
 
 // PendingEvents implements community.Outbox: a range of the queue's keys.
 func (s *Store) PendingEvents(_ context.Context, consumer community.Consumer, limit int) ([]community.OutboxEvent, error) {
+	s.trips.Count() // the queue is read from the file, under bbolt's own lock
 	var out []community.OutboxEvent
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutboxQueue).Cursor()
@@ -251,8 +252,7 @@ func (s *Store) AckEvents(_ context.Context, consumer community.Consumer, events
 	if len(events) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	removed := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		q, keys := tx.Bucket(bucketOutboxQueue), tx.Bucket(bucketOutboxPending)
@@ -301,8 +301,7 @@ func (s *Store) PendingClubs(_ context.Context) ([]community.Club, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: read pending clubs: %w", err)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make([]community.Club, 0, len(ids))
 	for _, id := range ids {
 		if c := s.clubs[id]; c != nil {
@@ -314,9 +313,9 @@ func (s *Store) PendingClubs(_ context.Context) ([]community.Club, error) {
 
 // OutboxBacklog implements community.Outbox.
 func (s *Store) OutboxBacklog(_ context.Context, consumer community.Consumer) (community.Backlog, error) {
-	s.mu.RLock()
+	unlock := s.reading()
 	b := community.Backlog{Pending: s.outbox.pending[consumer]}
-	s.mu.RUnlock()
+	unlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		prefix := queuePrefix(consumer)
 		k, v := tx.Bucket(bucketOutboxQueue).Cursor().Seek(prefix)
@@ -364,8 +363,7 @@ func (s *Store) SearchMembers(_ context.Context, prefix string, limit int) ([]co
 	if err != nil {
 		return nil, fmt.Errorf("embedded: search members: %w", err)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make([]community.Member, 0, len(ids))
 	for _, id := range ids {
 		if m := s.members[id]; m != nil {
@@ -377,8 +375,7 @@ func (s *Store) SearchMembers(_ context.Context, prefix string, limit int) ([]co
 
 // ScanPosts implements community.PostStore, in the order of the posts bucket's keys.
 func (s *Store) ScanPosts(_ context.Context, afterID string, limit int) ([]community.Post, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	var out []community.Post
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPosts).Cursor()
@@ -407,8 +404,7 @@ func (s *Store) ScanPosts(_ context.Context, afterID string, limit int) ([]commu
 
 // JoinedClubIDs implements community.ClubStore, from the index of members' clubs.
 func (s *Store) JoinedClubIDs(_ context.Context, memberID string) ([]string, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make([]string, 0, len(s.joined[memberID]))
 	for c := range s.joined[memberID] {
 		out = append(out, c.ID)

@@ -500,8 +500,7 @@ func decodePosts(docs []docCopy[postNode]) ([]community.Post, error) {
 // read lock and decodes them after (see docCopy). Ids without a node are left out.
 func readByID[N, D, V any](s *Store, bucket []byte, ids []string, nodes map[string]*N, key func(*N) string, value func(D, *N) V) (map[string]V, error) {
 	docs, err := func() ([]docCopy[N], error) {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
+		defer s.reading()()
 		found := make([]*N, 0, len(ids))
 		for _, id := range ids {
 			if n := nodes[id]; n != nil {
@@ -564,8 +563,7 @@ func (s *Store) addPosts(nodes ...*postNode) {
 // none. CONFLICT when a post or a comment has its id.
 func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 	d := newPostDoc(p)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.idTaken(p.ID) {
 		return conflict("post %q exists already", p.ID)
 	}
@@ -600,8 +598,7 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 
 // EditPost implements community.PostStore.
 func (s *Store) EditPost(_ context.Context, postID string, in community.PostInput, at time.Time) (community.Post, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	n := s.posts[postID]
 	if n == nil || n.deleted {
 		return community.Post{}, postNotFound(postID)
@@ -630,8 +627,7 @@ func (s *Store) EditPost(_ context.Context, postID string, in community.PostInpu
 // DeletePost implements community.PostStore. The post leaves its club's lists and the
 // feeds; its comments, reactions and shares stay, with its counters.
 func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (community.Post, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	n := s.posts[postID]
 	if n == nil {
 		return community.Post{}, postNotFound(postID)
@@ -691,8 +687,7 @@ func (s *Store) ClubPosts(_ context.Context, clubID string, q community.PostQuer
 
 // clubPage finds the page of ClubPosts under the read lock, and copies its documents.
 func (s *Store) clubPage(clubID string, q community.PostQuery) ([]docCopy[postNode], bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	c := s.clubs[clubID]
 	if c == nil {
 		return nil, false, nil
@@ -811,8 +806,7 @@ func afterTop(r ranked, p *community.PostPosition) bool {
 // RecentPostCounts implements community.PostStore from the club's list and the counters in
 // memory: it reads no document. An unknown club has no posts.
 func (s *Store) RecentPostCounts(_ context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	c := s.clubs[clubID]
 	if c == nil {
 		return nil, nil
@@ -846,8 +840,7 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 		ID: c.ID, PostID: c.PostID, AuthorID: c.AuthorID, ParentID: c.ParentID, Body: c.Body,
 		CreatedAt: c.CreatedAt.UTC(), EditedAt: c.EditedAt.UTC(), DeletedAt: c.DeletedAt.UTC(),
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	if s.idTaken(c.ID) {
 		return conflict("comment %q exists already", c.ID)
 	}
@@ -897,8 +890,7 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 
 // EditComment implements community.PostStore.
 func (s *Store) EditComment(_ context.Context, commentID, body string, at time.Time) (community.Comment, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	n := s.comments[commentID]
 	if n == nil || n.deleted {
 		return community.Comment{}, commentNotFound(commentID)
@@ -920,8 +912,7 @@ func (s *Store) EditComment(_ context.Context, commentID, body string, at time.T
 // DeleteComment implements community.PostStore. The body stays in the file: the service
 // hides it.
 func (s *Store) DeleteComment(_ context.Context, commentID string, at time.Time) (community.Comment, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	n := s.comments[commentID]
 	if n == nil {
 		return community.Comment{}, commentNotFound(commentID)
@@ -976,8 +967,7 @@ func (s *Store) Comments(_ context.Context, parents []string, first int, after *
 	more := map[string]bool{}
 	first = max(first, 0)
 	docs, err := func() ([]docCopy[commentNode], error) {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
+		defer s.reading()()
 		var nodes []*commentNode
 		for _, parent := range parents {
 			seq, counts := s.target(parent)
@@ -1021,8 +1011,7 @@ func (s *Store) Comments(_ context.Context, parents []string, first int, after *
 // React implements community.PostStore. A deleted comment of a published post takes
 // reactions: only its body is hidden. BAD_USER_INPUT for an unknown kind.
 func (s *Store) React(_ context.Context, memberID, targetID string, kind community.ReactionKind, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	m := s.members[memberID]
 	if m == nil {
 		return notFound(memberID)
@@ -1118,8 +1107,7 @@ func (s *Store) addReactions(rs ...newReaction) {
 // Unreact implements community.PostStore. Unknown members, targets and kinds have no
 // reaction to remove: no error.
 func (s *Store) Unreact(_ context.Context, memberID, targetID string, kind community.ReactionKind) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	m := s.members[memberID]
 	seq, counts := s.target(targetID)
 	k := kindIndex(kind)
@@ -1159,8 +1147,7 @@ func (s *Store) Unreact(_ context.Context, memberID, targetID string, kind commu
 
 // ViewerReactions implements community.PostStore.
 func (s *Store) ViewerReactions(_ context.Context, memberID string, targetIDs []string) (map[string][]community.ReactionKind, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := map[string][]community.ReactionKind{}
 	m := s.members[memberID]
 	if m == nil {
@@ -1191,8 +1178,7 @@ var errShareTaken = errors.New("share id taken")
 // BAD_USER_INPUT for an unknown channel.
 func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 	sh.At = sh.At.UTC()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	p := s.posts[sh.PostID]
 	if p == nil || p.deleted {
 		return postNotFound(sh.PostID)

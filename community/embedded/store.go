@@ -45,7 +45,8 @@ type Config struct {
 
 // Store is the embedded graph store. It is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	db    *bolt.DB
+	trips community.RoundTrips
 
 	mu         sync.RWMutex
 	members    map[string]*member
@@ -124,6 +125,26 @@ func Open(cfg Config) (*Store, error) {
 	}
 	log.Info("embedded store opened", "path", cfg.Path, "members", len(s.members), "follows", len(s.follows), "brands", len(s.brands), "clubs", len(s.clubs), "posts", len(s.posts), "comments", len(s.comments), "load", time.Since(start).String())
 	return s, nil
+}
+
+// RoundTrips counts the store's round trips: one for each time a Store method takes the
+// store's lock, by method.
+func (s *Store) RoundTrips() *community.RoundTrips { return &s.trips }
+
+// reading takes the store's read lock for one round trip and counts it; the caller calls
+// what it returns to let go.
+func (s *Store) reading() func() {
+	s.trips.Count()
+	s.mu.RLock()
+	return s.mu.RUnlock
+}
+
+// writing takes the store's write lock for one round trip and counts it; the caller calls
+// what it returns to let go.
+func (s *Store) writing() func() {
+	s.trips.Count()
+	s.mu.Lock()
+	return s.mu.Unlock
 }
 
 // Close closes the file.
@@ -266,8 +287,7 @@ func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMembe
 	if err := community.CheckImport(batch); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	for _, im := range batch {
 		if len(im.Member.ID) != idLen {
 			return fmt.Errorf("embedded: member id %q is not %d characters", im.Member.ID, idLen)
@@ -315,8 +335,7 @@ func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMembe
 
 // UpdateMember implements community.Store.
 func (s *Store) UpdateMember(_ context.Context, memberID string, in community.UpdateProfileInput) (community.Member, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	m := s.members[memberID]
 	if m == nil {
 		return community.Member{}, notFound(memberID)
@@ -357,8 +376,7 @@ func (s *Store) UpdateMember(_ context.Context, memberID string, in community.Up
 
 // MembersByID implements community.Store.
 func (s *Store) MembersByID(_ context.Context, ids []string) (map[string]community.Member, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]community.Member, len(ids))
 	for _, id := range ids {
 		if m := s.members[id]; m != nil {
@@ -370,8 +388,7 @@ func (s *Store) MembersByID(_ context.Context, ids []string) (map[string]communi
 
 // MemberByHandle implements community.Store.
 func (s *Store) MemberByHandle(_ context.Context, handle string) (community.Member, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	if m := s.byHandle[community.HandleKey(handle)]; m != nil {
 		return m.Member, nil
 	}
@@ -380,8 +397,7 @@ func (s *Store) MemberByHandle(_ context.Context, handle string) (community.Memb
 
 // IdentitiesOf implements community.Store.
 func (s *Store) IdentitiesOf(_ context.Context, ids []string) (map[string][]community.Identity, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.Identity, len(ids))
 	for _, id := range ids {
 		if m := s.members[id]; m != nil {
@@ -400,8 +416,7 @@ func (s *Store) IdentitiesOf(_ context.Context, ids []string) (map[string][]comm
 
 // LinkIdentity implements community.Store.
 func (s *Store) LinkIdentity(_ context.Context, memberID string, id community.Identity) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	m := s.members[memberID]
 	if m == nil {
 		return notFound(memberID)
@@ -436,8 +451,7 @@ func (s *Store) LinkIdentity(_ context.Context, memberID string, id community.Id
 
 // UnlinkIdentity implements community.Store.
 func (s *Store) UnlinkIdentity(_ context.Context, memberID string, provider community.IdentityProvider) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	m := s.members[memberID]
 	if m == nil {
 		return notFound(memberID)
@@ -470,8 +484,7 @@ func followBoltKey(from, to string) []byte { return []byte(from + to) }
 
 // Follow implements community.Store.
 func (s *Store) Follow(_ context.Context, followerID, followeeID string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	from, to, err := s.pair(followerID, followeeID)
 	if err != nil {
 		return err
@@ -510,8 +523,7 @@ func removeEdge(list []edge, e edge) []edge {
 
 // Unfollow implements community.Store.
 func (s *Store) Unfollow(_ context.Context, followerID, followeeID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	from, to, err := s.pair(followerID, followeeID)
 	if err != nil {
 		return err
@@ -545,8 +557,7 @@ func (s *Store) pair(followerID, followeeID string) (*member, *member, error) {
 
 // ImportFollows implements community.Store: all follows are stored in one transaction.
 func (s *Store) ImportFollows(_ context.Context, batch []community.Follow) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.writing()()
 	type add struct {
 		from, to *member
 		since    int64
@@ -585,8 +596,7 @@ func (s *Store) ImportFollows(_ context.Context, batch []community.Follow) error
 
 // FollowLists implements community.Store.
 func (s *Store) FollowLists(_ context.Context, kind community.ListKind, first int, reqs []community.ListRequest) ([]community.FollowPage, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make([]community.FollowPage, len(reqs))
 	for i, r := range reqs {
 		m := s.members[r.MemberID]
@@ -649,8 +659,7 @@ func page(list []edge, first int, after *community.Position, keep func(edge) boo
 
 // FollowCounts implements community.Store.
 func (s *Store) FollowCounts(_ context.Context, ids []string) (map[string]community.FollowCounts, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]community.FollowCounts, len(ids))
 	for _, id := range ids {
 		if m := s.members[id]; m != nil {
@@ -662,8 +671,7 @@ func (s *Store) FollowCounts(_ context.Context, ids []string) (map[string]commun
 
 // FollowStates implements community.Store.
 func (s *Store) FollowStates(_ context.Context, viewerID string, ids []string) (map[string]community.FollowState, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string]community.FollowState, len(ids))
 	v := s.members[viewerID]
 	if v == nil {
@@ -681,8 +689,7 @@ func (s *Store) FollowStates(_ context.Context, viewerID string, ids []string) (
 
 // SuggestedFollows implements community.Store.
 func (s *Store) SuggestedFollows(_ context.Context, ids []string, limit int) (map[string][]community.Suggestion, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.reading()()
 	out := make(map[string][]community.Suggestion, len(ids))
 	for _, id := range ids {
 		if m := s.members[id]; m != nil {
@@ -718,5 +725,6 @@ func (s *Store) suggest(m *member, limit int) []community.Suggestion {
 
 // Ping implements community.Store.
 func (s *Store) Ping(context.Context) error {
+	s.trips.Count()
 	return s.db.View(func(*bolt.Tx) error { return nil })
 }
