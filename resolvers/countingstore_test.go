@@ -407,3 +407,8 @@ func (cs *countingStore) PendingClubs(ctx context.Context) ([]community.Club, er
 	cs.calls.Add(1)
 	return cs.next.PendingClubs(ctx)
 }
+
+func (cs *countingStore) ReserveIdempotencyKey(ctx context.Context, rec community.IdempotencyRecord, expiredBefore time.Time) (community.IdempotencyRecord, error) {
+	cs.calls.Add(1)
+	return cs.next.ReserveIdempotencyKey(ctx, rec, expiredBefore)
+}
