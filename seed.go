@@ -130,7 +130,7 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	for _, m := range demoMembers {
 		step(func() error {
 			newcomer := community.WithActor(ctx, community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: "demo-openid-" + m[0]}})
-			member, err := svc.Members.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]})
+			member, err := svc.Members.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]}, nil)
 			ids[m[0]] = member.ID
 			return err
 		})
@@ -184,7 +184,7 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 
 	post := func(author string, c *community.Club, title, body string, tags ...string) (id string) {
 		step(func() error {
-			p, err := svc.Posts.CreatePost(as(ids[author]), c.ID, community.PostInput{Title: title, Body: body, Tags: tags})
+			p, err := svc.Posts.CreatePost(as(ids[author]), c.ID, community.PostInput{Title: title, Body: body, Tags: tags}, nil)
 			id = p.ID
 			return err
 		})
@@ -192,7 +192,7 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	}
 	comment := func(author, postID, replyTo, body string) (id string) {
 		step(func() error {
-			c, err := svc.Posts.AddComment(as(ids[author]), postID, replyTo, body)
+			c, err := svc.Posts.AddComment(as(ids[author]), postID, replyTo, body, nil)
 			id = c.ID
 			return err
 		})
@@ -212,8 +212,10 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 		step(func() error { return svc.Posts.React(as(ids[r.who]), r.target, community.ReactionLike, true) })
 	}
 	step(func() error { return svc.Posts.React(as(ids["david_wu"]), road, community.ReactionInsightful, true) })
-	step(func() error { return ignore(svc.Posts.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp)) })
-	step(func() error { return ignore(svc.Posts.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat)) })
+	step(func() error { return ignore(svc.Posts.SharePost(as(ids["zhao_lei"]), trip, community.ShareInApp, nil)) })
+	step(func() error {
+		return ignore(svc.Posts.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat, nil))
+	})
 	if failure != nil {
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}

@@ -13,8 +13,10 @@ import (
 // RegisterMember makes a new member of a verified person whose token carries an identity
 // claim and no member. UNAUTHENTICATED without a valid token; FORBIDDEN without an identity
 // claim; CONFLICT when the caller is a member already, or the handle or identity is taken;
-// BAD_USER_INPUT for an invalid profile.
-func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInput) (Member, error) {
+// BAD_USER_INPUT for an invalid profile. key is the client's idempotency key, or nil (see
+// IdempotencyStore), scoped to the token's identity: a retry under it returns the member the
+// first attempt made.
+func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInput, key *string) (Member, error) {
 	a, err := s.gate(ctx, "registerMember", NeedNewcomer)
 	if err != nil {
 		return Member{}, err
@@ -26,13 +28,15 @@ func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInp
 	if err := in.Validate(); err != nil {
 		return Member{}, err
 	}
-	now := s.now().UTC()
-	m := Member{ID: s.newID(), Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}
-	id := Identity{Provider: a.Identity.Provider, ExternalID: a.Identity.ExternalID, LinkedAt: now}
-	if err := s.store.CreateMember(ctx, m, id); err != nil {
+	subject := string(a.Identity.Provider) + ":" + a.Identity.ExternalID
+	cl, err := s.claim(ctx, "registerMember", subject, key, in.Handle, in.DisplayName, in.Bio, in.AvatarURL)
+	if err != nil {
 		return Member{}, err
 	}
-	return m, nil
+	now := s.now().UTC()
+	m := Member{ID: cl.id, Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}
+	id := Identity{Provider: a.Identity.Provider, ExternalID: a.Identity.ExternalID, LinkedAt: now}
+	return createdOnce(ctx, cl, m, s.store.CreateMember(ctx, m, id), s.store.MembersByID)
 }
 
 // UpdateProfile changes the calling member's profile. UNAUTHENTICATED without a member;

@@ -135,8 +135,9 @@ func (s *core) post(ctx context.Context, id string) (Post, Target, error) {
 
 // CreatePost publishes a post in a club the calling member belongs to. FORBIDDEN for a
 // club the member is not in; BAD_USER_INPUT for a title over 120 characters, a body over
-// 20,000, more than 10 tags.
-func (s *PostService) CreatePost(ctx context.Context, clubID string, in PostInput) (Post, error) {
+// 20,000, more than 10 tags. key is the client's idempotency key, or nil (see
+// IdempotencyStore): a retry under it returns the post the first attempt made.
+func (s *PostService) CreatePost(ctx context.Context, clubID string, in PostInput, key *string) (Post, error) {
 	a, err := s.gate(ctx, "createPost", NeedMember)
 	if err != nil {
 		return Post{}, err
@@ -152,12 +153,14 @@ func (s *PostService) CreatePost(ctx context.Context, clubID string, in PostInpu
 	if err := in.validate(); err != nil {
 		return Post{}, err
 	}
-	p := Post{ID: s.newID(), ClubID: c.ID, AuthorID: a.MemberID, Title: in.Title, Body: in.Body, Tags: in.Tags,
-		CreatedAt: s.now().UTC(), Status: PostPublished}
-	if err := s.store.CreatePost(ctx, p); err != nil {
+	cl, err := s.claim(ctx, "createPost", a.MemberID, key, c.ID, in.Title, in.Body, strings.Join(in.Tags, "\n"))
+	if err != nil {
 		return Post{}, err
 	}
-	return p, nil
+	p := Post{ID: cl.id, ClubID: c.ID, AuthorID: a.MemberID, Title: in.Title, Body: in.Body, Tags: in.Tags,
+		CreatedAt: s.now().UTC(), Status: PostPublished}
+	p, err = createdOnce(ctx, cl, p, s.store.CreatePost(ctx, p), s.store.PostsByID)
+	return tombstone(p), err
 }
 
 // EditPost changes a post's content. Its author only; NOT_FOUND for a deleted post.
@@ -405,8 +408,9 @@ func comparePositions(a, b PostPosition) int {
 }
 
 // AddComment comments on a post, or replies to a comment of it, for whoever sees the post
-// and is a member. NOT_FOUND for a deleted post or a parent not of that post.
-func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body string) (Comment, error) {
+// and is a member. NOT_FOUND for a deleted post or a parent not of that post. key is the
+// client's idempotency key, or nil (see IdempotencyStore).
+func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body string, key *string) (Comment, error) {
 	a, err := s.gate(ctx, "addComment", NeedMember)
 	if err != nil {
 		return Comment{}, err
@@ -425,11 +429,13 @@ func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body stri
 	if replyTo != "" && !validID(replyTo) {
 		return Comment{}, Errorf(CodeNotFound, "no comment %q", replyTo)
 	}
-	c := Comment{ID: s.newID(), PostID: postID, AuthorID: a.MemberID, ParentID: replyTo, Body: body, CreatedAt: s.now().UTC()}
-	if err := s.store.AddComment(ctx, c); err != nil {
+	cl, err := s.claim(ctx, "addComment", a.MemberID, key, postID, replyTo, body)
+	if err != nil {
 		return Comment{}, err
 	}
-	return c, nil
+	c := Comment{ID: cl.id, PostID: postID, AuthorID: a.MemberID, ParentID: replyTo, Body: body, CreatedAt: s.now().UTC()}
+	c, err = createdOnce(ctx, cl, c, s.store.AddComment(ctx, c), s.store.CommentsByID)
+	return hideDeleted(c), err
 }
 
 // comment loads a comment whose post the caller sees.
@@ -670,8 +676,9 @@ func (s *PostService) ViewerReactions(ctx context.Context, targetIDs []string) (
 }
 
 // SharePost records the calling member's share of a post it sees. An IN_APP share is a
-// repost that appears in the member's followers' feeds.
-func (s *PostService) SharePost(ctx context.Context, postID string, channel ShareChannel) (Post, error) {
+// repost that appears in the member's followers' feeds. key is the client's idempotency
+// key, or nil (see IdempotencyStore): a retry under it records no second share.
+func (s *PostService) SharePost(ctx context.Context, postID string, channel ShareChannel, key *string) (Post, error) {
 	a, err := s.gate(ctx, "sharePost", NeedMember)
 	if err != nil {
 		return Post{}, err
@@ -686,7 +693,14 @@ func (s *PostService) SharePost(ctx context.Context, postID string, channel Shar
 	if p.Status == PostDeleted {
 		return Post{}, Errorf(CodeNotFound, "the post was deleted")
 	}
-	if err := s.store.SharePost(ctx, Share{ID: s.newID(), PostID: postID, MemberID: a.MemberID, Channel: channel, At: s.now().UTC()}); err != nil {
+	cl, err := s.claim(ctx, "sharePost", a.MemberID, key, postID, string(channel))
+	if err != nil {
+		return Post{}, err
+	}
+	// Under a key, a taken share id (the only CONFLICT of SharePost) is the share of an
+	// earlier attempt: the answer is the post, as after the first attempt.
+	err = s.store.SharePost(ctx, Share{ID: cl.id, PostID: postID, MemberID: a.MemberID, Channel: channel, At: s.now().UTC()})
+	if err != nil && !(cl.keyed && ErrorCode(err) == CodeConflict) {
 		return Post{}, err
 	}
 	// The caller was shown the post above: read it back for its counters only.

@@ -18,6 +18,7 @@ type Store interface {
 	PostStore
 	BulkStore
 	Outbox
+	IdempotencyStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

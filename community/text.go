@@ -35,6 +35,11 @@ import (
 // system keeps its lines. Format characters other than the bidirectional controls are
 // kept: long text may quote any script, and left-to-right marks or joiners inside it
 // deceive no one about who or what it names.
+//
+// Keys are what clients make up to name a request, not text for people: an idempotency
+// key is 1 to MaxIdempotencyKey characters of ASCII letters, digits, '-', '_' and ':'
+// (enough for a UUID, a ULID or "checkout:42"), taken exactly as sent: no trimming, no
+// case folding.
 
 // textField is one text input of the domain: the input field it comes from (which
 // errors name), how messages speak of it, its length in characters, and its kind.
@@ -43,6 +48,10 @@ type textField struct {
 	what     string
 	min, max int
 	long     bool
+	// alphabet, when set, is the only characters the text may hold; alphabetNames says
+	// them in messages.
+	alphabet      func(r rune) bool
+	alphabetNames string
 }
 
 // The text inputs of the domain. Every validator checks its text through one of these.
@@ -61,7 +70,19 @@ var (
 	tagText         = textField{field: "tags", what: "a tag", min: 1, max: MaxTag}
 	commentBodyText = textField{field: "body", what: "a comment", min: 1, max: MaxCommentBody, long: true}
 	joinMessageText = textField{field: "message", what: "message", max: MaxJoinMessage, long: true}
+	// idempotencyKeyText is a client's idempotency key (see IdempotencyStore): checked as
+	// sent, never normalized.
+	idempotencyKeyText = textField{field: "idempotencyKey", what: "idempotency key", min: 1, max: MaxIdempotencyKey,
+		alphabet: isKeyChar, alphabetNames: "ASCII letters, digits, '-', '_' and ':'"}
 )
+
+// MaxIdempotencyKey is the longest idempotency key.
+const MaxIdempotencyKey = 64
+
+// isKeyChar reports whether r may be part of a key.
+func isKeyChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == ':'
+}
 
 // normalize trims the text and, in long text, makes every line end in a newline.
 func (f textField) normalize(s string) string {
@@ -86,6 +107,9 @@ func (f textField) check(s string) error {
 	}
 	if s == "" {
 		return nil
+	}
+	if f.alphabet != nil && strings.IndexFunc(s, func(r rune) bool { return !f.alphabet(r) }) >= 0 {
+		return f.refuse("must be made of %s only", f.alphabetNames)
 	}
 	prev := rune(-1)
 	for i, r := range s {

@@ -3908,7 +3908,7 @@ func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"handle", "displayName", "bio", "avatarUrl"}
+	fieldsInOrder := [...]string{"handle", "displayName", "bio", "avatarUrl", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3943,6 +3943,13 @@ func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Contex
 				return it, err
 			}
 			it.AvatarURL = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil

@@ -3195,6 +3195,13 @@ input RegisterMemberInput {
   displayName: String!
   bio: String
   avatarUrl: String
+  """
+  The client's idempotency key for this registration: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+  Sent again with the same input within 24 hours, it returns what the first request made
+  instead of making another; with another input it is a CONFLICT. Keys are the caller's
+  own and the mutation's.
+  """
+  idempotencyKey: String
 }
 
 type RegisterMemberPayload {
@@ -3398,6 +3405,13 @@ input CreatePostInput {
   body: String!
   "At most 10; trimmed, case-folded, full-width folded."
   tags: [String!]
+  """
+  The client's idempotency key for this post: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+  Sent again with the same input within 24 hours, it returns what the first request made
+  instead of making another; with another input it is a CONFLICT. Keys are the caller's
+  own and the mutation's.
+  """
+  idempotencyKey: String
 }
 
 input EditPostInput {
@@ -3420,6 +3434,13 @@ input AddCommentInput {
   body: String!
   "The comment this one replies to."
   replyTo: ID
+  """
+  The client's idempotency key for this comment: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+  Sent again with the same input within 24 hours, it returns what the first request made
+  instead of making another; with another input it is a CONFLICT. Keys are the caller's
+  own and the mutation's.
+  """
+  idempotencyKey: String
 }
 
 input EditCommentInput {
@@ -3449,6 +3470,13 @@ type ReactionPayload {
 input SharePostInput {
   postId: ID!
   channel: ShareChannel!
+  """
+  The client's idempotency key for this share: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+  Sent again with the same input within 24 hours, it returns what the first request made
+  instead of making another; with another input it is a CONFLICT. Keys are the caller's
+  own and the mutation's.
+  """
+  idempotencyKey: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `extend type Query {

@@ -29,8 +29,8 @@ const testSecret = "test-secret-of-at-least-thirty-two-bytes"
 // api is a running API over a fresh embedded store, with an embedded search index that
 // its relay fills when the test calls deliver.
 type api struct {
-	t     *testing.T
-	url   string
+	t   *testing.T
+	url string
 	// trips counts the store's round trips (nothing for a store that does not count).
 	trips *community.RoundTrips
 	relay *search.Relay

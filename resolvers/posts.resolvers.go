@@ -78,7 +78,7 @@ func (r *feedEdgeResolver) SharedBy(ctx context.Context, obj *community.ListedFe
 }
 
 func (r *mutationResolver) CreatePost(ctx context.Context, input model.CreatePostInput) (*model.PostPayload, error) {
-	p, err := r.Posts.CreatePost(ctx, input.ClubID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags})
+	p, err := r.Posts.CreatePost(ctx, input.ClubID, community.PostInput{Title: input.Title, Body: input.Body, Tags: input.Tags}, input.IdempotencyKey)
 	return postPayload(p, err)
 }
 
@@ -93,7 +93,7 @@ func (r *mutationResolver) DeletePost(ctx context.Context, input model.DeletePos
 }
 
 func (r *mutationResolver) AddComment(ctx context.Context, input model.AddCommentInput) (*model.CommentPayload, error) {
-	c, err := r.Posts.AddComment(ctx, input.PostID, deref(input.ReplyTo), input.Body)
+	c, err := r.Posts.AddComment(ctx, input.PostID, deref(input.ReplyTo), input.Body, input.IdempotencyKey)
 	return commentPayload(c, err)
 }
 
@@ -122,7 +122,7 @@ func (r *mutationResolver) Unreact(ctx context.Context, input model.ReactionInpu
 }
 
 func (r *mutationResolver) SharePost(ctx context.Context, input model.SharePostInput) (*model.PostPayload, error) {
-	p, err := r.Posts.SharePost(ctx, input.PostID, input.Channel)
+	p, err := r.Posts.SharePost(ctx, input.PostID, input.Channel, input.IdempotencyKey)
 	return postPayload(p, err)
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testClubStore(t, newStore)
 	testPostStore(t, newStore)
 	testOutboxStore(t, newStore)
+	testIdempotencyStore(t, newStore)
 	t.Run("RoundTrips", func(t *testing.T) { testRoundTrips(t, newStore(t)) })
 }
 
@@ -544,19 +545,19 @@ func testService(t *testing.T, s community.Store) {
 	as := func(id string) context.Context {
 		return community.WithActor(context.Background(), community.Actor{MemberID: id})
 	}
-	lihua, err := svc.RegisterMember(newcomer("o-lihua"), community.RegisterMemberInput{Handle: " Li_Hua ", DisplayName: "  李华  "})
+	lihua, err := svc.RegisterMember(newcomer("o-lihua"), community.RegisterMemberInput{Handle: " Li_Hua ", DisplayName: "  李华  "}, nil)
 	must(t, err)
 	if lihua.Handle != "li_hua" || lihua.DisplayName != "李华" {
 		t.Errorf("registered %q %q, want normalized li_hua 李华", lihua.Handle, lihua.DisplayName)
 	}
-	_, err = svc.RegisterMember(newcomer("o-lihua"), community.RegisterMemberInput{Handle: "li_hua_2", DisplayName: "李华"})
+	_, err = svc.RegisterMember(newcomer("o-lihua"), community.RegisterMemberInput{Handle: "li_hua_2", DisplayName: "李华"}, nil)
 	wantCode(t, err, community.CodeConflict)
-	_, err = svc.RegisterMember(newcomer("o-bad"), community.RegisterMemberInput{Handle: "x", DisplayName: "短"})
+	_, err = svc.RegisterMember(newcomer("o-bad"), community.RegisterMemberInput{Handle: "x", DisplayName: "短"}, nil)
 	wantCode(t, err, community.CodeBadUserInput)
 	if _, err := s.MemberByHandle(context.Background(), "x"); community.ErrorCode(err) != community.CodeNotFound {
 		t.Errorf("an invalid registration reached the store: %v", err)
 	}
-	wang, err := svc.RegisterMember(newcomer("o-wang"), community.RegisterMemberInput{Handle: "wang_fang", DisplayName: "Wang Fang"})
+	wang, err := svc.RegisterMember(newcomer("o-wang"), community.RegisterMemberInput{Handle: "wang_fang", DisplayName: "Wang Fang"}, nil)
 	must(t, err)
 
 	_, err = svc.Follow(as(lihua.ID), lihua.ID)

@@ -153,7 +153,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		fillNames := tx.Bucket(bucketNames) == nil
-		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, outboxBuckets)
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, outboxBuckets, idempotencyBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)

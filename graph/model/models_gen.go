@@ -13,6 +13,11 @@ type AddCommentInput struct {
 	Body   string `json:"body"`
 	// The comment this one replies to.
 	ReplyTo *string `json:"replyTo,omitempty"`
+	// The client's idempotency key for this comment: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+	// Sent again with the same input within 24 hours, it returns what the first request made
+	// instead of making another; with another input it is a CONFLICT. Keys are the caller's
+	// own and the mutation's.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type BrandByIDsInput struct {
@@ -87,6 +92,11 @@ type CreatePostInput struct {
 	Body string `json:"body"`
 	// At most 10; trimmed, case-folded, full-width folded.
 	Tags []string `json:"tags,omitempty"`
+	// The client's idempotency key for this post: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+	// Sent again with the same input within 24 hours, it returns what the first request made
+	// instead of making another; with another input it is a CONFLICT. Keys are the caller's
+	// own and the mutation's.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type DeleteCommentInput struct {
@@ -295,6 +305,11 @@ type RegisterMemberInput struct {
 	DisplayName string  `json:"displayName"`
 	Bio         *string `json:"bio,omitempty"`
 	AvatarURL   *string `json:"avatarUrl,omitempty"`
+	// The client's idempotency key for this registration: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+	// Sent again with the same input within 24 hours, it returns what the first request made
+	// instead of making another; with another input it is a CONFLICT. Keys are the caller's
+	// own and the mutation's.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type RegisterMemberPayload struct {
@@ -343,6 +358,11 @@ type ShareCount struct {
 type SharePostInput struct {
 	PostID  string                 `json:"postId"`
 	Channel community.ShareChannel `json:"channel"`
+	// The client's idempotency key for this share: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+	// Sent again with the same input within 24 hours, it returns what the first request made
+	// instead of making another; with another input it is a CONFLICT. Keys are the caller's
+	// own and the mutation's.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type UnfollowInput struct {

@@ -1,0 +1,55 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"quanzi/community"
+)
+
+// bucketIdempotency maps a scope, NUL, an idempotency key to its idempotencyDoc. Neither a
+// scope (a mutation and a member id or an identity, line text) nor a key holds a NUL, so
+// the pair reads back one way only.
+var bucketIdempotency = []byte("idempotency")
+
+// idempotencyBuckets are the buckets migrate creates for idempotency keys.
+var idempotencyBuckets = [][]byte{bucketIdempotency}
+
+// idempotencyDoc is a reservation as stored.
+type idempotencyDoc struct {
+	EntityID    string    `json:"entityId"`
+	Fingerprint string    `json:"fingerprint"`
+	At          time.Time `json:"at"`
+}
+
+// ReserveIdempotencyKey implements community.IdempotencyStore: one bbolt transaction, under
+// the store's write lock like every write. Reservations are kept in the file only: they
+// are read once per keyed create, never listed, so the graph in memory holds none.
+func (s *Store) ReserveIdempotencyKey(_ context.Context, rec community.IdempotencyRecord, expiredBefore time.Time) (community.IdempotencyRecord, error) {
+	rec.At = rec.At.UTC()
+	key := []byte(rec.Scope + "\x00" + rec.Key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := rec
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketIdempotency).Get(key); v != nil {
+			var d idempotencyDoc
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode idempotency key: %w", err)
+			}
+			if !d.At.Before(expiredBefore) {
+				held.EntityID, held.Fingerprint, held.At = d.EntityID, d.Fingerprint, d.At
+				return nil
+			}
+		}
+		return putJSON(tx, bucketIdempotency, key, idempotencyDoc{EntityID: rec.EntityID, Fingerprint: rec.Fingerprint, At: rec.At})
+	})
+	if err != nil {
+		return community.IdempotencyRecord{}, fmt.Errorf("embedded: reserve idempotency key: %w", err)
+	}
+	return held, nil
+}
