@@ -88,7 +88,7 @@ func TestEndToEnd(t *testing.T) {
 	dataDir := t.TempDir()
 	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": dataDir, "QUANZI_JWT_SECRET": testSecret}
 	p := start(t, env)
-	a := &api{t: t, url: p.url}
+	a := newClient(t, p.url)
 
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/nothing-here": 404} {
 		if code, _ := get(t, p.url+path); code != want {
@@ -97,7 +97,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	lihua, lihuaToken := a.register("li_hua", "李华")
 	wang, _ := a.register("wang_fang", "王芳")
-	a.ok(lihuaToken, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": wang}, nil)
+	a.OK(lihuaToken, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": wang}, nil)
 
 	t.Run("federation gateway", func(t *testing.T) { runGateway(t, p.url+"/query", lihua, "li_hua", lihuaToken) })
 
@@ -107,7 +107,7 @@ func TestEndToEnd(t *testing.T) {
 	// After a restart on the same data directory everything is still there.
 	p = start(t, env)
 	defer p.stop()
-	a = &api{t: t, url: p.url}
+	a = newClient(t, p.url)
 	var out struct {
 		Member struct {
 			Handle    string
@@ -116,7 +116,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	a.ok(lihuaToken, `query($id: ID!) { member(id: $id) { handle following { edges { node { handle } } } } }`, map[string]any{"id": lihua}, &out)
+	a.OK(lihuaToken, `query($id: ID!) { member(id: $id) { handle following { edges { node { handle } } } } }`, map[string]any{"id": lihua}, &out)
 	if out.Member.Handle != "li_hua" || len(out.Member.Following.Edges) != 1 || out.Member.Following.Edges[0].Node.Handle != "wang_fang" {
 		t.Errorf("after restart: %+v", out.Member)
 	}
@@ -179,8 +179,8 @@ func TestConfiguration(t *testing.T) {
 		if code, _ := get(t, p.url+"/"); code != 404 {
 			t.Errorf("GET / in production = %d, want 404", code)
 		}
-		a := &api{t: t, url: p.url}
-		res := a.do("", `{ __schema { types { name } } }`, nil)
+		a := newClient(t, p.url)
+		res := a.Do("", `{ __schema { types { name } } }`, nil)
 		if len(res.Errors) == 0 {
 			t.Error("introspection answered in production")
 		}
@@ -229,7 +229,7 @@ func TestSeed(t *testing.T) {
 	}
 	p := start(t, env)
 	defer p.stop()
-	a := &api{t: t, url: p.url}
+	a := newClient(t, p.url)
 	var got struct {
 		Club struct {
 			MemberCount int
@@ -240,7 +240,7 @@ func TestSeed(t *testing.T) {
 			MemberCount int
 		} `json:"ev"`
 	}
-	a.ok(adminToken(t), `{ club(slug: "byd-owners") { memberCount brand { slug } } ev: club(slug: "ev-talk") { memberCount } synthetic: memberByHandle(handle: "member_0000299") { id } }`, nil, &got)
+	a.OK(adminToken(t), `{ club(slug: "byd-owners") { memberCount brand { slug } } ev: club(slug: "ev-talk") { memberCount } synthetic: memberByHandle(handle: "member_0000299") { id } }`, nil, &got)
 	// The owners' club has its manager and the two members with a purchase; the third
 	// member without one has asked to join.
 	if got.Club.MemberCount != 3 || got.Club.Brand.Slug != "byd-auto" || got.Ev.MemberCount != len(demoMembers) || got.Synthetic == nil {
@@ -258,7 +258,7 @@ func TestSeed(t *testing.T) {
 			}
 		} `json:"synthetic"`
 	}
-	a.ok(adminToken(t), `{ demo: club(slug: "ev-talk") { posts(sort: HOT) { edges { node { title } } } } synthetic: club(slug: "club-0000") { posts { edges { node { title } } } } }`, nil, &posts)
+	a.OK(adminToken(t), `{ demo: club(slug: "ev-talk") { posts(sort: HOT) { edges { node { title } } } } synthetic: club(slug: "club-0000") { posts { edges { node { title } } } } }`, nil, &posts)
 	if len(posts.Demo.Posts.Edges) != 3 || len(posts.Synthetic.Posts.Edges) == 0 {
 		t.Errorf("seeded posts: demo %d, synthetic %d", len(posts.Demo.Posts.Edges), len(posts.Synthetic.Posts.Edges))
 	}
@@ -267,7 +267,7 @@ func TestSeed(t *testing.T) {
 	admin := adminToken(t)
 	total := func() int {
 		var out struct{ SearchPosts struct{ TotalCount int } }
-		a.ok(admin, `{ searchPosts(query: "") { totalCount } }`, nil, &out)
+		a.OK(admin, `{ searchPosts(query: "") { totalCount } }`, nil, &out)
 		return out.SearchPosts.TotalCount
 	}
 	deadline := time.Now().Add(60 * time.Second)
@@ -299,14 +299,14 @@ func TestSeed(t *testing.T) {
 	}
 	p = start(t, env)
 	defer p.stop()
-	a.url = p.url
+	a.URL = p.url
 	var hit struct {
 		SearchPosts struct {
 			TotalCount int
 			Edges      []struct{ TitleSnippet string }
 		}
 	}
-	a.ok(admin, `{ searchPosts(query: "保养", first: 1) { totalCount edges { titleSnippet } } }`, nil, &hit)
+	a.OK(admin, `{ searchPosts(query: "保养", first: 1) { totalCount edges { titleSnippet } } }`, nil, &hit)
 	if hit.SearchPosts.TotalCount == 0 || !strings.Contains(hit.SearchPosts.Edges[0].TitleSnippet, "<em>保养</em>") {
 		t.Errorf("search after reindexing: %+v", hit)
 	}

@@ -19,8 +19,8 @@ func TestShutdownWithRequestsInFlight(t *testing.T) {
 	env := map[string]string{"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir(), "QUANZI_JWT_SECRET": testSecret, "QUANZI_SHUTDOWN_TIMEOUT": "1s"}
 	p := start(t, env)
 	conns := []net.Conn{stalledRequest(t, p.url), stalledRequest(t, p.url)}
-	a := &api{t: t, url: p.url}
-	a.ok("", `{ __typename }`, nil, nil) // the server is serving: the stalled requests have been read
+	a := newClient(t, p.url)
+	a.OK("", `{ __typename }`, nil, nil) // the server is serving: the stalled requests have been read
 	if err := p.stop(); err != nil {
 		t.Fatalf("stopping with requests in flight: %v, want a clean exit", err)
 	}

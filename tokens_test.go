@@ -38,7 +38,7 @@ func TestTokenIssuerAndAudience(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{Services: community.New(s, community.Config{}), Verifier: newVerifier(cfg), Log: quietLog()}, handlerOptions(cfg)))
 	t.Cleanup(srv.Close)
-	a := &api{t: t, url: srv.URL}
+	a := newClient(t, srv.URL)
 
 	withClaims := func(iss string, aud ...string) string {
 		c := jwtauth.Claims{Roles: []string{"ADMIN"}}
@@ -87,10 +87,10 @@ func TestTokenIssuerAndAudience(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.code == "" {
-				a.ok(c.token, query, nil, nil)
+				a.OK(c.token, query, nil, nil)
 				return
 			}
-			a.fails(c.code, c.token, query, nil)
+			a.Fails(c.code, c.token, query, nil)
 		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
 	"quanzi/resolvers"
+	"quanzi/resolvers/apitest"
 	"quanzi/search"
 	"quanzi/search/bleveindex"
 )
@@ -100,63 +100,24 @@ func (a *api) deliver() {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
+type (
+	gqlError    = apitest.Error
+	gqlResponse = apitest.Response
+)
 
-type gqlResponse struct {
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
-}
-
-// do posts an operation with a bearer token ("" for none) and returns the response.
+// The client's calls, as the tests write them.
+func (a *api) client() apitest.Client { return apitest.Client{T: a.t, URL: a.url} }
 func (a *api) do(token, query string, vars map[string]any) gqlResponse {
 	a.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest("POST", a.url+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out gqlResponse
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		a.t.Fatalf("decode response (status %d): %v", res.StatusCode, err)
-	}
-	return out
+	return a.client().Do(token, query, vars)
 }
-
-// ok runs an operation that must succeed and decodes its data into out.
 func (a *api) ok(token, query string, vars map[string]any, out any) {
 	a.t.Helper()
-	res := a.do(token, query, vars)
-	if len(res.Errors) > 0 {
-		a.t.Fatalf("unexpected errors: %+v", res.Errors)
-	}
-	if out != nil {
-		if err := json.Unmarshal(res.Data, out); err != nil {
-			a.t.Fatal(err)
-		}
-	}
+	a.client().OK(token, query, vars, out)
 }
-
-// fails runs an operation that must fail with code, and returns the response.
 func (a *api) fails(code community.Code, token, query string, vars map[string]any) gqlResponse {
 	a.t.Helper()
-	res := a.do(token, query, vars)
-	if len(res.Errors) == 0 {
-		a.t.Fatalf("want error %s, got data %s", code, res.Data)
-	}
-	if got := res.Errors[0].Extensions["code"]; got != string(code) {
-		a.t.Fatalf("error code = %v (%q), want %s", got, res.Errors[0].Message, code)
-	}
-	return res
+	return a.client().Fails(code, token, query, vars)
 }
 
 func mint(t *testing.T, c jwtauth.Claims) string {
