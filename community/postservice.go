@@ -59,11 +59,11 @@ func (s *Service) insideRule(ctx context.Context, clubs map[string]Club) (map[st
 	return out, nil
 }
 
-// tombstone returns what a deleted post shows: who, where and when, nothing of its content.
-// Its comments are content too (Comments lists none), so its comment count is 0, as the
-// list it counts shows.
+// tombstone returns what a post that is not listed (see Post.Listed) shows: who, where
+// and when, nothing of its content. Its comments are content too (Comments lists none), so
+// its comment count is 0, as the list it counts shows.
 func tombstone(p Post) Post {
-	if p.Status != PostDeleted {
+	if p.Listed() {
 		return p
 	}
 	p.Title, p.Body, p.Tags = "", "", nil
@@ -371,7 +371,7 @@ func (s *Service) hotPage(ctx context.Context, clubID string, now time.Time, fir
 			return nil, nil, false, err
 		}
 		for _, at := range take {
-			if p, ok := found[at.ID]; ok && p.Status == PostPublished {
+			if p, ok := found[at.ID]; ok && p.Listed() {
 				posts = append(posts, p)
 				scores = append(scores, at.Score)
 			}
@@ -423,7 +423,7 @@ func (s *Service) AddComment(ctx context.Context, postID, replyTo, body string) 
 	if err != nil {
 		return Comment{}, err
 	}
-	if p.Status == PostDeleted {
+	if !p.Listed() {
 		return Comment{}, Errorf(CodeNotFound, "the post was deleted")
 	}
 	body, err = commentBody(body)
@@ -632,7 +632,7 @@ func (s *Service) deletedPosts(ctx context.Context, ids []string) (map[string]bo
 	}
 	out := make(map[string]bool, len(ids))
 	for id, p := range found {
-		out[id] = p.Status == PostDeleted
+		out[id] = !p.Listed()
 	}
 	return out, nil
 }
@@ -691,7 +691,7 @@ func (s *Service) SharePost(ctx context.Context, postID string, channel ShareCha
 	if err != nil {
 		return Post{}, err
 	}
-	if p.Status == PostDeleted {
+	if !p.Listed() {
 		return Post{}, Errorf(CodeNotFound, "the post was deleted")
 	}
 	if err := s.store.SharePost(ctx, Share{ID: s.newID(), PostID: postID, MemberID: a.MemberID, Channel: channel, At: s.now().UTC()}); err != nil {
