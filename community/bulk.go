@@ -25,8 +25,8 @@ type BulkStore interface {
 	// ImportClubMembers stores many club memberships; memberships of unknown clubs or
 	// members, and of members already in the club, are skipped.
 	ImportClubMembers(ctx context.Context, memberships []ClubMembership) error
-	// ImportPosts stores many posts, ignoring the counters they carry (a new post has
-	// none); posts of unknown clubs or authors are skipped. CONFLICT when an id is taken
+	// ImportPosts stores many posts as CreatePost does, ignoring the counters they carry (a
+	// new post has none); posts of unknown clubs or authors are skipped. CONFLICT when an id is taken
 	// (by a post or a comment), and then nothing of the batch is stored.
 	ImportPosts(ctx context.Context, posts []Post) error
 	// ImportReactions stores many reactions and counts them on their targets; reactions

@@ -9,7 +9,7 @@ import (
 	"unicode"
 )
 
-// PostStatus says whether a post is shown.
+// PostStatus is the state of a post, which decides whether it is listed (see Listed).
 type PostStatus string
 
 // The states of a post.
@@ -18,6 +18,37 @@ const (
 	// PostDeleted posts read as tombstones: no title, body or tags, out of every feed.
 	PostDeleted PostStatus = "DELETED"
 )
+
+// postStates is the rule of each state, one row a state; a status not in it (the zero
+// PostStatus among them) is not listed.
+//
+// A state added later is a row here (and a value of the PostStatus enum in the schema),
+// and nothing in the stores: they keep, with every post they write, the flag that Listed
+// gives them, and query the flag. HIDDEN (by a moderator), HELD (for review) or REMOVED
+// (for a breach of the rules) would each be a row with listed false. If one of them were
+// to be shown to some callers (a HELD post to its author, say), that rule goes in the
+// service's tombstone, which decides what a caller who loads a post by id sees of it; a
+// store that writes the post in such a state sets its status and its flag, as DeletePost
+// does for DELETED.
+var postStates = map[PostStatus]struct {
+	// listed: see Listed.
+	listed bool
+}{
+	PostPublished: {listed: true},
+	PostDeleted:   {listed: false},
+}
+
+// Listed reports whether a post in the state is listed (see Post.Listed).
+func (s PostStatus) Listed() bool { return postStates[s].listed }
+
+// Listed reports whether the post is listed: shown with its content, to whoever may see
+// inside its club, on its own and in its club's pages (NEW, HOT, TOP), in feeds and in
+// search, and open to edits, comments, reactions and shares. A post that is not listed is
+// in no list and takes none of these; whoever may see inside its club and loads it by id
+// sees its tombstone (who, where and when; no content, no comments). Stores keep this
+// flag with every post they write and select by it, so that this is the one place that
+// says which states are listed.
+func (p Post) Listed() bool { return p.Status.Listed() }
 
 // ReactionKind is how a member reacts to a post or comment.
 type ReactionKind string
@@ -30,7 +61,9 @@ const (
 	ReactionSupport    ReactionKind = "SUPPORT"
 )
 
-// ReactionKinds lists every kind, in schema order.
+// ReactionKinds is the table of kinds, in schema order: the stores keep a counter for each
+// kind in it, named after the kind. A new kind is a row here (and a value of the
+// ReactionKind enum in the schema); the stores need nothing more.
 var ReactionKinds = []ReactionKind{ReactionLike, ReactionInsightful, ReactionFunny, ReactionSupport}
 
 // ShareChannel is where a post was shared.
@@ -46,8 +79,25 @@ const (
 	ShareInApp ShareChannel = "IN_APP"
 )
 
-// ShareChannels lists every channel, in schema order.
+// ShareChannels is the table of channels, in schema order: the stores keep a counter for
+// each channel in it, named after the channel. A new channel is a row here (and a value of
+// the ShareChannel enum in the schema); the stores need nothing more.
 var ShareChannels = []ShareChannel{ShareWeChat, ShareMoments, ShareWeibo, ShareLink, ShareInApp}
+
+// Weights are what one reaction (of any kind), one comment (or reply) and one share (on
+// any channel) add to a post's engagement.
+type Weights struct {
+	Reaction, Comment, Share int
+}
+
+// EngagementWeights is the one table of weights: Post.Engagement, PostCounts.Engagement,
+// and the stores' orders by engagement read it.
+var EngagementWeights = Weights{Reaction: 1, Comment: 2, Share: 3}
+
+// Of is the engagement of so many reactions, comments and shares.
+func (w Weights) Of(reactions, comments, shares int) int {
+	return w.Reaction*reactions + w.Comment*comments + w.Share*shares
+}
 
 // Post is a member's post in a club. Its counters are kept in the same transaction as
 // the writes that change them, so sorting by them is cheap.
@@ -92,8 +142,14 @@ func (p Post) ShareCount() int {
 	return n
 }
 
-// Engagement weighs what a post received: a reaction counts 1, a comment 2, a share 3.
-func (p Post) Engagement() int { return p.ReactionTotal() + 2*p.CommentCount + 3*p.ShareCount() }
+// Engagement weighs what a post received by EngagementWeights: a reaction counts 1, a
+// comment 2, a share 3.
+func (p Post) Engagement() int { return p.Counts().Engagement() }
+
+// Counts is what ranking reads of the post (see PostCounts).
+func (p Post) Counts() PostCounts {
+	return PostCounts{ID: p.ID, CreatedAt: p.CreatedAt, Reactions: p.ReactionTotal(), Comments: p.CommentCount, Shares: p.ShareCount()}
+}
 
 // Hot is the HOT ranking of a post at a time: its engagement, plus one, divided by its age
 // in hours plus two, to the power 1.5. A new post starts high and sinks as it ages unless
@@ -206,7 +262,7 @@ const (
 	SortTop PostSort = "TOP"
 )
 
-// PostQuery selects a page of a club's published posts, NEW or TOP.
+// PostQuery selects a page of a club's listed posts, NEW or TOP.
 type PostQuery struct {
 	Sort  PostSort
 	First int
@@ -240,15 +296,20 @@ type FeedItem struct {
 // replies that are not deleted) and SharesByChannel; a comment's Reactions and ReplyCount
 // (its replies that are not deleted).
 //
+// Stores keep with every post they write whether it is listed (Post.Listed), and select
+// by that flag wherever the docs below say listed, never by the status itself: "unknown
+// or unlisted" is NOT_FOUND for the writes that a post takes only while it is listed.
+//
 // Every write that changes a post or its counters also raises its Version and writes an
 // EventPost outbox event for it in the same transaction: creating, editing and deleting
 // posts (deleting again writes nothing), adding and deleting comments, reacting to posts
 // and taking reactions back, shares, and the bulk imports of posts and reactions.
 type PostStore interface {
-	// CreatePost stores a new post. NOT_FOUND for an unknown club or author.
+	// CreatePost stores a new post, PUBLISHED when its Status is empty. NOT_FOUND for an
+	// unknown club or author.
 	CreatePost(ctx context.Context, p Post) error
-	// EditPost replaces a published post's title, body and tags and sets EditedAt, and
-	// returns it. NOT_FOUND for an unknown or deleted post.
+	// EditPost replaces a listed post's title, body and tags and sets EditedAt, and
+	// returns it. NOT_FOUND for an unknown or unlisted post.
 	EditPost(ctx context.Context, postID string, in PostInput, at time.Time) (Post, error)
 	// DeletePost marks a post deleted (a tombstone) and returns it; deleting again changes
 	// nothing. NOT_FOUND for an unknown post.
@@ -259,18 +320,18 @@ type PostStore interface {
 	// ScanPosts returns up to limit posts with ids greater than afterID, deleted ones
 	// included, in id order: for rebuilding the search index.
 	ScanPosts(ctx context.Context, afterID string, limit int) ([]Post, error)
-	// ClubPosts pages through a club's published posts: for SortNew newest first (then id
+	// ClubPosts pages through a club's listed posts: for SortNew newest first (then id
 	// ascending); for SortTop by Engagement descending, then newest first, then id, among
 	// posts created at or after q.Since. It returns up to q.First posts after q.After and
 	// whether more follow.
 	ClubPosts(ctx context.Context, clubID string, q PostQuery) ([]Post, bool, error)
-	// RecentPostCounts returns the counts of a club's published posts created at or after
+	// RecentPostCounts returns the counts of a club's listed posts created at or after
 	// since, newest first (then by id ascending), at most limit: the candidates that HOT
 	// ranks, without their text. An unknown club has none.
 	RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]PostCounts, error)
 
 	// AddComment stores a comment and counts it on its post (and on its parent for a
-	// reply). NOT_FOUND for an unknown or deleted post, unknown author, or a parent that is
+	// reply). NOT_FOUND for an unknown or unlisted post, unknown author, or a parent that is
 	// not a comment of the same post.
 	AddComment(ctx context.Context, c Comment) error
 	// EditComment replaces a comment's body and sets EditedAt. NOT_FOUND for an unknown or
@@ -291,21 +352,23 @@ type PostStore interface {
 
 	// React records a member's reaction of a kind to a post or a comment (targetID is
 	// either's id); reacting again changes nothing. NOT_FOUND for an unknown target or
-	// member, a deleted post, or a comment of a deleted post.
+	// member, an unlisted post, or a comment of an unlisted post.
 	React(ctx context.Context, memberID, targetID string, kind ReactionKind, at time.Time) error
 	// Unreact removes the reaction, if any.
 	Unreact(ctx context.Context, memberID, targetID string, kind ReactionKind) error
 	// ViewerReactions returns, for each target, the kinds the member reacted with, in
 	// ReactionKinds order; targets without any are absent.
 	ViewerReactions(ctx context.Context, memberID string, targetIDs []string) (map[string][]ReactionKind, error)
-	// SharePost records a share and counts it on the post. NOT_FOUND for an unknown or
-	// deleted post or unknown member.
+	// SharePost records a share and counts it on the post. A share is never older than its
+	// post: it is recorded at s.At, or at the post's CreatedAt when s.At is earlier, so
+	// that a post stands in a feed at its creation or later (see Feed). NOT_FOUND for an
+	// unknown or unlisted post or unknown member.
 	SharePost(ctx context.Context, s Share) error
 
 	// Feed pages through a member's feed as it stood at asOf, newest activity first (At
 	// descending, then post id ascending), after a position (nil for the start): posts by
 	// members it follows, posts in clubs it belongs to, and IN_APP shares by members it
-	// follows — of posts in PUBLIC clubs or clubs it belongs to only; each published post
+	// follows — of posts in PUBLIC clubs or clubs it belongs to only; each listed post
 	// once, at its newest such activity at or before asOf.
 	// Activity after asOf is left out, so that a walk through the pages neither skips nor
 	// repeats a post while posts and shares arrive.
@@ -336,7 +399,7 @@ type PostCounts struct {
 }
 
 // Engagement is Post.Engagement of the post counted.
-func (c PostCounts) Engagement() int { return c.Reactions + 2*c.Comments + 3*c.Shares }
+func (c PostCounts) Engagement() int { return EngagementWeights.Of(c.Reactions, c.Comments, c.Shares) }
 
 // Hot is Post.Hot of the post counted.
 func (c PostCounts) Hot(now time.Time) float64 { return hot(c.Engagement(), c.CreatedAt, now) }

@@ -56,11 +56,11 @@ func (s *core) insideRule(ctx context.Context, clubs map[string]Club) (map[strin
 	return out, nil
 }
 
-// tombstone returns what a deleted post shows: who, where and when, nothing of its content.
-// Its comments are content too (Comments lists none), so its comment count is 0, as the
-// list it counts shows.
+// tombstone returns what a post that is not listed (see Post.Listed) shows: who, where
+// and when, nothing of its content. Its comments are content too (Comments lists none), so
+// its comment count is 0, as the list it counts shows.
 func tombstone(p Post) Post {
-	if p.Status != PostDeleted {
+	if p.Listed() {
 		return p
 	}
 	p.Title, p.Body, p.Tags = "", "", nil
@@ -366,7 +366,7 @@ func (s *core) hotPage(ctx context.Context, clubID string, now time.Time, first 
 			return nil, nil, false, err
 		}
 		for _, at := range take {
-			if p, ok := found[at.ID]; ok && p.Status == PostPublished {
+			if p, ok := found[at.ID]; ok && p.Listed() {
 				posts = append(posts, p)
 				scores = append(scores, at.Score)
 			}
@@ -419,7 +419,7 @@ func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body stri
 	if err != nil {
 		return Comment{}, err
 	}
-	if p.Status == PostDeleted {
+	if !p.Listed() {
 		return Comment{}, Errorf(CodeNotFound, "the post was deleted")
 	}
 	body, err = commentBody(body)
@@ -630,7 +630,7 @@ func (s *core) deletedPosts(ctx context.Context, ids []string) (map[string]bool,
 	}
 	out := make(map[string]bool, len(ids))
 	for id, p := range found {
-		out[id] = p.Status == PostDeleted
+		out[id] = !p.Listed()
 	}
 	return out, nil
 }
@@ -690,7 +690,7 @@ func (s *PostService) SharePost(ctx context.Context, postID string, channel Shar
 	if err != nil {
 		return Post{}, err
 	}
-	if p.Status == PostDeleted {
+	if !p.Listed() {
 		return Post{}, Errorf(CodeNotFound, "the post was deleted")
 	}
 	cl, err := s.claim(ctx, "sharePost", a.MemberID, key, postID, string(channel))

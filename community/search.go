@@ -88,7 +88,7 @@ func (s *PostService) SearchScope(ctx context.Context) (PostScope, error) {
 }
 
 // VisiblePosts returns, in the order of ids, the posts the caller may see that are
-// published now, leaving out the rest: search hits are checked against the store, the
+// listed now (see Post.Listed), leaving out the rest: search hits are checked against the store, the
 // system of record, so that a post deleted a moment ago is not shown while the index
 // catches up.
 func (s *PostService) VisiblePosts(ctx context.Context, ids []string) ([]Post, error) {
@@ -99,7 +99,7 @@ func (s *PostService) VisiblePosts(ctx context.Context, ids []string) ([]Post, e
 		case code == CodeForbidden || code == CodeUnauthenticated:
 		case errs[i] != nil:
 			return nil, errs[i]
-		case p != nil && p.Status == PostPublished:
+		case p != nil && p.Listed():
 			out = append(out, *p)
 		}
 	}

@@ -28,7 +28,8 @@ type Document struct {
 	// CreatedAt is kept to the second or finer; engines may round it to the millisecond.
 	CreatedAt  time.Time
 	Engagement int
-	// Visible is false for posts that are not PUBLISHED: searches never return them.
+	// Visible is false for posts that are not listed (see community.Post.Listed): searches
+	// never return them.
 	Visible bool
 	// Private is true when the post's club is PRIVATE: searches return it only to callers
 	// whose Scope names the club or its brand.
@@ -40,7 +41,7 @@ func DocumentOf(p community.Post, c community.Club) Document {
 	d := Document{
 		ID: p.ID, Version: p.Version, ClubID: p.ClubID, BrandID: c.BrandID, AuthorID: p.AuthorID,
 		CreatedAt: p.CreatedAt, Engagement: p.Engagement(),
-		Visible: p.Status == community.PostPublished, Private: c.Visibility == community.VisibilityPrivate,
+		Visible: p.Listed(), Private: c.Visibility == community.VisibilityPrivate,
 	}
 	if d.Visible {
 		d.Title, d.Body, d.Tags = p.Title, p.Body, p.Tags

@@ -23,6 +23,9 @@ func testPostStore(t *testing.T, newStore NewStore) {
 	t.Run("Shares", func(t *testing.T) { testShares(t, newStore(t)) })
 	t.Run("Engagement", func(t *testing.T) { testEngagement(t, newStore(t)) })
 	t.Run("Feed", func(t *testing.T) { testFeed(t, newStore(t)) })
+	t.Run("Listed", func(t *testing.T) { testListed(t, newStore(t)) })
+	t.Run("ShareTime", func(t *testing.T) { testShareTime(t, newStore(t)) })
+	t.Run("KindsAndChannels", func(t *testing.T) { testKindsAndChannels(t, newStore(t)) })
 	t.Run("ConcurrentPostWrites", func(t *testing.T) { testConcurrentPostWrites(t, newStore(t)) })
 }
 
@@ -400,11 +403,11 @@ func postOrder(a, b community.PostPosition) int {
 }
 
 // clubList is the whole of a club's list of the sort, as ClubPosts should page through
-// it: the club's published posts (for TOP, those created at or after since).
+// it: the club's listed posts (for TOP, those created at or after since).
 func (b *board) clubList(clubID string, sort community.PostSort, since int) []community.Post {
 	var out []community.Post
 	for _, p := range b.posts {
-		if p.ClubID != clubID || p.Status != community.PostPublished || sort == community.SortTop && p.CreatedAt.Before(at(since)) {
+		if p.ClubID != clubID || !p.Listed() || sort == community.SortTop && p.CreatedAt.Before(at(since)) {
 			continue
 		}
 		out = append(out, p)

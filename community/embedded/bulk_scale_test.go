@@ -104,7 +104,7 @@ func TestBulkScale(t *testing.T) {
 
 	counted := 0
 	for _, p := range s.posts {
-		for _, n := range p.reactions {
+		for _, n := range p.reactions() {
 			counted += int(n)
 		}
 	}

@@ -114,7 +114,7 @@ func (s *Store) Feed(_ context.Context, memberID string, first int, after *commu
 		// Any other activity of p is older (it comes later in the merge) or newer (its
 		// item was made earlier in the merge, or is on an earlier page): p is settled.
 		seen[p] = true
-		if p.deleted || p.club.Visibility != community.VisibilityPublic && p.club.members[m.ID] == nil {
+		if !p.listed || p.club.Visibility != community.VisibilityPublic && p.club.members[m.ID] == nil {
 			continue
 		}
 		item, ok := s.newestActivity(m, p, limit)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -38,23 +39,21 @@ var (
 // postBuckets are the buckets migrate creates for the post part.
 var postBuckets = [][]byte{bucketPosts, bucketComments, bucketReactions, bucketShares}
 
-// The sizes of the counter arrays of posts and comments: one slot per reaction kind and
-// per share channel, in the order of community.ReactionKinds and community.ShareChannels.
-const (
-	kindCount    = 4
-	channelCount = 5
-	// kindBits is the low bits of a reaction entry that hold the kind's index.
-	kindBits = 3
+// The counters of posts and comments: one per row of community.ReactionKinds and of
+// community.ShareChannels, in their order, so that a kind or a channel added there is
+// counted here with no change. The file keeps no counters (see above): a store opened
+// with more kinds or channels than it was written with counts them from zero.
+var (
+	kindCount    = len(community.ReactionKinds)
+	channelCount = len(community.ShareChannels)
+	// kindBits is the low bits of a reaction entry that hold the kind's index, and
+	// kindMask selects them.
+	kindBits = uint(bits.Len(uint(kindCount - 1)))
+	kindMask = uint32(1)<<kindBits - 1
 	// maxTargets bounds the sequence numbers of posts and comments, which a reaction entry
 	// holds above its kind bits.
-	maxTargets = 1 << (32 - kindBits)
+	maxTargets = uint64(1) << (32 - kindBits)
 )
-
-func init() {
-	if len(community.ReactionKinds) != kindCount || len(community.ShareChannels) != channelCount || kindCount > 1<<kindBits {
-		panic("embedded: the counter arrays do not match community.ReactionKinds and community.ShareChannels")
-	}
-}
 
 // postGraph is the in-memory part of the store about posts, comments, reactions and
 // shares. It holds what orders and counts them; their text (titles, bodies, tags) stays in
@@ -105,12 +104,21 @@ type postNode struct {
 	createdAt int64 // Unix nanoseconds
 	seq       uint32
 	comments  int32
-	reactions [kindCount]int32
-	shares    [channelCount]int32
-	deleted   bool
+	// counters are the post's reactions by kind, then its shares by channel (see
+	// reactions and shares).
+	counters []int32
+	// listed is the postDoc's Listed: only listed posts are in clubPosts, authorPosts and
+	// feeds, and take edits, comments, reactions and shares.
+	listed bool
 	// version is the post's Version (see bucketPostVersions).
 	version int64
 }
+
+// reactions are the post's counts of reactions, by kind.
+func (n *postNode) reactions() []int32 { return n.counters[:kindCount] }
+
+// shares are the post's counts of shares, by channel.
+func (n *postNode) shares() []int32 { return n.counters[kindCount:] }
 
 // commentNode is a comment of the in-memory graph. Its parent is found through its
 // document when needed: only deleting a reply needs it.
@@ -120,7 +128,7 @@ type commentNode struct {
 	createdAt int64 // Unix nanoseconds
 	seq       uint32
 	replies   int32
-	reactions [kindCount]int32
+	reactions []int32
 	deleted   bool
 }
 
@@ -136,7 +144,8 @@ type postSharer struct {
 	at     int64
 }
 
-// postDoc is a post as stored in bbolt: community.Post without its counters.
+// postDoc is a post as stored in bbolt: community.Post without its counters, with whether
+// it is listed.
 type postDoc struct {
 	ID        string
 	ClubID    string
@@ -148,6 +157,26 @@ type postDoc struct {
 	EditedAt  time.Time `json:",omitzero"`
 	DeletedAt time.Time `json:",omitzero"`
 	Status    community.PostStatus
+	// Listed is community.Post.Listed of Status, written with it. Files written before it
+	// was kept lack it: see listed.
+	Listed *bool `json:",omitempty"`
+}
+
+// listed reports whether a post stored with the status and the flag is listed: the flag,
+// or for a post stored without one, community.Post.Listed of its status (then PUBLISHED
+// or DELETED; an empty one was stored for PUBLISHED).
+func listed(status community.PostStatus, flag *bool) bool {
+	if flag != nil {
+		return *flag
+	}
+	return cmp.Or(status, community.PostPublished).Listed()
+}
+
+// setStatus gives the document a status, and the flag that goes with it.
+func (d *postDoc) setStatus(status community.PostStatus) {
+	d.Status = cmp.Or(status, community.PostPublished)
+	flag := d.Status.Listed()
+	d.Listed = &flag
 }
 
 // commentDoc is a comment as stored in bbolt: community.Comment without its counters.
@@ -231,9 +260,10 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		ID, ClubID, AuthorID string
 		CreatedAt            time.Time
 		Status               community.PostStatus
+		Listed               *bool
 	}
 	err := tx.Bucket(bucketPosts).ForEach(func(_, v []byte) error {
-		pm.ID, pm.ClubID, pm.AuthorID, pm.CreatedAt, pm.Status = "", "", "", time.Time{}, ""
+		pm.ID, pm.ClubID, pm.AuthorID, pm.CreatedAt, pm.Status, pm.Listed = "", "", "", time.Time{}, "", nil
 		if err := json.Unmarshal(v, &pm); err != nil {
 			return fmt.Errorf("embedded: decode post: %w", err)
 		}
@@ -241,10 +271,10 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		if c == nil || a == nil {
 			return fmt.Errorf("embedded: post %q refers to an unknown club or member", pm.ID)
 		}
-		n := &postNode{id: pm.ID, club: c, author: a, createdAt: nanos(pm.CreatedAt), seq: s.nextTarget, deleted: pm.Status == community.PostDeleted}
+		n := &postNode{id: pm.ID, club: c, author: a, createdAt: nanos(pm.CreatedAt), seq: s.nextTarget, counters: newCounters(), listed: listed(pm.Status, pm.Listed)}
 		s.nextTarget++
 		s.posts[n.id] = n
-		if !n.deleted {
+		if n.listed {
 			s.clubPosts[c] = append(s.clubPosts[c], n)
 			s.authorPosts[a] = append(s.authorPosts[a], n)
 		}
@@ -271,7 +301,7 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		if p == nil {
 			return fmt.Errorf("embedded: comment %q refers to an unknown post", cm.ID)
 		}
-		n := &commentNode{id: cm.ID, post: p, createdAt: nanos(cm.CreatedAt), seq: s.nextTarget, deleted: !cm.DeletedAt.IsZero()}
+		n := &commentNode{id: cm.ID, post: p, createdAt: nanos(cm.CreatedAt), seq: s.nextTarget, reactions: make([]int32, kindCount), deleted: !cm.DeletedAt.IsZero()}
 		s.nextTarget++
 		s.comments[n.id] = n
 		if !n.deleted {
@@ -322,9 +352,11 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		if p == nil || m == nil || ch < 0 {
 			return fmt.Errorf("embedded: share %q refers to an unknown post, member or channel", sh.ID)
 		}
-		p.shares[ch]++
+		p.shares()[ch]++
 		if ch == channelInApp {
-			at := nanos(sh.At)
+			// A share stored before SharePost kept shares no older than their posts is
+			// read as it would be stored now.
+			at := max(nanos(sh.At), p.createdAt)
 			s.sharesBy[m] = append(s.sharesBy[m], sharedPost{p, at})
 			s.sharesOf[p] = append(s.sharesOf[p], postSharer{m, at})
 		}
@@ -353,15 +385,18 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 
 // target finds a post or a comment by id: its sequence number and its reaction counters
 // (nil when there is none).
-func (s *Store) target(id string) (uint32, *[kindCount]int32) {
+func (s *Store) target(id string) (uint32, []int32) {
 	if p := s.posts[id]; p != nil {
-		return p.seq, &p.reactions
+		return p.seq, p.reactions()
 	}
 	if c := s.comments[id]; c != nil {
-		return c.seq, &c.reactions
+		return c.seq, c.reactions
 	}
 	return 0, nil
 }
+
+// newCounters returns a post's counters, all zero.
+func newCounters() []int32 { return make([]int32, kindCount+channelCount) }
 
 func reactionEntry(seq uint32, kind int) uint32 { return seq<<kindBits | uint32(kind) }
 
@@ -396,9 +431,9 @@ func (d postDoc) post(n *postNode) community.Post {
 	return community.Post{
 		ID: d.ID, ClubID: d.ClubID, AuthorID: d.AuthorID, Title: d.Title, Body: d.Body, Tags: d.Tags,
 		CreatedAt: d.CreatedAt, EditedAt: d.EditedAt, DeletedAt: d.DeletedAt, Status: d.Status,
-		Reactions:       counts(community.ReactionKinds, n.reactions[:]),
+		Reactions:       counts(community.ReactionKinds, n.reactions()),
 		CommentCount:    int(n.comments),
-		SharesByChannel: counts(community.ShareChannels, n.shares[:]),
+		SharesByChannel: counts(community.ShareChannels, n.shares()),
 		Version:         n.version,
 	}
 }
@@ -408,7 +443,7 @@ func (d commentDoc) comment(n *commentNode) community.Comment {
 		ID: d.ID, PostID: d.PostID, AuthorID: d.AuthorID, ParentID: d.ParentID, Body: d.Body,
 		CreatedAt: d.CreatedAt, EditedAt: d.EditedAt, DeletedAt: d.DeletedAt,
 		ReplyCount: int(n.replies),
-		Reactions:  counts(community.ReactionKinds, n.reactions[:]),
+		Reactions:  counts(community.ReactionKinds, n.reactions),
 	}
 }
 
@@ -423,14 +458,6 @@ func getJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
 		return fmt.Errorf("embedded: decode %s %q: %w", bucket, key, err)
 	}
 	return nil
-}
-
-func readPost(tx *bolt.Tx, n *postNode) (community.Post, error) {
-	var d postDoc
-	if err := getJSON(tx, bucketPosts, n.id, &d); err != nil {
-		return community.Post{}, err
-	}
-	return d.post(n), nil
 }
 
 // docCopy is a document's bytes copied out of the file while s.mu was held, with a copy
@@ -523,17 +550,20 @@ func readByID[N, D, V any](s *Store, bucket []byte, ids []string, nodes map[stri
 	return out, nil
 }
 
-// newPostDoc returns the document of a post to store: the post without its counters.
+// newPostDoc returns the document of a post to store: the post without its counters, with
+// PUBLISHED for an empty status, and whether it is listed.
 func newPostDoc(p community.Post) postDoc {
-	return postDoc{
+	d := postDoc{
 		ID: p.ID, ClubID: p.ClubID, AuthorID: p.AuthorID, Title: p.Title, Body: p.Body, Tags: slices.Clone(p.Tags),
-		CreatedAt: p.CreatedAt.UTC(), EditedAt: p.EditedAt.UTC(), DeletedAt: p.DeletedAt.UTC(), Status: p.Status,
+		CreatedAt: p.CreatedAt.UTC(), EditedAt: p.EditedAt.UTC(), DeletedAt: p.DeletedAt.UTC(),
 	}
+	d.setStatus(p.Status)
+	return d
 }
 
 // newPostNode returns the node of a post about to be stored, numbered seq.
 func newPostNode(d postDoc, c *club, a *member, seq uint32) *postNode {
-	return &postNode{id: d.ID, club: c, author: a, createdAt: nanos(d.CreatedAt), seq: seq, deleted: d.Status == community.PostDeleted}
+	return &postNode{id: d.ID, club: c, author: a, createdAt: nanos(d.CreatedAt), seq: seq, counters: newCounters(), listed: listed(d.Status, d.Listed)}
 }
 
 // addPosts adds stored posts to the in-memory graph. Their nodes are numbered from
@@ -544,7 +574,7 @@ func (s *Store) addPosts(nodes ...*postNode) {
 	byAuthor := map[*member][]*postNode{}
 	for _, n := range nodes {
 		s.posts[n.id] = n
-		if !n.deleted {
+		if n.listed {
 			byClub[n.club] = append(byClub[n.club], n)
 			byAuthor[n.author] = append(byAuthor[n.author], n)
 		}
@@ -600,7 +630,7 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 func (s *Store) EditPost(_ context.Context, postID string, in community.PostInput, at time.Time) (community.Post, error) {
 	defer s.writing()()
 	n := s.posts[postID]
-	if n == nil || n.deleted {
+	if n == nil || !n.listed {
 		return community.Post{}, postNotFound(postID)
 	}
 	var d postDoc
@@ -610,6 +640,7 @@ func (s *Store) EditPost(_ context.Context, postID string, in community.PostInpu
 			return err
 		}
 		d.Title, d.Body, d.Tags, d.EditedAt = in.Title, in.Body, slices.Clone(in.Tags), at.UTC()
+		d.setStatus(d.Status)
 		if err := putJSON(tx, bucketPosts, []byte(postID), d); err != nil {
 			return err
 		}
@@ -624,22 +655,17 @@ func (s *Store) EditPost(_ context.Context, postID string, in community.PostInpu
 	return d.post(n), nil
 }
 
+// errUnchanged rolls back a write that finds nothing to change.
+var errUnchanged = errors.New("unchanged")
+
 // DeletePost implements community.PostStore. The post leaves its club's lists and the
-// feeds; its comments, reactions and shares stay, with its counters.
+// feeds, as it is no longer listed; its comments, reactions and shares stay, with its
+// counters.
 func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (community.Post, error) {
 	defer s.writing()()
 	n := s.posts[postID]
 	if n == nil {
 		return community.Post{}, postNotFound(postID)
-	}
-	if n.deleted {
-		var p community.Post
-		err := s.db.View(func(tx *bolt.Tx) error {
-			var err error
-			p, err = readPost(tx, n)
-			return err
-		})
-		return p, err
 	}
 	var d postDoc
 	var done func()
@@ -647,7 +673,11 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
 			return err
 		}
-		d.Status, d.DeletedAt = community.PostDeleted, at.UTC()
+		if d.Status == community.PostDeleted {
+			return errUnchanged // deleting again changes nothing
+		}
+		d.setStatus(community.PostDeleted)
+		d.DeletedAt = at.UTC()
 		if err := putJSON(tx, bucketPosts, []byte(postID), d); err != nil {
 			return err
 		}
@@ -655,14 +685,29 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 		done, err = s.touchPosts(tx, postTouch{n: 1})
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, errUnchanged):
+		return d.post(n), nil
+	case err != nil:
 		return community.Post{}, fmt.Errorf("embedded: delete post %q: %w", postID, err)
 	}
 	done()
-	n.deleted = true
-	s.clubPosts[n.club] = removeSorted(s.clubPosts[n.club], n, compareNodes)
-	s.authorPosts[n.author] = removeSorted(s.authorPosts[n.author], n, compareNodes)
+	s.relist(n, *d.Listed)
 	return d.post(n), nil
+}
+
+// relist records that the post is listed or not, and adds it to its club's and author's
+// lists or takes it off them accordingly.
+func (s *Store) relist(n *postNode, listed bool) {
+	switch {
+	case listed && !n.listed:
+		s.clubPosts[n.club] = insertSorted(s.clubPosts[n.club], n, compareNodes)
+		s.authorPosts[n.author] = insertSorted(s.authorPosts[n.author], n, compareNodes)
+	case !listed && n.listed:
+		s.clubPosts[n.club] = removeSorted(s.clubPosts[n.club], n, compareNodes)
+		s.authorPosts[n.author] = removeSorted(s.authorPosts[n.author], n, compareNodes)
+	}
+	n.listed = listed
 }
 
 // PostsByID implements community.PostStore. The posts are decoded after the read lock is
@@ -724,14 +769,19 @@ type ranked struct {
 
 // engagement is community.Post.Engagement from the counters of a node.
 func (n *postNode) engagement() int {
-	e := 2 * int(n.comments)
-	for _, r := range n.reactions {
-		e += int(r)
+	reactions, shares := n.totals()
+	return community.EngagementWeights.Of(reactions, int(n.comments), shares)
+}
+
+// totals are the post's reactions of every kind and shares on every channel.
+func (n *postNode) totals() (reactions, shares int) {
+	for _, r := range n.reactions() {
+		reactions += int(r)
 	}
-	for _, sh := range n.shares {
-		e += 3 * int(sh)
+	for _, sh := range n.shares() {
+		shares += int(sh)
 	}
-	return e
+	return reactions, shares
 }
 
 // compareRanked orders TOP: score descending, then newest first, then id ascending.
@@ -824,12 +874,7 @@ func (s *Store) RecentPostCounts(_ context.Context, clubID string, since time.Ti
 // counts returns what ranking reads of the post: its time and its counters.
 func (n *postNode) counts() community.PostCounts {
 	c := community.PostCounts{ID: n.id, CreatedAt: time.Unix(0, n.createdAt).UTC(), Comments: int(n.comments)}
-	for _, r := range n.reactions {
-		c.Reactions += int(r)
-	}
-	for _, sh := range n.shares {
-		c.Shares += int(sh)
-	}
+	c.Reactions, c.Shares = n.totals()
 	return c
 }
 
@@ -845,7 +890,7 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 		return conflict("comment %q exists already", c.ID)
 	}
 	p := s.posts[c.PostID]
-	if p == nil || p.deleted {
+	if p == nil || !p.listed {
 		return postNotFound(c.PostID)
 	}
 	if s.members[c.AuthorID] == nil {
@@ -875,7 +920,7 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 		return fmt.Errorf("embedded: add comment: %w", err)
 	}
 	done()
-	n := &commentNode{id: c.ID, post: p, createdAt: nanos(d.CreatedAt), seq: seq, deleted: !d.DeletedAt.IsZero()}
+	n := &commentNode{id: c.ID, post: p, createdAt: nanos(d.CreatedAt), seq: seq, reactions: make([]int32, kindCount), deleted: !d.DeletedAt.IsZero()}
 	s.nextTarget++
 	s.comments[n.id] = n
 	s.children[parentSeq] = insertSorted(s.children[parentSeq], n, compareComments)
@@ -1050,14 +1095,14 @@ func (s *Store) React(_ context.Context, memberID, targetID string, kind communi
 }
 
 // reactionTarget finds a post or a comment that takes reactions, as target does: a post
-// that is not deleted, or a comment of one, deleted or not. Counters are nil when there
-// is none.
-func (s *Store) reactionTarget(id string) (uint32, *[kindCount]int32) {
-	if p := s.posts[id]; p != nil && !p.deleted {
-		return p.seq, &p.reactions
+// that is listed, or a comment of one, deleted or not. Counters are nil when there is
+// none.
+func (s *Store) reactionTarget(id string) (uint32, []int32) {
+	if p := s.posts[id]; p != nil && p.listed {
+		return p.seq, p.reactions()
 	}
-	if c := s.comments[id]; c != nil && !c.post.deleted {
-		return c.seq, &c.reactions
+	if c := s.comments[id]; c != nil && c.post.listed {
+		return c.seq, c.reactions
 	}
 	return 0, nil
 }
@@ -1066,7 +1111,7 @@ func (s *Store) reactionTarget(id string) (uint32, *[kindCount]int32) {
 type newReaction struct {
 	m      *member
 	entry  uint32
-	counts *[kindCount]int32
+	counts []int32
 	key    []byte
 	at     int64
 }
@@ -1096,7 +1141,7 @@ func (s *Store) addReactions(rs ...newReaction) {
 	var entries []uint32
 	for i, r := range rs {
 		entries = append(entries, r.entry)
-		r.counts[r.entry&(1<<kindBits-1)]++
+		r.counts[r.entry&kindMask]++
 		if i+1 == len(rs) || rs[i+1].m != r.m {
 			s.reactions[r.m] = mergeSorted(s.reactions[r.m], entries, cmp.Compare[uint32])
 			entries = entries[:0]
@@ -1162,7 +1207,7 @@ func (s *Store) ViewerReactions(_ context.Context, memberID string, targetIDs []
 		i, _ := slices.BinarySearch(list, reactionEntry(seq, 0))
 		var kinds []community.ReactionKind
 		for ; i < len(list) && list[i]>>kindBits == seq; i++ {
-			kinds = append(kinds, community.ReactionKinds[list[i]&(1<<kindBits-1)])
+			kinds = append(kinds, community.ReactionKinds[list[i]&kindMask])
 		}
 		if kinds != nil {
 			out[id] = kinds
@@ -1174,15 +1219,20 @@ func (s *Store) ViewerReactions(_ context.Context, memberID string, targetIDs []
 // errShareTaken refuses a share whose id is stored already.
 var errShareTaken = errors.New("share id taken")
 
-// SharePost implements community.PostStore. CONFLICT when a share has its id already;
-// BAD_USER_INPUT for an unknown channel.
+// SharePost implements community.PostStore: a share older than its post is stored at the
+// post's creation. CONFLICT when a share has its id already; BAD_USER_INPUT for an unknown
+// channel.
 func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 	sh.At = sh.At.UTC()
 	defer s.writing()()
 	p := s.posts[sh.PostID]
-	if p == nil || p.deleted {
+	if p == nil || !p.listed {
 		return postNotFound(sh.PostID)
 	}
+	if created := time.Unix(0, p.createdAt); sh.At.Before(created) {
+		sh.At = created
+	}
+	sh.At = sh.At.UTC()
 	m := s.members[sh.MemberID]
 	if m == nil {
 		return notFound(sh.MemberID)
@@ -1210,7 +1260,7 @@ func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 		return fmt.Errorf("embedded: share post: %w", err)
 	}
 	done()
-	p.shares[ch]++
+	p.shares()[ch]++
 	if ch == channelInApp {
 		at := nanos(sh.At)
 		s.sharesBy[m] = insertSorted(s.sharesBy[m], sharedPost{p, at}, compareShared)

@@ -1,6 +1,6 @@
 package neo4jstore
 
-// The Cypher of the bulk loaders, one constant per statement, every value a parameter.
+// The Cypher of the bulk loaders, one variable per statement, every value a parameter.
 // Each is one statement over a whole batch, and writes for each row exactly what the
 // single-row statement it stands for (cypherJoinClub, cypherCreatePost for a new post,
 // cypherReact) writes, so that every other statement reads imported data as it reads the
@@ -12,7 +12,7 @@ package neo4jstore
 // each other in opposite orders. A deadlock that remains is a transient error, on which
 // the driver runs the whole transaction again.
 
-const (
+var (
 	// cypherImportClubMembers puts members in clubs: $rows are maps of clubId, memberId,
 	// role, since and verified, sorted by memberId, one per (clubId, memberId). Rows of an
 	// unknown club or member are dropped by the MATCHes. Each member is locked first, as
@@ -51,8 +51,8 @@ CALL (takenByPost, takenByComment) {
   MATCH (m:Member {id: row.authorId})
   CREATE (m)-[:AUTHORED]->(x:Post {id: row.id, clubId: row.clubId, authorId: row.authorId,
     title: row.title, body: row.body, tags: row.tags, createdAt: row.createdAt, editedAt: row.editedAt,
-    deletedAt: row.deletedAt, status: row.status, commentCount: 0, likes: 0, insightful: 0, funny: 0, support: 0,
-    shareWechat: 0, shareMoments: 0, shareWeibo: 0, shareLink: 0, shareInApp: 0, version: 1})-[:POSTED_IN]->(c)` + renewEvent + `
+    deletedAt: row.deletedAt, status: row.status, listed: row.listed,
+    ` + zeroCounters + `, version: 1})-[:POSTED_IN]->(c)` + renewEvent + `
 }
 RETURN takenByPost, takenByComment`
 
@@ -60,7 +60,7 @@ RETURN takenByPost, takenByComment`
 	// one map per target, sorted by targetId: targetId and reactions, a list of maps of
 	// memberId, kind, counter (the property that counts the kind) and at, with no two for
 	// one member and kind. A target is skipped, as cypherReact refuses it, when it is
-	// unknown, or is a post that is not published or a comment whose post is not; a
+	// unknown, or is a post that is not listed or a comment whose post is not; a
 	// reaction, when its member is unknown or it is stored already. Each target is locked
 	// before its reactions are read, as cypherReact locks it before its MERGE, so that no
 	// other write adds a reaction to it between the check and the CREATE; the rows being
@@ -75,8 +75,8 @@ OPTIONAL MATCH (post:Post {id: row.targetId})
 OPTIONAL MATCH (comment:Comment {id: row.targetId})
 WITH row, coalesce(post, comment) AS t
 WHERE t IS NOT NULL AND CASE
-  WHEN t:Post THEN t.status = $published
-  ELSE EXISTS { (t)-[:ON]->(:Post {status: $published}) } END
+  WHEN t:Post THEN t.listed
+  ELSE EXISTS { (t)-[:ON]->(:Post {listed: true}) } END
 SET t._lock = true REMOVE t._lock
 WITH t, row
 UNWIND row.reactions AS reaction
@@ -84,7 +84,7 @@ MATCH (m:Member {id: reaction.memberId})
 WHERE NOT EXISTS { (m)-[:REACTED {kind: reaction.kind}]->(t) }
 CREATE (m)-[:REACTED {kind: reaction.kind, at: reaction.at}]->(t)
 WITH t, reaction.counter AS counter, count(*) AS created
-SET t[counter] = t[counter] + created
+SET t[counter] = coalesce(t[counter], 0) + created
 WITH t, sum(created) AS created
 FOREACH (x IN CASE WHEN t:Post THEN [t] ELSE [] END |
   SET x.version = coalesce(x.version, 1) + created` + renewEvent + `)`

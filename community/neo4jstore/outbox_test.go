@@ -199,7 +199,7 @@ func TestAckBesideWriteInFlight(t *testing.T) {
 			t.Fatal("the new post has no event")
 		}
 		commit := inFlight(cypherReact, s.stateParams(map[string]any{
-			"memberId": fan, "targetId": p.ID, "kind": string(community.ReactionLike), "counter": "likes", "at": brandAt(2),
+			"memberId": fan, "targetId": p.ID, "kind": string(community.ReactionLike), "counter": reactionCounter(community.ReactionLike), "at": brandAt(2),
 		}))
 		acked := make(chan error, 1)
 		go func() { acked <- s.AckEvents(ctx, community.ConsumerSearch, []community.OutboxEvent{read}) }()

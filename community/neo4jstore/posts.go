@@ -1,9 +1,11 @@
 package neo4jstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -11,59 +13,119 @@ import (
 	"quanzi/community"
 )
 
-// reactionCounters names the property of a post or comment that counts each kind of
-// reaction, in community.ReactionKinds order.
-var reactionCounters = []struct {
-	kind     community.ReactionKind
+// counter is the property of a post or a comment that counts one reaction kind or share
+// channel.
+type counter[K ~string] struct {
+	key      K
 	property string
-}{
-	{community.ReactionLike, "likes"},
-	{community.ReactionInsightful, "insightful"},
-	{community.ReactionFunny, "funny"},
-	{community.ReactionSupport, "support"},
 }
 
-// shareCounters names the property of a post that counts the shares on each channel, in
-// community.ShareChannels order.
-var shareCounters = []struct {
-	channel  community.ShareChannel
-	property string
-}{
-	{community.ShareWeChat, "shareWechat"},
-	{community.ShareMoments, "shareMoments"},
-	{community.ShareWeibo, "shareWeibo"},
-	{community.ShareLink, "shareLink"},
-	{community.ShareInApp, "shareInApp"},
+// reactionCounters and shareCounters name the counter of each row of
+// community.ReactionKinds and community.ShareChannels, in their order.
+var (
+	reactionCounters = countersOf("reaction", community.ReactionKinds)
+	shareCounters    = countersOf("share", community.ShareChannels)
+)
+
+func countersOf[K ~string](prefix string, keys []K) []counter[K] {
+	out := make([]counter[K], len(keys))
+	for i, k := range keys {
+		out[i] = counter[K]{k, counterProperty(prefix, string(k))}
+	}
+	return out
+}
+
+// counterProperty names the counter of a kind or channel: the prefix, then the words of
+// the name in title case (LIKE: reactionLike; IN_APP: shareInApp). The name goes into
+// statements (see post_cypher.go), so it must be upper-case ASCII words joined by
+// underscores, as the community package's enums are: anything else is a programming
+// error, and the package does not initialise.
+func counterProperty(prefix, name string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for word := range strings.SplitSeq(name, "_") {
+		if word == "" {
+			panic(fmt.Sprintf("neo4jstore: %q cannot name a counter", name))
+		}
+		for i, r := range word {
+			if r < 'A' || r > 'Z' {
+				panic(fmt.Sprintf("neo4jstore: %q cannot name a counter", name))
+			}
+			if i > 0 {
+				r += 'a' - 'A'
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// projection projects counters in a map projection (.reactionLike, .reactionFunny, …).
+func projection[K ~string](counters []counter[K]) string {
+	parts := make([]string, len(counters))
+	for i, c := range counters {
+		parts[i] = "." + c.property
+	}
+	return strings.Join(parts, ", ")
+}
+
+// sumOf adds up the counters of the node named x; a counter it lacks counts zero.
+func sumOf[K ~string](x string, counters []counter[K]) string {
+	parts := make([]string, len(counters))
+	for i, c := range counters {
+		parts[i] = "coalesce(" + x + "." + c.property + ", 0)"
+	}
+	return "(" + strings.Join(parts, " + ") + ")"
+}
+
+// zeros sets counters to zero in a map or node literal.
+func zeros[K ~string](counters []counter[K]) string {
+	parts := make([]string, len(counters))
+	for i, c := range counters {
+		parts[i] = c.property + ": 0"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// propertyOf is the property that counts key; "" for an unknown kind or channel.
+func propertyOf[K ~string](counters []counter[K], key K) string {
+	for _, c := range counters {
+		if c.key == key {
+			return c.property
+		}
+	}
+	return ""
 }
 
 // reactionCounter is the property that counts reactions of kind; "" for an unknown kind.
-func reactionCounter(kind community.ReactionKind) string {
-	for _, c := range reactionCounters {
-		if c.kind == kind {
-			return c.property
-		}
-	}
-	return ""
-}
+func reactionCounter(kind community.ReactionKind) string { return propertyOf(reactionCounters, kind) }
 
 // shareCounter is the property that counts shares on channel; "" for an unknown channel.
-func shareCounter(channel community.ShareChannel) string {
-	for _, c := range shareCounters {
-		if c.channel == channel {
-			return c.property
+func shareCounter(channel community.ShareChannel) string { return propertyOf(shareCounters, channel) }
+
+// countsFrom reads counters of a projected post or comment: keys with none are absent, and
+// none at all is a nil map.
+func countsFrom[K ~string](p map[string]any, counters []counter[K]) map[K]int {
+	var out map[K]int
+	for _, c := range counters {
+		if n := integer(p[c.property]); n != 0 {
+			if out == nil {
+				out = map[K]int{}
+			}
+			out[c.key] = n
 		}
 	}
-	return ""
+	return out
 }
 
 // endOfTime is after every post: the bound of a first page of newest posts.
 var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
-// stateParams adds to params the fixed values the post statements compare with, and the
-// kind and consumers of the outbox events they write.
+// stateParams adds to params the fixed values the post statements compare with or write,
+// and the kind and consumers of the outbox events they write.
 func (s *Store) stateParams(params map[string]any) map[string]any {
-	params["published"] = string(community.PostPublished)
 	params["deleted"] = string(community.PostDeleted)
+	params["deletedListed"] = community.PostDeleted.Listed()
 	params["inApp"] = string(community.ShareInApp)
 	params["public"] = string(community.VisibilityPublic)
 	return s.eventParams(params, community.EventPost)
@@ -94,70 +156,45 @@ func tagsParam(tags []string) any {
 	return tags
 }
 
-// postRow is a post as cypherCreatePost stores it, counters included, at version 1.
+// postRow is a post as cypherCreatePost stores it, counters included, at version 1, with
+// PUBLISHED for an empty status, and whether it is listed.
 func postRow(p community.Post) map[string]any {
-	status := p.Status
-	if status == "" {
-		status = community.PostPublished
-	}
+	p.Status = cmp.Or(p.Status, community.PostPublished)
 	row := map[string]any{
 		"id": p.ID, "clubId": p.ClubID, "authorId": p.AuthorID, "title": p.Title, "body": p.Body,
 		"tags": tagsParam(p.Tags), "createdAt": p.CreatedAt.UTC(), "editedAt": orZero(p.EditedAt),
-		"deletedAt": orZero(p.DeletedAt), "status": string(status), "commentCount": int64(p.CommentCount),
-		"version": int64(1),
+		"deletedAt": orZero(p.DeletedAt), "status": string(p.Status), "listed": p.Listed(),
+		"commentCount": int64(p.CommentCount), "version": int64(1),
 	}
 	for _, c := range reactionCounters {
-		row[c.property] = int64(p.Reactions[c.kind])
+		row[c.property] = int64(p.Reactions[c.key])
 	}
 	for _, c := range shareCounters {
-		row[c.property] = int64(p.SharesByChannel[c.channel])
+		row[c.property] = int64(p.SharesByChannel[c.key])
 	}
 	return row
-}
-
-// reactionsFrom reads the reaction counters of a projected post or comment: kinds with
-// none are absent, and a target without reactions has a nil map.
-func reactionsFrom(p map[string]any) map[community.ReactionKind]int {
-	var out map[community.ReactionKind]int
-	for _, c := range reactionCounters {
-		if n := integer(p[c.property]); n != 0 {
-			if out == nil {
-				out = map[community.ReactionKind]int{}
-			}
-			out[c.kind] = n
-		}
-	}
-	return out
 }
 
 // postFrom reads a post projected with postFields. Channels without shares are absent from
 // SharesByChannel, which is nil for a post never shared.
 func postFrom(v any) community.Post {
 	p, _ := v.(map[string]any)
-	post := community.Post{
-		ID:           str(p["id"]),
-		ClubID:       str(p["clubId"]),
-		AuthorID:     str(p["authorId"]),
-		Title:        str(p["title"]),
-		Body:         str(p["body"]),
-		Tags:         stringList(p["tags"]),
-		CreatedAt:    utc(p["createdAt"]),
-		EditedAt:     utc(p["editedAt"]),
-		DeletedAt:    utc(p["deletedAt"]),
-		Status:       community.PostStatus(str(p["status"])),
-		Reactions:    reactionsFrom(p),
-		CommentCount: integer(p["commentCount"]),
-		Version:      version(p["version"]),
+	return community.Post{
+		ID:              str(p["id"]),
+		ClubID:          str(p["clubId"]),
+		AuthorID:        str(p["authorId"]),
+		Title:           str(p["title"]),
+		Body:            str(p["body"]),
+		Tags:            stringList(p["tags"]),
+		CreatedAt:       utc(p["createdAt"]),
+		EditedAt:        utc(p["editedAt"]),
+		DeletedAt:       utc(p["deletedAt"]),
+		Status:          community.PostStatus(str(p["status"])),
+		Reactions:       countsFrom(p, reactionCounters),
+		CommentCount:    integer(p["commentCount"]),
+		SharesByChannel: countsFrom(p, shareCounters),
+		Version:         version(p["version"]),
 	}
-	for _, c := range shareCounters {
-		if n := integer(p[c.property]); n != 0 {
-			if post.SharesByChannel == nil {
-				post.SharesByChannel = map[community.ShareChannel]int{}
-			}
-			post.SharesByChannel[c.channel] = n
-		}
-	}
-	return post
 }
 
 // version reads a post's version; postFields reads a post stored before versions were
@@ -188,7 +225,7 @@ func commentRow(c community.Comment) map[string]any {
 		"replyCount": int64(c.ReplyCount),
 	}
 	for _, k := range reactionCounters {
-		row[k.property] = int64(c.Reactions[k.kind])
+		row[k.property] = int64(c.Reactions[k.key])
 	}
 	return row
 }
@@ -206,7 +243,7 @@ func commentFrom(v any) community.Comment {
 		EditedAt:   utc(c["editedAt"]),
 		DeletedAt:  utc(c["deletedAt"]),
 		ReplyCount: integer(c["replyCount"]),
-		Reactions:  reactionsFrom(c),
+		Reactions:  countsFrom(c, reactionCounters),
 	}
 }
 
@@ -308,7 +345,7 @@ func (s *Store) ScanPosts(ctx context.Context, afterID string, limit int) ([]com
 }
 
 // ClubPosts implements community.Store: an unknown club has no posts. A SortTop page
-// reads every published post of the window; a SortNew page seeks its start in the index on
+// reads every listed post of the window; a SortNew page seeks its start in the index on
 // (clubId, createdAt). Any sort but SortTop pages newest first.
 func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
 	first := max(q.First, 0)
@@ -536,8 +573,8 @@ func (s *Store) ViewerReactions(ctx context.Context, memberID string, targetIDs 
 		list, _ := get(r, "kinds").([]any)
 		var kinds []community.ReactionKind
 		for _, c := range reactionCounters {
-			if slices.Contains(list, any(string(c.kind))) {
-				kinds = append(kinds, c.kind)
+			if slices.Contains(list, any(string(c.key))) {
+				kinds = append(kinds, c.key)
 			}
 		}
 		if len(kinds) > 0 {

@@ -1,0 +1,129 @@
+package neo4jstore
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+// The post migrations, and what a graph written before them held instead.
+var postMigrations = []string{"0025_post_listed", "0026_share_after_post", "0027_reaction_counters"}
+
+const (
+	// cypherUnmigratePosts turns the posts and comments of a graph into what they were
+	// before postMigrations: no listed flag, reaction counters under their old names.
+	cypherUnmigratePosts = `
+MATCH (x:Post|Comment)
+SET x.likes = x.reactionLike, x.insightful = x.reactionInsightful, x.funny = x.reactionFunny, x.support = x.reactionSupport
+REMOVE x.listed, x.reactionLike, x.reactionInsightful, x.reactionFunny, x.reactionSupport`
+
+	// cypherBackdateShares moves every share to a minute before its post, as SharePost
+	// stored a share given an earlier time before the migrations.
+	cypherBackdateShares = `
+MATCH ()-[s:SHARED]->(p:Post)
+SET s.at = p.createdAt - duration({minutes: 1})`
+
+	cypherForgetMigrations = `
+MATCH (m:Migration) WHERE m.id IN $ids
+DELETE m`
+
+	// cypherLeftovers counts what the migrations leave behind of the old graph.
+	cypherLeftovers = `
+RETURN COUNT { MATCH (x:Post|Comment) WHERE x.likes IS NOT NULL OR x.insightful IS NOT NULL OR x.funny IS NOT NULL OR x.support IS NOT NULL } +
+  COUNT { MATCH (p:Post) WHERE p.listed IS NULL } +
+  COUNT { MATCH ()-[s:SHARED]->(p:Post) WHERE s.at < p.createdAt } AS n`
+)
+
+// TestPostMigrations writes posts, comments, reactions and shares, turns them into what a
+// graph held before postMigrations, migrates, and checks that the store reads them as it
+// did before, with nothing of the old form left.
+func TestPostMigrations(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	author, fan, reader := addMember(t, s, "author"), addMember(t, s, "fan"), addMember(t, s, "reader")
+	mustDo(t, s.Follow(ctx, reader, fan, brandBase))
+	club := addClub(t, s, "ev-talk", "", author)
+	shown := addPost(t, s, club.ID, author, brandAt(10))
+	gone := addPost(t, s, club.ID, author, brandAt(11))
+	c := addComment(t, s, shown.ID, "", fan, brandAt(12))
+	for _, k := range community.ReactionKinds {
+		mustDo(t, s.React(ctx, fan, shown.ID, k, brandAt(13)))
+		mustDo(t, s.React(ctx, fan, c.ID, k, brandAt(13)))
+	}
+	mustDo(t, s.SharePost(ctx, community.Share{ID: community.NewID(), PostID: shown.ID, MemberID: fan, Channel: community.ShareInApp, At: brandAt(14)}))
+	_, err := s.DeletePost(ctx, gone.ID, brandAt(15))
+	mustDo(t, err)
+
+	type state struct {
+		Posts    map[string]community.Post
+		Comments map[string]community.Comment
+		Listed   []string
+		Feed     []community.FeedItem
+	}
+	snapshot := func(t *testing.T) state {
+		t.Helper()
+		var st state
+		var err error
+		st.Posts, err = s.PostsByID(ctx, []string{shown.ID, gone.ID})
+		mustDo(t, err)
+		st.Comments, err = s.CommentsByID(ctx, []string{c.ID})
+		mustDo(t, err)
+		page, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: 10})
+		mustDo(t, err)
+		for _, p := range page {
+			st.Listed = append(st.Listed, p.ID)
+		}
+		st.Feed, _, err = s.Feed(ctx, reader, 10, nil, brandAt(100))
+		mustDo(t, err)
+		return st
+	}
+	want := snapshot(t)
+	if len(want.Posts[shown.ID].Reactions) != len(community.ReactionKinds) || len(want.Listed) != 1 || len(want.Feed) != 1 {
+		t.Fatalf("the graph lacks something to compare: %+v", want)
+	}
+	// The share stood at minute 14; backdated before its post, it stands at its post's
+	// creation after the migrations.
+	want.Feed[0].At = shown.CreatedAt
+
+	unmigrate := func(t *testing.T) {
+		t.Helper()
+		for _, cypher := range []string{cypherUnmigratePosts, cypherBackdateShares} {
+			_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+				return struct{}{}, exec(ctx, tx, cypher, nil)
+			})
+			mustDo(t, err)
+		}
+	}
+	leftovers := func(t *testing.T) int {
+		t.Helper()
+		n, err := read(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+			return count(ctx, tx, cypherLeftovers, nil, "n")
+		})
+		mustDo(t, err)
+		return n
+	}
+	unmigrate(t)
+	if n := leftovers(t); n == 0 {
+		t.Fatal("the graph was not turned into its old form")
+	}
+	_, err = write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypherForgetMigrations, map[string]any{"ids": postMigrations})
+	})
+	mustDo(t, err)
+	applied, err := s.migrate(ctx, slog.New(slog.DiscardHandler))
+	mustDo(t, err)
+	if applied != len(postMigrations) {
+		t.Errorf("applied %d migrations, want %d", applied, len(postMigrations))
+	}
+	if n := leftovers(t); n != 0 {
+		t.Errorf("%d nodes or shares keep their old form", n)
+	}
+	if diff := gocmp.Diff(want, snapshot(t)); diff != "" {
+		t.Errorf("read after the migrations (-want +got):\n%s", diff)
+	}
+}
