@@ -305,9 +305,10 @@ type FeedItem struct {
 // posts (deleting again writes nothing), adding and deleting comments, reacting to posts
 // and taking reactions back, shares, and the bulk imports of posts and reactions.
 type PostStore interface {
-	// CreatePost stores a new post, PUBLISHED when its Status is empty. NOT_FOUND for an
-	// unknown club or author.
-	CreatePost(ctx context.Context, p Post) error
+	// CreatePost stores a new post, PUBLISHED when its Status is empty, and returns it as
+	// stored (with its Version). NOT_FOUND for an unknown club or author; CONFLICT when its
+	// id is taken.
+	CreatePost(ctx context.Context, p Post) (Post, error)
 	// EditPost replaces a listed post's title, body and tags and sets EditedAt, and
 	// returns it. NOT_FOUND for an unknown or unlisted post.
 	EditPost(ctx context.Context, postID string, in PostInput, at time.Time) (Post, error)

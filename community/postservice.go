@@ -159,7 +159,8 @@ func (s *PostService) CreatePost(ctx context.Context, clubID string, in PostInpu
 	}
 	p := Post{ID: cl.id, ClubID: c.ID, AuthorID: a.MemberID, Title: in.Title, Body: in.Body, Tags: in.Tags,
 		CreatedAt: s.now().UTC(), Status: PostPublished}
-	p, err = createdOnce(ctx, cl, p, s.store.CreatePost(ctx, p), s.store.PostsByID)
+	stored, err := s.store.CreatePost(ctx, p)
+	p, err = createdOnce(ctx, cl, stored, err, s.store.PostsByID)
 	return tombstone(p), err
 }
 

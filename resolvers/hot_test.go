@@ -89,7 +89,7 @@ func TestHotOrder(t *testing.T) {
 			ID: community.NewID(), ClubID: club.ID, AuthorID: author, Title: fmt.Sprint("帖子 ", i), Body: "周末一起去充电站。",
 			CreatedAt: now.Add(-time.Duration(sp.hours * float64(time.Hour))), Status: community.PostPublished,
 		}
-		if err := s.CreatePost(ctx, p); err != nil {
+		if _, err := s.CreatePost(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 		for j := range sp.reactions {

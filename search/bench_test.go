@@ -285,7 +285,7 @@ func BenchmarkRelayLag(b *testing.B) {
 		<-tick.C
 		p := community.Post{ID: community.NewID(), ClubID: club.ID, AuthorID: author, Title: fmt.Sprintf("充电桩 lag test %d", i),
 			Body: "steady write load", CreatedAt: time.Now(), Status: community.PostPublished}
-		if err := w.store.CreatePost(ctx, p); err != nil {
+		if _, err := w.store.CreatePost(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 		// As the API does after every mutation.

@@ -155,7 +155,7 @@ func TestRelayConvergesAfterOutage(t *testing.T) {
 		switch r := rng.IntN(10); {
 		case r < 6 || len(live) < 10:
 			p := w.newPost(i)
-			if err := w.store.CreatePost(ctx, p); err != nil {
+			if _, err := w.store.CreatePost(ctx, p); err != nil {
 				t.Fatalf("write %d while the engine is %v: %v", i, map[bool]string{true: "down", false: "up"}[w.index.down.Load()], err)
 			}
 			live = append(live, p)
@@ -254,7 +254,7 @@ func TestRelayLease(t *testing.T) {
 		}
 	}
 	for i := range 20 {
-		if err := w.store.CreatePost(context.Background(), w.newPost(i)); err != nil {
+		if _, err := w.store.CreatePost(context.Background(), w.newPost(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -266,7 +266,7 @@ func TestRelayLease(t *testing.T) {
 	stopA()
 	runA.Wait()
 	for i := 20; i < 30; i++ {
-		if err := w.store.CreatePost(context.Background(), w.newPost(i)); err != nil {
+		if _, err := w.store.CreatePost(context.Background(), w.newPost(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -285,7 +285,7 @@ func TestRebuildWhileWriting(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	for i := range 300 {
-		if err := w.store.CreatePost(ctx, w.newPost(i)); err != nil {
+		if _, err := w.store.CreatePost(ctx, w.newPost(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -300,7 +300,7 @@ func TestRebuildWhileWriting(t *testing.T) {
 	writing.Go(func() {
 		for i := 300; i < 400; i++ {
 			p := w.newPost(i)
-			if err := w.store.CreatePost(ctx, p); err != nil {
+			if _, err := w.store.CreatePost(ctx, p); err != nil {
 				t.Error(err)
 				return
 			}

@@ -97,7 +97,7 @@ func TestOpsRebuildConflicts(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	for i := range 5 {
-		if err := w.store.CreatePost(ctx, w.newPost(i)); err != nil {
+		if _, err := w.store.CreatePost(ctx, w.newPost(i)); err != nil {
 			t.Fatal(err)
 		}
 	}

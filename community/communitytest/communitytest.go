@@ -624,3 +624,6 @@ func testService(t *testing.T, s community.Store) {
 	_, errs = svc.Identities(community.WithActor(context.Background(), community.Actor{MemberID: community.NewID(), Roles: []community.Role{community.RoleAdmin}}), []string{lihua.ID})
 	must(t, errs[0])
 }
+
+// errOf is the error of a call that also returns a value the caller does not need.
+func errOf[T any](_ T, err error) error { return err }

@@ -82,8 +82,8 @@ func testConsumersAckApart(t *testing.T, s community.Store) {
 	club := newClub("byd-owners", "", 0)
 	createClubs(t, s, club)
 	p1, p2 := newPost(club.ID, ms[0].ID, 1), newPost(club.ID, ms[0].ID, 2)
-	must(t, s.CreatePost(ctx, p1))
-	must(t, s.CreatePost(ctx, p2))
+	must(t, errOf(s.CreatePost(ctx, p1)))
+	must(t, errOf(s.CreatePost(ctx, p2)))
 	private := community.VisibilityPrivate
 	_, err := s.UpdateClub(ctx, club.ID, community.UpdateClubInput{Visibility: &private})
 	must(t, err)
@@ -129,7 +129,7 @@ func testConsumersOnePendingEach(t *testing.T, s community.Store) {
 	club := newClub("nio-owners", "", 0)
 	createClubs(t, s, club)
 	p := newPost(club.ID, ms[0].ID, 0)
-	must(t, s.CreatePost(ctx, p))
+	must(t, errOf(s.CreatePost(ctx, p)))
 	firstSearch := checkOf(t, s, community.ConsumerSearch, "post:"+p.ID)
 	firstRewards := checkOf(t, s, rewards, "post:"+p.ID)
 	must(t, s.AckEvents(ctx, rewards, firstRewards))
@@ -175,7 +175,7 @@ func testConsumersAckRacesWrites(t *testing.T, s community.Store) {
 	club := newClub("es8-owners", "", 0)
 	createClubs(t, s, club)
 	p := newPost(club.ID, ms[0].ID, 0)
-	must(t, s.CreatePost(ctx, p))
+	must(t, errOf(s.CreatePost(ctx, p)))
 
 	consumers := []community.Consumer{community.ConsumerSearch, rewards}
 	delivered := make([]int64, len(consumers)) // the version each consumer last read
@@ -259,8 +259,8 @@ func testConsumersBacklog(t *testing.T, s community.Store) {
 		}
 	}
 	p1, p2 := newPost(club.ID, ms[0].ID, 1), newPost(club.ID, ms[0].ID, 2)
-	must(t, s.CreatePost(ctx, p1))
-	must(t, s.CreatePost(ctx, p2))
+	must(t, errOf(s.CreatePost(ctx, p1)))
+	must(t, errOf(s.CreatePost(ctx, p2)))
 	private := community.VisibilityPrivate
 	_, err := s.UpdateClub(ctx, club.ID, community.UpdateClubInput{Visibility: &private})
 	must(t, err)
@@ -378,7 +378,7 @@ func testRelays(t *testing.T, s community.Store) {
 	var posts []string
 	for i := range 20 {
 		p := newPost(club.ID, ms[0].ID, i)
-		must(t, s.CreatePost(ctx, p))
+		must(t, errOf(s.CreatePost(ctx, p)))
 		posts = append(posts, "post:"+p.ID)
 	}
 	private := community.VisibilityPrivate
@@ -438,7 +438,7 @@ func testRelayWake(t *testing.T, s community.Store) {
 	eventually(t, "the relay looks at its queue", func() bool { return outbox.reads.Load() == 1 })
 
 	p := newPost(club.ID, ms[0].ID, 1)
-	must(t, s.CreatePost(ctx, p))
+	must(t, errOf(s.CreatePost(ctx, p)))
 	time.Sleep(20 * time.Millisecond)
 	if n := outbox.reads.Load(); n != 1 {
 		t.Fatalf("the idle relay read its queue %d times without a wake, want once", n)

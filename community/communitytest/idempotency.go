@@ -151,7 +151,7 @@ func testTakenIDs(t *testing.T, s community.Store) {
 	club := newClub("ev-talk", "", 0)
 	createClubs(t, s, club)
 	post := newPost(club.ID, ms[0].ID, 1)
-	must(t, s.CreatePost(ctx, post))
+	must(t, errOf(s.CreatePost(ctx, post)))
 	comment := newComment(post.ID, "", ms[1].ID, 2)
 	must(t, s.AddComment(ctx, comment))
 	share := community.Share{ID: community.NewID(), PostID: post.ID, MemberID: ms[1].ID, Channel: community.ShareWeChat, At: at(3)}
@@ -180,7 +180,7 @@ func testTakenIDs(t *testing.T, s community.Store) {
 
 	t.Run("refused", func(t *testing.T) {
 		otherPost := newPost(club.ID, ms[2].ID, 4)
-		must(t, s.CreatePost(ctx, otherPost))
+		must(t, errOf(s.CreatePost(ctx, otherPost)))
 		cases := []struct {
 			name   string
 			create func() error
@@ -188,7 +188,7 @@ func testTakenIDs(t *testing.T, s community.Store) {
 			{"post", func() error {
 				p := newPost(club.ID, ms[2].ID, 5)
 				p.ID = post.ID
-				return s.CreatePost(ctx, p)
+				return errOf(s.CreatePost(ctx, p))
 			}},
 			{"comment, on its post", func() error {
 				c := newComment(post.ID, "", ms[2].ID, 5)
@@ -232,7 +232,7 @@ func testTakenIDs(t *testing.T, s community.Store) {
 	t.Run("at once", func(t *testing.T) {
 		const n = 8
 		target := newPost(club.ID, ms[0].ID, 10)
-		must(t, s.CreatePost(ctx, target))
+		must(t, errOf(s.CreatePost(ctx, target)))
 		ackAll(t, s)
 		postID, commentID, shareID, memberID := community.NewID(), community.NewID(), community.NewID(), community.NewID()
 		cases := []struct {
@@ -244,7 +244,7 @@ func testTakenIDs(t *testing.T, s community.Store) {
 			{"post", func(i int) error {
 				p := newPost(club.ID, ms[i%3].ID, 20+i)
 				p.ID = postID
-				return s.CreatePost(ctx, p)
+				return errOf(s.CreatePost(ctx, p))
 			}, func(t *testing.T) int {
 				got, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize})
 				must(t, err)

@@ -85,7 +85,7 @@ func testOutboxPostEvents(t *testing.T, s community.Store) {
 	checkEvents(t, s)
 
 	p := newPost(club.ID, ms[0].ID, 1)
-	must(t, s.CreatePost(ctx, p))
+	must(t, errOf(s.CreatePost(ctx, p)))
 	first := checkEvents(t, s, "post:"+p.ID)
 	if v := version(t, s, p.ID); v != 1 {
 		t.Fatalf("a new post's version = %d, want 1", v)
@@ -141,7 +141,7 @@ func testOutboxPostEvents(t *testing.T, s community.Store) {
 	}
 
 	// Writes that fail write no event.
-	wantCode(t, s.CreatePost(ctx, newPost(community.NewID(), ms[0].ID, 9)), community.CodeNotFound)
+	wantCode(t, errOf(s.CreatePost(ctx, newPost(community.NewID(), ms[0].ID, 9))), community.CodeNotFound)
 	_, err = s.EditPost(ctx, community.NewID(), community.PostInput{Title: "x", Body: "y"}, at(9))
 	wantCode(t, err, community.CodeNotFound)
 	checkEvents(t, s)
@@ -149,7 +149,7 @@ func testOutboxPostEvents(t *testing.T, s community.Store) {
 	// Events queue oldest first; a renewed event keeps its place.
 	q := []community.Post{newPost(club.ID, ms[0].ID, 10), newPost(club.ID, ms[0].ID, 11), newPost(club.ID, ms[0].ID, 12)}
 	for _, p := range q {
-		must(t, s.CreatePost(ctx, p))
+		must(t, errOf(s.CreatePost(ctx, p)))
 	}
 	must(t, s.React(ctx, ms[1].ID, q[0].ID, community.ReactionFunny, at(13)))
 	evs := checkEvents(t, s, "post:"+q[0].ID, "post:"+q[1].ID, "post:"+q[2].ID)
@@ -171,8 +171,8 @@ func testOutboxAck(t *testing.T, s community.Store) {
 	club := newClub("ev-talk", "", 0)
 	createClubs(t, s, club)
 	p1, p2 := newPost(club.ID, ms[0].ID, 1), newPost(club.ID, ms[0].ID, 2)
-	must(t, s.CreatePost(ctx, p1))
-	must(t, s.CreatePost(ctx, p2))
+	must(t, errOf(s.CreatePost(ctx, p1)))
+	must(t, errOf(s.CreatePost(ctx, p2)))
 	read := checkEvents(t, s, "post:"+p1.ID, "post:"+p2.ID)
 
 	// p1 is written again after the relay read it: acknowledging what was read removes p2's
@@ -199,7 +199,7 @@ func testOutboxAck(t *testing.T, s community.Store) {
 
 	// A post written after its event was acknowledged gets a new event at the back.
 	p3 := newPost(club.ID, ms[0].ID, 4)
-	must(t, s.CreatePost(ctx, p3))
+	must(t, errOf(s.CreatePost(ctx, p3)))
 	must(t, s.React(ctx, ms[1].ID, p1.ID, community.ReactionFunny, at(5)))
 	checkEvents(t, s, "post:"+p3.ID, "post:"+p1.ID)
 }
@@ -242,7 +242,7 @@ func testPendingClubs(t *testing.T, s community.Store) {
 	ms := create(t, s, "liu_yang")
 	quiet, turned, back := newClub("quiet-club", "", 0), newClub("turned-club", "", 1), newClub("back-club", "", 2)
 	createClubs(t, s, quiet, turned, back)
-	must(t, s.CreatePost(ctx, newPost(quiet.ID, ms[0].ID, 3)))
+	must(t, errOf(s.CreatePost(ctx, newPost(quiet.ID, ms[0].ID, 3))))
 	pendingClubs := func() []string {
 		t.Helper()
 		clubs, err := s.PendingClubs(ctx)
@@ -330,7 +330,7 @@ func testOutboxConcurrent(t *testing.T, s community.Store) {
 	club := newClub("nio-owners", "", 0)
 	createClubs(t, s, club)
 	p := newPost(club.ID, ms[0].ID, 0)
-	must(t, s.CreatePost(ctx, p))
+	must(t, errOf(s.CreatePost(ctx, p)))
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
@@ -354,7 +354,7 @@ func testScanPosts(t *testing.T, s community.Store) {
 	var ids []string
 	for i := range 7 {
 		p := newPost(club.ID, ms[0].ID, i)
-		must(t, s.CreatePost(ctx, p))
+		must(t, errOf(s.CreatePost(ctx, p)))
 		ids = append(ids, p.ID)
 	}
 	_, err := s.DeletePost(ctx, ids[3], at(10))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"quanzi/community"
 )
@@ -17,6 +18,7 @@ import (
 // testPostStore runs the contract of community.PostStore, each part on a fresh store.
 func testPostStore(t *testing.T, newStore NewStore) {
 	t.Run("Posts", func(t *testing.T) { testPosts(t, newStore(t)) })
+	t.Run("CreateReturnsStored", func(t *testing.T) { testCreateReturnsStored(t, newStore(t)) })
 	t.Run("ClubPosts", func(t *testing.T) { testClubPosts(t, newStore(t)) })
 	t.Run("Comments", func(t *testing.T) { testComments(t, newStore(t)) })
 	t.Run("Reactions", func(t *testing.T) { testReactions(t, newStore(t)) })
@@ -127,7 +129,7 @@ func bump[K comparable](m map[K]int, k K, d int) map[K]int {
 
 func (b *board) addPost(t *testing.T, p community.Post) community.Post {
 	t.Helper()
-	must(t, b.s.CreatePost(context.Background(), p))
+	must(t, errOf(b.s.CreatePost(context.Background(), p)))
 	b.posts[p.ID] = p
 	return p
 }
@@ -458,6 +460,26 @@ func commentPager(s community.Store, parent string) listPage[community.Comment, 
 	}
 }
 
+// testCreateReturnsStored checks that CreatePost returns the post as the store keeps it,
+// its version included, as PostsByID reads it back.
+func testCreateReturnsStored(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	ms := create(t, s, "li_hua")
+	club := newClub("nio-owners", "", 0)
+	createClubs(t, s, club)
+	p := newPost(club.ID, ms[0].ID, 1)
+	made, err := s.CreatePost(ctx, p)
+	must(t, err)
+	found, err := s.PostsByID(ctx, []string{p.ID})
+	must(t, err)
+	if diff := cmp.Diff(found[p.ID], made, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("CreatePost returned what PostsByID does not read back (-read +returned):\n%s", diff)
+	}
+	if made.Version < 1 || made.ID != p.ID || made.Title != p.Title {
+		t.Errorf("CreatePost returned %+v", made)
+	}
+}
+
 func testPosts(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	ms := create(t, s, "li_hua", "wang_fang")
@@ -485,7 +507,7 @@ func testPosts(t *testing.T, s community.Store) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				wantCode(t, s.CreatePost(ctx, tc.post), community.CodeNotFound)
+				wantCode(t, errOf(s.CreatePost(ctx, tc.post)), community.CodeNotFound)
 				b.check(t, tc.post.ID)
 				got, more, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize})
 				must(t, err)

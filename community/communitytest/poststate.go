@@ -54,7 +54,7 @@ func testListed(t *testing.T, s community.Store) {
 	published := b.addPost(t, newPost(club.ID, author, 1))
 	noStatus := newPost(club.ID, author, 2)
 	noStatus.Status = ""
-	must(t, s.CreatePost(ctx, noStatus))
+	must(t, errOf(s.CreatePost(ctx, noStatus)))
 	noStatus.Status = community.PostPublished
 	b.posts[noStatus.ID] = noStatus
 	b.engage(t, noStatus, []string{fan}, 1, 1, 1, 3)

@@ -90,7 +90,7 @@ func storeRowByRow(t *testing.T, s community.Store, c bulkContent, deleted strin
 		must(t, s.JoinClub(ctx, m))
 	}
 	for _, p := range c.posts {
-		must(t, s.CreatePost(ctx, p))
+		must(t, errOf(s.CreatePost(ctx, p)))
 	}
 	for _, cm := range c.comments {
 		must(t, s.AddComment(ctx, cm))
@@ -205,7 +205,7 @@ func TestBulkMatchesRowByRow(t *testing.T) {
 
 	// What was imported constrains writes as what was written row by row does.
 	wantCode(t, bulk.RequestJoin(ctx, c.requests[0]), community.CodeConflict)
-	wantCode(t, bulk.CreatePost(ctx, c.posts[0]), community.CodeConflict)
+	wantCode(t, errOf(bulk.CreatePost(ctx, c.posts[0])), community.CodeConflict)
 	wantCode(t, bulk.ImportPosts(ctx, []community.Post{newPost(c.clubs[0].ID, memberIDs[0], 0), {ID: c.comments[0].ID, ClubID: c.clubs[0].ID, AuthorID: memberIDs[0]}}), community.CodeConflict)
 	again := newPost(c.clubs[0].ID, memberIDs[0], 0)
 	wantCode(t, bulk.ImportPosts(ctx, []community.Post{again, again}), community.CodeConflict)

@@ -47,7 +47,7 @@ func TestFileWrittenBefore(t *testing.T) {
 	for i := range posts {
 		posts[i] = community.Post{ID: community.NewID(), ClubID: club.ID, AuthorID: author, Title: "标题", Body: "正文",
 			CreatedAt: at(10 * (i + 1)), Status: community.PostPublished}
-		must(s.CreatePost(ctx, posts[i]))
+		must(errOf(s.CreatePost(ctx, posts[i])))
 	}
 	must(s.Close())
 

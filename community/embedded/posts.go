@@ -591,23 +591,23 @@ func (s *Store) addPosts(nodes ...*postNode) {
 
 // CreatePost implements community.PostStore. Its counters are ignored: a new post has
 // none. CONFLICT when a post or a comment has its id.
-func (s *Store) CreatePost(_ context.Context, p community.Post) error {
+func (s *Store) CreatePost(_ context.Context, p community.Post) (community.Post, error) {
 	d := newPostDoc(p)
 	defer s.writing()()
 	if s.idTaken(p.ID) {
-		return conflict("post %q exists already", p.ID)
+		return community.Post{}, conflict("post %q exists already", p.ID)
 	}
 	c := s.clubs[p.ClubID]
 	if c == nil {
-		return clubNotFound(p.ClubID)
+		return community.Post{}, clubNotFound(p.ClubID)
 	}
 	a := s.members[p.AuthorID]
 	if a == nil {
-		return notFound(p.AuthorID)
+		return community.Post{}, notFound(p.AuthorID)
 	}
 	seq, err := s.takeTargets(1)
 	if err != nil {
-		return err
+		return community.Post{}, err
 	}
 	n := newPostNode(d, c, a, seq)
 	var done func()
@@ -619,11 +619,11 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("embedded: create post: %w", err)
+		return community.Post{}, fmt.Errorf("embedded: create post: %w", err)
 	}
 	s.addPosts(n)
 	done()
-	return nil
+	return d.post(n), nil
 }
 
 // EditPost implements community.PostStore.

@@ -153,7 +153,7 @@ func TestBulkWritesTheSameGraph(t *testing.T) {
 	}
 	for _, p := range sc.posts {
 		p.Reactions, p.CommentCount, p.SharesByChannel = nil, 0, nil
-		if err := s.CreatePost(ctx, p); community.ErrorCode(err) != community.CodeNotFound {
+		if _, err := s.CreatePost(ctx, p); community.ErrorCode(err) != community.CodeNotFound {
 			mustDo(t, err)
 		}
 	}

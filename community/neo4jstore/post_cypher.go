@@ -91,7 +91,9 @@ OPTIONAL MATCH (c:Club {id: $clubId})
 OPTIONAL MATCH (m:Member {id: $authorId})
 FOREACH (_ IN CASE WHEN c IS NOT NULL AND m IS NOT NULL THEN [1] ELSE [] END |
   CREATE (m)-[:AUTHORED]->(x:Post $post)-[:POSTED_IN]->(c)` + renewEvent + `)
-RETURN c IS NOT NULL AS clubKnown, m IS NOT NULL AS authorKnown`
+WITH c, m
+OPTIONAL MATCH (p:Post {id: $post.id}) WHERE c IS NOT NULL AND m IS NOT NULL
+RETURN c IS NOT NULL AS clubKnown, m IS NOT NULL AS authorKnown, CASE WHEN p IS NULL THEN null ELSE ` + postFields + ` END AS post`
 
 	// cypherEditPost replaces a listed post's content and touches it (touchPost); edited
 	// says whether it was listed. No row for an unknown post.

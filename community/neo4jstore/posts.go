@@ -249,25 +249,33 @@ func commentFrom(v any) community.Comment {
 
 // CreatePost implements community.Store: the post is stored as given, counters included
 // (a new post's are zero), with PUBLISHED for an empty status, at version 1.
-func (s *Store) CreatePost(ctx context.Context, p community.Post) error {
+func (s *Store) CreatePost(ctx context.Context, p community.Post) (community.Post, error) {
 	params := s.stateParams(map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)})
-	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
+	type result struct {
+		clubKnown, authorKnown bool
+		post                   community.Post
+	}
+	res, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
 		recs, err := collect(ctx, tx, cypherCreatePost, params)
 		if err != nil || len(recs) == 0 {
-			return [2]bool{}, err
+			return result{}, err
 		}
-		return [2]bool{boolean(get(recs[0], "clubKnown")), boolean(get(recs[0], "authorKnown"))}, nil
+		r := result{clubKnown: boolean(get(recs[0], "clubKnown")), authorKnown: boolean(get(recs[0], "authorKnown"))}
+		if r.clubKnown && r.authorKnown {
+			r.post = postFrom(get(recs[0], "post"))
+		}
+		return r, nil
 	})
 	if err != nil {
-		return fail(err, "create post %q", p.ID)
+		return community.Post{}, fail(err, "create post %q", p.ID)
 	}
 	switch {
-	case !known[0]:
-		return noClub(p.ClubID)
-	case !known[1]:
-		return notFound(p.AuthorID)
+	case !res.clubKnown:
+		return community.Post{}, noClub(p.ClubID)
+	case !res.authorKnown:
+		return community.Post{}, notFound(p.AuthorID)
 	}
-	return nil
+	return res.post, nil
 }
 
 // EditPost implements community.Store.
