@@ -67,6 +67,8 @@ type Loaders struct {
 	BrandClubs        *Loader[string, []community.Club]
 	ClubMemberCounts  *Loader[string, int]
 	ViewerMemberships *Loader[string, *community.ClubMembership]
+	// ClubMembers are pages of clubs' members, of one role or all.
+	ClubMembers *Loader[community.ClubMembersKey, community.ClubMemberList]
 
 	Posts           *Loader[string, *community.Post]
 	Comments        *Loader[community.CommentKey, community.CommentList]
@@ -108,6 +110,7 @@ func NewLoaders(svc community.Services) *Loaders {
 	// Not primed from a returned membership: this loader holds the caller's own, and a
 	// mutation may return another member's.
 	l.ViewerMemberships = newLoader(l, svc.Clubs.ViewerMemberships, nil)
+	l.ClubMembers = newLoader(l, svc.Clubs.ClubMemberPages, nil)
 
 	l.Posts = newLoader(l, svc.Posts.PostsByID, func(p *community.Post) string { return p.ID })
 	l.Comments = newLoader(l, svc.Posts.Comments, nil)

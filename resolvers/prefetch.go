@@ -152,19 +152,25 @@ var listKinds = map[string]community.ListKind{
 	"mutualFollows": community.ListMutual,
 }
 
-// clubMembers loads a page of a club's members of a role ("" for all), with what the
-// members' selected fields need primed.
+// clubMembersKey is the key of a page of a club's members of a role, from its field's
+// arguments.
+func clubMembersKey(clubID string, role community.ClubRole, first, after any) community.ClubMembersKey {
+	return community.ClubMembersKey{ClubID: clubID, Role: role, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
+}
+
+// clubMembers loads a page of a club's members of a role ("" for all) through the
+// request's loader, with what the members' selected fields need primed.
 func (r *Resolver) clubMembers(ctx context.Context, clubID string, role community.ClubRole, first *int, after *string) (*model.ClubMemberConnection, error) {
-	ms, more, err := r.Clubs.ClubMembers(ctx, clubID, role, intArg(first, community.DefaultPageSize), stringArg(after))
+	l, err := r.loadersFor(ctx).ClubMembers.Load(ctx, clubMembersKey(clubID, role, first, after))()
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
+	ids := make([]string, len(l.Members))
+	for i, m := range l.Members {
 		ids[i] = m.MemberID
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
-	return &model.ClubMemberConnection{Edges: ms, PageInfo: pageInfo(more, ms, func(m community.ListedClubMember) string { return m.Cursor })}, nil
+	return &model.ClubMemberConnection{Edges: l.Members, PageInfo: pageInfo(l.More, l.Members, func(m community.ListedClubMember) string { return m.Cursor })}, nil
 }
 
 // prefetchPosts primes the loaders of a list of posts, given by id, at path below the
