@@ -112,8 +112,9 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 
 // primeKeys fetches, in one batch and through the loader's own batch function, the keys of
 // a loader that this request has not primed yet, puts their values in the loader's cache
-// and returns them. Keys whose fetch failed are left for the loader, which will report the
-// error.
+// and returns them; a shared loader's keys that its own batch has read or is reading are
+// not fetched again (see shared). Keys whose fetch failed are left for the loader, which
+// will report the error.
 func primeKeys[K comparable, V any](ctx context.Context, l *Loaders, loader *Loader[K, V], keys []K) []V {
 	l.mu.Lock()
 	fresh := make([]K, 0, len(keys))
@@ -128,7 +129,7 @@ func primeKeys[K comparable, V any](ctx context.Context, l *Loaders, loader *Loa
 	if len(fresh) == 0 {
 		return nil
 	}
-	values, errs := loader.fetch(ctx, fresh)
+	values, errs := loader.load(ctx, fresh)
 	out := make([]V, 0, len(fresh))
 	for i, k := range fresh {
 		if errs == nil || errs[i] == nil {
