@@ -99,6 +99,19 @@ type ClubMemberKey struct {
 	MemberID string
 }
 
+// ClubListRequest asks for a page of one club's members, starting after a position (nil
+// for the first page).
+type ClubListRequest struct {
+	ClubID string
+	After  *Position
+}
+
+// ClubMemberPage is one page of a club's members.
+type ClubMemberPage struct {
+	Memberships []ClubMembership
+	HasNextPage bool
+}
+
 // CreateClubInput is what staff give to create a club.
 type CreateClubInput struct {
 	Slug        string
@@ -208,9 +221,11 @@ type ClubStore interface {
 	// ClubMemberships returns the memberships the keys name; keys that are not members
 	// are absent.
 	ClubMemberships(ctx context.Context, keys []ClubMemberKey) (map[ClubMemberKey]ClubMembership, error)
-	// ClubMembers pages through a club's members of a role ("" for all roles), newest
-	// first (Since descending, then member id ascending), after a position.
-	ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after *Position) ([]ClubMembership, bool, error)
+	// ClubMembers returns, for each request, a page of up to first of the club's members
+	// of a role ("" for all roles), newest first (Since descending, then member id
+	// ascending), after the request's position, in the order of the requests; an unknown
+	// club has an empty page. One round trip whatever the number of requests.
+	ClubMembers(ctx context.Context, role ClubRole, first int, reqs []ClubListRequest) ([]ClubMemberPage, error)
 	// ClubMemberCounts returns the number of members of each club.
 	ClubMemberCounts(ctx context.Context, clubIDs []string) (map[string]int, error)
 	// JoinedClubIDs returns the ids of the clubs the member belongs to (any role), in no

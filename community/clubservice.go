@@ -336,54 +336,139 @@ type ListedClubMember struct {
 	Cursor string
 }
 
-// ClubMembers pages through a club's members of a role ("" for all). A public club's
-// members are shown to the community (signed-in members, platform staff, the host brand's
-// staff); a private club's to its members, the host brand's staff and platform staff.
-// Brand staff see, of either, the members who consented to share their profile with their
-// brand (CanSeeMember).
-func (s *ClubService) ClubMembers(ctx context.Context, clubID string, role ClubRole, first int, after string) ([]ListedClubMember, bool, error) {
-	c, err := s.club(ctx, clubID)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := s.canSeeInside(ctx, c); err != nil {
-		return nil, false, err
-	}
-	if first < 0 || first > MaxPageSize {
-		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
-	}
-	// A list of one role is a list of its own: its cursors are refused by the others.
-	owner := clubID + "/" + string(role)
-	var pos *Position
-	if after != "" {
-		k, err := decodeCursor(s.core, listClubMembers, owner, after)
-		if err != nil {
-			return nil, false, err
-		}
-		pos = k.position()
-	}
-	ms, more, err := shownPage(ctx, s.core, first, pos,
-		func(after *Position) ([]ClubMembership, bool, error) {
-			return s.store.ClubMembers(ctx, clubID, role, first, after)
-		},
-		func(m ClubMembership) string { return m.MemberID },
-		func(m ClubMembership) Position { return Position{Since: m.Since, MemberID: m.MemberID} })
-	if err != nil {
-		return nil, false, err
-	}
-	out := make([]ListedClubMember, len(ms))
-	for i, m := range ms {
-		out[i] = ListedClubMember{ClubMembership: m, Cursor: encodeCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
-	}
-	return out, more, nil
+// ClubMembersKey names one page of a club's members of a role ("" for all), as a client
+// asked for it: the key of a dataloader, so that the members of a list of clubs cost a
+// fixed number of round trips.
+type ClubMembersKey struct {
+	ClubID string
+	Role   ClubRole
+	// First is the page size asked for.
+	First int
+	// After is the cursor asked after, or "".
+	After string
 }
 
-// canSeeInside is the rule for what is inside a club (its members and posts): insideRule
-// for one club.
-func (s *core) canSeeInside(ctx context.Context, c Club) error {
-	rule, err := s.insideRule(ctx, map[string]Club{c.ID: c})
-	if err != nil {
-		return err
+// ClubMemberList is a page of a club's members.
+type ClubMemberList struct {
+	Members []ListedClubMember
+	More    bool
+}
+
+// ClubMemberPages returns the pages of clubs' members the keys ask for, in order. A public
+// club's members are shown to the community (signed-in members, platform staff, the host
+// brand's staff); a private club's to its members, the host brand's staff and platform
+// staff. Brand staff see, of either, the members who consented to share their profile with
+// their brand (CanSeeMember). A key gets NOT_FOUND for an unknown club, UNAUTHENTICATED
+// or FORBIDDEN when the caller may not see inside the club, BAD_USER_INPUT for paging
+// arguments out of range or a cursor this server did not issue for that very list. The
+// batch reads the clubs and the caller's standing in them once, and the store once for
+// each distinct (role, page size) among the keys (and once more per round in which brand
+// staff read past members they may not see). A dataloader batch function.
+func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey) ([]ClubMemberList, []error) {
+	out := make([]ClubMemberList, len(keys))
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ClubID
 	}
-	return rule[c.ID]
+	errs, err := s.canSeeInside(ctx, ids)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
+	reqs := make([]ClubListRequest, len(keys))
+	for i, k := range keys {
+		switch {
+		case errs[i] != nil:
+			continue
+		case k.Role != "" && k.Role != RoleMember && k.Role != RoleModerator && k.Role != RoleManager:
+			errs[i] = Errorf(CodeInternal, "unknown role %q", k.Role)
+			continue
+		case k.First < 0 || k.First > MaxPageSize:
+			errs[i] = fieldError("first", "first must be between 0 and %d", MaxPageSize)
+			continue
+		}
+		reqs[i] = ClubListRequest{ClubID: k.ClubID}
+		if k.After != "" {
+			key, err := decodeCursor(s.core, listClubMembers, clubMembersOwner(k), k.After)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			reqs[i].After = key.position()
+		}
+	}
+	type group struct {
+		role  ClubRole
+		first int
+	}
+	eachGroup(len(keys), func(i int) (group, bool) { return group{keys[i].Role, keys[i].First}, errs[i] == nil }, func(g group, idx []int) {
+		batch := make([]ClubListRequest, len(idx))
+		for j, i := range idx {
+			batch[j] = reqs[i]
+		}
+		pages, err := shownPages(ctx, s.core, g.first, batch,
+			func(reqs []ClubListRequest) ([]listPage[ClubMembership], error) {
+				pages, err := s.store.ClubMembers(ctx, g.role, g.first, reqs)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]listPage[ClubMembership], len(pages))
+				for i, p := range pages {
+					out[i] = listPage[ClubMembership]{p.Memberships, p.HasNextPage}
+				}
+				return out, nil
+			},
+			func(r ClubListRequest, p Position) ClubListRequest {
+				return ClubListRequest{ClubID: r.ClubID, After: &p}
+			},
+			func(m ClubMembership) string { return m.MemberID },
+			func(m ClubMembership) Position { return Position{Since: m.Since, MemberID: m.MemberID} })
+		for j, i := range idx {
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			owner := clubMembersOwner(keys[i])
+			l := ClubMemberList{More: pages[j].more, Members: make([]ListedClubMember, len(pages[j].items))}
+			for n, m := range pages[j].items {
+				l.Members[n] = ListedClubMember{ClubMembership: m, Cursor: encodeCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
+			}
+			out[i] = l
+		}
+	})
+	return out, errs
+}
+
+// clubMembersOwner is whose list a key's cursors belong to: a list of one role is a list
+// of its own, whose cursors the others refuse.
+func clubMembersOwner(k ClubMembersKey) string { return k.ClubID + "/" + string(k.Role) }
+
+// canSeeInside is the rule for what is inside clubs (their members and posts): for each
+// club id, nil when the caller may see inside that club, or why not (NOT_FOUND for an
+// unknown club, else insideRule). It reads the clubs once and the caller's standing in
+// them once.
+func (s *core) canSeeInside(ctx context.Context, clubIDs []string) ([]error, error) {
+	errs := make([]error, len(clubIDs))
+	ids := onlyValidIDs(clubIDs)
+	var clubs map[string]Club
+	if len(ids) > 0 {
+		var err error
+		if clubs, err = s.store.ClubsByID(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	var rule map[string]error
+	if len(clubs) > 0 {
+		var err error
+		if rule, err = s.insideRule(ctx, clubs); err != nil {
+			return nil, err
+		}
+	}
+	for i, id := range clubIDs {
+		if _, ok := clubs[id]; !ok {
+			errs[i] = Errorf(CodeNotFound, "no club %q", id)
+			continue
+		}
+		errs[i] = rule[id]
+	}
+	return errs, nil
 }

@@ -173,44 +173,92 @@ func (s *core) seeMembers(ctx context.Context, ids []string) ([]bool, error) {
 func mayHideMembers(a Actor) bool { return a.ActsForBrand() && !a.isPlatformStaff() }
 
 // shownPage reads one page of up to first items of a list that names members, leaving
-// out the members the caller may not know of (CanSeeMember). read returns up to first
-// items after a position (nil for the start) and whether more follow; member and position
-// say whom an item names and where it stands. Past a left-out member it reads on, so that
-// a page is short only at the end of the list; hasNext may then be true with nothing shown
-// after it, and the next page is empty. Callers that see every member pay nothing.
+// out the members the caller may not know of (CanSeeMember): shownPages for one list.
+// read returns up to first items after a position (nil for the start) and whether more
+// follow.
 func shownPage[T any](ctx context.Context, s *core, first int, after *Position,
 	read func(after *Position) ([]T, bool, error), member func(T) string, position func(T) Position) ([]T, bool, error) {
-	if !mayHideMembers(ActorFrom(ctx)) {
-		return read(after)
+	pages, err := shownPages(ctx, s, first, []*Position{after},
+		func(reqs []*Position) ([]listPage[T], error) {
+			items, more, err := read(reqs[0])
+			return []listPage[T]{{items, more}}, err
+		},
+		func(_ *Position, p Position) *Position { return &p },
+		member, position)
+	if err != nil {
+		return nil, false, err
 	}
-	var out []T
+	return pages[0].items, pages[0].more, nil
+}
+
+// listPage is a page of a list that names members, as shownPages reads it: its items, and
+// whether more follow.
+type listPage[T any] struct {
+	items []T
+	more  bool
+}
+
+// shownPages reads pages of up to first items of lists that name members, one for each
+// request, leaving out the members the caller may not know of (CanSeeMember). read returns
+// a page for each request, in order, in one round trip; after returns a request again,
+// starting after a position; member and position say whom an item names and where it
+// stands. Past a left-out member it reads on, with one more read for all the lists that
+// are still short, so that a page is short only at the end of its list; more may then be
+// true with nothing shown after it, and the next page is empty. Callers that see every
+// member pay nothing.
+func shownPages[R, T any](ctx context.Context, s *core, first int, reqs []R,
+	read func(reqs []R) ([]listPage[T], error), after func(r R, p Position) R,
+	member func(T) string, position func(T) Position) ([]listPage[T], error) {
+	pages, err := read(reqs)
+	if err != nil || !mayHideMembers(ActorFrom(ctx)) {
+		return pages, err
+	}
+	out := make([]listPage[T], len(reqs))
+	// pending are the indexes in reqs of the lists that pages holds, in its order.
+	pending := make([]int, len(reqs))
+	for i := range reqs {
+		pending[i] = i
+	}
 	for {
-		items, more, err := read(after)
-		if err != nil {
-			return nil, false, err
-		}
-		ids := make([]string, len(items))
-		for i, it := range items {
-			ids[i] = member(it)
+		var ids []string
+		for _, p := range pages {
+			for _, it := range p.items {
+				ids = append(ids, member(it))
+			}
 		}
 		seen, err := s.seeMembers(ctx, ids)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		for i, it := range items {
-			if !seen[i] {
-				continue
+		var next []int
+		var nextReqs []R
+		k := 0
+		for j, i := range pending {
+			p := pages[j]
+			out[i].more = p.more
+			for _, it := range p.items {
+				shown := seen[k]
+				k++
+				switch {
+				case !shown:
+				case len(out[i].items) == first:
+					out[i].more = true
+				default:
+					out[i].items = append(out[i].items, it)
+				}
 			}
-			if len(out) == first {
-				return out, true, nil
+			if len(out[i].items) < first && p.more && len(p.items) > 0 {
+				next = append(next, i)
+				nextReqs = append(nextReqs, after(reqs[i], position(p.items[len(p.items)-1])))
 			}
-			out = append(out, it)
 		}
-		if !more || len(items) == 0 || len(out) == first {
-			return out, more, nil
+		if len(next) == 0 {
+			return out, nil
 		}
-		p := position(items[len(items)-1])
-		after = &p
+		if pages, err = read(nextReqs); err != nil {
+			return nil, err
+		}
+		pending = next
 	}
 }
 
@@ -355,61 +403,37 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 }
 
 // shownFollowPages reads pages of follow lists, as the store's FollowLists does, leaving
-// out the members the caller may not know of (CanSeeMember) and reading on past them, as
-// shownPage does for one list, in one batched round trip per round. TotalCount stays the
-// length of the whole list: a count, which names no one.
+// out the members the caller may not know of (CanSeeMember) and reading on past them
+// (shownPages). TotalCount stays the length of the whole list: a count, which names no one.
 func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error) {
-	pages, err := s.store.FollowLists(ctx, kind, first, reqs)
-	if err != nil || !mayHideMembers(ActorFrom(ctx)) {
-		return pages, err
-	}
-	out := make([]FollowPage, len(reqs))
-	pending := make([]int, len(reqs))
-	for i := range reqs {
-		pending[i] = i
-		out[i].TotalCount = pages[i].TotalCount
-	}
-	for len(pending) > 0 {
-		var ids []string
-		for _, p := range pages {
-			for _, e := range p.Edges {
-				ids = append(ids, e.MemberID)
+	var totals []int // of the first read, which reads every list
+	pages, err := shownPages(ctx, s, first, reqs,
+		func(reqs []ListRequest) ([]listPage[FollowEdge], error) {
+			pages, err := s.store.FollowLists(ctx, kind, first, reqs)
+			if err != nil {
+				return nil, err
 			}
-		}
-		seen, err := s.seeMembers(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		var next []int
-		var nextReqs []ListRequest
-		k := 0
-		for j, i := range pending {
-			p := pages[j]
-			out[i].HasNextPage = p.HasNextPage
-			for _, e := range p.Edges {
-				shown := seen[k]
-				k++
-				switch {
-				case !shown:
-				case len(out[i].Edges) == first:
-					out[i].HasNextPage = true
-				default:
-					out[i].Edges = append(out[i].Edges, e)
+			out := make([]listPage[FollowEdge], len(pages))
+			for i, p := range pages {
+				out[i] = listPage[FollowEdge]{p.Edges, p.HasNextPage}
+			}
+			if totals == nil {
+				totals = make([]int, len(pages))
+				for i, p := range pages {
+					totals[i] = p.TotalCount
 				}
 			}
-			if len(out[i].Edges) < first && p.HasNextPage && len(p.Edges) > 0 {
-				last := p.Edges[len(p.Edges)-1]
-				next = append(next, i)
-				nextReqs = append(nextReqs, ListRequest{MemberID: reqs[i].MemberID, After: &Position{Since: last.Since, MemberID: last.MemberID}})
-			}
-		}
-		if len(next) == 0 {
-			break
-		}
-		if pages, err = s.store.FollowLists(ctx, kind, first, nextReqs); err != nil {
-			return nil, err
-		}
-		pending = next
+			return out, nil
+		},
+		func(r ListRequest, p Position) ListRequest { return ListRequest{MemberID: r.MemberID, After: &p} },
+		func(e FollowEdge) string { return e.MemberID },
+		func(e FollowEdge) Position { return Position{Since: e.Since, MemberID: e.MemberID} })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FollowPage, len(pages))
+	for i, p := range pages {
+		out[i] = FollowPage{Edges: p.items, HasNextPage: p.more, TotalCount: totals[i]}
 	}
 	return out, nil
 }

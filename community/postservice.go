@@ -258,15 +258,25 @@ type ClubPostsKey struct {
 	After  string
 }
 
-// ClubPostPages returns the pages of clubs' posts the keys ask for (see ClubPosts). A
-// dataloader batch function: the loader's cache hands it each key once, so a request that
-// asks for the same page twice (under two aliases, or through two paths to the same club)
-// pays for it once.
+// ClubPostPages returns the pages of clubs' posts the keys ask for (see ClubPosts): it
+// reads the clubs, and the caller's standing in them, once for all the keys, then each
+// page. A dataloader batch function: the loader's cache hands it each key once, so a
+// request that asks for the same page twice (under two aliases, or through two paths to
+// the same club) pays for it once.
 func (s *PostService) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
 	out := make([]PostList, len(keys))
-	errs := make([]error, len(keys))
+	ids := make([]string, len(keys))
 	for i, k := range keys {
-		out[i], errs[i] = s.ClubPosts(ctx, k.ClubID, k.Sort, k.Window, k.First, k.After)
+		ids[i] = k.ClubID
+	}
+	errs, err := s.canSeeInside(ctx, ids)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
+	for i, k := range keys {
+		if errs[i] == nil {
+			out[i], errs[i] = s.clubPosts(ctx, k.ClubID, k.Sort, k.Window, k.First, k.After)
+		}
 	}
 	return out, errs
 }
@@ -277,17 +287,13 @@ func (s *PostService) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([
 // default). For whoever may see inside the club. HOT and TOP rank by live counters: a
 // post whose engagement changes between two pages can move.
 func (s *PostService) ClubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
-	c, err := s.club(ctx, clubID)
-	if err != nil {
-		return PostList{}, err
-	}
-	rule, err := s.insideRule(ctx, map[string]Club{c.ID: c})
-	if err != nil {
-		return PostList{}, err
-	}
-	if err := rule[c.ID]; err != nil {
-		return PostList{}, err
-	}
+	lists, errs := s.ClubPostPages(ctx, []ClubPostsKey{{ClubID: clubID, Sort: sort, Window: window, First: first, After: after}})
+	return lists[0], errs[0]
+}
+
+// clubPosts is ClubPosts in a club the caller may see inside.
+func (s *PostService) clubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
+	var err error
 	if first < 0 || first > MaxPageSize {
 		return PostList{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
 	}

@@ -13,7 +13,16 @@ import (
 )
 
 func (r *brandResolver) Clubs(ctx context.Context, obj *community.Brand) ([]community.Club, error) {
-	return list(r.loadersFor(ctx).BrandClubs.Load(ctx, obj.ID)())
+	clubs, err := list(r.loadersFor(ctx).BrandClubs.Load(ctx, obj.ID)())
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(clubs))
+	for i, c := range clubs {
+		ids[i] = c.ID
+	}
+	r.prefetchClubs(ctx, ids)
+	return clubs, nil
 }
 
 func (r *clubResolver) Brand(ctx context.Context, obj *community.Club) (*community.Brand, error) {

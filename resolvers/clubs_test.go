@@ -2,7 +2,11 @@ package resolvers_test
 
 import (
 	"fmt"
+	"maps"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"quanzi/community"
 	"quanzi/community/jwtauth"
@@ -191,4 +195,144 @@ func mustMemberID(t *testing.T, a *api, token string) string {
 	var out struct{ Viewer struct{ ID string } }
 	a.ok(token, `{ viewer { id } }`, nil, &out)
 	return out.Viewer.ID
+}
+
+// TestClubListRoundTrips checks that the members and posts of a list of clubs, a brand's
+// clubs or clubs resolved as entities, cost the same number of store round trips for 2
+// clubs as for 6, but for the read of each club's page of posts: for a member, and for
+// brand staff, who see only the members who consented and read on past the others.
+func TestClubListRoundTrips(t *testing.T) {
+	a := newAPI(t)
+	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
+	_, viewer := a.register("club_viewer", "看客")
+	type brand struct {
+		slug, id, staff string
+		clubs           []string
+	}
+	brands := []*brand{{slug: "small-brand"}, {slug: "large-brand"}}
+	for b, size := range []int{2, 6} {
+		br := brands[b]
+		br.id = a.createBrand(br.slug, br.slug)
+		br.staff = staffToken(t, br.id, "BRAND_STAFF")
+		for c := range size {
+			club := a.createClub(cm, map[string]any{"slug": fmt.Sprintf("%s-%d", br.slug, c), "name": fmt.Sprintf("车友会 %d", c),
+				"kind": "OWNER_CLUB", "visibility": "PUBLIC", "joinPolicy": "OPEN", "brandId": br.id})
+			br.clubs = append(br.clubs, club)
+			// Five members, newest last; the fourth does not share its profile with the
+			// brand, so that brand staff read past it.
+			for j := range 5 {
+				_, tok := a.register(fmt.Sprintf("owner_%d_%d_%d", b, c, j), "车主")
+				a.join(tok, club)
+				if j != 3 {
+					a.ok(tok, `mutation($b: ID!) { joinBrand(input: {brandId: $b}) { membership { tier } } }`, map[string]any{"b": br.id}, nil)
+					a.ok(tok, consentOp, map[string]any{"b": br.id, "s": []string{"PROFILE"}}, nil)
+				}
+				if j < 4 {
+					a.createPost(tok, club, fmt.Sprintf("帖子 %d", j))
+				}
+			}
+		}
+	}
+	const fields = `members(first: 3) { edges { node { member { handle } } } } posts(first: 3) { edges { node { title } } }`
+	byBrand := `query($slug: String!) { brand(slug: $slug) { clubs { ` + fields + ` } } }`
+	entities := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Club { ` + fields + ` } } }`
+	// ops are the store methods such a query reads with.
+	ops := []string{"BrandBySlug", "ClubsOfBrands", "ClubsByID", "ClubMemberships", "ClubMembers", "MembersByID", "ConsentsOf", "ClubPosts"}
+	// cost runs a query over a brand's clubs and returns its store round trips by method;
+	// it fails when the query made any other.
+	cost := func(t *testing.T, br *brand, query string, staff bool) map[string]int64 {
+		t.Helper()
+		vars := map[string]any{"slug": br.slug}
+		if query == entities {
+			var reps []map[string]any
+			for _, id := range br.clubs {
+				reps = append(reps, map[string]any{"__typename": "Club", "id": id})
+			}
+			vars = map[string]any{"r": reps}
+		}
+		total, was := a.trips.Total(), map[string]int64{}
+		for _, op := range ops {
+			was[op] = a.trips.Of(op)
+		}
+		token := viewer
+		if staff {
+			token = br.staff
+		}
+		res := a.do(token, query, vars)
+		total = a.trips.Total() - total
+		got := map[string]int64{}
+		for _, op := range ops {
+			if n := a.trips.Of(op) - was[op]; n > 0 {
+				got[op] = n
+				total -= n
+			}
+		}
+		if total != 0 {
+			t.Errorf("%d clubs: %d store round trips of other methods than %v", len(br.clubs), total, ops)
+		}
+		// The pages must hold what was asked for, or an equal cost would prove nothing.
+		handles, titles := strings.Count(string(res.Data), `"handle"`), strings.Count(string(res.Data), `"title"`)
+		if len(res.Errors) > 0 || handles != 3*len(br.clubs) || titles != 3*len(br.clubs) {
+			t.Fatalf("%d clubs: %d members and %d posts shown (%v)", len(br.clubs), handles, titles, res.Errors)
+		}
+		// A member sees the fourth member among a club's newest three; brand staff do not.
+		if shown := strings.Contains(string(res.Data), `_3"`); shown == staff {
+			t.Errorf("%d clubs: the member who does not share its profile shown: %v, want %v", len(br.clubs), shown, !staff)
+		}
+		return got
+	}
+	cases := []struct {
+		name  string
+		query string
+		staff bool
+		// want are the round trips by method, but for the pages of posts: one ClubPosts
+		// for each club.
+		want map[string]int64
+	}{
+		// The brand and its clubs; the clubs and the caller's standing in them, once for
+		// Club.members and once for Club.posts; the members' pages and those members.
+		{"a brand's clubs, as a member", byBrand, false,
+			map[string]int64{"BrandBySlug": 1, "ClubsOfBrands": 1, "ClubsByID": 2, "ClubMemberships": 2, "ClubMembers": 1, "MembersByID": 1}},
+		// No standing to read; the members' pages twice, to read past the member who does
+		// not share its profile, with the consents of each round's members.
+		{"a brand's clubs, as brand staff", byBrand, true,
+			map[string]int64{"BrandBySlug": 1, "ClubsOfBrands": 1, "ClubsByID": 2, "ClubMembers": 2, "ConsentsOf": 2, "MembersByID": 1}},
+		// The clubs themselves, then as for a brand's clubs.
+		{"entities, as a member", entities, false,
+			map[string]int64{"ClubsByID": 3, "ClubMemberships": 2, "ClubMembers": 1, "MembersByID": 1}},
+		{"entities, as brand staff", entities, true,
+			map[string]int64{"ClubsByID": 3, "ClubMembers": 2, "ConsentsOf": 2, "MembersByID": 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, br := range brands {
+				want := maps.Clone(tc.want)
+				want["ClubPosts"] = int64(len(br.clubs))
+				got := cost(t, br, tc.query, tc.staff)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%d clubs: store round trips by method (-want +got):\n%s", len(br.clubs), diff)
+				}
+				var total int64
+				for _, n := range got {
+					total += n
+				}
+				t.Logf("%d clubs: %d store round trips, %d of them pages of posts", len(br.clubs), total, got["ClubPosts"])
+			}
+		})
+	}
+	t.Run("two paths to one club", func(t *testing.T) {
+		// One path loads the pages, the other primes them: each page is read once.
+		query := `query($slug: String!, $r: [_Any!]!) { club(slug: $slug) { ` + fields + ` }
+			_entities(representations: $r) { ... on Club { ` + fields + ` } } }`
+		br := brands[0]
+		members, posts := a.trips.Of("ClubMembers"), a.trips.Of("ClubPosts")
+		res := a.do(viewer, query, map[string]any{"slug": br.slug + "-0", "r": []map[string]any{{"__typename": "Club", "id": br.clubs[0]}}})
+		members, posts = a.trips.Of("ClubMembers")-members, a.trips.Of("ClubPosts")-posts
+		if len(res.Errors) > 0 || strings.Count(string(res.Data), `"handle"`) != 6 || strings.Count(string(res.Data), `"title"`) != 6 {
+			t.Fatalf("the club's pages, twice: %s (%v)", res.Data, res.Errors)
+		}
+		if members != 1 || posts != 1 {
+			t.Errorf("the same pages through two paths cost %d reads of members and %d of posts; want 1 and 1", members, posts)
+		}
+	})
 }

@@ -23,13 +23,24 @@ func (r *entityResolver) FindManyBrandByIDs(ctx context.Context, reps []*model.B
 	return brands, errors.Join(errs...)
 }
 
-// FindManyClubByIDs resolves the Club references of one _entities call at once.
+// FindManyClubByIDs resolves the Club references of one _entities call at once, with
+// what their selected fields need primed as for any list.
 func (r *entityResolver) FindManyClubByIDs(ctx context.Context, reps []*model.ClubByIDsInput) ([]*community.Club, error) {
 	ids := make([]string, len(reps))
 	for i, rep := range reps {
 		ids[i] = rep.ID
 	}
-	clubs, errs := r.loadersFor(ctx).Clubs.LoadMany(ctx, ids)()
+	// One read of the clubs, however the loader's timed batches would split them.
+	l := r.loadersFor(ctx)
+	primeKeys(ctx, l, l.Clubs, ids)
+	clubs, errs := l.Clubs.LoadMany(ctx, ids)()
+	found := make([]string, 0, len(clubs))
+	for _, c := range clubs {
+		if c != nil {
+			found = append(found, c.ID)
+		}
+	}
+	r.prefetchClubs(ctx, found)
 	return clubs, errors.Join(errs...)
 }
 

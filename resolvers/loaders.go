@@ -23,6 +23,78 @@ type Loader[K comparable, V any] struct {
 	*dataloader.Loader[K, V]
 	fetch func(context.Context, []K) ([]V, []error)
 	id    func(V) K
+
+	mu sync.Mutex
+	// fetched, for a loader whose fetches are shared (see shared), holds each key's fetch,
+	// done or under way, until the loader is reset.
+	fetched map[K]*fetchOf[V]
+}
+
+// shared makes the loader's fetches shared: a key is fetched once, whether the loader's
+// own batch or a list that primes the loader (see primeKeys) asks for it first, and
+// whether the other asks during that fetch or after it. Two paths to one club, such as
+// club(slug) and _entities, ask for its pages of members and posts one way each: a page,
+// a HOT one above all, is read once.
+func shared[K comparable, V any](l *Loader[K, V]) *Loader[K, V] {
+	l.fetched = map[K]*fetchOf[V]{}
+	return l
+}
+
+// fetchOf is one key's fetch: its value or error once done is closed.
+type fetchOf[V any] struct {
+	done  chan struct{}
+	value V
+	err   error
+}
+
+// load fetches the keys through the batch function. A shared loader fetches, in one call,
+// the keys that no fetch has read or is reading yet, and waits for the others' fetches.
+func (l *Loader[K, V]) load(ctx context.Context, keys []K) ([]V, []error) {
+	if l.fetched == nil {
+		return l.fetch(ctx, keys)
+	}
+	l.mu.Lock()
+	calls := make([]*fetchOf[V], len(keys))
+	var fresh []K
+	var own []*fetchOf[V]
+	for i, k := range keys {
+		c, ok := l.fetched[k]
+		if !ok {
+			c = &fetchOf[V]{done: make(chan struct{})}
+			l.fetched[k] = c
+			fresh = append(fresh, k)
+			own = append(own, c)
+		}
+		calls[i] = c
+	}
+	l.mu.Unlock()
+	if len(fresh) > 0 {
+		defer func() {
+			// A fetch that panicked fails its keys, so that nobody waits for them forever.
+			for _, c := range own {
+				select {
+				case <-c.done:
+				default:
+					c.err = community.Errorf(community.CodeInternal, "the fetch of a batch failed")
+					close(c.done)
+				}
+			}
+		}()
+		values, errs := l.fetch(ctx, fresh)
+		for j, c := range own {
+			c.value = values[j]
+			if errs != nil {
+				c.err = errs[j]
+			}
+			close(c.done)
+		}
+	}
+	values, errs := make([]V, len(keys)), make([]error, len(keys))
+	for i, c := range calls {
+		<-c.done
+		values[i], errs[i] = c.value, c.err
+	}
+	return values, errs
 }
 
 // resetter is a Loader of any type, as Loaders resets them all.
@@ -34,6 +106,9 @@ type resetter interface {
 // returned, each under its id; a loader without id takes none.
 func (l *Loader[K, V]) reset(ctx context.Context, returned []any) {
 	l.ClearAll()
+	l.mu.Lock()
+	clear(l.fetched)
+	l.mu.Unlock()
 	if l.id == nil {
 		return
 	}
@@ -67,6 +142,8 @@ type Loaders struct {
 	BrandClubs        *Loader[string, []community.Club]
 	ClubMemberCounts  *Loader[string, int]
 	ViewerMemberships *Loader[string, *community.ClubMembership]
+	// ClubMembers are pages of clubs' members, of one role or all.
+	ClubMembers *Loader[community.ClubMembersKey, community.ClubMemberList]
 
 	Posts           *Loader[string, *community.Post]
 	Comments        *Loader[community.CommentKey, community.CommentList]
@@ -108,11 +185,12 @@ func NewLoaders(svc community.Services) *Loaders {
 	// Not primed from a returned membership: this loader holds the caller's own, and a
 	// mutation may return another member's.
 	l.ViewerMemberships = newLoader(l, svc.Clubs.ViewerMemberships, nil)
+	l.ClubMembers = shared(newLoader(l, svc.Clubs.ClubMemberPages, nil))
 
 	l.Posts = newLoader(l, svc.Posts.PostsByID, func(p *community.Post) string { return p.ID })
 	l.Comments = newLoader(l, svc.Posts.Comments, nil)
 	l.ViewerReactions = newLoader(l, svc.Posts.ViewerReactions, nil)
-	l.ClubPosts = newLoader(l, svc.Posts.ClubPostPages, nil)
+	l.ClubPosts = shared(newLoader(l, svc.Posts.ClubPostPages, nil))
 	return l
 }
 
@@ -120,8 +198,9 @@ func NewLoaders(svc community.Services) *Loaders {
 // after a mutation, each value of the loader's type that the mutation returned is primed
 // under its key. Loaders of anything but whole entities by id take none.
 func newLoader[K comparable, V any](l *Loaders, fetch func(context.Context, []K) ([]V, []error), id func(V) K) *Loader[K, V] {
+	loader := &Loader[K, V]{fetch: fetch, id: id}
 	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		values, errs := fetch(ctx, keys)
+		values, errs := loader.load(ctx, keys)
 		out := make([]*dataloader.Result[V], len(keys))
 		for i := range keys {
 			out[i] = &dataloader.Result[V]{Data: values[i]}
@@ -131,8 +210,7 @@ func newLoader[K comparable, V any](l *Loaders, fetch func(context.Context, []K)
 		}
 		return out
 	}
-	dl := dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](batchWait), dataloader.WithBatchCapacity[K, V](1000))
-	loader := &Loader[K, V]{Loader: dl, fetch: fetch, id: id}
+	loader.Loader = dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](batchWait), dataloader.WithBatchCapacity[K, V](1000))
 	l.all = append(l.all, loader)
 	return loader
 }

@@ -14,15 +14,7 @@ import (
 )
 
 func (r *clubResolver) Posts(ctx context.Context, obj *community.Club, first *int, after *string, sort *community.PostSort, window *community.TopWindow) (*model.PostConnection, error) {
-	s, w := community.SortNew, community.WindowWeek
-	if sort != nil {
-		s = *sort
-	}
-	if window != nil {
-		w = *window
-	}
-	key := community.ClubPostsKey{ClubID: obj.ID, Sort: s, Window: w, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
-	l, err := r.loadersFor(ctx).ClubPosts.Load(ctx, key)()
+	l, err := r.loadersFor(ctx).ClubPosts.Load(ctx, clubPostsKey(obj.ID, first, after, sort, window))()
 	if err != nil {
 		return nil, err
 	}

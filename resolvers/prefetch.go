@@ -112,8 +112,9 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 
 // primeKeys fetches, in one batch and through the loader's own batch function, the keys of
 // a loader that this request has not primed yet, puts their values in the loader's cache
-// and returns them. Keys whose fetch failed are left for the loader, which will report the
-// error.
+// and returns them; a shared loader's keys that its own batch has read or is reading are
+// not fetched again (see shared). Keys whose fetch failed are left for the loader, which
+// will report the error.
 func primeKeys[K comparable, V any](ctx context.Context, l *Loaders, loader *Loader[K, V], keys []K) []V {
 	l.mu.Lock()
 	fresh := make([]K, 0, len(keys))
@@ -128,7 +129,7 @@ func primeKeys[K comparable, V any](ctx context.Context, l *Loaders, loader *Loa
 	if len(fresh) == 0 {
 		return nil
 	}
-	values, errs := loader.fetch(ctx, fresh)
+	values, errs := loader.load(ctx, fresh)
 	out := make([]V, 0, len(fresh))
 	for i, k := range fresh {
 		if errs == nil || errs[i] == nil {
@@ -152,19 +153,106 @@ var listKinds = map[string]community.ListKind{
 	"mutualFollows": community.ListMutual,
 }
 
-// clubMembers loads a page of a club's members of a role ("" for all), with what the
-// members' selected fields need primed.
+// clubRoles maps the member list fields of Club to their roles ("" for all).
+var clubRoles = map[string]community.ClubRole{
+	"members":    "",
+	"moderators": community.RoleModerator,
+	"managers":   community.RoleManager,
+}
+
+// clubMembersKey is the key of a page of a club's members of a role, from its field's
+// arguments.
+func clubMembersKey(clubID string, role community.ClubRole, first, after any) community.ClubMembersKey {
+	return community.ClubMembersKey{ClubID: clubID, Role: role, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
+}
+
+// clubMembers loads a page of a club's members of a role ("" for all) through the
+// request's loader, with what the members' selected fields need primed.
 func (r *Resolver) clubMembers(ctx context.Context, clubID string, role community.ClubRole, first *int, after *string) (*model.ClubMemberConnection, error) {
-	ms, more, err := r.Clubs.ClubMembers(ctx, clubID, role, intArg(first, community.DefaultPageSize), stringArg(after))
+	l, err := r.loadersFor(ctx).ClubMembers.Load(ctx, clubMembersKey(clubID, role, first, after))()
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
+	ids := make([]string, len(l.Members))
+	for i, m := range l.Members {
 		ids[i] = m.MemberID
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
-	return &model.ClubMemberConnection{Edges: ms, PageInfo: pageInfo(more, ms, func(m community.ListedClubMember) string { return m.Cursor })}, nil
+	return &model.ClubMemberConnection{Edges: l.Members, PageInfo: pageInfo(l.More, l.Members, func(m community.ListedClubMember) string { return m.Cursor })}, nil
+}
+
+// clubPostsKey is the key of a page of a club's posts, from its field's arguments, with
+// the schema's defaults.
+func clubPostsKey(clubID string, first, after any, sort *community.PostSort, window *community.TopWindow) community.ClubPostsKey {
+	k := community.ClubPostsKey{ClubID: clubID, Sort: community.SortNew, Window: community.WindowWeek, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
+	if sort != nil {
+		k.Sort = *sort
+	}
+	if window != nil {
+		k.Window = *window
+	}
+	return k
+}
+
+// prefetchClubs primes the request's loaders for a list of clubs, given by id, before
+// gqlgen resolves them: the pages of their members, moderators and managers (and what the
+// members' selected fields need) and of their posts (and what the posts' selected fields
+// need), each in one batch for the whole list, so that a list of clubs costs a fixed
+// number of store round trips whatever its length (see prefetchMembers).
+func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
+	if len(ids) == 0 || !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return
+	}
+	op := graphql.GetOperationContext(ctx)
+	l := r.loadersFor(ctx)
+	var wg sync.WaitGroup
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Club"}) {
+		switch f.Name {
+		case "members", "moderators", "managers":
+			args := f.ArgumentMap(op.Variables)
+			keys := make([]community.ClubMembersKey, len(ids))
+			for i, id := range ids {
+				keys[i] = clubMembersKey(id, clubRoles[f.Name], args["first"], args["after"])
+			}
+			wg.Go(func() {
+				var members []string
+				for _, page := range primeKeys(ctx, l, l.ClubMembers, keys) {
+					for _, m := range page.Members {
+						members = append(members, m.MemberID)
+					}
+				}
+				if len(members) > 0 {
+					r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node", "member"), members)
+				}
+			})
+		case "posts":
+			args := f.ArgumentMap(op.Variables)
+			var sort *community.PostSort
+			if s := stringArg(args["sort"]); s != "" {
+				v := community.PostSort(s)
+				sort = &v
+			}
+			var window *community.TopWindow
+			if w := stringArg(args["window"]); w != "" {
+				v := community.TopWindow(w)
+				window = &v
+			}
+			keys := make([]community.ClubPostsKey, len(ids))
+			for i, id := range ids {
+				keys[i] = clubPostsKey(id, args["first"], args["after"], sort, window)
+			}
+			wg.Go(func() {
+				var posts []community.Post
+				for _, page := range primeKeys(ctx, l, l.ClubPosts, keys) {
+					for _, p := range page.Posts {
+						posts = append(posts, p.Post)
+					}
+				}
+				r.preparePosts(ctx, posts, f.Name, "edges", "node")
+			})
+		}
+	}
+	wg.Wait()
 }
 
 // prefetchPosts primes the loaders of a list of posts, given by id, at path below the

@@ -304,9 +304,12 @@ func BenchmarkRelayLag(b *testing.B) {
 
 // clubAuthor finds a member of a club, to write posts as.
 func clubAuthor(ctx context.Context, s community.Store, clubID string) (string, error) {
-	ms, _, err := s.ClubMembers(ctx, clubID, "", 1, nil)
-	if err != nil || len(ms) == 0 {
-		return "", fmt.Errorf("no member in club %s: %v", clubID, err)
+	pages, err := s.ClubMembers(ctx, "", 1, []community.ClubListRequest{{ClubID: clubID}})
+	if err != nil {
+		return "", fmt.Errorf("members of club %s: %w", clubID, err)
 	}
-	return ms[0].MemberID, nil
+	if len(pages[0].Memberships) == 0 {
+		return "", fmt.Errorf("no member in club %s", clubID)
+	}
+	return pages[0].Memberships[0].MemberID, nil
 }

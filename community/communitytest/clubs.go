@@ -20,6 +20,7 @@ func testClubStore(t *testing.T, newStore NewStore) {
 	t.Run("ClubMembership", func(t *testing.T) { testClubMembership(t, newStore(t)) })
 	t.Run("JoinRequests", func(t *testing.T) { testJoinRequests(t, newStore(t)) })
 	t.Run("ClubMembers", func(t *testing.T) { testClubMembers(t, newStore(t)) })
+	t.Run("ClubMemberPages", func(t *testing.T) { testClubMemberPages(t, newStore(t)) })
 	t.Run("ConcurrentClubWrites", func(t *testing.T) { testConcurrentClubWrites(t, newStore(t)) })
 }
 
@@ -693,6 +694,18 @@ func testJoinRequests(t *testing.T, s community.Store) {
 	})
 }
 
+// clubMembers reads one page of one club's members of a role ("" for all).
+func clubMembers(s community.Store, clubID string, role community.ClubRole, first int, after *community.Position) ([]community.ClubMembership, bool, error) {
+	pages, err := s.ClubMembers(context.Background(), role, first, []community.ClubListRequest{{ClubID: clubID, After: after}})
+	if err != nil {
+		return nil, false, err
+	}
+	if len(pages) != 1 {
+		return nil, false, fmt.Errorf("ClubMembers returned %d pages for 1 request", len(pages))
+	}
+	return pages[0].Memberships, pages[0].HasNextPage, nil
+}
+
 // sortClubMembers sorts memberships as ClubMembers lists them.
 func sortClubMembers(ms []community.ClubMembership) {
 	slices.SortFunc(ms, func(a, b community.ClubMembership) int { return positionOrder(memberPosition(a), memberPosition(b)) })
@@ -745,7 +758,7 @@ func testClubMembers(t *testing.T, s community.Store) {
 
 	page := func(clubID string, role community.ClubRole) pager[community.ClubMembership] {
 		return func(first int, after *community.Position) ([]community.ClubMembership, bool, error) {
-			return s.ClubMembers(ctx, clubID, role, first, after)
+			return clubMembers(s, clubID, role, first, after)
 		}
 	}
 	roles := []struct {
@@ -792,10 +805,57 @@ func testClubMembers(t *testing.T, s community.Store) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				got, more, err := s.ClubMembers(ctx, tc.clubID, tc.role, community.MaxPageSize, nil)
+				got, more, err := clubMembers(s, tc.clubID, tc.role, community.MaxPageSize, nil)
 				must(t, err)
 				if diff := cmp.Diff(tc.want, got, equateEmpty); diff != "" || more {
 					t.Errorf("more = %v (-want +got):\n%s", more, diff)
+				}
+			})
+		}
+	})
+
+	t.Run("batched", func(t *testing.T) {
+		var moderators []community.ClubMembership
+		for _, m := range all {
+			if m.Role == community.RoleModerator {
+				moderators = append(moderators, m)
+			}
+		}
+		after := func(m community.ClubMembership) *community.Position { p := memberPosition(m); return &p }
+		unknown := community.NewID()
+		cases := []struct {
+			name  string
+			role  community.ClubRole
+			first int
+			reqs  []community.ClubListRequest
+			want  []community.ClubMemberPage
+		}{
+			{"several clubs, each from its own position", "", 3,
+				[]community.ClubListRequest{{ClubID: other.ID}, {ClubID: club.ID, After: after(all[4])}, {ClubID: unknown}, {ClubID: club.ID}, {ClubID: club.ID, After: after(all[len(all)-2])}},
+				[]community.ClubMemberPage{
+					{Memberships: []community.ClubMembership{forumMember}},
+					{Memberships: all[5:8], HasNextPage: true},
+					{},
+					{Memberships: all[0:3], HasNextPage: true},
+					{Memberships: all[len(all)-1:]},
+				}},
+			{"one role", community.RoleModerator, 2,
+				[]community.ClubListRequest{{ClubID: club.ID}, {ClubID: other.ID}, {ClubID: club.ID, After: after(moderators[0])}},
+				[]community.ClubMemberPage{{Memberships: moderators[0:2], HasNextPage: true}, {}, {Memberships: moderators[1:3]}}},
+			{"first 0", "", 0,
+				[]community.ClubListRequest{{ClubID: club.ID}, {ClubID: unknown}, {ClubID: other.ID}},
+				[]community.ClubMemberPage{{HasNextPage: true}, {}, {HasNextPage: true}}},
+			{"only unknown clubs", community.RoleManager, 5,
+				[]community.ClubListRequest{{ClubID: unknown}, {ClubID: community.NewID()}},
+				[]community.ClubMemberPage{{}, {}}},
+			{"no requests", "", 5, nil, []community.ClubMemberPage{}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := s.ClubMembers(ctx, tc.role, tc.first, tc.reqs)
+				must(t, err)
+				if diff := cmp.Diff(tc.want, got, equateEmpty); diff != "" {
+					t.Errorf("ClubMembers (-want +got):\n%s", diff)
 				}
 			})
 		}
@@ -806,6 +866,125 @@ func testClubMembers(t *testing.T, s community.Store) {
 	must(t, err)
 	if len(nonZero(got)) != 0 {
 		t.Errorf("ClubMemberCounts of no clubs = %v", got)
+	}
+}
+
+// testClubMemberPages checks the service's batch of pages of clubs' members: each key gets
+// its own page or its own error, a cursor serves its own list only, and the batch reads
+// the clubs and the caller's standing once and the store once for each (role, page size).
+func testClubMemberPages(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	svc := community.New(s, community.Config{}).Clubs
+	nio := createBrands(t, s, "nio")[0].ID
+	owners, forum, private := newClub("nio-owners", nio, 0), newClub("nio-forum", nio, 0), newClub("nio-inner", nio, 0)
+	private.Visibility = community.VisibilityPrivate
+	createClubs(t, s, owners, forum, private)
+	ms := create(t, s, "owner_0", "owner_1", "owner_2", "owner_3", "owner_4", "forum_0", "inner_0")
+	var all []community.ClubMembership // owners' members, newest first
+	for i := 4; i >= 0; i-- {
+		m := clubMember(owners.ID, ms[i].ID, i)
+		must(t, s.JoinClub(ctx, m))
+		if i == 1 {
+			m.Role = community.RoleModerator
+			must(t, s.SetClubRole(ctx, owners.ID, m.MemberID, m.Role))
+		}
+		all = append(all, m)
+	}
+	forumMember := clubMember(forum.ID, ms[5].ID, 1)
+	must(t, s.JoinClub(ctx, forumMember))
+	must(t, s.JoinClub(ctx, clubMember(private.ID, ms[6].ID, 1)))
+	caller := community.WithActor(ctx, community.Actor{MemberID: ms[0].ID})
+
+	type result struct {
+		Members []community.ClubMembership
+		More    bool
+		Code    community.Code
+	}
+	// pages runs one batch and returns each key's page, or its error code, and the cursor
+	// of each page's last member.
+	pages := func(t *testing.T, ctx context.Context, keys []community.ClubMembersKey) ([]result, []string) {
+		t.Helper()
+		lists, errs := svc.ClubMemberPages(ctx, keys)
+		if len(lists) != len(keys) || len(errs) != len(keys) {
+			t.Fatalf("%d keys: %d pages and %d errors", len(keys), len(lists), len(errs))
+		}
+		out, cursors := make([]result, len(keys)), make([]string, len(keys))
+		for i, l := range lists {
+			if errs[i] != nil {
+				out[i].Code = community.ErrorCode(errs[i])
+				continue
+			}
+			out[i].More = l.More
+			for _, m := range l.Members {
+				out[i].Members = append(out[i].Members, m.ClubMembership)
+				cursors[i] = m.Cursor
+			}
+		}
+		return out, cursors
+	}
+	trips := func() map[string]int64 {
+		out := map[string]int64{}
+		if c, ok := s.(interface{ RoundTrips() *community.RoundTrips }); ok {
+			for _, op := range []string{"ClubsByID", "ClubMemberships", "ClubMembers"} {
+				out[op] = c.RoundTrips().Of(op)
+			}
+		}
+		return out
+	}
+
+	before := trips()
+	got, cursors := pages(t, caller, []community.ClubMembersKey{
+		{ClubID: owners.ID, First: 2},
+		{ClubID: owners.ID, Role: community.RoleModerator, First: 5},
+		{ClubID: forum.ID, First: 2},
+		{ClubID: private.ID, First: 5},
+		{ClubID: community.NewID(), First: 5},
+		{ClubID: "not-an-id", First: 5},
+		{ClubID: owners.ID, First: community.MaxPageSize + 1},
+	})
+	after := trips()
+	want := []result{
+		{Members: all[0:2], More: true},
+		{Members: []community.ClubMembership{all[3]}},
+		{Members: []community.ClubMembership{forumMember}},
+		{Code: community.CodeForbidden},
+		{Code: community.CodeNotFound},
+		{Code: community.CodeNotFound},
+		{Code: community.CodeBadUserInput},
+	}
+	if diff := cmp.Diff(want, got, equateEmpty); diff != "" {
+		t.Errorf("first pages (-want +got):\n%s", diff)
+	}
+	if len(before) > 0 { // the store counts its round trips
+		for op, n := range map[string]int64{"ClubsByID": 1, "ClubMemberships": 1, "ClubMembers": 2} {
+			if d := after[op] - before[op]; d != n {
+				t.Errorf("the batch made %d %s round trips, want %d", d, op, n)
+			}
+		}
+	}
+
+	// The next page after a cursor, which no other list takes.
+	next := cursors[0]
+	got, _ = pages(t, caller, []community.ClubMembersKey{
+		{ClubID: owners.ID, First: 2, After: next},
+		{ClubID: owners.ID, Role: community.RoleModerator, First: 2, After: next},
+		{ClubID: forum.ID, First: 2, After: next},
+		{ClubID: owners.ID, First: 2, After: "bm90LWEtY3Vyc29y"},
+	})
+	want = []result{
+		{Members: all[2:4], More: true},
+		{Code: community.CodeBadUserInput},
+		{Code: community.CodeBadUserInput},
+		{Code: community.CodeBadUserInput},
+	}
+	if diff := cmp.Diff(want, got, equateEmpty); diff != "" {
+		t.Errorf("next pages (-want +got):\n%s", diff)
+	}
+
+	// Nobody anonymous sees inside a club.
+	got, _ = pages(t, ctx, []community.ClubMembersKey{{ClubID: owners.ID, First: 2}})
+	if diff := cmp.Diff([]result{{Code: community.CodeUnauthenticated}}, got, equateEmpty); diff != "" {
+		t.Errorf("anonymous (-want +got):\n%s", diff)
 	}
 }
 
@@ -867,7 +1046,7 @@ func testConcurrentClubWrites(t *testing.T, s community.Store) {
 			t.Errorf("membership (-want +got):\n%s", diff)
 		}
 		checkClubMemberCounts(t, s, []string{club.ID}, map[string]int{club.ID: 1})
-		listed, more, err := s.ClubMembers(ctx, club.ID, "", community.MaxPageSize, nil)
+		listed, more, err := clubMembers(s, club.ID, "", community.MaxPageSize, nil)
 		must(t, err)
 		if diff := cmp.Diff([]community.ClubMembership{want}, listed); diff != "" || more {
 			t.Errorf("ClubMembers: more = %v (-want +got):\n%s", more, diff)

@@ -31,6 +31,10 @@ func testRoundTrips(t *testing.T, s community.Store) {
 			_, err := s.FollowLists(ctx, community.ListFollowers, 5, []community.ListRequest{{MemberID: unknown[0]}, {MemberID: unknown[1]}})
 			return err
 		}},
+		{"ClubMembers", func() error {
+			_, err := s.ClubMembers(ctx, "", 5, []community.ClubListRequest{{ClubID: unknown[0]}, {ClubID: unknown[1]}})
+			return err
+		}},
 		{"ConsentsOf", func() error { _, err := s.ConsentsOf(ctx, unknown); return err }},
 		{"PostsByID", func() error { _, err := s.PostsByID(ctx, unknown); return err }},
 		{"ClubPosts", func() error {

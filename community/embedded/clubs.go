@@ -508,26 +508,36 @@ func (s *Store) ClubMemberships(_ context.Context, keys []community.ClubMemberKe
 	return out, nil
 }
 
-// ClubMembers implements community.ClubStore. An unknown club has no members.
-func (s *Store) ClubMembers(_ context.Context, clubID string, role community.ClubRole, first int, after *community.Position) ([]community.ClubMembership, bool, error) {
+// ClubMembers implements community.ClubStore: every page is read under one lock. An
+// unknown club has no members.
+func (s *Store) ClubMembers(_ context.Context, role community.ClubRole, first int, reqs []community.ClubListRequest) ([]community.ClubMemberPage, error) {
 	defer s.reading()()
-	c := s.clubs[clubID]
-	if c == nil {
-		return nil, false, nil
+	out := make([]community.ClubMemberPage, len(reqs))
+	for i, r := range reqs {
+		if c := s.clubs[r.ClubID]; c != nil {
+			out[i] = c.page(role, first, r.After)
+		}
 	}
+	return out, nil
+}
+
+// page returns up to first of the club's members of role ("" for all) after a position,
+// in list order.
+func (c *club) page(role community.ClubRole, first int, after *community.Position) community.ClubMemberPage {
+	var p community.ClubMemberPage
 	end := pageEnd(c.roster, after, func(m *community.ClubMembership) (time.Time, string) { return m.Since, m.MemberID })
-	var out []community.ClubMembership
 	for i := end - 1; i >= 0; i-- {
 		m := c.roster[i]
 		if role != "" && m.Role != role {
 			continue
 		}
-		if len(out) >= first {
-			return out, true, nil
+		if len(p.Memberships) >= first {
+			p.HasNextPage = true
+			return p
 		}
-		out = append(out, *m)
+		p.Memberships = append(p.Memberships, *m)
 	}
-	return out, false, nil
+	return p
 }
 
 // ClubMemberCounts implements community.ClubStore. Unknown clubs are absent; known clubs

@@ -139,16 +139,23 @@ UNWIND $keys AS key
 MATCH (:Member {id: key.memberId})-[j:JOINED]->(:Club {id: key.clubId})
 RETURN key.clubId AS clubId, key.memberId AS memberId, j.role AS role, j.since AS since, j.verified AS verified`
 
-	// cypherClubMembers reads one page plus one membership, to tell whether another page
-	// follows, of the members of $role ('' for every role), starting strictly after
-	// ($afterSince, $afterId) in list order (since descending, then member id ascending),
-	// or at the start when $afterSince is null.
+	// cypherClubMembers reads, for each request in $reqs (index i, clubId, afterSince,
+	// afterId), one page plus one membership, to tell whether another page follows, of the
+	// club's members of $role ('' for every role), starting strictly after (afterSince,
+	// afterId) in list order (since descending, then member id ascending), or at the start
+	// when afterSince is null. $limit is the same for every request, so that each
+	// subquery's sort is a top-k that keeps $limit rows; a membership's role and verified
+	// flag are read for those rows only. An unknown club has no row.
 	cypherClubMembers = `
-MATCH (:Club {id: $clubId})<-[j:JOINED]-(m:Member)
-WHERE ($role = '' OR j.role = $role)
-  AND ($afterSince IS NULL OR j.since < $afterSince OR (j.since = $afterSince AND m.id > $afterId))
-WITH m.id AS memberId, j ORDER BY j.since DESC, memberId ASC LIMIT $limit
-RETURN memberId, j.role AS role, j.since AS since, j.verified AS verified`
+UNWIND $reqs AS req
+MATCH (c:Club {id: req.clubId})
+RETURN req.i AS i, COLLECT {
+  MATCH (c)<-[j:JOINED]-(m:Member)
+  WHERE ($role = '' OR j.role = $role)
+    AND (req.afterSince IS NULL OR j.since < req.afterSince OR (j.since = req.afterSince AND m.id > req.afterId))
+  WITH j, j.since AS since, m.id AS memberId ORDER BY since DESC, memberId ASC LIMIT $limit
+  RETURN {memberId: memberId, role: j.role, since: since, verified: j.verified}
+} AS members`
 
 	cypherJoinedClubIDs = `
 MATCH (:Member {id: $memberId})-[:JOINED]->(c:Club)

@@ -310,19 +310,39 @@ func clubMembershipFrom(r *neo4j.Record, clubID string) community.ClubMembership
 	}
 }
 
-// ClubMembers implements community.Store: an unknown club has no members.
-func (s *Store) ClubMembers(ctx context.Context, clubID string, role community.ClubRole, first int, after *community.Position) ([]community.ClubMembership, bool, error) {
+// ClubMembers implements community.Store: one statement reads every requested page; an
+// unknown club has no members.
+func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first int, reqs []community.ClubListRequest) ([]community.ClubMemberPage, error) {
 	first = max(first, 0)
-	params := map[string]any{"clubId": clubID, "role": string(role), "limit": int64(first + 1)}
-	afterParams(params, "afterSince", after)
+	rows := make([]map[string]any, len(reqs))
+	for i, r := range reqs {
+		row := map[string]any{"i": i, "clubId": r.ClubID}
+		afterParams(row, "afterSince", r.After)
+		rows[i] = row
+	}
+	params := map[string]any{"reqs": rows, "role": string(role), "limit": int64(first + 1)}
 	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return collect(ctx, tx, cypherClubMembers, params)
 	})
 	if err != nil {
-		return nil, false, fail(err, "read members of club %q", clubID)
+		return nil, fail(err, "read members of %d clubs", len(reqs))
 	}
-	out, more := pageOf(recs, first, func(r *neo4j.Record) community.ClubMembership { return clubMembershipFrom(r, clubID) })
-	return out, more, nil
+	out := make([]community.ClubMemberPage, len(reqs))
+	for _, rec := range recs {
+		i := integer(get(rec, "i"))
+		members, _ := get(rec, "members").([]any)
+		out[i].Memberships, out[i].HasNextPage = pageOf(members, first, func(v any) community.ClubMembership {
+			m, _ := v.(map[string]any)
+			return community.ClubMembership{
+				ClubID:   reqs[i].ClubID,
+				MemberID: str(m["memberId"]),
+				Role:     community.ClubRole(str(m["role"])),
+				Since:    utc(m["since"]),
+				Verified: boolean(m["verified"]),
+			}
+		})
+	}
+	return out, nil
 }
 
 // JoinedClubIDs implements community.Store.

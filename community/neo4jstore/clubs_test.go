@@ -19,6 +19,15 @@ import (
 // graph, writes of one member's place in a club that race, and that the locks leave
 // nothing behind.
 
+// clubMembers reads one page of one club's members of a role ("" for all).
+func clubMembers(ctx context.Context, s *Store, clubID string, role community.ClubRole, first int, after *community.Position) ([]community.ClubMembership, bool, error) {
+	pages, err := s.ClubMembers(ctx, role, first, []community.ClubListRequest{{ClubID: clubID, After: after}})
+	if err != nil {
+		return nil, false, err
+	}
+	return pages[0].Memberships, pages[0].HasNextPage, nil
+}
+
 func addClub(t *testing.T, s *Store, slug, brandID, manager string) community.Club {
 	t.Helper()
 	c := community.Club{
@@ -354,7 +363,7 @@ func TestClubPages(t *testing.T) {
 			var gotMembers []community.ClubMembership
 			after = nil
 			for {
-				page, more, err := s.ClubMembers(ctx, other.ID, "", size, after)
+				page, more, err := clubMembers(ctx, s, other.ID, "", size, after)
 				mustDo(t, err)
 				gotMembers = append(gotMembers, page...)
 				if !more {
@@ -374,7 +383,7 @@ func TestClubPages(t *testing.T) {
 			moderators = append(moderators, m)
 		}
 	}
-	got, more, err := s.ClubMembers(ctx, other.ID, community.RoleModerator, n, nil)
+	got, more, err := clubMembers(ctx, s, other.ID, community.RoleModerator, n, nil)
 	mustDo(t, err)
 	if diff := cmp.Diff(moderators, got); diff != "" || more {
 		t.Errorf("moderators (more %v) (-want +got):\n%s", more, diff)
@@ -383,6 +392,46 @@ func TestClubPages(t *testing.T) {
 	mustDo(t, err)
 	if len(page) != 0 || !more {
 		t.Errorf("first=0: %d requests, more %v; want none and more", len(page), more)
+	}
+}
+
+// TestClubMembersPlan checks how the batched read of club members runs: each request
+// expands its own club's memberships only and keeps a page plus one of them in a top-k,
+// without a full sort.
+func TestClubMembersPlan(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	clubs := []community.Club{addClub(t, s, "es8-owners", "", ""), addClub(t, s, "et7-owners", "", ""), addClub(t, s, "ec6-owners", "", "")}
+	const n, limit = 30, 4
+	var ms []community.ClubMembership
+	for i := range n {
+		m := addMember(t, s, fmt.Sprintf("owner_%02d", i))
+		for _, c := range clubs {
+			ms = append(ms, community.ClubMembership{ClubID: c.ID, MemberID: m, Role: community.RoleMember, Since: brandAt(i % 7)})
+		}
+	}
+	mustDo(t, s.ImportClubMembers(ctx, ms))
+	reqs := []map[string]any{
+		{"i": 0, "clubId": clubs[0].ID, "afterSince": nil, "afterId": nil},
+		{"i": 1, "clubId": clubs[1].ID, "afterSince": brandAt(5).UTC(), "afterId": ""},
+	}
+	ops := profile(t, s, cypherClubMembers, map[string]any{"reqs": reqs, "role": "", "limit": int64(limit)})
+	top := false
+	for _, op := range ops {
+		switch {
+		case op.name == "NodeByLabelScan" || op.name == "AllNodesScan" || strings.Contains(op.name, "Sort"):
+			t.Errorf("the statement scans or sorts: %s (%v)", op.name, ops)
+		case strings.HasPrefix(op.name, "Expand") && op.rows > 2*n:
+			t.Errorf("%s expanded %d memberships for 2 clubs of %d members", op.name, op.rows, n)
+		case strings.HasSuffix(op.name, "Top"):
+			top = true
+			if op.rows > 2*limit {
+				t.Errorf("%s kept %d rows for 2 pages of %d", op.name, op.rows, limit)
+			}
+		}
+	}
+	if !top {
+		t.Errorf("no top-k among %v", ops)
 	}
 }
 
