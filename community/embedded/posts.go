@@ -486,6 +486,9 @@ func copyDocs[N any](s *Store, bucket []byte, nodes []*N, key func(*N) string) (
 				return fmt.Errorf("embedded: %s %q is missing from the file", bucket, id)
 			}
 			out[i] = docCopy[N]{id: id, node: *n, data: bytes.Clone(data)}
+			if d, ok := any(&out[i].node).(detacher); ok {
+				d.detach()
+			}
 		}
 		return nil
 	})
@@ -508,6 +511,13 @@ func decodeDocs[N, D, V any](bucket []byte, docs []docCopy[N], value func(D, *N)
 	}
 	return out, nil
 }
+
+// detacher is a node copied under the lock whose counters must be copied too: they are
+// slices that writes change in place, and the copy is read after the lock is let go.
+type detacher interface{ detach() }
+
+func (n *postNode) detach()    { n.counters = slices.Clone(n.counters) }
+func (n *commentNode) detach() { n.reactions = slices.Clone(n.reactions) }
 
 func postKey(n *postNode) string { return n.id }
 
