@@ -375,12 +375,30 @@ type PostStore interface {
 	// repeats a post while posts and shares arrive.
 	Feed(ctx context.Context, memberID string, first int, after *FeedPosition, asOf time.Time) ([]FeedItem, bool, error)
 
+	// Targets says, for each id, what it names: a post, or a comment with its post, and
+	// the club and author of either; ids that name neither are absent. Writes that act on
+	// "a post or a comment" (reactions) and on a comment (edits, deletes) read it to find
+	// the club whose rules apply, in one round trip.
+	Targets(ctx context.Context, ids []string) (map[string]TargetRef, error)
+
 	// PendingClubs returns the clubs that have an EventClub pending for ConsumerSearch, as
 	// they are now: clubs whose visibility changed and whose posts the index may still
 	// hold with the old one, so that searches leave out what the index does not know yet.
 	// They are few (a club has one such event at most, and only a change of visibility
 	// makes one), and they are read through an index, not a scan of the outbox.
 	PendingClubs(ctx context.Context) ([]Club, error)
+}
+
+// TargetRef is what an id names, as PostStore.Targets reads it.
+type TargetRef struct {
+	// Comment is true for a comment, false for a post.
+	Comment bool
+	// PostID is the post's id, or the comment's post's.
+	PostID string
+	// ClubID is the club of the post.
+	ClubID string
+	// AuthorID is the post's or the comment's author.
+	AuthorID string
 }
 
 // FeedPosition is where an item stands in a feed.

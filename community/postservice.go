@@ -446,20 +446,43 @@ func (s *PostService) AddComment(ctx context.Context, postID, replyTo, body stri
 }
 
 // comment loads a comment whose post the caller sees.
-func (s *core) comment(ctx context.Context, id string) (Comment, Target, error) {
+func (s *core) comment(ctx context.Context, id string) (TargetRef, Target, error) {
+	ref, t, err := s.target(ctx, id)
+	if err == nil && !ref.Comment {
+		err = Errorf(CodeNotFound, "no comment %q", id)
+	}
+	return ref, t, err
+}
+
+// target finds what id names — a post or a comment — and the caller's standing in its
+// club, for the rules of what the caller may do to it: NOT_FOUND when it names neither,
+// and what Decide answers when the caller may not see inside the club. Three store round
+// trips for a member (what the id names, the club, the member's place in it), two for
+// anyone else.
+func (s *core) target(ctx context.Context, id string) (TargetRef, Target, error) {
 	if !validID(id) {
-		return Comment{}, Target{}, Errorf(CodeNotFound, "no comment %q", id)
+		return TargetRef{}, Target{}, Errorf(CodeNotFound, "no post or comment %q", id)
 	}
-	found, err := s.store.CommentsByID(ctx, []string{id})
+	refs, err := s.store.Targets(ctx, []string{id})
 	if err != nil {
-		return Comment{}, Target{}, err
+		return TargetRef{}, Target{}, err
 	}
-	c, ok := found[id]
+	ref, ok := refs[id]
 	if !ok {
-		return Comment{}, Target{}, Errorf(CodeNotFound, "no comment %q", id)
+		return TargetRef{}, Target{}, Errorf(CodeNotFound, "no post or comment %q", id)
 	}
-	_, t, err := s.post(ctx, c.PostID)
-	return c, t, err
+	c, err := oneByID(ctx, ref.ClubID, "club", s.store.ClubsByID)
+	if err != nil {
+		return TargetRef{}, Target{}, err
+	}
+	t, err := s.standing(ctx, c)
+	if err != nil {
+		return TargetRef{}, Target{}, err
+	}
+	if err := Decide(ActorFrom(ctx), ActSeeInside, t); err != nil {
+		return TargetRef{}, Target{}, err
+	}
+	return ref, t, nil
 }
 
 // commentBody normalizes a comment's body and checks it: BAD_USER_INPUT unless it is 1 to
@@ -651,11 +674,7 @@ func (s *PostService) React(ctx context.Context, targetID string, kind ReactionK
 	if !slices.Contains(ReactionKinds, kind) {
 		return fieldError("kind", "unknown reaction %q", kind)
 	}
-	if _, _, err := s.post(ctx, targetID); ErrorCode(err) == CodeNotFound {
-		if _, _, err := s.comment(ctx, targetID); err != nil {
-			return err
-		}
-	} else if err != nil {
+	if _, _, err := s.target(ctx, targetID); err != nil {
 		return err
 	}
 	if !on {

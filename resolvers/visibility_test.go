@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,6 +277,7 @@ func TestMemberListVisibility(t *testing.T) {
 	for _, e := range res.Errors {
 		codes = append(codes, fmt.Sprint(e.Extensions["code"], e.Path))
 	}
+	slices.Sort(codes) // fields resolve concurrently: errors come in no set order
 	if diff := cmp.Diff([]string{"NOT_FOUND[post author]", "NOT_FOUND[post comments edges 1 node author]"}, codes); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}

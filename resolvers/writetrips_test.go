@@ -3,8 +3,8 @@ package resolvers_test
 import "testing"
 
 // TestWriteRoundTrips counts the store round trips of writes that check a rule against a
-// post or a comment: the post (or comment), its club and the caller's place in the club
-// are read once and serve both seeing the target and acting on it.
+// post or a comment: what the id names, its club and the caller's place in the club are
+// read once and serve both seeing the target and acting on it.
 func TestWriteRoundTrips(t *testing.T) {
 	a := newAPI(t)
 	forum, cm := a.evTalk()
@@ -25,8 +25,13 @@ func TestWriteRoundTrips(t *testing.T) {
 		vars            map[string]any
 		want            int64
 	}{
-		// The comment, then its post, club and the moderator's place, then the write.
-		{"deleteComment by a moderator", mod, `mutation($id: ID!) { deleteComment(input: {commentId: $id}) { __typename } }`, map[string]any{"id": comment}, 5},
+		// What the id names, its club, the member's place in the club, the write (6 before:
+		// the id was tried as a post first).
+		{"react to a comment", mod, `mutation($id: ID!) { react(input: {targetId: $id, kind: LIKE}) { __typename } }`, map[string]any{"id": comment}, 4},
+		{"react to a post", mod, `mutation($id: ID!) { react(input: {targetId: $id, kind: LIKE}) { __typename } }`, map[string]any{"id": post}, 4},
+		{"editComment by its author", author, `mutation($id: ID!) { editComment(input: {commentId: $id, body: "冬天少充满"}) { __typename } }`, map[string]any{"id": comment}, 4},
+		// The same three reads, then the write (7 before).
+		{"deleteComment by a moderator", mod, `mutation($id: ID!) { deleteComment(input: {commentId: $id}) { __typename } }`, map[string]any{"id": comment}, 4},
 		// The post, its club, the moderator's place, the write (6 before).
 		{"deletePost by a moderator", mod, `mutation($id: ID!) { deletePost(input: {postId: $id}) { __typename } }`, map[string]any{"id": post}, 4},
 	} {

@@ -784,6 +784,21 @@ func testComments(t *testing.T, s community.Store) {
 		t.Fatalf("the suite counts %v, want [10 2 1 0]", got)
 	}
 
+	t.Run("targets", func(t *testing.T) {
+		got, err := s.Targets(ctx, []string{post.ID, r3.ID, onOther.ID, goneComment.ID, gone.ID, community.NewID()})
+		must(t, err)
+		want := map[string]community.TargetRef{
+			post.ID:        {PostID: post.ID, ClubID: club.ID, AuthorID: author},
+			r3.ID:          {Comment: true, PostID: post.ID, ClubID: club.ID, AuthorID: zhang},
+			onOther.ID:     {Comment: true, PostID: other.ID, ClubID: club.ID, AuthorID: author},
+			goneComment.ID: {Comment: true, PostID: gone.ID, ClubID: club.ID, AuthorID: zhao},
+			gone.ID:        {PostID: gone.ID, ClubID: club.ID, AuthorID: zhang},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Targets (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("refused comment stores nothing", func(t *testing.T) {
 		cases := []struct {
 			name    string

@@ -37,6 +37,7 @@ func testRoundTrips(t *testing.T, s community.Store) {
 		}},
 		{"ConsentsOf", func() error { _, err := s.ConsentsOf(ctx, unknown); return err }},
 		{"PostsByID", func() error { _, err := s.PostsByID(ctx, unknown); return err }},
+		{"Targets", func() error { _, err := s.Targets(ctx, unknown); return err }},
 		{"ClubPosts", func() error {
 			_, _, err := s.ClubPosts(ctx, unknown[0], community.PostQuery{Sort: community.SortNew, First: 5})
 			return err

@@ -1008,6 +1008,38 @@ func (s *Store) CommentsByID(_ context.Context, ids []string) (map[string]commun
 	return readByID(s, bucketComments, ids, s.comments, commentKey, commentDoc.comment)
 }
 
+// Targets implements community.PostStore. A comment's author is in its document, which is
+// copied under the read lock and decoded after it.
+func (s *Store) Targets(_ context.Context, ids []string) (map[string]community.TargetRef, error) {
+	out := make(map[string]community.TargetRef, len(ids))
+	docs, err := func() ([]docCopy[commentNode], error) {
+		defer s.reading()()
+		var comments []*commentNode
+		for _, id := range ids {
+			if p := s.posts[id]; p != nil {
+				out[id] = community.TargetRef{PostID: p.id, ClubID: p.club.ID, AuthorID: p.author.ID}
+			} else if c := s.comments[id]; c != nil {
+				comments = append(comments, c)
+				out[id] = community.TargetRef{Comment: true, PostID: c.post.id, ClubID: c.post.club.ID}
+			}
+		}
+		return copyDocs(s, bucketComments, comments, commentKey)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	authors, err := decodeDocs(bucketComments, docs, func(d commentDoc, _ *commentNode) string { return d.AuthorID })
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range authors {
+		ref := out[docs[i].id]
+		ref.AuthorID = a
+		out[docs[i].id] = ref
+	}
+	return out, nil
+}
+
 // Comments implements community.PostStore. Parents without comments after the position,
 // and unknown parents, are absent from the first map; the second holds true for the
 // parents that have more. The pages are found and copied under the read lock, and decoded

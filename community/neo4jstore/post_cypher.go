@@ -210,6 +210,17 @@ FOREACH (_ IN CASE WHEN deleting THEN [1] ELSE [] END |
 FOREACH (x IN CASE WHEN deleting THEN [p] ELSE [] END |` + touchPost + `)
 RETURN ` + commentFields + ` AS comment`
 
+	// cypherTargets says what each of $ids names: a post, or a comment with its post, and
+	// the club and author of either. No row for an id that names neither.
+	cypherTargets = `
+UNWIND $ids AS id
+OPTIONAL MATCH (p:Post {id: id})-[:POSTED_IN]->(pc:Club)
+OPTIONAL MATCH (c:Comment {id: id})
+OPTIONAL MATCH (cp:Post {id: c.postId})-[:POSTED_IN]->(cc:Club)
+WITH id, p, pc, c, cp, cc WHERE p IS NOT NULL OR c IS NOT NULL
+RETURN id, p IS NULL AS comment, coalesce(p.id, cp.id) AS postId, coalesce(pc.id, cc.id) AS clubId,
+  coalesce(p.authorId, c.authorId) AS authorId`
+
 	cypherCommentsByID = `
 UNWIND $ids AS id
 MATCH (c:Comment {id: id})

@@ -465,6 +465,25 @@ func (s *Store) DeleteComment(ctx context.Context, commentID string, at time.Tim
 	return commentFrom(get(recs[0], "comment")), nil
 }
 
+// Targets implements community.PostStore.
+func (s *Store) Targets(ctx context.Context, ids []string) (map[string]community.TargetRef, error) {
+	out := make(map[string]community.TargetRef, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypherTargets, map[string]any{"ids": ids})
+	})
+	if err != nil {
+		return nil, fail(err, "read %d targets", len(ids))
+	}
+	for _, r := range recs {
+		out[str(get(r, "id"))] = community.TargetRef{Comment: boolean(get(r, "comment")), PostID: str(get(r, "postId")),
+			ClubID: str(get(r, "clubId")), AuthorID: str(get(r, "authorId"))}
+	}
+	return out, nil
+}
+
 // CommentsByID implements community.Store.
 func (s *Store) CommentsByID(ctx context.Context, ids []string) (map[string]community.Comment, error) {
 	out := make(map[string]community.Comment, len(ids))
