@@ -81,7 +81,7 @@ type Source interface {
 	community.Outbox
 }
 
-// Scope is what a caller may find, from community.Service.SearchScope: every visible post
+// Scope is what a caller may find, from community.PostService.SearchScope: every visible post
 // when All; otherwise visible posts of public clubs, plus those of the clubs in ClubIDs
 // and of the clubs hosted by the brands in BrandIDs. The posts of the clubs in
 // HiddenClubIDs are not public, whatever their documents say: those clubs turned private

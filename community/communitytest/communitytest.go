@@ -534,7 +534,7 @@ func testImport(t *testing.T, s community.Store) {
 	}
 }
 
-// testService runs the rules of community.Service over the store: what reaches the store
+// testService runs the rules of the community services over the store: what reaches the store
 // after validation, and what never does.
 func testService(t *testing.T, s community.Store) {
 	now := at(0)
