@@ -119,18 +119,25 @@ func (s *core) post(ctx context.Context, id string) (Post, Target, error) {
 	if !ok {
 		return Post{}, Target{}, Errorf(CodeNotFound, "no post %q", id)
 	}
-	c, err := oneByID(ctx, p.ClubID, "club", s.store.ClubsByID)
+	t, err := s.inside(ctx, p.ClubID)
 	if err != nil {
-		return Post{}, Target{}, err
-	}
-	t, err := s.standing(ctx, c)
-	if err != nil {
-		return Post{}, Target{}, err
-	}
-	if err := Decide(ActorFrom(ctx), ActSeeInside, t); err != nil {
 		return Post{}, Target{}, err
 	}
 	return tombstone(p), t, nil
+}
+
+// inside reads club clubID and the caller's standing in it, and checks that the caller
+// may see inside it: two store round trips for a member, one for anyone else.
+func (s *core) inside(ctx context.Context, clubID string) (Target, error) {
+	c, err := oneByID(ctx, clubID, "club", s.store.ClubsByID)
+	if err != nil {
+		return Target{}, err
+	}
+	t, err := s.standing(ctx, c)
+	if err != nil {
+		return Target{}, err
+	}
+	return t, Decide(ActorFrom(ctx), ActSeeInside, t)
 }
 
 // CreatePost publishes a post in a club the calling member belongs to. FORBIDDEN for a
@@ -471,15 +478,8 @@ func (s *core) target(ctx context.Context, id string) (TargetRef, Target, error)
 	if !ok {
 		return TargetRef{}, Target{}, Errorf(CodeNotFound, "no post or comment %q", id)
 	}
-	c, err := oneByID(ctx, ref.ClubID, "club", s.store.ClubsByID)
+	t, err := s.inside(ctx, ref.ClubID)
 	if err != nil {
-		return TargetRef{}, Target{}, err
-	}
-	t, err := s.standing(ctx, c)
-	if err != nil {
-		return TargetRef{}, Target{}, err
-	}
-	if err := Decide(ActorFrom(ctx), ActSeeInside, t); err != nil {
 		return TargetRef{}, Target{}, err
 	}
 	return ref, t, nil
