@@ -60,7 +60,7 @@ func development() resolvers.Options {
 // in for a store that keeps none (a test's wrapper).
 func roundTrips(s community.Store) *community.RoundTrips {
 	if c, ok := s.(interface{ RoundTrips() *community.RoundTrips }); ok {
-		return c.RoundTrips()
+		return c.RoundTrips().ByMethod()
 	}
 	return &community.RoundTrips{}
 }

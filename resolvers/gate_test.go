@@ -77,7 +77,7 @@ func TestEveryWriteGoesThroughTheGate(t *testing.T) {
 	svc := community.New(s, community.Config{Checks: []community.WriteCheck{refuse}})
 	srv := httptest.NewServer(resolvers.NewHandler(resolvers.Deps{Services: svc, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog()}, development()))
 	t.Cleanup(srv.Close)
-	a := &api{t: t, url: srv.URL, trips: s.RoundTrips()}
+	a := &api{t: t, url: srv.URL, trips: s.RoundTrips().ByMethod()}
 
 	var schema struct {
 		Schema struct {

@@ -87,7 +87,7 @@ func TestMutationWakesTheRelay(t *testing.T) {
 		Services: svc, Search: search.NewService(idx, svc.Posts), SearchOps: ops, Verifier: jwtauth.New([]byte(testSecret), nil), Log: quietLog(),
 	}, development()))
 	t.Cleanup(srv.Close)
-	a := &api{t: t, url: srv.URL, trips: s.RoundTrips(), relay: relay}
+	a := &api{t: t, url: srv.URL, trips: s.RoundTrips().ByMethod(), relay: relay}
 
 	forum, _ := a.evTalk()
 	_, author := a.register("li_hua", "李华")

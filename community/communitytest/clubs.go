@@ -926,7 +926,7 @@ func testClubMemberPages(t *testing.T, s community.Store) {
 		out := map[string]int64{}
 		if c, ok := s.(interface{ RoundTrips() *community.RoundTrips }); ok {
 			for _, op := range []string{"ClubsByID", "ClubMemberships", "ClubMembers"} {
-				out[op] = c.RoundTrips().Of(op)
+				out[op] = c.RoundTrips().ByMethod().Of(op)
 			}
 		}
 		return out

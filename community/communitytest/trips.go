@@ -15,7 +15,7 @@ func testRoundTrips(t *testing.T, s community.Store) {
 	if !ok {
 		t.Fatalf("%T does not count its round trips (RoundTrips)", s)
 	}
-	trips := counted.RoundTrips()
+	trips := counted.RoundTrips().ByMethod()
 	ctx := context.Background()
 	unknown := []string{"01a23c7b-0000-7000-8000-000000000001", "01a23c7b-0000-7000-8000-000000000002"}
 	for _, tc := range []struct {
