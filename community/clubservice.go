@@ -226,6 +226,9 @@ func (s *ClubService) DecideJoinRequest(ctx context.Context, clubID, memberID st
 	if err := s.mayInClub(ctx, ActDecideJoins, c); err != nil {
 		return err
 	}
+	if !validID(memberID) {
+		return Errorf(CodeNotFound, "no such request")
+	}
 	return s.store.DecideJoinRequest(ctx, clubID, memberID, approve, s.now().UTC())
 }
 
@@ -247,7 +250,10 @@ func (s *ClubService) SetClubRole(ctx context.Context, clubID, memberID string, 
 	// The caller's standing and the member's place, in one read.
 	a := ActorFrom(ctx)
 	key, own := ClubMemberKey{clubID, memberID}, ClubMemberKey{clubID, a.MemberID}
-	keys := []ClubMemberKey{key}
+	var keys []ClubMemberKey
+	if validID(memberID) { // a malformed id is in no club: it is not looked for
+		keys = append(keys, key)
+	}
 	if a.IsMember() && own != key {
 		keys = append(keys, own)
 	}

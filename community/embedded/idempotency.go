@@ -26,14 +26,14 @@ type idempotencyDoc struct {
 	At          time.Time `json:"at"`
 }
 
-// ReserveIdempotencyKey implements community.IdempotencyStore: one bbolt transaction, under
-// the store's write lock like every write. Reservations are kept in the file only: they
-// are read once per keyed create, never listed, so the graph in memory holds none.
+// ReserveIdempotencyKey implements community.IdempotencyStore: one bbolt transaction.
+// Reservations are kept in the file only: they are read once per keyed create, never
+// listed, so the graph in memory holds none, and the graph's lock is not taken (bbolt runs
+// one writer at a time, which makes the reservation atomic).
 func (s *Store) ReserveIdempotencyKey(_ context.Context, rec community.IdempotencyRecord, expiredBefore time.Time) (community.IdempotencyRecord, error) {
 	rec.At = rec.At.UTC()
 	key := []byte(rec.Scope + "\x00" + rec.Key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.trips.Count()
 	held := rec
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketIdempotency).Get(key); v != nil {
