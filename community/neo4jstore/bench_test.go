@@ -306,9 +306,7 @@ func sampleImportHeap(b *testing.B, s *Store) func() map[string]int {
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-				return collect(ctx, tx, cypherTransactionHeap, nil)
-			})
+			recs, err := query(ctx, s, cypherTransactionHeap, nil)
 			if err != nil {
 				continue
 			}

@@ -81,28 +81,15 @@ func (s *Store) SetBrandTiers(ctx context.Context, brandID string, tiers []commu
 
 // BrandsByID implements community.Store.
 func (s *Store) BrandsByID(ctx context.Context, ids []string) (map[string]community.Brand, error) {
-	out := make(map[string]community.Brand, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherBrandsByID, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read %d brands", len(ids))
-	}
-	for _, r := range recs {
+	return batch(ctx, s, cypherBrandsByID, ids, nil, "brands", func(r *neo4j.Record) (string, community.Brand) {
 		b := brandFrom(get(r, "brand"))
-		out[b.ID] = b
-	}
-	return out, nil
+		return b.ID, b
+	})
 }
 
 // BrandBySlug implements community.Store.
 func (s *Store) BrandBySlug(ctx context.Context, slug string) (community.Brand, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherBrandBySlug, map[string]any{"slugKey": community.SlugKey(slug)})
-	})
+	recs, err := query(ctx, s, cypherBrandBySlug, map[string]any{"slugKey": community.SlugKey(slug)})
 	if err != nil {
 		return community.Brand{}, fail(err, "find brand %q", slug)
 	}
@@ -195,36 +182,20 @@ func (s *Store) EndPartnership(ctx context.Context, brandID, otherID string, at 
 // PartnershipsOf implements community.Store: partnerships invited at the same time are in
 // the order they were made. Brands without such partnerships are absent from the map.
 func (s *Store) PartnershipsOf(ctx context.Context, brandIDs []string) (map[string][]community.Partnership, error) {
-	out := make(map[string][]community.Partnership, len(brandIDs))
-	if len(brandIDs) == 0 {
-		return out, nil
-	}
-	params := map[string]any{"ids": brandIDs, "ended": string(community.PartnershipEnded)}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherPartnershipsOf, params)
-	})
-	if err != nil {
-		return nil, fail(err, "read partnerships of %d brands", len(brandIDs))
-	}
-	for _, r := range recs {
-		list, _ := get(r, "partnerships").([]any)
-		var ps []community.Partnership
-		for _, v := range list {
+	params := map[string]any{"ended": string(community.PartnershipEnded)}
+	return batch(ctx, s, cypherPartnershipsOf, brandIDs, params, "partnerships", func(r *neo4j.Record) (string, []community.Partnership) {
+		return listed(r, "partnerships", func(v any) community.Partnership {
 			p, _ := v.(map[string]any)
-			ps = append(ps, community.Partnership{
+			return community.Partnership{
 				InviterID:  str(p["inviterId"]),
 				InviteeID:  str(p["inviteeId"]),
 				Status:     community.PartnershipStatus(str(p["status"])),
 				InvitedAt:  utc(p["invitedAt"]),
 				AcceptedAt: utc(p["acceptedAt"]),
 				EndedAt:    utc(p["endedAt"]),
-			})
-		}
-		if len(ps) > 0 {
-			out[str(get(r, "id"))] = ps
-		}
-	}
-	return out, nil
+			}
+		})
+	})
 }
 
 // JoinBrand implements community.Store.
@@ -263,29 +234,16 @@ func unknownOf(known [2]bool, memberID, brandID string) error {
 // MembershipsOf implements community.Store: memberships that started at the same time are
 // ordered by brand id. Members without memberships are absent from the map.
 func (s *Store) MembershipsOf(ctx context.Context, memberIDs []string) (map[string][]community.BrandMembership, error) {
-	out := make(map[string][]community.BrandMembership, len(memberIDs))
-	if len(memberIDs) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherMembershipsOf, map[string]any{"ids": memberIDs})
-	})
-	if err != nil {
-		return nil, fail(err, "read memberships of %d members", len(memberIDs))
-	}
-	for _, r := range recs {
-		id := str(get(r, "id"))
-		list, _ := get(r, "memberships").([]any)
-		var ms []community.BrandMembership
-		for _, v := range list {
+	return batch(ctx, s, cypherMembershipsOf, memberIDs, nil, "memberships", func(r *neo4j.Record) (string, []community.BrandMembership) {
+		id, ms := listed(r, "memberships", func(v any) community.BrandMembership {
 			m, _ := v.(map[string]any)
-			ms = append(ms, community.BrandMembership{MemberID: id, BrandID: str(m["brandId"]), Points: integer(m["points"]), Since: utc(m["since"])})
+			return community.BrandMembership{BrandID: str(m["brandId"]), Points: integer(m["points"]), Since: utc(m["since"])}
+		})
+		for i := range ms {
+			ms[i].MemberID = id
 		}
-		if len(ms) > 0 {
-			out[id] = ms
-		}
-	}
-	return out, nil
+		return id, ms
+	})
 }
 
 // BrandMembers implements community.Store.
@@ -299,9 +257,7 @@ func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.Me
 	if q.After != nil {
 		params["afterSince"], params["afterId"] = q.After.Since.UTC(), q.After.MemberID
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherBrandMembers, params)
-	})
+	recs, err := query(ctx, s, cypherBrandMembers, params)
 	if err != nil {
 		return community.MembershipPage{}, fail(err, "read members of brand %q", brandID)
 	}
@@ -316,20 +272,9 @@ func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.Me
 
 // BrandMemberCounts implements community.Store: unknown brands are absent.
 func (s *Store) BrandMemberCounts(ctx context.Context, brandIDs []string) (map[string]int, error) {
-	out := make(map[string]int, len(brandIDs))
-	if len(brandIDs) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherBrandMemberCounts, map[string]any{"ids": brandIDs})
+	return batch(ctx, s, cypherBrandMemberCounts, brandIDs, nil, "member counts of brands", func(r *neo4j.Record) (string, int) {
+		return str(get(r, "id")), integer(get(r, "members"))
 	})
-	if err != nil {
-		return nil, fail(err, "count members of %d brands", len(brandIDs))
-	}
-	for _, r := range recs {
-		out[str(get(r, "id"))] = integer(get(r, "members"))
-	}
-	return out, nil
 }
 
 // scopeOrder is community.ConsentScopes as statements take it.
@@ -405,38 +350,20 @@ func inScopeOrder(stored []any) []community.ConsentScope {
 
 // ConsentsOf implements community.Store: members without consents are absent from the map.
 func (s *Store) ConsentsOf(ctx context.Context, memberIDs []string) (map[string][]community.Consent, error) {
-	out := make(map[string][]community.Consent, len(memberIDs))
-	if len(memberIDs) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherConsentsOf, map[string]any{"ids": memberIDs})
-	})
-	if err != nil {
-		return nil, fail(err, "read consents of %d members", len(memberIDs))
-	}
-	for _, r := range recs {
-		list, _ := get(r, "consents").([]any)
-		var cs []community.Consent
-		for _, v := range list {
+	return batch(ctx, s, cypherConsentsOf, memberIDs, nil, "consents", func(r *neo4j.Record) (string, []community.Consent) {
+		return listed(r, "consents", func(v any) community.Consent {
 			c, _ := v.(map[string]any)
 			stored, _ := c["scopes"].([]any)
-			cs = append(cs, community.Consent{BrandID: str(c["brandId"]), Scopes: inScopeOrder(stored), UpdatedAt: utc(c["updatedAt"])})
-		}
-		if len(cs) > 0 {
-			out[str(get(r, "id"))] = cs
-		}
-	}
-	return out, nil
+			return community.Consent{BrandID: str(c["brandId"]), Scopes: inScopeOrder(stored), UpdatedAt: utc(c["updatedAt"])}
+		})
+	})
 }
 
 // ConsentHistory implements community.Store: an unknown member has an empty ledger.
 func (s *Store) ConsentHistory(ctx context.Context, memberID string, first int, before string) ([]community.ConsentChange, bool, error) {
 	first = max(first, 0)
 	params := map[string]any{"memberId": memberID, "before": before, "limit": int64(first + 1)}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherConsentHistory, params)
-	})
+	recs, err := query(ctx, s, cypherConsentHistory, params)
 	if err != nil {
 		return nil, false, fail(err, "read consent history of %q", memberID)
 	}
@@ -539,26 +466,7 @@ func (s *Store) RefundPurchase(ctx context.Context, brandID, purchaseID string, 
 // PurchasesOf implements community.Store: members without such purchases are absent from
 // the map.
 func (s *Store) PurchasesOf(ctx context.Context, brandID string, memberIDs []string) (map[string][]community.Purchase, error) {
-	out := make(map[string][]community.Purchase, len(memberIDs))
-	if len(memberIDs) == 0 {
-		return out, nil
-	}
-	params := map[string]any{"brandId": brandID, "ids": memberIDs}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherPurchasesOf, params)
+	return batch(ctx, s, cypherPurchasesOf, memberIDs, map[string]any{"brandId": brandID}, "purchases", func(r *neo4j.Record) (string, []community.Purchase) {
+		return listed(r, "purchases", purchaseFrom)
 	})
-	if err != nil {
-		return nil, fail(err, "read purchases of %d members", len(memberIDs))
-	}
-	for _, r := range recs {
-		list, _ := get(r, "purchases").([]any)
-		var ps []community.Purchase
-		for _, v := range list {
-			ps = append(ps, purchaseFrom(v))
-		}
-		if len(ps) > 0 {
-			out[str(get(r, "id"))] = ps
-		}
-	}
-	return out, nil
 }

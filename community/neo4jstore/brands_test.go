@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"quanzi/community"
 )
@@ -325,9 +324,7 @@ func TestConcurrentPurchases(t *testing.T) {
 func noLocksLeft(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherAnyLockLeftovers, nil)
-	})
+	recs, err := query(ctx, s, cypherAnyLockLeftovers, nil)
 	mustDo(t, err)
 	if n := integer(get(recs[0], "n")); n != 0 {
 		t.Errorf("%d nodes keep a _lock property", n)
@@ -379,9 +376,7 @@ func TestConsentScopes(t *testing.T) {
 func creditedPoints(t *testing.T, s *Store, memberID, brandID string) map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherCreditedPoints, map[string]any{"memberId": memberID, "brandId": brandID})
-	})
+	recs, err := query(ctx, s, cypherCreditedPoints, map[string]any{"memberId": memberID, "brandId": brandID})
 	mustDo(t, err)
 	out := map[string]int{}
 	for _, r := range recs {

@@ -107,28 +107,15 @@ func (s *Store) UpdateClub(ctx context.Context, clubID string, in community.Upda
 
 // ClubsByID implements community.Store.
 func (s *Store) ClubsByID(ctx context.Context, ids []string) (map[string]community.Club, error) {
-	out := make(map[string]community.Club, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubsByID, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read %d clubs", len(ids))
-	}
-	for _, r := range recs {
+	return batch(ctx, s, cypherClubsByID, ids, nil, "clubs", func(r *neo4j.Record) (string, community.Club) {
 		c := clubFrom(get(r, "club"))
-		out[c.ID] = c
-	}
-	return out, nil
+		return c.ID, c
+	})
 }
 
 // ClubBySlug implements community.Store.
 func (s *Store) ClubBySlug(ctx context.Context, slug string) (community.Club, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubBySlug, map[string]any{"slugKey": community.SlugKey(slug)})
-	})
+	recs, err := query(ctx, s, cypherClubBySlug, map[string]any{"slugKey": community.SlugKey(slug)})
 	if err != nil {
 		return community.Club{}, fail(err, "find club %q", slug)
 	}
@@ -141,27 +128,9 @@ func (s *Store) ClubBySlug(ctx context.Context, slug string) (community.Club, er
 // ClubsOfBrands implements community.Store: clubs created at the same time are ordered by
 // id. Brands that host no club are absent from the map.
 func (s *Store) ClubsOfBrands(ctx context.Context, brandIDs []string) (map[string][]community.Club, error) {
-	out := make(map[string][]community.Club, len(brandIDs))
-	if len(brandIDs) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubsOfBrands, map[string]any{"ids": brandIDs})
+	return batch(ctx, s, cypherClubsOfBrands, brandIDs, nil, "clubs of brands", func(r *neo4j.Record) (string, []community.Club) {
+		return listed(r, "clubs", clubFrom)
 	})
-	if err != nil {
-		return nil, fail(err, "read clubs of %d brands", len(brandIDs))
-	}
-	for _, r := range recs {
-		list, _ := get(r, "clubs").([]any)
-		var clubs []community.Club
-		for _, v := range list {
-			clubs = append(clubs, clubFrom(v))
-		}
-		if len(clubs) > 0 {
-			out[str(get(r, "id"))] = clubs
-		}
-	}
-	return out, nil
 }
 
 // JoinClub implements community.Store.
@@ -227,9 +196,7 @@ func (s *Store) JoinRequests(ctx context.Context, clubID string, first int, afte
 	first = max(first, 0)
 	params := map[string]any{"clubId": clubID, "limit": int64(first + 1)}
 	afterParams(params, "afterAt", after)
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherJoinRequests, params)
-	})
+	recs, err := query(ctx, s, cypherJoinRequests, params)
 	if err != nil {
 		return nil, false, fail(err, "read join requests of club %q", clubID)
 	}
@@ -285,9 +252,7 @@ func (s *Store) ClubMemberships(ctx context.Context, keys []community.ClubMember
 	for i, k := range keys {
 		rows[i] = map[string]any{"clubId": k.ClubID, "memberId": k.MemberID}
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubMemberships, map[string]any{"keys": rows})
-	})
+	recs, err := query(ctx, s, cypherClubMemberships, map[string]any{"keys": rows})
 	if err != nil {
 		return nil, fail(err, "read %d club memberships", len(keys))
 	}
@@ -321,9 +286,7 @@ func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first 
 		rows[i] = row
 	}
 	params := map[string]any{"reqs": rows, "role": string(role), "limit": int64(first + 1)}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubMembers, params)
-	})
+	recs, err := query(ctx, s, cypherClubMembers, params)
 	if err != nil {
 		return nil, fail(err, "read members of %d clubs", len(reqs))
 	}
@@ -347,9 +310,7 @@ func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first 
 
 // JoinedClubIDs implements community.Store.
 func (s *Store) JoinedClubIDs(ctx context.Context, memberID string) ([]string, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherJoinedClubIDs, map[string]any{"memberId": memberID})
-	})
+	recs, err := query(ctx, s, cypherJoinedClubIDs, map[string]any{"memberId": memberID})
 	if err != nil {
 		return nil, fail(err, "read the clubs of %q", memberID)
 	}
@@ -362,18 +323,7 @@ func (s *Store) JoinedClubIDs(ctx context.Context, memberID string) ([]string, e
 
 // ClubMemberCounts implements community.Store: unknown clubs are absent.
 func (s *Store) ClubMemberCounts(ctx context.Context, clubIDs []string) (map[string]int, error) {
-	out := make(map[string]int, len(clubIDs))
-	if len(clubIDs) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubMemberCounts, map[string]any{"ids": clubIDs})
+	return batch(ctx, s, cypherClubMemberCounts, clubIDs, nil, "member counts of clubs", func(r *neo4j.Record) (string, int) {
+		return str(get(r, "id")), integer(get(r, "members"))
 	})
-	if err != nil {
-		return nil, fail(err, "count members of %d clubs", len(clubIDs))
-	}
-	for _, r := range recs {
-		out[str(get(r, "id"))] = integer(get(r, "members"))
-	}
-	return out, nil
 }

@@ -99,9 +99,7 @@ func TestClubConflicts(t *testing.T) {
 	if diff := cmp.Diff(map[string][]community.Club{brand: {club}}, got); diff != "" {
 		t.Errorf("ClubsOfBrands after refused clubs (-want +got):\n%s", diff)
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, `MATCH (c:Club) RETURN count(c) AS n`, nil)
-	})
+	recs, err := query(ctx, s, `MATCH (c:Club) RETURN count(c) AS n`, nil)
 	mustDo(t, err)
 	if n := integer(get(recs[0], "n")); n != 1 {
 		t.Errorf("%d clubs stored after refused creations, want 1", n)
@@ -117,9 +115,7 @@ func TestClubGraph(t *testing.T) {
 	manager := addMember(t, s, "li_hua")
 	hosted := addClub(t, s, "es8-owners", brand, manager)
 	platform := addClub(t, s, "cars", "", "")
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherClubShape, map[string]any{"ids": []string{hosted.ID, platform.ID}})
-	})
+	recs, err := query(ctx, s, cypherClubShape, map[string]any{"ids": []string{hosted.ID, platform.ID}})
 	mustDo(t, err)
 	type shape struct {
 		Host, Managers string

@@ -195,7 +195,7 @@ RETURN id, EXISTS { (v)-[:FOLLOWS]->(o) } AS viewerFollows, EXISTS { (o)-[:FOLLO
 	cypherSuggestedFollows = `
 UNWIND $ids AS memberId
 MATCH (me:Member {id: memberId})
-RETURN memberId, COLLECT {
+RETURN memberId AS id, COLLECT {
   MATCH (me)-[:FOLLOWS]->(:Member)-[:FOLLOWS]->(c:Member)
   WHERE c <> me AND NOT EXISTS { (me)-[:FOLLOWS]->(c) }
   WITH c, count(*) AS via

@@ -54,9 +54,7 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("neo4jstore: read migrations: %w", err)
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherAppliedMigrations, nil)
-	})
+	recs, err := query(ctx, s, cypherAppliedMigrations, nil)
 	if err != nil {
 		return 0, fmt.Errorf("neo4jstore: read applied migrations: %w", err)
 	}

@@ -21,16 +21,14 @@ func eventKey(consumer community.Consumer, kind community.EventKind, entityID st
 type outboxTable map[community.EventKind][]string
 
 func newOutboxTable(subs community.Subscriptions) (outboxTable, error) {
-	if subs == nil {
-		subs = community.OutboxSubscriptions
-	}
-	if err := subs.Validate(); err != nil {
+	consumers, err := subs.ByKind()
+	if err != nil {
 		return nil, fmt.Errorf("neo4jstore: %w", err)
 	}
 	t := outboxTable{}
-	for _, sub := range subs {
-		for _, kind := range sub.Kinds {
-			t[kind] = append(t[kind], string(sub.Consumer))
+	for kind, cs := range consumers {
+		for _, c := range cs {
+			t[kind] = append(t[kind], string(c))
 		}
 	}
 	return t, nil
@@ -52,9 +50,7 @@ func (s *Store) eventParams(params map[string]any, kind community.EventKind) map
 // of the index on the events' times.
 func (s *Store) PendingEvents(ctx context.Context, consumer community.Consumer, limit int) ([]community.OutboxEvent, error) {
 	params := map[string]any{"consumer": string(consumer), "limit": int64(max(limit, 0))}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherPendingEvents, params)
-	})
+	recs, err := query(ctx, s, cypherPendingEvents, params)
 	if err != nil {
 		return nil, fail(err, "read %d pending events of %s", limit, consumer)
 	}
@@ -102,9 +98,7 @@ func (s *Store) AckEvents(ctx context.Context, consumer community.Consumer, even
 // PendingClubs implements community.Outbox: a prefix seek in the unique index on the
 // events' keys, for the search consumer's club events.
 func (s *Store) PendingClubs(ctx context.Context) ([]community.Club, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherPendingClubs, map[string]any{"prefix": eventKey(community.ConsumerSearch, community.EventClub, "")})
-	})
+	recs, err := query(ctx, s, cypherPendingClubs, map[string]any{"prefix": eventKey(community.ConsumerSearch, community.EventClub, "")})
 	if err != nil {
 		return nil, fail(err, "read pending clubs")
 	}
@@ -117,9 +111,7 @@ func (s *Store) PendingClubs(ctx context.Context) ([]community.Club, error) {
 
 // OutboxBacklog implements community.Outbox.
 func (s *Store) OutboxBacklog(ctx context.Context, consumer community.Consumer) (community.Backlog, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherOutboxBacklog, map[string]any{"consumer": string(consumer)})
-	})
+	recs, err := query(ctx, s, cypherOutboxBacklog, map[string]any{"consumer": string(consumer)})
 	if err != nil {
 		return community.Backlog{}, fail(err, "read the outbox backlog of %s", consumer)
 	}

@@ -319,29 +319,16 @@ func (s *Store) DeletePost(ctx context.Context, postID string, at time.Time) (co
 
 // PostsByID implements community.Store.
 func (s *Store) PostsByID(ctx context.Context, ids []string) (map[string]community.Post, error) {
-	out := make(map[string]community.Post, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherPostsByID, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read %d posts", len(ids))
-	}
-	for _, r := range recs {
+	return batch(ctx, s, cypherPostsByID, ids, nil, "posts", func(r *neo4j.Record) (string, community.Post) {
 		p := postFrom(get(r, "post"))
-		out[p.ID] = p
-	}
-	return out, nil
+		return p.ID, p
+	})
 }
 
 // ScanPosts implements community.Store: one read of the index on post ids, from afterID on.
 func (s *Store) ScanPosts(ctx context.Context, afterID string, limit int) ([]community.Post, error) {
 	params := map[string]any{"afterId": afterID, "limit": int64(max(limit, 0))}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherScanPosts, params)
-	})
+	recs, err := query(ctx, s, cypherScanPosts, params)
 	if err != nil {
 		return nil, fail(err, "scan posts after %q", afterID)
 	}
@@ -372,9 +359,7 @@ func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQu
 			params["upTo"], params["afterId"] = q.After.CreatedAt.UTC(), q.After.ID
 		}
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypher, params)
-	})
+	recs, err := query(ctx, s, cypher, params)
 	if err != nil {
 		return nil, false, fail(err, "read posts of club %q", clubID)
 	}
@@ -386,9 +371,7 @@ func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQu
 // posts newest first, so the read stops at limit, and it returns their counters only.
 func (s *Store) RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
 	params := s.stateParams(map[string]any{"clubId": clubID, "since": since.UTC(), "limit": int64(max(limit, 0))})
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherRecentPostCounts, params)
-	})
+	recs, err := query(ctx, s, cypherRecentPostCounts, params)
 	if err != nil {
 		return nil, fail(err, "read recent post counts of club %q", clubID)
 	}
@@ -467,40 +450,18 @@ func (s *Store) DeleteComment(ctx context.Context, commentID string, at time.Tim
 
 // Targets implements community.PostStore.
 func (s *Store) Targets(ctx context.Context, ids []string) (map[string]community.TargetRef, error) {
-	out := make(map[string]community.TargetRef, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherTargets, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read %d targets", len(ids))
-	}
-	for _, r := range recs {
-		out[str(get(r, "id"))] = community.TargetRef{Comment: boolean(get(r, "comment")), PostID: str(get(r, "postId")),
+	return batch(ctx, s, cypherTargets, ids, nil, "targets", func(r *neo4j.Record) (string, community.TargetRef) {
+		return str(get(r, "id")), community.TargetRef{Comment: boolean(get(r, "comment")), PostID: str(get(r, "postId")),
 			ClubID: str(get(r, "clubId")), AuthorID: str(get(r, "authorId"))}
-	}
-	return out, nil
+	})
 }
 
 // CommentsByID implements community.Store.
 func (s *Store) CommentsByID(ctx context.Context, ids []string) (map[string]community.Comment, error) {
-	out := make(map[string]community.Comment, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherCommentsByID, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read %d comments", len(ids))
-	}
-	for _, r := range recs {
+	return batch(ctx, s, cypherCommentsByID, ids, nil, "comments", func(r *neo4j.Record) (string, community.Comment) {
 		c := commentFrom(get(r, "comment"))
-		out[c.ID] = c
-	}
-	return out, nil
+		return c.ID, c
+	})
 }
 
 // Comments implements community.Store: one statement for every parent. Parents without
@@ -515,9 +476,7 @@ func (s *Store) Comments(ctx context.Context, parents []string, first int, after
 	first = max(first, 0)
 	params := map[string]any{"parents": parents, "limit": int64(first + 1)}
 	afterParams(params, "afterAt", after)
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherComments, params)
-	})
+	recs, err := query(ctx, s, cypherComments, params)
 	if err != nil {
 		return nil, nil, fail(err, "read comments of %d parents", len(parents))
 	}
@@ -585,18 +544,8 @@ func (s *Store) Unreact(ctx context.Context, memberID, targetID string, kind com
 
 // ViewerReactions implements community.Store.
 func (s *Store) ViewerReactions(ctx context.Context, memberID string, targetIDs []string) (map[string][]community.ReactionKind, error) {
-	out := make(map[string][]community.ReactionKind, len(targetIDs))
 	ids := slices.Compact(slices.Sorted(slices.Values(targetIDs)))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherViewerReactions, map[string]any{"memberId": memberID, "ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read the reactions of %q to %d targets", memberID, len(ids))
-	}
-	for _, r := range recs {
+	return batch(ctx, s, cypherViewerReactions, ids, map[string]any{"memberId": memberID}, "reactions", func(r *neo4j.Record) (string, []community.ReactionKind) {
 		list, _ := get(r, "kinds").([]any)
 		var kinds []community.ReactionKind
 		for _, c := range reactionCounters {
@@ -604,11 +553,11 @@ func (s *Store) ViewerReactions(ctx context.Context, memberID string, targetIDs 
 				kinds = append(kinds, c.key)
 			}
 		}
-		if len(kinds) > 0 {
-			out[str(get(r, "id"))] = kinds
+		if len(kinds) == 0 {
+			return "", nil
 		}
-	}
-	return out, nil
+		return str(get(r, "id")), kinds
+	})
 }
 
 // SharePost implements community.Store. CONFLICT when a share with the same id is
@@ -652,9 +601,7 @@ func (s *Store) Feed(ctx context.Context, memberID string, first int, after *com
 			params["upTo"] = after.At.UTC()
 		}
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherFeed, params)
-	})
+	recs, err := query(ctx, s, cypherFeed, params)
 	if err != nil {
 		return nil, false, fail(err, "read the feed of %q", memberID)
 	}

@@ -113,6 +113,54 @@ func write[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWo
 	return neo4j.ExecuteWrite(ctx, session, work)
 }
 
+// query runs one statement in a read transaction of its own and returns its records: the
+// shape of nearly every read.
+func query(ctx context.Context, s *Store, cypher string, params map[string]any) ([]*neo4j.Record, error) {
+	return read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return collect(ctx, tx, cypher, params)
+	})
+}
+
+// batch reads one statement for a batch of ids (as $ids, beside params) and files each
+// record under the key from returns; from returns an empty key for a record to leave out.
+// Ids without a record are absent from the map, and an empty batch reads nothing. what
+// says what was being read, for the error.
+func batch[V any](ctx context.Context, s *Store, cypher string, ids []string, params map[string]any, what string, from func(*neo4j.Record) (string, V)) (map[string]V, error) {
+	out := make(map[string]V, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	all := map[string]any{"ids": ids}
+	for k, v := range params {
+		all[k] = v
+	}
+	recs, err := query(ctx, s, cypher, all)
+	if err != nil {
+		return nil, fail(err, "read %s of %d", what, len(ids))
+	}
+	for _, r := range recs {
+		if k, v := from(r); k != "" {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// listed reads the list in a record's field, each element with from, and keys it by the
+// record's "id": batch's from for statements that return an id and a list for each. An
+// empty list leaves the record out.
+func listed[T any](r *neo4j.Record, field string, from func(any) T) (string, []T) {
+	list, _ := get(r, field).([]any)
+	if len(list) == 0 {
+		return "", nil
+	}
+	out := make([]T, len(list))
+	for i, v := range list {
+		out[i] = from(v)
+	}
+	return str(get(r, "id")), out
+}
+
 // collect runs one statement and returns all its records.
 func collect(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
 	res, err := tx.Run(ctx, cypher, params)
@@ -136,6 +184,21 @@ func exec(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, param
 // constraintFailed is the code of a statement refused by a unique constraint.
 const constraintFailed = "Neo.ClientError.Schema.ConstraintValidationFailed"
 
+// conflicts are the messages of refusals by unique constraints, by what the driver's
+// message names; the first that matches is said.
+var conflicts = []struct{ names, message string }{
+	{"`handleKey`", "the handle is taken"},
+	{"`ExternalIdentity`", "the identity belongs to a member already"},
+	{"`Member`", "the member exists already"},
+	{"`slugKey`", "the slug is taken"},
+	{"`Brand`", "the brand exists already"},
+	{"`Club`", "the club exists already"},
+	{"`Purchase`", "the purchase is recorded already"},
+	{"`Post`", "the post exists already"},
+	{"`Comment`", "the comment exists already"},
+	{"`SHARED`", "the share is recorded already"},
+}
+
 // fail maps an error of the driver to the store's errors, once for every method: domain
 // errors pass through, a constraint violation is CONFLICT, and anything else is wrapped
 // with what was being done, so that it is INTERNAL and its detail stays in the log.
@@ -148,30 +211,12 @@ func fail(err error, format string, args ...any) error {
 	if errors.As(err, &dbErr) && dbErr.Code == constraintFailed {
 		// The driver's message names the constraint's label and properties; it picks one
 		// of our own messages and never reaches the client itself.
-		switch msg := dbErr.Msg; {
-		case strings.Contains(msg, "`handleKey`"):
-			return community.Errorf(community.CodeConflict, "the handle is taken")
-		case strings.Contains(msg, "`ExternalIdentity`"):
-			return community.Errorf(community.CodeConflict, "the identity belongs to a member already")
-		case strings.Contains(msg, "`Member`"):
-			return community.Errorf(community.CodeConflict, "the member exists already")
-		case strings.Contains(msg, "`slugKey`"):
-			return community.Errorf(community.CodeConflict, "the slug is taken")
-		case strings.Contains(msg, "`Brand`"):
-			return community.Errorf(community.CodeConflict, "the brand exists already")
-		case strings.Contains(msg, "`Club`"):
-			return community.Errorf(community.CodeConflict, "the club exists already")
-		case strings.Contains(msg, "`Purchase`"):
-			return community.Errorf(community.CodeConflict, "the purchase is recorded already")
-		case strings.Contains(msg, "`Post`"):
-			return community.Errorf(community.CodeConflict, "the post exists already")
-		case strings.Contains(msg, "`Comment`"):
-			return community.Errorf(community.CodeConflict, "the comment exists already")
-		case strings.Contains(msg, "`SHARED`"):
-			return community.Errorf(community.CodeConflict, "the share is recorded already")
-		default:
-			return community.Errorf(community.CodeConflict, "the change conflicts with stored data")
+		for _, c := range conflicts {
+			if strings.Contains(dbErr.Msg, c.names) {
+				return community.Errorf(community.CodeConflict, "%s", c.message)
+			}
 		}
+		return community.Errorf(community.CodeConflict, "the change conflicts with stored data")
 	}
 	return fmt.Errorf("neo4jstore: "+format+": %w", append(args, err)...)
 }
@@ -303,30 +348,17 @@ func (s *Store) UpdateMember(ctx context.Context, memberID string, in community.
 
 // MembersByID implements community.Store.
 func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
-	out := make(map[string]community.Member, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherMembersByID, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read %d members", len(ids))
-	}
-	for _, r := range recs {
+	return batch(ctx, s, cypherMembersByID, ids, nil, "members", func(r *neo4j.Record) (string, community.Member) {
 		m := memberFrom(get(r, "member"))
-		out[m.ID] = m
-	}
-	return out, nil
+		return m.ID, m
+	})
 }
 
 // SearchMembers implements community.Store: one statement, two prefix seeks (see
 // cypherSearchMembers).
 func (s *Store) SearchMembers(ctx context.Context, prefix string, limit int) ([]community.Member, error) {
 	params := map[string]any{"prefix": prefix, "handlePrefix": community.HandleKey(prefix), "limit": int64(max(limit, 0))}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherSearchMembers, params)
-	})
+	recs, err := query(ctx, s, cypherSearchMembers, params)
 	if err != nil {
 		return nil, fail(err, "search members by %q", prefix)
 	}
@@ -339,9 +371,7 @@ func (s *Store) SearchMembers(ctx context.Context, prefix string, limit int) ([]
 
 // MemberByHandle implements community.Store.
 func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Member, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherMemberByHandle, map[string]any{"handleKey": community.HandleKey(handle)})
-	})
+	recs, err := query(ctx, s, cypherMemberByHandle, map[string]any{"handleKey": community.HandleKey(handle)})
 	if err != nil {
 		return community.Member{}, fail(err, "find handle %q", handle)
 	}
@@ -352,32 +382,14 @@ func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Me
 }
 
 // IdentitiesOf implements community.Store: identities are ordered by the time they were
-// linked, then by provider.
+// linked, then by provider. Members without identities are absent from the map.
 func (s *Store) IdentitiesOf(ctx context.Context, ids []string) (map[string][]community.Identity, error) {
-	out := make(map[string][]community.Identity, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherIdentitiesOf, map[string]any{"ids": ids})
-	})
-	if err != nil {
-		return nil, fail(err, "read identities of %d members", len(ids))
-	}
-	for _, r := range recs {
-		list, _ := get(r, "identities").([]any)
-		var idents []community.Identity
-		for _, v := range list {
+	return batch(ctx, s, cypherIdentitiesOf, ids, nil, "identities", func(r *neo4j.Record) (string, []community.Identity) {
+		return listed(r, "identities", func(v any) community.Identity {
 			p, _ := v.(map[string]any)
-			idents = append(idents, community.Identity{
-				Provider:   community.IdentityProvider(str(p["provider"])),
-				ExternalID: str(p["externalId"]),
-				LinkedAt:   utc(p["linkedAt"]),
-			})
-		}
-		out[str(get(r, "id"))] = idents
-	}
-	return out, nil
+			return community.Identity{Provider: community.IdentityProvider(str(p["provider"])), ExternalID: str(p["externalId"]), LinkedAt: utc(p["linkedAt"])}
+		})
+	})
 }
 
 // LinkIdentity implements community.Store.
@@ -506,9 +518,7 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		}
 		rows[i] = row
 	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypher, map[string]any{"reqs": rows, "limit": first + 1})
-	})
+	recs, err := query(ctx, s, cypher, map[string]any{"reqs": rows, "limit": first + 1})
 	if err != nil {
 		return nil, fail(err, "read %d %s lists", len(reqs), kind)
 	}
@@ -528,60 +538,28 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 
 // FollowCounts implements community.Store: unknown members are absent.
 func (s *Store) FollowCounts(ctx context.Context, ids []string) (map[string]community.FollowCounts, error) {
-	out := make(map[string]community.FollowCounts, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherFollowCounts, map[string]any{"ids": ids})
+	return batch(ctx, s, cypherFollowCounts, ids, nil, "follow counts", func(r *neo4j.Record) (string, community.FollowCounts) {
+		return str(get(r, "id")), community.FollowCounts{Followers: integer(get(r, "followers")), Following: integer(get(r, "following"))}
 	})
-	if err != nil {
-		return nil, fail(err, "count follows of %d members", len(ids))
-	}
-	for _, r := range recs {
-		out[str(get(r, "id"))] = community.FollowCounts{Followers: integer(get(r, "followers")), Following: integer(get(r, "following"))}
-	}
-	return out, nil
 }
 
 // FollowStates implements community.Store: unknown members are absent, and all are when
 // the viewer is unknown.
 func (s *Store) FollowStates(ctx context.Context, viewerID string, ids []string) (map[string]community.FollowState, error) {
-	out := make(map[string]community.FollowState, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherFollowStates, map[string]any{"viewerId": viewerID, "ids": ids})
+	return batch(ctx, s, cypherFollowStates, ids, map[string]any{"viewerId": viewerID}, "follow states", func(r *neo4j.Record) (string, community.FollowState) {
+		return str(get(r, "id")), community.FollowState{ViewerFollows: boolean(get(r, "viewerFollows")), FollowsViewer: boolean(get(r, "followsViewer"))}
 	})
-	if err != nil {
-		return nil, fail(err, "read follow states of %q", viewerID)
-	}
-	for _, r := range recs {
-		out[str(get(r, "id"))] = community.FollowState{ViewerFollows: boolean(get(r, "viewerFollows")), FollowsViewer: boolean(get(r, "followsViewer"))}
-	}
-	return out, nil
 }
 
-// SuggestedFollows implements community.Store: one statement for every member.
+// SuggestedFollows implements community.Store: one statement for every member. Members
+// without suggestions are absent from the map.
 func (s *Store) SuggestedFollows(ctx context.Context, ids []string, limit int) (map[string][]community.Suggestion, error) {
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherSuggestedFollows, map[string]any{"ids": ids, "limit": max(limit, 0)})
-	})
-	if err != nil {
-		return nil, fail(err, "suggest follows for %d members", len(ids))
-	}
-	out := make(map[string][]community.Suggestion, len(recs))
-	for _, r := range recs {
-		list, _ := get(r, "suggestions").([]any)
-		suggestions := make([]community.Suggestion, 0, len(list))
-		for _, v := range list {
+	return batch(ctx, s, cypherSuggestedFollows, ids, map[string]any{"limit": max(limit, 0)}, "suggestions", func(r *neo4j.Record) (string, []community.Suggestion) {
+		return listed(r, "suggestions", func(v any) community.Suggestion {
 			m, _ := v.(map[string]any)
-			suggestions = append(suggestions, community.Suggestion{MemberID: str(m["id"]), Via: integer(m["via"]), FollowerCount: integer(m["followers"])})
-		}
-		out[str(get(r, "memberId"))] = suggestions
-	}
-	return out, nil
+			return community.Suggestion{MemberID: str(m["id"]), Via: integer(m["via"]), FollowerCount: integer(m["followers"])}
+		})
+	})
 }
 
 // Ping implements community.Store: it runs a statement on the store's database, which

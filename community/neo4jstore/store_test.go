@@ -149,9 +149,7 @@ func TestNoLockLeftovers(t *testing.T) {
 	ctx := context.Background()
 	communitytest.ConcurrentWrites(t, s)
 	// The locks leave nothing behind.
-	recs, err := read(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherLockLeftovers, nil)
-	})
+	recs, err := query(ctx, s, cypherLockLeftovers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
