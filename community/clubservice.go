@@ -229,6 +229,15 @@ func (s *ClubService) DecideJoinRequest(ctx context.Context, clubID, memberID st
 	if !validID(memberID) {
 		return Errorf(CodeNotFound, "no such request")
 	}
+	// A member the caller may not know of has no request the caller can see (JoinRequests
+	// leaves it out), so none to decide: the answer is the same whether one is pending.
+	seen, err := s.seeMembers(ctx, []string{memberID})
+	if err != nil {
+		return err
+	}
+	if !seen[0] {
+		return Errorf(CodeNotFound, "no such request")
+	}
 	return s.store.DecideJoinRequest(ctx, clubID, memberID, approve, s.now().UTC())
 }
 
@@ -372,11 +381,7 @@ type ClubMemberList struct {
 // staff read past members they may not see). A dataloader batch function.
 func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey) ([]ClubMemberList, []error) {
 	out := make([]ClubMemberList, len(keys))
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k.ClubID
-	}
-	errs, err := s.canSeeInside(ctx, ids)
+	errs, err := canSeeInsideOf(ctx, s.core, keys, func(k ClubMembersKey) string { return k.ClubID })
 	if err != nil {
 		return out, repeatError(err, len(keys))
 	}
@@ -447,6 +452,15 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 // clubMembersOwner is whose list a key's cursors belong to: a list of one role is a list
 // of its own, whose cursors the others refuse.
 func clubMembersOwner(k ClubMembersKey) string { return k.ClubID + "/" + string(k.Role) }
+
+// canSeeInsideOf is canSeeInside for keys that each name a club.
+func canSeeInsideOf[K any](ctx context.Context, s *core, keys []K, club func(K) string) ([]error, error) {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = club(k)
+	}
+	return s.canSeeInside(ctx, ids)
+}
 
 // canSeeInside is the rule for what is inside clubs (their members and posts): for each
 // club id, nil when the caller may see inside that club, or why not (NOT_FOUND for an

@@ -142,6 +142,10 @@ func TestClubs(t *testing.T) {
 	approve := `mutation($c: ID!, $m: ID!) { approveJoinRequest(input: {clubId: $c, memberId: $m}) { club { memberCount } } }`
 	reject := `mutation($c: ID!, $m: ID!) { rejectJoinRequest(input: {clubId: $c, memberId: $m}) { club { memberCount } } }`
 	a.fails(community.CodeForbidden, wangTok, approve, map[string]any{"c": approval, "m": zhaoID})
+	// Brand staff decide the requests of members who share their profile with the brand;
+	// another's is not found, as it is not listed to them.
+	a.fails(community.CodeNotFound, staff, approve, map[string]any{"c": approval, "m": zhaoID})
+	a.ok(zhaoTok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
 	a.ok(staff, approve, map[string]any{"c": approval, "m": zhaoID}, nil)
 	a.fails(community.CodeNotFound, managerTok, approve, map[string]any{"c": approval, "m": zhaoID})
 	a.ok(managerTok, reject, map[string]any{"c": approval, "m": mustMemberID(t, a, memberTok)}, nil)

@@ -244,6 +244,32 @@ func TestMemberListVisibility(t *testing.T) {
 		}
 	}
 
+	// Brand staff cannot decide the request of a member they may not know of: the answer is
+	// NOT_FOUND, as for no request at all, and the request stays pending. They decide a
+	// consenting member's.
+	decide := func(op, member string) string {
+		res := a.do(staff, `mutation($c: ID!, $m: ID!) { `+op+`(input: {clubId: $c, memberId: $m}) { club { id } } }`, map[string]any{"c": fans, "m": member})
+		if len(res.Errors) == 0 {
+			return "ok"
+		}
+		if leaked := revealed(res, member); member != consenting[0] && len(leaked) > 0 {
+			t.Errorf("the refusal names the member: %+v", res.Errors)
+		}
+		return fmt.Sprint(res.Errors[0].Extensions["code"])
+	}
+	for _, op := range []string{"approveJoinRequest", "rejectJoinRequest"} {
+		if got := decide(op, hidden[0]); got != string(community.CodeNotFound) {
+			t.Errorf("brand staff %s of a member who did not consent: %s, want NOT_FOUND", op, got)
+		}
+	}
+	if got := decide("approveJoinRequest", consenting[0]); got != "ok" {
+		t.Errorf("brand staff approve a consenting member's request: %s", got)
+	}
+	pending := walk(t, mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), lists[1])
+	if !slices.Contains(pending, hidden[0]) || slices.Contains(pending, consenting[0]) {
+		t.Errorf("pending after the decisions: %v; want %s still pending and %s decided", pending, hidden[0], consenting[0])
+	}
+
 	// A post, and a comment, by a member who did not consent: the brand's staff see the
 	// post and the comment, with their author null and NOT_FOUND, and nothing of the id.
 	byHidden := a.createPost(communityTok, club, "新车提车作业")
