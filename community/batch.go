@@ -45,3 +45,28 @@ func readByMember[K any, G comparable, V any](keys []K, out []V, errs []error,
 		}
 	})
 }
+
+// readIDs serves ids with one read of those that have no error yet and are well formed
+// (others name no one, so they are not looked for): out[i] is the value read for ids[i],
+// or errs[i] the read's error.
+func readIDs[V any](ids []string, out []V, errs []error, read func(ids []string) (map[string]V, error)) {
+	var fetch []string
+	for i, id := range ids {
+		if errs[i] == nil && validID(id) {
+			fetch = append(fetch, id)
+		}
+	}
+	if len(fetch) == 0 {
+		return
+	}
+	found, err := read(fetch)
+	for i, id := range ids {
+		switch {
+		case errs[i] != nil:
+		case err != nil:
+			errs[i] = err
+		default:
+			out[i] = found[id]
+		}
+	}
+}

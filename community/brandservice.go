@@ -181,7 +181,6 @@ func (s *BrandService) Memberships(ctx context.Context, memberIDs []string) ([][
 	if err != nil {
 		return out, repeatError(err, len(memberIDs))
 	}
-	var fetch []string
 	for i, id := range memberIDs {
 		switch {
 		case canReadPrivate(a, id) == nil:
@@ -191,27 +190,23 @@ func (s *BrandService) Memberships(ctx context.Context, memberIDs []string) ([][
 		default:
 			errs[i] = canReadPrivate(a, id)
 		}
-		if errs[i] == nil {
-			fetch = append(fetch, id)
-		}
 	}
-	if len(fetch) == 0 {
-		return out, errs
-	}
-	found, err := s.store.MembershipsOf(ctx, fetch)
-	if err != nil {
-		return out, repeatError(err, len(memberIDs))
-	}
-	for i, id := range memberIDs {
-		if errs[i] != nil {
-			continue
-		}
-		for _, m := range found[id] {
-			if !NeedsConsent(a, id) || m.BrandID == a.BrandID {
-				out[i] = append(out[i], m)
+	// Brand staff see a consenting member's membership of their own brand alone.
+	readIDs(memberIDs, out, errs, func(ids []string) (map[string][]BrandMembership, error) {
+		found, err := s.store.MembershipsOf(ctx, ids)
+		for id, ms := range found {
+			if NeedsConsent(a, id) {
+				var own []BrandMembership
+				for _, m := range ms {
+					if m.BrandID == a.BrandID {
+						own = append(own, m)
+					}
+				}
+				found[id] = own
 			}
 		}
-	}
+		return found, err
+	})
 	return out, errs
 }
 

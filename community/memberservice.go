@@ -454,15 +454,7 @@ func (s *MemberService) FollowCounts(ctx context.Context, ids []string) ([]Follo
 	if err != nil {
 		return out, repeatError(err, len(ids))
 	}
-	found, err := s.store.FollowCounts(ctx, ids)
-	if err != nil {
-		return out, repeatError(err, len(ids))
-	}
-	for i, id := range ids {
-		if errs[i] == nil {
-			out[i] = found[id]
-		}
-	}
+	readIDs(ids, out, errs, func(ids []string) (map[string]FollowCounts, error) { return s.store.FollowCounts(ctx, ids) })
 	return out, errs
 }
 
@@ -478,15 +470,9 @@ func (s *MemberService) FollowStates(ctx context.Context, ids []string) ([]Follo
 	if !a.IsMember() {
 		return out, errs
 	}
-	found, err := s.store.FollowStates(ctx, a.MemberID, ids)
-	if err != nil {
-		return out, repeatError(err, len(ids))
-	}
-	for i, id := range ids {
-		if errs[i] == nil {
-			out[i] = found[id]
-		}
-	}
+	readIDs(ids, out, errs, func(ids []string) (map[string]FollowState, error) {
+		return s.store.FollowStates(ctx, a.MemberID, ids)
+	})
 	return out, errs
 }
 

@@ -253,6 +253,16 @@ func TestMembershipConsentAndPurchases(t *testing.T) {
 	if len(ms.Brand.Members.Edges) != 1 || ms.Brand.Members.Edges[0].Node.Member.Handle != "li_hua" {
 		t.Errorf("consenting members = %+v", ms.Brand.Members.Edges)
 	}
+	// A count staff may not read is not read from the store: li_hua shares her profile
+	// with the brand, not her activity.
+	counts := a.trips.Of("FollowCounts")
+	denied := a.do(staff, `{ brand(slug: "byd-auto") { members(first: 10) { edges { node { member { handle followerCount } } } } } }`, nil)
+	if len(denied.Errors) != 1 || denied.Errors[0].Extensions["code"] != string(community.CodeForbidden) {
+		t.Errorf("staff read a follower count without the ACTIVITY consent: %s %+v", denied.Data, denied.Errors)
+	}
+	if n := a.trips.Of("FollowCounts") - counts; n != 0 {
+		t.Errorf("follow counts no one may read cost %d reads, want 0", n)
+	}
 	a.ok(staff, members, map[string]any{"tier": "银卡"}, &ms)
 	if len(ms.Brand.Members.Edges) != 0 {
 		t.Errorf("银卡 members = %+v", ms.Brand.Members.Edges)
