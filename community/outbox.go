@@ -3,7 +3,6 @@ package community
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -48,15 +47,23 @@ var OutboxSubscriptions = Subscriptions{
 	{Consumer: ConsumerSearch, Kinds: []EventKind{EventPost, EventClub}},
 }
 
-// ConsumersOf returns the consumers of events of kind, in the table's order.
-func (s Subscriptions) ConsumersOf(kind EventKind) []Consumer {
-	var out []Consumer
+// ByKind checks the table (Validate) and returns the consumers of each kind of event, in
+// the table's order: what a store keeps to queue a write's events. A nil table is
+// OutboxSubscriptions.
+func (s Subscriptions) ByKind() (map[EventKind][]Consumer, error) {
+	if s == nil {
+		s = OutboxSubscriptions
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	out := map[EventKind][]Consumer{}
 	for _, sub := range s {
-		if slices.Contains(sub.Kinds, kind) {
-			out = append(out, sub.Consumer)
+		for _, kind := range sub.Kinds {
+			out[kind] = append(out[kind], sub.Consumer)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Validate reports a table the stores cannot key events by: a consumer listed twice, or

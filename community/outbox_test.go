@@ -9,12 +9,20 @@ func TestSubscriptions(t *testing.T) {
 	if err := OutboxSubscriptions.Validate(); err != nil {
 		t.Fatalf("the domain's table: %v", err)
 	}
-	if got := OutboxSubscriptions.ConsumersOf(EventClub); !slices.Equal(got, []Consumer{ConsumerSearch}) {
+	domain, err := Subscriptions(nil).ByKind()
+	if err != nil {
+		t.Fatalf("the default table: %v", err)
+	}
+	if got := domain[EventClub]; !slices.Equal(got, []Consumer{ConsumerSearch}) {
 		t.Errorf("consumers of club events = %v, want the search index alone", got)
 	}
 	subs := Subscriptions{
 		{Consumer: ConsumerSearch, Kinds: []EventKind{EventPost, EventClub}},
 		{Consumer: "rewards", Kinds: []EventKind{EventPost}},
+	}
+	byKind, err := subs.ByKind()
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		kind EventKind
@@ -25,8 +33,8 @@ func TestSubscriptions(t *testing.T) {
 		{"member", nil},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
-			if got := subs.ConsumersOf(tc.kind); !slices.Equal(got, tc.want) {
-				t.Errorf("ConsumersOf(%s) = %v, want %v", tc.kind, got, tc.want)
+			if got := byKind[tc.kind]; !slices.Equal(got, tc.want) {
+				t.Errorf("consumers of %s = %v, want %v", tc.kind, got, tc.want)
 			}
 		})
 	}
@@ -43,6 +51,9 @@ func TestSubscriptions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if err := bad.Validate(); err == nil {
 				t.Errorf("Validate accepted %+v", bad)
+			}
+			if _, err := bad.ByKind(); err == nil {
+				t.Errorf("ByKind accepted %+v", bad)
 			}
 		})
 	}

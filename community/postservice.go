@@ -272,11 +272,7 @@ type ClubPostsKey struct {
 // the same club) pays for it once.
 func (s *PostService) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
 	out := make([]PostList, len(keys))
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k.ClubID
-	}
-	errs, err := s.canSeeInside(ctx, ids)
+	errs, err := canSeeInsideOf(ctx, s.core, keys, func(k ClubPostsKey) string { return k.ClubID })
 	if err != nil {
 		return out, repeatError(err, len(keys))
 	}

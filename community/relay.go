@@ -132,22 +132,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		if n > 0 {
 			idle.reset()
 		}
-		if n < r.cfg.Batch {
-			select {
-			case <-r.wake:
-				// A wake that came during the delivery may be for a write it missed.
-				idle.reset()
-				continue
-			default:
-			}
-			t := time.NewTimer(idle.next())
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			case <-r.wake:
-				idle.reset()
-			}
-			t.Stop()
+		// Short of a full batch, wait for a write or the idle interval. A wake that came
+		// during the delivery, perhaps for a write it missed, ends the wait at once.
+		if n < r.cfg.Batch && sleep(ctx, idle.next(), r.wake) {
+			idle.reset()
 		}
 	}
 	return nil

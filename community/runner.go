@@ -182,7 +182,7 @@ func (r *Runner) Do(ctx context.Context, work func(context.Context) error) error
 		if held {
 			break
 		}
-		if !sleep(ctx, wait, nil) {
+		if sleep(ctx, wait, nil); ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
@@ -329,18 +329,19 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleep waits d, or until ctx ends or wake receives; it reports whether ctx is still on.
+// sleep waits d, or until ctx ends or wake (nil for none) receives, and reports whether a
+// wake ended it. A wake sent before the call ends it at once.
 func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	if d <= 0 {
-		return ctx.Err() == nil
+		return false
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
 	case <-t.C:
 	case <-wake:
+		return true
 	}
-	return true
+	return false
 }

@@ -75,19 +75,11 @@ type outboxTable struct {
 }
 
 func newOutboxTable(subs community.Subscriptions) (outboxTable, error) {
-	if subs == nil {
-		subs = community.OutboxSubscriptions
-	}
-	if err := subs.Validate(); err != nil {
+	consumers, err := subs.ByKind()
+	if err != nil {
 		return outboxTable{}, fmt.Errorf("embedded: %w", err)
 	}
-	t := outboxTable{consumers: map[community.EventKind][]community.Consumer{}, pending: map[community.Consumer]int{}}
-	for _, sub := range subs {
-		for _, kind := range sub.Kinds {
-			t.consumers[kind] = append(t.consumers[kind], sub.Consumer)
-		}
-	}
-	return t, nil
+	return outboxTable{consumers: consumers, pending: map[community.Consumer]int{}}, nil
 }
 
 // outboxAdds counts the events a write added to each consumer's queue, to be counted once

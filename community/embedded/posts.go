@@ -1115,13 +1115,24 @@ func (s *Store) React(_ context.Context, memberID, targetID string, kind communi
 	if s.reacted(r) {
 		return nil
 	}
+	if err := s.writeReaction(targetID, "react", r.put); err != nil {
+		return err
+	}
+	s.addReactions(r)
+	return nil
+}
+
+// writeReaction writes a change of a reaction to targetID, and touches the post it is on
+// (its version moves, for search), in one transaction. what names the change, for the
+// error.
+func (s *Store) writeReaction(targetID, what string, write func(reactions *bolt.Bucket) error) error {
 	touched := postTouch{}
 	if p := s.posts[targetID]; p != nil {
 		touched[p] = 1
 	}
 	var done func()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := r.put(tx.Bucket(bucketReactions)); err != nil {
+		if err := write(tx.Bucket(bucketReactions)); err != nil {
 			return err
 		}
 		var err error
@@ -1129,10 +1140,9 @@ func (s *Store) React(_ context.Context, memberID, targetID string, kind communi
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("embedded: react: %w", err)
+		return fmt.Errorf("embedded: %s: %w", what, err)
 	}
 	done()
-	s.addReactions(r)
 	return nil
 }
 
@@ -1206,23 +1216,12 @@ func (s *Store) Unreact(_ context.Context, memberID, targetID string, kind commu
 	if !found {
 		return nil
 	}
-	touched := postTouch{}
-	if p := s.posts[targetID]; p != nil {
-		touched[p] = 1
-	}
-	var done func()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketReactions).Delete(reactionKey(targetID, memberID, kind)); err != nil {
-			return err
-		}
-		var err error
-		done, err = s.touchPosts(tx, touched)
-		return err
+	err := s.writeReaction(targetID, "unreact", func(b *bolt.Bucket) error {
+		return b.Delete(reactionKey(targetID, memberID, kind))
 	})
 	if err != nil {
-		return fmt.Errorf("embedded: unreact: %w", err)
+		return err
 	}
-	done()
 	if list = slices.Delete(list, i, i+1); len(list) == 0 {
 		delete(s.reactions, m)
 	} else {
