@@ -174,42 +174,54 @@ type ListedRequest struct {
 	Cursor string
 }
 
+// JoinRequestList is a page of a club's join requests.
+type JoinRequestList struct {
+	Requests []ListedRequest
+	More     bool
+	// EndCursor is where the next page starts when that is not after the last request (see
+	// readOnLimit), or "".
+	EndCursor string
+}
+
 // JoinRequests pages through a club's pending requests: for those who decide them. Brand
 // staff see the requests of members who consented to share their profile with their brand
 // (CanSeeMember); the club's managers and platform staff decide the others.
-func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int, after string) ([]ListedRequest, bool, error) {
+func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int, after string) (JoinRequestList, error) {
 	c, err := s.club(ctx, clubID)
 	if err != nil {
-		return nil, false, err
+		return JoinRequestList{}, err
 	}
 	if err := s.mayInClub(ctx, ActDecideJoins, c); err != nil {
-		return nil, false, err
+		return JoinRequestList{}, err
 	}
 	if first < 0 || first > MaxPageSize {
-		return nil, false, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+		return JoinRequestList{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
 	}
 	var pos *Position
 	if after != "" {
 		k, err := decodeCursor(s.core, listJoinRequests, clubID, after)
 		if err != nil {
-			return nil, false, err
+			return JoinRequestList{}, err
 		}
 		pos = k.position()
 	}
-	reqs, more, err := shownPage(ctx, s.core, first, pos,
+	page, err := shownPage(ctx, s.core, first, pos,
 		func(after *Position) ([]JoinRequest, bool, error) {
 			return s.store.JoinRequests(ctx, clubID, first, after)
 		},
 		func(r JoinRequest) string { return r.MemberID },
 		func(r JoinRequest) Position { return Position{Since: r.At, MemberID: r.MemberID} })
 	if err != nil {
-		return nil, false, err
+		return JoinRequestList{}, err
 	}
-	out := make([]ListedRequest, len(reqs))
-	for i, r := range reqs {
-		out[i] = ListedRequest{JoinRequest: r, Cursor: encodeCursor(s.core, listJoinRequests, clubID, timeKey{r.At, r.MemberID})}
+	out := JoinRequestList{More: page.more, Requests: make([]ListedRequest, len(page.items))}
+	for i, r := range page.items {
+		out.Requests[i] = ListedRequest{JoinRequest: r, Cursor: encodeCursor(s.core, listJoinRequests, clubID, timeKey{r.At, r.MemberID})}
 	}
-	return out, more, nil
+	if page.end != nil {
+		out.EndCursor = encodeCursor(s.core, listJoinRequests, clubID, timeKey{page.end.Since, page.end.MemberID})
+	}
+	return out, nil
 }
 
 // DecideJoinRequest approves or rejects a pending request. The club's managers, its
@@ -367,6 +379,9 @@ type ClubMembersKey struct {
 type ClubMemberList struct {
 	Members []ListedClubMember
 	More    bool
+	// EndCursor is where the next page starts when that is not after the last member (see
+	// readOnLimit), or "".
+	EndCursor string
 }
 
 // ClubMemberPages returns the pages of clubs' members the keys ask for, in order. A public
@@ -424,7 +439,7 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 				}
 				out := make([]listPage[ClubMembership], len(pages))
 				for i, p := range pages {
-					out[i] = listPage[ClubMembership]{p.Memberships, p.HasNextPage}
+					out[i] = listPage[ClubMembership]{items: p.Memberships, more: p.HasNextPage}
 				}
 				return out, nil
 			},
@@ -442,6 +457,9 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 			l := ClubMemberList{More: pages[j].more, Members: make([]ListedClubMember, len(pages[j].items))}
 			for n, m := range pages[j].items {
 				l.Members[n] = ListedClubMember{ClubMembership: m, Cursor: encodeCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
+			}
+			if end := pages[j].end; end != nil {
+				l.EndCursor = encodeCursor(s.core, listClubMembers, owner, timeKey{end.Since, end.MemberID})
 			}
 			out[i] = l
 		}

@@ -177,18 +177,18 @@ func mayHideMembers(a Actor) bool { return a.ActsForBrand() && !a.isPlatformStaf
 // read returns up to first items after a position (nil for the start) and whether more
 // follow.
 func shownPage[T any](ctx context.Context, s *core, first int, after *Position,
-	read func(after *Position) ([]T, bool, error), member func(T) string, position func(T) Position) ([]T, bool, error) {
+	read func(after *Position) ([]T, bool, error), member func(T) string, position func(T) Position) (listPage[T], error) {
 	pages, err := shownPages(ctx, s, first, []*Position{after},
 		func(reqs []*Position) ([]listPage[T], error) {
 			items, more, err := read(reqs[0])
-			return []listPage[T]{{items, more}}, err
+			return []listPage[T]{{items: items, more: more}}, err
 		},
 		func(_ *Position, p Position) *Position { return &p },
 		member, position)
 	if err != nil {
-		return nil, false, err
+		return listPage[T]{}, err
 	}
-	return pages[0].items, pages[0].more, nil
+	return pages[0], nil
 }
 
 // listPage is a page of a list that names members, as shownPages reads it: its items, and
@@ -196,15 +196,25 @@ func shownPage[T any](ctx context.Context, s *core, first int, after *Position,
 type listPage[T any] struct {
 	items []T
 	more  bool
+	// end, when set, is where the next page starts: past the last item read, when the
+	// reading on stopped at readOnLimit with members left out after the last item shown.
+	end *Position
 }
+
+// readOnLimit bounds the reads that shownPages makes past members the caller may not know
+// of, after its first: a page of a list where few members are shown costs at most this
+// many more round trips, and then ends short, with more set and an end position past what
+// it read.
+const readOnLimit = 4
 
 // shownPages reads pages of up to first items of lists that name members, one for each
 // request, leaving out the members the caller may not know of (CanSeeMember). read returns
 // a page for each request, in order, in one round trip; after returns a request again,
 // starting after a position; member and position say whom an item names and where it
 // stands. Past a left-out member it reads on, with one more read for all the lists that
-// are still short, so that a page is short only at the end of its list; more may then be
-// true with nothing shown after it, and the next page is empty. Callers that see every
+// are still short, so that a page is short only at the end of its list or after
+// readOnLimit more reads (then its end says where the next page starts). more may be true
+// with nothing shown after it, and the next page is then empty. Callers that see every
 // member pay nothing.
 func shownPages[R, T any](ctx context.Context, s *core, first int, reqs []R,
 	read func(reqs []R) ([]listPage[T], error), after func(r R, p Position) R,
@@ -219,7 +229,7 @@ func shownPages[R, T any](ctx context.Context, s *core, first int, reqs []R,
 	for i := range reqs {
 		pending[i] = i
 	}
-	for {
+	for round := 0; ; round++ {
 		var ids []string
 		for _, p := range pages {
 			for _, it := range p.items {
@@ -232,6 +242,7 @@ func shownPages[R, T any](ctx context.Context, s *core, first int, reqs []R,
 		}
 		var next []int
 		var nextReqs []R
+		var ends []Position
 		k := 0
 		for j, i := range pending {
 			p := pages[j]
@@ -248,11 +259,19 @@ func shownPages[R, T any](ctx context.Context, s *core, first int, reqs []R,
 				}
 			}
 			if len(out[i].items) < first && p.more && len(p.items) > 0 {
+				end := position(p.items[len(p.items)-1])
 				next = append(next, i)
-				nextReqs = append(nextReqs, after(reqs[i], position(p.items[len(p.items)-1])))
+				nextReqs = append(nextReqs, after(reqs[i], end))
+				ends = append(ends, end)
 			}
 		}
 		if len(next) == 0 {
+			return out, nil
+		}
+		if round == readOnLimit {
+			for j, i := range next {
+				out[i].more, out[i].end = true, &ends[j]
+			}
 			return out, nil
 		}
 		if pages, err = read(nextReqs); err != nil {
@@ -330,7 +349,12 @@ type ListKey struct {
 type FollowList struct {
 	FollowPage
 	edges []ListedFollow
+	end   string
 }
+
+// EndCursor returns where the next page starts when that is not after the last edge (see
+// readOnLimit), or "".
+func (l FollowList) EndCursor() string { return l.end }
 
 // ListedEdges returns the edges of the page with their cursors.
 func (l FollowList) ListedEdges() []ListedFollow { return l.edges }
@@ -390,13 +414,13 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 		for j, i := range idx {
 			batch[j] = reqs[i]
 		}
-		pages, err := s.shownFollowPages(ctx, g.kind, g.first, batch)
+		pages, ends, err := s.shownFollowPages(ctx, g.kind, g.first, batch)
 		for j, i := range idx {
 			if err != nil {
 				errs[i] = err
 				continue
 			}
-			out[i] = s.listOf(g.kind, keys[i].MemberID, pages[j])
+			out[i] = s.listOf(g.kind, keys[i].MemberID, pages[j], ends[j])
 		}
 	})
 	return out, errs
@@ -405,7 +429,7 @@ func (s *MemberService) FollowLists(ctx context.Context, keys []ListKey) ([]Foll
 // shownFollowPages reads pages of follow lists, as the store's FollowLists does, leaving
 // out the members the caller may not know of (CanSeeMember) and reading on past them
 // (shownPages). TotalCount stays the length of the whole list: a count, which names no one.
-func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error) {
+func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, []*Position, error) {
 	var totals []int // of the first read, which reads every list
 	pages, err := shownPages(ctx, s, first, reqs,
 		func(reqs []ListRequest) ([]listPage[FollowEdge], error) {
@@ -415,7 +439,7 @@ func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, r
 			}
 			out := make([]listPage[FollowEdge], len(pages))
 			for i, p := range pages {
-				out[i] = listPage[FollowEdge]{p.Edges, p.HasNextPage}
+				out[i] = listPage[FollowEdge]{items: p.Edges, more: p.HasNextPage}
 			}
 			if totals == nil {
 				totals = make([]int, len(pages))
@@ -429,19 +453,22 @@ func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, r
 		func(e FollowEdge) string { return e.MemberID },
 		func(e FollowEdge) Position { return Position{Since: e.Since, MemberID: e.MemberID} })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]FollowPage, len(pages))
+	out, ends := make([]FollowPage, len(pages)), make([]*Position, len(pages))
 	for i, p := range pages {
-		out[i] = FollowPage{Edges: p.items, HasNextPage: p.more, TotalCount: totals[i]}
+		out[i], ends[i] = FollowPage{Edges: p.items, HasNextPage: p.more, TotalCount: totals[i]}, p.end
 	}
-	return out, nil
+	return out, ends, nil
 }
 
-func (s *core) listOf(kind ListKind, owner string, p FollowPage) FollowList {
+func (s *core) listOf(kind ListKind, owner string, p FollowPage, end *Position) FollowList {
 	l := FollowList{FollowPage: p, edges: make([]ListedFollow, len(p.Edges))}
 	for i, e := range p.Edges {
 		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: encodeCursor(s, followCursors(kind), owner, timeKey{e.Since, e.MemberID})}
+	}
+	if end != nil {
+		l.end = encodeCursor(s, followCursors(kind), owner, timeKey{end.Since, end.MemberID})
 	}
 	return l
 }

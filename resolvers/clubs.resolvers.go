@@ -53,16 +53,17 @@ func (r *clubResolver) Managers(ctx context.Context, obj *community.Club, first 
 }
 
 func (r *clubResolver) JoinRequests(ctx context.Context, obj *community.Club, first *int, after *string) (*model.JoinRequestConnection, error) {
-	reqs, more, err := r.Clubs.JoinRequests(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after))
+	page, err := r.Clubs.JoinRequests(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after))
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(reqs))
-	for i, q := range reqs {
+	ids := make([]string, len(page.Requests))
+	for i, q := range page.Requests {
 		ids[i] = q.MemberID
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
-	return &model.JoinRequestConnection{Edges: reqs, PageInfo: pageInfo(more, reqs, func(q community.ListedRequest) string { return q.Cursor })}, nil
+	return &model.JoinRequestConnection{Edges: page.Requests,
+		PageInfo: pageInfoTo(page.More, page.Requests, func(q community.ListedRequest) string { return q.Cursor }, page.EndCursor)}, nil
 }
 
 func (r *clubMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedClubMember) (*community.ClubMembership, error) {

@@ -43,6 +43,16 @@ func pageInfo[E any](hasNext bool, edges []E, cursor func(E) string) *model.Page
 	return p
 }
 
+// pageInfoTo is pageInfo for a list whose next page may start past its last edge: end, when
+// not "", is the end cursor (see community's readOnLimit).
+func pageInfoTo[E any](hasNext bool, edges []E, cursor func(E) string, end string) *model.PageInfo {
+	p := pageInfo(hasNext, edges, cursor)
+	if end != "" {
+		p.EndCursor = &end
+	}
+	return p
+}
+
 // list returns items, or an empty list for nil, so that an allowed empty list is [] rather
 // than the null that stands for a refused one.
 func list[T any](items []T, err error) ([]T, error) {

@@ -225,10 +225,11 @@ func TestMemberListVisibility(t *testing.T) {
 			if info["hasNextPage"] != true {
 				return got
 			}
-			if len(edges) == 0 {
-				t.Fatalf("an empty page says more follow: %s", res.Data)
+			end, _ := info["endCursor"].(string)
+			if end == "" {
+				t.Fatalf("a page says more follow, with no cursor to go on from: %s", res.Data)
 			}
-			after = info["endCursor"].(string)
+			after = end
 		}
 		t.Fatal("the walk did not end")
 		return nil
@@ -317,5 +318,71 @@ func TestMemberListVisibility(t *testing.T) {
 	a.ok(starTok, postQuery, map[string]any{"id": byHidden}, &full)
 	if full.Post.Author.ID != all[len(all)-1] {
 		t.Errorf("a member reads the author as %+v", full.Post.Author)
+	}
+}
+
+// TestReadOnIsBounded checks that a page that brand staff read of a list where few members
+// consented costs a bounded number of store reads: after the reads allowed it ends short,
+// with a cursor past what it read, and walking on still finds every consenting member.
+func TestReadOnIsBounded(t *testing.T) {
+	a := newAPI(t)
+	byd := a.createBrand("byd-auto", "比亚迪")
+	staff := staffToken(t, byd, "BRAND_STAFF")
+	star, starTok := a.register("star_member", "明星会员")
+	a.ok(starTok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
+	// The first follower consents; the 24 who follow after (and come before, newest
+	// first) do not.
+	var want []string
+	for i := range 25 {
+		id, tok := a.register(fmt.Sprintf("follower_%02d", i), fmt.Sprintf("粉丝 %d", i))
+		if i == 0 {
+			a.ok(tok, consentOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
+			want = append(want, id)
+		}
+		a.ok(tok, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": star}, nil)
+	}
+	const page = `query($id: ID!, $after: String) { member(id: $id) { followers(first: 2, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`
+	var got []string
+	after, pages := "", 0
+	for {
+		var out struct {
+			Member struct {
+				Followers struct {
+					Edges    []struct{ Node struct{ ID string } }
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   *string
+					}
+				}
+			}
+		}
+		vars := map[string]any{"id": star}
+		if after != "" {
+			vars["after"] = after
+		}
+		reads := a.trips.Of("FollowLists")
+		a.ok(staff, page, vars, &out)
+		// One read, and at most four more past members the staff may not see.
+		if n := a.trips.Of("FollowLists") - reads; n > 5 {
+			t.Errorf("page %d read follow lists %d times, want at most 5", pages, n)
+		}
+		pages++
+		f := out.Member.Followers
+		for _, e := range f.Edges {
+			got = append(got, e.Node.ID)
+		}
+		if !f.PageInfo.HasNextPage {
+			break
+		}
+		if f.PageInfo.EndCursor == nil || pages > 10 {
+			t.Fatalf("page %d: %+v", pages, f.PageInfo)
+		}
+		after = *f.PageInfo.EndCursor
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("followers shown (-want +got):\n%s", diff)
+	}
+	if pages != 3 {
+		t.Errorf("the walk took %d pages, want 3: two cut short past ten hidden followers each, then the last", pages)
 	}
 }
