@@ -338,7 +338,7 @@ func TestConsentMatrix(t *testing.T) {
 
 	target, targetTok := a.register("target_member", "目标会员")
 	fan, fanTok := a.register("fan_member", "粉丝")
-	a.ok(fanTok, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": target}, nil)
+	a.follow(fanTok, target)
 	// The fan shares its profile with both brands, so that a follow list the target shares
 	// may show it (a member who has not consented is left out of lists brand staff read).
 	for _, b := range []string{brandA, brandB} {

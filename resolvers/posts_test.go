@@ -295,7 +295,7 @@ func TestFeed(t *testing.T) {
 	a.join(followed, hidden)
 	a.ok(cm, `mutation($c: ID!, $m: ID!) { approveJoinRequest(input: {clubId: $c, memberId: $m}) { club { id } } }`, map[string]any{"c": hidden, "m": followedID}, nil)
 	for _, id := range []string{followedID, sharerID} {
-		a.ok(viewer, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": id}, nil)
+		a.follow(viewer, id)
 	}
 	inClub := a.createPost(stranger, forum, "论坛里的帖子")         // in the viewer's club
 	byFollowed := a.createPost(followed, other, "关注的人在别的俱乐部") // by a followed member

@@ -149,7 +149,7 @@ func TestMemberListVisibility(t *testing.T) {
 		all = append(all, id)
 		a.join(tok, club)
 		a.ok(tok, joinClubOp, map[string]any{"c": fans}, nil)
-		a.ok(tok, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { id } } }`, map[string]any{"id": star}, nil)
+		a.follow(tok, star)
 		communityTok = tok
 	}
 	newestFirst := func(ids []string) []string {

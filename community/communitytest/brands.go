@@ -83,46 +83,31 @@ func cny(id, memberID, brandID, externalID string, amount int64, n int) communit
 func checkBrands(t *testing.T, s community.Store, ids []string, want map[string]community.Brand) {
 	t.Helper()
 	got, err := s.BrandsByID(context.Background(), ids)
-	must(t, err)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("BrandsByID (-want +got):\n%s", diff)
-	}
+	checkRead(t, "BrandsByID", want, got, err)
 }
 
 func checkPartnerships(t *testing.T, s community.Store, brandIDs []string, want map[string][]community.Partnership) {
 	t.Helper()
 	got, err := s.PartnershipsOf(context.Background(), brandIDs)
-	must(t, err)
-	if diff := cmp.Diff(nonEmpty(want), nonEmpty(got)); diff != "" {
-		t.Errorf("PartnershipsOf (-want +got):\n%s", diff)
-	}
+	checkGrouped(t, "PartnershipsOf", want, got, err)
 }
 
 func checkMemberships(t *testing.T, s community.Store, memberIDs []string, want map[string][]community.BrandMembership) {
 	t.Helper()
 	got, err := s.MembershipsOf(context.Background(), memberIDs)
-	must(t, err)
-	if diff := cmp.Diff(nonEmpty(want), nonEmpty(got)); diff != "" {
-		t.Errorf("MembershipsOf (-want +got):\n%s", diff)
-	}
+	checkGrouped(t, "MembershipsOf", want, got, err)
 }
 
 func checkPurchases(t *testing.T, s community.Store, brandID string, memberIDs []string, want map[string][]community.Purchase) {
 	t.Helper()
 	got, err := s.PurchasesOf(context.Background(), brandID, memberIDs)
-	must(t, err)
-	if diff := cmp.Diff(nonEmpty(want), nonEmpty(got)); diff != "" {
-		t.Errorf("PurchasesOf(%q) (-want +got):\n%s", brandID, diff)
-	}
+	checkGrouped(t, fmt.Sprintf("PurchasesOf(%q)", brandID), want, got, err)
 }
 
 func checkConsents(t *testing.T, s community.Store, memberIDs []string, want map[string][]community.Consent) {
 	t.Helper()
 	got, err := s.ConsentsOf(context.Background(), memberIDs)
-	must(t, err)
-	if diff := cmp.Diff(nonEmpty(want), nonEmpty(got)); diff != "" {
-		t.Errorf("ConsentsOf (-want +got):\n%s", diff)
-	}
+	checkGrouped(t, "ConsentsOf", want, got, err)
 }
 
 // points returns a member's points in a brand's programme, and whether it is a member.
@@ -163,10 +148,7 @@ func testBrands(t *testing.T, s community.Store) {
 	checkBrands(t, s, []string{nio.ID, community.NewID(), li.ID}, stored)
 	for slug, want := range bySlug {
 		got, err := s.BrandBySlug(ctx, slug)
-		must(t, err)
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("BrandBySlug(%q) (-want +got):\n%s", slug, diff)
-		}
+		checkRead(t, fmt.Sprintf("BrandBySlug(%q)", slug), want, got, err)
 	}
 	_, err := s.BrandBySlug(ctx, "xpeng")
 	wantCode(t, err, community.CodeNotFound)
@@ -229,10 +211,7 @@ func testBrands(t *testing.T, s community.Store) {
 				want.Tiers = tc.tiers
 				checkBrands(t, s, []string{nio.ID, li.ID}, map[string]community.Brand{nio.ID: want, li.ID: li})
 				got, err := s.BrandBySlug(ctx, nio.Slug)
-				must(t, err)
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("BrandBySlug after SetBrandTiers (-want +got):\n%s", diff)
-				}
+				checkRead(t, "BrandBySlug after SetBrandTiers", want, got, err)
 			})
 		}
 		unknown := community.NewID()
@@ -377,10 +356,7 @@ func testPartnerships(t *testing.T, s community.Store) {
 		e: {ed, ea},
 	})
 	got, err := s.PartnershipsOf(ctx, nil)
-	must(t, err)
-	if len(nonEmpty(got)) != 0 {
-		t.Errorf("PartnershipsOf no brands = %v", got)
-	}
+	checkNone(t, "PartnershipsOf no brands", got, err)
 }
 
 func testBrandMembership(t *testing.T, s community.Store) {
@@ -432,10 +408,7 @@ func testBrandMembership(t *testing.T, s community.Store) {
 		t.Errorf("BrandMemberCounts (-want +got):\n%s", diff)
 	}
 	got, err := s.MembershipsOf(ctx, nil)
-	must(t, err)
-	if len(nonEmpty(got)) != 0 {
-		t.Errorf("MembershipsOf no members = %v", got)
-	}
+	checkNone(t, "MembershipsOf no members", got, err)
 }
 
 // sortMembersOrder sorts memberships as BrandMembers lists them: newest first, then by id.
@@ -573,10 +546,7 @@ func testBrandMembers(t *testing.T, s community.Store) {
 				checkMemberPages(t, s, nio, community.MembersQuery{First: size, MinPoints: q.min, MaxPoints: q.max}, want)
 			}
 			got, err := s.BrandMembers(ctx, nio, community.MembersQuery{First: 0, MinPoints: q.min, MaxPoints: q.max})
-			must(t, err)
-			if diff := cmp.Diff(community.MembershipPage{HasNextPage: len(want) > 0}, got, equateEmpty); diff != "" {
-				t.Errorf("first=0 (-want +got):\n%s", diff)
-			}
+			checkRead(t, "first=0", community.MembershipPage{HasNextPage: len(want) > 0}, got, err, equateEmpty)
 		})
 	}
 
@@ -628,10 +598,7 @@ func testBrandMembers(t *testing.T, s community.Store) {
 	})
 
 	counts, err := s.BrandMemberCounts(ctx, []string{nio, li})
-	must(t, err)
-	if diff := cmp.Diff(map[string]int{nio: len(fixture) - 1, li: 2}, counts); diff != "" {
-		t.Errorf("BrandMemberCounts counts members whether they consent or not (-want +got):\n%s", diff)
-	}
+	checkRead(t, "BrandMemberCounts counts members whether they consent or not", map[string]int{nio: len(fixture) - 1, li: 2}, counts, err)
 }
 
 func testConsent(t *testing.T, s community.Store) {
@@ -1069,10 +1036,7 @@ func testRefunds(t *testing.T, s community.Store) {
 		retry.RecordedAt = at(12)
 		for _, p := range []community.Purchase{identical, retry} {
 			got, err := s.RecordPurchase(ctx, p)
-			must(t, err)
-			if diff := cmp.Diff(p1, got); diff != "" {
-				t.Errorf("RecordPurchase of a refunded purchase (-want +got):\n%s", diff)
-			}
+			checkRead(t, "RecordPurchase of a refunded purchase", p1, got, err)
 			wantPoints(t, s, wang, nio, 200)
 		}
 		checkPurchases(t, s, nio, []string{wang}, map[string][]community.Purchase{wang: {p2, p1}})

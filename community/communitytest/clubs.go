@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,10 +58,7 @@ func keyOf(m community.ClubMembership) community.ClubMemberKey {
 func checkClubs(t *testing.T, s community.Store, ids []string, want map[string]community.Club) {
 	t.Helper()
 	got, err := s.ClubsByID(context.Background(), ids)
-	must(t, err)
-	if diff := cmp.Diff(want, got, equateEmpty); diff != "" {
-		t.Errorf("ClubsByID (-want +got):\n%s", diff)
-	}
+	checkRead(t, "ClubsByID", want, got, err, equateEmpty)
 }
 
 // checkClubBySlug checks the club ClubBySlug finds: want, or NOT_FOUND when want is the
@@ -83,19 +79,13 @@ func checkClubBySlug(t *testing.T, s community.Store, slug string, want communit
 func checkClubsOfBrands(t *testing.T, s community.Store, brandIDs []string, want map[string][]community.Club) {
 	t.Helper()
 	got, err := s.ClubsOfBrands(context.Background(), brandIDs)
-	must(t, err)
-	if diff := cmp.Diff(nonEmpty(want), nonEmpty(got)); diff != "" {
-		t.Errorf("ClubsOfBrands (-want +got):\n%s", diff)
-	}
+	checkGrouped(t, "ClubsOfBrands", want, got, err)
 }
 
 func checkClubMemberships(t *testing.T, s community.Store, keys []community.ClubMemberKey, want map[community.ClubMemberKey]community.ClubMembership) {
 	t.Helper()
 	got, err := s.ClubMemberships(context.Background(), keys)
-	must(t, err)
-	if diff := cmp.Diff(want, got, equateEmpty); diff != "" {
-		t.Errorf("ClubMemberships (-want +got):\n%s", diff)
-	}
+	checkRead(t, "ClubMemberships", want, got, err, equateEmpty)
 }
 
 func checkClubMemberCounts(t *testing.T, s community.Store, clubIDs []string, want map[string]int) {
@@ -142,62 +132,18 @@ type pager[T any] func(first int, after *community.Position) ([]T, bool, error)
 // want it should hold; want is the whole list in list order.
 func checkPages[T any](t *testing.T, want []T, pos func(T) community.Position, page pager[T]) {
 	t.Helper()
-	for size := 1; size <= len(want)+1; size++ {
-		t.Run(fmt.Sprintf("first=%d", size), func(t *testing.T) {
-			var after *community.Position
-			for start := 0; ; start += size {
-				end := min(start+size, len(want))
-				got, more, err := page(size, after)
-				must(t, err)
-				if diff := cmp.Diff(want[start:end], got, equateEmpty); diff != "" {
-					t.Fatalf("page from item %d (-want +got):\n%s", start, diff)
-				}
-				if more != (end < len(want)) {
-					t.Fatalf("page from item %d: more = %v, want %v", start, more, end < len(want))
-				}
-				if end == len(want) {
-					return
-				}
-				p := pos(want[end-1])
-				after = &p
-			}
-		})
-	}
-	t.Run("first=0", func(t *testing.T) {
-		got, more, err := page(0, nil)
-		must(t, err)
-		if len(got) != 0 || more != (len(want) > 0) {
-			t.Errorf("%d items, more = %v; want none, more = %v", len(got), more, len(want) > 0)
-		}
-	})
+	walkPages(t, want, pos, equateEmpty, listPage[T, community.Position](page))
 }
 
 // namedPosition is a position to page after, named for a subtest.
-type namedPosition struct {
-	name string
-	pos  community.Position
-}
+type namedPosition = named[community.Position]
 
 // checkAfter reads the page after each position, large enough for the rest of the list,
 // and compares it with the items of want that come strictly after the position.
 func checkAfter[T any](t *testing.T, want []T, pos func(T) community.Position, positions []namedPosition, page pager[T]) {
 	t.Helper()
-	for _, np := range positions {
-		t.Run("after "+np.name, func(t *testing.T) {
-			var rest []T
-			for _, x := range want {
-				if p := pos(x); np.pos.Precedes(p.Since, p.MemberID) {
-					rest = append(rest, x)
-				}
-			}
-			after := np.pos
-			got, more, err := page(community.MaxPageSize, &after)
-			must(t, err)
-			if diff := cmp.Diff(rest, got, equateEmpty); diff != "" || more {
-				t.Errorf("more = %v (-want +got):\n%s", more, diff)
-			}
-		})
-	}
+	precedes := func(a, b community.Position) bool { return a.Precedes(b.Since, b.MemberID) }
+	checkRest(t, want, pos, precedes, positions, equateEmpty, listPage[T, community.Position](page))
 }
 
 func testClubs(t *testing.T, s community.Store) {
@@ -261,10 +207,7 @@ func testClubs(t *testing.T, s community.Store) {
 	checkClubBySlug(t, s, "nobody-club", community.Club{})
 	checkClubs(t, s, nil, map[string]community.Club{})
 	got, err := s.ClubsOfBrands(ctx, nil)
-	must(t, err)
-	if len(nonEmpty(got)) != 0 {
-		t.Errorf("ClubsOfBrands of no brands = %v", got)
-	}
+	checkNone(t, "ClubsOfBrands of no brands", got, err)
 
 	t.Run("refused create stores nothing", func(t *testing.T) {
 		slugTaken := newClub("nio-owners", li, 6)
@@ -342,10 +285,7 @@ func testClubs(t *testing.T, s community.Store) {
 			}
 			t.Run(tc.name, func(t *testing.T) {
 				got, err := s.UpdateClub(ctx, owners.ID, tc.in)
-				must(t, err)
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("UpdateClub (-want +got):\n%s", diff)
-				}
+				checkRead(t, "UpdateClub", want, got, err)
 				checkStored(t, community.NewID())
 				checkClubBySlug(t, s, owners.Slug, want)
 			})
@@ -853,10 +793,7 @@ func testClubMembers(t *testing.T, s community.Store) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				got, err := s.ClubMembers(ctx, tc.role, tc.first, tc.reqs)
-				must(t, err)
-				if diff := cmp.Diff(tc.want, got, equateEmpty); diff != "" {
-					t.Errorf("ClubMembers (-want +got):\n%s", diff)
-				}
+				checkRead(t, "ClubMembers", tc.want, got, err, equateEmpty)
 			})
 		}
 	})
@@ -994,16 +931,6 @@ func testConcurrentClubWrites(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	const n = 8
 	nio := createBrands(t, s, "nio")[0].ID
-	// concurrently runs f(0) … f(k-1) at once and returns what each returned, by i.
-	concurrently := func(k int, f func(i int) error) []error {
-		errs := make([]error, k)
-		var wg sync.WaitGroup
-		for i := range k {
-			wg.Go(func() { errs[i] = f(i) })
-		}
-		wg.Wait()
-		return errs
-	}
 	codes := func(errs []error) map[community.Code]int {
 		out := map[community.Code]int{}
 		for _, err := range errs {

@@ -79,6 +79,33 @@ func wantCode(t *testing.T, err error, code community.Code) {
 	}
 }
 
+// checkRead fails the test if a read failed, and reports how what it read differs from
+// want; what names the read in the report.
+func checkRead[V any](t *testing.T, what string, want, got V, err error, opts ...cmp.Option) {
+	t.Helper()
+	must(t, err)
+	if diff := cmp.Diff(want, got, opts...); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
+// checkGrouped is checkRead for a read of lists keyed by id, where a store may omit the keys
+// with nothing to report.
+func checkGrouped[V any](t *testing.T, what string, want, got map[string][]V, err error) {
+	t.Helper()
+	checkRead(t, what, nonEmpty(want), nonEmpty(got), err)
+}
+
+// checkNone checks that a read of lists keyed by id, asked for no ids, succeeds with nothing;
+// what names the read in the report.
+func checkNone[V any](t *testing.T, what string, got map[string][]V, err error) {
+	t.Helper()
+	must(t, err)
+	if len(nonEmpty(got)) != 0 {
+		t.Errorf("%s = %v", what, got)
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -104,15 +131,9 @@ func testMembers(t *testing.T, s community.Store) {
 	must(t, s.CreateMember(ctx, lihua, wechat("o-lihua")))
 
 	got, err := s.MembersByID(ctx, []string{lihua.ID, community.NewID()})
-	must(t, err)
-	if diff := cmp.Diff(map[string]community.Member{lihua.ID: lihua}, got); diff != "" {
-		t.Errorf("MembersByID (-want +got):\n%s", diff)
-	}
+	checkRead(t, "MembersByID", map[string]community.Member{lihua.ID: lihua}, got, err)
 	byHandle, err := s.MemberByHandle(ctx, "LI_HUA")
-	must(t, err)
-	if diff := cmp.Diff(lihua, byHandle); diff != "" {
-		t.Errorf("MemberByHandle is not case-insensitive (-want +got):\n%s", diff)
-	}
+	checkRead(t, "MemberByHandle is not case-insensitive", lihua, byHandle, err)
 	_, err = s.MemberByHandle(ctx, "nobody")
 	wantCode(t, err, community.CodeNotFound)
 
@@ -246,10 +267,7 @@ func testFollow(t *testing.T, s community.Store) {
 	must(t, s.Unfollow(ctx, a, b)) // again: no-op
 	wantCode(t, s.Unfollow(ctx, a, community.NewID()), community.CodeNotFound)
 	following, err := list(s, community.ListFollowing, a, pageReq{First: 10})
-	must(t, err)
-	if diff := cmp.Diff(community.FollowPage{}, following, emptyEdges); diff != "" {
-		t.Errorf("Following after unfollow (-want +got):\n%s", diff)
-	}
+	checkRead(t, "Following after unfollow", community.FollowPage{}, following, err, emptyEdges)
 	counts, err = s.FollowCounts(ctx, []string{a, b})
 	must(t, err)
 	if got := counts[b].Followers; got != 1 {
@@ -365,10 +383,7 @@ func testPaging(t *testing.T, s community.Store) {
 	// Following lists page the same way.
 	fan := want[0].MemberID
 	following, err := list(s, community.ListFollowing, fan, pageReq{First: 5})
-	must(t, err)
-	if diff := cmp.Diff(community.FollowPage{Edges: []community.FollowEdge{{MemberID: star, Since: want[0].Since}}, TotalCount: 1}, following); diff != "" {
-		t.Errorf("Following (-want +got):\n%s", diff)
-	}
+	checkRead(t, "Following", community.FollowPage{Edges: []community.FollowEdge{{MemberID: star, Since: want[0].Since}}, TotalCount: 1}, following, err)
 }
 
 // testPagingWhileFollowsArrive checks that new follows arriving between pages neither
@@ -507,10 +522,7 @@ func testImport(t *testing.T, s community.Store) {
 		t.Errorf("imported follower follows %d, want 1", got)
 	}
 	m, err := s.MemberByHandle(ctx, "imported_42")
-	must(t, err)
-	if diff := cmp.Diff(batch[42].Member, m); diff != "" {
-		t.Errorf("imported member (-want +got):\n%s", diff)
-	}
+	checkRead(t, "imported member", batch[42].Member, m, err)
 	// A batch that contradicts itself stores nothing.
 	twice := newMember("twice_one")
 	again := twice

@@ -3,6 +3,7 @@ package communitytest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +11,28 @@ import (
 
 	"quanzi/community"
 )
+
+// concurrently runs f(0) … f(k-1) at once and returns what each returned, by i.
+func concurrently(k int, f func(i int) error) []error {
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// createWithFans creates a member with the handle first and then n fans, fan_0 to
+// fan_(n-1), and returns them in that order.
+func createWithFans(t *testing.T, s community.Store, first string, n int) []community.Member {
+	t.Helper()
+	handles := []string{first}
+	for i := range n {
+		handles = append(handles, fmt.Sprintf("fan_%d", i))
+	}
+	return create(t, s, handles...)
+}
 
 // ConcurrentWrites checks that writes about one member that read before they write (link,
 // unlink, update, follow) see each other's effects when they run at the same time.

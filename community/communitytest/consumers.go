@@ -3,7 +3,6 @@ package communitytest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -121,11 +120,7 @@ func testConsumersAckApart(t *testing.T, s community.Store) {
 func testConsumersOnePendingEach(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	const n = 8
-	handles := []string{"author"}
-	for i := range n {
-		handles = append(handles, fmt.Sprintf("fan_%d", i))
-	}
-	ms := create(t, s, handles...)
+	ms := createWithFans(t, s, "author", n)
 	club := newClub("nio-owners", "", 0)
 	createClubs(t, s, club)
 	p := newPost(club.ID, ms[0].ID, 0)
@@ -136,13 +131,9 @@ func testConsumersOnePendingEach(t *testing.T, s community.Store) {
 
 	_, err := s.EditPost(ctx, p.ID, community.PostInput{Title: "改了标题", Body: "新的正文"}, at(1))
 	must(t, err)
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() { errs[i] = s.React(ctx, ms[1+i].ID, p.ID, community.ReactionLike, at(i)) })
-	}
-	wg.Wait()
-	for _, err := range errs {
+	for _, err := range concurrently(n, func(i int) error {
+		return s.React(ctx, ms[1+i].ID, p.ID, community.ReactionLike, at(i))
+	}) {
 		must(t, err)
 	}
 
@@ -167,11 +158,7 @@ func testConsumersOnePendingEach(t *testing.T, s community.Store) {
 func testConsumersAckRacesWrites(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	const fans, rounds = 4, 10
-	handles := []string{"li_hua"}
-	for i := range fans {
-		handles = append(handles, fmt.Sprintf("fan_%d", i))
-	}
-	ms := create(t, s, handles...)
+	ms := createWithFans(t, s, "li_hua", fans)
 	club := newClub("es8-owners", "", 0)
 	createClubs(t, s, club)
 	p := newPost(club.ID, ms[0].ID, 0)

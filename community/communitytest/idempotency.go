@@ -87,10 +87,7 @@ func testIdempotencyKeys(t *testing.T, s community.Store) {
 				tc.want = tc.proposed // recorded
 			}
 			got, err := s.ReserveIdempotencyKey(ctx, tc.proposed, tc.expiredBefore)
-			must(t, err)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("reservation (-want +got):\n%s", diff)
-			}
+			checkRead(t, "reservation", tc.want, got, err)
 		})
 	}
 }

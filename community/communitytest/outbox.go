@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -154,10 +153,7 @@ func testOutboxPostEvents(t *testing.T, s community.Store) {
 	must(t, s.React(ctx, ms[1].ID, q[0].ID, community.ReactionFunny, at(13)))
 	evs := checkEvents(t, s, "post:"+q[0].ID, "post:"+q[1].ID, "post:"+q[2].ID)
 	firstTwo, err := s.PendingEvents(ctx, community.ConsumerSearch, 2)
-	must(t, err)
-	if diff := cmp.Diff(evs[:2], firstTwo); diff != "" {
-		t.Errorf("PendingEvents(2) (-want +got):\n%s", diff)
-	}
+	checkRead(t, "PendingEvents(2)", evs[:2], firstTwo, err)
 	b, err := s.OutboxBacklog(ctx, community.ConsumerSearch)
 	must(t, err)
 	if b.Pending != 3 || !b.Oldest.Equal(evs[0].At) {
@@ -322,22 +318,14 @@ func testOutboxBulk(t *testing.T, s community.Store) {
 func testOutboxConcurrent(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	const n = 8
-	handles := []string{"author"}
-	for i := range n {
-		handles = append(handles, fmt.Sprintf("fan_%d", i))
-	}
-	ms := create(t, s, handles...)
+	ms := createWithFans(t, s, "author", n)
 	club := newClub("nio-owners", "", 0)
 	createClubs(t, s, club)
 	p := newPost(club.ID, ms[0].ID, 0)
 	must(t, errOf(s.CreatePost(ctx, p)))
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() { errs[i] = s.React(ctx, ms[1+i].ID, p.ID, community.ReactionLike, at(i)) })
-	}
-	wg.Wait()
-	for _, err := range errs {
+	for _, err := range concurrently(n, func(i int) error {
+		return s.React(ctx, ms[1+i].ID, p.ID, community.ReactionLike, at(i))
+	}) {
 		must(t, err)
 	}
 	if v := version(t, s, p.ID); v != 1+n {
@@ -425,10 +413,7 @@ func testJoinedClubIDs(t *testing.T, s community.Store) {
 	}
 	must(t, s.LeaveClub(ctx, a.ID, ms[0].ID))
 	got, err := s.JoinedClubIDs(ctx, ms[0].ID)
-	must(t, err)
-	if diff := cmp.Diff([]string{c.ID}, got); diff != "" {
-		t.Errorf("JoinedClubIDs after leaving (-want +got):\n%s", diff)
-	}
+	checkRead(t, "JoinedClubIDs after leaving", []string{c.ID}, got, err)
 }
 
 func testSearchMembers(t *testing.T, s community.Store) {

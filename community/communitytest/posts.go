@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -286,19 +285,13 @@ func (b *board) check(t *testing.T, absent ...string) {
 func checkPosts(t *testing.T, s community.Store, ids []string, want map[string]community.Post) {
 	t.Helper()
 	got, err := s.PostsByID(context.Background(), ids)
-	must(t, err)
-	if diff := cmp.Diff(want, got, storedCmp); diff != "" {
-		t.Errorf("PostsByID (-want +got):\n%s", diff)
-	}
+	checkRead(t, "PostsByID", want, got, err, storedCmp)
 }
 
 func checkComments(t *testing.T, s community.Store, ids []string, want map[string]community.Comment) {
 	t.Helper()
 	got, err := s.CommentsByID(context.Background(), ids)
-	must(t, err)
-	if diff := cmp.Diff(want, got, storedCmp); diff != "" {
-		t.Errorf("CommentsByID (-want +got):\n%s", diff)
-	}
+	checkRead(t, "CommentsByID", want, got, err, storedCmp)
 }
 
 func checkViewerReactions(t *testing.T, b *board, memberID string, targetIDs []string) {
@@ -332,6 +325,16 @@ func checkList[T, P any](t *testing.T, want []T, pos func(T) P, order func(a, b 
 			t.Fatalf("the suite's expected list is out of order at item %d", i)
 		}
 	}
+	walkPages(t, want, pos, storedCmp, page)
+	before := func(a, b P) bool { return order(a, b) < 0 }
+	checkRest(t, want, pos, before, afters, storedCmp, page)
+}
+
+// walkPages walks a list whose whole content, in list order, is want, with pages of every
+// size from 1 to one more than its length, and compares each page, and whether more follow
+// it, with the part of want it should hold (under opt); then checks the page of first=0.
+func walkPages[T, P any](t *testing.T, want []T, pos func(T) P, opt cmp.Option, page listPage[T, P]) {
+	t.Helper()
 	for size := 1; size <= len(want)+1; size++ {
 		t.Run(fmt.Sprintf("first=%d", size), func(t *testing.T) {
 			var after *P
@@ -339,7 +342,7 @@ func checkList[T, P any](t *testing.T, want []T, pos func(T) P, order func(a, b 
 				end := min(start+size, len(want))
 				got, more, err := page(size, after)
 				must(t, err)
-				if diff := cmp.Diff(want[start:end], got, storedCmp); diff != "" {
+				if diff := cmp.Diff(want[start:end], got, opt); diff != "" {
 					t.Fatalf("page from item %d (-want +got):\n%s", start, diff)
 				}
 				if more != (end < len(want)) {
@@ -360,18 +363,25 @@ func checkList[T, P any](t *testing.T, want []T, pos func(T) P, order func(a, b 
 			t.Errorf("%d items, more = %v; want none, more = %v", len(got), more, len(want) > 0)
 		}
 	})
+}
+
+// checkRest reads the page after each named position, large enough for the rest of the
+// list, and compares it (under opt) with the items of want that come strictly after the
+// position; before tells whether a position comes before another in list order.
+func checkRest[T, P any](t *testing.T, want []T, pos func(T) P, before func(a, b P) bool, afters []named[P], opt cmp.Option, page listPage[T, P]) {
+	t.Helper()
 	for _, np := range afters {
 		t.Run("after "+np.name, func(t *testing.T) {
 			var rest []T
 			for _, x := range want {
-				if order(np.pos, pos(x)) < 0 {
+				if before(np.pos, pos(x)) {
 					rest = append(rest, x)
 				}
 			}
 			after := np.pos
 			got, more, err := page(community.MaxPageSize, &after)
 			must(t, err)
-			if diff := cmp.Diff(rest, got, storedCmp); diff != "" || more {
+			if diff := cmp.Diff(rest, got, opt); diff != "" || more {
 				t.Errorf("more = %v (-want +got):\n%s", more, diff)
 			}
 		})
@@ -417,6 +427,29 @@ func (b *board) clubList(clubID string, sort community.PostSort, since int) []co
 	pos := postPosition(sort)
 	slices.SortFunc(out, func(x, y community.Post) int { return postOrder(pos(x), pos(y)) })
 	return out
+}
+
+// checkClubPosts checks the first page of a club's list of the sort, as large as a page may
+// be, against the board: all of the list, with no more to follow.
+func (b *board) checkClubPosts(t *testing.T, clubID string, sort community.PostSort) {
+	t.Helper()
+	got, more, err := b.s.ClubPosts(context.Background(), clubID, community.PostQuery{Sort: sort, First: community.MaxPageSize})
+	must(t, err)
+	if diff := cmp.Diff(b.clubList(clubID, sort, 0), got, storedCmp); diff != "" || more {
+		t.Errorf("ClubPosts %s: more = %v (-want +got):\n%s", sort, more, diff)
+	}
+}
+
+// checkRecentCounts checks the RecentPostCounts of a club since the suite's first minute
+// against the board: the counts of the club's listed posts, in NEW order.
+func (b *board) checkRecentCounts(t *testing.T, clubID string) {
+	t.Helper()
+	var want []community.PostCounts
+	for _, p := range b.clubList(clubID, community.SortNew, 0) {
+		want = append(want, p.Counts())
+	}
+	got, err := b.s.RecentPostCounts(context.Background(), clubID, at(0), community.HotCandidates)
+	checkRead(t, "RecentPostCounts", want, got, err, equateEmpty)
 }
 
 func clubPager(s community.Store, clubID string, q community.PostQuery) listPage[community.Post, community.PostPosition] {
@@ -509,11 +542,7 @@ func testPosts(t *testing.T, s community.Store) {
 			t.Run(tc.name, func(t *testing.T) {
 				wantCode(t, errOf(s.CreatePost(ctx, tc.post)), community.CodeNotFound)
 				b.check(t, tc.post.ID)
-				got, more, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize})
-				must(t, err)
-				if diff := cmp.Diff(b.clubList(club.ID, community.SortNew, 0), got, storedCmp); diff != "" || more {
-					t.Errorf("ClubPosts: more = %v (-want +got):\n%s", more, diff)
-				}
+				b.checkClubPosts(t, club.ID, community.SortNew)
 			})
 		}
 	})
@@ -693,11 +722,7 @@ func testClubPosts(t *testing.T, s community.Store) {
 
 	t.Run("another club", func(t *testing.T) {
 		for _, sort := range []community.PostSort{community.SortNew, community.SortTop} {
-			got, more, err := s.ClubPosts(ctx, other.ID, community.PostQuery{Sort: sort, First: community.MaxPageSize})
-			must(t, err)
-			if diff := cmp.Diff(b.clubList(other.ID, sort, 0), got, storedCmp); diff != "" || more {
-				t.Errorf("%s: more = %v (-want +got):\n%s", sort, more, diff)
-			}
+			b.checkClubPosts(t, other.ID, sort)
 		}
 	})
 
@@ -745,10 +770,7 @@ func testClubPosts(t *testing.T, s community.Store) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				got, err := s.RecentPostCounts(ctx, tc.clubID, at(tc.since), tc.limit)
-				must(t, err)
-				if diff := cmp.Diff(tc.want, got, equateEmpty); diff != "" {
-					t.Errorf("RecentPostCounts (-want +got):\n%s", diff)
-				}
+				checkRead(t, "RecentPostCounts", tc.want, got, err, equateEmpty)
 			})
 		}
 	})
@@ -1018,10 +1040,7 @@ func testReactions(t *testing.T, s community.Store) {
 	})
 
 	got, err := s.ViewerReactions(ctx, zhang, nil)
-	must(t, err)
-	if len(nonEmpty(got)) != 0 {
-		t.Errorf("ViewerReactions of no targets = %v", got)
-	}
+	checkNone(t, "ViewerReactions of no targets", got, err)
 }
 
 func testShares(t *testing.T, s community.Store) {
@@ -1343,16 +1362,6 @@ func testFeed(t *testing.T, s community.Store) {
 func testConcurrentPostWrites(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	const n = 8
-	// concurrently runs f(0) … f(k-1) at once and returns what each returned, by i.
-	concurrently := func(k int, f func(i int) error) []error {
-		errs := make([]error, k)
-		var wg sync.WaitGroup
-		for i := range k {
-			wg.Go(func() { errs[i] = f(i) })
-		}
-		wg.Wait()
-		return errs
-	}
 	noErrors := func(t *testing.T, errs []error) {
 		t.Helper()
 		for i, err := range errs {
@@ -1361,11 +1370,7 @@ func testConcurrentPostWrites(t *testing.T, s community.Store) {
 			}
 		}
 	}
-	handles := []string{"post_author"}
-	for i := range n {
-		handles = append(handles, fmt.Sprintf("fan_%d", i))
-	}
-	ms := create(t, s, handles...)
+	ms := createWithFans(t, s, "post_author", n)
 	author := ms[0].ID
 	var fans []string
 	for _, m := range ms[1:] {

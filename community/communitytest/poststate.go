@@ -97,21 +97,9 @@ func testListed(t *testing.T, s community.Store) {
 	checkLists := func(t *testing.T) {
 		t.Helper()
 		for _, sort := range []community.PostSort{community.SortNew, community.SortTop} {
-			got, more, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: sort, First: community.MaxPageSize})
-			must(t, err)
-			if diff := cmp.Diff(b.clubList(club.ID, sort, 0), got, storedCmp); diff != "" || more {
-				t.Errorf("ClubPosts %s: more = %v (-want +got):\n%s", sort, more, diff)
-			}
+			b.checkClubPosts(t, club.ID, sort)
 		}
-		var counts []community.PostCounts
-		for _, p := range b.clubList(club.ID, community.SortNew, 0) {
-			counts = append(counts, p.Counts())
-		}
-		got, err := s.RecentPostCounts(ctx, club.ID, at(0), community.HotCandidates)
-		must(t, err)
-		if diff := cmp.Diff(counts, got, equateEmpty); diff != "" {
-			t.Errorf("RecentPostCounts (-want +got):\n%s", diff)
-		}
+		b.checkRecentCounts(t, club.ID)
 		var want []community.FeedItem
 		for _, p := range b.clubList(club.ID, community.SortNew, 0) {
 			want = append(want, community.FeedItem{PostID: p.ID, At: p.CreatedAt})
@@ -303,20 +291,8 @@ func testKindsAndChannels(t *testing.T, s community.Store) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Engagement (-want +got):\n%s", diff)
 		}
-		top, more, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortTop, First: community.MaxPageSize})
-		must(t, err)
-		if diff := cmp.Diff(b.clubList(club.ID, community.SortTop, 0), top, storedCmp); diff != "" || more {
-			t.Errorf("TOP: more = %v (-want +got):\n%s", more, diff)
-		}
-		var counts []community.PostCounts
-		for _, p := range b.clubList(club.ID, community.SortNew, 0) {
-			counts = append(counts, p.Counts())
-		}
-		recent, err := s.RecentPostCounts(ctx, club.ID, at(0), community.HotCandidates)
-		must(t, err)
-		if diff := cmp.Diff(counts, recent, equateEmpty); diff != "" {
-			t.Errorf("RecentPostCounts (-want +got):\n%s", diff)
-		}
+		b.checkClubPosts(t, club.ID, community.SortTop)
+		b.checkRecentCounts(t, club.ID)
 	})
 
 	for _, k := range community.ReactionKinds {

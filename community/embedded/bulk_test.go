@@ -74,9 +74,9 @@ func newBulkContent() bulkContent {
 	return c
 }
 
-// storeRowByRow stores the content with the single-row writes; reactions to deleted
-// posts are refused, as they are skipped in bulk.
-func storeRowByRow(t *testing.T, s community.Store, c bulkContent, deleted string) {
+// storeMembersAndClubs stores the content's members, clubs and join requests, which both
+// ways of storing the content write one by one.
+func storeMembersAndClubs(t *testing.T, s community.Store, c bulkContent) {
 	t.Helper()
 	ctx := context.Background()
 	must(t, s.ImportMembers(ctx, c.members))
@@ -86,6 +86,14 @@ func storeRowByRow(t *testing.T, s community.Store, c bulkContent, deleted strin
 	for _, r := range c.requests {
 		must(t, s.RequestJoin(ctx, r))
 	}
+}
+
+// storeRowByRow stores the content with the single-row writes; reactions to deleted
+// posts are refused, as they are skipped in bulk.
+func storeRowByRow(t *testing.T, s community.Store, c bulkContent, deleted string) {
+	t.Helper()
+	ctx := context.Background()
+	storeMembersAndClubs(t, s, c)
 	for _, m := range c.memberships {
 		must(t, s.JoinClub(ctx, m))
 	}
@@ -111,13 +119,7 @@ func storeInBulk(t *testing.T, s community.Store, c bulkContent, deleted string)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(3, 5))
 	ghost := community.NewID()
-	must(t, s.ImportMembers(ctx, c.members))
-	for _, club := range c.clubs {
-		must(t, s.CreateClub(ctx, club, nil))
-	}
-	for _, r := range c.requests {
-		must(t, s.RequestJoin(ctx, r))
-	}
+	storeMembersAndClubs(t, s, c)
 	// batches cuts rows into batches of random sizes.
 	batches := func(n int, each func(lo, hi int)) {
 		for lo := 0; lo < n; {

@@ -256,14 +256,21 @@ func TestClubMembership(t *testing.T) {
 	diff(t, "memberships at the end", want, memberships())
 }
 
+// storeWithClub returns a new store that holds the club nio-owners, hosted by no brand,
+// and n members, who have not joined it, with their ids.
+func storeWithClub(t *testing.T, n int) (community.Store, community.Club, []string) {
+	t.Helper()
+	s := newStore(t)
+	club := newClub("nio-owners", "", 0)
+	must(t, s.CreateClub(context.Background(), club, nil))
+	return s, club, members(t, s, n)
+}
+
 // TestClubPaging pages through members and requests of one club, many of them at the
 // same time, and checks the pages join up into the whole list in order.
 func TestClubPaging(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t)
-	club := newClub("nio-owners", "", 0)
-	must(t, s.CreateClub(ctx, club, nil))
-	ms := members(t, s, 23)
+	s, club, ms := storeWithClub(t, 23)
 	var all, moderators []community.ClubMembership
 	var requests []community.JoinRequest
 	for i, m := range ms[:15] {
@@ -481,10 +488,7 @@ func TestReopenClubs(t *testing.T) {
 // that every write is counted once.
 func TestConcurrentClubWrites(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t)
-	club := newClub("nio-owners", "", 0)
-	must(t, s.CreateClub(ctx, club, nil))
-	ms := members(t, s, 40)
+	s, club, ms := storeWithClub(t, 40)
 	errs := make(chan error, 3*len(ms))
 	var wg sync.WaitGroup
 	for i, m := range ms {

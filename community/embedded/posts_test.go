@@ -53,24 +53,25 @@ func newPostFixture(t *testing.T, s community.Store, members_ int) postFixture {
 
 func postByID(t *testing.T, s community.Store, id string) community.Post {
 	t.Helper()
-	got, err := s.PostsByID(context.Background(), []string{id})
-	must(t, err)
-	p, ok := got[id]
-	if !ok {
-		t.Fatalf("post %s is missing", id)
-	}
-	return p
+	return oneByID(t, "post", id, s.PostsByID)
 }
 
 func commentByID(t *testing.T, s community.Store, id string) community.Comment {
 	t.Helper()
-	got, err := s.CommentsByID(context.Background(), []string{id})
+	return oneByID(t, "comment", id, s.CommentsByID)
+}
+
+// oneByID reads one id with a batched read, and fails the test if it is missing; kind
+// names what is read.
+func oneByID[V any](t *testing.T, kind, id string, read func(context.Context, []string) (map[string]V, error)) V {
+	t.Helper()
+	got, err := read(context.Background(), []string{id})
 	must(t, err)
-	c, ok := got[id]
+	v, ok := got[id]
 	if !ok {
-		t.Fatalf("comment %s is missing", id)
+		t.Fatalf("%s %s is missing", kind, id)
 	}
-	return c
+	return v
 }
 
 func TestPosts(t *testing.T) {

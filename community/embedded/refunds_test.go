@@ -12,6 +12,14 @@ import (
 	"quanzi/community"
 )
 
+// recordCNY records a member's purchase at a brand, in fen, made and recorded at the minute.
+func recordCNY(t *testing.T, s community.Store, brandID, memberID, ext string, amount int64, minute int) community.Purchase {
+	t.Helper()
+	p, err := s.RecordPurchase(context.Background(), community.Purchase{ID: community.NewID(), MemberID: memberID, BrandID: brandID, Amount: amount, Currency: "CNY", ExternalID: ext, At: at(minute), RecordedAt: at(minute)})
+	must(t, err)
+	return p
+}
+
 // TestRefundTakesBackWhatWasCredited checks that a refund takes back the points that
 // recording the purchase credited, across a reopen of the file.
 func TestRefundTakesBackWhatWasCredited(t *testing.T) {
@@ -21,12 +29,6 @@ func TestRefundTakesBackWhatWasCredited(t *testing.T) {
 	b := brands(t, s, "nio")[0].ID
 	ms := members(t, s, 3)
 	joined, late, outsider := ms[0], ms[1], ms[2]
-	buy := func(memberID, ext string, amount int64, minute int) community.Purchase {
-		t.Helper()
-		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: memberID, BrandID: b, Amount: amount, Currency: "CNY", ExternalID: ext, At: at(minute), RecordedAt: at(minute)})
-		must(t, err)
-		return p
-	}
 	points := func(memberID string) int {
 		t.Helper()
 		got, err := s.MembershipsOf(ctx, []string{memberID})
@@ -43,13 +45,13 @@ func TestRefundTakesBackWhatWasCredited(t *testing.T) {
 	}
 
 	must(t, s.JoinBrand(ctx, joined, b, at(0)))
-	credited := buy(joined, "order-1", 300_00, 1)
-	beforeJoining := buy(late, "order-2", 500_00, 2)
+	credited := recordCNY(t, s, b, joined, "order-1", 300_00, 1)
+	beforeJoining := recordCNY(t, s, b, late, "order-2", 500_00, 2)
 	must(t, s.JoinBrand(ctx, late, b, at(3)))
-	buy(late, "order-3", 80_00, 4)
+	recordCNY(t, s, b, late, "order-3", 80_00, 4)
 	cameRefunded, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: joined, BrandID: b, Amount: 1000_00, Currency: "CNY", ExternalID: "order-4", At: at(5), RefundedAt: at(5)})
 	must(t, err)
-	nonMember := buy(outsider, "order-5", 50_00, 6)
+	nonMember := recordCNY(t, s, b, outsider, "order-5", 50_00, 6)
 	if got := points(joined); got != 300 {
 		t.Fatalf("points of the member = %d, want 300", got)
 	}
@@ -84,18 +86,12 @@ func TestRefundOfOlderDocuments(t *testing.T) {
 	b := brands(t, s, "nio")[0].ID
 	ms := members(t, s, 2)
 	joined, late := ms[0], ms[1]
-	record := func(memberID, ext string, amount int64, minute int) community.Purchase {
-		t.Helper()
-		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: memberID, BrandID: b, Amount: amount, Currency: "CNY", ExternalID: ext, At: at(minute), RecordedAt: at(minute)})
-		must(t, err)
-		return p
-	}
 	must(t, s.JoinBrand(ctx, joined, b, at(0)))
-	old := record(joined, "order-1", 300_00, 1)
-	record(joined, "order-2", 20_00, 2)
-	beforeJoining := record(late, "order-3", 500_00, 3)
+	old := recordCNY(t, s, b, joined, "order-1", 300_00, 1)
+	recordCNY(t, s, b, joined, "order-2", 20_00, 2)
+	beforeJoining := recordCNY(t, s, b, late, "order-3", 500_00, 3)
 	must(t, s.JoinBrand(ctx, late, b, at(4)))
-	record(late, "order-4", 80_00, 5)
+	recordCNY(t, s, b, late, "order-4", 80_00, 5)
 	must(t, s.Close())
 
 	// Write the two purchases back as the previous layout had them: without "credited".

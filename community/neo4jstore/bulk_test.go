@@ -190,9 +190,8 @@ func TestBulkWritesTheSameGraph(t *testing.T) {
 func TestBulkRefusals(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
-	club := addClub(t, s, "es8-owners", "", author).ID
-	p := addPost(t, s, club, author, brandAt(1))
+	author, p := addAuthoredPost(t, s)
+	club := p.ClubID
 	c := addComment(t, s, p.ID, "", author, brandAt(2))
 	post := func(id string) community.Post {
 		return community.Post{ID: id, ClubID: club, AuthorID: author, Title: "t", Body: "b", CreatedAt: brandAt(3)}

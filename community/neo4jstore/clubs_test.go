@@ -53,6 +53,18 @@ func relationships(t *testing.T, s *Store, relType, memberID, clubID string) int
 	return n
 }
 
+// wantJoinedOnce checks that a member holds one membership of a club and no request to
+// join it, after the writes the report names.
+func wantJoinedOnce(t *testing.T, s *Store, memberID, clubID, after string) {
+	t.Helper()
+	if got := relationships(t, s, "JOINED", memberID, clubID); got != 1 {
+		t.Errorf("%s stored %d memberships, want 1", after, got)
+	}
+	if got := relationships(t, s, "REQUESTED_TO_JOIN", memberID, clubID); got != 0 {
+		t.Errorf("%s left %d requests", after, got)
+	}
+}
+
 const cypherCountClubRelationships = `
 MATCH (:Member {id: $memberId})-[r]->(:Club {id: $clubId})
 WHERE type(r) = $type
@@ -158,12 +170,7 @@ func TestConcurrentJoins(t *testing.T) {
 	concurrently(t, n, func(i int) error {
 		return s.JoinClub(ctx, community.ClubMembership{ClubID: club.ID, MemberID: m, Role: community.RoleMember, Since: brandAt(2 + i)})
 	})
-	if got := relationships(t, s, "JOINED", m, club.ID); got != 1 {
-		t.Errorf("%d concurrent joins stored %d memberships, want 1", n, got)
-	}
-	if got := relationships(t, s, "REQUESTED_TO_JOIN", m, club.ID); got != 0 {
-		t.Errorf("a join left %d requests", got)
-	}
+	wantJoinedOnce(t, s, m, club.ID, fmt.Sprintf("%d concurrent joins", n))
 	// Requests of a member, made while it joins, are refused or removed by the join.
 	mustDo(t, s.LeaveClub(ctx, club.ID, m))
 	concurrently(t, n, func(i int) error {
@@ -172,12 +179,7 @@ func TestConcurrentJoins(t *testing.T) {
 		}
 		return s.JoinClub(ctx, community.ClubMembership{ClubID: club.ID, MemberID: m, Role: community.RoleMember, Since: brandAt(20)})
 	}, community.CodeConflict)
-	if got := relationships(t, s, "JOINED", m, club.ID); got != 1 {
-		t.Errorf("joins racing requests stored %d memberships, want 1", got)
-	}
-	if got := relationships(t, s, "REQUESTED_TO_JOIN", m, club.ID); got != 0 {
-		t.Errorf("joins racing requests left %d requests", got)
-	}
+	wantJoinedOnce(t, s, m, club.ID, "joins racing requests")
 	noLocksLeft(t, s)
 }
 
@@ -236,12 +238,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		return s.JoinClub(ctx, community.ClubMembership{ClubID: club.ID, MemberID: m, Role: community.RoleMember, Since: brandAt(31)})
 	}, community.CodeNotFound)
 	for _, m := range members {
-		if got := relationships(t, s, "JOINED", m, club.ID); got != 1 {
-			t.Errorf("an approval racing a join stored %d memberships, want 1", got)
-		}
-		if got := relationships(t, s, "REQUESTED_TO_JOIN", m, club.ID); got != 0 {
-			t.Errorf("an approval racing a join left %d requests", got)
-		}
+		wantJoinedOnce(t, s, m, club.ID, "an approval racing a join")
 	}
 	noLocksLeft(t, s)
 }

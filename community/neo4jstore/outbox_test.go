@@ -145,10 +145,8 @@ func TestOutboxAcksRaceWrites(t *testing.T) {
 func TestAckBesideWriteInFlight(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
+	_, p := addAuthoredPost(t, s)
 	fan := addMember(t, s, "wang_fang")
-	club := addClub(t, s, "es8-owners", "", author)
-	p := addPost(t, s, club.ID, author, brandAt(1))
 	postEvent := func() (community.OutboxEvent, bool) {
 		t.Helper()
 		evs, err := s.PendingEvents(ctx, community.ConsumerSearch, 10)
@@ -251,10 +249,8 @@ func TestAckBesideWriteInFlight(t *testing.T) {
 func TestDataOfOlderVersions(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
+	_, p := addAuthoredPost(t, s)
 	fan := addMember(t, s, "wang_fang")
-	club := addClub(t, s, "es8-owners", "", author)
-	p := addPost(t, s, club.ID, author, brandAt(1))
 	older := community.Member{ID: community.NewID(), Handle: "zhang_wei", DisplayName: "Zhang Wei 张伟", JoinedAt: brandBase}
 	mustDo(t, s.CreateMember(ctx, older, community.Identity{Provider: community.ProviderWeChat, ExternalID: "o-zw", LinkedAt: brandBase}))
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {

@@ -30,6 +30,15 @@ func addPost(t *testing.T, s *Store, clubID, authorID string, at time.Time) comm
 	return p
 }
 
+// addAuthoredPost adds li_hua, the club es8-owners she manages, and her post in it at
+// brandAt(1); it returns her id and the post.
+func addAuthoredPost(t *testing.T, s *Store) (string, community.Post) {
+	t.Helper()
+	author := addMember(t, s, "li_hua")
+	club := addClub(t, s, "es8-owners", "", author)
+	return author, addPost(t, s, club.ID, author, brandAt(1))
+}
+
 func addComment(t *testing.T, s *Store, postID, parentID, authorID string, at time.Time) community.Comment {
 	t.Helper()
 	c := community.Comment{ID: community.NewID(), PostID: postID, AuthorID: authorID, ParentID: parentID, Body: "评论", CreatedAt: at}
@@ -80,9 +89,8 @@ const cypherNewMarkLeftovers = `MATCH ()-[r]->() WHERE r._new IS NOT NULL RETURN
 func TestPostWrites(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
-	club := addClub(t, s, "es8-owners", "", author).ID
-	p := addPost(t, s, club, author, brandAt(1))
+	_, p := addAuthoredPost(t, s)
+	club := p.ClubID
 	if diff := gocmp.Diff(p, onePost(t, s, p.ID)); diff != "" {
 		t.Errorf("stored post (-want +got):\n%s", diff)
 	}
@@ -144,10 +152,8 @@ func TestPostWrites(t *testing.T) {
 func TestReactionsAndShares(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
+	author, p := addAuthoredPost(t, s)
 	fan := addMember(t, s, "wang_fang")
-	club := addClub(t, s, "es8-owners", "", author).ID
-	p := addPost(t, s, club, author, brandAt(1))
 	c := addComment(t, s, p.ID, "", fan, brandAt(2))
 
 	for _, kind := range []community.ReactionKind{community.ReactionSupport, community.ReactionLike, community.ReactionLike} {
@@ -223,9 +229,7 @@ func TestReactionsAndShares(t *testing.T) {
 func TestConcurrentReactions(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
-	club := addClub(t, s, "es8-owners", "", author).ID
-	p := addPost(t, s, club, author, brandAt(1))
+	author, p := addAuthoredPost(t, s)
 	c := addComment(t, s, p.ID, "", author, brandAt(2))
 	const n = 12
 	members := make([]string, n)
@@ -279,9 +283,7 @@ func TestConcurrentReactions(t *testing.T) {
 func TestConcurrentComments(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
-	club := addClub(t, s, "es8-owners", "", author).ID
-	p := addPost(t, s, club, author, brandAt(1))
+	author, p := addAuthoredPost(t, s)
 	top := addComment(t, s, p.ID, "", author, brandAt(2))
 	const n = 16
 	// n comments and n replies to top, at once.
@@ -346,9 +348,8 @@ func TestConcurrentComments(t *testing.T) {
 func TestCommentErrors(t *testing.T) {
 	s := openEmpty(t, testConfig(t))
 	ctx := context.Background()
-	author := addMember(t, s, "li_hua")
-	club := addClub(t, s, "es8-owners", "", author).ID
-	p := addPost(t, s, club, author, brandAt(1))
+	author, p := addAuthoredPost(t, s)
+	club := p.ClubID
 	other := addPost(t, s, club, author, brandAt(1))
 	c := addComment(t, s, other.ID, "", author, brandAt(2))
 	fresh := func(postID, parentID, authorID string) community.Comment {
