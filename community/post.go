@@ -262,14 +262,35 @@ const (
 	SortTop PostSort = "TOP"
 )
 
-// PostQuery selects a page of a club's listed posts, NEW or TOP.
+// PostQuery selects pages of clubs' listed posts, NEW or TOP, for ClubPosts.
 type PostQuery struct {
 	Sort  PostSort
 	First int
-	// After is the last post of the previous page (nil for the first page).
-	After *PostPosition
 	// Since limits SortTop to posts created at or after it (zero: no limit).
 	Since time.Time
+}
+
+// ClubPostsRequest asks ClubPosts for a page of one club's posts.
+type ClubPostsRequest struct {
+	ClubID string
+	// After is the last post of the previous page (nil for the first page).
+	After *PostPosition
+}
+
+// ClubPostsOf reads one page of one club's posts, after a position (nil for the first
+// page): PostStore.ClubPosts for a single request.
+func ClubPostsOf(ctx context.Context, s PostStore, clubID string, q PostQuery, after *PostPosition) ([]Post, bool, error) {
+	pages, err := s.ClubPosts(ctx, q, []ClubPostsRequest{{ClubID: clubID, After: after}})
+	if err != nil {
+		return nil, false, err
+	}
+	return pages[0].Posts, pages[0].More, nil
+}
+
+// PostPage is a page of posts, and whether more follow it.
+type PostPage struct {
+	Posts []Post
+	More  bool
 }
 
 // PostPosition is where a post stands in a sorted list: Score descending (Engagement for
@@ -321,15 +342,17 @@ type PostStore interface {
 	// ScanPosts returns up to limit posts with ids greater than afterID, deleted ones
 	// included, in id order: for rebuilding the search index.
 	ScanPosts(ctx context.Context, afterID string, limit int) ([]Post, error)
-	// ClubPosts pages through a club's listed posts: for SortNew newest first (then id
-	// ascending); for SortTop by Engagement descending, then newest first, then id, among
-	// posts created at or after q.Since. It returns up to q.First posts after q.After and
-	// whether more follow.
-	ClubPosts(ctx context.Context, clubID string, q PostQuery) ([]Post, bool, error)
-	// RecentPostCounts returns the counts of a club's listed posts created at or after
-	// since, newest first (then by id ascending), at most limit: the candidates that HOT
-	// ranks, without their text. An unknown club has none.
-	RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]PostCounts, error)
+	// ClubPosts pages through clubs' listed posts, in one round trip: for each request, up
+	// to q.First posts after its position and whether more follow, in the requests'
+	// order. SortNew is newest first (then id ascending); SortTop is by Engagement
+	// descending, then newest first, then id, among posts created at or after q.Since.
+	// An unknown club's page is empty.
+	ClubPosts(ctx context.Context, q PostQuery, reqs []ClubPostsRequest) ([]PostPage, error)
+	// RecentPostCounts returns, for each club, the counts of its listed posts created at
+	// or after since, newest first (then by id ascending), at most limit a club, in one
+	// round trip: the candidates that HOT ranks, without their text. Clubs without such
+	// posts, unknown ones too, are absent.
+	RecentPostCounts(ctx context.Context, clubIDs []string, since time.Time, limit int) (map[string][]PostCounts, error)
 
 	// AddComment stores a comment and counts it on its post (and on its parent for a
 	// reply). NOT_FOUND for an unknown or unlisted post, unknown author, or a parent that is

@@ -266,21 +266,39 @@ type ClubPostsKey struct {
 }
 
 // ClubPostPages returns the pages of clubs' posts the keys ask for (see ClubPosts): it
-// reads the clubs, and the caller's standing in them, once for all the keys, then each
-// page. A dataloader batch function: the loader's cache hands it each key once, so a
-// request that asks for the same page twice (under two aliases, or through two paths to
-// the same club) pays for it once.
+// reads the clubs, and the caller's standing in them, once for all the keys, then the
+// pages of the keys that share a sort, a page size and a ranking time (first pages all do)
+// together: one store read for NEW and TOP, two for HOT (the candidates' counts, then the
+// pages' posts). A dataloader batch function: the loader's cache hands it each key once,
+// so a request that asks for the same page twice (under two aliases, or through two paths
+// to the same club) pays for it once.
 func (s *PostService) ClubPostPages(ctx context.Context, keys []ClubPostsKey) ([]PostList, []error) {
 	out := make([]PostList, len(keys))
 	errs, err := canSeeInsideOf(ctx, s.core, keys, func(k ClubPostsKey) string { return k.ClubID })
 	if err != nil {
 		return out, repeatError(err, len(keys))
 	}
+	now := s.now().UTC()
+	asks := make([]postAsk, len(keys))
 	for i, k := range keys {
 		if errs[i] == nil {
-			out[i], errs[i] = s.clubPosts(ctx, k.ClubID, k.Sort, k.Window, k.First, k.After)
+			asks[i], errs[i] = s.postAsk(k, now)
 		}
 	}
+	eachGroup(len(keys), func(i int) (postGroup, bool) { return asks[i].group, errs[i] == nil }, func(g postGroup, idx []int) {
+		reqs := make([]ClubPostsRequest, len(idx))
+		for j, i := range idx {
+			reqs[j] = asks[i].req
+		}
+		pages, err := s.rankedPages(ctx, g, reqs)
+		for j, i := range idx {
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			out[i] = s.listPosts(g, keys[i].ClubID, pages[j])
+		}
+	})
 	return out, errs
 }
 
@@ -294,95 +312,152 @@ func (s *PostService) ClubPosts(ctx context.Context, clubID string, sort PostSor
 	return lists[0], errs[0]
 }
 
-// clubPosts is ClubPosts in a club the caller may see inside.
-func (s *PostService) clubPosts(ctx context.Context, clubID string, sort PostSort, window TopWindow, first int, after string) (PostList, error) {
-	var err error
-	if first < 0 || first > MaxPageSize {
-		return PostList{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+// postGroup is what the keys of one read of clubs' pages of posts share.
+type postGroup struct {
+	sort   PostSort
+	window TopWindow
+	first  int
+	// now is the time the pages rank at: the first page's, which cursors carry.
+	now time.Time
+}
+
+// cursors returns the list that the group's cursors are tied to: each sort, and each
+// window of TOP, is a list of its own.
+func (g postGroup) cursors() cursorList[rankKey] {
+	return cursorList[rankKey]("posts-" + string(g.sort) + "-" + string(g.window))
+}
+
+// postAsk is a key of ClubPostPages, checked: its group and its request.
+type postAsk struct {
+	group postGroup
+	req   ClubPostsRequest
+}
+
+// postAsk checks a key's arguments and decodes its cursor; now is the time of a first
+// page.
+func (s *PostService) postAsk(k ClubPostsKey, now time.Time) (postAsk, error) {
+	if k.First < 0 || k.First > MaxPageSize {
+		return postAsk{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
 	}
-	if sort != SortNew && sort != SortHot && sort != SortTop {
-		return PostList{}, fieldError("sort", "unknown sort %q", sort)
+	if k.Sort != SortNew && k.Sort != SortHot && k.Sort != SortTop {
+		return postAsk{}, fieldError("sort", "unknown sort %q", k.Sort)
 	}
-	now := s.now().UTC()
-	var pos *PostPosition
-	// Each sort, and each window of TOP, is a list of its own.
-	kind := cursorList[rankKey]("posts-" + string(sort) + "-" + string(window))
-	if after != "" {
-		k, err := decodeCursor(s.core, kind, clubID, after)
+	a := postAsk{group: postGroup{sort: k.Sort, window: k.Window, first: k.First, now: now}, req: ClubPostsRequest{ClubID: k.ClubID}}
+	if k.After != "" {
+		key, err := decodeCursor(s.core, a.group.cursors(), k.ClubID, k.After)
 		if err != nil {
-			return PostList{}, err
+			return postAsk{}, err
 		}
-		pos = &PostPosition{Score: k.Score, CreatedAt: k.At, ID: k.ID}
-		now = k.Now
+		a.req.After = &PostPosition{Score: key.Score, CreatedAt: key.At, ID: key.ID}
+		a.group.now = key.Now
 	}
-	var posts []Post
-	var scores []float64 // of posts, where the order placed them
-	var more bool
-	if sort == SortHot {
-		if posts, scores, more, err = s.hotPage(ctx, clubID, now, first, pos); err != nil {
-			return PostList{}, err
-		}
-	} else {
-		q := PostQuery{Sort: sort, First: first, After: pos}
-		if sort == SortTop {
-			if q.Since, err = window.since(now); err != nil {
-				return PostList{}, err
-			}
-		}
-		if posts, more, err = s.store.ClubPosts(ctx, clubID, q); err != nil {
-			return PostList{}, err
-		}
-		scores = make([]float64, len(posts))
-		if sort == SortTop {
-			for i, p := range posts {
-				scores[i] = float64(p.Engagement())
-			}
+	if k.Sort == SortTop {
+		if _, err := k.Window.since(a.group.now); err != nil {
+			return postAsk{}, err
 		}
 	}
-	out := PostList{More: more, Posts: make([]ListedPost, len(posts))}
-	for i, p := range posts {
-		out.Posts[i] = ListedPost{Post: p, Cursor: encodeCursor(s.core, kind, clubID, rankKey{Score: scores[i], At: p.CreatedAt, ID: p.ID, Now: now})}
+	return a, nil
+}
+
+// rankedPage is a page of posts with the scores that placed them (0 for NEW).
+type rankedPage struct {
+	posts  []Post
+	scores []float64
+	more   bool
+}
+
+// rankedPages reads the pages of a group of requests.
+func (s *core) rankedPages(ctx context.Context, g postGroup, reqs []ClubPostsRequest) ([]rankedPage, error) {
+	if g.sort == SortHot {
+		return s.hotPages(ctx, g.now, g.first, reqs)
+	}
+	q := PostQuery{Sort: g.sort, First: g.first}
+	if g.sort == SortTop {
+		q.Since, _ = g.window.since(g.now) // checked by postAsk
+	}
+	pages, err := s.store.ClubPosts(ctx, q, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rankedPage, len(pages))
+	for i, p := range pages {
+		out[i] = rankedPage{posts: p.Posts, scores: make([]float64, len(p.Posts)), more: p.More}
+		if g.sort == SortTop {
+			for j, post := range p.Posts {
+				out[i].scores[j] = float64(post.Engagement())
+			}
+		}
 	}
 	return out, nil
 }
 
-// hotPage returns up to first of a club's published posts in HOT order at now, strictly
-// after pos, with the scores that placed them, and whether more follow. It ranks the
-// counts of the club's HotCandidates newest posts of the horizon (one read, without their
-// text), then reads the posts of the page only (a second read).
+// listPosts gives a page's posts their cursors.
+func (s *core) listPosts(g postGroup, clubID string, p rankedPage) PostList {
+	out := PostList{More: p.more, Posts: make([]ListedPost, len(p.posts))}
+	for i, post := range p.posts {
+		out.Posts[i] = ListedPost{Post: post, Cursor: encodeCursor(s, g.cursors(), clubID, rankKey{Score: p.scores[i], At: post.CreatedAt, ID: post.ID, Now: g.now})}
+	}
+	return out
+}
+
+// hotPages returns, for each request, up to first of its club's published posts in HOT
+// order at now, strictly after its position, with the scores that placed them, and
+// whether more follow. It ranks the counts of each club's HotCandidates newest posts of
+// the horizon (one read for all the clubs, without the posts' text), then reads the
+// posts of the pages only (a second read, for all the pages).
 //
 // A post deleted between the two reads is a tombstone (or gone) in the second: it drops
-// out, and the page is filled from the candidates ranked after it with one more read. The
-// page is then the one a ranking after the delete would have made, and paging holds: each
-// listed post's cursor is where the ranking put it, the next page starts after the last
-// one listed, and the deleted post is no candidate there any more.
-func (s *core) hotPage(ctx context.Context, clubID string, now time.Time, first int, pos *PostPosition) ([]Post, []float64, bool, error) {
-	counts, err := s.store.RecentPostCounts(ctx, clubID, now.Add(-hotHorizon), HotCandidates)
-	if err != nil {
-		return nil, nil, false, err
+// out, and its page is filled from the candidates ranked after it, with one more read for
+// all the pages that are short. The page is then the one a ranking after the delete would
+// have made, and paging holds: each listed post's cursor is where the ranking put it, the
+// next page starts after the last one listed, and the deleted post is no candidate there
+// any more.
+func (s *core) hotPages(ctx context.Context, now time.Time, first int, reqs []ClubPostsRequest) ([]rankedPage, error) {
+	clubs := make([]string, len(reqs))
+	for i, r := range reqs {
+		clubs[i] = r.ClubID
 	}
-	ranked := rankCounts(counts, now, pos)
-	var posts []Post
-	var scores []float64
-	for len(posts) < first && len(ranked) > 0 {
-		take := ranked[:min(first-len(posts), len(ranked))]
-		ranked = ranked[len(take):]
-		ids := make([]string, len(take))
-		for i, at := range take {
-			ids[i] = at.ID
+	counts, err := s.store.RecentPostCounts(ctx, slices.Compact(slices.Sorted(slices.Values(clubs))), now.Add(-hotHorizon), HotCandidates)
+	if err != nil {
+		return nil, err
+	}
+	ranked := make([][]PostPosition, len(reqs))
+	for i, r := range reqs {
+		ranked[i] = rankCounts(counts[r.ClubID], now, r.After)
+	}
+	out := make([]rankedPage, len(reqs))
+	for {
+		var ids []string
+		takes := make([][]PostPosition, len(reqs))
+		for i := range reqs {
+			if need := first - len(out[i].posts); need > 0 && len(ranked[i]) > 0 {
+				takes[i] = ranked[i][:min(need, len(ranked[i]))]
+				ranked[i] = ranked[i][len(takes[i]):]
+				for _, at := range takes[i] {
+					ids = append(ids, at.ID)
+				}
+			}
+		}
+		if len(ids) == 0 {
+			break
 		}
 		found, err := s.store.PostsByID(ctx, ids)
 		if err != nil {
-			return nil, nil, false, err
+			return nil, err
 		}
-		for _, at := range take {
-			if p, ok := found[at.ID]; ok && p.Listed() {
-				posts = append(posts, p)
-				scores = append(scores, at.Score)
+		for i, take := range takes {
+			for _, at := range take {
+				if p, ok := found[at.ID]; ok && p.Listed() {
+					out[i].posts = append(out[i].posts, p)
+					out[i].scores = append(out[i].scores, at.Score)
+				}
 			}
 		}
 	}
-	return posts, scores, len(ranked) > 0, nil
+	for i := range out {
+		out[i].more = len(ranked[i]) > 0
+	}
+	return out, nil
 }
 
 // rankCounts returns the positions of the posts counted, by their HOT score at now, in

@@ -25,8 +25,8 @@ type deletingStore struct {
 	doomed string
 }
 
-func (s *deletingStore) RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
-	counts, err := s.Store.RecentPostCounts(ctx, clubID, since, limit)
+func (s *deletingStore) RecentPostCounts(ctx context.Context, clubIDs []string, since time.Time, limit int) (map[string][]community.PostCounts, error) {
+	counts, err := s.Store.RecentPostCounts(ctx, clubIDs, since, limit)
 	if id := s.doomed; id != "" && err == nil {
 		s.doomed = ""
 		if _, err := s.Store.DeletePost(ctx, id, time.Now()); err != nil {

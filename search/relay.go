@@ -128,11 +128,13 @@ func reindexClub(ctx context.Context, store Source, idx Index, clubID string) er
 		return nil
 	}
 	q := community.PostQuery{Sort: community.SortNew, First: 500}
+	req := community.ClubPostsRequest{ClubID: clubID}
 	for {
-		posts, more, err := store.ClubPosts(ctx, clubID, q)
+		pages, err := store.ClubPosts(ctx, q, []community.ClubPostsRequest{req})
 		if err != nil {
 			return fmt.Errorf("search relay: read posts of club %s: %w", clubID, err)
 		}
+		posts, more := pages[0].Posts, pages[0].More
 		docs := make([]Document, len(posts))
 		for i, p := range posts {
 			docs[i] = DocumentOf(p, c)
@@ -144,7 +146,7 @@ func reindexClub(ctx context.Context, store Source, idx Index, clubID string) er
 			return nil
 		}
 		last := posts[len(posts)-1]
-		q.After = &community.PostPosition{CreatedAt: last.CreatedAt, ID: last.ID}
+		req.After = &community.PostPosition{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 }
 

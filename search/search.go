@@ -77,7 +77,7 @@ type Source interface {
 	PostsByID(ctx context.Context, ids []string) (map[string]community.Post, error)
 	ScanPosts(ctx context.Context, afterID string, limit int) ([]community.Post, error)
 	ClubsByID(ctx context.Context, ids []string) (map[string]community.Club, error)
-	ClubPosts(ctx context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error)
+	ClubPosts(ctx context.Context, q community.PostQuery, reqs []community.ClubPostsRequest) ([]community.PostPage, error)
 	community.Outbox
 }
 

@@ -48,7 +48,7 @@ func testBulk(t *testing.T, s community.Store) {
 		t.Errorf("imported posts = %+v", stored)
 	}
 	wantCode(t, s.ImportPosts(ctx, []community.Post{{ID: community.NewID(), ClubID: club.ID, AuthorID: ms[2].ID, Title: "x", Body: "y", CreatedAt: at(13), Status: community.PostPublished}, posts[1]}), community.CodeConflict)
-	page, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: 10})
+	page, _, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: 10}, nil)
 	must(t, err)
 	if len(page) != 2 {
 		t.Errorf("a refused batch stored part of itself: %d posts listed", len(page))

@@ -243,7 +243,7 @@ func testTakenIDs(t *testing.T, s community.Store) {
 				p.ID = postID
 				return errOf(s.CreatePost(ctx, p))
 			}, func(t *testing.T) int {
-				got, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize})
+				got, _, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize}, nil)
 				must(t, err)
 				made := 0
 				for _, p := range got {
@@ -333,7 +333,7 @@ func testIdempotentCreates(t *testing.T, s community.Store) {
 	target, err := svc.Posts.CreatePost(as(ms[0].ID), club.ID, community.PostInput{Title: "周末莫干山自驾", Body: "有人一起吗？"}, nil)
 	must(t, err)
 	postCount := func(t *testing.T) int {
-		got, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize})
+		got, _, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize}, nil)
 		must(t, err)
 		return len(got)
 	}

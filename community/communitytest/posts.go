@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -433,7 +434,7 @@ func (b *board) clubList(clubID string, sort community.PostSort, since int) []co
 // be, against the board: all of the list, with no more to follow.
 func (b *board) checkClubPosts(t *testing.T, clubID string, sort community.PostSort) {
 	t.Helper()
-	got, more, err := b.s.ClubPosts(context.Background(), clubID, community.PostQuery{Sort: sort, First: community.MaxPageSize})
+	got, more, err := community.ClubPostsOf(context.Background(), b.s, clubID, community.PostQuery{Sort: sort, First: community.MaxPageSize}, nil)
 	must(t, err)
 	if diff := cmp.Diff(b.clubList(clubID, sort, 0), got, storedCmp); diff != "" || more {
 		t.Errorf("ClubPosts %s: more = %v (-want +got):\n%s", sort, more, diff)
@@ -448,14 +449,20 @@ func (b *board) checkRecentCounts(t *testing.T, clubID string) {
 	for _, p := range b.clubList(clubID, community.SortNew, 0) {
 		want = append(want, p.Counts())
 	}
-	got, err := b.s.RecentPostCounts(context.Background(), clubID, at(0), community.HotCandidates)
+	got, err := recentCounts(context.Background(), b.s, clubID, at(0), community.HotCandidates)
 	checkRead(t, "RecentPostCounts", want, got, err, equateEmpty)
+}
+
+// recentCounts is RecentPostCounts of one club.
+func recentCounts(ctx context.Context, s community.PostStore, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
+	counts, err := s.RecentPostCounts(ctx, []string{clubID}, since, limit)
+	return counts[clubID], err
 }
 
 func clubPager(s community.Store, clubID string, q community.PostQuery) listPage[community.Post, community.PostPosition] {
 	return func(first int, after *community.PostPosition) ([]community.Post, bool, error) {
-		q.First, q.After = first, after
-		return s.ClubPosts(context.Background(), clubID, q)
+		q.First = first
+		return community.ClubPostsOf(context.Background(), s, clubID, q, after)
 	}
 }
 
@@ -596,7 +603,7 @@ func testPosts(t *testing.T, s community.Store) {
 			b.check(t, unknown)
 		})
 		// The other post is untouched, and is the club's only published one.
-		got, more, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize})
+		got, more, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize}, nil)
 		must(t, err)
 		if diff := cmp.Diff([]community.Post{b.posts[untagged.ID]}, got, storedCmp); diff != "" || more {
 			t.Errorf("ClubPosts after delete: more = %v (-want +got):\n%s", more, diff)
@@ -695,7 +702,7 @@ func testClubPosts(t *testing.T, s community.Store) {
 
 	t.Run("NEW ignores Since", func(t *testing.T) {
 		// PostQuery.Since limits SortTop only.
-		got, more, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize, Since: at(9)})
+		got, more, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: community.MaxPageSize, Since: at(9)}, nil)
 		must(t, err)
 		if diff := cmp.Diff(b.clubList(club.ID, community.SortNew, 0), got, storedCmp); diff != "" || more {
 			t.Errorf("more = %v (-want +got):\n%s", more, diff)
@@ -723,6 +730,44 @@ func testClubPosts(t *testing.T, s community.Store) {
 	t.Run("another club", func(t *testing.T) {
 		for _, sort := range []community.PostSort{community.SortNew, community.SortTop} {
 			b.checkClubPosts(t, other.ID, sort)
+		}
+	})
+
+	t.Run("several clubs in one read", func(t *testing.T) {
+		// Each page is the one its request reads alone, in the requests' order: a club asked
+		// for twice gets both pages, and an unknown club an empty one.
+		unknown := community.NewID()
+		for _, sort := range []community.PostSort{community.SortNew, community.SortTop} {
+			q := community.PostQuery{Sort: sort, First: 3}
+			start, _, err := community.ClubPostsOf(ctx, s, club.ID, q, nil)
+			must(t, err)
+			after := postPosition(sort)(start[len(start)-1])
+			reqs := []community.ClubPostsRequest{{ClubID: other.ID}, {ClubID: club.ID, After: &after}, {ClubID: unknown}, {ClubID: club.ID}}
+			got, err := s.ClubPosts(ctx, q, reqs)
+			must(t, err)
+			var want []community.PostPage
+			for _, r := range reqs {
+				posts, more, err := community.ClubPostsOf(ctx, s, r.ClubID, q, r.After)
+				must(t, err)
+				want = append(want, community.PostPage{Posts: posts, More: more})
+			}
+			if diff := cmp.Diff(want, got, storedCmp); diff != "" {
+				t.Errorf("%s pages of several clubs (-want +got):\n%s", sort, diff)
+			}
+			if len(got) != 4 || len(got[0].Posts) == 0 || len(got[1].Posts) == 0 || len(got[2].Posts) != 0 || got[1].Posts[0].ID == got[3].Posts[0].ID {
+				t.Errorf("%s pages of several clubs do not tell the requests apart: %+v", sort, got)
+			}
+		}
+		ids := []string{other.ID, unknown, club.ID}
+		counts, err := s.RecentPostCounts(ctx, ids, at(0), 3)
+		must(t, err)
+		for _, id := range ids {
+			one, err := recentCounts(ctx, s, id, at(0), 3)
+			must(t, err)
+			checkRead(t, "RecentPostCounts of several clubs", one, counts[id], nil, equateEmpty)
+		}
+		if _, ok := counts[unknown]; ok || len(counts[club.ID]) != 3 || len(counts[other.ID]) == 0 {
+			t.Errorf("RecentPostCounts of several clubs: %v", counts)
 		}
 	})
 
@@ -769,7 +814,7 @@ func testClubPosts(t *testing.T, s community.Store) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				got, err := s.RecentPostCounts(ctx, tc.clubID, at(tc.since), tc.limit)
+				got, err := recentCounts(ctx, s, tc.clubID, at(tc.since), tc.limit)
 				checkRead(t, "RecentPostCounts", tc.want, got, err, equateEmpty)
 			})
 		}
@@ -1165,7 +1210,7 @@ func testEngagement(t *testing.T, s community.Store) {
 			if tc.since > 0 {
 				q.Since = at(tc.since)
 			}
-			got, more, err := s.ClubPosts(ctx, club.ID, q)
+			got, more, err := community.ClubPostsOf(ctx, s, club.ID, q, nil)
 			must(t, err)
 			var wantIDs, gotIDs []string
 			for _, p := range tc.want {

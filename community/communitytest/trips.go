@@ -39,7 +39,7 @@ func testRoundTrips(t *testing.T, s community.Store) {
 		{"PostsByID", func() error { _, err := s.PostsByID(ctx, unknown); return err }},
 		{"Targets", func() error { _, err := s.Targets(ctx, unknown); return err }},
 		{"ClubPosts", func() error {
-			_, _, err := s.ClubPosts(ctx, unknown[0], community.PostQuery{Sort: community.SortNew, First: 5})
+			_, _, err := community.ClubPostsOf(ctx, s, unknown[0], community.PostQuery{Sort: community.SortNew, First: 5}, nil)
 			return err
 		}},
 		{"PendingEvents", func() error { _, err := s.PendingEvents(ctx, community.ConsumerSearch, 10); return err }},

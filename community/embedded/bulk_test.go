@@ -264,7 +264,7 @@ func TestConcurrentBulkImports(t *testing.T) {
 		wg.Go(func() { errs <- s.React(ctx, f.ms[i], posts[i].ID, community.ReactionLike, at(21)) })
 		wg.Go(func() { _, _, err := s.Feed(ctx, f.ms[0], 5, nil, at(100)); errs <- err })
 		wg.Go(func() {
-			_, _, err := s.ClubPosts(ctx, f.public.ID, community.PostQuery{Sort: community.SortTop, First: 5})
+			_, _, err := community.ClubPostsOf(ctx, s, f.public.ID, community.PostQuery{Sort: community.SortTop, First: 5}, nil)
 			errs <- err
 		})
 	}
@@ -327,7 +327,7 @@ func TestReadsWhileFileGrows(t *testing.T) {
 	}
 	read(func() error { _, err := s.PostsByID(ctx, []string{first.ID}); return err })
 	read(func() error {
-		_, _, err := s.ClubPosts(ctx, f.public.ID, community.PostQuery{Sort: community.SortNew, First: 20})
+		_, _, err := community.ClubPostsOf(ctx, s, f.public.ID, community.PostQuery{Sort: community.SortNew, First: 20}, nil)
 		return err
 	})
 	read(func() error { _, _, err := s.Comments(ctx, []string{first.ID}, 10, nil); return err })

@@ -90,7 +90,7 @@ func TestFileWrittenBefore(t *testing.T) {
 	}
 	listed := func() []string {
 		t.Helper()
-		page, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: 10})
+		page, _, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: 10}, nil)
 		must(err)
 		var out []string
 		for _, p := range page {

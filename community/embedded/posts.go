@@ -729,46 +729,58 @@ func (s *Store) PostsByID(_ context.Context, ids []string) (map[string]community
 // ClubPosts implements community.PostStore. NEW is a binary search in the club's list;
 // TOP scans the club's posts of the window in memory (their counters, no documents),
 // keeping the best q.First+1: its work grows with the posts of the window, not with the
-// page. Only the page's documents are read, and decoded after the read lock is released.
-// An unknown club has no posts; a sort other than NEW and TOP is BAD_USER_INPUT.
-func (s *Store) ClubPosts(_ context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
-	docs, more, err := s.clubPage(clubID, q)
-	if err != nil {
-		return nil, false, err
+// page. Every page is found under one read lock; only the pages' documents are read, and
+// decoded after the lock is released. An unknown club has no posts; a sort other than NEW
+// and TOP is BAD_USER_INPUT.
+func (s *Store) ClubPosts(_ context.Context, q community.PostQuery, reqs []community.ClubPostsRequest) ([]community.PostPage, error) {
+	if q.Sort != community.SortNew && q.Sort != community.SortTop {
+		return nil, community.Errorf(community.CodeBadUserInput, "the store sorts posts by NEW or TOP, not %q", q.Sort)
 	}
-	posts, err := decodePosts(docs)
-	return posts, more, err
+	docs, more, err := s.clubPages(q, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]community.PostPage, len(reqs))
+	for i := range reqs {
+		if out[i].Posts, err = decodePosts(docs[i]); err != nil {
+			return nil, err
+		}
+		out[i].More = more[i]
+	}
+	return out, nil
 }
 
-// clubPage finds the page of ClubPosts under the read lock, and copies its documents.
-func (s *Store) clubPage(clubID string, q community.PostQuery) ([]docCopy[postNode], bool, error) {
+// clubPages finds the pages of ClubPosts under the read lock, and copies their documents.
+func (s *Store) clubPages(q community.PostQuery, reqs []community.ClubPostsRequest) ([][]docCopy[postNode], []bool, error) {
 	defer s.reading()()
-	c := s.clubs[clubID]
-	if c == nil {
-		return nil, false, nil
-	}
-	list := s.clubPosts[c]
+	docs, more := make([][]docCopy[postNode], len(reqs)), make([]bool, len(reqs))
 	first := max(q.First, 0)
-	var page []*postNode
-	var more bool
-	switch q.Sort {
-	case community.SortNew:
-		end := len(list)
-		if q.After != nil {
-			after := &community.Position{Since: q.After.CreatedAt, MemberID: q.After.ID}
-			end = pageEnd(list, after, func(n *postNode) (time.Time, string) { return time.Unix(0, n.createdAt), n.id })
+	for i, r := range reqs {
+		c := s.clubs[r.ClubID]
+		if c == nil {
+			continue
 		}
-		for i := end - 1; i >= 0 && len(page) < first; i-- {
-			page = append(page, list[i])
+		list := s.clubPosts[c]
+		var page []*postNode
+		if q.Sort == community.SortTop {
+			page, more[i] = topPosts(list, q, r.After)
+		} else {
+			end := len(list)
+			if r.After != nil {
+				after := &community.Position{Since: r.After.CreatedAt, MemberID: r.After.ID}
+				end = pageEnd(list, after, func(n *postNode) (time.Time, string) { return time.Unix(0, n.createdAt), n.id })
+			}
+			for j := end - 1; j >= 0 && len(page) < first; j-- {
+				page = append(page, list[j])
+			}
+			more[i] = end > len(page)
 		}
-		more = end > len(page)
-	case community.SortTop:
-		page, more = topPosts(list, q)
-	default:
-		return nil, false, community.Errorf(community.CodeBadUserInput, "the store sorts posts by NEW or TOP, not %q", q.Sort)
+		var err error
+		if docs[i], err = s.copyPosts(page); err != nil {
+			return nil, nil, err
+		}
 	}
-	docs, err := s.copyPosts(page)
-	return docs, more, err
+	return docs, more, nil
 }
 
 // ranked is a post with its place in TOP order.
@@ -820,15 +832,16 @@ func (h *worstFirst) Pop() any {
 }
 
 // topPosts returns up to q.First posts of list (oldest first) created at or after
-// q.Since, in TOP order after q.After, and whether more follow.
-func topPosts(list []*postNode, q community.PostQuery) ([]*postNode, bool) {
+// q.Since, in TOP order after the position after (nil for the start), and whether more
+// follow.
+func topPosts(list []*postNode, q community.PostQuery, after *community.PostPosition) ([]*postNode, bool) {
 	since := nanos(q.Since) // the zero time: all
 	start := sort.Search(len(list), func(i int) bool { return list[i].createdAt >= since })
 	first := max(q.First, 0)
 	keep := make(worstFirst, 0, min(first+1, len(list)-start))
 	for _, n := range list[start:] {
 		r := ranked{n, n.engagement()}
-		if q.After != nil && !afterTop(r, q.After) {
+		if after != nil && !afterTop(r, after) {
 			continue
 		}
 		switch {
@@ -865,18 +878,24 @@ func afterTop(r ranked, p *community.PostPosition) bool {
 
 // RecentPostCounts implements community.PostStore from the club's list and the counters in
 // memory: it reads no document. An unknown club has no posts.
-func (s *Store) RecentPostCounts(_ context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
+func (s *Store) RecentPostCounts(_ context.Context, clubIDs []string, since time.Time, limit int) (map[string][]community.PostCounts, error) {
 	defer s.reading()()
-	c := s.clubs[clubID]
-	if c == nil {
-		return nil, nil
-	}
-	list := s.clubPosts[c]
+	out := make(map[string][]community.PostCounts, len(clubIDs))
 	from := nanos(since) // the zero time: all
-	start := sort.Search(len(list), func(i int) bool { return list[i].createdAt >= from })
-	var out []community.PostCounts
-	for i := len(list) - 1; i >= start && len(out) < limit; i-- {
-		out = append(out, list[i].counts())
+	for _, id := range clubIDs {
+		c := s.clubs[id]
+		if c == nil {
+			continue
+		}
+		list := s.clubPosts[c]
+		start := sort.Search(len(list), func(i int) bool { return list[i].createdAt >= from })
+		var counts []community.PostCounts
+		for i := len(list) - 1; i >= start && len(counts) < limit; i-- {
+			counts = append(counts, list[i].counts())
+		}
+		if len(counts) > 0 {
+			out[id] = counts
+		}
 	}
 	return out, nil
 }

@@ -125,7 +125,7 @@ func TestPosts(t *testing.T) {
 	wantCode(t, err, community.CodeNotFound)
 	_, err = s.DeletePost(ctx, community.NewID(), at(8))
 	wantCode(t, err, community.CodeNotFound)
-	list, more, err := s.ClubPosts(ctx, f.public.ID, community.PostQuery{Sort: community.SortNew, First: 10})
+	list, more, err := community.ClubPostsOf(ctx, s, f.public.ID, community.PostQuery{Sort: community.SortNew, First: 10}, nil)
 	must(t, err)
 	if len(list) != 0 || more {
 		t.Errorf("ClubPosts lists a deleted post: %v, more %v", list, more)
@@ -151,8 +151,9 @@ func topOrder(a, b community.Post) int {
 func walkPosts(t *testing.T, s community.Store, clubID string, q community.PostQuery) []community.Post {
 	t.Helper()
 	var out []community.Post
+	var after *community.PostPosition
 	for range 1000 {
-		got, more, err := s.ClubPosts(context.Background(), clubID, q)
+		got, more, err := community.ClubPostsOf(context.Background(), s, clubID, q, after)
 		must(t, err)
 		if len(got) > q.First {
 			t.Fatalf("page of %d has %d posts", q.First, len(got))
@@ -162,9 +163,9 @@ func walkPosts(t *testing.T, s community.Store, clubID string, q community.PostQ
 			return out
 		}
 		last := got[len(got)-1]
-		q.After = &community.PostPosition{CreatedAt: last.CreatedAt, ID: last.ID}
+		after = &community.PostPosition{CreatedAt: last.CreatedAt, ID: last.ID}
 		if q.Sort == community.SortTop {
-			q.After.Score = float64(last.Engagement())
+			after.Score = float64(last.Engagement())
 		}
 	}
 	t.Fatal("the pages never end")
@@ -219,14 +220,14 @@ func TestClubPosts(t *testing.T) {
 		diff(t, "TOP since minute 4", want, walkPosts(t, s, f.public.ID, community.PostQuery{Sort: community.SortTop, First: 3, Since: at(4)}))
 	})
 	t.Run("first 0", func(t *testing.T) {
-		got, more, err := s.ClubPosts(ctx, f.public.ID, community.PostQuery{Sort: community.SortNew})
+		got, more, err := community.ClubPostsOf(ctx, s, f.public.ID, community.PostQuery{Sort: community.SortNew}, nil)
 		must(t, err)
 		if len(got) != 0 || !more {
 			t.Errorf("first 0: %d posts, more %v; want none and true", len(got), more)
 		}
 	})
 	t.Run("unknown club", func(t *testing.T) {
-		got, more, err := s.ClubPosts(ctx, community.NewID(), community.PostQuery{Sort: community.SortNew, First: 5})
+		got, more, err := community.ClubPostsOf(ctx, s, community.NewID(), community.PostQuery{Sort: community.SortNew, First: 5}, nil)
 		must(t, err)
 		if len(got) != 0 || more {
 			t.Errorf("unknown club: %d posts, more %v", len(got), more)
@@ -240,14 +241,18 @@ func TestClubPosts(t *testing.T) {
 			}
 			return out
 		}
-		got, err := s.RecentPostCounts(ctx, f.public.ID, at(3), 4)
+		recent := func(since time.Time, limit int) ([]community.PostCounts, error) {
+			counts, err := s.RecentPostCounts(ctx, []string{f.public.ID}, since, limit)
+			return counts[f.public.ID], err
+		}
+		got, err := recent(at(3), 4)
 		must(t, err)
 		diff(t, "4 newest", countsOf(wantNew[:4]), got)
-		got, err = s.RecentPostCounts(ctx, f.public.ID, at(6), 100)
+		got, err = recent(at(6), 100)
 		must(t, err)
 		want := slices.DeleteFunc(slices.Clone(wantNew), func(p community.Post) bool { return p.CreatedAt.Before(at(6)) })
 		diff(t, "since minute 6", countsOf(want), got)
-		got, err = s.RecentPostCounts(ctx, f.public.ID, time.Time{}, 1000)
+		got, err = recent(time.Time{}, 1000)
 		must(t, err)
 		diff(t, "all", countsOf(wantNew), got)
 	})
@@ -630,9 +635,9 @@ func snapshotPosts(t *testing.T, s community.Store, f postFixture, postIDs, comm
 		st.Feeds[m], _, err = s.Feed(ctx, m, 100, nil, at(1000))
 		must(t, err)
 	}
-	st.New, _, err = s.ClubPosts(ctx, f.public.ID, community.PostQuery{Sort: community.SortNew, First: 100})
+	st.New, _, err = community.ClubPostsOf(ctx, s, f.public.ID, community.PostQuery{Sort: community.SortNew, First: 100}, nil)
 	must(t, err)
-	st.Top, _, err = s.ClubPosts(ctx, f.public.ID, community.PostQuery{Sort: community.SortTop, First: 100})
+	st.Top, _, err = community.ClubPostsOf(ctx, s, f.public.ID, community.PostQuery{Sort: community.SortTop, First: 100}, nil)
 	must(t, err)
 	return st
 }

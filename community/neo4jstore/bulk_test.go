@@ -336,7 +336,7 @@ func TestConcurrentPostImports(t *testing.T) {
 	if ok := concurrently(t, 4, func(int) error { return s.ImportPosts(ctx, batch) }, community.CodeConflict); ok != 1 {
 		t.Errorf("%d imports of one batch succeeded, want 1", ok)
 	}
-	page, _, err := s.ClubPosts(ctx, club, community.PostQuery{Sort: community.SortNew, First: 500})
+	page, _, err := community.ClubPostsOf(ctx, s, club, community.PostQuery{Sort: community.SortNew, First: 500}, nil)
 	mustDo(t, err)
 	if len(page) != len(batch) {
 		t.Errorf("club lists %d posts, want %d", len(page), len(batch))

@@ -73,7 +73,7 @@ func TestPostMigrations(t *testing.T) {
 		mustDo(t, err)
 		st.Comments, err = s.CommentsByID(ctx, []string{c.ID})
 		mustDo(t, err)
-		page, _, err := s.ClubPosts(ctx, club.ID, community.PostQuery{Sort: community.SortNew, First: 10})
+		page, _, err := community.ClubPostsOf(ctx, s, club.ID, community.PostQuery{Sort: community.SortNew, First: 10}, nil)
 		mustDo(t, err)
 		for _, p := range page {
 			st.Listed = append(st.Listed, p.ID)

@@ -129,38 +129,53 @@ UNWIND $ids AS id
 MATCH (p:Post {id: id})
 RETURN ` + postFields + ` AS post`
 
-	// cypherClubPostsNew reads one page plus one post of a club's listed posts, newest
-	// first, then by id, strictly after ($upTo, $afterId), or from $upTo on (a time after
-	// every post) when $afterId is null. The bound on createdAt lets the index on (clubId,
-	// createdAt) seek the page's start and give the order (see the top of this file).
+	// cypherClubPostsNew reads, for each request of $reqs, one page plus one post of its
+	// club's listed posts, newest first, then by id, strictly after (req.upTo,
+	// req.afterId), or from req.upTo on (a time after every post) when req.afterId is
+	// null. The bound on createdAt lets the index on (clubId, createdAt) seek the page's
+	// start and give the order (see the top of this file).
 	cypherClubPostsNew = `
-MATCH (p:Post {clubId: $clubId})
-WHERE p.createdAt <= $upTo AND p.listed
-  AND ($afterId IS NULL OR p.createdAt < $upTo OR p.id > $afterId)
-WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
-RETURN ` + postFields + ` AS post`
+UNWIND $reqs AS req
+CALL (req) {
+  MATCH (p:Post {clubId: req.clubId})
+  WHERE p.createdAt <= req.upTo AND p.listed
+    AND (req.afterId IS NULL OR p.createdAt < req.upTo OR p.id > req.afterId)
+  WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+  RETURN collect(` + postFields + `) AS posts
+}
+RETURN req.i AS i, posts`
 
-	// cypherClubPostsTop reads one page plus one post of a club's listed posts created at
-	// or after $since, by engagement, then newest first, then by id, strictly after
-	// ($afterScore, $afterAt, $afterId), or from the start when $afterId is null.
+	// cypherClubPostsTop reads, for each request of $reqs, one page plus one post of its
+	// club's listed posts created at or after $since, by engagement, then newest first,
+	// then by id, strictly after (req.afterScore, req.afterAt, req.afterId), or from the
+	// start when req.afterId is null.
 	cypherClubPostsTop = `
-MATCH (p:Post {clubId: $clubId})
-WHERE p.createdAt >= $since AND p.listed
-WITH p, ` + engagement + ` AS score
-WHERE $afterId IS NULL OR score < $afterScore OR (score = $afterScore
-  AND (p.createdAt < $afterAt OR (p.createdAt = $afterAt AND p.id > $afterId)))
-WITH p ORDER BY score DESC, p.createdAt DESC, p.id ASC LIMIT $limit
-RETURN ` + postFields + ` AS post`
+UNWIND $reqs AS req
+CALL (req) {
+  MATCH (p:Post {clubId: req.clubId})
+  WHERE p.createdAt >= $since AND p.listed
+  WITH p, ` + engagement + ` AS score
+  WHERE req.afterId IS NULL OR score < req.afterScore OR (score = req.afterScore
+    AND (p.createdAt < req.afterAt OR (p.createdAt = req.afterAt AND p.id > req.afterId)))
+  WITH p ORDER BY score DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+  RETURN collect(` + postFields + `) AS posts
+}
+RETURN req.i AS i, posts`
 
-	// cypherRecentPostCounts reads what HOT ranks of a club's listed posts created at or
-	// after $since, newest first, then by id, at most $limit: the id, the time and the
-	// counters summed as community.PostCounts holds them, never the title, body or tags.
+	// cypherRecentPostCounts reads, for each club of $ids, what HOT ranks of its listed
+	// posts created at or after $since, newest first, then by id, at most $limit: the id,
+	// the time and the counters summed as community.PostCounts holds them, never the
+	// title, body or tags.
 	cypherRecentPostCounts = `
-MATCH (p:Post {clubId: $clubId})
-WHERE p.createdAt >= $since AND p.listed
-WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
-RETURN p.id AS id, p.createdAt AS createdAt,
-  ` + reactionsOf + ` AS reactions, p.commentCount AS comments, ` + sharesOf + ` AS shares`
+UNWIND $ids AS id
+CALL (id) {
+  MATCH (p:Post {clubId: id})
+  WHERE p.createdAt >= $since AND p.listed
+  WITH p ORDER BY p.clubId DESC, p.createdAt DESC, p.id ASC LIMIT $limit
+  RETURN collect({id: p.id, createdAt: p.createdAt,
+    reactions: ` + reactionsOf + `, comments: p.commentCount, shares: ` + sharesOf + `}) AS counts
+}
+RETURN id, counts`
 
 	// cypherAddComment creates the comment $comment (a commentRow) and counts it on its post
 	// and, for a reply, on its parent, and touches the post (touchPost). It returns the

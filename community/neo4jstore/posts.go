@@ -339,50 +339,61 @@ func (s *Store) ScanPosts(ctx context.Context, afterID string, limit int) ([]com
 	return out, nil
 }
 
-// ClubPosts implements community.Store: an unknown club has no posts. A SortTop page
-// reads every listed post of the window; a SortNew page seeks its start in the index on
-// (clubId, createdAt). Any sort but SortTop pages newest first.
-func (s *Store) ClubPosts(ctx context.Context, clubID string, q community.PostQuery) ([]community.Post, bool, error) {
+// ClubPosts implements community.Store: one statement reads every page.
+func (s *Store) ClubPosts(ctx context.Context, q community.PostQuery, reqs []community.ClubPostsRequest) ([]community.PostPage, error) {
+	out := make([]community.PostPage, len(reqs))
+	if len(reqs) == 0 {
+		return out, nil
+	}
 	first := max(q.First, 0)
-	params := s.stateParams(map[string]any{"clubId": clubID, "limit": int64(first + 1), "afterId": nil})
+	params := s.stateParams(map[string]any{"limit": int64(first + 1)})
 	cypher := cypherClubPostsNew
 	if q.Sort == community.SortTop {
 		cypher = cypherClubPostsTop
 		params["since"] = q.Since.UTC()
-		params["afterScore"], params["afterAt"] = nil, nil
-		if q.After != nil {
-			params["afterScore"], params["afterAt"], params["afterId"] = q.After.Score, q.After.CreatedAt.UTC(), q.After.ID
-		}
-	} else {
-		params["upTo"] = endOfTime
-		if q.After != nil {
-			params["upTo"], params["afterId"] = q.After.CreatedAt.UTC(), q.After.ID
-		}
 	}
+	rows := make([]map[string]any, len(reqs))
+	for i, r := range reqs {
+		row := map[string]any{"i": i, "clubId": r.ClubID, "afterId": nil}
+		if q.Sort == community.SortTop {
+			row["afterScore"], row["afterAt"] = nil, nil
+			if r.After != nil {
+				row["afterScore"], row["afterAt"], row["afterId"] = r.After.Score, r.After.CreatedAt.UTC(), r.After.ID
+			}
+		} else {
+			row["upTo"] = endOfTime
+			if r.After != nil {
+				row["upTo"], row["afterId"] = r.After.CreatedAt.UTC(), r.After.ID
+			}
+		}
+		rows[i] = row
+	}
+	params["reqs"] = rows
 	recs, err := query(ctx, s, cypher, params)
 	if err != nil {
-		return nil, false, fail(err, "read posts of club %q", clubID)
+		return nil, fail(err, "read posts of %d clubs", len(reqs))
 	}
-	out, more := pageOf(recs, first, func(r *neo4j.Record) community.Post { return postFrom(get(r, "post")) })
-	return out, more, nil
-}
-
-// RecentPostCounts implements community.Store: the index on (clubId, createdAt) gives the
-// posts newest first, so the read stops at limit, and it returns their counters only.
-func (s *Store) RecentPostCounts(ctx context.Context, clubID string, since time.Time, limit int) ([]community.PostCounts, error) {
-	params := s.stateParams(map[string]any{"clubId": clubID, "since": since.UTC(), "limit": int64(max(limit, 0))})
-	recs, err := query(ctx, s, cypherRecentPostCounts, params)
-	if err != nil {
-		return nil, fail(err, "read recent post counts of club %q", clubID)
-	}
-	out := make([]community.PostCounts, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, community.PostCounts{
-			ID: str(get(r, "id")), CreatedAt: utc(get(r, "createdAt")),
-			Reactions: integer(get(r, "reactions")), Comments: integer(get(r, "comments")), Shares: integer(get(r, "shares")),
-		})
+		list, _ := get(r, "posts").([]any)
+		var p community.PostPage
+		p.Posts, p.More = pageOf(list, first, postFrom)
+		out[integer(get(r, "i"))] = p
 	}
 	return out, nil
+}
+
+// RecentPostCounts implements community.Store: the index on (clubId, createdAt) gives each
+// club's posts newest first, so the read stops at limit, and it returns their counters
+// only.
+func (s *Store) RecentPostCounts(ctx context.Context, clubIDs []string, since time.Time, limit int) (map[string][]community.PostCounts, error) {
+	params := s.stateParams(map[string]any{"since": since.UTC(), "limit": int64(max(limit, 0))})
+	return batch(ctx, s, cypherRecentPostCounts, clubIDs, params, "recent post counts", func(r *neo4j.Record) (string, []community.PostCounts) {
+		return listed(r, "counts", func(v any) community.PostCounts {
+			c, _ := v.(map[string]any)
+			return community.PostCounts{ID: str(c["id"]), CreatedAt: utc(c["createdAt"]),
+				Reactions: integer(c["reactions"]), Comments: integer(c["comments"]), Shares: integer(c["shares"])}
+		})
+	})
 }
 
 // AddComment implements community.Store: the comment is stored as given, counters

@@ -547,15 +547,16 @@ func TestClubPostOrders(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", c.name, first), func(t *testing.T) {
 				var got []community.Post
 				q := community.PostQuery{Sort: c.sort, First: first, Since: c.since}
+				var after *community.PostPosition
 				for range 100 {
-					page, more, err := s.ClubPosts(ctx, club, q)
+					page, more, err := community.ClubPostsOf(ctx, s, club, q, after)
 					mustDo(t, err)
 					got = append(got, page...)
 					if !more {
 						break
 					}
 					last := page[len(page)-1]
-					q.After = &community.PostPosition{Score: score(last), CreatedAt: last.CreatedAt, ID: last.ID}
+					after = &community.PostPosition{Score: score(last), CreatedAt: last.CreatedAt, ID: last.ID}
 				}
 				if diff := gocmp.Diff(want, got); diff != "" {
 					t.Errorf("walk (-want +got):\n%s", diff)
@@ -563,8 +564,9 @@ func TestClubPostOrders(t *testing.T) {
 			})
 		}
 		if c.sort == community.SortNew {
-			recent, err := s.RecentPostCounts(ctx, club, brandAt(3), 5)
+			counts, err := s.RecentPostCounts(ctx, []string{club}, brandAt(3), 5)
 			mustDo(t, err)
+			recent := counts[club]
 			var wantRecent []community.PostCounts
 			for _, p := range want {
 				if !p.CreatedAt.Before(brandAt(3)) && len(wantRecent) < 5 {
@@ -576,7 +578,7 @@ func TestClubPostOrders(t *testing.T) {
 			}
 		}
 	}
-	page, more, err := s.ClubPosts(ctx, club, community.PostQuery{Sort: community.SortNew, First: 0})
+	page, more, err := community.ClubPostsOf(ctx, s, club, community.PostQuery{Sort: community.SortNew, First: 0}, nil)
 	mustDo(t, err)
 	if len(page) != 0 || !more {
 		t.Errorf("a page of 0: %d posts, more %v", len(page), more)
