@@ -851,6 +851,19 @@ func testComments(t *testing.T, s community.Store) {
 		t.Fatalf("the suite counts %v, want [10 2 1 0]", got)
 	}
 
+	t.Run("one space of ids", func(t *testing.T) {
+		// A comment cannot take a post's id, nor a post a comment's: a target of reactions
+		// is named by its id alone. Nothing is written.
+		c := newComment(post.ID, "", zhao, 9)
+		c.ID = other.ID
+		wantCode(t, s.AddComment(ctx, c), community.CodeConflict)
+		p := newPost(club.ID, zhang, 9)
+		p.ID = first.ID
+		_, err := s.CreatePost(ctx, p)
+		wantCode(t, err, community.CodeConflict)
+		b.check(t)
+	})
+
 	t.Run("targets", func(t *testing.T) {
 		got, err := s.Targets(ctx, []string{post.ID, r3.ID, onOther.ID, goneComment.ID, gone.ID, community.NewID()})
 		must(t, err)

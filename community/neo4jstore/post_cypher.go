@@ -89,11 +89,12 @@ var (
 	cypherCreatePost = `
 OPTIONAL MATCH (c:Club {id: $clubId})
 OPTIONAL MATCH (m:Member {id: $authorId})
-FOREACH (_ IN CASE WHEN c IS NOT NULL AND m IS NOT NULL THEN [1] ELSE [] END |
+WITH c, m, EXISTS { MATCH (:Comment {id: $post.id}) } AS taken
+FOREACH (_ IN CASE WHEN c IS NOT NULL AND m IS NOT NULL AND NOT taken THEN [1] ELSE [] END |
   CREATE (m)-[:AUTHORED]->(x:Post $post)-[:POSTED_IN]->(c)` + renewEvent + `)
-WITH c, m
-OPTIONAL MATCH (p:Post {id: $post.id}) WHERE c IS NOT NULL AND m IS NOT NULL
-RETURN c IS NOT NULL AS clubKnown, m IS NOT NULL AS authorKnown, CASE WHEN p IS NULL THEN null ELSE ` + postFields + ` END AS post`
+WITH c, m, taken
+OPTIONAL MATCH (p:Post {id: $post.id}) WHERE c IS NOT NULL AND m IS NOT NULL AND NOT taken
+RETURN c IS NOT NULL AS clubKnown, m IS NOT NULL AS authorKnown, taken, CASE WHEN p IS NULL THEN null ELSE ` + postFields + ` END AS post`
 
 	// cypherEditPost replaces a listed post's content and touches it (touchPost); edited
 	// says whether it was listed. No row for an unknown post.
@@ -179,8 +180,9 @@ RETURN id, counts`
 
 	// cypherAddComment creates the comment $comment (a commentRow) and counts it on its post
 	// and, for a reply, on its parent, and touches the post (touchPost). It returns the
-	// outcome: "added", "noPost" (unknown or unlisted), "noAuthor" or "noParent" (not a
-	// comment of the post).
+	// outcome: "added", "taken" (a post has the comment's id: posts and comments share one
+	// space of ids, as targets of reactions), "noPost" (unknown or unlisted), "noAuthor" or
+	// "noParent" (not a comment of the post).
 	cypherAddComment = `
 OPTIONAL MATCH (p:Post {id: $postId})
 SET p._lock = true REMOVE p._lock
@@ -188,6 +190,7 @@ WITH p
 OPTIONAL MATCH (m:Member {id: $authorId})
 OPTIONAL MATCH (parent:Comment {id: $parentId})-[:ON]->(p)
 WITH p, m, parent, CASE
+  WHEN EXISTS { MATCH (:Post {id: $comment.id}) } THEN 'taken'
   WHEN p IS NULL OR NOT coalesce(p.listed, false) THEN 'noPost'
   WHEN m IS NULL THEN 'noAuthor'
   WHEN $parentId IS NOT NULL AND parent IS NULL THEN 'noParent'

@@ -248,20 +248,21 @@ func commentFrom(v any) community.Comment {
 }
 
 // CreatePost implements community.Store: the post is stored as given, counters included
-// (a new post's are zero), with PUBLISHED for an empty status, at version 1.
+// (a new post's are zero), with PUBLISHED for an empty status, at version 1. CONFLICT when
+// a post or a comment has its id.
 func (s *Store) CreatePost(ctx context.Context, p community.Post) (community.Post, error) {
 	params := s.stateParams(map[string]any{"clubId": p.ClubID, "authorId": p.AuthorID, "post": postRow(p)})
 	type result struct {
-		clubKnown, authorKnown bool
-		post                   community.Post
+		clubKnown, authorKnown, taken bool
+		post                          community.Post
 	}
 	res, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
 		recs, err := collect(ctx, tx, cypherCreatePost, params)
 		if err != nil || len(recs) == 0 {
 			return result{}, err
 		}
-		r := result{clubKnown: boolean(get(recs[0], "clubKnown")), authorKnown: boolean(get(recs[0], "authorKnown"))}
-		if r.clubKnown && r.authorKnown {
+		r := result{clubKnown: boolean(get(recs[0], "clubKnown")), authorKnown: boolean(get(recs[0], "authorKnown")), taken: boolean(get(recs[0], "taken"))}
+		if r.clubKnown && r.authorKnown && !r.taken {
 			r.post = postFrom(get(recs[0], "post"))
 		}
 		return r, nil
@@ -270,6 +271,8 @@ func (s *Store) CreatePost(ctx context.Context, p community.Post) (community.Pos
 		return community.Post{}, fail(err, "create post %q", p.ID)
 	}
 	switch {
+	case res.taken:
+		return community.Post{}, community.Errorf(community.CodeConflict, "the post exists already")
 	case !res.clubKnown:
 		return community.Post{}, noClub(p.ClubID)
 	case !res.authorKnown:
@@ -417,6 +420,8 @@ func (s *Store) AddComment(ctx context.Context, c community.Comment) error {
 		return notFound(c.AuthorID)
 	case "noParent":
 		return community.Errorf(community.CodeNotFound, "no comment %q on post %q", c.ParentID, c.PostID)
+	case "taken":
+		return community.Errorf(community.CodeConflict, "the comment exists already")
 	}
 	return fmt.Errorf("neo4jstore: add comment %q to post %q: outcome %q", c.ID, c.PostID, result)
 }
