@@ -370,8 +370,10 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	ops := search.NewOps(relayCtx, store, idx, leases, relay, holder, log)
+	sweep := community.NewIdempotencySweep(store, leases, community.SweepConfig{Holder: holder, Logger: log})
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
+	jobs.Go(func() { sweep.Run(relayCtx) })
 	ops.RebuildIfOutdated()
 	// stop ends the background jobs and closes the backends.
 	stop := func() {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"log/slog"
 	"time"
 )
 
@@ -55,6 +56,9 @@ type IdempotencyStore interface {
 	// One transaction: of calls for one scope and key at the same time, one records, and
 	// all return its record. Called by the services, just before the create the key names.
 	ReserveIdempotencyKey(ctx context.Context, rec IdempotencyRecord, expiredBefore time.Time) (IdempotencyRecord, error)
+	// SweepIdempotencyKeys deletes up to limit reservations made before before, and
+	// returns how many it deleted: one round trip. IdempotencySweep calls it.
+	SweepIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // claim is the id a create uses: a new one, or the one an idempotency key holds.
@@ -125,4 +129,80 @@ func createdOnce[T any](ctx context.Context, cl claim, made T, err error, lookup
 		return v, nil
 	}
 	return zero, err
+}
+
+// SweepConfig configures an IdempotencySweep.
+type SweepConfig struct {
+	// Every is how often the sweep runs (an hour).
+	Every time.Duration
+	// Batch is how many reservations one store call deletes at most (1,000).
+	Batch int
+	// Holder names this instance in the sweep's lease; empty means a new id.
+	Holder string
+	// Now is the clock (time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// IdempotencySweep deletes the reservations of idempotency keys older than IdempotencyTTL,
+// so that the store keeps only the keys of the last day or so: a leased job, which one
+// instance at a time runs.
+type IdempotencySweep struct {
+	store  IdempotencyStore
+	runner *Runner
+	cfg    SweepConfig
+	log    *slog.Logger
+}
+
+// NewIdempotencySweep returns a sweep of store's idempotency keys under the lease
+// "idempotency-sweep" of leases.
+func NewIdempotencySweep(store IdempotencyStore, leases Leases, cfg SweepConfig) *IdempotencySweep {
+	if cfg.Every <= 0 {
+		cfg.Every = time.Hour
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 1000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	runner := NewRunner(leases, RunnerConfig{Lease: "idempotency-sweep", Holder: cfg.Holder, Logger: log})
+	return &IdempotencySweep{store: store, runner: runner, cfg: cfg, log: log}
+}
+
+// Run sweeps every cfg.Every while this instance holds the lease, until ctx ends, and
+// returns nil then; errors are logged and retried by the runner.
+func (w *IdempotencySweep) Run(ctx context.Context) error {
+	return w.runner.Run(ctx, func(ctx context.Context) error {
+		for {
+			n, err := w.SweepOnce(ctx)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				w.log.Info("idempotency keys swept", "keys", n)
+			}
+			if sleep(ctx, w.cfg.Every, nil); ctx.Err() != nil {
+				return nil
+			}
+		}
+	})
+}
+
+// SweepOnce deletes every reservation older than IdempotencyTTL, cfg.Batch at a time, and
+// returns how many it deleted. It holds no lease: Run does.
+func (w *IdempotencySweep) SweepOnce(ctx context.Context) (int, error) {
+	before := w.cfg.Now().Add(-IdempotencyTTL)
+	total := 0
+	for {
+		n, err := w.store.SweepIdempotencyKeys(ctx, before, w.cfg.Batch)
+		total += n
+		if err != nil || n < w.cfg.Batch {
+			return total, err
+		}
+	}
 }

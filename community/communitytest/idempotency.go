@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ func testIdempotencyStore(t *testing.T, newStore NewStore) {
 	t.Run("IdempotencyKeysConcurrent", func(t *testing.T) { testIdempotencyKeysConcurrent(t, newStore(t)) })
 	t.Run("TakenIDs", func(t *testing.T) { testTakenIDs(t, newStore(t)) })
 	t.Run("IdempotentCreates", func(t *testing.T) { testIdempotentCreates(t, newStore(t)) })
+	t.Run("IdempotencySweep", func(t *testing.T) { testIdempotencySweep(t, newStore(t)) })
 }
 
 // atOnce runs f(0) … f(n-1) at the same time and returns what each returned, by i.
@@ -89,6 +91,61 @@ func testIdempotencyKeys(t *testing.T, s community.Store) {
 			got, err := s.ReserveIdempotencyKey(ctx, tc.proposed, tc.expiredBefore)
 			checkRead(t, "reservation", tc.want, got, err)
 		})
+	}
+}
+
+// testIdempotencySweep checks that sweeping deletes the reservations made before its time,
+// a batch at a time, and keeps the others, which hold as before.
+func testIdempotencySweep(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	var old, kept []community.IdempotencyRecord
+	for i := range 5 {
+		old = append(old, reservation("createPost/member-1", fmt.Sprintf("old-%d", i), i))
+	}
+	for i := range 3 {
+		kept = append(kept, reservation("addComment/member-2", fmt.Sprintf("kept-%d", i), 10+i))
+	}
+	for _, rec := range append(slices.Clone(old), kept...) {
+		got, err := s.ReserveIdempotencyKey(ctx, rec, time.Time{})
+		checkRead(t, "reservation", rec, got, err)
+	}
+	// Batches of 2 of the 5 made before minute 10, then none.
+	var swept []int
+	for range 4 {
+		n, err := s.SweepIdempotencyKeys(ctx, at(10), 2)
+		must(t, err)
+		swept = append(swept, n)
+	}
+	if !slices.Equal(swept, []int{2, 2, 1, 0}) {
+		t.Errorf("swept %v, want [2 2 1 0]", swept)
+	}
+	// A swept key is free: a new reservation of it holds, however recent the old one
+	// would have been. A kept key still holds its first reservation.
+	for _, rec := range old {
+		again := rec
+		again.EntityID, again.At = community.NewID(), at(20)
+		got, err := s.ReserveIdempotencyKey(ctx, again, time.Time{})
+		checkRead(t, "reservation of a swept key", again, got, err)
+	}
+	for _, rec := range kept {
+		again := rec
+		again.EntityID, again.At = community.NewID(), at(20)
+		got, err := s.ReserveIdempotencyKey(ctx, again, time.Time{})
+		checkRead(t, "reservation of a kept key", rec, got, err)
+	}
+
+	// The sweep job deletes, in batches, what is older than IdempotencyTTL at its clock:
+	// a day after minute 21, the five reservations of minute 20 and the three kept ones.
+	sweep := community.NewIdempotencySweep(s, &community.LocalLeases{}, community.SweepConfig{
+		Batch: 2, Now: func() time.Time { return at(21).Add(community.IdempotencyTTL) },
+	})
+	n, err := sweep.SweepOnce(ctx)
+	must(t, err)
+	if n != 5+3 {
+		t.Errorf("the sweep job deleted %d reservations, want 8", n)
+	}
+	if n, err := s.SweepIdempotencyKeys(ctx, at(100).Add(community.IdempotencyTTL), 100); err != nil || n != 0 {
+		t.Errorf("after the sweep job, %d reservations left (%v), want none", n, err)
 	}
 }
 

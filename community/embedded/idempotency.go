@@ -53,3 +53,36 @@ func (s *Store) ReserveIdempotencyKey(_ context.Context, rec community.Idempoten
 	}
 	return held, nil
 }
+
+// SweepIdempotencyKeys implements community.IdempotencyStore: one bbolt transaction, which
+// reads the reservations in key order until it has found limit old ones, and deletes them.
+func (s *Store) SweepIdempotencyKeys(_ context.Context, before time.Time, limit int) (int, error) {
+	s.trips.Count()
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdempotency)
+		var old [][]byte
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && len(old) < limit; k, v = c.Next() {
+			var d idempotencyDoc
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode idempotency key: %w", err)
+			}
+			if d.At.Before(before) {
+				old = append(old, k)
+			}
+		}
+		// Deleted after the walk: a cursor's place after a delete is not to be relied on.
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("embedded: sweep idempotency keys: %w", err)
+	}
+	return n, nil
+}

@@ -45,3 +45,19 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, rec community.Idempot
 		return held, nil
 	}
 }
+
+// SweepIdempotencyKeys implements community.IdempotencyStore.
+func (s *Store) SweepIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error) {
+	params := map[string]any{"before": before.UTC(), "limit": int64(max(limit, 0))}
+	n, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+		recs, err := collect(ctx, tx, cypherSweepIdempotencyKeys, params)
+		if err != nil || len(recs) == 0 {
+			return 0, err
+		}
+		return integer(get(recs[0], "swept")), nil
+	})
+	if err != nil {
+		return 0, fail(err, "sweep idempotency keys before %s", before)
+	}
+	return n, nil
+}

@@ -13,4 +13,12 @@ WITH k
 FOREACH (x IN CASE WHEN k.at < $expiredBefore THEN [k] ELSE [] END |
   SET x.entityId = $entityId, x.fingerprint = $fingerprint, x.at = $at)
 RETURN k.entityId AS entityId, k.fingerprint AS fingerprint, k.at AS at`
+
+	// cypherSweepIdempotencyKeys deletes up to $limit reservations made before $before,
+	// found through the index on their time, and returns how many.
+	cypherSweepIdempotencyKeys = `
+MATCH (k:IdempotencyKey) WHERE k.at < $before
+WITH k LIMIT $limit
+DELETE k
+RETURN count(k) AS swept`
 )
