@@ -1764,7 +1764,20 @@ func (ec *executionContext) _Mutation_registerMember(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RegisterMember(ctx, fc.Args["input"].(model.RegisterMemberInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.RegisterMemberPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterMemberPayload) graphql.Marshaler {
 			return ec.marshalNRegisterMemberPayload2ᚖquanziᚋgraphᚋmodelᚐRegisterMemberPayload(ctx, selections, v)
 		},
@@ -1808,7 +1821,20 @@ func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(community.UpdateProfileInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.UpdateProfilePayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateProfilePayload) graphql.Marshaler {
 			return ec.marshalNUpdateProfilePayload2ᚖquanziᚋgraphᚋmodelᚐUpdateProfilePayload(ctx, selections, v)
 		},
@@ -1852,7 +1878,20 @@ func (ec *executionContext) _Mutation_linkIdentity(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().LinkIdentity(ctx, fc.Args["input"].(model.LinkIdentityInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.LinkIdentityPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkIdentityPayload) graphql.Marshaler {
 			return ec.marshalNLinkIdentityPayload2ᚖquanziᚋgraphᚋmodelᚐLinkIdentityPayload(ctx, selections, v)
 		},
@@ -1896,7 +1935,20 @@ func (ec *executionContext) _Mutation_unlinkIdentity(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UnlinkIdentity(ctx, fc.Args["input"].(model.UnlinkIdentityInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.UnlinkIdentityPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnlinkIdentityPayload) graphql.Marshaler {
 			return ec.marshalNUnlinkIdentityPayload2ᚖquanziᚋgraphᚋmodelᚐUnlinkIdentityPayload(ctx, selections, v)
 		},
@@ -1940,7 +1992,20 @@ func (ec *executionContext) _Mutation_createBrand(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateBrand(ctx, fc.Args["input"].(model.CreateBrandInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.CreateBrandPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateBrandPayload) graphql.Marshaler {
 			return ec.marshalNCreateBrandPayload2ᚖquanziᚋgraphᚋmodelᚐCreateBrandPayload(ctx, selections, v)
 		},
@@ -1984,7 +2049,20 @@ func (ec *executionContext) _Mutation_setBrandTiers(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().SetBrandTiers(ctx, fc.Args["input"].(model.SetBrandTiersInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.SetBrandTiersPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetBrandTiersPayload) graphql.Marshaler {
 			return ec.marshalNSetBrandTiersPayload2ᚖquanziᚋgraphᚋmodelᚐSetBrandTiersPayload(ctx, selections, v)
 		},
@@ -2028,7 +2106,20 @@ func (ec *executionContext) _Mutation_invitePartner(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().InvitePartner(ctx, fc.Args["input"].(model.PartnerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PartnershipPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
 			return ec.marshalNPartnershipPayload2ᚖquanziᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
 		},
@@ -2072,7 +2163,20 @@ func (ec *executionContext) _Mutation_acceptPartnership(ctx context.Context, fie
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().AcceptPartnership(ctx, fc.Args["input"].(model.PartnerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PartnershipPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
 			return ec.marshalNPartnershipPayload2ᚖquanziᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
 		},
@@ -2116,7 +2220,20 @@ func (ec *executionContext) _Mutation_endPartnership(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().EndPartnership(ctx, fc.Args["input"].(model.PartnerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PartnershipPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnershipPayload) graphql.Marshaler {
 			return ec.marshalNPartnershipPayload2ᚖquanziᚋgraphᚋmodelᚐPartnershipPayload(ctx, selections, v)
 		},
@@ -2160,7 +2277,20 @@ func (ec *executionContext) _Mutation_joinBrand(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().JoinBrand(ctx, fc.Args["input"].(model.JoinBrandInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.JoinBrandPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.JoinBrandPayload) graphql.Marshaler {
 			return ec.marshalNJoinBrandPayload2ᚖquanziᚋgraphᚋmodelᚐJoinBrandPayload(ctx, selections, v)
 		},
@@ -2204,7 +2334,20 @@ func (ec *executionContext) _Mutation_grantConsent(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().GrantConsent(ctx, fc.Args["input"].(model.ConsentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.ConsentPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
 			return ec.marshalNConsentPayload2ᚖquanziᚋgraphᚋmodelᚐConsentPayload(ctx, selections, v)
 		},
@@ -2248,7 +2391,20 @@ func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RevokeConsent(ctx, fc.Args["input"].(model.ConsentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.ConsentPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
 			return ec.marshalNConsentPayload2ᚖquanziᚋgraphᚋmodelᚐConsentPayload(ctx, selections, v)
 		},
@@ -2292,7 +2448,20 @@ func (ec *executionContext) _Mutation_recordPurchase(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RecordPurchase(ctx, fc.Args["input"].(model.RecordPurchaseInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.RecordPurchasePayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPurchasePayload) graphql.Marshaler {
 			return ec.marshalNRecordPurchasePayload2ᚖquanziᚋgraphᚋmodelᚐRecordPurchasePayload(ctx, selections, v)
 		},
@@ -2336,7 +2505,20 @@ func (ec *executionContext) _Mutation_refundPurchase(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RefundPurchase(ctx, fc.Args["input"].(model.RefundPurchaseInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.RefundPurchasePayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPurchasePayload) graphql.Marshaler {
 			return ec.marshalNRefundPurchasePayload2ᚖquanziᚋgraphᚋmodelᚐRefundPurchasePayload(ctx, selections, v)
 		},
@@ -2380,7 +2562,20 @@ func (ec *executionContext) _Mutation_createClub(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateClub(ctx, fc.Args["input"].(model.CreateClubInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.CreateClubPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateClubPayload) graphql.Marshaler {
 			return ec.marshalNCreateClubPayload2ᚖquanziᚋgraphᚋmodelᚐCreateClubPayload(ctx, selections, v)
 		},
@@ -2424,7 +2619,20 @@ func (ec *executionContext) _Mutation_updateClub(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateClub(ctx, fc.Args["input"].(model.UpdateClubInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.UpdateClubPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateClubPayload) graphql.Marshaler {
 			return ec.marshalNUpdateClubPayload2ᚖquanziᚋgraphᚋmodelᚐUpdateClubPayload(ctx, selections, v)
 		},
@@ -2468,7 +2676,20 @@ func (ec *executionContext) _Mutation_joinClub(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().JoinClub(ctx, fc.Args["input"].(model.JoinClubInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.JoinClubPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.JoinClubPayload) graphql.Marshaler {
 			return ec.marshalNJoinClubPayload2ᚖquanziᚋgraphᚋmodelᚐJoinClubPayload(ctx, selections, v)
 		},
@@ -2512,7 +2733,20 @@ func (ec *executionContext) _Mutation_leaveClub(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().LeaveClub(ctx, fc.Args["input"].(model.LeaveClubInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.LeaveClubPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LeaveClubPayload) graphql.Marshaler {
 			return ec.marshalNLeaveClubPayload2ᚖquanziᚋgraphᚋmodelᚐLeaveClubPayload(ctx, selections, v)
 		},
@@ -2556,7 +2790,20 @@ func (ec *executionContext) _Mutation_approveJoinRequest(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ApproveJoinRequest(ctx, fc.Args["input"].(model.JoinRequestDecisionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.JoinRequestDecisionPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.JoinRequestDecisionPayload) graphql.Marshaler {
 			return ec.marshalNJoinRequestDecisionPayload2ᚖquanziᚋgraphᚋmodelᚐJoinRequestDecisionPayload(ctx, selections, v)
 		},
@@ -2600,7 +2847,20 @@ func (ec *executionContext) _Mutation_rejectJoinRequest(ctx context.Context, fie
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RejectJoinRequest(ctx, fc.Args["input"].(model.JoinRequestDecisionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.JoinRequestDecisionPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.JoinRequestDecisionPayload) graphql.Marshaler {
 			return ec.marshalNJoinRequestDecisionPayload2ᚖquanziᚋgraphᚋmodelᚐJoinRequestDecisionPayload(ctx, selections, v)
 		},
@@ -2644,7 +2904,20 @@ func (ec *executionContext) _Mutation_setClubRole(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().SetClubRole(ctx, fc.Args["input"].(model.SetClubRoleInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.SetClubRolePayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetClubRolePayload) graphql.Marshaler {
 			return ec.marshalNSetClubRolePayload2ᚖquanziᚋgraphᚋmodelᚐSetClubRolePayload(ctx, selections, v)
 		},
@@ -2688,7 +2961,20 @@ func (ec *executionContext) _Mutation_follow(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Follow(ctx, fc.Args["input"].(model.FollowInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.FollowPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
 			return ec.marshalNFollowPayload2ᚖquanziᚋgraphᚋmodelᚐFollowPayload(ctx, selections, v)
 		},
@@ -2732,7 +3018,20 @@ func (ec *executionContext) _Mutation_unfollow(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Unfollow(ctx, fc.Args["input"].(model.UnfollowInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.UnfollowPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnfollowPayload) graphql.Marshaler {
 			return ec.marshalNUnfollowPayload2ᚖquanziᚋgraphᚋmodelᚐUnfollowPayload(ctx, selections, v)
 		},
@@ -2776,7 +3075,20 @@ func (ec *executionContext) _Mutation_createPost(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreatePost(ctx, fc.Args["input"].(model.CreatePostInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PostPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PostPayload) graphql.Marshaler {
 			return ec.marshalNPostPayload2ᚖquanziᚋgraphᚋmodelᚐPostPayload(ctx, selections, v)
 		},
@@ -2820,7 +3132,20 @@ func (ec *executionContext) _Mutation_editPost(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().EditPost(ctx, fc.Args["input"].(model.EditPostInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PostPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PostPayload) graphql.Marshaler {
 			return ec.marshalNPostPayload2ᚖquanziᚋgraphᚋmodelᚐPostPayload(ctx, selections, v)
 		},
@@ -2864,7 +3189,20 @@ func (ec *executionContext) _Mutation_deletePost(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeletePost(ctx, fc.Args["input"].(model.DeletePostInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PostPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PostPayload) graphql.Marshaler {
 			return ec.marshalNPostPayload2ᚖquanziᚋgraphᚋmodelᚐPostPayload(ctx, selections, v)
 		},
@@ -2908,7 +3246,20 @@ func (ec *executionContext) _Mutation_addComment(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().AddComment(ctx, fc.Args["input"].(model.AddCommentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.CommentPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
 			return ec.marshalNCommentPayload2ᚖquanziᚋgraphᚋmodelᚐCommentPayload(ctx, selections, v)
 		},
@@ -2952,7 +3303,20 @@ func (ec *executionContext) _Mutation_editComment(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().EditComment(ctx, fc.Args["input"].(model.EditCommentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.CommentPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
 			return ec.marshalNCommentPayload2ᚖquanziᚋgraphᚋmodelᚐCommentPayload(ctx, selections, v)
 		},
@@ -2996,7 +3360,20 @@ func (ec *executionContext) _Mutation_deleteComment(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteComment(ctx, fc.Args["input"].(model.DeleteCommentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.CommentPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CommentPayload) graphql.Marshaler {
 			return ec.marshalNCommentPayload2ᚖquanziᚋgraphᚋmodelᚐCommentPayload(ctx, selections, v)
 		},
@@ -3040,7 +3417,20 @@ func (ec *executionContext) _Mutation_react(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().React(ctx, fc.Args["input"].(model.ReactionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.ReactionPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReactionPayload) graphql.Marshaler {
 			return ec.marshalNReactionPayload2ᚖquanziᚋgraphᚋmodelᚐReactionPayload(ctx, selections, v)
 		},
@@ -3084,7 +3474,20 @@ func (ec *executionContext) _Mutation_unreact(ctx context.Context, field graphql
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Unreact(ctx, fc.Args["input"].(model.ReactionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.ReactionPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReactionPayload) graphql.Marshaler {
 			return ec.marshalNReactionPayload2ᚖquanziᚋgraphᚋmodelᚐReactionPayload(ctx, selections, v)
 		},
@@ -3128,7 +3531,20 @@ func (ec *executionContext) _Mutation_sharePost(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().SharePost(ctx, fc.Args["input"].(model.SharePostInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.PostPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PostPayload) graphql.Marshaler {
 			return ec.marshalNPostPayload2ᚖquanziᚋgraphᚋmodelᚐPostPayload(ctx, selections, v)
 		},
@@ -3171,7 +3587,20 @@ func (ec *executionContext) _Mutation_rebuildSearchIndex(ctx context.Context, fi
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Mutation().RebuildSearchIndex(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Write == nil {
+					var zeroVal *model.RebuildSearchIndexPayload
+					return zeroVal, errors.New("directive write is not implemented")
+				}
+				return ec.Directives.Write(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RebuildSearchIndexPayload) graphql.Marshaler {
 			return ec.marshalNRebuildSearchIndexPayload2ᚖquanziᚋgraphᚋmodelᚐRebuildSearchIndexPayload(ctx, selections, v)
 		},

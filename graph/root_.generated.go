@@ -56,6 +56,7 @@ type ResolverRoot interface {
 
 type DirectiveRoot struct {
 	Consent func(ctx context.Context, obj any, next graphql.Resolver, scope community.ConsentScope) (res any, err error)
+	Write   func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -2592,21 +2593,21 @@ var sources = []*ast.Source{
 
 extend type Mutation {
   "Creates a brand (with the default tiers 普通, 银卡, 金卡). ADMIN only."
-  createBrand(input: CreateBrandInput!): CreateBrandPayload!
+  createBrand(input: CreateBrandInput!): CreateBrandPayload! @write
   "Replaces a brand's membership tiers (1 to 10; see TierInput). The brand's admins and ADMIN."
-  setBrandTiers(input: SetBrandTiersInput!): SetBrandTiersPayload!
+  setBrandTiers(input: SetBrandTiersInput!): SetBrandTiersPayload! @write
   "Invites another brand to share the community. The inviting brand's admins."
-  invitePartner(input: PartnerInput!): PartnershipPayload!
+  invitePartner(input: PartnerInput!): PartnershipPayload! @write
   "Accepts a partner's pending invitation. The invited brand's admins."
-  acceptPartnership(input: PartnerInput!): PartnershipPayload!
+  acceptPartnership(input: PartnerInput!): PartnershipPayload! @write
   "Ends a partnership, or withdraws or declines an invitation. Either brand's admins."
-  endPartnership(input: PartnerInput!): PartnershipPayload!
+  endPartnership(input: PartnerInput!): PartnershipPayload! @write
   "Joins a brand's membership programme; joining twice changes nothing."
-  joinBrand(input: JoinBrandInput!): JoinBrandPayload!
+  joinBrand(input: JoinBrandInput!): JoinBrandPayload! @write
   "Lets a brand read more of you: the scopes are added to your consent to that brand."
-  grantConsent(input: ConsentInput!): ConsentPayload!
+  grantConsent(input: ConsentInput!): ConsentPayload! @write
   "Takes scopes of your consent to a brand back."
-  revokeConsent(input: ConsentInput!): ConsentPayload!
+  revokeConsent(input: ConsentInput!): ConsentPayload! @write
   """
   Records a member's purchase from a brand and credits its points (one per whole currency
   unit) to the member's programme membership. The brand's staff. Recording the same
@@ -2615,9 +2616,9 @@ extend type Mutation {
   take the member's points in the brand above 1,000,000,000 is CONFLICT (field amount),
   and nothing is recorded.
   """
-  recordPurchase(input: RecordPurchaseInput!): RecordPurchasePayload!
+  recordPurchase(input: RecordPurchaseInput!): RecordPurchasePayload! @write
   "Marks a purchase refunded and takes its points back. The brand's staff."
-  refundPurchase(input: RefundPurchaseInput!): RefundPurchasePayload!
+  refundPurchase(input: RefundPurchaseInput!): RefundPurchasePayload! @write
 }
 
 "A company whose customers are part of the community."
@@ -2849,26 +2850,26 @@ extend type Mutation {
   Creates a club. Community managers and admins create any; a brand's admins create their
   brand's. A caller who is a member becomes its first manager.
   """
-  createClub(input: CreateClubInput!): CreateClubPayload!
+  createClub(input: CreateClubInput!): CreateClubPayload! @write
   "Changes a club. Its managers, the host brand's admins, community managers and admins."
-  updateClub(input: UpdateClubInput!): UpdateClubPayload!
+  updateClub(input: UpdateClubInput!): UpdateClubPayload! @write
   """
   Joins a club by its policy: at once for an OPEN club, or for a verified owner (a member
   with a purchase from the host brand) of a VERIFIED_OWNER club; otherwise as a request
   that the club's managers or its brand's staff decide.
   """
-  joinClub(input: JoinClubInput!): JoinClubPayload!
+  joinClub(input: JoinClubInput!): JoinClubPayload! @write
   "Leaves a club; leaving twice changes nothing."
-  leaveClub(input: LeaveClubInput!): LeaveClubPayload!
+  leaveClub(input: LeaveClubInput!): LeaveClubPayload! @write
   "Lets a member who asked into the club. The club's managers and its brand's staff."
-  approveJoinRequest(input: JoinRequestDecisionInput!): JoinRequestDecisionPayload!
+  approveJoinRequest(input: JoinRequestDecisionInput!): JoinRequestDecisionPayload! @write
   "Turns a request down. The club's managers and its brand's staff."
-  rejectJoinRequest(input: JoinRequestDecisionInput!): JoinRequestDecisionPayload!
+  rejectJoinRequest(input: JoinRequestDecisionInput!): JoinRequestDecisionPayload! @write
   """
   Appoints or removes a moderator (managers may), or a manager (community managers and the
   host brand's admins may).
   """
-  setClubRole(input: SetClubRoleInput!): SetClubRolePayload!
+  setClubRole(input: SetClubRoleInput!): SetClubRolePayload! @write
 }
 
 enum ClubKind {
@@ -3056,12 +3057,15 @@ type PageInfo @shareable {
 
 "The field is part of a member's profile, contact details or activity: brand staff read it only with the member's consent of that scope to their brand."
 directive @consent(scope: ConsentScope!) on FIELD_DEFINITION
+
+"The field writes: the request's loaders forget what they hold before it runs and take the entities it returns after, and the outbox relay is woken. Every field of Mutation has it."
+directive @write on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/follows.graphqls", Input: `extend type Mutation {
   "Makes the signed-in member follow another; following twice changes nothing."
-  follow(input: FollowInput!): FollowPayload!
+  follow(input: FollowInput!): FollowPayload! @write
   "Makes the signed-in member stop following another; unfollowing twice changes nothing."
-  unfollow(input: UnfollowInput!): UnfollowPayload!
+  unfollow(input: UnfollowInput!): UnfollowPayload! @write
 }
 
 extend type Member {
@@ -3143,13 +3147,13 @@ type Mutation {
   ` + "`" + `sub` + "`" + `; the identity is bound to the new member. CONFLICT when the identity or handle is
   taken.
   """
-  registerMember(input: RegisterMemberInput!): RegisterMemberPayload!
+  registerMember(input: RegisterMemberInput!): RegisterMemberPayload! @write
   "Changes the signed-in member's profile; fields left out stay as they are."
-  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
+  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload! @write
   "Binds another identity to the signed-in member; the token's ` + "`" + `identity` + "`" + ` claim must match it."
-  linkIdentity(input: LinkIdentityInput!): LinkIdentityPayload!
+  linkIdentity(input: LinkIdentityInput!): LinkIdentityPayload! @write
   "Removes the signed-in member's identity of a provider; never the last one."
-  unlinkIdentity(input: UnlinkIdentityInput!): UnlinkIdentityPayload!
+  unlinkIdentity(input: UnlinkIdentityInput!): UnlinkIdentityPayload! @write
 }
 
 """
@@ -3249,21 +3253,21 @@ type UnlinkIdentityPayload {
 
 extend type Mutation {
   "Publishes a post in a club you belong to."
-  createPost(input: CreatePostInput!): PostPayload!
+  createPost(input: CreatePostInput!): PostPayload! @write
   "Changes your post; editedAt is kept."
-  editPost(input: EditPostInput!): PostPayload!
+  editPost(input: EditPostInput!): PostPayload! @write
   "Deletes a post (it reads as a tombstone). Its author, the club's moderators and managers."
-  deletePost(input: DeletePostInput!): PostPayload!
+  deletePost(input: DeletePostInput!): PostPayload! @write
   "Comments on a post, or replies to a comment of it."
-  addComment(input: AddCommentInput!): CommentPayload!
-  editComment(input: EditCommentInput!): CommentPayload!
+  addComment(input: AddCommentInput!): CommentPayload! @write
+  editComment(input: EditCommentInput!): CommentPayload! @write
   "Hides a comment's body; its replies stay. Its author, the club's moderators and managers."
-  deleteComment(input: DeleteCommentInput!): CommentPayload!
+  deleteComment(input: DeleteCommentInput!): CommentPayload! @write
   "Reacts to a post or comment; one reaction per member, target and kind."
-  react(input: ReactionInput!): ReactionPayload!
-  unreact(input: ReactionInput!): ReactionPayload!
+  react(input: ReactionInput!): ReactionPayload! @write
+  unreact(input: ReactionInput!): ReactionPayload! @write
   "Shares a post; an IN_APP share is a repost in your followers' feeds."
-  sharePost(input: SharePostInput!): PostPayload!
+  sharePost(input: SharePostInput!): PostPayload! @write
 }
 
 enum PostStatus {
@@ -3574,7 +3578,7 @@ extend type Mutation {
   in the outbox and reach the new index after the switch. ADMIN only; CONFLICT while a
   rebuild this instance started runs (one started on another instance waits for it).
   """
-  rebuildSearchIndex: RebuildSearchIndexPayload!
+  rebuildSearchIndex: RebuildSearchIndexPayload! @write
 }
 
 type SearchIndexStatus {

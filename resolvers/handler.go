@@ -102,6 +102,7 @@ func NewHandler(d Deps, o Options) http.Handler {
 	}
 	gcfg := graph.Config{Resolvers: root, Complexity: Complexity()}
 	gcfg.Directives.Consent = root.ConsentRule
+	gcfg.Directives.Write = root.Write
 	es := graph.NewExecutableSchema(gcfg)
 	introspection := !o.Production || o.Introspection
 	budget := Limits{
@@ -130,7 +131,6 @@ func NewHandler(d Deps, o Options) http.Handler {
 	gql.Use(&Budget{Limits: budget, Validated: documents})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: NewPersistedQueryCache(o.APQCacheBytes, o.APQMaxQueryBytes)})
 	gql.AroundRootFields(CheckRepresentations(es))
-	gql.AroundFields(root.aroundMutations(es.Schema().Mutation.Name))
 	gql.SetErrorPresenter(ErrorPresenter(d.Log, !o.Production))
 	gql.SetRecoverFunc(Recover)
 

@@ -10,10 +10,26 @@ import (
 
 	"quanzi/community"
 	"quanzi/community/jwtauth"
+	"quanzi/graph"
 	"quanzi/resolvers"
 	"quanzi/search"
 	"quanzi/search/bleveindex"
 )
+
+// TestEveryMutationWrites checks that every field of Mutation carries @write, which clears
+// the request's loaders around it, primes them with its payload and wakes the relay: a new
+// mutation without it would answer from what the request read before it wrote.
+func TestEveryMutationWrites(t *testing.T) {
+	mutation := graph.NewExecutableSchema(graph.Config{}).Schema().Mutation
+	if len(mutation.Fields) < 30 {
+		t.Fatalf("Mutation has %d fields", len(mutation.Fields))
+	}
+	for _, f := range mutation.Fields {
+		if f.Directives.ForName("write") == nil {
+			t.Errorf("Mutation.%s has no @write", f.Name)
+		}
+	}
+}
 
 // TestMutationPrimesItsPayload checks that a field below a mutation's payload that looks
 // up the entity the mutation returned reads it as the mutation wrote it, without another
