@@ -178,6 +178,25 @@ func (pt postTouch) apply() {
 	}
 }
 
+// updateTouching runs write in one write transaction with touchPosts of touched, and
+// updates memory once it has committed.
+func (s *Store) updateTouching(touched postTouch, write func(tx *bolt.Tx) error) error {
+	var done func()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		var err error
+		done, err = s.touchPosts(tx, touched)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	done()
+	return nil
+}
+
 // touchPosts raises the versions of posts and enqueues their events in tx; after a
 // successful commit the caller calls the returned func, which updates memory.
 func (s *Store) touchPosts(tx *bolt.Tx, pt postTouch) (func(), error) {

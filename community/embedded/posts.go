@@ -620,19 +620,13 @@ func (s *Store) CreatePost(_ context.Context, p community.Post) (community.Post,
 		return community.Post{}, err
 	}
 	n := newPostNode(d, c, a, seq)
-	var done func()
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx, bucketPosts, []byte(p.ID), d); err != nil {
-			return err
-		}
-		done, err = s.touchPosts(tx, postTouch{n: 1})
-		return err
+	err = s.updateTouching(postTouch{n: 1}, func(tx *bolt.Tx) error {
+		return putJSON(tx, bucketPosts, []byte(p.ID), d)
 	})
 	if err != nil {
 		return community.Post{}, fmt.Errorf("embedded: create post: %w", err)
 	}
 	s.addPosts(n)
-	done()
 	return d.post(n), nil
 }
 
@@ -644,24 +638,17 @@ func (s *Store) EditPost(_ context.Context, postID string, in community.PostInpu
 		return community.Post{}, postNotFound(postID)
 	}
 	var d postDoc
-	var done func()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTouching(postTouch{n: 1}, func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
 			return err
 		}
 		d.Title, d.Body, d.Tags, d.EditedAt = in.Title, in.Body, slices.Clone(in.Tags), at.UTC()
 		d.setStatus(d.Status)
-		if err := putJSON(tx, bucketPosts, []byte(postID), d); err != nil {
-			return err
-		}
-		var err error
-		done, err = s.touchPosts(tx, postTouch{n: 1})
-		return err
+		return putJSON(tx, bucketPosts, []byte(postID), d)
 	})
 	if err != nil {
 		return community.Post{}, fmt.Errorf("embedded: edit post %q: %w", postID, err)
 	}
-	done()
 	return d.post(n), nil
 }
 
@@ -678,8 +665,7 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 		return community.Post{}, postNotFound(postID)
 	}
 	var d postDoc
-	var done func()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTouching(postTouch{n: 1}, func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketPosts, postID, &d); err != nil {
 			return err
 		}
@@ -688,12 +674,7 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 		}
 		d.setStatus(community.PostDeleted)
 		d.DeletedAt = at.UTC()
-		if err := putJSON(tx, bucketPosts, []byte(postID), d); err != nil {
-			return err
-		}
-		var err error
-		done, err = s.touchPosts(tx, postTouch{n: 1})
-		return err
+		return putJSON(tx, bucketPosts, []byte(postID), d)
 	})
 	switch {
 	case errors.Is(err, errUnchanged):
@@ -701,7 +682,6 @@ func (s *Store) DeletePost(_ context.Context, postID string, at time.Time) (comm
 	case err != nil:
 		return community.Post{}, fmt.Errorf("embedded: delete post %q: %w", postID, err)
 	}
-	done()
 	s.relist(n, *d.Listed)
 	return d.post(n), nil
 }
@@ -937,18 +917,12 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 	if err != nil {
 		return err
 	}
-	var done func()
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx, bucketComments, []byte(c.ID), d); err != nil {
-			return err
-		}
-		done, err = s.touchPosts(tx, postTouch{p: 1})
-		return err
+	err = s.updateTouching(postTouch{p: 1}, func(tx *bolt.Tx) error {
+		return putJSON(tx, bucketComments, []byte(c.ID), d)
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: add comment: %w", err)
 	}
-	done()
 	n := &commentNode{id: c.ID, post: p, createdAt: nanos(d.CreatedAt), seq: seq, reactions: make([]int32, kindCount), deleted: !d.DeletedAt.IsZero()}
 	s.nextTarget++
 	s.comments[n.id] = n
@@ -996,23 +970,16 @@ func (s *Store) DeleteComment(_ context.Context, commentID string, at time.Time)
 		err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketComments, commentID, &d) })
 		return d.comment(n), err
 	}
-	var done func()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTouching(postTouch{n.post: 1}, func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketComments, commentID, &d); err != nil {
 			return err
 		}
 		d.DeletedAt = at.UTC()
-		if err := putJSON(tx, bucketComments, []byte(commentID), d); err != nil {
-			return err
-		}
-		var err error
-		done, err = s.touchPosts(tx, postTouch{n.post: 1})
-		return err
+		return putJSON(tx, bucketComments, []byte(commentID), d)
 	})
 	if err != nil {
 		return community.Comment{}, fmt.Errorf("embedded: delete comment %q: %w", commentID, err)
 	}
-	done()
 	n.deleted = true
 	n.post.comments--
 	if parent := s.comments[d.ParentID]; parent != nil {
@@ -1149,19 +1116,12 @@ func (s *Store) writeReaction(targetID, what string, write func(reactions *bolt.
 	if p := s.posts[targetID]; p != nil {
 		touched[p] = 1
 	}
-	var done func()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := write(tx.Bucket(bucketReactions)); err != nil {
-			return err
-		}
-		var err error
-		done, err = s.touchPosts(tx, touched)
-		return err
+	err := s.updateTouching(touched, func(tx *bolt.Tx) error {
+		return write(tx.Bucket(bucketReactions))
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: %s: %w", what, err)
 	}
-	done()
 	return nil
 }
 
@@ -1301,17 +1261,11 @@ func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 	if ch < 0 {
 		return community.Errorf(community.CodeBadUserInput, "unknown share channel %q", sh.Channel)
 	}
-	var done func()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateTouching(postTouch{p: 1}, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketShares).Get([]byte(sh.ID)) != nil {
 			return errShareTaken
 		}
-		if err := putJSON(tx, bucketShares, []byte(sh.ID), sh); err != nil {
-			return err
-		}
-		var err error
-		done, err = s.touchPosts(tx, postTouch{p: 1})
-		return err
+		return putJSON(tx, bucketShares, []byte(sh.ID), sh)
 	})
 	if errors.Is(err, errShareTaken) {
 		return conflict("share %q exists already", sh.ID)
@@ -1319,7 +1273,6 @@ func (s *Store) SharePost(_ context.Context, sh community.Share) error {
 	if err != nil {
 		return fmt.Errorf("embedded: share post: %w", err)
 	}
-	done()
 	p.shares()[ch]++
 	if ch == channelInApp {
 		at := nanos(sh.At)
