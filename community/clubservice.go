@@ -210,7 +210,7 @@ func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int
 			return s.store.JoinRequests(ctx, clubID, first, after)
 		},
 		func(r JoinRequest) string { return r.MemberID },
-		func(r JoinRequest) Position { return Position{Since: r.At, MemberID: r.MemberID} })
+		func(r JoinRequest) Position { return Position{Since: r.At, ID: r.MemberID} })
 	if err != nil {
 		return JoinRequestList{}, err
 	}
@@ -219,7 +219,7 @@ func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int
 		out.Requests[i] = ListedRequest{JoinRequest: r, Cursor: encodeCursor(s.core, listJoinRequests, clubID, timeKey{r.At, r.MemberID})}
 	}
 	if page.end != nil {
-		out.EndCursor = encodeCursor(s.core, listJoinRequests, clubID, timeKey{page.end.Since, page.end.MemberID})
+		out.EndCursor = encodeCursor(s.core, listJoinRequests, clubID, timeKey{page.end.Since, page.end.ID})
 	}
 	return out, nil
 }
@@ -447,7 +447,7 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 				return ClubListRequest{ClubID: r.ClubID, After: &p}
 			},
 			func(m ClubMembership) string { return m.MemberID },
-			func(m ClubMembership) Position { return Position{Since: m.Since, MemberID: m.MemberID} })
+			func(m ClubMembership) Position { return Position{Since: m.Since, ID: m.MemberID} })
 		for j, i := range idx {
 			if err != nil {
 				errs[i] = err
@@ -459,7 +459,7 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 				l.Members[n] = ListedClubMember{ClubMembership: m, Cursor: encodeCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
 			}
 			if end := pages[j].end; end != nil {
-				l.EndCursor = encodeCursor(s.core, listClubMembers, owner, timeKey{end.Since, end.MemberID})
+				l.EndCursor = encodeCursor(s.core, listClubMembers, owner, timeKey{end.Since, end.ID})
 			}
 			out[i] = l
 		}

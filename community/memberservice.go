@@ -451,7 +451,7 @@ func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, r
 		},
 		func(r ListRequest, p Position) ListRequest { return ListRequest{MemberID: r.MemberID, After: &p} },
 		func(e FollowEdge) string { return e.MemberID },
-		func(e FollowEdge) Position { return Position{Since: e.Since, MemberID: e.MemberID} })
+		func(e FollowEdge) Position { return Position{Since: e.Since, ID: e.MemberID} })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -468,7 +468,7 @@ func (s *core) listOf(kind ListKind, owner string, p FollowPage, end *Position) 
 		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: encodeCursor(s, followCursors(kind), owner, timeKey{e.Since, e.MemberID})}
 	}
 	if end != nil {
-		l.end = encodeCursor(s, followCursors(kind), owner, timeKey{end.Since, end.MemberID})
+		l.end = encodeCursor(s, followCursors(kind), owner, timeKey{end.Since, end.ID})
 	}
 	return l
 }

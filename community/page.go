@@ -60,7 +60,7 @@ type (
 )
 
 // position is the store's Position of a timeKey.
-func (k timeKey) position() *Position { return &Position{Since: k.At, MemberID: k.ID} }
+func (k timeKey) position() *Position { return &Position{Since: k.At, ID: k.ID} }
 
 // encodeCursor returns the cursor of key in list l of owner.
 func encodeCursor[K any](s *core, l cursorList[K], owner string, key K) string {

@@ -679,7 +679,7 @@ func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]Commen
 			parents[j] = keys[i].Parent
 		}
 		var after *Position
-		if g.after.MemberID != "" {
+		if g.after.ID != "" {
 			after = &g.after
 		}
 		r := read{idx: idx}

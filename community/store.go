@@ -112,11 +112,12 @@ type ListRequest struct {
 	After    *Position
 }
 
-// Position is where an item of a follow list stands: lists are ordered by Since descending,
-// then by member id ascending.
+// Position is where an item of a list ordered by time and id stands: follow lists and a
+// club's members by Since descending, then ID (a member's id) ascending; comments, consent
+// changes and join requests by their times and ids, as each list says.
 type Position struct {
-	Since    time.Time
-	MemberID string
+	Since time.Time
+	ID    string
 }
 
 // Precedes reports whether p comes before an item at (since, id) in list order, so that
@@ -126,7 +127,7 @@ func (p Position) Precedes(since time.Time, id string) bool {
 	if !since.Equal(p.Since) {
 		return since.Before(p.Since)
 	}
-	return id > p.MemberID
+	return id > p.ID
 }
 
 // FollowEdge is one member in a follow list, with the time of the follow.

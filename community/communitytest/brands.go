@@ -438,7 +438,7 @@ func checkMemberPages(t *testing.T, s community.Store, brandID string, q communi
 			return
 		}
 		last := want[end-1]
-		q.After = &community.Position{Since: last.Since, MemberID: last.MemberID}
+		q.After = &community.Position{Since: last.Since, ID: last.MemberID}
 	}
 }
 
@@ -515,7 +515,7 @@ func testBrandMembers(t *testing.T, s community.Store) {
 		if f.listed {
 			all = append(all, community.BrandMembership{MemberID: m, BrandID: nio, Points: f.points, Since: at(f.joined)})
 		} else {
-			excluded[f.handle] = community.Position{Since: at(f.joined), MemberID: m}
+			excluded[f.handle] = community.Position{Since: at(f.joined), ID: m}
 		}
 	}
 	// A member of both programmes who consents to li only.
@@ -555,7 +555,7 @@ func testBrandMembers(t *testing.T, s community.Store) {
 		// since the cursor was issued, and one past the end.
 		last := all[len(all)-1]
 		positions := map[string]community.Position{
-			"past the end": {Since: last.Since, MemberID: last.MemberID},
+			"past the end": {Since: last.Since, ID: last.MemberID},
 		}
 		for handle, p := range excluded {
 			positions["of "+handle] = p

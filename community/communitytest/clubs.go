@@ -112,15 +112,15 @@ func positionOrder(a, b community.Position) int {
 	if c := b.Since.Compare(a.Since); c != 0 {
 		return c
 	}
-	return strings.Compare(a.MemberID, b.MemberID)
+	return strings.Compare(a.ID, b.ID)
 }
 
 func requestPosition(r community.JoinRequest) community.Position {
-	return community.Position{Since: r.At, MemberID: r.MemberID}
+	return community.Position{Since: r.At, ID: r.MemberID}
 }
 
 func memberPosition(m community.ClubMembership) community.Position {
-	return community.Position{Since: m.Since, MemberID: m.MemberID}
+	return community.Position{Since: m.Since, ID: m.MemberID}
 }
 
 // pager reads one page of a list: up to first items after a position, and whether more
@@ -142,7 +142,7 @@ type namedPosition = named[community.Position]
 // and compares it with the items of want that come strictly after the position.
 func checkAfter[T any](t *testing.T, want []T, pos func(T) community.Position, positions []namedPosition, page pager[T]) {
 	t.Helper()
-	precedes := func(a, b community.Position) bool { return a.Precedes(b.Since, b.MemberID) }
+	precedes := func(a, b community.Position) bool { return a.Precedes(b.Since, b.ID) }
 	checkRest(t, want, pos, precedes, positions, equateEmpty, listPage[T, community.Position](page))
 }
 
@@ -557,7 +557,7 @@ func testJoinRequests(t *testing.T, s community.Store) {
 	t.Run("after a position", func(t *testing.T) {
 		checkAfter(t, want, requestPosition, []namedPosition{
 			{"the last request", requestPosition(want[len(want)-1])},
-			{"a member without a request", community.Position{Since: at(11), MemberID: insider}},
+			{"a member without a request", community.Position{Since: at(11), ID: insider}},
 			{"a request to another club", requestPosition(elsewhere)},
 			{"a time between two minutes", community.Position{Since: at(12).Add(30 * time.Second)}},
 			{"a time after every request", community.Position{Since: at(1000)}},
@@ -713,8 +713,8 @@ func testClubMembers(t *testing.T, s community.Store) {
 	for _, r := range roles {
 		var want []community.ClubMembership
 		positions := []namedPosition{
-			{"a member who left", community.Position{Since: at(3), MemberID: left}},
-			{"a request", community.Position{Since: at(4), MemberID: applicant}},
+			{"a member who left", community.Position{Since: at(3), ID: left}},
+			{"a request", community.Position{Since: at(4), ID: applicant}},
 			{"a member of another club", memberPosition(forumMember)},
 			{"a time between two minutes", community.Position{Since: at(3).Add(30 * time.Second)}},
 		}

@@ -349,7 +349,7 @@ func walk(t *testing.T, list func(pageReq) (community.FollowPage, error), size i
 			t.Fatal("empty page that says it has a next page")
 		}
 		last := p.Edges[len(p.Edges)-1]
-		after = &community.Position{Since: last.Since, MemberID: last.MemberID}
+		after = &community.Position{Since: last.Since, ID: last.MemberID}
 		if between != nil {
 			between()
 		}
@@ -375,7 +375,7 @@ func testPaging(t *testing.T, s community.Store) {
 	}
 	// A position past the end gives an empty last page.
 	last := want[len(want)-1]
-	p, err = list(s, community.ListFollowers, star, pageReq{First: 5, After: &community.Position{Since: last.Since, MemberID: last.MemberID}})
+	p, err = list(s, community.ListFollowers, star, pageReq{First: 5, After: &community.Position{Since: last.Since, ID: last.MemberID}})
 	must(t, err)
 	if len(p.Edges) != 0 || p.HasNextPage {
 		t.Errorf("after the last edge: %d edges, hasNext %v", len(p.Edges), p.HasNextPage)
@@ -410,7 +410,7 @@ func testBatchedLists(t *testing.T, s community.Store) {
 	other := create(t, s, "other_star")[0].ID
 	must(t, s.Follow(ctx, fans[0].MemberID, other, at(50)))
 	must(t, s.Follow(ctx, fans[1].MemberID, other, at(51)))
-	after := &community.Position{Since: fans[2].Since, MemberID: fans[2].MemberID}
+	after := &community.Position{Since: fans[2].Since, ID: fans[2].MemberID}
 	pages, err := s.FollowLists(ctx, community.ListFollowers, 2, []community.ListRequest{
 		{MemberID: other},
 		{MemberID: star, After: after},

@@ -469,7 +469,7 @@ func clubPager(s community.Store, clubID string, q community.PostQuery) listPage
 // commentPosition is the position Comments pages after: Since is the comment's CreatedAt,
 // MemberID its id.
 func commentPosition(c community.Comment) community.Position {
-	return community.Position{Since: c.CreatedAt, MemberID: c.ID}
+	return community.Position{Since: c.CreatedAt, ID: c.ID}
 }
 
 // commentOrder compares comment positions in list order: oldest first, then id ascending.
@@ -477,7 +477,7 @@ func commentOrder(a, b community.Position) int {
 	if c := a.Since.Compare(b.Since); c != 0 {
 		return c
 	}
-	return strings.Compare(a.MemberID, b.MemberID)
+	return strings.Compare(a.ID, b.ID)
 }
 
 // commentList is the whole list of a parent's comments: a post's top-level comments, or
@@ -974,7 +974,7 @@ func testComments(t *testing.T, s community.Store) {
 			{"first items", 1, nil,
 				map[string][]community.Comment{post.ID: want[post.ID][:1], first.ID: want[first.ID][:1], r1.ID: want[r1.ID], other.ID: want[other.ID], gone.ID: want[gone.ID]},
 				map[string]bool{post.ID: true, first.ID: true}},
-			{"after one position", 3, &community.Position{Since: at(2), MemberID: lastID},
+			{"after one position", 3, &community.Position{Since: at(2), ID: lastID},
 				map[string][]community.Comment{post.ID: want[post.ID][3:6], first.ID: want[first.ID], r1.ID: want[r1.ID]},
 				map[string]bool{post.ID: true}},
 			{"first=0", 0, nil, nil, map[string]bool{post.ID: true, first.ID: true, r1.ID: true, other.ID: true, gone.ID: true}},
@@ -1002,7 +1002,7 @@ func testComments(t *testing.T, s community.Store) {
 		afters := []named[community.Position]{
 			{"a time with no comment", community.Position{Since: at(4)}},
 			{"a time, before its comments", community.Position{Since: at(5)}},
-			{"a time, after its comments", community.Position{Since: at(5), MemberID: lastID}},
+			{"a time, after its comments", community.Position{Since: at(5), ID: lastID}},
 			{"a reply", commentPosition(r3)},
 			{"the end", community.Position{Since: at(100)}},
 		}

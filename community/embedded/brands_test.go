@@ -246,7 +246,7 @@ func TestBrandMembers(t *testing.T) {
 	all := append([]community.BrandMembership{mem(5, 0)}, same...)
 	all = append(all, mem(0, 0))
 	pos := func(m community.BrandMembership) *community.Position {
-		return &community.Position{Since: m.Since, MemberID: m.MemberID}
+		return &community.Position{Since: m.Since, ID: m.MemberID}
 	}
 	only := func(keep func(community.BrandMembership) bool) []community.BrandMembership {
 		var out []community.BrandMembership
@@ -268,7 +268,7 @@ func TestBrandMembers(t *testing.T) {
 		{"exactly the rest", community.MembersQuery{First: 3, After: pos(all[1]), MaxPoints: -1}, community.MembershipPage{Memberships: all[2:]}},
 		{"after the last", community.MembersQuery{First: 3, After: pos(all[4]), MaxPoints: -1}, community.MembershipPage{}},
 		{"first 0", community.MembersQuery{First: 0, MaxPoints: -1}, community.MembershipPage{HasNextPage: true}},
-		{"after a position no member holds", community.MembersQuery{First: 10, After: &community.Position{Since: at(2), MemberID: ""}, MaxPoints: -1}, community.MembershipPage{Memberships: all[1:]}},
+		{"after a position no member holds", community.MembersQuery{First: 10, After: &community.Position{Since: at(2), ID: ""}, MaxPoints: -1}, community.MembershipPage{Memberships: all[1:]}},
 		{"tier 普通", community.MembersQuery{First: 10, MinPoints: 0, MaxPoints: 1000}, community.MembershipPage{Memberships: only(func(m community.BrandMembership) bool { return m.Points < 1000 })}},
 		{"tier 银卡", community.MembersQuery{First: 10, MinPoints: 1000, MaxPoints: 5000}, community.MembershipPage{Memberships: []community.BrandMembership{mem(1, 1500)}}},
 		{"tier 金卡", community.MembersQuery{First: 10, MinPoints: 5000, MaxPoints: -1}, community.MembershipPage{Memberships: []community.BrandMembership{mem(2, 6000)}}},

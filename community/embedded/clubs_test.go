@@ -304,19 +304,19 @@ func TestClubPaging(t *testing.T) {
 			diff(t, "all members", all, pageAll(t, size, func(first int, after *community.Position) ([]community.ClubMembership, bool, error) {
 				return clubMembers(ctx, s, club.ID, "", first, after)
 			}, func(m community.ClubMembership) community.Position {
-				return community.Position{Since: m.Since, MemberID: m.MemberID}
+				return community.Position{Since: m.Since, ID: m.MemberID}
 			}))
 			diff(t, "moderators", moderators, pageAll(t, size, func(first int, after *community.Position) ([]community.ClubMembership, bool, error) {
 				return clubMembers(ctx, s, club.ID, community.RoleModerator, first, after)
 			}, func(m community.ClubMembership) community.Position {
-				return community.Position{Since: m.Since, MemberID: m.MemberID}
+				return community.Position{Since: m.Since, ID: m.MemberID}
 			}))
 		})
 		t.Run(fmt.Sprint("requests by ", size), func(t *testing.T) {
 			diff(t, "requests", requests, pageAll(t, size, func(first int, after *community.Position) ([]community.JoinRequest, bool, error) {
 				return s.JoinRequests(ctx, club.ID, first, after)
 			}, func(r community.JoinRequest) community.Position {
-				return community.Position{Since: r.At, MemberID: r.MemberID}
+				return community.Position{Since: r.At, ID: r.MemberID}
 			}))
 		})
 	}
@@ -338,13 +338,13 @@ func TestClubPaging(t *testing.T) {
 			t.Errorf("members of an unknown club: %+v, more %v; want none", got, more)
 		}
 		last := all[len(all)-1]
-		got, more, err = clubMembers(ctx, s, club.ID, "", 10, &community.Position{Since: last.Since, MemberID: last.MemberID})
+		got, more, err = clubMembers(ctx, s, club.ID, "", 10, &community.Position{Since: last.Since, ID: last.MemberID})
 		must(t, err)
 		if len(got) != 0 || more {
 			t.Errorf("after the last member: %+v, more %v; want none", got, more)
 		}
 		// A position that is no member's still cuts the list where it would stand.
-		got, _, err = clubMembers(ctx, s, club.ID, "", 100, &community.Position{Since: at(2), MemberID: ""})
+		got, _, err = clubMembers(ctx, s, club.ID, "", 100, &community.Position{Since: at(2), ID: ""})
 		must(t, err)
 		i := slices.IndexFunc(all, func(m community.ClubMembership) bool { return m.Since.Equal(at(2)) })
 		diff(t, "members after a position of no one", all[i:], got)

@@ -747,7 +747,7 @@ func (s *Store) clubPages(q community.PostQuery, reqs []community.ClubPostsReque
 		} else {
 			end := len(list)
 			if r.After != nil {
-				after := &community.Position{Since: r.After.CreatedAt, MemberID: r.After.ID}
+				after := &community.Position{Since: r.After.CreatedAt, ID: r.After.ID}
 				end = pageEnd(list, after, func(n *postNode) (time.Time, string) { return time.Unix(0, n.createdAt), n.id })
 			}
 			for j := end - 1; j >= 0 && len(page) < first; j-- {
@@ -1053,7 +1053,7 @@ func (s *Store) Comments(_ context.Context, parents []string, first int, after *
 				since := nanos(after.Since)
 				start = sort.Search(len(list), func(i int) bool {
 					c := list[i]
-					return c.createdAt > since || c.createdAt == since && c.id > after.MemberID
+					return c.createdAt > since || c.createdAt == since && c.id > after.ID
 				})
 			}
 			end := min(start+first, len(list))

@@ -84,7 +84,7 @@ func BenchmarkStore(b *testing.B) {
 		}
 	})
 	b.Run("Followers/middle-page", func(b *testing.B) {
-		after := &community.Position{Since: benchBase.Add(benchMembers / 6 * time.Second), MemberID: ids[benchMembers/2]}
+		after := &community.Position{Since: benchBase.Add(benchMembers / 6 * time.Second), ID: ids[benchMembers/2]}
 		for b.Loop() {
 			if _, err := s.FollowLists(ctx, community.ListFollowers, community.DefaultPageSize, []community.ListRequest{{MemberID: star, After: after}}); err != nil {
 				b.Fatal(err)

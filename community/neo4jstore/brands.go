@@ -255,7 +255,7 @@ func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.Me
 		"afterSince": nil, "afterId": nil,
 	}
 	if q.After != nil {
-		params["afterSince"], params["afterId"] = q.After.Since.UTC(), q.After.MemberID
+		params["afterSince"], params["afterId"] = q.After.Since.UTC(), q.After.ID
 	}
 	recs, err := query(ctx, s, cypherBrandMembers, params)
 	if err != nil {

@@ -42,7 +42,7 @@ func orNull(s string) any {
 func afterParams(params map[string]any, sinceKey string, after *community.Position) {
 	params[sinceKey], params["afterId"] = nil, nil
 	if after != nil {
-		params[sinceKey], params["afterId"] = after.Since.UTC(), after.MemberID
+		params[sinceKey], params["afterId"] = after.Since.UTC(), after.ID
 	}
 }
 

@@ -348,7 +348,7 @@ func TestClubPages(t *testing.T) {
 					break
 				}
 				last := page[len(page)-1]
-				after = &community.Position{Since: last.At, MemberID: last.MemberID}
+				after = &community.Position{Since: last.At, ID: last.MemberID}
 			}
 			if diff := cmp.Diff(wantRequests, gotRequests); diff != "" {
 				t.Errorf("join requests (-want +got):\n%s", diff)
@@ -363,7 +363,7 @@ func TestClubPages(t *testing.T) {
 					break
 				}
 				last := page[len(page)-1]
-				after = &community.Position{Since: last.Since, MemberID: last.MemberID}
+				after = &community.Position{Since: last.Since, ID: last.MemberID}
 			}
 			if diff := cmp.Diff(wantMembers, gotMembers); diff != "" {
 				t.Errorf("club members (-want +got):\n%s", diff)

@@ -452,7 +452,7 @@ func TestCommentPages(t *testing.T) {
 					break
 				}
 				last := lead[len(lead)-1]
-				after = &community.Position{Since: last.CreatedAt, MemberID: last.ID}
+				after = &community.Position{Since: last.CreatedAt, ID: last.ID}
 			}
 			if first > 0 {
 				if diff := gocmp.Diff(children[parents[0]], got[parents[0]]); diff != "" {
@@ -475,7 +475,7 @@ func commentIDs(list []community.Comment) []string {
 func behind(list []community.Comment, after *community.Position) []community.Comment {
 	var out []community.Comment
 	for _, c := range list {
-		if after == nil || c.CreatedAt.After(after.Since) || (c.CreatedAt.Equal(after.Since) && c.ID > after.MemberID) {
+		if after == nil || c.CreatedAt.After(after.Since) || (c.CreatedAt.Equal(after.Since) && c.ID > after.ID) {
 			out = append(out, c)
 		}
 	}

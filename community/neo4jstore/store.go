@@ -514,7 +514,7 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		row := map[string]any{"i": i, "memberId": r.MemberID, "afterSince": nil, "afterId": nil}
 		if r.After != nil {
 			row["afterSince"] = r.After.Since.UTC()
-			row["afterId"] = r.After.MemberID
+			row["afterId"] = r.After.ID
 		}
 		rows[i] = row
 	}
