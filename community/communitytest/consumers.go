@@ -80,12 +80,7 @@ func testConsumersAckApart(t *testing.T, s community.Store) {
 	ms := create(t, s, "mei_lin", "wang_qiang")
 	club := newClub("byd-owners", "", 0)
 	createClubs(t, s, club)
-	p1, p2 := newPost(club.ID, ms[0].ID, 1), newPost(club.ID, ms[0].ID, 2)
-	must(t, errOf(s.CreatePost(ctx, p1)))
-	must(t, errOf(s.CreatePost(ctx, p2)))
-	private := community.VisibilityPrivate
-	_, err := s.UpdateClub(ctx, club.ID, community.UpdateClubInput{Visibility: &private})
-	must(t, err)
+	p1, p2 := postTwiceAndHide(t, s, club.ID, ms[0].ID)
 
 	search := checkOf(t, s, community.ConsumerSearch, "post:"+p1.ID, "post:"+p2.ID, "club:"+club.ID)
 	rew := checkOf(t, s, rewards, "post:"+p1.ID, "post:"+p2.ID)
@@ -245,12 +240,7 @@ func testConsumersBacklog(t *testing.T, s community.Store) {
 			t.Fatalf("backlog of %s before any write = %+v, want none", c, b)
 		}
 	}
-	p1, p2 := newPost(club.ID, ms[0].ID, 1), newPost(club.ID, ms[0].ID, 2)
-	must(t, errOf(s.CreatePost(ctx, p1)))
-	must(t, errOf(s.CreatePost(ctx, p2)))
-	private := community.VisibilityPrivate
-	_, err := s.UpdateClub(ctx, club.ID, community.UpdateClubInput{Visibility: &private})
-	must(t, err)
+	postTwiceAndHide(t, s, club.ID, ms[0].ID)
 	search := pendingOf(t, s, community.ConsumerSearch)
 	rew := pendingOf(t, s, rewards)
 	if len(search) != 3 || len(rew) != 2 {
@@ -453,4 +443,18 @@ func testRelayIdle(t *testing.T, s community.Store) {
 		t.Errorf("an idle relay read its queue %d times in %s, want %d at most", reads, elapsed, most)
 	}
 	eventually(t, "the idle relay looks again", func() bool { return outbox.reads.Load() >= 2 })
+}
+
+// postTwiceAndHide writes two posts by author in the club, then makes the club private:
+// two post events and a club event.
+func postTwiceAndHide(t *testing.T, s community.Store, clubID, author string) (community.Post, community.Post) {
+	t.Helper()
+	ctx := context.Background()
+	p1, p2 := newPost(clubID, author, 1), newPost(clubID, author, 2)
+	must(t, errOf(s.CreatePost(ctx, p1)))
+	must(t, errOf(s.CreatePost(ctx, p2)))
+	private := community.VisibilityPrivate
+	_, err := s.UpdateClub(ctx, clubID, community.UpdateClubInput{Visibility: &private})
+	must(t, err)
+	return p1, p2
 }

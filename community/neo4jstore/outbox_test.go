@@ -283,18 +283,7 @@ func TestDataOfOlderVersions(t *testing.T) {
 	if got := search(); len(got) != 0 {
 		t.Fatalf("a member without a display-name key is found: %v", got)
 	}
-	var fill migration
-	all, err := migrations()
-	mustDo(t, err)
-	for _, m := range all {
-		if strings.Contains(m.id, "display_name_key_fill") {
-			fill = m
-		}
-	}
-	if fill.id == "" {
-		t.Fatal("no migration fills in display-name keys")
-	}
-	mustDo(t, s.applyMigration(ctx, fill))
+	mustDo(t, s.applyMigration(ctx, migrationNamed(t, "display_name_key_fill", "no migration fills in display-name keys")))
 	if got := search(); len(got) != 1 || got[0] != older.ID {
 		t.Errorf("after the migration, the search finds %v, want [%s]", got, older.ID)
 	}
@@ -331,18 +320,7 @@ func TestOutboxOfOlderVersions(t *testing.T) {
 		t.Fatalf("before the migration the search index reads %d events, %v; want none", len(evs), err)
 	}
 
-	var fill migration
-	all, err := migrations()
-	mustDo(t, err)
-	for _, m := range all {
-		if strings.Contains(m.id, "outbox_event_consumer_fill") {
-			fill = m
-		}
-	}
-	if fill.id == "" {
-		t.Fatal("no migration gives the outbox's events their consumer")
-	}
-	mustDo(t, s.applyMigration(ctx, fill))
+	mustDo(t, s.applyMigration(ctx, migrationNamed(t, "outbox_event_consumer_fill", "no migration gives the outbox's events their consumer")))
 	after, err := s.PendingEvents(ctx, community.ConsumerSearch, 100)
 	mustDo(t, err)
 	if diff := cmp.Diff(before, after); diff != "" {
@@ -529,3 +507,18 @@ const cypherBlockedTransactions = `
 SHOW TRANSACTIONS YIELD status
 WHERE status STARTS WITH 'Blocked'
 RETURN count(*) AS blocked`
+
+// migrationNamed returns the migration whose id holds part; missing says what the test
+// needs of it, when there is none.
+func migrationNamed(t *testing.T, part, missing string) migration {
+	t.Helper()
+	all, err := migrations()
+	mustDo(t, err)
+	for _, m := range all {
+		if strings.Contains(m.id, part) {
+			return m
+		}
+	}
+	t.Fatal(missing)
+	return migration{}
+}
