@@ -277,9 +277,14 @@ type ClubPostsRequest struct {
 	After *PostPosition
 }
 
+// ClubPostsReader is the part of PostStore that ClubPostsOf reads through.
+type ClubPostsReader interface {
+	ClubPosts(ctx context.Context, q PostQuery, reqs []ClubPostsRequest) ([]PostPage, error)
+}
+
 // ClubPostsOf reads one page of one club's posts, after a position (nil for the first
 // page): PostStore.ClubPosts for a single request.
-func ClubPostsOf(ctx context.Context, s PostStore, clubID string, q PostQuery, after *PostPosition) ([]Post, bool, error) {
+func ClubPostsOf(ctx context.Context, s ClubPostsReader, clubID string, q PostQuery, after *PostPosition) ([]Post, bool, error) {
 	pages, err := s.ClubPosts(ctx, q, []ClubPostsRequest{{ClubID: clubID, After: after}})
 	if err != nil {
 		return nil, false, err

@@ -107,9 +107,18 @@ func Handler(store Source, idx Index) community.Handler {
 		if err := idx.Apply(ctx, docs); err != nil {
 			return fmt.Errorf("search relay: apply %d documents: %w", len(docs), err)
 		}
+		if len(clubIDs) == 0 {
+			return nil
+		}
+		clubs, err := store.ClubsByID(ctx, clubIDs)
+		if err != nil {
+			return fmt.Errorf("search relay: read %d clubs: %w", len(clubIDs), err)
+		}
 		for _, id := range clubIDs {
-			if err := reindexClub(ctx, store, idx, id); err != nil {
-				return err
+			if c, ok := clubs[id]; ok {
+				if err := reindexClub(ctx, store, idx, c); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -118,35 +127,26 @@ func Handler(store Source, idx Index) community.Handler {
 
 // reindexClub writes again the documents of a club's published posts, whose Private flag
 // follows the club.
-func reindexClub(ctx context.Context, store Source, idx Index, clubID string) error {
-	clubs, err := store.ClubsByID(ctx, []string{clubID})
-	if err != nil {
-		return fmt.Errorf("search relay: read club %s: %w", clubID, err)
-	}
-	c, ok := clubs[clubID]
-	if !ok {
-		return nil
-	}
+func reindexClub(ctx context.Context, store Source, idx Index, c community.Club) error {
 	q := community.PostQuery{Sort: community.SortNew, First: 500}
-	req := community.ClubPostsRequest{ClubID: clubID}
+	var after *community.PostPosition
 	for {
-		pages, err := store.ClubPosts(ctx, q, []community.ClubPostsRequest{req})
+		posts, more, err := community.ClubPostsOf(ctx, store, c.ID, q, after)
 		if err != nil {
-			return fmt.Errorf("search relay: read posts of club %s: %w", clubID, err)
+			return fmt.Errorf("search relay: read posts of club %s: %w", c.ID, err)
 		}
-		posts, more := pages[0].Posts, pages[0].More
 		docs := make([]Document, len(posts))
 		for i, p := range posts {
 			docs[i] = DocumentOf(p, c)
 		}
 		if err := idx.Apply(ctx, docs); err != nil {
-			return fmt.Errorf("search relay: apply posts of club %s: %w", clubID, err)
+			return fmt.Errorf("search relay: apply posts of club %s: %w", c.ID, err)
 		}
 		if !more || len(posts) == 0 {
 			return nil
 		}
 		last := posts[len(posts)-1]
-		req.After = &community.PostPosition{CreatedAt: last.CreatedAt, ID: last.ID}
+		after = &community.PostPosition{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 }
 
