@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -54,35 +55,64 @@ func (s *Store) ReserveIdempotencyKey(_ context.Context, rec community.Idempoten
 	return held, nil
 }
 
-// SweepIdempotencyKeys implements community.IdempotencyStore: one bbolt transaction, which
-// reads the reservations in key order until it has found limit old ones, and deletes them.
+// SweepIdempotencyKeys implements community.IdempotencyStore. The old reservations are
+// found in a read transaction, which holds up no writer, and deleted in a short write
+// transaction that checks each again (a key reserved anew meanwhile stays).
 func (s *Store) SweepIdempotencyKeys(_ context.Context, before time.Time, limit int) (int, error) {
 	s.trips.Count()
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIdempotency)
-		var old [][]byte
-		c := b.Cursor()
+	var old [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIdempotency).Cursor()
 		for k, v := c.First(); k != nil && len(old) < limit; k, v = c.Next() {
-			var d idempotencyDoc
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode idempotency key: %w", err)
-			}
-			if d.At.Before(before) {
-				old = append(old, k)
+			if at, err := reservedAt(v); err != nil {
+				return err
+			} else if at.Before(before) {
+				old = append(old, slices.Clone(k))
 			}
 		}
-		// Deleted after the walk: a cursor's place after a delete is not to be relied on.
+		return nil
+	})
+	if err != nil || len(old) == 0 {
+		return 0, wrapSweep(err)
+	}
+	n := 0
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdempotency)
 		for _, k := range old {
+			v := b.Get(k)
+			if v == nil {
+				continue
+			}
+			if at, err := reservedAt(v); err != nil {
+				return err
+			} else if !at.Before(before) {
+				continue
+			}
 			if err := b.Delete(k); err != nil {
 				return err
 			}
+			n++
 		}
-		n = len(old)
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("embedded: sweep idempotency keys: %w", err)
+		return 0, wrapSweep(err)
 	}
 	return n, nil
+}
+
+// reservedAt reads when a stored reservation was made.
+func reservedAt(v []byte) (time.Time, error) {
+	var d idempotencyDoc
+	if err := json.Unmarshal(v, &d); err != nil {
+		return time.Time{}, fmt.Errorf("decode idempotency key: %w", err)
+	}
+	return d.At, nil
+}
+
+func wrapSweep(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("embedded: sweep idempotency keys: %w", err)
 }
