@@ -243,12 +243,8 @@ func (s *ClubService) DecideJoinRequest(ctx context.Context, clubID, memberID st
 	}
 	// A member the caller may not know of has no request the caller can see (JoinRequests
 	// leaves it out), so none to decide: the answer is the same whether one is pending.
-	seen, err := s.seeMembers(ctx, []string{memberID})
-	if err != nil {
+	if err := s.knownMember(ctx, memberID, "no such request"); err != nil {
 		return err
-	}
-	if !seen[0] {
-		return Errorf(CodeNotFound, "no such request")
 	}
 	return s.store.DecideJoinRequest(ctx, clubID, memberID, approve, s.now().UTC())
 }
@@ -289,6 +285,11 @@ func (s *ClubService) SetClubRole(ctx context.Context, clubID, memberID string, 
 	current, ok := found[key]
 	if !ok {
 		return ClubMembership{}, Errorf(CodeNotFound, "the member is not in the club")
+	}
+	// A member the caller may not know of is not listed among the club's members to them,
+	// so is not in the club as far as they can tell.
+	if err := s.knownMember(ctx, memberID, "the member is not in the club"); err != nil {
+		return ClubMembership{}, err
 	}
 	if role == RoleManager || current.Role == RoleManager {
 		if err := Decide(a, ActAppointManagers, t); err != nil {
@@ -470,6 +471,20 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 // clubMembersOwner is whose list a key's cursors belong to: a list of one role is a list
 // of its own, whose cursors the others refuse.
 func clubMembersOwner(k ClubMembersKey) string { return k.ClubID + "/" + string(k.Role) }
+
+// knownMember is NOT_FOUND with notFound when the caller may not know of the member
+// (CanSeeMember): a write that names a member answers as if it were not there, as the
+// lists the caller reads leave it out. It reads consents for brand staff only.
+func (s *core) knownMember(ctx context.Context, memberID, notFound string) error {
+	seen, err := s.seeMembers(ctx, []string{memberID})
+	if err != nil {
+		return err
+	}
+	if !seen[0] {
+		return Errorf(CodeNotFound, "%s", notFound)
+	}
+	return nil
+}
 
 // canSeeInsideOf is canSeeInside for keys that each name a club.
 func canSeeInsideOf[K any](ctx context.Context, s *core, keys []K, club func(K) string) ([]error, error) {

@@ -270,6 +270,22 @@ func TestMemberListVisibility(t *testing.T) {
 	if !slices.Contains(pending, hidden[0]) || slices.Contains(pending, consenting[0]) {
 		t.Errorf("pending after the decisions: %v; want %s still pending and %s decided", pending, hidden[0], consenting[0])
 	}
+	// Nor can the host brand's admins learn, by giving a role, that such a member is in
+	// their club: NOT_FOUND, as for a member who is not, and no role changes.
+	setRole := `mutation($c: ID!, $m: ID!) { setClubRole(input: {clubId: $c, memberId: $m, role: MODERATOR}) { membership { role } } }`
+	admin := staffToken(t, byd, "BRAND_ADMIN")
+	refused := a.fails(community.CodeNotFound, admin, setRole, map[string]any{"c": club, "m": hidden[1]})
+	if leaked := revealed(refused, hidden[1]); len(leaked) > 0 {
+		t.Errorf("the refusal names the member: %+v", refused.Errors)
+	}
+	a.ok(admin, setRole, map[string]any{"c": club, "m": consenting[1]}, nil)
+	var mods struct {
+		Club struct{ Moderators struct{ Edges []struct{ Node struct{ Member struct{ ID string } } } } }
+	}
+	a.ok(mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), `{ club(slug: "byd-owners") { moderators { edges { node { member { id } } } } } }`, nil, &mods)
+	if e := mods.Club.Moderators.Edges; len(e) != 1 || e[0].Node.Member.ID != consenting[1] {
+		t.Errorf("moderators after the admin's calls: %+v, want %s alone", e, consenting[1])
+	}
 
 	// A post, and a comment, by a member who did not consent: the brand's staff see the
 	// post and the comment, with their author null and NOT_FOUND, and nothing of the id.
