@@ -79,9 +79,6 @@ func NewRelay(outbox Outbox, consumer Consumer, handle Handler, cfg RelayConfig)
 	return &Relay{outbox: outbox, consumer: consumer, handle: handle, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
 }
 
-// Consumer returns the consumer whose events the relay delivers.
-func (r *Relay) Consumer() Consumer { return r.consumer }
-
 // Wake asks the relay to look at its queue now rather than after its idle wait: after a
 // write, so that the write reaches the consumer without waiting for the next poll.
 func (r *Relay) Wake() {

@@ -85,9 +85,6 @@ func NewRunner(leases Leases, cfg RunnerConfig) *Runner {
 	return &Runner{leases: leases, cfg: cfg, log: log}
 }
 
-// Holder returns the name the runner takes its lease under.
-func (r *Runner) Holder() string { return r.cfg.Holder }
-
 // RunnerStats is what went wrong for a runner since it started.
 type RunnerStats struct {
 	Failures int64 // errors of the leases or of the work, each followed by a backoff
