@@ -3,7 +3,6 @@ package communitytest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,14 +11,9 @@ import (
 	"quanzi/community"
 )
 
-// concurrently runs f(0) … f(k-1) at once and returns what each returned, by i.
+// concurrently is atOnce for calls that return an error alone.
 func concurrently(k int, f func(i int) error) []error {
-	errs := make([]error, k)
-	var wg sync.WaitGroup
-	for i := range k {
-		wg.Go(func() { errs[i] = f(i) })
-	}
-	wg.Wait()
+	_, errs := atOnce(k, func(i int) (struct{}, error) { return struct{}{}, f(i) })
 	return errs
 }
 
