@@ -1,10 +1,8 @@
 package resolvers_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,25 +11,6 @@ import (
 	"quanzi/community"
 	"quanzi/community/embedded"
 )
-
-// attempt posts an operation like do, but reports a failure of the transport as an error, so
-// that goroutines other than the test's may call it.
-func (a *api) attempt(token, query string, vars map[string]any) (gqlResponse, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest("POST", a.url+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	defer res.Body.Close()
-	var out gqlResponse
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return gqlResponse{}, fmt.Errorf("decode response (status %d): %w", res.StatusCode, err)
-	}
-	return out, nil
-}
 
 // createdID reads the id that an operation written as `m: mutation(…) { x: entity { id } }`
 // answered.
@@ -184,7 +163,7 @@ func TestIdempotencyKeys(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						var res gqlResponse
-						if res, errs[i] = a.attempt(caller, tc.op, withKey(tc.input(0, 0), key)); errs[i] == nil {
+						if res, errs[i] = a.client().Try(caller, tc.op, withKey(tc.input(0, 0), key)); errs[i] == nil {
 							if len(res.Errors) > 0 {
 								errs[i] = fmt.Errorf("errors: %+v", res.Errors)
 							} else {

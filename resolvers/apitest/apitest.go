@@ -6,6 +6,7 @@ package apitest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -34,6 +35,16 @@ type Client struct {
 // Do posts an operation with a bearer token ("" for none) and returns the response.
 func (c Client) Do(token, query string, vars map[string]any) Response {
 	c.T.Helper()
+	res, err := c.Try(token, query, vars)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	return res
+}
+
+// Try is Do that returns a failure of the transport or of the response's decoding instead
+// of ending T, so that goroutines other than the test's may call it.
+func (c Client) Try(token, query string, vars map[string]any) (Response, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest("POST", c.URL+"/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -42,14 +53,14 @@ func (c Client) Do(token, query string, vars map[string]any) Response {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		c.T.Fatal(err)
+		return Response{}, err
 	}
 	defer res.Body.Close()
 	var out Response
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		c.T.Fatalf("decode response (status %d): %v", res.StatusCode, err)
+		return Response{}, fmt.Errorf("decode response (status %d): %w", res.StatusCode, err)
 	}
-	return out
+	return out, nil
 }
 
 // OK runs an operation that must succeed and decodes its data into out (unless nil).
