@@ -339,6 +339,11 @@ RETURN m.id AS id, m.handle AS handle, n ORDER BY abs(n - $want), m.id LIMIT 1`,
 		handle, _ := rec.Get("handle")
 		n, _ := rec.Get("n")
 		m := member{id: id.(string), handle: handle.(string), followers: int(n.(int64)), wanted: want}
+		// Results are kept by member: two targets that fall on one member would be summed
+		// into one row.
+		if slices.ContainsFunc(out, func(o member) bool { return o.id == m.id }) {
+			return nil, fmt.Errorf("-targets: %d and another target both fall on %s (%d followers)", want, m.handle, m.followers)
+		}
 		if m.followers != want {
 			logf("no member has %d followers: taking %s with %d, the nearest", want, m.handle, m.followers)
 		} else {
