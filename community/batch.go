@@ -27,10 +27,11 @@ func eachGroup[G comparable](n int, group func(i int) (G, bool), serve func(g G,
 
 // readByMember serves keys that each name a member, with one read per group of the
 // members of that group's keys: out[i] is the value read for key i's member, or errs[i]
-// the group's error. Keys that already have an error are left out.
+// the group's error. Keys that already have an error are left out, and so are those whose
+// member id is malformed (they name no one).
 func readByMember[K any, G comparable, V any](keys []K, out []V, errs []error,
 	group func(K) G, member func(K) string, read func(g G, memberIDs []string) (map[string]V, error)) {
-	eachGroup(len(keys), func(i int) (G, bool) { return group(keys[i]), errs[i] == nil }, func(g G, idx []int) {
+	eachGroup(len(keys), func(i int) (G, bool) { return group(keys[i]), errs[i] == nil && validID(member(keys[i])) }, func(g G, idx []int) {
 		ids := make([]string, len(idx))
 		for j, i := range idx {
 			ids[j] = member(keys[i])
