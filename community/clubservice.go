@@ -500,6 +500,40 @@ func canSeeInsideOf[K any](ctx context.Context, s *core, keys []K, club func(K) 
 // unknown club, else insideRule). It reads the clubs once and the caller's standing in
 // them once.
 func (s *core) canSeeInside(ctx context.Context, clubIDs []string) ([]error, error) {
+	m := memoOf(ctx)
+	if m == nil {
+		return s.decideInside(ctx, clubIDs)
+	}
+	// Through the request's memo: the club fields of one request (members, moderators,
+	// managers, posts) each ask about the same clubs. The lock is held across the read, so
+	// that fields that ask at once wait for one read.
+	m.insideMu.Lock()
+	defer m.insideMu.Unlock()
+	var missing []string
+	for _, id := range clubIDs {
+		if _, ok := m.inside[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		errs, err := s.decideInside(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, id := range missing {
+			m.inside[id] = errs[i]
+		}
+	}
+	errs := make([]error, len(clubIDs))
+	for i, id := range clubIDs {
+		errs[i] = m.inside[id]
+	}
+	return errs, nil
+}
+
+// decideInside is canSeeInside read from the store: the clubs once, and the caller's
+// standing in them once.
+func (s *core) decideInside(ctx context.Context, clubIDs []string) ([]error, error) {
 	errs := make([]error, len(clubIDs))
 	ids := onlyValidIDs(clubIDs)
 	var clubs map[string]Club

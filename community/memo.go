@@ -17,12 +17,16 @@ type memoKey struct{}
 type requestMemo struct {
 	mu       sync.Mutex
 	consents map[string][]Consent // by member id; nil slices for members without any
+
+	// insideMu guards inside apart from consents: deciding inside reads consents.
+	insideMu sync.Mutex
+	inside   map[string]error // by club id: canSeeInside's answer
 }
 
 // WithRequestMemo returns a context in which the services remember what their rules read,
 // for one request. Without it every rule reads the store anew.
 func WithRequestMemo(ctx context.Context) context.Context {
-	return context.WithValue(ctx, memoKey{}, &requestMemo{consents: map[string][]Consent{}})
+	return context.WithValue(ctx, memoKey{}, &requestMemo{consents: map[string][]Consent{}, inside: map[string]error{}})
 }
 
 func memoOf(ctx context.Context) *requestMemo {
@@ -38,6 +42,9 @@ func (m *requestMemo) forget() {
 	m.mu.Lock()
 	clear(m.consents)
 	m.mu.Unlock()
+	m.insideMu.Lock()
+	clear(m.inside)
+	m.insideMu.Unlock()
 }
 
 // ruleConsents returns the current consents of the members, for the rules: through the
