@@ -280,7 +280,13 @@ func TestMemberListVisibility(t *testing.T) {
 	}
 	a.ok(admin, setRole, map[string]any{"c": club, "m": consenting[1]}, nil)
 	var mods struct {
-		Club struct{ Moderators struct{ Edges []struct{ Node struct{ Member struct{ ID string } } } } }
+		Club struct {
+			Moderators struct {
+				Edges []struct {
+					Node struct{ Member struct{ ID string } }
+				}
+			}
+		}
 	}
 	a.ok(mint(t, jwtClaimsRoles("COMMUNITY_MANAGER")), `{ club(slug: "byd-owners") { moderators { edges { node { member { id } } } } } }`, nil, &mods)
 	if e := mods.Club.Moderators.Edges; len(e) != 1 || e[0].Node.Member.ID != consenting[1] {
