@@ -152,6 +152,7 @@ func TestConfiguration(t *testing.T) {
 	}{
 		{"production without a secret", map[string]string{"QUANZI_ENV": "production"}, "development secret is refused"},
 		{"production with the development secret", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": jwtauth.DevelopmentSecret}, "development secret is refused"},
+		{"statement log in production", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_NEO4J_LOG_STATEMENTS": "true"}, "QUANZI_NEO4J_LOG_STATEMENTS"},
 		{"unknown store", map[string]string{"QUANZI_STORE": "mysql"}, "QUANZI_STORE"},
 		{"neo4j without a URI", map[string]string{"QUANZI_STORE": "neo4j"}, "NEO4J_URI"},
 		{"unreachable neo4j", map[string]string{"QUANZI_STORE": "neo4j", "NEO4J_URI": "bolt://127.0.0.1:1"}, "neo4j"},

@@ -107,16 +107,18 @@ type config struct {
 	Neo4jUser     string
 	Neo4jPassword string
 	Neo4jDatabase string
-	Search        string
-	MeiliURL      string
-	MeiliKey      string
-	RedisURL      string
-	JWTSecret     string
-	JWTIssuer     string
-	JWTAudience   string
-	JWKSURL       string
-	Introspection bool
-	Limits        limits
+	// Neo4jLogStatements logs every statement sent to Neo4j, with its parameters.
+	Neo4jLogStatements bool
+	Search             string
+	MeiliURL           string
+	MeiliKey           string
+	RedisURL           string
+	JWTSecret          string
+	JWTIssuer          string
+	JWTAudience        string
+	JWKSURL            string
+	Introspection      bool
+	Limits             limits
 	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
 	// caller's address (comma-separated addresses or CIDR prefixes).
 	TrustedProxies string
@@ -225,6 +227,7 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.Neo4jUser, "neo4j-user", env("NEO4J_USER", ""), "Neo4j user; empty for no auth (NEO4J_USER)")
 	fs.StringVar(&cfg.Neo4jPassword, "neo4j-password", env("NEO4J_PASSWORD", ""), "Neo4j password (NEO4J_PASSWORD)")
 	fs.StringVar(&cfg.Neo4jDatabase, "neo4j-database", env("NEO4J_DATABASE", ""), "Neo4j database; empty for the default (NEO4J_DATABASE)")
+	fs.BoolVar(&cfg.Neo4jLogStatements, "neo4j-log-statements", env("QUANZI_NEO4J_LOG_STATEMENTS", "") == "true", "log every Neo4j statement with its parameters, for profiling; never in production (QUANZI_NEO4J_LOG_STATEMENTS)")
 	fs.StringVar(&cfg.Search, "search", env("QUANZI_SEARCH", "embedded"), "search engine: embedded or meilisearch (QUANZI_SEARCH)")
 	fs.StringVar(&cfg.MeiliURL, "meili-url", env("MEILI_URL", ""), "Meilisearch URL (MEILI_URL)")
 	fs.StringVar(&cfg.MeiliKey, "meili-key", env("MEILI_KEY", ""), "Meilisearch key (MEILI_KEY)")
@@ -329,6 +332,9 @@ func (c *config) validate() error {
 		}
 		c.JWTSecret = jwtauth.DevelopmentSecret
 	}
+	if c.production() && c.Neo4jLogStatements {
+		return errors.New("QUANZI_NEO4J_LOG_STATEMENTS would log members' data: it is refused in production")
+	}
 	if c.production() && len(c.JWTSecret) < 32 {
 		return errors.New("QUANZI_JWT_SECRET must be at least 32 bytes in production")
 	}
@@ -339,7 +345,13 @@ func (c *config) validate() error {
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (store community.Store, close func(), err error) {
 	switch cfg.Store {
 	case "neo4j":
-		s, err := neo4jstore.Open(ctx, neo4jstore.Config{URI: cfg.Neo4jURI, Username: cfg.Neo4jUser, Password: cfg.Neo4jPassword, Database: cfg.Neo4jDatabase, Logger: log})
+		nc := neo4jstore.Config{URI: cfg.Neo4jURI, Username: cfg.Neo4jUser, Password: cfg.Neo4jPassword, Database: cfg.Neo4jDatabase, Logger: log}
+		if cfg.Neo4jLogStatements {
+			nc.Observe = func(cypher string, params map[string]any) {
+				log.Info("neo4j statement", "cypher", cypher, "params", params)
+			}
+		}
+		s, err := neo4jstore.Open(ctx, nc)
 		if err != nil {
 			return nil, nil, err
 		}

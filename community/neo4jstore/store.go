@@ -37,6 +37,10 @@ type Config struct {
 	Subscriptions community.Subscriptions
 	// Logger receives the start-up and migration lines; nil means slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is called with every statement before it runs, and its
+	// parameters: for tracing, and for profiling the statements a request sends. It must
+	// not keep or change params.
+	Observe func(cypher string, params map[string]any)
 }
 
 // Store is the graph store on Neo4j. It is safe for concurrent use.
@@ -48,6 +52,7 @@ type Store struct {
 	bookmarks neo4j.BookmarkManager
 	outbox    outboxTable
 	trips     community.RoundTrips
+	observe   func(cypher string, params map[string]any)
 }
 
 // RoundTrips counts the store's round trips: one for each transaction, by Store method.
@@ -79,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		driver.Close(ctx)
 		return nil, fmt.Errorf("neo4jstore: connect to %s: %w", cfg.URI, err)
 	}
-	s := &Store{driver: driver, database: cfg.Database, bookmarks: driver.ExecuteQueryBookmarkManager(), outbox: outbox}
+	s := &Store{driver: driver, database: cfg.Database, bookmarks: driver.ExecuteQueryBookmarkManager(), outbox: outbox, observe: cfg.Observe}
 	start := time.Now()
 	applied, err := s.migrate(ctx, log)
 	if err != nil {
@@ -102,7 +107,7 @@ func read[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWor
 	s.trips.Count()
 	session := s.session(ctx)
 	defer session.Close(ctx)
-	return neo4j.ExecuteRead(ctx, session, work)
+	return neo4j.ExecuteRead(ctx, session, observed(s, work))
 }
 
 // write runs work in one managed write transaction.
@@ -110,7 +115,29 @@ func write[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWo
 	s.trips.Count()
 	session := s.session(ctx)
 	defer session.Close(ctx)
-	return neo4j.ExecuteWrite(ctx, session, work)
+	return neo4j.ExecuteWrite(ctx, session, observed(s, work))
+}
+
+// observed is work that shows each of its statements to the store's observer, if it has
+// one.
+func observed[T any](s *Store, work neo4j.ManagedTransactionWorkT[T]) neo4j.ManagedTransactionWorkT[T] {
+	if s.observe == nil {
+		return work
+	}
+	return func(tx neo4j.ManagedTransaction) (T, error) {
+		return work(observedTx{tx, s.observe})
+	}
+}
+
+// observedTx is a transaction that shows each statement to observe before running it.
+type observedTx struct {
+	neo4j.ManagedTransaction
+	observe func(cypher string, params map[string]any)
+}
+
+func (t observedTx) Run(ctx context.Context, cypher string, params map[string]any) (neo4j.ResultWithContext, error) {
+	t.observe(cypher, params)
+	return t.ManagedTransaction.Run(ctx, cypher, params)
 }
 
 // query runs one statement in a read transaction of its own and returns its records: the

@@ -172,3 +172,30 @@ func TestNoLockLeftovers(t *testing.T) {
 }
 
 const cypherLockLeftovers = `MATCH (m:Member) WHERE m._lock IS NOT NULL RETURN count(m) AS n`
+
+// TestObserve checks that the observer sees each statement the store sends, with its
+// parameters.
+func TestObserve(t *testing.T) {
+	cfg := testConfig(t)
+	type statement struct {
+		Cypher string
+		IDs    any
+	}
+	var seen []statement
+	cfg.Observe = func(cypher string, params map[string]any) {
+		seen = append(seen, statement{cypher, params["ids"]})
+	}
+	s := openEmpty(t, cfg)
+	seen = nil
+	ctx := context.Background()
+	if _, err := s.MembersByID(ctx, []string{"m1", "m2"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FollowCounts(ctx, []string{"m3"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []statement{{cypherMembersByID, []string{"m1", "m2"}}, {cypherFollowCounts, []string{"m3"}}}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("observed statements (-want +got):\n%s", diff)
+	}
+}
