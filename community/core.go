@@ -74,3 +74,14 @@ func New(store Store, cfg Config) Services {
 
 // Ping reports whether the store is reachable.
 func (s Services) Ping(ctx context.Context) error { return s.Members.store.Ping(ctx) }
+
+// ShareReads returns a context in which the services' reads of the store share one read
+// transaction where the store can (see SharedReads), and the function that ends it; on
+// other stores ctx itself and a function that does nothing. For the reads of one query
+// operation only: a write's reads must follow it.
+func (s Services) ShareReads(ctx context.Context) (context.Context, func()) {
+	if sr, ok := s.Members.store.(SharedReads); ok {
+		return sr.ShareReads(ctx)
+	}
+	return ctx, func() {}
+}

@@ -24,6 +24,20 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// SharedReads is a store that can serve the reads of one request from one read
+// transaction, so that a request of many statements pays for one transaction instead of
+// one each. Stores that cannot (the embedded store needs no transactions to read) do not
+// implement it; Services.ShareReads then changes nothing.
+type SharedReads interface {
+	// ShareReads returns a context in which the store's reads share one read transaction,
+	// begun at the first read, and a function that ends it. Reads in that context run one
+	// at a time. A read that fails there is run again in a transaction of its own, so
+	// sharing never turns a read that would succeed into an error. Called by the API for
+	// each query operation (never a mutation, whose reads must follow its writes); end is
+	// called once, when the operation's reads are over.
+	ShareReads(ctx context.Context) (shared context.Context, end func())
+}
+
 // MemberStore is the part of the Store about members, their identities and follows.
 type MemberStore interface {
 	// CreateMember stores a new member bound to its first identity.

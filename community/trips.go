@@ -12,8 +12,9 @@ import (
 // escapes the count; tests read it to prove that a request costs a bounded number of
 // round trips, and metrics may export it. The zero value is ready to use.
 type RoundTrips struct {
-	total    atomic.Int64
-	byMethod atomic.Bool
+	total        atomic.Int64
+	transactions atomic.Int64
+	byMethod     atomic.Bool
 	mu       sync.Mutex
 	byOp     map[string]int64
 }
@@ -25,20 +26,29 @@ func (r *RoundTrips) ByMethod() *RoundTrips {
 	return r
 }
 
-// Count counts one round trip of the Store method that called the adapter's helper: the
-// outermost exported method of a type named Store among the nearest callers (a method
-// that serves itself through another, as CreateMember through ImportMembers, counts as
-// itself).
-func (r *RoundTrips) Count() {
+// Count counts one round trip, in a transaction of its own, of the Store method that
+// called the adapter's helper: the outermost exported method of a type named Store among
+// the nearest callers (a method that serves itself through another, as CreateMember
+// through ImportMembers, counts as itself).
+func (r *RoundTrips) Count() { r.count(true) }
+
+// CountShared counts one round trip in a transaction that several round trips share (see
+// SharedReads); begins says whether it is the first, which begins the transaction.
+func (r *RoundTrips) CountShared(begins bool) { r.count(begins) }
+
+func (r *RoundTrips) count(begins bool) {
 	if r == nil {
 		return
 	}
 	r.total.Add(1)
+	if begins {
+		r.transactions.Add(1)
+	}
 	if !r.byMethod.Load() {
 		return
 	}
-	var pcs [8]uintptr
-	n := runtime.Callers(2, pcs[:])
+	var pcs [12]uintptr
+	n := runtime.Callers(3, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])
 	op := "unknown"
 	for {
@@ -73,6 +83,9 @@ func storeMethod(fn string) (string, bool) {
 
 // Total returns how many round trips were counted.
 func (r *RoundTrips) Total() int64 { return r.total.Load() }
+
+// Transactions returns how many transactions the counted round trips made.
+func (r *RoundTrips) Transactions() int64 { return r.transactions.Load() }
 
 // Of returns how many round trips operation op (a Store method's name) made since
 // ByMethod turned counting by method on.

@@ -13,10 +13,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"quanzi/community"
 	"quanzi/graph"
@@ -131,6 +133,7 @@ func NewHandler(d Deps, o Options) http.Handler {
 	gql.Use(&Budget{Limits: budget, Validated: documents})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: NewPersistedQueryCache(o.APQCacheBytes, o.APQMaxQueryBytes)})
 	gql.AroundRootFields(CheckRepresentations(es))
+	gql.AroundOperations(ShareReads(d.Services))
 	gql.SetErrorPresenter(ErrorPresenter(d.Log, !o.Production))
 	gql.SetRecoverFunc(Recover)
 
@@ -153,6 +156,25 @@ func NewHandler(d Deps, o Options) http.Handler {
 		mux.Handle("GET /{$}", playground.Handler("Quanzi", "/query"))
 	}
 	return logRequests(d.Log, mux)
+}
+
+// ShareReads serves the reads of each query operation from one read transaction where
+// the store can (community.SharedReads), ended when its response is complete. Mutations
+// read apart: what they read must follow what they wrote. Subscriptions too: their
+// responses go on for as long as the client listens.
+func ShareReads(svc community.Services) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		op := graphql.GetOperationContext(ctx).Operation
+		if op == nil || op.Operation != ast.Query {
+			return next(ctx)
+		}
+		ctx, end := svc.ShareReads(ctx)
+		respond := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			defer end()
+			return respond(ctx)
+		}
+	}
 }
 
 // readiness answers /readyz: each backend's state, checked at once with a 2 s deadline, as

@@ -102,8 +102,14 @@ func (s *Store) session(ctx context.Context) neo4j.SessionWithContext {
 	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, BookmarkManager: s.bookmarks})
 }
 
-// read runs work in one managed read transaction.
+// read runs work in one managed read transaction, or in the context's shared read
+// transaction when it has one (see ShareReads).
 func read[T any](ctx context.Context, s *Store, work neo4j.ManagedTransactionWorkT[T]) (T, error) {
+	if sr := shared(ctx, s); sr != nil {
+		if v, ok := readShared(ctx, sr, work); ok {
+			return v, nil
+		}
+	}
 	s.trips.Count()
 	session := s.session(ctx)
 	defer session.Close(ctx)

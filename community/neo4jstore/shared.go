@@ -1,0 +1,111 @@
+package neo4jstore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+var _ community.SharedReads = (*Store)(nil)
+
+// A request that reads a page of members, their counts and the pages below them sends a
+// handful of statements; each in a transaction of its own costs Neo4j a transaction's
+// set-up and tear-down (as much CPU as a small statement) and the driver a session, a
+// BEGIN and a COMMIT. A shared read runs them all in one explicit read transaction.
+
+type sharedKey struct{}
+
+// sharedRead is the read transaction that the reads of one context share. Its statements
+// run one at a time: one transaction is one connection.
+type sharedRead struct {
+	s *Store
+
+	mu      sync.Mutex
+	session neo4j.SessionWithContext
+	tx      neo4j.ExplicitTransaction
+	// broken is set when a statement failed in the transaction or the transaction could not
+	// begin: Neo4j ends a transaction whose statement fails, so the reads after it run in
+	// transactions of their own.
+	broken bool
+	ended  bool
+}
+
+// ShareReads implements community.SharedReads.
+func (s *Store) ShareReads(ctx context.Context) (context.Context, func()) {
+	sr := &sharedRead{s: s}
+	return context.WithValue(ctx, sharedKey{}, sr), sr.end
+}
+
+// shared returns the context's shared read of s, or nil.
+func shared(ctx context.Context, s *Store) *sharedRead {
+	sr, _ := ctx.Value(sharedKey{}).(*sharedRead)
+	if sr == nil || sr.s != s {
+		return nil
+	}
+	return sr
+}
+
+// readShared runs work in the shared transaction; ok is false when it could not (the
+// transaction is broken or over, or work failed in it), and then the read is the caller's
+// to run alone.
+func readShared[T any](ctx context.Context, sr *sharedRead, work neo4j.ManagedTransactionWorkT[T]) (v T, ok bool) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if sr.broken || sr.ended {
+		return v, false
+	}
+	sr.s.trips.CountShared(sr.tx == nil)
+	if sr.tx == nil {
+		sr.session = sr.s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: sr.s.database, BookmarkManager: sr.s.bookmarks, AccessMode: neo4j.AccessModeRead})
+		tx, err := sr.session.BeginTransaction(ctx)
+		if err != nil {
+			sr.broken = true
+			sr.release()
+			return v, false
+		}
+		sr.tx = tx
+	}
+	// An explicit transaction runs statements as a managed one does; the driver's own
+	// type is both.
+	mtx, isManaged := sr.tx.(neo4j.ManagedTransaction)
+	if !isManaged {
+		sr.broken = true
+		sr.release()
+		return v, false
+	}
+	v, err := observed(sr.s, work)(mtx)
+	if err != nil {
+		sr.broken = true
+		sr.release()
+		return v, false
+	}
+	return v, true
+}
+
+// end ends the shared transaction, if one began. It reads only, so it is rolled back.
+func (sr *sharedRead) end() {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	sr.ended = true
+	sr.release()
+}
+
+// release closes the transaction and its session; the caller holds mu.
+func (sr *sharedRead) release() {
+	// The request's context may be over by now; closing must still reach the server, so
+	// that the connection goes back to the pool clean.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if sr.tx != nil {
+		sr.tx.Close(ctx)
+		sr.tx = nil
+	}
+	if sr.session != nil {
+		sr.session.Close(ctx)
+		sr.session = nil
+	}
+}

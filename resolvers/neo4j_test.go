@@ -1,0 +1,70 @@
+package resolvers_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"quanzi/community/jwtauth"
+	"quanzi/community/neo4jstore"
+)
+
+// newNeo4jAPI is newAPI over the Neo4j at NEO4J_URI. The graph is not emptied: tests on it
+// make members of handles of their own. Without NEO4J_URI the test skips, except in CI.
+func newNeo4jAPI(t *testing.T) (*api, *neo4jstore.Store) {
+	t.Helper()
+	uri := os.Getenv("NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("NEO4J_URI not set: CI must test the API on a real Neo4j")
+		}
+		t.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
+	}
+	s, err := neo4jstore.Open(context.Background(), neo4jstore.Config{URI: uri, Username: os.Getenv("NEO4J_USER"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return newAPIOver(t, s), s
+}
+
+// TestQueriesShareATransaction checks that on Neo4j a query's reads, level after level of
+// nested lists, share one transaction whatever the length of its lists, and that a
+// mutation's reads after its write see it.
+func TestQueriesShareATransaction(t *testing.T) {
+	a, s := newNeo4jAPI(t)
+	run := fmt.Sprintf("%06d", rand.IntN(1000000))
+	star, _ := a.register("star_"+run, "Star")
+	adminToken := mint(t, jwtauth.Claims{Roles: []string{"ADMIN"}})
+	var fans []string
+	for i := range 12 {
+		id, token := a.register(fmt.Sprintf("fan_%s_%02d", run, i), fmt.Sprintf("Fan %d", i))
+		a.follow(token, star)
+		if i > 0 {
+			a.follow(token, fans[i-1])
+		}
+		fans = append(fans, id)
+	}
+	query := `query($id: ID!, $first: Int) { member(id: $id) { followers(first: $first) { edges { node {
+		handle followerCount
+		following(first: 3) { totalCount edges { node { handle followerCount } } }
+	} } } } }`
+	for _, first := range []int{2, 10} {
+		txs := s.RoundTrips().Transactions()
+		trips := a.followersTrips(adminToken, query, star, first)
+		if n := s.RoundTrips().Transactions() - txs; n != 1 {
+			t.Errorf("followers(first: %d) with nested lists: %d transactions, want 1 (%d round trips)", first, n, trips)
+		}
+	}
+
+	_, token := a.register("late_"+run, "Late")
+	var out struct {
+		Follow struct{ Member struct{ FollowerCount int } }
+	}
+	a.ok(token, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { followerCount } } }`, map[string]any{"id": star}, &out)
+	if got := out.Follow.Member.FollowerCount; got != 13 {
+		t.Errorf("followerCount in the follow's payload = %d, want 13", got)
+	}
+}
