@@ -15,8 +15,8 @@ type RoundTrips struct {
 	total        atomic.Int64
 	transactions atomic.Int64
 	byMethod     atomic.Bool
-	mu       sync.Mutex
-	byOp     map[string]int64
+	mu           sync.Mutex
+	byOp         map[string]int64
 }
 
 // ByMethod turns on counting by Store method, which Of reads: it walks the caller's stack
