@@ -1,14 +1,20 @@
 // Command peer compares Quanzi on Neo4j with the generic alternative, the Neo4j GraphQL
 // Library on GraphQL Yoga (this folder's Node project, pinned in package-lock.json), over
-// the same Neo4j and the same data.
+// the same Neo4j and the same data, and Quanzi on its embedded store seeded alike.
 //
-// It seeds the graph with Quanzi's own seed command when the graph is empty, starts both
-// servers, picks the members nearest to the given follower counts, checks that both servers
-// answer two queries alike, then measures each (query, member, server) with concurrent
-// clients for a fixed time, alternating servers, over several rounds, and prints a
-// markdown table: requests per second, p50 and p99 latency, and CPU per request of the
-// server process and of the Neo4j process (utime+stime from /proc). Where taskset is
-// available, both servers and Neo4j run on CPU 0 and the load generator on CPU 1.
+// It seeds the graph with Quanzi's own seed command when the graph is empty (and the
+// embedded store in the work dir once), starts the servers, picks the members nearest to
+// the given follower counts, checks that all servers answer two queries alike, then
+// measures each (query, member, server) with concurrent clients for a fixed time, turning
+// the servers' order, over several rounds, and prints a markdown table: requests per
+// second, p50 and p99 latency, and CPU per request of the server process and of the Neo4j
+// process (utime+stime from /proc). Where taskset is available, the servers and Neo4j run
+// on CPU 0 and the load generator on CPU 1.
+//
+// With -profile (after measuring) or -profile-only (instead), it starts Quanzi on Neo4j and
+// the peer again, logging the statements they send, captures those of one request of each
+// query for each member, runs each again with PROFILE and prints their database hits (see
+// profile.go).
 //
 // Run it from the repository root, with a Neo4j of its own (the seed writes to it):
 //
@@ -24,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -55,21 +62,26 @@ func main() {
 
 // options are the benchmark's flags.
 type options struct {
-	neo4jURI    string
-	neo4jPID    int
-	members     int
-	follows     int
-	seed        int
-	targets     string
-	clients     int
-	duration    time.Duration
-	warmup      time.Duration
-	rounds      int
-	quanziPort  int
-	peerPort    int
-	workDir     string
-	checkOnly   bool
-	quietWithin time.Duration
+	neo4jURI     string
+	neo4jPID     int
+	members      int
+	follows      int
+	seed         int
+	targets      string
+	clients      int
+	duration     time.Duration
+	warmup       time.Duration
+	rounds       int
+	quanziPort   int
+	peerPort     int
+	embedded     bool
+	embeddedPort int
+	workDir      string
+	checkOnly    bool
+	profile      bool
+	profileOnly  bool
+	profileIdle  time.Duration
+	quietWithin  time.Duration
 }
 
 func parseOptions() options {
@@ -84,13 +96,39 @@ func parseOptions() options {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per (server, query, member) and round")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured load before each measurement")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; the servers alternate within and between rounds")
-	flag.IntVar(&o.quanziPort, "quanzi-port", 18080, "port of Quanzi")
+	flag.IntVar(&o.quanziPort, "quanzi-port", 18080, "port of Quanzi on Neo4j")
 	flag.IntVar(&o.peerPort, "peer-port", 14000, "port of the peer")
-	flag.StringVar(&o.workDir, "work-dir", filepath.Join(os.TempDir(), "quanzi-bench-peer"), "Quanzi's binary, data dir and both servers' logs")
-	flag.BoolVar(&o.checkOnly, "check-only", false, "check that both servers answer alike, and measure nothing")
+	flag.BoolVar(&o.embedded, "embedded", true, "also measure Quanzi on its embedded store, seeded alike in the work dir")
+	flag.IntVar(&o.embeddedPort, "embedded-port", 18081, "port of Quanzi on its embedded store")
+	flag.StringVar(&o.workDir, "work-dir", filepath.Join(os.TempDir(), "quanzi-bench-peer"), "Quanzi's binary, data dirs and the servers' logs")
+	flag.BoolVar(&o.checkOnly, "check-only", false, "check that the servers answer alike, and measure nothing")
+	flag.BoolVar(&o.profile, "profile", false, "after measuring, PROFILE the statements each server on Neo4j sends for each query and member, and print their db hits")
+	flag.BoolVar(&o.profileOnly, "profile-only", false, "PROFILE the statements as -profile does, and measure nothing")
+	flag.DurationVar(&o.profileIdle, "profile-idle", 5*time.Second, "time the servers are watched idle before profiling: statements logged meanwhile are background work, left out")
 	flag.DurationVar(&o.quietWithin, "quiet-within", 10*time.Minute, "longest wait for Quanzi to finish its start-up work (search index rebuild) before measuring")
 	flag.Parse()
 	return o
+}
+
+// Names of the servers, in the tables.
+const (
+	quanziNeo4j    = "Quanzi (Neo4j)"
+	quanziEmbedded = "Quanzi (embedded)"
+	peerName       = "peer"
+)
+
+// bench holds what the phases of a run share.
+type bench struct {
+	o        options
+	root     string
+	bin      string
+	peerDir  string
+	env      []string
+	pinning  bool
+	tokens   []string
+	targets  []member
+	neo4jPID int
+	client   *http.Client
 }
 
 func run(ctx context.Context) error {
@@ -105,6 +143,11 @@ func run(ctx context.Context) error {
 	if err := os.MkdirAll(o.workDir, 0o755); err != nil {
 		return err
 	}
+	measuring := !o.checkOnly && !o.profileOnly
+	profiling := !o.checkOnly && (o.profile || o.profileOnly)
+	// The embedded store takes part in the answers' check and the measurement, not in the
+	// profile: it sends no Cypher.
+	withEmbedded := o.embedded && !o.profileOnly
 
 	// Affinity: servers and Neo4j on CPU 0, the load generator on CPU 1.
 	pinning := false
@@ -137,6 +180,12 @@ func run(ctx context.Context) error {
 	if err := seedOnce(ctx, driver, bin, env, o); err != nil {
 		return err
 	}
+	embeddedDir := filepath.Join(o.workDir, "embedded")
+	if withEmbedded {
+		if err := seedEmbeddedOnce(ctx, bin, embeddedDir, o); err != nil {
+			return err
+		}
+	}
 	targets, err := pickTargets(ctx, driver, o.targets)
 	if err != nil {
 		return err
@@ -168,58 +217,117 @@ func run(ctx context.Context) error {
 		notes = append(notes, "No CPU pinning: taskset is not available or the machine has one CPU; servers, Neo4j and the load generator share the CPUs.")
 	}
 
-	quanziDir := filepath.Join(o.workDir, "data")
-	quanzi, err := startServer("quanzi", pinning, root, append(env,
-		fmt.Sprintf("QUANZI_ADDR=127.0.0.1:%d", o.quanziPort), "QUANZI_DATA_DIR="+quanziDir),
-		filepath.Join(o.workDir, "quanzi.log"), bin)
-	if err != nil {
-		return err
+	b := &bench{o: o, root: root, bin: bin, peerDir: peerDir, env: env, pinning: pinning, tokens: tokens, targets: targets, neo4jPID: neo4jPID,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, DisableCompression: true}, Timeout: 5 * time.Minute}}
+	if !profiling || measuring {
+		servers, stop, err := b.startServers(ctx, false, withEmbedded, embeddedDir)
+		if err != nil {
+			stop()
+			return err
+		}
+		err = b.checkAnswers(ctx, servers)
+		if err == nil && measuring {
+			var results map[cellKey]*cell
+			if results, err = b.measureAll(ctx, servers); err == nil {
+				var names []string
+				for _, s := range servers {
+					names = append(names, s.name)
+				}
+				printTables(os.Stdout, o, targets, names, results, notes)
+			}
+		}
+		stop()
+		if err != nil {
+			return err
+		}
 	}
-	defer quanzi.stop()
-	peer, err := startServer("peer", pinning, peerDir, []string{"NEO4J_URI=" + o.neo4jURI, fmt.Sprintf("PEER_PORT=%d", o.peerPort)},
-		filepath.Join(o.workDir, "peer.log"), "node", "server.mjs")
-	if err != nil {
-		return err
+	if profiling {
+		return b.profile(ctx, driver)
 	}
-	defer peer.stop()
+	return nil
+}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, DisableCompression: true}, Timeout: 5 * time.Minute}
-	servers := []*target{
-		{name: "Quanzi", url: fmt.Sprintf("http://127.0.0.1:%d/query", o.quanziPort), proc: quanzi, tokens: tokens},
-		{name: "peer", url: fmt.Sprintf("http://127.0.0.1:%d/graphql", o.peerPort), proc: peer},
+// startServers starts Quanzi on Neo4j and the peer, each logging the statements it sends
+// when logStatements is set, and Quanzi on its embedded store in embeddedDir when
+// withEmbedded is set, and waits until they serve and Quanzi's start-up work is done. stop
+// stops those started, also after an error.
+func (b *bench) startServers(ctx context.Context, logStatements, withEmbedded bool, embeddedDir string) (servers []*target, stop func(), err error) {
+	var procs []*server
+	stop = func() {
+		for _, p := range procs {
+			p.stop()
+		}
 	}
-	if err := waitReady(ctx, client, servers); err != nil {
-		return err
+	suffix, quanziLog, peerLog := "", []string{}, []string{}
+	if logStatements {
+		suffix, quanziLog, peerLog = "-profile", []string{"QUANZI_NEO4J_LOG_STATEMENTS=true"}, []string{"PEER_LOG_STATEMENTS=true"}
+	}
+	quanzi, err := startServer("quanzi", b.pinning, b.root, slices.Concat(b.env, quanziLog, []string{
+		fmt.Sprintf("QUANZI_ADDR=127.0.0.1:%d", b.o.quanziPort), "QUANZI_DATA_DIR=" + filepath.Join(b.o.workDir, "data")}),
+		filepath.Join(b.o.workDir, "quanzi"+suffix+".log"), b.bin)
+	if err != nil {
+		return nil, stop, err
+	}
+	procs = append(procs, quanzi)
+	peer, err := startServer("peer", b.pinning, b.peerDir, slices.Concat([]string{"NEO4J_URI=" + b.o.neo4jURI, fmt.Sprintf("PEER_PORT=%d", b.o.peerPort)}, peerLog),
+		filepath.Join(b.o.workDir, "peer"+suffix+".log"), "node", "server.mjs")
+	if err != nil {
+		return nil, stop, err
+	}
+	procs = append(procs, peer)
+	servers = []*target{
+		{name: quanziNeo4j, url: fmt.Sprintf("http://127.0.0.1:%d/query", b.o.quanziPort), proc: quanzi, tokens: b.tokens, usesNeo4j: true},
+		{name: peerName, url: fmt.Sprintf("http://127.0.0.1:%d/graphql", b.o.peerPort), proc: peer, usesNeo4j: true},
+	}
+	if withEmbedded {
+		embedded, err := startServer("quanzi-embedded", b.pinning, b.root, []string{"QUANZI_STORE=embedded",
+			fmt.Sprintf("QUANZI_ADDR=127.0.0.1:%d", b.o.embeddedPort), "QUANZI_DATA_DIR=" + embeddedDir},
+			filepath.Join(b.o.workDir, "quanzi-embedded.log"), b.bin)
+		if err != nil {
+			return nil, stop, err
+		}
+		procs = append(procs, embedded)
+		servers = append(servers, &target{name: quanziEmbedded, url: fmt.Sprintf("http://127.0.0.1:%d/query", b.o.embeddedPort), proc: embedded, tokens: b.tokens})
+	}
+	if err := waitReady(ctx, b.client, servers); err != nil {
+		return nil, stop, err
 	}
 	logf("waiting for Quanzi's start-up work to end (its CPU quiet)")
-	if err := waitQuiet(ctx, quanzi.cmd.Process.Pid, o.quietWithin); err != nil {
-		return err
+	for _, s := range servers {
+		if s.tokens != nil {
+			if err := waitQuiet(ctx, s.proc.cmd.Process.Pid, b.o.quietWithin); err != nil {
+				return nil, stop, err
+			}
+		}
 	}
+	return servers, stop, nil
+}
 
-	// The answers first: a benchmark of different answers measures nothing.
-	for _, m := range targets {
+// checkAnswers fails unless the servers answer each query for each member alike: a
+// benchmark of different answers measures nothing.
+func (b *bench) checkAnswers(ctx context.Context, servers []*target) error {
+	for _, m := range b.targets {
 		for _, q := range queries {
-			if err := checkSame(ctx, client, servers, q, m); err != nil {
+			if err := checkSame(ctx, b.client, servers, q, m); err != nil {
 				return err
 			}
 		}
 	}
-	if o.checkOnly {
-		return nil
-	}
+	return nil
+}
 
+// measureAll measures each (query, member, server) in every round; the order of the
+// servers turns from cell to cell and round to round.
+func (b *bench) measureAll(ctx context.Context, servers []*target) (map[cellKey]*cell, error) {
 	results := map[cellKey]*cell{}
-	for round := range o.rounds {
+	for round := range b.o.rounds {
 		for qi, q := range queries {
-			for mi, m := range targets {
-				order := servers
-				// Alternate which server goes first, from cell to cell and round to round.
-				if (round+qi*len(targets)+mi)%2 == 1 {
-					order = []*target{servers[1], servers[0]}
-				}
+			for mi, m := range b.targets {
+				turn := (round + qi*len(b.targets) + mi) % len(servers)
+				order := slices.Concat(servers[turn:], servers[:turn])
 				for _, s := range order {
 					if err := ctx.Err(); err != nil {
-						return err
+						return nil, err
 					}
 					key := cellKey{q.name, m.handle, s.name}
 					c := results[key]
@@ -227,15 +335,64 @@ func run(ctx context.Context) error {
 						c = &cell{}
 						results[key] = c
 					}
-					logf("round %d/%d: %s %s on %s", round+1, o.rounds, q.name, m.handle, s.name)
-					if err := measure(ctx, client, s, q, m, neo4jPID, o, c); err != nil {
-						return err
+					logf("round %d/%d: %s %s on %s", round+1, b.o.rounds, q.name, m.handle, s.name)
+					if err := measure(ctx, b.client, s, q, m, b.neo4jPID, b.o, c); err != nil {
+						return nil, err
 					}
 				}
 			}
 		}
 	}
-	printTables(os.Stdout, o, targets, results, notes)
+	return results, nil
+}
+
+// profile starts Quanzi on Neo4j and the peer anew, logging the statements they send,
+// checks their answers again, then captures the statements of each request and prints
+// their PROFILE. The full statements go to profile-statements.txt in the work dir.
+func (b *bench) profile(ctx context.Context, driver neo4j.DriverWithContext) error {
+	servers, stop, err := b.startServers(ctx, true, false, "")
+	defer stop()
+	if err != nil {
+		return err
+	}
+	if err := b.checkAnswers(ctx, servers); err != nil {
+		return err
+	}
+	logf("watching the servers' statements for %s idle, to tell their background work", b.o.profileIdle)
+	profilers := make([]*profiler, len(servers))
+	done := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() {
+			var err error
+			profilers[i], err = newProfiler(ctx, statementLog{s.proc.logPath}, b.o.profileIdle)
+			done <- err
+		}()
+	}
+	for range servers {
+		if err := <-done; err != nil {
+			return err
+		}
+	}
+	results, err := profileRequests(ctx, b.client, driver, servers, profilers, b.targets)
+	if err != nil {
+		return err
+	}
+	var names []string
+	background := map[string][]string{}
+	for i, s := range servers {
+		names = append(names, s.name)
+		bg := slices.Sorted(maps.Keys(profilers[i].background))
+		short := shortNames(bg)
+		for _, c := range bg {
+			background[s.name] = append(background[s.name], "`"+short[c]+"`")
+		}
+	}
+	path := filepath.Join(b.o.workDir, "profile-statements.txt")
+	if err := writeStatements(path, names, b.targets, results); err != nil {
+		return err
+	}
+	printProfile(os.Stdout, names, b.targets, results, background)
+	fmt.Printf("\nEach statement whole, with its parameters: %s\n", path)
 	return nil
 }
 
@@ -312,6 +469,26 @@ func seedOnce(ctx context.Context, driver neo4j.DriverWithContext, bin string, e
 	nf, _ := rec.Get("n")
 	logf("graph: %d members, %d follows", o.members, nf)
 	return nil
+}
+
+// seedEmbeddedOnce seeds Quanzi's embedded store in dir with the seed flags of the Neo4j
+// graph, unless a seed with those flags finished there already (its marker file says so);
+// a dir seeded otherwise, or not to the end, is emptied first.
+func seedEmbeddedOnce(ctx context.Context, bin, dir string, o options) error {
+	args := []string{"seed", "-members", strconv.Itoa(o.members), "-follows", strconv.Itoa(o.follows), "-seed", strconv.Itoa(o.seed)}
+	marker, want := filepath.Join(dir, "seeded-with"), strings.Join(args, " ")
+	if got, err := os.ReadFile(marker); err == nil && string(got) == want {
+		logf("embedded store in %s: seeded already (%s)", dir, want)
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	logf("seeding the embedded store in %s: quanzi %s", dir, want)
+	if err := runCmd(ctx, "", []string{"QUANZI_STORE=embedded", "QUANZI_DATA_DIR=" + dir}, bin, args...); err != nil {
+		return fmt.Errorf("seed the embedded store: %w", err)
+	}
+	return os.WriteFile(marker, []byte(want), 0o644)
 }
 
 // member is a member the queries start from.
@@ -436,9 +613,10 @@ func pin(pid int, cpus string) (restore func(), err error) {
 
 // server is a server process the benchmark started.
 type server struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
 }
 
 func startServer(name string, pinned bool, dir string, env []string, logPath, bin string, args ...string) (*server, error) {
@@ -459,7 +637,7 @@ func startServer(name string, pinned bool, dir string, env []string, logPath, bi
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s := &server{name: name, cmd: cmd, done: make(chan struct{})}
+	s := &server{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	go func() { cmd.Wait(); logFile.Close(); close(s.done) }()
 	logf("started %s (pid %d), log in %s", name, cmd.Process.Pid, logPath)
 	return s, nil
@@ -480,7 +658,9 @@ type target struct {
 	name   string
 	url    string
 	proc   *server
-	tokens []string
+	tokens []string // Quanzi's, on either store; none for the peer
+	// usesNeo4j is whether the server's requests cost Neo4j CPU.
+	usesNeo4j bool
 }
 
 func waitReady(ctx context.Context, client *http.Client, servers []*target) error {
@@ -762,7 +942,7 @@ func (t tree) size() int {
 	return n
 }
 
-// checkSame fails unless both servers give the same answer, field by field.
+// checkSame fails unless all servers give the same answer, field by field.
 func checkSame(ctx context.Context, client *http.Client, servers []*target, q query, m member) error {
 	var trees []tree
 	for _, s := range servers {
@@ -776,13 +956,15 @@ func checkSame(ctx context.Context, client *http.Client, servers []*target, q qu
 		}
 		trees = append(trees, t)
 	}
-	if diff := cmp.Diff(trees[0], trees[1]); diff != "" {
-		return fmt.Errorf("%s %s: the answers differ (-%s +%s):\n%s", q.name, m.handle, servers[0].name, servers[1].name, diff)
+	for i := 1; i < len(trees); i++ {
+		if diff := cmp.Diff(trees[0], trees[i]); diff != "" {
+			return fmt.Errorf("%s %s: the answers differ (-%s +%s):\n%s", q.name, m.handle, servers[0].name, servers[i].name, diff)
+		}
 	}
 	if q.name == "(a)" && (trees[0].Count == nil || *trees[0].Count != m.followers) {
 		return fmt.Errorf("%s %s: follower count %v, the graph says %d", q.name, m.handle, trees[0].Count, m.followers)
 	}
-	logf("same answers: %s %s (%d members in the tree)", q.name, m.handle, trees[0].size())
+	logf("same answers from %d servers: %s %s (%d members in the tree)", len(servers), q.name, m.handle, trees[0].size())
 	return nil
 }
 
@@ -845,7 +1027,15 @@ func measure(ctx context.Context, client *http.Client, s *target, q query, m mem
 	if err != nil {
 		return err
 	}
-	neo0, err := cpuSeconds(neo4jPID)
+	// Neo4j's CPU counts only for servers that use it: the embedded store's requests cost it
+	// nothing (it idles meanwhile, but for the other Quanzi's relay polling the outbox).
+	cpuOfNeo4j := func() (float64, error) {
+		if !s.usesNeo4j {
+			return 0, nil
+		}
+		return cpuSeconds(neo4jPID)
+	}
+	neo0, err := cpuOfNeo4j()
 	if err != nil {
 		return err
 	}
@@ -856,7 +1046,7 @@ func measure(ctx context.Context, client *http.Client, s *target, q query, m mem
 		return err
 	}
 	server1, _ := cpuSeconds(s.proc.cmd.Process.Pid)
-	neo1, _ := cpuSeconds(neo4jPID)
+	neo1, _ := cpuOfNeo4j()
 	if failed > 0 {
 		logf("%s: %d requests failed, the first: %v", s.name, failed, firstErr)
 	}
@@ -884,12 +1074,15 @@ func (c *cell) percentile(p float64) float64 {
 	return float64(c.latencies[max(0, i)].Microseconds()) / 1000
 }
 
-func printTables(w io.Writer, o options, targets []member, results map[cellKey]*cell, notes []string) {
+func printTables(w io.Writer, o options, targets []member, servers []string, results map[cellKey]*cell, notes []string) {
 	b := bufio.NewWriter(w)
 	defer b.Flush()
 	fmt.Fprintf(b, "\nSame Neo4j, same data (seed -members %d -follows %d -seed %d), same answers checked field by field; "+
 		"%d concurrent clients, %s per (server, query, member) after %s of warm-up, %d alternating rounds.\n",
 		o.members, o.follows, o.seed, o.clients, o.duration, o.warmup, o.rounds)
+	if slices.Contains(servers, quanziEmbedded) {
+		fmt.Fprintln(b, "Quanzi (embedded) runs on its embedded store, seeded alike: it uses no Neo4j, so its CPU is the server's alone.")
+	}
 	for _, n := range notes {
 		fmt.Fprintln(b, n)
 	}
@@ -907,11 +1100,15 @@ func printTables(w io.Writer, o options, targets []member, results map[cellKey]*
 	fmt.Fprintln(b, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, q := range queries {
 		for _, m := range targets {
-			for _, s := range []string{"Quanzi", "peer"} {
+			for _, s := range servers {
 				c := results[cellKey{q.name, m.handle, s}]
-				fmt.Fprintf(b, "| %s | %s (%d) | %s | %d | %d | %.1f | %.2f | %.2f | %.2f | %.2f | %.1f |\n",
+				neo := "—"
+				if s != quanziEmbedded {
+					neo = fmt.Sprintf("%.2f", c.msPerRequest(c.neo4jCPU))
+				}
+				fmt.Fprintf(b, "| %s | %s (%d) | %s | %d | %d | %.1f | %.2f | %.2f | %.2f | %s | %.1f |\n",
 					q.name, m.handle, m.followers, s, c.requests, c.failed, c.perSecond(), c.percentile(0.50), c.percentile(0.99),
-					c.msPerRequest(c.serverCPU), c.msPerRequest(c.neo4jCPU), c.perCPUSecond())
+					c.msPerRequest(c.serverCPU), neo, c.perCPUSecond())
 			}
 		}
 	}
@@ -920,11 +1117,27 @@ func printTables(w io.Writer, o options, targets []member, results map[cellKey]*
 	fmt.Fprintln(b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, q := range queries {
 		for _, m := range targets {
-			qz, pr := results[cellKey{q.name, m.handle, "Quanzi"}], results[cellKey{q.name, m.handle, "peer"}]
+			qz, pr := results[cellKey{q.name, m.handle, quanziNeo4j}], results[cellKey{q.name, m.handle, peerName}]
 			fmt.Fprintf(b, "| %s | %d followers | **%.2f** | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f |\n",
 				q.name, m.followers, qz.perCPUSecond()/pr.perCPUSecond(), qz.perSecond()/pr.perSecond(),
 				qz.percentile(0.50)/pr.percentile(0.50), qz.percentile(0.99)/pr.percentile(0.99),
 				qz.msPerRequest(qz.serverCPU), qz.msPerRequest(qz.neo4jCPU), pr.msPerRequest(pr.serverCPU), pr.msPerRequest(pr.neo4jCPU))
+		}
+	}
+	if !slices.Contains(servers, quanziEmbedded) {
+		return
+	}
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "| query | member | Quanzi embedded / peer, req per CPU-s (server / server+Neo4j) | req/s ratio | p50 ratio | p99 ratio | Quanzi embedded / Quanzi on Neo4j, req per CPU-s | Quanzi embedded server ms/req |")
+	fmt.Fprintln(b, "|---|---|---:|---:|---:|---:|---:|---:|")
+	for _, q := range queries {
+		for _, m := range targets {
+			em := results[cellKey{q.name, m.handle, quanziEmbedded}]
+			qz, pr := results[cellKey{q.name, m.handle, quanziNeo4j}], results[cellKey{q.name, m.handle, peerName}]
+			fmt.Fprintf(b, "| %s | %d followers | **%.2f** | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+				q.name, m.followers, em.perCPUSecond()/pr.perCPUSecond(), em.perSecond()/pr.perSecond(),
+				em.percentile(0.50)/pr.percentile(0.50), em.percentile(0.99)/pr.percentile(0.99),
+				em.perCPUSecond()/qz.perCPUSecond(), em.msPerRequest(em.serverCPU))
 		}
 	}
 }
