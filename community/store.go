@@ -53,7 +53,8 @@ type MemberStore interface {
 	// name matches (by display name folded to lower case, then id). prefix is not empty.
 	SearchMembers(ctx context.Context, prefix string, limit int) ([]Member, error)
 	// MemberByHandle returns the member with the handle, compared case-insensitively.
-	// NOT_FOUND when there is none.
+	// NOT_FOUND when there is none. A store may read ahead what ReadAheadOf(ctx) names
+	// about the member (Members aside: it is the member).
 	MemberByHandle(ctx context.Context, handle string) (Member, error)
 	// IdentitiesOf returns the identities of each given member, ordered by LinkedAt, then
 	// by provider.
@@ -73,7 +74,8 @@ type MemberStore interface {
 	Unfollow(ctx context.Context, followerID, followeeID string) error
 	// FollowLists returns, for each request, a page of up to first edges of the member's
 	// list of that kind (after the request's position), in the order of the requests; an
-	// unknown member has an empty list. One round trip whatever the number of requests.
+	// unknown member has an empty list. One round trip whatever the number of requests. A
+	// store may read ahead what ReadAheadOf(ctx) names about the listed members.
 	FollowLists(ctx context.Context, kind ListKind, first int, reqs []ListRequest) ([]FollowPage, error)
 	// FollowCounts returns follower and following counts for each given member; unknown
 	// members may be absent from the map.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"quanzi/community"
@@ -304,7 +305,11 @@ func (r *Resolver) existingPost(ctx context.Context, id string) (*community.Post
 // page loads one page of a member's list through the request's loader.
 func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID string, first *int, after *string) (*community.FollowList, error) {
 	key := community.ListKey{Kind: kind, MemberID: memberID, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
-	l, err := r.loadersFor(ctx).Lists.Load(ctx, key)()
+	ahead := ctx
+	if graphql.GetFieldContext(ctx) != nil {
+		ahead = community.WithReadAhead(ctx, readAheadFor(selection(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), "edges", "node")))
+	}
+	l, err := r.loadersFor(ctx).Lists.Load(ahead, key)()
 	return &l, err
 }
 

@@ -63,7 +63,7 @@ func (r *queryResolver) Member(ctx context.Context, id string) (*community.Membe
 }
 
 func (r *queryResolver) MemberByHandle(ctx context.Context, handle string) (*community.Member, error) {
-	return r.Members.MemberByHandle(ctx, handle)
+	return r.Members.MemberByHandle(readingAhead(ctx), handle)
 }
 
 func (r *Resolver) Member() graph.MemberResolver { return &memberResolver{r} }

@@ -78,14 +78,15 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 				keys[i] = community.ListKey{Kind: listKinds[f.Name], MemberID: id, First: intArg(args["first"], community.DefaultPageSize), After: stringArg(args["after"])}
 			}
 			wg.Go(func() {
+				below := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
 				var nested []string
-				for _, page := range primeKeys(ctx, l, l.Lists, keys) {
+				for _, page := range primeKeys(community.WithReadAhead(ctx, readAheadFor(below)), l, l.Lists, keys) {
 					for _, e := range page.Edges {
 						nested = append(nested, e.MemberID)
 					}
 				}
 				if len(nested) > 0 {
-					r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node"), nested)
+					r.primeMembers(ctx, op, below, nested)
 				}
 			})
 		case "suggestedFollows":
@@ -108,6 +109,29 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 		}
 	}
 	wg.Wait()
+}
+
+// readAheadFor is what a read of members, or of a page of them, may read ahead for the
+// fields selected on them (see community.ReadAhead): the members themselves when any
+// field is selected, and their follow counts when one is.
+func readAheadFor(fields []graphql.CollectedField) community.ReadAhead {
+	ra := community.ReadAhead{Members: len(fields) > 0}
+	for _, f := range fields {
+		switch f.Name {
+		case "followerCount", "followingCount":
+			ra.FollowCounts = true
+		}
+	}
+	return ra
+}
+
+// readingAhead is ctx with what the read of the member that the current field returns may
+// read ahead for the fields selected on it.
+func readingAhead(ctx context.Context) context.Context {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return ctx
+	}
+	return community.WithReadAhead(ctx, community.ReadAhead{FollowCounts: readAheadFor(graphql.CollectFieldsCtx(ctx, nil)).FollowCounts})
 }
 
 // primeKeys fetches, in one batch and through the loader's own batch function, the keys of

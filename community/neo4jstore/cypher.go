@@ -16,6 +16,9 @@ package neo4jstore
 // memberFields projects a :Member node as memberFrom reads it.
 const memberFields = `m {.id, .handle, .displayName, .bio, .avatarUrl, .joinedAt}`
 
+// followCountFields are the follow counts of m, served by its degrees.
+const followCountFields = `COUNT { (m)<-[:FOLLOWS]-() } AS followers, COUNT { (m)-[:FOLLOWS]->() } AS following`
+
 const (
 	cypherAppliedMigrations = `MATCH (g:Migration) RETURN g.id AS id`
 
@@ -54,6 +57,11 @@ RETURN ` + memberFields + ` AS member`
 	cypherMemberByHandle = `
 MATCH (m:Member {handleKey: $handleKey})
 RETURN ` + memberFields + ` AS member`
+
+	// cypherMemberByHandleCounted reads the member's follow counts ahead.
+	cypherMemberByHandleCounted = `
+MATCH (m:Member {handleKey: $handleKey})
+RETURN ` + memberFields + ` AS member, ` + followCountFields
 
 	// cypherSearchMembers reads up to $limit members whose handleKey starts with
 	// $handlePrefix (by handleKey), then up to $limit members whose handle does not but whose
@@ -181,7 +189,7 @@ RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->(other)-[:FOLLOWS]->(m) } AS total, C
 	cypherFollowCounts = `
 UNWIND $ids AS id
 MATCH (m:Member {id: id})
-RETURN id, COUNT { (m)<-[:FOLLOWS]-() } AS followers, COUNT { (m)-[:FOLLOWS]->() } AS following`
+RETURN id, ` + followCountFields
 
 	cypherFollowStates = `
 MATCH (v:Member {id: $viewerId})

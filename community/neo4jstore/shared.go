@@ -32,6 +32,8 @@ type sharedRead struct {
 	// transactions of their own.
 	broken bool
 	ended  bool
+
+	ahead aheadRead
 }
 
 // ShareReads implements community.SharedReads.
@@ -108,4 +110,74 @@ func (sr *sharedRead) release() {
 		sr.session.Close(ctx)
 		sr.session = nil
 	}
+}
+
+// aheadRead is what the reads of a shared transaction read ahead (community.ReadAhead)
+// about members, by member id, for the reads after them in that transaction.
+type aheadRead struct {
+	mu      sync.Mutex
+	members map[string]community.Member
+	counts  map[string]community.FollowCounts
+}
+
+// ahead returns the read-ahead of ctx's shared read of s, and what the read in ctx is
+// asked to read ahead; nil when ctx has no shared read, where reading ahead would serve
+// nothing.
+func ahead(ctx context.Context, s *Store) (*aheadRead, community.ReadAhead) {
+	sr := shared(ctx, s)
+	if sr == nil {
+		return nil, community.ReadAhead{}
+	}
+	return &sr.ahead, community.ReadAheadOf(ctx)
+}
+
+// keep files what a read read ahead.
+func (a *aheadRead) keep(members map[string]community.Member, counts map[string]community.FollowCounts) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(members) > 0 && a.members == nil {
+		a.members = map[string]community.Member{}
+	}
+	for id, m := range members {
+		a.members[id] = m
+	}
+	if len(counts) > 0 && a.counts == nil {
+		a.counts = map[string]community.FollowCounts{}
+	}
+	for id, c := range counts {
+		a.counts[id] = c
+	}
+}
+
+// readKept returns the values of ids from what the shared read of ctx read ahead (kept
+// picks which), reading the others with read: in no round trip when every id was read
+// ahead.
+func readKept[V any](ctx context.Context, s *Store, ids []string, kept func(*aheadRead) map[string]V, read func([]string) (map[string]V, error)) (map[string]V, error) {
+	a, _ := ahead(ctx, s)
+	if a == nil {
+		return read(ids)
+	}
+	out := make(map[string]V, len(ids))
+	var rest []string
+	a.mu.Lock()
+	have := kept(a)
+	for _, id := range ids {
+		if v, ok := have[id]; ok {
+			out[id] = v
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	a.mu.Unlock()
+	if len(rest) == 0 {
+		return out, nil
+	}
+	more, err := read(rest)
+	if err != nil {
+		return nil, err
+	}
+	for id, v := range more {
+		out[id] = v
+	}
+	return out, nil
 }

@@ -141,3 +141,46 @@ func terminateOthers(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadAhead checks that what a read of a shared context reads ahead answers the reads
+// after it without a round trip, as they would have answered, and that without a shared
+// read the hint changes nothing.
+func TestReadAhead(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ids := communitytest.Populate(t, s)
+	star, err := s.MembersByID(context.Background(), ids[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle := star[ids[0]].Handle
+	want, err := s.FollowCounts(context.Background(), ids[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := community.WithReadAhead(context.Background(), community.ReadAhead{FollowCounts: true})
+	for _, share := range []bool{true, false} {
+		ctx, end := counted, func() {}
+		if share {
+			ctx, end = s.ShareReads(counted)
+		}
+		trips := s.trips.Total()
+		if _, err := s.MemberByHandle(ctx, handle); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.FollowCounts(ctx, ids[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		end()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("shared %v: counts after reading ahead (-apart +ahead):\n%s", share, diff)
+		}
+		wantTrips := int64(2)
+		if share {
+			wantTrips = 1
+		}
+		if n := s.trips.Total() - trips; n != wantTrips {
+			t.Errorf("shared %v: a member by handle and its counts cost %d round trips, want %d", share, n, wantTrips)
+		}
+	}
+}

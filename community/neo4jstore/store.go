@@ -380,10 +380,13 @@ func (s *Store) UpdateMember(ctx context.Context, memberID string, in community.
 }
 
 // MembersByID implements community.Store.
+// Members read ahead in the request's shared read are not read again.
 func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]community.Member, error) {
-	return batch(ctx, s, cypherMembersByID, ids, nil, "members", func(r *neo4j.Record) (string, community.Member) {
-		m := memberFrom(get(r, "member"))
-		return m.ID, m
+	return readKept(ctx, s, ids, func(a *aheadRead) map[string]community.Member { return a.members }, func(ids []string) (map[string]community.Member, error) {
+		return batch(ctx, s, cypherMembersByID, ids, nil, "members", func(r *neo4j.Record) (string, community.Member) {
+			m := memberFrom(get(r, "member"))
+			return m.ID, m
+		})
 	})
 }
 
@@ -403,15 +406,30 @@ func (s *Store) SearchMembers(ctx context.Context, prefix string, limit int) ([]
 }
 
 // MemberByHandle implements community.Store.
+// It reads the member's follow counts ahead when asked.
 func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Member, error) {
-	recs, err := query(ctx, s, cypherMemberByHandle, map[string]any{"handleKey": community.HandleKey(handle)})
+	cypher := cypherMemberByHandle
+	a, want := ahead(ctx, s)
+	if a != nil && want.FollowCounts {
+		cypher = cypherMemberByHandleCounted
+	}
+	recs, err := query(ctx, s, cypher, map[string]any{"handleKey": community.HandleKey(handle)})
 	if err != nil {
 		return community.Member{}, fail(err, "find handle %q", handle)
 	}
 	if len(recs) == 0 {
 		return community.Member{}, community.Errorf(community.CodeNotFound, "no member with handle %q", handle)
 	}
-	return memberFrom(get(recs[0], "member")), nil
+	m := memberFrom(get(recs[0], "member"))
+	if cypher == cypherMemberByHandleCounted {
+		a.keep(nil, map[string]community.FollowCounts{m.ID: followCountsOf(recs[0])})
+	}
+	return m, nil
+}
+
+// followCountsOf reads the follow counts of a record of the fields followers and following.
+func followCountsOf(r *neo4j.Record) community.FollowCounts {
+	return community.FollowCounts{Followers: integer(get(r, "followers")), Following: integer(get(r, "following"))}
 }
 
 // IdentitiesOf implements community.Store: identities are ordered by the time they were
@@ -570,9 +588,12 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 }
 
 // FollowCounts implements community.Store: unknown members are absent.
+// Counts read ahead in the request's shared read are not read again.
 func (s *Store) FollowCounts(ctx context.Context, ids []string) (map[string]community.FollowCounts, error) {
-	return batch(ctx, s, cypherFollowCounts, ids, nil, "follow counts", func(r *neo4j.Record) (string, community.FollowCounts) {
-		return str(get(r, "id")), community.FollowCounts{Followers: integer(get(r, "followers")), Following: integer(get(r, "following"))}
+	return readKept(ctx, s, ids, func(a *aheadRead) map[string]community.FollowCounts { return a.counts }, func(ids []string) (map[string]community.FollowCounts, error) {
+		return batch(ctx, s, cypherFollowCounts, ids, nil, "follow counts", func(r *neo4j.Record) (string, community.FollowCounts) {
+			return str(get(r, "id")), followCountsOf(r)
+		})
 	})
 }
 
