@@ -474,7 +474,7 @@ func (o operator) String() string { return o.name }
 
 // profile runs a read statement with PROFILE and lists its operators, without the
 // runtime's suffix (NodeIndexScan, not NodeIndexScan@neo4j).
-func profile(t *testing.T, s *Store, cypher string, params map[string]any) []operator {
+func profile(t testing.TB, s *Store, cypher string, params map[string]any) []operator {
 	t.Helper()
 	ctx := context.Background()
 	plan, err := read(ctx, s, func(tx neo4j.ManagedTransaction) (neo4j.ProfiledPlan, error) {
