@@ -465,9 +465,10 @@ func containsName(names []string, name string) bool {
 
 // operator is one operator of a profiled plan.
 type operator struct {
-	name   string
-	rows   int64
-	dbHits int64
+	name    string
+	rows    int64
+	dbHits  int64
+	details string
 }
 
 func (o operator) String() string { return o.name }
@@ -493,7 +494,8 @@ func profile(t testing.TB, s *Store, cypher string, params map[string]any) []ope
 	var walk func(p neo4j.ProfiledPlan)
 	walk = func(p neo4j.ProfiledPlan) {
 		name, _, _ := strings.Cut(p.Operator(), "@")
-		out = append(out, operator{name: name, rows: p.Records(), dbHits: p.DbHits()})
+		details, _ := p.Arguments()["Details"].(string)
+		out = append(out, operator{name: name, rows: p.Records(), dbHits: p.DbHits(), details: details})
 		for _, c := range p.Children() {
 			walk(c)
 		}
