@@ -21,8 +21,8 @@ import (
 // in list order (since descending, then id ascending), and a page is a seek of that range,
 // from the key of the position it starts after, that stops after the page. Member ids are
 // lower-case UUIDs (community.ValidID); a space sorts below every character of them, and
-// of any printable id, so that no other member's keys fall in the range, even one whose id
-// begins with this one's.
+// of any id without spaces or control characters, so that no other member's keys fall in
+// the range, even one whose id begins with this one's.
 //
 // The keys are written with the follow (cypherFollow, cypherImportFollows) and never
 // change, as since does not; migration 0031 gives them to follows stored before, with the
@@ -35,16 +35,16 @@ const (
 
 // The widths of the fields of sinceOrder, and the value each is subtracted from.
 const (
-	yearDigits  = 10
-	yearMax     = 999_999_999 // Neo4j's latest year; its earliest is -yearMax
-	dayDigits   = 3
-	dayMax      = 366
-	secondDigit = 5
-	secondMax   = 86_399
-	nanoDigits  = 9
-	nanoMax     = 999_999_999
+	yearDigits   = 10
+	yearMax      = 999_999_999 // Neo4j's latest year; its earliest is -yearMax
+	dayDigits    = 3
+	dayMax       = 366
+	secondDigits = 5
+	secondMax    = 86_399
+	nanoDigits   = 9
+	nanoMax      = 999_999_999
 
-	sinceDigits = yearDigits + dayDigits + secondDigit + nanoDigits
+	sinceDigits = yearDigits + dayDigits + secondDigits + nanoDigits
 )
 
 // The earliest and latest times Neo4j stores: sinceOrder clamps other times to them.
@@ -71,7 +71,7 @@ func sinceOrder(t time.Time) string {
 	second := t.Hour()*3600 + t.Minute()*60 + t.Second()
 	return fmt.Sprintf("%0*d%0*d%0*d%0*d",
 		yearDigits, yearMax-t.Year(), dayDigits, dayMax-t.YearDay(),
-		secondDigit, secondMax-second, nanoDigits, nanoMax-t.Nanosecond())
+		secondDigits, secondMax-second, nanoDigits, nanoMax-t.Nanosecond())
 }
 
 // parseSinceOrder reads a time encoded by sinceOrder.
@@ -80,7 +80,7 @@ func parseSinceOrder(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	var f [4]int
-	for i, w := range []int{yearDigits, dayDigits, secondDigit, nanoDigits} {
+	for i, w := range []int{yearDigits, dayDigits, secondDigits, nanoDigits} {
 		n, err := strconv.Atoi(s[:w])
 		if err != nil || n < 0 {
 			return time.Time{}, false
