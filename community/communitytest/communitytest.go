@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore(t)) })
 	t.Run("Follow", func(t *testing.T) { testFollow(t, newStore(t)) })
 	t.Run("Paging", func(t *testing.T) { testPaging(t, newStore(t)) })
+	t.Run("FollowingPaging", func(t *testing.T) { testFollowingPaging(t, newStore(t)) })
 	t.Run("PagingWhileFollowsArrive", func(t *testing.T) { testPagingWhileFollowsArrive(t, newStore(t)) })
 	t.Run("BatchedLists", func(t *testing.T) { testBatchedLists(t, newStore(t)) })
 	t.Run("MutualFollows", func(t *testing.T) { testMutual(t, newStore(t)) })
@@ -386,6 +387,56 @@ func testPaging(t *testing.T, s community.Store) {
 	checkRead(t, "Following", community.FollowPage{Edges: []community.FollowEdge{{MemberID: star, Since: want[0].Since}}, TotalCount: 1}, following, err)
 }
 
+// testFollowingPaging pages through a member's followings, several followed at one time
+// (in the reverse of their ids' order, so that only the id orders them), then unfollows one
+// of those and follows it again: a page after its old position starts where it stood, and
+// the new follow comes first, at its new time, once.
+func testFollowingPaging(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	fan := create(t, s, "fan")[0].ID
+	var handles []string
+	for i := range 11 {
+		handles = append(handles, fmt.Sprintf("idol_%02d", i))
+	}
+	idols := create(t, s, handles...)
+	var want []community.FollowEdge
+	for i := len(idols) - 1; i >= 0; i-- {
+		since := at(i / 4) // four follows a minute: ties broken by id
+		must(t, s.Follow(ctx, fan, idols[i].ID, since))
+		want = append(want, community.FollowEdge{MemberID: idols[i].ID, Since: since})
+	}
+	sortListOrder(want)
+	following := func(r pageReq) (community.FollowPage, error) { return list(s, community.ListFollowing, fan, r) }
+	for _, size := range []int{1, 3, 4, 11, 20} {
+		t.Run(fmt.Sprintf("first=%d", size), func(t *testing.T) {
+			if diff := cmp.Diff(want, walk(t, following, size, nil)); diff != "" {
+				t.Errorf("followings walked in pages (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// want[3:7] share a time: a page after the middle of them starts at the next id.
+	gone := want[5]
+	after := &community.Position{Since: gone.Since, ID: gone.MemberID}
+	p, err := following(pageReq{First: 2, After: after})
+	checkRead(t, "page after a position among equal times", community.FollowPage{Edges: want[6:8], HasNextPage: true, TotalCount: 11}, p, err)
+
+	must(t, s.Unfollow(ctx, fan, gone.MemberID))
+	p, err = following(pageReq{First: 2, After: after})
+	checkRead(t, "page after an unfollowed position", community.FollowPage{Edges: want[6:8], HasNextPage: true, TotalCount: 10}, p, err)
+	p, err = list(s, community.ListFollowers, gone.MemberID, pageReq{First: 5})
+	checkRead(t, "followers after unfollow", community.FollowPage{}, p, err, emptyEdges)
+
+	must(t, s.Follow(ctx, fan, gone.MemberID, at(30)))
+	refollowed := []community.FollowEdge{{MemberID: gone.MemberID, Since: at(30)}}
+	refollowed = append(refollowed, want[:5]...)
+	refollowed = append(refollowed, want[6:]...)
+	if diff := cmp.Diff(refollowed, walk(t, following, 3, nil)); diff != "" {
+		t.Errorf("followings after a follow anew (-want +got):\n%s", diff)
+	}
+	p, err = list(s, community.ListFollowers, gone.MemberID, pageReq{First: 5})
+	checkRead(t, "followers after a follow anew", community.FollowPage{Edges: []community.FollowEdge{{MemberID: fan, Since: at(30)}}, TotalCount: 1}, p, err)
+}
+
 // testPagingWhileFollowsArrive checks that new follows arriving between pages neither
 // repeat nor hide the follows that were there when paging began.
 func testPagingWhileFollowsArrive(t *testing.T, s community.Store) {
@@ -510,9 +561,25 @@ func testImport(t *testing.T, s community.Store) {
 	for i := 1; i < 50; i++ {
 		follows = append(follows, community.Follow{FollowerID: batch[i].Member.ID, FolloweeID: batch[0].Member.ID, Since: at(i)})
 	}
-	follows = append(follows, follows[0]) // a duplicate is skipped
+	// Two follows of batch[1]'s a minute, as batch[2]'s; and a duplicate, later, which is
+	// skipped.
+	follows[0].Since = at(2)
+	follows = append(follows, community.Follow{FollowerID: follows[0].FollowerID, FolloweeID: follows[0].FolloweeID, Since: at(90)})
 	follows = append(follows, community.Follow{FollowerID: community.NewID(), FolloweeID: batch[0].Member.ID, Since: at(1)})
 	must(t, s.ImportFollows(ctx, follows))
+	var want []community.FollowEdge
+	for _, f := range follows[:49] {
+		want = append(want, community.FollowEdge{MemberID: f.FollowerID, Since: f.Since})
+	}
+	sortListOrder(want)
+	got := walk(t, func(r pageReq) (community.FollowPage, error) {
+		return list(s, community.ListFollowers, batch[0].Member.ID, r)
+	}, 7, nil)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("imported followers walked in pages (-want +got):\n%s", diff)
+	}
+	following, err := list(s, community.ListFollowing, batch[1].Member.ID, pageReq{First: 5})
+	checkRead(t, "imported following", community.FollowPage{Edges: []community.FollowEdge{{MemberID: batch[0].Member.ID, Since: at(2)}}, TotalCount: 1}, following, err)
 	counts, err := s.FollowCounts(ctx, []string{batch[0].Member.ID, batch[7].Member.ID})
 	must(t, err)
 	if diff := cmp.Diff(community.FollowCounts{Followers: 49}, counts[batch[0].Member.ID]); diff != "" {

@@ -20,8 +20,12 @@ const benchMembers = 10_000
 
 var benchBase = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
+// benchFanFollows is how many members the last member of the benchmarks' graph follows.
+const benchFanFollows = 5_000
+
 // benchGraph imports benchMembers members in one batch, then one follow from each towards
-// the first (a star) and one towards the next member (a ring), and returns the ids.
+// the first (a star), one towards the next member (a ring), and benchFanFollows from the
+// last member (a fan) towards the second and those after it, and returns the ids.
 func benchGraph(b *testing.B, s *Store) []string {
 	b.Helper()
 	ctx := context.Background()
@@ -44,6 +48,9 @@ func benchGraph(b *testing.B, s *Store) []string {
 	for i := range ids {
 		follows = append(follows, community.Follow{FollowerID: ids[i], FolloweeID: ids[(i+1)%benchMembers], Since: benchBase})
 	}
+	for i := 1; i <= benchFanFollows; i++ {
+		follows = append(follows, community.Follow{FollowerID: ids[benchMembers-1], FolloweeID: ids[i], Since: benchBase.Add(time.Duration(i/3) * time.Second)})
+	}
 	start = time.Now()
 	for lo := 0; lo < len(follows); lo += benchMembers {
 		if err := s.ImportFollows(ctx, follows[lo:min(lo+benchMembers, len(follows))]); err != nil {
@@ -55,12 +62,31 @@ func benchGraph(b *testing.B, s *Store) []string {
 }
 
 // BenchmarkStore measures the store's calls on a graph of benchMembers members; the graph
-// is built once, so run it with -benchtime to set the iterations rather than -count.
+// is built once, so run it with -benchtime to set the iterations rather than -count. The
+// follow lists also report dbhits/op: the database hits of their statement, profiled once.
 func BenchmarkStore(b *testing.B) {
-	s := openEmpty(b, testConfig(b))
+	cfg := testConfig(b)
+	var last statement
+	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	s := openEmpty(b, cfg)
 	ids := benchGraph(b, s)
 	ctx := context.Background()
-	star := ids[0]
+	star, fan := ids[0], ids[benchMembers-1]
+	// lists measures one call of FollowLists, and reports the db hits of its statement.
+	lists := func(name string, kind community.ListKind, first int, reqs ...community.ListRequest) {
+		b.Run(name, func(b *testing.B) {
+			if _, err := s.FollowLists(ctx, kind, first, reqs); err != nil {
+				b.Fatal(err)
+			}
+			hits := dbHits(b, s, last.cypher, last.params)
+			for b.Loop() {
+				if _, err := s.FollowLists(ctx, kind, first, reqs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(hits), "dbhits/op")
+		})
+	}
 
 	b.Run("MembersByID/100", func(b *testing.B) {
 		for b.Loop() {
@@ -76,21 +102,17 @@ func BenchmarkStore(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Followers/first-page", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.FollowLists(ctx, community.ListFollowers, community.DefaultPageSize, []community.ListRequest{{MemberID: star}}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Followers/middle-page", func(b *testing.B) {
-		after := &community.Position{Since: benchBase.Add(benchMembers / 6 * time.Second), ID: ids[benchMembers/2]}
-		for b.Loop() {
-			if _, err := s.FollowLists(ctx, community.ListFollowers, community.DefaultPageSize, []community.ListRequest{{MemberID: star, After: after}}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	lists("Followers/first-page", community.ListFollowers, community.DefaultPageSize, community.ListRequest{MemberID: star})
+	lists("Followers/middle-page", community.ListFollowers, community.DefaultPageSize, community.ListRequest{
+		MemberID: star, After: &community.Position{Since: benchBase.Add(benchMembers / 6 * time.Second), ID: ids[benchMembers/2]}})
+	lists("Followers/page-of-5", community.ListFollowers, 5, community.ListRequest{MemberID: star})
+	// Ten pages in one statement, as a page of members each with its own followers asks.
+	ten := make([]community.ListRequest, 10)
+	for i := range ten {
+		ten[i] = community.ListRequest{MemberID: ids[i]}
+	}
+	lists("Followers/10-pages-of-5", community.ListFollowers, 5, ten...)
+	lists("Following/first-page", community.ListFollowing, community.DefaultPageSize, community.ListRequest{MemberID: fan})
 	b.Run("FollowCounts/100", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.FollowCounts(ctx, ids[:100]); err != nil {
@@ -127,6 +149,22 @@ func BenchmarkStore(b *testing.B) {
 			}
 		}
 	})
+}
+
+// statement is a statement the store sent, with its parameters.
+type statement struct {
+	cypher string
+	params map[string]any
+}
+
+// dbHits profiles a read statement and returns its database hits.
+func dbHits(tb testing.TB, s *Store, cypher string, params map[string]any) int64 {
+	tb.Helper()
+	hits := int64(0)
+	for _, op := range profile(tb, s, cypher, params) {
+		hits += op.dbHits
+	}
+	return hits
 }
 
 // The sizes of BenchmarkImport: what a caller loads into a store of benchMembers members

@@ -28,7 +28,7 @@ func wantErrCode(t *testing.T, err error, code community.Code) {
 	}
 }
 
-func mustDo(t *testing.T, err error) {
+func mustDo(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

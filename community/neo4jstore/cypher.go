@@ -124,12 +124,13 @@ WITH i, CASE WHEN i IS NULL THEN 'none' WHEN identities < 2 THEN 'last' ELSE 'un
 FOREACH (x IN CASE WHEN outcome = 'unlinked' THEN [i] ELSE [] END | DETACH DELETE x)
 RETURN outcome`
 
-	// cypherFollow keeps the first time of a follow: MERGE sets since only on creation.
+	// cypherFollow keeps the first time of a follow: MERGE sets since, and the keys that
+	// place the follow in its members' lists (see followKey), only on creation.
 	cypherFollow = `
 OPTIONAL MATCH (a:Member {id: $followerId})
 OPTIONAL MATCH (b:Member {id: $followeeId})
 FOREACH (_ IN CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN [1] ELSE [] END |
-  MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since)
+  MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since, r.inKey = $inKey, r.outKey = $outKey)
 RETURN a IS NOT NULL AS followerKnown, b IS NOT NULL AS followeeKnown`
 
 	cypherUnfollow = `
@@ -140,42 +141,52 @@ DELETE r
 RETURN a IS NOT NULL AS followerKnown, b IS NOT NULL AS followeeKnown`
 
 	// cypherImportFollows skips unknown members and self-follows; MERGE skips follows that
-	// exist, including those earlier in the same batch, and keeps their first time.
+	// exist, including those earlier in the same batch, and keeps their first time and keys.
 	cypherImportFollows = `
 UNWIND $rows AS row
 MATCH (a:Member {id: row.followerId})
 MATCH (b:Member {id: row.followeeId})
 WHERE a <> b
 MERGE (a)-[r:FOLLOWS]->(b)
-ON CREATE SET r.since = row.since`
+ON CREATE SET r.since = row.since, r.inKey = row.inKey, r.outKey = row.outKey`
 
-	// The follow lists read, for each request in $reqs (index i, memberId, afterSince,
-	// afterId), one page plus one edge to tell whether another page follows, and the
-	// length of the whole list. A page starts strictly after (afterSince, afterId) in list
-	// order (since descending, then id ascending), or at the start when afterSince is null.
-	// $limit is the same for every request, so that the subquery's top-k sort can use it.
+	// The follower and following lists read, for each request in $reqs (index i, memberId,
+	// from and to), the keys (see followKey) of one page plus one edge to tell whether
+	// another page follows, and the length of the whole list, from the member's degree. The
+	// page is the keys strictly between from (the key of the position it starts after, or
+	// the member's id and keySeparator) and to (the member's id and keyEnd): a seek of the
+	// range index of the keys, which gives them in list order and stops after $limit, so a
+	// page reads about as many relationships as it returns, however many the member has
+	// (TestFollowListPlans). The hint holds the planner to the seek: without it, after a
+	// bulk import into an emptied graph, it was seen to plan a scan of the whole index in
+	// order, filtered, which reads every key before the member's. A hint that cannot be
+	// followed, while an index is not online, is only a warning, and the statement answers
+	// by a scan (unless the server sets dbms.cypher.hints_error).
 
 	cypherFollowers = `
 UNWIND $reqs AS req
 MATCH (m:Member {id: req.memberId})
 RETURN req.i AS i, COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
-  MATCH (m)<-[r:FOLLOWS]-(other)
-  WHERE req.afterSince IS NULL OR r.since < req.afterSince OR (r.since = req.afterSince AND other.id > req.afterId)
-  WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
-  RETURN {id: id, since: since}
-} AS edges`
+  MATCH ()-[r:FOLLOWS]->()
+  USING INDEX SEEK r:FOLLOWS(inKey)
+  WHERE r.inKey > req.from AND r.inKey < req.to
+  RETURN r.inKey AS key ORDER BY key LIMIT $limit
+} AS keys`
 
 	cypherFollowing = `
 UNWIND $reqs AS req
 MATCH (m:Member {id: req.memberId})
 RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
-  MATCH (m)-[r:FOLLOWS]->(other)
-  WHERE req.afterSince IS NULL OR r.since < req.afterSince OR (r.since = req.afterSince AND other.id > req.afterId)
-  WITH other.id AS id, r.since AS since ORDER BY since DESC, id ASC LIMIT $limit
-  RETURN {id: id, since: since}
-} AS edges`
+  MATCH ()-[r:FOLLOWS]->()
+  USING INDEX SEEK r:FOLLOWS(outKey)
+  WHERE r.outKey > req.from AND r.outKey < req.to
+  RETURN r.outKey AS key ORDER BY key LIMIT $limit
+} AS keys`
 
-	// cypherMutualFollows orders by the time of the member's follow of the other.
+	// cypherMutualFollows orders by the time of the member's follow of the other. It stays a
+	// two-hop pattern, with the cursor and the top-k cut applied to every follow of the member
+	// that is followed back: those are no range of one index, as followers and followings
+	// are, so it reads all of the member's followings to find them.
 	cypherMutualFollows = `
 UNWIND $reqs AS req
 MATCH (m:Member {id: req.memberId})

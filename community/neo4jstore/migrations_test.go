@@ -2,6 +2,7 @@ package neo4jstore
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -125,5 +126,100 @@ func TestPostMigrations(t *testing.T) {
 	}
 	if diff := gocmp.Diff(want, snapshot(t)); diff != "" {
 		t.Errorf("read after the migrations (-want +got):\n%s", diff)
+	}
+}
+
+// The follow migrations: 0031 keys the follows stored before keys were kept (0029 and 0030
+// index them).
+var followMigrations = []string{"0031_follows_keys_fill"}
+
+const (
+	// cypherUnkeyFollows turns the follows of a graph into what they were before
+	// followMigrations: a time and no keys.
+	cypherUnkeyFollows = `
+MATCH ()-[r:FOLLOWS]->()
+REMOVE r.inKey, r.outKey`
+
+	// cypherZoneSince moves the time of a follow to another zone, at the same instant, as a
+	// follow written by other means than the store might be.
+	cypherZoneSince = `
+MATCH (:Member {id: $followerId})-[r:FOLLOWS]->(:Member {id: $followeeId})
+SET r.since = datetime({datetime: r.since, timezone: '+08:00'})`
+
+	cypherFollowKeys = `
+MATCH (a:Member)-[r:FOLLOWS]->(b:Member)
+RETURN a.id AS follower, b.id AS followee, r.since AS since, r.inKey AS inKey, r.outKey AS outKey`
+)
+
+// TestFollowKeysMigration writes follows at times from one end of what Neo4j stores to the
+// other, turns them into follows without keys, migrates, and checks that each follow has
+// the keys the store writes, and that the lists read as they did before.
+func TestFollowKeysMigration(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	star, fan := addMember(t, s, "star"), addMember(t, s, "fan")
+	var follows []community.Follow
+	for i, at := range keyTimes {
+		m := addMember(t, s, fmt.Sprintf("member_%02d", i))
+		if i%2 == 0 {
+			mustDo(t, s.Follow(ctx, m, star, at))
+			mustDo(t, s.Follow(ctx, fan, m, at))
+			continue
+		}
+		follows = append(follows, community.Follow{FollowerID: m, FolloweeID: star, Since: at}, community.Follow{FollowerID: fan, FolloweeID: m, Since: at})
+	}
+	mustDo(t, s.ImportFollows(ctx, follows))
+	mustDo(t, s.Follow(ctx, star, fan, keyTimes[3]))
+
+	lists := func(t *testing.T) []community.FollowPage {
+		t.Helper()
+		var pages []community.FollowPage
+		for _, kind := range []community.ListKind{community.ListFollowers, community.ListFollowing} {
+			p, err := s.FollowLists(ctx, kind, community.MaxPageSize, []community.ListRequest{{MemberID: star}, {MemberID: fan}})
+			mustDo(t, err)
+			pages = append(pages, p...)
+		}
+		return pages
+	}
+	want := lists(t)
+	if len(want[0].Edges) != len(keyTimes) || len(want[3].Edges) != len(keyTimes) {
+		t.Fatalf("the graph lacks follows to compare: %+v", want)
+	}
+
+	run := func(t *testing.T, cypher string, params map[string]any) {
+		t.Helper()
+		_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+			return struct{}{}, exec(ctx, tx, cypher, params)
+		})
+		mustDo(t, err)
+	}
+	run(t, cypherUnkeyFollows, nil)
+	run(t, cypherZoneSince, map[string]any{"followerId": star, "followeeId": fan})
+	if got := lists(t); len(got[0].Edges)+len(got[3].Edges) != 0 {
+		t.Fatal("the follows were not turned into follows without keys")
+	}
+	run(t, cypherForgetMigrations, map[string]any{"ids": followMigrations})
+	applied, err := s.migrate(ctx, slog.New(slog.DiscardHandler))
+	mustDo(t, err)
+	if applied != len(followMigrations) {
+		t.Errorf("applied %d migrations, want %d", applied, len(followMigrations))
+	}
+
+	recs, err := query(ctx, s, cypherFollowKeys, nil)
+	mustDo(t, err)
+	if len(recs) != 2*len(keyTimes)+1 {
+		t.Errorf("%d follows, want %d", len(recs), 2*len(keyTimes)+1)
+	}
+	for _, r := range recs {
+		follower, followee, since := str(get(r, "follower")), str(get(r, "followee")), utc(get(r, "since"))
+		if got, want := str(get(r, "inKey")), followKey(followee, since, follower); got != want {
+			t.Errorf("inKey of a follow at %v = %q, want %q", since, got, want)
+		}
+		if got, want := str(get(r, "outKey")), followKey(follower, since, followee); got != want {
+			t.Errorf("outKey of a follow at %v = %q, want %q", since, got, want)
+		}
+	}
+	if diff := gocmp.Diff(want, lists(t)); diff != "" {
+		t.Errorf("lists after the migration (-want +got):\n%s", diff)
 	}
 }

@@ -465,16 +465,17 @@ func containsName(names []string, name string) bool {
 
 // operator is one operator of a profiled plan.
 type operator struct {
-	name   string
-	rows   int64
-	dbHits int64
+	name    string
+	rows    int64
+	dbHits  int64
+	details string
 }
 
 func (o operator) String() string { return o.name }
 
 // profile runs a read statement with PROFILE and lists its operators, without the
 // runtime's suffix (NodeIndexScan, not NodeIndexScan@neo4j).
-func profile(t *testing.T, s *Store, cypher string, params map[string]any) []operator {
+func profile(t testing.TB, s *Store, cypher string, params map[string]any) []operator {
 	t.Helper()
 	ctx := context.Background()
 	plan, err := read(ctx, s, func(tx neo4j.ManagedTransaction) (neo4j.ProfiledPlan, error) {
@@ -493,7 +494,8 @@ func profile(t *testing.T, s *Store, cypher string, params map[string]any) []ope
 	var walk func(p neo4j.ProfiledPlan)
 	walk = func(p neo4j.ProfiledPlan) {
 		name, _, _ := strings.Cut(p.Operator(), "@")
-		out = append(out, operator{name: name, rows: p.Records(), dbHits: p.DbHits()})
+		details, _ := p.Arguments()["Details"].(string)
+		out = append(out, operator{name: name, rows: p.Records(), dbHits: p.DbHits(), details: details})
 		for _, c := range p.Children() {
 			walk(c)
 		}

@@ -495,7 +495,8 @@ func outcome(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, pa
 
 // Follow implements community.Store.
 func (s *Store) Follow(ctx context.Context, followerID, followeeID string, at time.Time) error {
-	params := map[string]any{"followerId": followerID, "followeeId": followeeID, "since": at.UTC()}
+	params := map[string]any{"followerId": followerID, "followeeId": followeeID, "since": at.UTC(),
+		"inKey": followKey(followeeID, at, followerID), "outKey": followKey(followerID, at, followeeID)}
 	return s.followWrite(ctx, cypherFollow, params, "follow")
 }
 
@@ -535,7 +536,8 @@ func (s *Store) ImportFollows(ctx context.Context, follows []community.Follow) e
 	}
 	rows := make([]map[string]any, len(follows))
 	for i, f := range follows {
-		rows[i] = map[string]any{"followerId": f.FollowerID, "followeeId": f.FolloweeID, "since": f.Since.UTC()}
+		rows[i] = map[string]any{"followerId": f.FollowerID, "followeeId": f.FolloweeID, "since": f.Since.UTC(),
+			"inKey": followKey(f.FolloweeID, f.Since, f.FollowerID), "outKey": followKey(f.FollowerID, f.Since, f.FolloweeID)}
 	}
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		return struct{}{}, exec(ctx, tx, cypherImportFollows, map[string]any{"rows": rows})
@@ -546,26 +548,33 @@ func (s *Store) ImportFollows(ctx context.Context, follows []community.Follow) e
 	return nil
 }
 
-// listStatements are the statements of the follow lists, by kind.
-var listStatements = map[community.ListKind]string{
-	community.ListFollowers: cypherFollowers,
-	community.ListFollowing: cypherFollowing,
-	community.ListMutual:    cypherMutualFollows,
-}
-
 // FollowLists implements community.Store: one statement reads every requested page.
+// Followers and followings are read by their keys (see followKey), the mutual list by its
+// pattern (see cypherMutualFollows).
 func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first int, reqs []community.ListRequest) ([]community.FollowPage, error) {
-	cypher, ok := listStatements[kind]
-	if !ok {
+	var cypher string
+	switch kind {
+	case community.ListFollowers:
+		cypher = cypherFollowers
+	case community.ListFollowing:
+		cypher = cypherFollowing
+	case community.ListMutual:
+		cypher = cypherMutualFollows
+	default:
 		return nil, fmt.Errorf("neo4jstore: unknown list kind %q", kind)
 	}
+	keyed := kind != community.ListMutual
 	first = max(first, 0)
 	rows := make([]map[string]any, len(reqs))
 	for i, r := range reqs {
-		row := map[string]any{"i": i, "memberId": r.MemberID, "afterSince": nil, "afterId": nil}
-		if r.After != nil {
-			row["afterSince"] = r.After.Since.UTC()
-			row["afterId"] = r.After.ID
+		row := map[string]any{"i": i, "memberId": r.MemberID}
+		switch {
+		case keyed:
+			row["from"], row["to"] = followKeyStart(r.MemberID, r.After), r.MemberID+keyEnd
+		case r.After != nil:
+			row["afterSince"], row["afterId"] = r.After.Since.UTC(), r.After.ID
+		default:
+			row["afterSince"], row["afterId"] = nil, nil
 		}
 		rows[i] = row
 	}
@@ -575,14 +584,31 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 	}
 	out := make([]community.FollowPage, len(reqs))
 	for _, rec := range recs {
-		var p community.FollowPage
-		p.TotalCount = integer(get(rec, "total"))
-		edges, _ := get(rec, "edges").([]any)
-		p.Edges, p.HasNextPage = pageOf(edges, first, func(v any) community.FollowEdge {
-			e, _ := v.(map[string]any)
-			return community.FollowEdge{MemberID: str(e["id"]), Since: utc(e["since"])}
-		})
-		out[integer(get(rec, "i"))] = p
+		i := integer(get(rec, "i"))
+		var edges []community.FollowEdge
+		if keyed {
+			keys, _ := get(rec, "keys").([]any)
+			edges = make([]community.FollowEdge, len(keys))
+			for j, k := range keys {
+				other, since, ok := parseFollowKey(reqs[i].MemberID, str(k))
+				if !ok {
+					return nil, fmt.Errorf("neo4jstore: %s of %q: malformed key %q", kind, reqs[i].MemberID, str(k))
+				}
+				edges[j] = community.FollowEdge{MemberID: other, Since: since}
+			}
+		} else {
+			list, _ := get(rec, "edges").([]any)
+			edges = make([]community.FollowEdge, len(list))
+			for j, v := range list {
+				e, _ := v.(map[string]any)
+				edges[j] = community.FollowEdge{MemberID: str(e["id"]), Since: utc(e["since"])}
+			}
+		}
+		more := len(edges) > first
+		if more {
+			edges = edges[:first]
+		}
+		out[i] = community.FollowPage{Edges: edges, HasNextPage: more, TotalCount: integer(get(rec, "total"))}
 	}
 	return out, nil
 }

@@ -1,0 +1,171 @@
+package neo4jstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"quanzi/community"
+)
+
+// keyTimes are times a follow can have, in list order (newest first): the ends of what
+// Neo4j stores, both sides of 1970 with fractions of a second, a leap day, and times a
+// nanosecond apart.
+var keyTimes = []time.Time{
+	time.Date(999_999_999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+	time.Date(2026, 3, 1, 8, 0, 0, 123_456_790, time.UTC),
+	time.Date(2026, 3, 1, 8, 0, 0, 123_456_789, time.UTC),
+	time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC),
+	time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC),
+	time.Date(1970, 1, 1, 0, 0, 0, 1, time.UTC),
+	time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+	time.Date(1969, 12, 31, 23, 59, 59, 500_000_000, time.UTC),
+	time.Date(0, 2, 29, 0, 0, 0, 0, time.UTC),
+	time.Date(-5000, 6, 15, 1, 2, 3, 4, time.UTC),
+	time.Date(-999_999_999, 1, 1, 0, 0, 0, 0, time.UTC),
+}
+
+// TestSinceOrder checks that the keys' times sort newest first, to the nanosecond, have one
+// width, and read back as the times they encode, in any zone.
+func TestSinceOrder(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	var encoded []string
+	for _, at := range keyTimes {
+		enc := sinceOrder(at)
+		if len(enc) != sinceDigits {
+			t.Errorf("sinceOrder(%v) = %q: %d digits, want %d", at, enc, len(enc), sinceDigits)
+		}
+		if other := sinceOrder(at.In(shanghai)); other != enc {
+			t.Errorf("sinceOrder(%v) = %q in UTC but %q at +08:00", at, enc, other)
+		}
+		if back, ok := parseSinceOrder(enc); !ok || !back.Equal(at) {
+			t.Errorf("parseSinceOrder(sinceOrder(%v)) = %v, %v", at, back, ok)
+		}
+		encoded = append(encoded, enc)
+	}
+	if !slices.IsSorted(encoded) {
+		t.Errorf("keys of times newest first are not in ascending order: %q", encoded)
+	}
+	// Times that no follow can have are taken as the nearest Neo4j stores.
+	if got, want := sinceOrder(time.Date(1_000_000_000, 1, 1, 0, 0, 0, 0, time.UTC)), sinceOrder(keyTimes[0]); got != want {
+		t.Errorf("a time after the latest = %q, want %q", got, want)
+	}
+	if got, want := sinceOrder(time.Date(-1_000_000_000, 1, 1, 0, 0, 0, 0, time.UTC)), sinceOrder(keyTimes[len(keyTimes)-1]); got != want {
+		t.Errorf("a time before the earliest = %q, want %q", got, want)
+	}
+	for _, bad := range []string{"", "12", strings.Repeat("x", sinceDigits), "-" + strings.Repeat("1", sinceDigits-1)} {
+		if _, ok := parseSinceOrder(bad); ok {
+			t.Errorf("parseSinceOrder(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestFollowKey checks that a key reads back as its member and time, that an owner's keys
+// fall strictly between followKeyStart and the owner's end, and that a key of another
+// owner does not, even one whose id begins with this owner's.
+func TestFollowKey(t *testing.T) {
+	owner, other := community.NewID(), community.NewID()
+	for _, at := range keyTimes {
+		key := followKey(owner, at, other)
+		if got, since, ok := parseFollowKey(owner, key); !ok || got != other || !since.Equal(at) {
+			t.Errorf("parseFollowKey(%q) = %q, %v, %v", key, got, since, ok)
+		}
+		if !(followKeyStart(owner, nil) < key && key < owner+keyEnd) {
+			t.Errorf("key %q is outside its owner's range", key)
+		}
+	}
+	if _, _, ok := parseFollowKey(other, followKey(owner, keyTimes[0], other)); ok {
+		t.Error("a key parsed as another owner's")
+	}
+	// The bounds are for any ids, not only those of one length.
+	for _, longer := range []string{owner + "-0", owner + "0", owner + "~"} {
+		key := followKey(longer, keyTimes[0], other)
+		if followKeyStart(owner, nil) < key && key < owner+keyEnd {
+			t.Errorf("key %q of %q is in the range of %q", key, longer, owner)
+		}
+	}
+}
+
+// TestFollowListPlans profiles the statements of follower and following pages of a member
+// with 2,000 followers and of one following 2,000: each page is a seek of its range of the
+// index of keys, in the index's order, cut by a Limit, so that a page of 5 costs a few db
+// hits, where reading every follow of the member to sort them costs more than 2,000.
+func TestFollowListPlans(t *testing.T) {
+	const n, first = 2000, 5
+	cfg := testConfig(t)
+	var last statement
+	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	s := openEmpty(t, cfg)
+	ctx := context.Background()
+	_, err := query(ctx, s, cypherAwaitIndexes, nil)
+	mustDo(t, err)
+
+	star, fan := addMember(t, s, "star"), addMember(t, s, "fan")
+	batch := make([]community.ImportedMember, n)
+	var follows []community.Follow
+	for i := range batch {
+		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("member_%04d", i), DisplayName: "会员", JoinedAt: brandBase}
+		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: brandBase}}}
+		since := brandBase.Add(time.Duration(i/3) * time.Second)
+		follows = append(follows, community.Follow{FollowerID: m.ID, FolloweeID: star, Since: since}, community.Follow{FollowerID: fan, FolloweeID: m.ID, Since: since})
+	}
+	mustDo(t, s.ImportMembers(ctx, batch))
+	mustDo(t, s.ImportFollows(ctx, follows))
+
+	// A page from the middle of the list, among follows of one time.
+	middle, err := s.FollowLists(ctx, community.ListFollowers, n/2, []community.ListRequest{{MemberID: star}})
+	mustDo(t, err)
+	end := middle[0].Edges[n/2-1]
+	after := &community.Position{Since: end.Since, ID: end.MemberID}
+	ten := make([]community.ListRequest, 10)
+	for i := range ten {
+		ten[i] = community.ListRequest{MemberID: star}
+	}
+	for _, tc := range []struct {
+		name string
+		kind community.ListKind
+		reqs []community.ListRequest
+	}{
+		{"followers", community.ListFollowers, []community.ListRequest{{MemberID: star}}},
+		{"followers after a position", community.ListFollowers, []community.ListRequest{{MemberID: star, After: after}}},
+		{"following", community.ListFollowing, []community.ListRequest{{MemberID: fan}}},
+		{"ten followers pages", community.ListFollowers, ten},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, err := s.FollowLists(ctx, tc.kind, first, tc.reqs)
+			mustDo(t, err)
+			if len(pages[0].Edges) != first || !pages[0].HasNextPage || pages[0].TotalCount != n {
+				t.Fatalf("page = %d edges, hasNext %v, total %d; want %d, true, %d", len(pages[0].Edges), pages[0].HasNextPage, pages[0].TotalCount, first, n)
+			}
+			hits, seeks := int64(0), 0
+			for _, op := range profile(t, s, last.cypher, last.params) {
+				t.Logf("%s rows=%d hits=%d %s", op.name, op.rows, op.dbHits, op.details)
+				hits += op.dbHits
+				switch {
+				case op.name == "DirectedRelationshipIndexSeekByRange":
+					seeks++
+					if op.rows > int64(len(tc.reqs)*(first+1)) {
+						t.Errorf("the seek read %d keys for %d pages of %d", op.rows, len(tc.reqs), first)
+					}
+				case strings.Contains(op.name, "Sort") || strings.HasSuffix(op.name, "Top") ||
+					strings.Contains(op.name, "Expand") || strings.Contains(op.name, "Scan"):
+					t.Errorf("the statement reads or sorts the whole list: %s", op.name)
+				}
+			}
+			if seeks != 1 {
+				t.Errorf("%d index seeks by range, want 1", seeks)
+			}
+			// A seek reads a key for a db hit, and each request looks its member up and
+			// reads its degree in a few.
+			if limit := int64(len(tc.reqs) * 4 * (first + 1)); hits > limit {
+				t.Errorf("%d db hits for %d pages of %d, want at most %d", hits, len(tc.reqs), first, limit)
+			}
+		})
+	}
+}
+
+// cypherAwaitIndexes waits until the indexes are online, so that the planner can use them.
+const cypherAwaitIndexes = `CALL db.awaitIndexes(300)`
