@@ -9,6 +9,7 @@ import (
 
 	"quanzi/community/jwtauth"
 	"quanzi/community/neo4jstore"
+	"quanzi/community/neo4jstore/neo4jtest"
 )
 
 // newNeo4jAPI is newAPI over the Neo4j at NEO4J_URI. The graph is not emptied: tests on it
@@ -22,6 +23,11 @@ func newNeo4jAPI(t *testing.T) (*api, *neo4jstore.Store) {
 		}
 		t.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
 	}
+	release, err := neo4jtest.Exclusive(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
 	s, err := neo4jstore.Open(context.Background(), neo4jstore.Config{URI: uri, Username: os.Getenv("NEO4J_USER"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE"), Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
@@ -51,12 +57,32 @@ func TestQueriesShareATransaction(t *testing.T) {
 		handle followerCount
 		following(first: 3) { totalCount edges { node { handle followerCount } } }
 	} } } } }`
+	// The member; its followers, with their profiles and counts read ahead; their
+	// followings, the same.
 	for _, first := range []int{2, 10} {
 		txs := s.RoundTrips().Transactions()
 		trips := a.followersTrips(adminToken, query, star, first)
 		if n := s.RoundTrips().Transactions() - txs; n != 1 {
 			t.Errorf("followers(first: %d) with nested lists: %d transactions, want 1 (%d round trips)", first, n, trips)
 		}
+		if trips != 3 {
+			t.Errorf("followers(first: %d) with nested lists: %d round trips, want 3", first, trips)
+		}
+	}
+	// By handle, the member's counts are read with it.
+	trips := s.RoundTrips().Total()
+	var byHandle struct {
+		MemberByHandle struct {
+			FollowerCount int
+			Followers     followList
+		}
+	}
+	a.ok(adminToken, `query($h: String!) { memberByHandle(handle: $h) { followerCount followers(first: 5) { edges { node { handle followerCount } } } } }`, map[string]any{"h": "star_" + run}, &byHandle)
+	if got := byHandle.MemberByHandle; got.FollowerCount != 12 || len(got.Followers.Edges) != 5 || got.Followers.Edges[0].Node.FollowerCount != 0 || got.Followers.Edges[4].Node.FollowerCount != 1 {
+		t.Errorf("memberByHandle = %+v", got)
+	}
+	if n := s.RoundTrips().Total() - trips; n != 2 {
+		t.Errorf("a member by handle with its count and its followers' counts: %d round trips, want 2", n)
 	}
 
 	_, token := a.register("late_"+run, "Late")

@@ -14,7 +14,10 @@ package neo4jstore
 // SearchMembers finds a case-insensitive prefix of either by an index seek.
 
 // memberFields projects a :Member node as memberFrom reads it.
-const memberFields = `m {.id, .handle, .displayName, .bio, .avatarUrl, .joinedAt}`
+const memberFields = `m ` + memberProjection
+
+// memberProjection projects a member node's properties, as memberFrom reads them.
+const memberProjection = `{.id, .handle, .displayName, .bio, .avatarUrl, .joinedAt}`
 
 // followCountFields are the follow counts of m, served by its degrees.
 const followCountFields = `COUNT { (m)<-[:FOLLOWS]-() } AS followers, COUNT { (m)-[:FOLLOWS]->() } AS following`
@@ -181,6 +184,36 @@ RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
   USING INDEX SEEK r:FOLLOWS(outKey)
   WHERE r.outKey > req.from AND r.outKey < req.to
   RETURN r.outKey AS key ORDER BY key LIMIT $limit
+} AS keys`
+
+	// cypherFollowersAhead and cypherFollowingAhead are the lists with their members read
+	// ahead (community.ReadAhead): each key with the other member's properties and, when
+	// $counts, that member's follow counts. The page is still the seek above; the other
+	// member is the end of each relationship read, and only the page's are read.
+	cypherFollowersAhead = `
+UNWIND $reqs AS req
+MATCH (m:Member {id: req.memberId})
+RETURN req.i AS i, COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
+  MATCH (o)-[r:FOLLOWS]->()
+  USING INDEX SEEK r:FOLLOWS(inKey)
+  WHERE r.inKey > req.from AND r.inKey < req.to
+  WITH r, o ORDER BY r.inKey LIMIT $limit
+  RETURN {key: r.inKey, member: o ` + memberProjection + `,
+    followers: CASE WHEN $counts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $counts THEN COUNT { (o)-[:FOLLOWS]->() } END}
+} AS keys`
+
+	cypherFollowingAhead = `
+UNWIND $reqs AS req
+MATCH (m:Member {id: req.memberId})
+RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
+  MATCH ()-[r:FOLLOWS]->(o)
+  USING INDEX SEEK r:FOLLOWS(outKey)
+  WHERE r.outKey > req.from AND r.outKey < req.to
+  WITH r, o ORDER BY r.outKey LIMIT $limit
+  RETURN {key: r.outKey, member: o ` + memberProjection + `,
+    followers: CASE WHEN $counts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $counts THEN COUNT { (o)-[:FOLLOWS]->() } END}
 } AS keys`
 
 	// cypherMutualFollows orders by the time of the member's follow of the other. It stays a

@@ -124,17 +124,24 @@ func TestFollowListPlans(t *testing.T) {
 	for i := range ten {
 		ten[i] = community.ListRequest{MemberID: star}
 	}
+	counted := community.ReadAhead{Members: true, FollowCounts: true}
 	for _, tc := range []struct {
-		name string
-		kind community.ListKind
-		reqs []community.ListRequest
+		name  string
+		kind  community.ListKind
+		reqs  []community.ListRequest
+		ahead community.ReadAhead
 	}{
-		{"followers", community.ListFollowers, []community.ListRequest{{MemberID: star}}},
-		{"followers after a position", community.ListFollowers, []community.ListRequest{{MemberID: star, After: after}}},
-		{"following", community.ListFollowing, []community.ListRequest{{MemberID: fan}}},
-		{"ten followers pages", community.ListFollowers, ten},
+		{"followers", community.ListFollowers, []community.ListRequest{{MemberID: star}}, community.ReadAhead{}},
+		{"followers after a position", community.ListFollowers, []community.ListRequest{{MemberID: star, After: after}}, community.ReadAhead{}},
+		{"following", community.ListFollowing, []community.ListRequest{{MemberID: fan}}, community.ReadAhead{}},
+		{"ten followers pages", community.ListFollowers, ten, community.ReadAhead{}},
+		{"followers, members and counts ahead", community.ListFollowers, []community.ListRequest{{MemberID: star, After: after}}, counted},
+		{"following, members ahead", community.ListFollowing, []community.ListRequest{{MemberID: fan}}, community.ReadAhead{Members: true}},
+		{"ten followers pages, members and counts ahead", community.ListFollowers, ten, counted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ctx, end := s.ShareReads(community.WithReadAhead(ctx, tc.ahead))
+			defer end()
 			pages, err := s.FollowLists(ctx, tc.kind, first, tc.reqs)
 			mustDo(t, err)
 			if len(pages[0].Edges) != first || !pages[0].HasNextPage || pages[0].TotalCount != n {
@@ -159,8 +166,13 @@ func TestFollowListPlans(t *testing.T) {
 				t.Errorf("%d index seeks by range, want 1", seeks)
 			}
 			// A seek reads a key for a db hit, and each request looks its member up and
-			// reads its degree in a few.
-			if limit := int64(len(tc.reqs) * 4 * (first + 1)); hits > limit {
+			// reads its degree in a few; reading ahead adds each listed member's
+			// properties and degrees.
+			perEdge := 4
+			if tc.ahead != (community.ReadAhead{}) {
+				perEdge += 12
+			}
+			if limit := int64(len(tc.reqs) * perEdge * (first + 1)); hits > limit {
 				t.Errorf("%d db hits for %d pages of %d, want at most %d", hits, len(tc.reqs), first, limit)
 			}
 		})

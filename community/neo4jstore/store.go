@@ -564,6 +564,11 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		return nil, fmt.Errorf("neo4jstore: unknown list kind %q", kind)
 	}
 	keyed := kind != community.ListMutual
+	a, want := ahead(ctx, s)
+	reading := a != nil && keyed && (want.Members || want.FollowCounts)
+	if reading {
+		cypher = map[community.ListKind]string{community.ListFollowers: cypherFollowersAhead, community.ListFollowing: cypherFollowingAhead}[kind]
+	}
 	first = max(first, 0)
 	rows := make([]map[string]any, len(reqs))
 	for i, r := range reqs {
@@ -578,9 +583,17 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		}
 		rows[i] = row
 	}
-	recs, err := query(ctx, s, cypher, map[string]any{"reqs": rows, "limit": first + 1})
+	recs, err := query(ctx, s, cypher, map[string]any{"reqs": rows, "limit": first + 1, "counts": want.FollowCounts})
 	if err != nil {
 		return nil, fail(err, "read %d %s lists", len(reqs), kind)
+	}
+	var members map[string]community.Member
+	var counts map[string]community.FollowCounts
+	if reading {
+		members = map[string]community.Member{}
+		if want.FollowCounts {
+			counts = map[string]community.FollowCounts{}
+		}
 	}
 	out := make([]community.FollowPage, len(reqs))
 	for _, rec := range recs {
@@ -590,6 +603,15 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 			keys, _ := get(rec, "keys").([]any)
 			edges = make([]community.FollowEdge, len(keys))
 			for j, k := range keys {
+				if reading {
+					row, _ := k.(map[string]any)
+					k = row["key"]
+					m := memberFrom(row["member"])
+					members[m.ID] = m
+					if counts != nil {
+						counts[m.ID] = community.FollowCounts{Followers: integer(row["followers"]), Following: integer(row["following"])}
+					}
+				}
 				other, since, ok := parseFollowKey(reqs[i].MemberID, str(k))
 				if !ok {
 					return nil, fmt.Errorf("neo4jstore: %s of %q: malformed key %q", kind, reqs[i].MemberID, str(k))
@@ -609,6 +631,9 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 			edges = edges[:first]
 		}
 		out[i] = community.FollowPage{Edges: edges, HasNextPage: more, TotalCount: integer(get(rec, "total"))}
+	}
+	if reading {
+		a.keep(members, counts)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package neo4jstore
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"quanzi/community"
 	"quanzi/community/communitytest"
+	"quanzi/community/neo4jstore/neo4jtest"
 )
 
 // cypherDeleteGraph empties the database for a test, keeping the migration records (and
@@ -198,4 +200,20 @@ func TestObserve(t *testing.T) {
 	if diff := cmp.Diff(want, seen); diff != "" {
 		t.Errorf("observed statements (-want +got):\n%s", diff)
 	}
+}
+
+// TestMain holds the test Neo4j for the package's tests, which empty its graph, so that
+// other packages testing on it wait (see neo4jtest.Exclusive).
+func TestMain(m *testing.M) {
+	if uri := os.Getenv("NEO4J_URI"); uri != "" {
+		release, err := neo4jtest.Exclusive(uri)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		code := m.Run()
+		release()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
 }
