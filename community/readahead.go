@@ -16,6 +16,17 @@ type ReadAhead struct {
 	Members bool
 	// FollowCounts: their follower and following counts (FollowCounts).
 	FollowCounts bool
+	// Followers and Following: the first page of each of their lists of that kind
+	// (FollowLists with no position), where First is above zero.
+	Followers, Following PageAhead
+}
+
+// PageAhead is the first page of a list that a request will read next, and what it will
+// read about the members the page lists.
+type PageAhead struct {
+	First        int
+	Members      bool
+	FollowCounts bool
 }
 
 type readAheadKey struct{}

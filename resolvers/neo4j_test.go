@@ -69,7 +69,8 @@ func TestQueriesShareATransaction(t *testing.T) {
 			t.Errorf("followers(first: %d) with nested lists: %d round trips, want 3", first, trips)
 		}
 	}
-	// By handle, the member's counts are read with it.
+	// By handle, the member's counts and its first page of followers, with their
+	// profiles and counts, are read with it.
 	trips := s.RoundTrips().Total()
 	var byHandle struct {
 		MemberByHandle struct {
@@ -77,12 +78,24 @@ func TestQueriesShareATransaction(t *testing.T) {
 			Followers     followList
 		}
 	}
-	a.ok(adminToken, `query($h: String!) { memberByHandle(handle: $h) { followerCount followers(first: 5) { edges { node { handle followerCount } } } } }`, map[string]any{"h": "star_" + run}, &byHandle)
+	a.ok(adminToken, `query($h: String!) { memberByHandle(handle: $h) { followerCount followers(first: 5) { edges { cursor node { id handle followerCount } } } } }`, map[string]any{"h": "star_" + run}, &byHandle)
 	if got := byHandle.MemberByHandle; got.FollowerCount != 12 || len(got.Followers.Edges) != 5 || got.Followers.Edges[0].Node.FollowerCount != 0 || got.Followers.Edges[4].Node.FollowerCount != 1 {
 		t.Errorf("memberByHandle = %+v", got)
 	}
+	if n := s.RoundTrips().Total() - trips; n != 1 {
+		t.Errorf("a member by handle with its count and its followers' counts: %d round trips, want 1", n)
+	}
+	// After a cursor, the page is not read ahead, and answers as it would.
+	trips = s.RoundTrips().Total()
+	var next struct {
+		MemberByHandle struct{ Followers followList }
+	}
+	a.ok(adminToken, `query($h: String!, $after: String) { memberByHandle(handle: $h) { followers(first: 5, after: $after) { edges { node { id handle followerCount } } } } }`, map[string]any{"h": "star_" + run, "after": byHandle.MemberByHandle.Followers.Edges[1].Cursor}, &next)
+	if got := next.MemberByHandle.Followers.Edges; len(got) != 5 || got[0].Node.ID != byHandle.MemberByHandle.Followers.Edges[2].Node.ID {
+		t.Errorf("the page after the second follower = %+v", got)
+	}
 	if n := s.RoundTrips().Total() - trips; n != 2 {
-		t.Errorf("a member by handle with its count and its followers' counts: %d round trips, want 2", n)
+		t.Errorf("a member by handle and a page of its followers after a cursor: %d round trips, want 2", n)
 	}
 
 	_, token := a.register("late_"+run, "Late")

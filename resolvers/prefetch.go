@@ -126,12 +126,36 @@ func readAheadFor(fields []graphql.CollectedField) community.ReadAhead {
 }
 
 // readingAhead is ctx with what the read of the member that the current field returns may
-// read ahead for the fields selected on it.
+// read ahead for the fields selected on it: its follow counts, and the first page of its
+// followers and of its followings, with what is selected on the members they list. A
+// page is read ahead only where the services would read it: not after a cursor, and not
+// larger than a page may be.
 func readingAhead(ctx context.Context) context.Context {
 	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
 		return ctx
 	}
-	return community.WithReadAhead(ctx, community.ReadAhead{FollowCounts: readAheadFor(graphql.CollectFieldsCtx(ctx, nil)).FollowCounts})
+	op := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	ra := community.ReadAhead{FollowCounts: readAheadFor(fields).FollowCounts}
+	for _, f := range fields {
+		var page *community.PageAhead
+		switch f.Name {
+		case "followers":
+			page = &ra.Followers
+		case "following":
+			page = &ra.Following
+		default:
+			continue
+		}
+		args := f.ArgumentMap(op.Variables)
+		first := intArg(args["first"], community.DefaultPageSize)
+		if page.First > 0 || stringArg(args["after"]) != "" || first <= 0 || first > community.MaxPageSize {
+			continue
+		}
+		below := readAheadFor(selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node"))
+		*page = community.PageAhead{First: first, Members: below.Members, FollowCounts: below.FollowCounts}
+	}
+	return community.WithReadAhead(ctx, ra)
 }
 
 // primeKeys fetches, in one batch and through the loader's own batch function, the keys of

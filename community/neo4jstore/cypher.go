@@ -61,10 +61,31 @@ RETURN ` + memberFields + ` AS member`
 MATCH (m:Member {handleKey: $handleKey})
 RETURN ` + memberFields + ` AS member`
 
-	// cypherMemberByHandleCounted reads the member's follow counts ahead.
-	cypherMemberByHandleCounted = `
+	// cypherMemberByHandleAhead reads ahead (community.ReadAhead) the member's follow
+	// counts and the first page, plus one, of its followers and of its followings: $…Limit
+	// keys of each (0 for none), each as in cypherFollowersAhead, with the listed members'
+	// counts when $…Counts.
+	cypherMemberByHandleAhead = `
 MATCH (m:Member {handleKey: $handleKey})
-RETURN ` + memberFields + ` AS member, ` + followCountFields
+RETURN ` + memberFields + ` AS member, ` + followCountFields + `,
+COLLECT {
+  MATCH (o)-[r:FOLLOWS]->()
+  USING INDEX SEEK r:FOLLOWS(inKey)
+  WHERE r.inKey > m.id + $keySeparator AND r.inKey < m.id + $keyEnd
+  WITH r, o ORDER BY r.inKey LIMIT $followersLimit
+  RETURN {key: r.inKey, member: o ` + memberProjection + `,
+    followers: CASE WHEN $followersCounts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $followersCounts THEN COUNT { (o)-[:FOLLOWS]->() } END}
+} AS followersPage,
+COLLECT {
+  MATCH ()-[r:FOLLOWS]->(o)
+  USING INDEX SEEK r:FOLLOWS(outKey)
+  WHERE r.outKey > m.id + $keySeparator AND r.outKey < m.id + $keyEnd
+  WITH r, o ORDER BY r.outKey LIMIT $followingLimit
+  RETURN {key: r.outKey, member: o ` + memberProjection + `,
+    followers: CASE WHEN $followingCounts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $followingCounts THEN COUNT { (o)-[:FOLLOWS]->() } END}
+} AS followingPage`
 
 	// cypherSearchMembers reads up to $limit members whose handleKey starts with
 	// $handlePrefix (by handleKey), then up to $limit members whose handle does not but whose

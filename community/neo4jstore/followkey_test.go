@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"quanzi/community"
 )
 
@@ -176,6 +178,98 @@ func TestFollowListPlans(t *testing.T) {
 				t.Errorf("%d db hits for %d pages of %d, want at most %d", hits, len(tc.reqs), first, limit)
 			}
 		})
+	}
+}
+
+// TestMemberByHandleAheadPlan checks that a member read by handle with the first pages of
+// both its lists read ahead seeks each page in its index, as the lists alone do, and
+// that the pages and members it read ahead answer the reads after it as those reads
+// answer alone.
+func TestMemberByHandleAheadPlan(t *testing.T) {
+	const n, first = 300, 5
+	cfg := testConfig(t)
+	var last statement
+	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	s := openEmpty(t, cfg)
+	ctx := context.Background()
+	_, err := query(ctx, s, cypherAwaitIndexes, nil)
+	mustDo(t, err)
+	star := addMember(t, s, "star")
+	batch := make([]community.ImportedMember, n)
+	var follows []community.Follow
+	for i := range batch {
+		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("member_%04d", i), DisplayName: "会员", JoinedAt: brandBase}
+		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: brandBase}}}
+		since := brandBase.Add(time.Duration(i/3) * time.Second)
+		follows = append(follows, community.Follow{FollowerID: m.ID, FolloweeID: star, Since: since})
+		if i%2 == 0 {
+			follows = append(follows, community.Follow{FollowerID: star, FolloweeID: m.ID, Since: since})
+		}
+		if i > 0 {
+			follows = append(follows, community.Follow{FollowerID: m.ID, FolloweeID: batch[i-1].Member.ID, Since: since})
+		}
+	}
+	mustDo(t, s.ImportMembers(ctx, batch))
+	mustDo(t, s.ImportFollows(ctx, follows))
+
+	type answer struct {
+		Lists   [][]community.FollowPage
+		Members map[string]community.Member
+		Counts  map[string]community.FollowCounts
+	}
+	read := func(ctx context.Context) answer {
+		t.Helper()
+		if _, err := s.MemberByHandle(ctx, "star"); err != nil {
+			t.Fatal(err)
+		}
+		var a answer
+		var ids []string
+		for _, kind := range []community.ListKind{community.ListFollowers, community.ListFollowing} {
+			pages, err := s.FollowLists(ctx, kind, first, []community.ListRequest{{MemberID: star}})
+			mustDo(t, err)
+			a.Lists = append(a.Lists, pages)
+			for _, e := range pages[0].Edges {
+				ids = append(ids, e.MemberID)
+			}
+		}
+		a.Members, err = s.MembersByID(ctx, ids)
+		mustDo(t, err)
+		a.Counts, err = s.FollowCounts(ctx, append(ids, star))
+		mustDo(t, err)
+		return a
+	}
+	want := read(context.Background())
+	page := community.PageAhead{First: first, Members: true, FollowCounts: true}
+	shared, end := s.ShareReads(context.Background())
+	defer end()
+	trips := s.trips.Total()
+	got := read(community.WithReadAhead(shared, community.ReadAhead{FollowCounts: true, Followers: page, Following: page}))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reads after reading ahead (-apart +ahead):\n%s", diff)
+	}
+	if n := s.trips.Total() - trips; n != 1 {
+		t.Errorf("a member by handle, its lists, their members and counts: %d round trips after reading ahead, want 1", n)
+	}
+
+	_, err = s.MemberByHandle(community.WithReadAhead(shared, community.ReadAhead{FollowCounts: true, Followers: page, Following: page}), "star")
+	mustDo(t, err)
+	hits, seeks := int64(0), 0
+	for _, op := range profile(t, s, last.cypher, last.params) {
+		t.Logf("%s rows=%d hits=%d %s", op.name, op.rows, op.dbHits, op.details)
+		hits += op.dbHits
+		switch {
+		case op.name == "DirectedRelationshipIndexSeekByRange":
+			seeks++
+		case strings.Contains(op.name, "Sort") || strings.HasSuffix(op.name, "Top") ||
+			strings.Contains(op.name, "Expand") || strings.Contains(op.name, "Scan"):
+			t.Errorf("the statement reads or sorts a whole list: %s", op.name)
+		}
+	}
+	if seeks != 2 {
+		t.Errorf("%d index seeks by range, want 2", seeks)
+	}
+	if limit := int64(2 * 16 * (first + 1)); hits > limit {
+		t.Errorf("%d db hits for a member and two pages of %d, want at most %d", hits, first, limit)
 	}
 }
 

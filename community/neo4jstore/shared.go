@@ -118,6 +118,33 @@ type aheadRead struct {
 	mu      sync.Mutex
 	members map[string]community.Member
 	counts  map[string]community.FollowCounts
+	lists   map[listAhead]community.FollowPage
+}
+
+// listAhead names a first page read ahead.
+type listAhead struct {
+	kind   community.ListKind
+	member string
+	first  int
+}
+
+// pages returns the first pages of reqs from what was read ahead, or nil unless every one
+// of them was.
+func (a *aheadRead) pages(kind community.ListKind, first int, reqs []community.ListRequest) []community.FollowPage {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]community.FollowPage, len(reqs))
+	for i, r := range reqs {
+		p, ok := a.lists[listAhead{kind, r.MemberID, first}]
+		if !ok || r.After != nil {
+			return nil
+		}
+		out[i] = p
+	}
+	return out
 }
 
 // ahead returns the read-ahead of ctx's shared read of s, and what the read in ctx is
@@ -129,6 +156,16 @@ func ahead(ctx context.Context, s *Store) (*aheadRead, community.ReadAhead) {
 		return nil, community.ReadAhead{}
 	}
 	return &sr.ahead, community.ReadAheadOf(ctx)
+}
+
+// keepPage files a first page read ahead.
+func (a *aheadRead) keepPage(kind community.ListKind, member string, first int, p community.FollowPage) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.lists == nil {
+		a.lists = map[listAhead]community.FollowPage{}
+	}
+	a.lists[listAhead{kind, member, first}] = p
 }
 
 // keep files what a read read ahead.

@@ -406,14 +406,28 @@ func (s *Store) SearchMembers(ctx context.Context, prefix string, limit int) ([]
 }
 
 // MemberByHandle implements community.Store.
-// It reads the member's follow counts ahead when asked.
+// It reads ahead, when asked, the member's follow counts and the first pages of its
+// follower and following lists (see cypherMemberByHandleAhead).
 func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Member, error) {
+	params := map[string]any{"handleKey": community.HandleKey(handle)}
 	cypher := cypherMemberByHandle
 	a, want := ahead(ctx, s)
-	if a != nil && want.FollowCounts {
-		cypher = cypherMemberByHandleCounted
+	reading := a != nil && (want.FollowCounts || want.Followers.First > 0 || want.Following.First > 0)
+	if reading {
+		cypher = cypherMemberByHandleAhead
+		params["keySeparator"], params["keyEnd"] = keySeparator, keyEnd
+		for _, l := range []struct {
+			name string
+			page community.PageAhead
+		}{{"followers", want.Followers}, {"following", want.Following}} {
+			params[l.name+"Limit"] = 0
+			if l.page.First > 0 {
+				params[l.name+"Limit"] = l.page.First + 1
+			}
+			params[l.name+"Counts"] = l.page.FollowCounts
+		}
 	}
-	recs, err := query(ctx, s, cypher, map[string]any{"handleKey": community.HandleKey(handle)})
+	recs, err := query(ctx, s, cypher, params)
 	if err != nil {
 		return community.Member{}, fail(err, "find handle %q", handle)
 	}
@@ -421,8 +435,31 @@ func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Me
 		return community.Member{}, community.Errorf(community.CodeNotFound, "no member with handle %q", handle)
 	}
 	m := memberFrom(get(recs[0], "member"))
-	if cypher == cypherMemberByHandleCounted {
-		a.keep(nil, map[string]community.FollowCounts{m.ID: followCountsOf(recs[0])})
+	if reading {
+		counts := followCountsOf(recs[0])
+		var got aheadRead
+		for _, l := range []struct {
+			kind  community.ListKind
+			page  community.PageAhead
+			field string
+			total int
+		}{{community.ListFollowers, want.Followers, "followersPage", counts.Followers}, {community.ListFollowing, want.Following, "followingPage", counts.Following}} {
+			if l.page.First <= 0 {
+				continue
+			}
+			of := l.page
+			of.Members = true
+			p, ok := got.page(m.ID, of, get(recs[0], l.field), l.total)
+			if !ok {
+				return community.Member{}, fmt.Errorf("neo4jstore: %s of %q: malformed key", l.kind, m.ID)
+			}
+			a.keepPage(l.kind, m.ID, l.page.First, p)
+		}
+		if got.counts == nil {
+			got.counts = map[string]community.FollowCounts{}
+		}
+		got.counts[m.ID] = counts
+		a.keep(got.members, got.counts)
 	}
 	return m, nil
 }
@@ -564,12 +601,16 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		return nil, fmt.Errorf("neo4jstore: unknown list kind %q", kind)
 	}
 	keyed := kind != community.ListMutual
+	first = max(first, 0)
 	a, want := ahead(ctx, s)
+	if kept := a.pages(kind, first, reqs); kept != nil {
+		return kept, nil
+	}
+	of := community.PageAhead{First: first, Members: want.Members, FollowCounts: want.FollowCounts}
 	reading := a != nil && keyed && (want.Members || want.FollowCounts)
 	if reading {
 		cypher = map[community.ListKind]string{community.ListFollowers: cypherFollowersAhead, community.ListFollowing: cypherFollowingAhead}[kind]
 	}
-	first = max(first, 0)
 	rows := make([]map[string]any, len(reqs))
 	for i, r := range reqs {
 		row := map[string]any{"i": i, "memberId": r.MemberID}
@@ -587,55 +628,68 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 	if err != nil {
 		return nil, fail(err, "read %d %s lists", len(reqs), kind)
 	}
-	var members map[string]community.Member
-	var counts map[string]community.FollowCounts
-	if reading {
-		members = map[string]community.Member{}
-		if want.FollowCounts {
-			counts = map[string]community.FollowCounts{}
-		}
-	}
 	out := make([]community.FollowPage, len(reqs))
+	var got aheadRead
 	for _, rec := range recs {
 		i := integer(get(rec, "i"))
-		var edges []community.FollowEdge
-		if keyed {
-			keys, _ := get(rec, "keys").([]any)
-			edges = make([]community.FollowEdge, len(keys))
-			for j, k := range keys {
-				if reading {
-					row, _ := k.(map[string]any)
-					k = row["key"]
-					m := memberFrom(row["member"])
-					members[m.ID] = m
-					if counts != nil {
-						counts[m.ID] = community.FollowCounts{Followers: integer(row["followers"]), Following: integer(row["following"])}
-					}
-				}
-				other, since, ok := parseFollowKey(reqs[i].MemberID, str(k))
-				if !ok {
-					return nil, fmt.Errorf("neo4jstore: %s of %q: malformed key %q", kind, reqs[i].MemberID, str(k))
-				}
-				edges[j] = community.FollowEdge{MemberID: other, Since: since}
-			}
-		} else {
+		owner := reqs[i].MemberID
+		if !keyed {
 			list, _ := get(rec, "edges").([]any)
-			edges = make([]community.FollowEdge, len(list))
+			edges := make([]community.FollowEdge, len(list))
 			for j, v := range list {
 				e, _ := v.(map[string]any)
 				edges[j] = community.FollowEdge{MemberID: str(e["id"]), Since: utc(e["since"])}
 			}
+			out[i] = community.FollowPage{TotalCount: integer(get(rec, "total"))}
+			out[i].Edges, out[i].HasNextPage = pageOf(edges, first, func(e community.FollowEdge) community.FollowEdge { return e })
+			continue
 		}
-		more := len(edges) > first
-		if more {
-			edges = edges[:first]
+		var ok bool
+		if !reading {
+			of = community.PageAhead{First: first}
 		}
-		out[i] = community.FollowPage{Edges: edges, HasNextPage: more, TotalCount: integer(get(rec, "total"))}
+		out[i], ok = got.page(owner, of, get(rec, "keys"), integer(get(rec, "total")))
+		if !ok {
+			return nil, fmt.Errorf("neo4jstore: %s of %q: malformed key", kind, owner)
+		}
 	}
 	if reading {
-		a.keep(members, counts)
+		a.keep(got.members, got.counts)
 	}
 	return out, nil
+}
+
+// page reads a page of a keyed follow list of owner from rows (the keys of the page and
+// one more, or with of's members read ahead, maps of key, member and counts), and keeps
+// what it read ahead; ok is false when a key is malformed.
+func (a *aheadRead) page(owner string, of community.PageAhead, rows any, total int) (p community.FollowPage, ok bool) {
+	list, _ := rows.([]any)
+	edges := make([]community.FollowEdge, len(list))
+	for j, k := range list {
+		if of.Members || of.FollowCounts {
+			row, _ := k.(map[string]any)
+			k = row["key"]
+			m := memberFrom(row["member"])
+			if a.members == nil {
+				a.members = map[string]community.Member{}
+			}
+			a.members[m.ID] = m
+			if of.FollowCounts {
+				if a.counts == nil {
+					a.counts = map[string]community.FollowCounts{}
+				}
+				a.counts[m.ID] = community.FollowCounts{Followers: integer(row["followers"]), Following: integer(row["following"])}
+			}
+		}
+		other, since, ok := parseFollowKey(owner, str(k))
+		if !ok {
+			return p, false
+		}
+		edges[j] = community.FollowEdge{MemberID: other, Since: since}
+	}
+	p.TotalCount = total
+	p.Edges, p.HasNextPage = pageOf(edges, of.First, func(e community.FollowEdge) community.FollowEdge { return e })
+	return p, true
 }
 
 // FollowCounts implements community.Store: unknown members are absent.
