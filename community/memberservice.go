@@ -349,12 +349,12 @@ type ListKey struct {
 type FollowList struct {
 	FollowPage
 	edges []ListedFollow
-	end   string
+	end   lazyCursor[timeKey]
 }
 
 // EndCursor returns where the next page starts when that is not after the last edge (see
 // readOnLimit), or "".
-func (l FollowList) EndCursor() string { return l.end }
+func (l FollowList) EndCursor() string { return l.end.String() }
 
 // ListedEdges returns the edges of the page with their cursors.
 func (l FollowList) ListedEdges() []ListedFollow { return l.edges }
@@ -362,8 +362,11 @@ func (l FollowList) ListedEdges() []ListedFollow { return l.edges }
 // ListedFollow is an edge of a follow list, with its cursor.
 type ListedFollow struct {
 	FollowEdge
-	Cursor string
+	cursor lazyCursor[timeKey]
 }
+
+// Cursor returns the edge's cursor.
+func (e ListedFollow) Cursor() string { return e.cursor.String() }
 
 // FollowLists returns the pages the keys ask for, in order, or why the caller may not read
 // them (follow lists are ScopeActivity). A key
@@ -463,12 +466,13 @@ func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, r
 }
 
 func (s *core) listOf(kind ListKind, owner string, p FollowPage, end *Position) FollowList {
+	list := followCursors(kind)
 	l := FollowList{FollowPage: p, edges: make([]ListedFollow, len(p.Edges))}
 	for i, e := range p.Edges {
-		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: encodeCursor(s, followCursors(kind), owner, timeKey{e.Since, e.MemberID})}
+		l.edges[i] = ListedFollow{FollowEdge: e, cursor: newCursor(s, list, owner, timeKey{e.Since, e.MemberID})}
 	}
 	if end != nil {
-		l.end = encodeCursor(s, followCursors(kind), owner, timeKey{end.Since, end.ID})
+		l.end = newCursor(s, list, owner, timeKey{end.Since, end.ID})
 	}
 	return l
 }

@@ -450,7 +450,7 @@ func (ec *executionContext) _BrandMemberEdge_cursor(ctx context.Context, field g
 			return ec.fieldContext_BrandMemberEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -461,7 +461,7 @@ func (ec *executionContext) _BrandMemberEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BrandMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BrandMemberEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BrandMemberEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BrandMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedMembership) (ret graphql.Marshaler) {
@@ -904,7 +904,7 @@ func (ec *executionContext) _ConsentChangeEdge_cursor(ctx context.Context, field
 			return ec.fieldContext_ConsentChangeEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -915,7 +915,7 @@ func (ec *executionContext) _ConsentChangeEdge_cursor(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ConsentChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConsentChangeEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ConsentChangeEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConsentChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedChange) (ret graphql.Marshaler) {

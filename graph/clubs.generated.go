@@ -743,7 +743,7 @@ func (ec *executionContext) _ClubMemberEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_ClubMemberEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -754,7 +754,7 @@ func (ec *executionContext) _ClubMemberEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ClubMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ClubMemberEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ClubMemberEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ClubMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedClubMember) (ret graphql.Marshaler) {
@@ -1224,7 +1224,7 @@ func (ec *executionContext) _JoinRequestEdge_cursor(ctx context.Context, field g
 			return ec.fieldContext_JoinRequestEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1235,7 +1235,7 @@ func (ec *executionContext) _JoinRequestEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_JoinRequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JoinRequestEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("JoinRequestEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _JoinRequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedRequest) (ret graphql.Marshaler) {

@@ -133,7 +133,7 @@ func (ec *executionContext) _FollowEdge_cursor(ctx context.Context, field graphq
 			return ec.fieldContext_FollowEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -144,7 +144,7 @@ func (ec *executionContext) _FollowEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_FollowEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FollowEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FollowEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FollowEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedFollow) (ret graphql.Marshaler) {

@@ -35,7 +35,7 @@ func (r *brandResolver) Members(ctx context.Context, obj *community.Brand, first
 }
 
 func (r *brandMemberConnectionResolver) PageInfo(ctx context.Context, obj *community.MembershipList) (*model.PageInfo, error) {
-	return pageInfo(obj.HasNextPage, obj.ListedEdges(), func(e community.ListedMembership) string { return e.Cursor }), nil
+	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedMembership.Cursor), nil
 }
 
 func (r *brandMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedMembership) (*community.BrandMembership, error) {
@@ -83,7 +83,7 @@ func (r *memberResolver) ConsentHistory(ctx context.Context, obj *community.Memb
 	if err != nil {
 		return nil, err
 	}
-	return &model.ConsentChangeConnection{Edges: changes, PageInfo: pageInfo(more, changes, func(c community.ListedChange) string { return c.Cursor })}, nil
+	return &model.ConsentChangeConnection{Edges: changes, PageInfo: selectedPageInfo(ctx, more, changes, community.ListedChange.Cursor, nil)}, nil
 }
 
 func (r *memberResolver) Purchases(ctx context.Context, obj *community.Member, brandID *string) ([]community.Purchase, error) {

@@ -63,7 +63,7 @@ func (r *clubResolver) JoinRequests(ctx context.Context, obj *community.Club, fi
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
 	return &model.JoinRequestConnection{Edges: page.Requests,
-		PageInfo: pageInfoTo(page.More, page.Requests, func(q community.ListedRequest) string { return q.Cursor }, page.EndCursor)}, nil
+		PageInfo: selectedPageInfo(ctx, page.More, page.Requests, community.ListedRequest.Cursor, page.EndCursor)}, nil
 }
 
 func (r *clubMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedClubMember) (*community.ClubMembership, error) {

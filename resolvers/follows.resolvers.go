@@ -22,7 +22,7 @@ func (r *followConnectionResolver) Edges(ctx context.Context, obj *community.Fol
 }
 
 func (r *followConnectionResolver) PageInfo(ctx context.Context, obj *community.FollowList) (*model.PageInfo, error) {
-	return pageInfoTo(obj.HasNextPage, obj.ListedEdges(), func(e community.ListedFollow) string { return e.Cursor }, obj.EndCursor()), nil
+	return pageInfoTo(obj.HasNextPage, obj.ListedEdges(), community.ListedFollow.Cursor, obj.EndCursor), nil
 }
 
 func (r *followEdgeResolver) Node(ctx context.Context, obj *community.ListedFollow) (*community.Member, error) {

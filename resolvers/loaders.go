@@ -315,5 +315,5 @@ func (r *Resolver) comments(ctx context.Context, parent string, first *int, afte
 	if err != nil {
 		return nil, err
 	}
-	return &model.CommentConnection{Edges: l.Comments, PageInfo: pageInfo(l.More, l.Comments, func(c community.ListedComment) string { return c.Cursor })}, nil
+	return &model.CommentConnection{Edges: l.Comments, PageInfo: selectedPageInfo(ctx, l.More, l.Comments, community.ListedComment.Cursor, nil)}, nil
 }

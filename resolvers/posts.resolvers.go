@@ -23,7 +23,7 @@ func (r *clubResolver) Posts(ctx context.Context, obj *community.Club, first *in
 		posts[i] = p.Post
 	}
 	r.preparePosts(ctx, posts, "edges", "node")
-	return &model.PostConnection{Edges: l.Posts, PageInfo: pageInfo(l.More, l.Posts, func(p community.ListedPost) string { return p.Cursor })}, nil
+	return &model.PostConnection{Edges: l.Posts, PageInfo: selectedPageInfo(ctx, l.More, l.Posts, community.ListedPost.Cursor, nil)}, nil
 }
 
 func (r *commentResolver) Post(ctx context.Context, obj *community.Comment) (*community.Post, error) {
@@ -170,7 +170,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*m
 		ids[i] = it.PostID
 	}
 	r.prefetchPosts(ctx, ids, "edges", "node")
-	return &model.FeedConnection{Edges: items, PageInfo: pageInfo(more, items, func(it community.ListedFeedItem) string { return it.Cursor })}, nil
+	return &model.FeedConnection{Edges: items, PageInfo: selectedPageInfo(ctx, more, items, community.ListedFeedItem.Cursor, nil)}, nil
 }
 
 func (r *Resolver) Comment() graph.CommentResolver { return &commentResolver{r} }

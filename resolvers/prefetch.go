@@ -178,7 +178,7 @@ func (r *Resolver) clubMembers(ctx context.Context, clubID string, role communit
 		ids[i] = m.MemberID
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
-	return &model.ClubMemberConnection{Edges: l.Members, PageInfo: pageInfoTo(l.More, l.Members, func(m community.ListedClubMember) string { return m.Cursor }, l.EndCursor)}, nil
+	return &model.ClubMemberConnection{Edges: l.Members, PageInfo: selectedPageInfo(ctx, l.More, l.Members, community.ListedClubMember.Cursor, l.EndCursor)}, nil
 }
 
 // clubPostsKey is the key of a page of a club's posts, from its field's arguments, with
