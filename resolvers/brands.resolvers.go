@@ -38,10 +38,6 @@ func (r *brandMemberConnectionResolver) PageInfo(ctx context.Context, obj *commu
 	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedMembership.Cursor), nil
 }
 
-func (r *brandMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedMembership) (*community.BrandMembership, error) {
-	return &obj.BrandMembership, nil
-}
-
 func (r *brandMembershipResolver) Brand(ctx context.Context, obj *community.BrandMembership) (*community.Brand, error) {
 	return r.existingBrand(ctx, obj.BrandID)
 }
@@ -64,10 +60,6 @@ func (r *consentResolver) Brand(ctx context.Context, obj *community.Consent) (*c
 
 func (r *consentChangeResolver) Brand(ctx context.Context, obj *community.ConsentChange) (*community.Brand, error) {
 	return r.existingBrand(ctx, obj.BrandID)
-}
-
-func (r *consentChangeEdgeResolver) Node(ctx context.Context, obj *community.ListedChange) (*community.ConsentChange, error) {
-	return &obj.ConsentChange, nil
 }
 
 func (r *memberResolver) BrandMemberships(ctx context.Context, obj *community.Member) ([]community.BrandMembership, error) {
@@ -215,10 +207,6 @@ func (r *Resolver) BrandMemberConnection() graph.BrandMemberConnectionResolver {
 	return &brandMemberConnectionResolver{r}
 }
 
-func (r *Resolver) BrandMemberEdge() graph.BrandMemberEdgeResolver {
-	return &brandMemberEdgeResolver{r}
-}
-
 func (r *Resolver) BrandMembership() graph.BrandMembershipResolver {
 	return &brandMembershipResolver{r}
 }
@@ -227,10 +215,6 @@ func (r *Resolver) Consent() graph.ConsentResolver { return &consentResolver{r} 
 
 func (r *Resolver) ConsentChange() graph.ConsentChangeResolver { return &consentChangeResolver{r} }
 
-func (r *Resolver) ConsentChangeEdge() graph.ConsentChangeEdgeResolver {
-	return &consentChangeEdgeResolver{r}
-}
-
 func (r *Resolver) Partnership() graph.PartnershipResolver { return &partnershipResolver{r} }
 
 func (r *Resolver) Purchase() graph.PurchaseResolver { return &purchaseResolver{r} }
@@ -238,11 +222,9 @@ func (r *Resolver) Purchase() graph.PurchaseResolver { return &purchaseResolver{
 type (
 	brandResolver                 struct{ *Resolver }
 	brandMemberConnectionResolver struct{ *Resolver }
-	brandMemberEdgeResolver       struct{ *Resolver }
 	brandMembershipResolver       struct{ *Resolver }
 	consentResolver               struct{ *Resolver }
 	consentChangeResolver         struct{ *Resolver }
-	consentChangeEdgeResolver     struct{ *Resolver }
 	partnershipResolver           struct{ *Resolver }
 	purchaseResolver              struct{ *Resolver }
 )

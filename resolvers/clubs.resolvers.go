@@ -66,10 +66,6 @@ func (r *clubResolver) JoinRequests(ctx context.Context, obj *community.Club, fi
 		PageInfo: selectedPageInfo(ctx, page.More, page.Requests, community.ListedRequest.Cursor, page.EndCursor)}, nil
 }
 
-func (r *clubMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedClubMember) (*community.ClubMembership, error) {
-	return &obj.ClubMembership, nil
-}
-
 func (r *clubMembershipResolver) Club(ctx context.Context, obj *community.ClubMembership) (*community.Club, error) {
 	return r.existingClub(ctx, obj.ClubID)
 }
@@ -84,10 +80,6 @@ func (r *joinRequestResolver) Club(ctx context.Context, obj *community.JoinReque
 
 func (r *joinRequestResolver) Member(ctx context.Context, obj *community.JoinRequest) (*community.Member, error) {
 	return r.existingMember(ctx, obj.MemberID)
-}
-
-func (r *joinRequestEdgeResolver) Node(ctx context.Context, obj *community.ListedRequest) (*community.JoinRequest, error) {
-	return &obj.JoinRequest, nil
 }
 
 func (r *mutationResolver) CreateClub(ctx context.Context, input model.CreateClubInput) (*model.CreateClubPayload, error) {
@@ -156,20 +148,12 @@ func (r *queryResolver) Club(ctx context.Context, slug string) (*community.Club,
 
 func (r *Resolver) Club() graph.ClubResolver { return &clubResolver{r} }
 
-func (r *Resolver) ClubMemberEdge() graph.ClubMemberEdgeResolver { return &clubMemberEdgeResolver{r} }
-
 func (r *Resolver) ClubMembership() graph.ClubMembershipResolver { return &clubMembershipResolver{r} }
 
 func (r *Resolver) JoinRequest() graph.JoinRequestResolver { return &joinRequestResolver{r} }
 
-func (r *Resolver) JoinRequestEdge() graph.JoinRequestEdgeResolver {
-	return &joinRequestEdgeResolver{r}
-}
-
 type (
-	clubResolver            struct{ *Resolver }
-	clubMemberEdgeResolver  struct{ *Resolver }
-	clubMembershipResolver  struct{ *Resolver }
-	joinRequestResolver     struct{ *Resolver }
-	joinRequestEdgeResolver struct{ *Resolver }
+	clubResolver           struct{ *Resolver }
+	clubMembershipResolver struct{ *Resolver }
+	joinRequestResolver    struct{ *Resolver }
 )

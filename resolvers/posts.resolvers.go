@@ -54,10 +54,6 @@ func (r *commentResolver) Replies(ctx context.Context, obj *community.Comment, f
 	return r.comments(ctx, obj.ID, first, after)
 }
 
-func (r *commentEdgeResolver) Node(ctx context.Context, obj *community.ListedComment) (*community.Comment, error) {
-	return &obj.Comment, nil
-}
-
 func (r *feedEdgeResolver) Node(ctx context.Context, obj *community.ListedFeedItem) (*community.Post, error) {
 	return r.existingPost(ctx, obj.PostID)
 }
@@ -152,10 +148,6 @@ func (r *postResolver) Comments(ctx context.Context, obj *community.Post, first 
 	return r.comments(ctx, obj.ID, first, after)
 }
 
-func (r *postEdgeResolver) Node(ctx context.Context, obj *community.ListedPost) (*community.Post, error) {
-	return &obj.Post, nil
-}
-
 func (r *queryResolver) Post(ctx context.Context, id string) (*community.Post, error) {
 	return r.loadersFor(ctx).Posts.Load(ctx, id)()
 }
@@ -175,18 +167,12 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*m
 
 func (r *Resolver) Comment() graph.CommentResolver { return &commentResolver{r} }
 
-func (r *Resolver) CommentEdge() graph.CommentEdgeResolver { return &commentEdgeResolver{r} }
-
 func (r *Resolver) FeedEdge() graph.FeedEdgeResolver { return &feedEdgeResolver{r} }
 
 func (r *Resolver) Post() graph.PostResolver { return &postResolver{r} }
 
-func (r *Resolver) PostEdge() graph.PostEdgeResolver { return &postEdgeResolver{r} }
-
 type (
-	commentResolver     struct{ *Resolver }
-	commentEdgeResolver struct{ *Resolver }
-	feedEdgeResolver    struct{ *Resolver }
-	postResolver        struct{ *Resolver }
-	postEdgeResolver    struct{ *Resolver }
+	commentResolver  struct{ *Resolver }
+	feedEdgeResolver struct{ *Resolver }
+	postResolver     struct{ *Resolver }
 )
