@@ -14,11 +14,11 @@ import (
 )
 
 func (r *brandResolver) MemberCount(ctx context.Context, obj *community.Brand) (int, error) {
-	return r.loadersFor(ctx).BrandMemberCounts.Load(ctx, obj.ID)()
+	return r.loadersFor(ctx).BrandMemberCounts.Get(ctx, obj.ID)
 }
 
 func (r *brandResolver) Partners(ctx context.Context, obj *community.Brand) ([]community.Partnership, error) {
-	return list(r.loadersFor(ctx).Partnerships.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Partnerships.Get(ctx, obj.ID))
 }
 
 func (r *brandResolver) Members(ctx context.Context, obj *community.Brand, first *int, after *string, tier *string) (*community.MembershipList, error) {
@@ -63,11 +63,11 @@ func (r *consentChangeResolver) Brand(ctx context.Context, obj *community.Consen
 }
 
 func (r *memberResolver) BrandMemberships(ctx context.Context, obj *community.Member) ([]community.BrandMembership, error) {
-	return list(r.loadersFor(ctx).Memberships.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Memberships.Get(ctx, obj.ID))
 }
 
 func (r *memberResolver) Consents(ctx context.Context, obj *community.Member) ([]community.Consent, error) {
-	return list(r.loadersFor(ctx).Consents.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Consents.Get(ctx, obj.ID))
 }
 
 func (r *memberResolver) ConsentHistory(ctx context.Context, obj *community.Member, first *int, after *string) (*model.ConsentChangeConnection, error) {
@@ -79,7 +79,7 @@ func (r *memberResolver) ConsentHistory(ctx context.Context, obj *community.Memb
 }
 
 func (r *memberResolver) Purchases(ctx context.Context, obj *community.Member, brandID *string) ([]community.Purchase, error) {
-	return list(r.loadersFor(ctx).Purchases.Load(ctx, community.PurchaseKey{MemberID: obj.ID, BrandID: stringArg(brandID)})())
+	return list(r.loadersFor(ctx).Purchases.Get(ctx, community.PurchaseKey{MemberID: obj.ID, BrandID: stringArg(brandID)}))
 }
 
 func (r *mutationResolver) CreateBrand(ctx context.Context, input model.CreateBrandInput) (*model.CreateBrandPayload, error) {

@@ -13,7 +13,7 @@ import (
 )
 
 func (r *brandResolver) Clubs(ctx context.Context, obj *community.Brand) ([]community.Club, error) {
-	clubs, err := list(r.loadersFor(ctx).BrandClubs.Load(ctx, obj.ID)())
+	clubs, err := list(r.loadersFor(ctx).BrandClubs.Get(ctx, obj.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +33,11 @@ func (r *clubResolver) Brand(ctx context.Context, obj *community.Club) (*communi
 }
 
 func (r *clubResolver) MemberCount(ctx context.Context, obj *community.Club) (int, error) {
-	return r.loadersFor(ctx).ClubMemberCounts.Load(ctx, obj.ID)()
+	return r.loadersFor(ctx).ClubMemberCounts.Get(ctx, obj.ID)
 }
 
 func (r *clubResolver) ViewerMembership(ctx context.Context, obj *community.Club) (*community.ClubMembership, error) {
-	return r.loadersFor(ctx).ViewerMemberships.Load(ctx, obj.ID)()
+	return r.loadersFor(ctx).ViewerMemberships.Get(ctx, obj.ID)
 }
 
 func (r *clubResolver) Members(ctx context.Context, obj *community.Club, first *int, after *string) (*model.ClubMemberConnection, error) {

@@ -38,22 +38,22 @@ func (r *memberResolver) Following(ctx context.Context, obj *community.Member, f
 }
 
 func (r *memberResolver) FollowerCount(ctx context.Context, obj *community.Member) (*int, error) {
-	c, err := r.loadersFor(ctx).FollowCounts.Load(ctx, obj.ID)()
+	c, err := r.loadersFor(ctx).FollowCounts.Get(ctx, obj.ID)
 	return orNil(&c.Followers, err)
 }
 
 func (r *memberResolver) FollowingCount(ctx context.Context, obj *community.Member) (*int, error) {
-	c, err := r.loadersFor(ctx).FollowCounts.Load(ctx, obj.ID)()
+	c, err := r.loadersFor(ctx).FollowCounts.Get(ctx, obj.ID)
 	return orNil(&c.Following, err)
 }
 
 func (r *memberResolver) FollowsViewer(ctx context.Context, obj *community.Member) (*bool, error) {
-	s, err := r.loadersFor(ctx).FollowStates.Load(ctx, obj.ID)()
+	s, err := r.loadersFor(ctx).FollowStates.Get(ctx, obj.ID)
 	return orNil(&s.FollowsViewer, err)
 }
 
 func (r *memberResolver) FollowedByViewer(ctx context.Context, obj *community.Member) (*bool, error) {
-	s, err := r.loadersFor(ctx).FollowStates.Load(ctx, obj.ID)()
+	s, err := r.loadersFor(ctx).FollowStates.Get(ctx, obj.ID)
 	return orNil(&s.ViewerFollows, err)
 }
 
@@ -63,7 +63,7 @@ func (r *memberResolver) MutualFollows(ctx context.Context, obj *community.Membe
 
 func (r *memberResolver) SuggestedFollows(ctx context.Context, obj *community.Member, first *int) ([]community.Suggestion, error) {
 	key := community.SuggestionKey{MemberID: obj.ID, First: intArg(first, community.DefaultSuggestions)}
-	suggestions, err := r.loadersFor(ctx).Suggestions.Load(ctx, key)()
+	suggestions, err := r.loadersFor(ctx).Suggestions.Get(ctx, key)
 	ids := make([]string, len(suggestions))
 	for i, s := range suggestions {
 		ids[i] = s.MemberID

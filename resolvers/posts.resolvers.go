@@ -14,7 +14,7 @@ import (
 )
 
 func (r *clubResolver) Posts(ctx context.Context, obj *community.Club, first *int, after *string, sort *community.PostSort, window *community.TopWindow) (*model.PostConnection, error) {
-	l, err := r.loadersFor(ctx).ClubPosts.Load(ctx, clubPostsKey(obj.ID, first, after, sort, window))()
+	l, err := r.loadersFor(ctx).ClubPosts.Get(ctx, clubPostsKey(obj.ID, first, after, sort, window))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (r *commentResolver) ReactionCounts(ctx context.Context, obj *community.Com
 }
 
 func (r *commentResolver) ViewerReactions(ctx context.Context, obj *community.Comment) ([]community.ReactionKind, error) {
-	return list(r.loadersFor(ctx).ViewerReactions.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).ViewerReactions.Get(ctx, obj.ID))
 }
 
 func (r *commentResolver) Replies(ctx context.Context, obj *community.Comment, first *int, after *string) (*model.CommentConnection, error) {
@@ -131,7 +131,7 @@ func (r *postResolver) ReactionCounts(ctx context.Context, obj *community.Post) 
 }
 
 func (r *postResolver) ViewerReactions(ctx context.Context, obj *community.Post) ([]community.ReactionKind, error) {
-	return list(r.loadersFor(ctx).ViewerReactions.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).ViewerReactions.Get(ctx, obj.ID))
 }
 
 func (r *postResolver) SharesByChannel(ctx context.Context, obj *community.Post) ([]model.ShareCount, error) {
@@ -149,7 +149,7 @@ func (r *postResolver) Comments(ctx context.Context, obj *community.Post, first 
 }
 
 func (r *queryResolver) Post(ctx context.Context, id string) (*community.Post, error) {
-	return r.loadersFor(ctx).Posts.Load(ctx, id)()
+	return r.loadersFor(ctx).Posts.Get(ctx, id)
 }
 
 func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error) {
