@@ -359,14 +359,46 @@ func (l FollowList) EndCursor() string { return l.end.String() }
 // ListedEdges returns the edges of the page with their cursors.
 func (l FollowList) ListedEdges() []ListedFollow { return l.edges }
 
-// ListedFollow is an edge of a follow list, with its cursor.
+// WithMembers returns the page with the member at the other end of each edge, in order, as
+// the caller read them (see ListedFollow.Member); errs, when not nil, says why a member
+// could not be read. The page it was made from is left as it was.
+func (l FollowList) WithMembers(members []*Member, errs []error) FollowList {
+	edges := make([]ListedFollow, len(l.edges))
+	for i, e := range l.edges {
+		e.member = members[i]
+		if errs != nil {
+			e.memberErr = errs[i]
+		}
+		edges[i] = e
+	}
+	l.edges = edges
+	return l
+}
+
+// ListedFollow is an edge of a follow list, with its cursor and, once the caller has read
+// it (see FollowList.WithMembers), the member at its other end.
 type ListedFollow struct {
 	FollowEdge
-	cursor lazyCursor[timeKey]
+	cursor    lazyCursor[timeKey]
+	member    *Member
+	memberErr error
 }
 
 // Cursor returns the edge's cursor.
 func (e ListedFollow) Cursor() string { return e.cursor.String() }
+
+// Member returns the member at the other end of the edge, as the caller read it:
+// NOT_FOUND when there is none the caller may know of (or it was not read), or why it
+// could not be read.
+func (e ListedFollow) Member() (*Member, error) {
+	if e.memberErr != nil {
+		return nil, e.memberErr
+	}
+	if e.member == nil {
+		return nil, Errorf(CodeNotFound, "no such member")
+	}
+	return e.member, nil
+}
 
 // FollowLists returns the pages the keys ask for, in order, or why the caller may not read
 // them (follow lists are ScopeActivity). A key

@@ -36,7 +36,6 @@ type ResolverRoot interface {
 	Entity() EntityResolver
 	FeedEdge() FeedEdgeResolver
 	FollowConnection() FollowConnectionResolver
-	FollowEdge() FollowEdgeResolver
 	JoinRequest() JoinRequestResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
@@ -211,14 +210,14 @@ type ComplexityRoot struct {
 	}
 
 	FollowConnection struct {
-		Edges      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
 	}
 
 	FollowEdge struct {
 		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Member func(childComplexity int) int
 		Since  func(childComplexity int) int
 	}
 
@@ -1135,11 +1134,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.FeedEdge.SharedBy(childComplexity), true
 
 	case "FollowConnection.edges":
-		if e.ComplexityRoot.FollowConnection.Edges == nil {
+		if e.ComplexityRoot.FollowConnection.ListedEdges == nil {
 			break
 		}
 
-		return e.ComplexityRoot.FollowConnection.Edges(childComplexity), true
+		return e.ComplexityRoot.FollowConnection.ListedEdges(childComplexity), true
 	case "FollowConnection.pageInfo":
 		if e.ComplexityRoot.FollowConnection.PageInfo == nil {
 			break
@@ -1160,11 +1159,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowEdge.Cursor(childComplexity), true
 	case "FollowEdge.node":
-		if e.ComplexityRoot.FollowEdge.Node == nil {
+		if e.ComplexityRoot.FollowEdge.Member == nil {
 			break
 		}
 
-		return e.ComplexityRoot.FollowEdge.Node(childComplexity), true
+		return e.ComplexityRoot.FollowEdge.Member(childComplexity), true
 	case "FollowEdge.since":
 		if e.ComplexityRoot.FollowEdge.Since == nil {
 			break

@@ -12,21 +12,8 @@ import (
 	"quanzi/graph/model"
 )
 
-func (r *followConnectionResolver) Edges(ctx context.Context, obj *community.FollowList) ([]community.ListedFollow, error) {
-	ids := make([]string, len(obj.Edges))
-	for i, e := range obj.Edges {
-		ids[i] = e.MemberID
-	}
-	r.prefetchMembers(ctx, ids, "node")
-	return obj.ListedEdges(), nil
-}
-
 func (r *followConnectionResolver) PageInfo(ctx context.Context, obj *community.FollowList) (*model.PageInfo, error) {
 	return pageInfoTo(obj.HasNextPage, obj.ListedEdges(), community.ListedFollow.Cursor, obj.EndCursor), nil
-}
-
-func (r *followEdgeResolver) Node(ctx context.Context, obj *community.ListedFollow) (*community.Member, error) {
-	return r.existingMember(ctx, obj.MemberID)
 }
 
 func (r *memberResolver) Followers(ctx context.Context, obj *community.Member, first *int, after *string) (*community.FollowList, error) {
@@ -96,14 +83,11 @@ func (r *Resolver) FollowConnection() graph.FollowConnectionResolver {
 	return &followConnectionResolver{r}
 }
 
-func (r *Resolver) FollowEdge() graph.FollowEdgeResolver { return &followEdgeResolver{r} }
-
 func (r *Resolver) SuggestedFollow() graph.SuggestedFollowResolver {
 	return &suggestedFollowResolver{r}
 }
 
 type (
 	followConnectionResolver struct{ *Resolver }
-	followEdgeResolver       struct{ *Resolver }
 	suggestedFollowResolver  struct{ *Resolver }
 )

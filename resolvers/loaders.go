@@ -387,11 +387,27 @@ func (r *Resolver) existingPost(ctx context.Context, id string) (*community.Post
 	return existing(ctx, r.loadersFor(ctx).Posts, id, "post")
 }
 
-// page loads one page of a member's list through the request's loader.
+// page loads one page of a member's list through the request's loader and, when the query
+// selects its edges, the members they lead to, with what the members' selected fields need
+// primed (see prefetchMembers): the edges carry their members, so that gqlgen reads each
+// as a field, with no resolver of its own.
 func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID string, first *int, after *string) (*community.FollowList, error) {
 	key := community.ListKey{Kind: kind, MemberID: memberID, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
-	l, err := r.loadersFor(ctx).Lists.Get(ctx, key)
-	return &l, err
+	l := r.loadersFor(ctx)
+	page, err := l.Lists.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Edges) == 0 || !selected(ctx, "edges") {
+		return &page, nil
+	}
+	ids := make([]string, len(page.Edges))
+	for i, e := range page.Edges {
+		ids[i] = e.MemberID
+	}
+	r.prefetchMembers(ctx, ids, "edges", "node")
+	page = page.WithMembers(l.Members.GetMany(ctx, ids))
+	return &page, nil
 }
 
 // comments loads a page of a post's comments or a comment's replies.
