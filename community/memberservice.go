@@ -114,12 +114,13 @@ func (s *MemberService) MembersByID(ctx context.Context, ids []string) ([]*Membe
 	if errs != nil {
 		return out, repeatError(errs[0], len(ids))
 	}
-	byMember := make(map[string]*Member, len(shown))
-	for i, id := range shown {
-		byMember[id] = found[i]
-	}
-	for i, id := range ids {
-		out[i] = byMember[id]
+	// shown is ids in order, less those not seen.
+	j := 0
+	for i := range ids {
+		if seen[i] {
+			out[i] = found[j]
+			j++
+		}
 	}
 	return out, nil
 }
@@ -652,9 +653,12 @@ func byID[T any](ctx context.Context, ids []string, lookup func(context.Context,
 	if err != nil {
 		return out, repeatError(err, len(ids))
 	}
+	// One allocation for the values, not one for each.
+	values := make([]T, len(ids))
 	for i, id := range ids {
 		if v, ok := found[id]; ok {
-			out[i] = &v
+			values[i] = v
+			out[i] = &values[i]
 		}
 	}
 	return out, nil
