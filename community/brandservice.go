@@ -222,8 +222,11 @@ func (l MembershipList) ListedEdges() []ListedMembership { return l.edges }
 // ListedMembership is a membership in a page, with its cursor.
 type ListedMembership struct {
 	BrandMembership
-	Cursor string
+	cursor lazyCursor[timeKey]
 }
+
+// Cursor returns the membership's cursor.
+func (m ListedMembership) Cursor() string { return m.cursor.String() }
 
 // listBrandMembers is the kind of list that brand member cursors are tied to.
 const listBrandMembers cursorList[timeKey] = "brand-members"
@@ -261,7 +264,7 @@ func (s *BrandService) BrandMembers(ctx context.Context, brandID string, first i
 	}
 	l := MembershipList{MembershipPage: page, edges: make([]ListedMembership, len(page.Memberships))}
 	for i, m := range page.Memberships {
-		l.edges[i] = ListedMembership{BrandMembership: m, Cursor: encodeCursor(s.core, listBrandMembers, brandID, timeKey{m.Since, m.MemberID})}
+		l.edges[i] = ListedMembership{BrandMembership: m, cursor: newCursor(s.core, listBrandMembers, brandID, timeKey{m.Since, m.MemberID})}
 	}
 	return l, nil
 }
@@ -344,8 +347,11 @@ func (s *BrandService) Consents(ctx context.Context, memberIDs []string) ([][]Co
 // ListedChange is a consent ledger entry in a page, with its cursor.
 type ListedChange struct {
 	ConsentChange
-	Cursor string
+	cursor lazyCursor[timeKey]
 }
+
+// Cursor returns the entry's cursor.
+func (c ListedChange) Cursor() string { return c.cursor.String() }
 
 // listConsentHistory is the kind of list that ledger cursors are tied to.
 const listConsentHistory cursorList[timeKey] = "consent-history"
@@ -373,7 +379,7 @@ func (s *BrandService) ConsentHistory(ctx context.Context, memberID string, firs
 	}
 	out := make([]ListedChange, len(changes))
 	for i, c := range changes {
-		out[i] = ListedChange{ConsentChange: c, Cursor: encodeCursor(s.core, listConsentHistory, memberID, timeKey{c.At, c.ID})}
+		out[i] = ListedChange{ConsentChange: c, cursor: newCursor(s.core, listConsentHistory, memberID, timeKey{c.At, c.ID})}
 	}
 	return out, more, nil
 }

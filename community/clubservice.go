@@ -171,17 +171,22 @@ const listJoinRequests cursorList[timeKey] = "join-requests"
 // ListedRequest is a join request in a page, with its cursor.
 type ListedRequest struct {
 	JoinRequest
-	Cursor string
+	cursor lazyCursor[timeKey]
 }
+
+// Cursor returns the request's cursor.
+func (r ListedRequest) Cursor() string { return r.cursor.String() }
 
 // JoinRequestList is a page of a club's join requests.
 type JoinRequestList struct {
 	Requests []ListedRequest
 	More     bool
-	// EndCursor is where the next page starts when that is not after the last request (see
-	// readOnLimit), or "".
-	EndCursor string
+	end      lazyCursor[timeKey]
 }
+
+// EndCursor returns where the next page starts when that is not after the last request
+// (see readOnLimit), or "".
+func (l JoinRequestList) EndCursor() string { return l.end.String() }
 
 // JoinRequests pages through a club's pending requests: for those who decide them. Brand
 // staff see the requests of members who consented to share their profile with their brand
@@ -216,10 +221,10 @@ func (s *ClubService) JoinRequests(ctx context.Context, clubID string, first int
 	}
 	out := JoinRequestList{More: page.more, Requests: make([]ListedRequest, len(page.items))}
 	for i, r := range page.items {
-		out.Requests[i] = ListedRequest{JoinRequest: r, Cursor: encodeCursor(s.core, listJoinRequests, clubID, timeKey{r.At, r.MemberID})}
+		out.Requests[i] = ListedRequest{JoinRequest: r, cursor: newCursor(s.core, listJoinRequests, clubID, timeKey{r.At, r.MemberID})}
 	}
 	if page.end != nil {
-		out.EndCursor = encodeCursor(s.core, listJoinRequests, clubID, timeKey{page.end.Since, page.end.ID})
+		out.end = newCursor(s.core, listJoinRequests, clubID, timeKey{page.end.Since, page.end.ID})
 	}
 	return out, nil
 }
@@ -361,8 +366,11 @@ const listClubMembers cursorList[timeKey] = "club-members"
 // ListedClubMember is a club membership in a page, with its cursor.
 type ListedClubMember struct {
 	ClubMembership
-	Cursor string
+	cursor lazyCursor[timeKey]
 }
+
+// Cursor returns the membership's cursor.
+func (m ListedClubMember) Cursor() string { return m.cursor.String() }
 
 // ClubMembersKey names one page of a club's members of a role ("" for all), as a client
 // asked for it: the key of a dataloader, so that the members of a list of clubs cost a
@@ -380,10 +388,12 @@ type ClubMembersKey struct {
 type ClubMemberList struct {
 	Members []ListedClubMember
 	More    bool
-	// EndCursor is where the next page starts when that is not after the last member (see
-	// readOnLimit), or "".
-	EndCursor string
+	end     lazyCursor[timeKey]
 }
+
+// EndCursor returns where the next page starts when that is not after the last member (see
+// readOnLimit), or "".
+func (l ClubMemberList) EndCursor() string { return l.end.String() }
 
 // ClubMemberPages returns the pages of clubs' members the keys ask for, in order. A public
 // club's members are shown to the community (signed-in members, platform staff, the host
@@ -457,10 +467,10 @@ func (s *ClubService) ClubMemberPages(ctx context.Context, keys []ClubMembersKey
 			owner := clubMembersOwner(keys[i])
 			l := ClubMemberList{More: pages[j].more, Members: make([]ListedClubMember, len(pages[j].items))}
 			for n, m := range pages[j].items {
-				l.Members[n] = ListedClubMember{ClubMembership: m, Cursor: encodeCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
+				l.Members[n] = ListedClubMember{ClubMembership: m, cursor: newCursor(s.core, listClubMembers, owner, timeKey{m.Since, m.MemberID})}
 			}
 			if end := pages[j].end; end != nil {
-				l.EndCursor = encodeCursor(s.core, listClubMembers, owner, timeKey{end.Since, end.ID})
+				l.end = newCursor(s.core, listClubMembers, owner, timeKey{end.Since, end.ID})
 			}
 			out[i] = l
 		}

@@ -114,12 +114,13 @@ func (s *MemberService) MembersByID(ctx context.Context, ids []string) ([]*Membe
 	if errs != nil {
 		return out, repeatError(errs[0], len(ids))
 	}
-	byMember := make(map[string]*Member, len(shown))
-	for i, id := range shown {
-		byMember[id] = found[i]
-	}
-	for i, id := range ids {
-		out[i] = byMember[id]
+	// shown is ids in order, less those not seen.
+	j := 0
+	for i := range ids {
+		if seen[i] {
+			out[i] = found[j]
+			j++
+		}
 	}
 	return out, nil
 }
@@ -349,20 +350,55 @@ type ListKey struct {
 type FollowList struct {
 	FollowPage
 	edges []ListedFollow
-	end   string
+	end   lazyCursor[timeKey]
 }
 
 // EndCursor returns where the next page starts when that is not after the last edge (see
 // readOnLimit), or "".
-func (l FollowList) EndCursor() string { return l.end }
+func (l FollowList) EndCursor() string { return l.end.String() }
 
 // ListedEdges returns the edges of the page with their cursors.
 func (l FollowList) ListedEdges() []ListedFollow { return l.edges }
 
-// ListedFollow is an edge of a follow list, with its cursor.
+// WithMembers returns the page with the member at the other end of each edge, in order, as
+// the caller read them (see ListedFollow.Member); errs, when not nil, says why a member
+// could not be read. The page it was made from is left as it was.
+func (l FollowList) WithMembers(members []*Member, errs []error) FollowList {
+	edges := make([]ListedFollow, len(l.edges))
+	for i, e := range l.edges {
+		e.member = members[i]
+		if errs != nil {
+			e.memberErr = errs[i]
+		}
+		edges[i] = e
+	}
+	l.edges = edges
+	return l
+}
+
+// ListedFollow is an edge of a follow list, with its cursor and, once the caller has read
+// it (see FollowList.WithMembers), the member at its other end.
 type ListedFollow struct {
 	FollowEdge
-	Cursor string
+	cursor    lazyCursor[timeKey]
+	member    *Member
+	memberErr error
+}
+
+// Cursor returns the edge's cursor.
+func (e ListedFollow) Cursor() string { return e.cursor.String() }
+
+// Member returns the member at the other end of the edge, as the caller read it:
+// NOT_FOUND when there is none the caller may know of (or it was not read), or why it
+// could not be read.
+func (e ListedFollow) Member() (*Member, error) {
+	if e.memberErr != nil {
+		return nil, e.memberErr
+	}
+	if e.member == nil {
+		return nil, Errorf(CodeNotFound, "no such member")
+	}
+	return e.member, nil
 }
 
 // FollowLists returns the pages the keys ask for, in order, or why the caller may not read
@@ -463,12 +499,13 @@ func (s *core) shownFollowPages(ctx context.Context, kind ListKind, first int, r
 }
 
 func (s *core) listOf(kind ListKind, owner string, p FollowPage, end *Position) FollowList {
+	list := followCursors(kind)
 	l := FollowList{FollowPage: p, edges: make([]ListedFollow, len(p.Edges))}
 	for i, e := range p.Edges {
-		l.edges[i] = ListedFollow{FollowEdge: e, Cursor: encodeCursor(s, followCursors(kind), owner, timeKey{e.Since, e.MemberID})}
+		l.edges[i] = ListedFollow{FollowEdge: e, cursor: newCursor(s, list, owner, timeKey{e.Since, e.MemberID})}
 	}
 	if end != nil {
-		l.end = encodeCursor(s, followCursors(kind), owner, timeKey{end.Since, end.ID})
+		l.end = newCursor(s, list, owner, timeKey{end.Since, end.ID})
 	}
 	return l
 }
@@ -616,9 +653,12 @@ func byID[T any](ctx context.Context, ids []string, lookup func(context.Context,
 	if err != nil {
 		return out, repeatError(err, len(ids))
 	}
+	// One allocation for the values, not one for each.
+	values := make([]T, len(ids))
 	for i, id := range ids {
 		if v, ok := found[id]; ok {
-			out[i] = &v
+			values[i] = v
+			out[i] = &values[i]
 		}
 	}
 	return out, nil

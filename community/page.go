@@ -78,6 +78,28 @@ func (s *core) cursorMAC(payload string) []byte {
 	return mac.Sum(nil)[:cursorMACSize]
 }
 
+// lazyCursor is a cursor encoded only when it is read: encoding signs it, and most
+// pages are read without their items' cursors. The zero value stands for no cursor.
+type lazyCursor[K any] struct {
+	s     *core
+	list  cursorList[K]
+	owner string
+	key   K
+}
+
+// newCursor returns the cursor of key in list l of owner, to be encoded when read.
+func newCursor[K any](s *core, l cursorList[K], owner string, key K) lazyCursor[K] {
+	return lazyCursor[K]{s, l, owner, key}
+}
+
+// String returns the cursor, or "" for none.
+func (c lazyCursor[K]) String() string {
+	if c.s == nil {
+		return ""
+	}
+	return encodeCursor(c.s, c.list, c.owner, c.key)
+}
+
 // decodeCursor reads a cursor issued by encodeCursor for the same list and owner.
 // BAD_USER_INPUT (on the after argument) for anything else.
 func decodeCursor[K any](s *core, l cursorList[K], owner, c string) (K, error) {

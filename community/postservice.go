@@ -220,8 +220,11 @@ type PostList struct {
 // ListedPost is a post in a page, with its cursor.
 type ListedPost struct {
 	Post
-	Cursor string
+	cursor lazyCursor[rankKey]
 }
+
+// Cursor returns the post's cursor.
+func (p ListedPost) Cursor() string { return p.cursor.String() }
 
 // TopWindow is how far back TOP looks.
 type TopWindow string
@@ -395,7 +398,7 @@ func (s *core) rankedPages(ctx context.Context, g postGroup, reqs []ClubPostsReq
 func (s *core) listPosts(g postGroup, clubID string, p rankedPage) PostList {
 	out := PostList{More: p.more, Posts: make([]ListedPost, len(p.posts))}
 	for i, post := range p.posts {
-		out.Posts[i] = ListedPost{Post: post, Cursor: encodeCursor(s, g.cursors(), clubID, rankKey{Score: p.scores[i], At: post.CreatedAt, ID: post.ID, Now: g.now})}
+		out.Posts[i] = ListedPost{Post: post, cursor: newCursor(s, g.cursors(), clubID, rankKey{Score: p.scores[i], At: post.CreatedAt, ID: post.ID, Now: g.now})}
 	}
 	return out
 }
@@ -631,8 +634,11 @@ type CommentList struct {
 // ListedComment is a comment in a page, with its cursor.
 type ListedComment struct {
 	Comment
-	Cursor string
+	cursor lazyCursor[timeKey]
 }
+
+// Cursor returns the comment's cursor.
+func (c ListedComment) Cursor() string { return c.cursor.String() }
 
 // listComments is the kind of list that comment cursors are tied to.
 const listComments cursorList[timeKey] = "comments"
@@ -709,7 +715,7 @@ func (s *PostService) Comments(ctx context.Context, keys []CommentKey) ([]Commen
 			}
 			list := make([]ListedComment, len(found[parent]))
 			for j, c := range found[parent] {
-				list[j] = ListedComment{Comment: hideDeleted(c), Cursor: encodeCursor(s.core, listComments, parent, timeKey{c.CreatedAt, c.ID})}
+				list[j] = ListedComment{Comment: hideDeleted(c), cursor: newCursor(s.core, listComments, parent, timeKey{c.CreatedAt, c.ID})}
 			}
 			out[i] = CommentList{Comments: list, More: more[parent]}
 		}
@@ -810,8 +816,11 @@ const listFeed cursorList[feedKey] = "feed"
 // ListedFeedItem is a feed item with its cursor.
 type ListedFeedItem struct {
 	FeedItem
-	Cursor string
+	cursor lazyCursor[feedKey]
 }
+
+// Cursor returns the item's cursor.
+func (it ListedFeedItem) Cursor() string { return it.cursor.String() }
 
 // Feed pages through the calling member's feed (see PostStore.Feed): a walk through its
 // pages sees the feed as it stood at the first page, so nothing is skipped or repeated
@@ -840,7 +849,7 @@ func (s *PostService) Feed(ctx context.Context, first int, after string) ([]List
 	}
 	out := make([]ListedFeedItem, len(items))
 	for i, it := range items {
-		out[i] = ListedFeedItem{FeedItem: it, Cursor: encodeCursor(s.core, listFeed, a.MemberID, feedKey{At: it.At, PostID: it.PostID, AsOf: asOf})}
+		out[i] = ListedFeedItem{FeedItem: it, cursor: newCursor(s.core, listFeed, a.MemberID, feedKey{At: it.At, PostID: it.PostID, AsOf: asOf})}
 	}
 	return out, more, nil
 }

@@ -29,9 +29,6 @@ type BrandResolver interface {
 type BrandMemberConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *community.MembershipList) (*model.PageInfo, error)
 }
-type BrandMemberEdgeResolver interface {
-	Node(ctx context.Context, obj *community.ListedMembership) (*community.BrandMembership, error)
-}
 type BrandMembershipResolver interface {
 	Brand(ctx context.Context, obj *community.BrandMembership) (*community.Brand, error)
 	Member(ctx context.Context, obj *community.BrandMembership) (*community.Member, error)
@@ -42,9 +39,6 @@ type ConsentResolver interface {
 }
 type ConsentChangeResolver interface {
 	Brand(ctx context.Context, obj *community.ConsentChange) (*community.Brand, error)
-}
-type ConsentChangeEdgeResolver interface {
-	Node(ctx context.Context, obj *community.ListedChange) (*community.ConsentChange, error)
 }
 type PartnershipResolver interface {
 	Inviter(ctx context.Context, obj *community.Partnership) (*community.Brand, error)
@@ -450,7 +444,7 @@ func (ec *executionContext) _BrandMemberEdge_cursor(ctx context.Context, field g
 			return ec.fieldContext_BrandMemberEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -461,7 +455,7 @@ func (ec *executionContext) _BrandMemberEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BrandMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BrandMemberEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BrandMemberEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BrandMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedMembership) (ret graphql.Marshaler) {
@@ -473,11 +467,11 @@ func (ec *executionContext) _BrandMemberEdge_node(ctx context.Context, field gra
 			return ec.fieldContext_BrandMemberEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.BrandMemberEdge().Node(ctx, obj)
+			return obj.BrandMembership, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *community.BrandMembership) graphql.Marshaler {
-			return ec.marshalNBrandMembership2ᚖquanziᚋcommunityᚐBrandMembership(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v community.BrandMembership) graphql.Marshaler {
+			return ec.marshalNBrandMembership2quanziᚋcommunityᚐBrandMembership(ctx, selections, v)
 		},
 		true,
 		true,
@@ -487,8 +481,8 @@ func (ec *executionContext) fieldContext_BrandMemberEdge_node(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "BrandMemberEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BrandMembership(ctx, field)
 		},
@@ -904,7 +898,7 @@ func (ec *executionContext) _ConsentChangeEdge_cursor(ctx context.Context, field
 			return ec.fieldContext_ConsentChangeEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -915,7 +909,7 @@ func (ec *executionContext) _ConsentChangeEdge_cursor(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ConsentChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConsentChangeEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ConsentChangeEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ConsentChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedChange) (ret graphql.Marshaler) {
@@ -927,11 +921,11 @@ func (ec *executionContext) _ConsentChangeEdge_node(ctx context.Context, field g
 			return ec.fieldContext_ConsentChangeEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ConsentChangeEdge().Node(ctx, obj)
+			return obj.ConsentChange, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *community.ConsentChange) graphql.Marshaler {
-			return ec.marshalNConsentChange2ᚖquanziᚋcommunityᚐConsentChange(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v community.ConsentChange) graphql.Marshaler {
+			return ec.marshalNConsentChange2quanziᚋcommunityᚐConsentChange(ctx, selections, v)
 		},
 		true,
 		true,
@@ -941,8 +935,8 @@ func (ec *executionContext) fieldContext_ConsentChangeEdge_node(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "ConsentChangeEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConsentChange(ctx, field)
 		},
@@ -2298,46 +2292,13 @@ func (ec *executionContext) _BrandMemberEdge(ctx context.Context, sel ast.Select
 		case "cursor":
 			out.Values[i] = ec._BrandMemberEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._BrandMemberEdge_node(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._BrandMemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2746,46 +2707,13 @@ func (ec *executionContext) _ConsentChangeEdge(ctx context.Context, sel ast.Sele
 		case "cursor":
 			out.Values[i] = ec._ConsentChangeEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ConsentChangeEdge_node(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._ConsentChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3593,14 +3521,8 @@ func (ec *executionContext) marshalNConsent2ᚖquanziᚋcommunityᚐConsent(ctx 
 	return ec._Consent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNConsentChange2ᚖquanziᚋcommunityᚐConsentChange(ctx context.Context, sel ast.SelectionSet, v *community.ConsentChange) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._ConsentChange(ctx, sel, v)
+func (ec *executionContext) marshalNConsentChange2quanziᚋcommunityᚐConsentChange(ctx context.Context, sel ast.SelectionSet, v community.ConsentChange) graphql.Marshaler {
+	return ec._ConsentChange(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNConsentChangeEdge2quanziᚋcommunityᚐListedChange(ctx context.Context, sel ast.SelectionSet, v community.ListedChange) graphql.Marshaler {

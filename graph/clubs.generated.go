@@ -30,9 +30,6 @@ type ClubResolver interface {
 	JoinRequests(ctx context.Context, obj *community.Club, first *int, after *string) (*model.JoinRequestConnection, error)
 	Posts(ctx context.Context, obj *community.Club, first *int, after *string, sort *community.PostSort, window *community.TopWindow) (*model.PostConnection, error)
 }
-type ClubMemberEdgeResolver interface {
-	Node(ctx context.Context, obj *community.ListedClubMember) (*community.ClubMembership, error)
-}
 type ClubMembershipResolver interface {
 	Club(ctx context.Context, obj *community.ClubMembership) (*community.Club, error)
 	Member(ctx context.Context, obj *community.ClubMembership) (*community.Member, error)
@@ -40,9 +37,6 @@ type ClubMembershipResolver interface {
 type JoinRequestResolver interface {
 	Club(ctx context.Context, obj *community.JoinRequest) (*community.Club, error)
 	Member(ctx context.Context, obj *community.JoinRequest) (*community.Member, error)
-}
-type JoinRequestEdgeResolver interface {
-	Node(ctx context.Context, obj *community.ListedRequest) (*community.JoinRequest, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -743,7 +737,7 @@ func (ec *executionContext) _ClubMemberEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_ClubMemberEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -754,7 +748,7 @@ func (ec *executionContext) _ClubMemberEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ClubMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ClubMemberEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ClubMemberEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ClubMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedClubMember) (ret graphql.Marshaler) {
@@ -766,11 +760,11 @@ func (ec *executionContext) _ClubMemberEdge_node(ctx context.Context, field grap
 			return ec.fieldContext_ClubMemberEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ClubMemberEdge().Node(ctx, obj)
+			return obj.ClubMembership, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *community.ClubMembership) graphql.Marshaler {
-			return ec.marshalNClubMembership2ᚖquanziᚋcommunityᚐClubMembership(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v community.ClubMembership) graphql.Marshaler {
+			return ec.marshalNClubMembership2quanziᚋcommunityᚐClubMembership(ctx, selections, v)
 		},
 		true,
 		true,
@@ -780,8 +774,8 @@ func (ec *executionContext) fieldContext_ClubMemberEdge_node(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "ClubMemberEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ClubMembership(ctx, field)
 		},
@@ -1224,7 +1218,7 @@ func (ec *executionContext) _JoinRequestEdge_cursor(ctx context.Context, field g
 			return ec.fieldContext_JoinRequestEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1235,7 +1229,7 @@ func (ec *executionContext) _JoinRequestEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_JoinRequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JoinRequestEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("JoinRequestEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _JoinRequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedRequest) (ret graphql.Marshaler) {
@@ -1247,11 +1241,11 @@ func (ec *executionContext) _JoinRequestEdge_node(ctx context.Context, field gra
 			return ec.fieldContext_JoinRequestEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.JoinRequestEdge().Node(ctx, obj)
+			return obj.JoinRequest, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *community.JoinRequest) graphql.Marshaler {
-			return ec.marshalNJoinRequest2ᚖquanziᚋcommunityᚐJoinRequest(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v community.JoinRequest) graphql.Marshaler {
+			return ec.marshalNJoinRequest2quanziᚋcommunityᚐJoinRequest(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1261,8 +1255,8 @@ func (ec *executionContext) fieldContext_JoinRequestEdge_node(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "JoinRequestEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_JoinRequest(ctx, field)
 		},
@@ -2091,46 +2085,13 @@ func (ec *executionContext) _ClubMemberEdge(ctx context.Context, sel ast.Selecti
 		case "cursor":
 			out.Values[i] = ec._ClubMemberEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ClubMemberEdge_node(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._ClubMemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2572,46 +2533,13 @@ func (ec *executionContext) _JoinRequestEdge(ctx context.Context, sel ast.Select
 		case "cursor":
 			out.Values[i] = ec._JoinRequestEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._JoinRequestEdge_node(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._JoinRequestEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2831,6 +2759,10 @@ func (ec *executionContext) marshalNClubMemberEdge2ᚕquanziᚋcommunityᚐListe
 	return ret
 }
 
+func (ec *executionContext) marshalNClubMembership2quanziᚋcommunityᚐClubMembership(ctx context.Context, sel ast.SelectionSet, v community.ClubMembership) graphql.Marshaler {
+	return ec._ClubMembership(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNClubMembership2ᚖquanziᚋcommunityᚐClubMembership(ctx context.Context, sel ast.SelectionSet, v *community.ClubMembership) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -2987,14 +2919,8 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNJoinRequest2ᚖquanziᚋcommunityᚐJoinRequest(ctx context.Context, sel ast.SelectionSet, v *community.JoinRequest) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._JoinRequest(ctx, sel, v)
+func (ec *executionContext) marshalNJoinRequest2quanziᚋcommunityᚐJoinRequest(ctx context.Context, sel ast.SelectionSet, v community.JoinRequest) graphql.Marshaler {
+	return ec._JoinRequest(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNJoinRequestDecisionInput2quanziᚋgraphᚋmodelᚐJoinRequestDecisionInput(ctx context.Context, v any) (model.JoinRequestDecisionInput, error) {

@@ -30,9 +30,6 @@ type CommentResolver interface {
 
 	Replies(ctx context.Context, obj *community.Comment, first *int, after *string) (*model.CommentConnection, error)
 }
-type CommentEdgeResolver interface {
-	Node(ctx context.Context, obj *community.ListedComment) (*community.Comment, error)
-}
 type FeedEdgeResolver interface {
 	Node(ctx context.Context, obj *community.ListedFeedItem) (*community.Post, error)
 
@@ -49,9 +46,6 @@ type PostResolver interface {
 
 	SharesByChannel(ctx context.Context, obj *community.Post) ([]model.ShareCount, error)
 	Comments(ctx context.Context, obj *community.Post, first *int, after *string) (*model.CommentConnection, error)
-}
-type PostEdgeResolver interface {
-	Node(ctx context.Context, obj *community.ListedPost) (*community.Post, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -480,7 +474,7 @@ func (ec *executionContext) _CommentEdge_cursor(ctx context.Context, field graph
 			return ec.fieldContext_CommentEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -491,7 +485,7 @@ func (ec *executionContext) _CommentEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_CommentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CommentEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CommentEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CommentEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedComment) (ret graphql.Marshaler) {
@@ -503,11 +497,11 @@ func (ec *executionContext) _CommentEdge_node(ctx context.Context, field graphql
 			return ec.fieldContext_CommentEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CommentEdge().Node(ctx, obj)
+			return obj.Comment, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *community.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚖquanziᚋcommunityᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v community.Comment) graphql.Marshaler {
+			return ec.marshalNComment2quanziᚋcommunityᚐComment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -517,8 +511,8 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "CommentEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
 		},
@@ -631,7 +625,7 @@ func (ec *executionContext) _FeedEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_FeedEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -642,7 +636,7 @@ func (ec *executionContext) _FeedEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_FeedEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeedEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeedEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeedEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedFeedItem) (ret graphql.Marshaler) {
@@ -1207,7 +1201,7 @@ func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_PostEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1218,7 +1212,7 @@ func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PostEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PostEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PostEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PostEdge_node(ctx context.Context, field graphql.CollectedField, obj *community.ListedPost) (ret graphql.Marshaler) {
@@ -1230,11 +1224,11 @@ func (ec *executionContext) _PostEdge_node(ctx context.Context, field graphql.Co
 			return ec.fieldContext_PostEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PostEdge().Node(ctx, obj)
+			return obj.Post, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *community.Post) graphql.Marshaler {
-			return ec.marshalNPost2ᚖquanziᚋcommunityᚐPost(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v community.Post) graphql.Marshaler {
+			return ec.marshalNPost2quanziᚋcommunityᚐPost(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1244,8 +1238,8 @@ func (ec *executionContext) fieldContext_PostEdge_node(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "PostEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Post(ctx, field)
 		},
@@ -2150,46 +2144,13 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 		case "cursor":
 			out.Values[i] = ec._CommentEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CommentEdge_node(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CommentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2808,46 +2769,13 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 		case "cursor":
 			out.Values[i] = ec._PostEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PostEdge_node(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PostEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3043,6 +2971,10 @@ func (ec *executionContext) _ShareCount(ctx context.Context, sel ast.SelectionSe
 func (ec *executionContext) unmarshalNAddCommentInput2quanziᚋgraphᚋmodelᚐAddCommentInput(ctx context.Context, v any) (model.AddCommentInput, error) {
 	res, err := ec.unmarshalInputAddCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNComment2quanziᚋcommunityᚐComment(ctx context.Context, sel ast.SelectionSet, v community.Comment) graphql.Marshaler {
+	return ec._Comment(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNComment2ᚖquanziᚋcommunityᚐComment(ctx context.Context, sel ast.SelectionSet, v *community.Comment) graphql.Marshaler {

@@ -26,28 +26,21 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Brand() BrandResolver
 	BrandMemberConnection() BrandMemberConnectionResolver
-	BrandMemberEdge() BrandMemberEdgeResolver
 	BrandMembership() BrandMembershipResolver
 	Club() ClubResolver
 	ClubFacet() ClubFacetResolver
-	ClubMemberEdge() ClubMemberEdgeResolver
 	ClubMembership() ClubMembershipResolver
 	Comment() CommentResolver
-	CommentEdge() CommentEdgeResolver
 	Consent() ConsentResolver
 	ConsentChange() ConsentChangeResolver
-	ConsentChangeEdge() ConsentChangeEdgeResolver
 	Entity() EntityResolver
 	FeedEdge() FeedEdgeResolver
 	FollowConnection() FollowConnectionResolver
-	FollowEdge() FollowEdgeResolver
 	JoinRequest() JoinRequestResolver
-	JoinRequestEdge() JoinRequestEdgeResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Partnership() PartnershipResolver
 	Post() PostResolver
-	PostEdge() PostEdgeResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
 	SearchIndexRebuild() SearchIndexRebuildResolver
@@ -79,8 +72,8 @@ type ComplexityRoot struct {
 	}
 
 	BrandMemberEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		BrandMembership func(childComplexity int) int
+		Cursor          func(childComplexity int) int
 	}
 
 	BrandMembership struct {
@@ -121,8 +114,8 @@ type ComplexityRoot struct {
 	}
 
 	ClubMemberEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		ClubMembership func(childComplexity int) int
+		Cursor         func(childComplexity int) int
 	}
 
 	ClubMembership struct {
@@ -153,8 +146,8 @@ type ComplexityRoot struct {
 	}
 
 	CommentEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Comment func(childComplexity int) int
+		Cursor  func(childComplexity int) int
 	}
 
 	CommentPayload struct {
@@ -181,8 +174,8 @@ type ComplexityRoot struct {
 	}
 
 	ConsentChangeEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		ConsentChange func(childComplexity int) int
+		Cursor        func(childComplexity int) int
 	}
 
 	ConsentPayload struct {
@@ -217,14 +210,14 @@ type ComplexityRoot struct {
 	}
 
 	FollowConnection struct {
-		Edges      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
 	}
 
 	FollowEdge struct {
 		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Member func(childComplexity int) int
 		Since  func(childComplexity int) int
 	}
 
@@ -264,8 +257,8 @@ type ComplexityRoot struct {
 	}
 
 	JoinRequestEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Cursor      func(childComplexity int) int
+		JoinRequest func(childComplexity int) int
 	}
 
 	LeaveClubPayload struct {
@@ -380,7 +373,7 @@ type ComplexityRoot struct {
 
 	PostEdge struct {
 		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Post   func(childComplexity int) int
 	}
 
 	PostPayload struct {
@@ -619,18 +612,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BrandMemberConnection.PageInfo(childComplexity), true
 
+	case "BrandMemberEdge.node":
+		if e.ComplexityRoot.BrandMemberEdge.BrandMembership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BrandMemberEdge.BrandMembership(childComplexity), true
 	case "BrandMemberEdge.cursor":
 		if e.ComplexityRoot.BrandMemberEdge.Cursor == nil {
 			break
 		}
 
 		return e.ComplexityRoot.BrandMemberEdge.Cursor(childComplexity), true
-	case "BrandMemberEdge.node":
-		if e.ComplexityRoot.BrandMemberEdge.Node == nil {
-			break
-		}
-
-		return e.ComplexityRoot.BrandMemberEdge.Node(childComplexity), true
 
 	case "BrandMembership.brand":
 		if e.ComplexityRoot.BrandMembership.Brand == nil {
@@ -811,18 +804,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClubMemberConnection.PageInfo(childComplexity), true
 
+	case "ClubMemberEdge.node":
+		if e.ComplexityRoot.ClubMemberEdge.ClubMembership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClubMemberEdge.ClubMembership(childComplexity), true
 	case "ClubMemberEdge.cursor":
 		if e.ComplexityRoot.ClubMemberEdge.Cursor == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ClubMemberEdge.Cursor(childComplexity), true
-	case "ClubMemberEdge.node":
-		if e.ComplexityRoot.ClubMemberEdge.Node == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ClubMemberEdge.Node(childComplexity), true
 
 	case "ClubMembership.club":
 		if e.ComplexityRoot.ClubMembership.Club == nil {
@@ -940,18 +933,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentConnection.PageInfo(childComplexity), true
 
+	case "CommentEdge.node":
+		if e.ComplexityRoot.CommentEdge.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Comment(childComplexity), true
 	case "CommentEdge.cursor":
 		if e.ComplexityRoot.CommentEdge.Cursor == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CommentEdge.Cursor(childComplexity), true
-	case "CommentEdge.node":
-		if e.ComplexityRoot.CommentEdge.Node == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
 
 	case "CommentPayload.comment":
 		if e.ComplexityRoot.CommentPayload.Comment == nil {
@@ -1023,18 +1016,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConsentChangeConnection.PageInfo(childComplexity), true
 
+	case "ConsentChangeEdge.node":
+		if e.ComplexityRoot.ConsentChangeEdge.ConsentChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeEdge.ConsentChange(childComplexity), true
 	case "ConsentChangeEdge.cursor":
 		if e.ComplexityRoot.ConsentChangeEdge.Cursor == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ConsentChangeEdge.Cursor(childComplexity), true
-	case "ConsentChangeEdge.node":
-		if e.ComplexityRoot.ConsentChangeEdge.Node == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ConsentChangeEdge.Node(childComplexity), true
 
 	case "ConsentPayload.consent":
 		if e.ComplexityRoot.ConsentPayload.Consent == nil {
@@ -1141,11 +1134,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.FeedEdge.SharedBy(childComplexity), true
 
 	case "FollowConnection.edges":
-		if e.ComplexityRoot.FollowConnection.Edges == nil {
+		if e.ComplexityRoot.FollowConnection.ListedEdges == nil {
 			break
 		}
 
-		return e.ComplexityRoot.FollowConnection.Edges(childComplexity), true
+		return e.ComplexityRoot.FollowConnection.ListedEdges(childComplexity), true
 	case "FollowConnection.pageInfo":
 		if e.ComplexityRoot.FollowConnection.PageInfo == nil {
 			break
@@ -1166,11 +1159,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowEdge.Cursor(childComplexity), true
 	case "FollowEdge.node":
-		if e.ComplexityRoot.FollowEdge.Node == nil {
+		if e.ComplexityRoot.FollowEdge.Member == nil {
 			break
 		}
 
-		return e.ComplexityRoot.FollowEdge.Node(childComplexity), true
+		return e.ComplexityRoot.FollowEdge.Member(childComplexity), true
 	case "FollowEdge.since":
 		if e.ComplexityRoot.FollowEdge.Since == nil {
 			break
@@ -1276,11 +1269,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JoinRequestEdge.Cursor(childComplexity), true
 	case "JoinRequestEdge.node":
-		if e.ComplexityRoot.JoinRequestEdge.Node == nil {
+		if e.ComplexityRoot.JoinRequestEdge.JoinRequest == nil {
 			break
 		}
 
-		return e.ComplexityRoot.JoinRequestEdge.Node(childComplexity), true
+		return e.ComplexityRoot.JoinRequestEdge.JoinRequest(childComplexity), true
 
 	case "LeaveClubPayload.club":
 		if e.ComplexityRoot.LeaveClubPayload.Club == nil {
@@ -1991,11 +1984,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PostEdge.Cursor(childComplexity), true
 	case "PostEdge.node":
-		if e.ComplexityRoot.PostEdge.Node == nil {
+		if e.ComplexityRoot.PostEdge.Post == nil {
 			break
 		}
 
-		return e.ComplexityRoot.PostEdge.Node(childComplexity), true
+		return e.ComplexityRoot.PostEdge.Post(childComplexity), true
 
 	case "PostPayload.post":
 		if e.ComplexityRoot.PostPayload.Post == nil {

@@ -241,7 +241,7 @@ func (ec *executionContext) _PostSearchEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_PostSearchEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -252,7 +252,7 @@ func (ec *executionContext) _PostSearchEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PostSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PostSearchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PostSearchEdge", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PostSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *search.FoundPost) (ret graphql.Marshaler) {

@@ -14,11 +14,11 @@ import (
 )
 
 func (r *brandResolver) MemberCount(ctx context.Context, obj *community.Brand) (int, error) {
-	return r.loadersFor(ctx).BrandMemberCounts.Load(ctx, obj.ID)()
+	return r.loadersFor(ctx).BrandMemberCounts.Get(ctx, obj.ID)
 }
 
 func (r *brandResolver) Partners(ctx context.Context, obj *community.Brand) ([]community.Partnership, error) {
-	return list(r.loadersFor(ctx).Partnerships.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Partnerships.Get(ctx, obj.ID))
 }
 
 func (r *brandResolver) Members(ctx context.Context, obj *community.Brand, first *int, after *string, tier *string) (*community.MembershipList, error) {
@@ -35,11 +35,7 @@ func (r *brandResolver) Members(ctx context.Context, obj *community.Brand, first
 }
 
 func (r *brandMemberConnectionResolver) PageInfo(ctx context.Context, obj *community.MembershipList) (*model.PageInfo, error) {
-	return pageInfo(obj.HasNextPage, obj.ListedEdges(), func(e community.ListedMembership) string { return e.Cursor }), nil
-}
-
-func (r *brandMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedMembership) (*community.BrandMembership, error) {
-	return &obj.BrandMembership, nil
+	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedMembership.Cursor), nil
 }
 
 func (r *brandMembershipResolver) Brand(ctx context.Context, obj *community.BrandMembership) (*community.Brand, error) {
@@ -66,16 +62,12 @@ func (r *consentChangeResolver) Brand(ctx context.Context, obj *community.Consen
 	return r.existingBrand(ctx, obj.BrandID)
 }
 
-func (r *consentChangeEdgeResolver) Node(ctx context.Context, obj *community.ListedChange) (*community.ConsentChange, error) {
-	return &obj.ConsentChange, nil
-}
-
 func (r *memberResolver) BrandMemberships(ctx context.Context, obj *community.Member) ([]community.BrandMembership, error) {
-	return list(r.loadersFor(ctx).Memberships.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Memberships.Get(ctx, obj.ID))
 }
 
 func (r *memberResolver) Consents(ctx context.Context, obj *community.Member) ([]community.Consent, error) {
-	return list(r.loadersFor(ctx).Consents.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Consents.Get(ctx, obj.ID))
 }
 
 func (r *memberResolver) ConsentHistory(ctx context.Context, obj *community.Member, first *int, after *string) (*model.ConsentChangeConnection, error) {
@@ -83,11 +75,11 @@ func (r *memberResolver) ConsentHistory(ctx context.Context, obj *community.Memb
 	if err != nil {
 		return nil, err
 	}
-	return &model.ConsentChangeConnection{Edges: changes, PageInfo: pageInfo(more, changes, func(c community.ListedChange) string { return c.Cursor })}, nil
+	return &model.ConsentChangeConnection{Edges: changes, PageInfo: selectedPageInfo(ctx, more, changes, community.ListedChange.Cursor, nil)}, nil
 }
 
 func (r *memberResolver) Purchases(ctx context.Context, obj *community.Member, brandID *string) ([]community.Purchase, error) {
-	return list(r.loadersFor(ctx).Purchases.Load(ctx, community.PurchaseKey{MemberID: obj.ID, BrandID: stringArg(brandID)})())
+	return list(r.loadersFor(ctx).Purchases.Get(ctx, community.PurchaseKey{MemberID: obj.ID, BrandID: stringArg(brandID)}))
 }
 
 func (r *mutationResolver) CreateBrand(ctx context.Context, input model.CreateBrandInput) (*model.CreateBrandPayload, error) {
@@ -215,10 +207,6 @@ func (r *Resolver) BrandMemberConnection() graph.BrandMemberConnectionResolver {
 	return &brandMemberConnectionResolver{r}
 }
 
-func (r *Resolver) BrandMemberEdge() graph.BrandMemberEdgeResolver {
-	return &brandMemberEdgeResolver{r}
-}
-
 func (r *Resolver) BrandMembership() graph.BrandMembershipResolver {
 	return &brandMembershipResolver{r}
 }
@@ -227,10 +215,6 @@ func (r *Resolver) Consent() graph.ConsentResolver { return &consentResolver{r} 
 
 func (r *Resolver) ConsentChange() graph.ConsentChangeResolver { return &consentChangeResolver{r} }
 
-func (r *Resolver) ConsentChangeEdge() graph.ConsentChangeEdgeResolver {
-	return &consentChangeEdgeResolver{r}
-}
-
 func (r *Resolver) Partnership() graph.PartnershipResolver { return &partnershipResolver{r} }
 
 func (r *Resolver) Purchase() graph.PurchaseResolver { return &purchaseResolver{r} }
@@ -238,11 +222,9 @@ func (r *Resolver) Purchase() graph.PurchaseResolver { return &purchaseResolver{
 type (
 	brandResolver                 struct{ *Resolver }
 	brandMemberConnectionResolver struct{ *Resolver }
-	brandMemberEdgeResolver       struct{ *Resolver }
 	brandMembershipResolver       struct{ *Resolver }
 	consentResolver               struct{ *Resolver }
 	consentChangeResolver         struct{ *Resolver }
-	consentChangeEdgeResolver     struct{ *Resolver }
 	partnershipResolver           struct{ *Resolver }
 	purchaseResolver              struct{ *Resolver }
 )

@@ -13,7 +13,7 @@ import (
 )
 
 func (r *brandResolver) Clubs(ctx context.Context, obj *community.Brand) ([]community.Club, error) {
-	clubs, err := list(r.loadersFor(ctx).BrandClubs.Load(ctx, obj.ID)())
+	clubs, err := list(r.loadersFor(ctx).BrandClubs.Get(ctx, obj.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +33,11 @@ func (r *clubResolver) Brand(ctx context.Context, obj *community.Club) (*communi
 }
 
 func (r *clubResolver) MemberCount(ctx context.Context, obj *community.Club) (int, error) {
-	return r.loadersFor(ctx).ClubMemberCounts.Load(ctx, obj.ID)()
+	return r.loadersFor(ctx).ClubMemberCounts.Get(ctx, obj.ID)
 }
 
 func (r *clubResolver) ViewerMembership(ctx context.Context, obj *community.Club) (*community.ClubMembership, error) {
-	return r.loadersFor(ctx).ViewerMemberships.Load(ctx, obj.ID)()
+	return r.loadersFor(ctx).ViewerMemberships.Get(ctx, obj.ID)
 }
 
 func (r *clubResolver) Members(ctx context.Context, obj *community.Club, first *int, after *string) (*model.ClubMemberConnection, error) {
@@ -63,11 +63,7 @@ func (r *clubResolver) JoinRequests(ctx context.Context, obj *community.Club, fi
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
 	return &model.JoinRequestConnection{Edges: page.Requests,
-		PageInfo: pageInfoTo(page.More, page.Requests, func(q community.ListedRequest) string { return q.Cursor }, page.EndCursor)}, nil
-}
-
-func (r *clubMemberEdgeResolver) Node(ctx context.Context, obj *community.ListedClubMember) (*community.ClubMembership, error) {
-	return &obj.ClubMembership, nil
+		PageInfo: selectedPageInfo(ctx, page.More, page.Requests, community.ListedRequest.Cursor, page.EndCursor)}, nil
 }
 
 func (r *clubMembershipResolver) Club(ctx context.Context, obj *community.ClubMembership) (*community.Club, error) {
@@ -84,10 +80,6 @@ func (r *joinRequestResolver) Club(ctx context.Context, obj *community.JoinReque
 
 func (r *joinRequestResolver) Member(ctx context.Context, obj *community.JoinRequest) (*community.Member, error) {
 	return r.existingMember(ctx, obj.MemberID)
-}
-
-func (r *joinRequestEdgeResolver) Node(ctx context.Context, obj *community.ListedRequest) (*community.JoinRequest, error) {
-	return &obj.JoinRequest, nil
 }
 
 func (r *mutationResolver) CreateClub(ctx context.Context, input model.CreateClubInput) (*model.CreateClubPayload, error) {
@@ -156,20 +148,12 @@ func (r *queryResolver) Club(ctx context.Context, slug string) (*community.Club,
 
 func (r *Resolver) Club() graph.ClubResolver { return &clubResolver{r} }
 
-func (r *Resolver) ClubMemberEdge() graph.ClubMemberEdgeResolver { return &clubMemberEdgeResolver{r} }
-
 func (r *Resolver) ClubMembership() graph.ClubMembershipResolver { return &clubMembershipResolver{r} }
 
 func (r *Resolver) JoinRequest() graph.JoinRequestResolver { return &joinRequestResolver{r} }
 
-func (r *Resolver) JoinRequestEdge() graph.JoinRequestEdgeResolver {
-	return &joinRequestEdgeResolver{r}
-}
-
 type (
-	clubResolver            struct{ *Resolver }
-	clubMemberEdgeResolver  struct{ *Resolver }
-	clubMembershipResolver  struct{ *Resolver }
-	joinRequestResolver     struct{ *Resolver }
-	joinRequestEdgeResolver struct{ *Resolver }
+	clubResolver           struct{ *Resolver }
+	clubMembershipResolver struct{ *Resolver }
+	joinRequestResolver    struct{ *Resolver }
 )

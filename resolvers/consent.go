@@ -20,7 +20,7 @@ func (r *Resolver) ConsentRule(ctx context.Context, obj any, next graphql.Resolv
 	var consents []community.Consent
 	if community.NeedsConsent(a, m.ID) {
 		var err error
-		if consents, err = r.loadersFor(ctx).RuleConsents.Load(ctx, m.ID)(); err != nil {
+		if consents, err = r.loadersFor(ctx).RuleConsents.Get(ctx, m.ID); err != nil {
 			return nil, err
 		}
 	}

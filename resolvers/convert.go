@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"context"
 	"time"
 
 	"quanzi/community"
@@ -44,13 +45,26 @@ func pageInfo[E any](hasNext bool, edges []E, cursor func(E) string) *model.Page
 }
 
 // pageInfoTo is pageInfo for a list whose next page may start past its last edge: end, when
-// not "", is the end cursor (see community's readOnLimit).
-func pageInfoTo[E any](hasNext bool, edges []E, cursor func(E) string, end string) *model.PageInfo {
+// it returns other than "", returns the end cursor (see community's readOnLimit).
+func pageInfoTo[E any](hasNext bool, edges []E, cursor func(E) string, end func() string) *model.PageInfo {
 	p := pageInfo(hasNext, edges, cursor)
-	if end != "" {
+	if end := end(); end != "" {
 		p.EndCursor = &end
 	}
 	return p
+}
+
+// selectedPageInfo returns, for a connection that a resolver builds whole, its PageInfo
+// (see pageInfoTo, where end may be nil) when the query selects its pageInfo, and nil when
+// it does not: cursors are signed, and most pages are read without them.
+func selectedPageInfo[E any](ctx context.Context, hasNext bool, edges []E, cursor func(E) string, end func() string) *model.PageInfo {
+	if !selected(ctx, "pageInfo") {
+		return nil
+	}
+	if end == nil {
+		return pageInfo(hasNext, edges, cursor)
+	}
+	return pageInfoTo(hasNext, edges, cursor, end)
 }
 
 // list returns items, or an empty list for nil, so that an allowed empty list is [] rather

@@ -19,7 +19,7 @@ func (r *entityResolver) FindManyBrandByIDs(ctx context.Context, reps []*model.B
 	for i, rep := range reps {
 		ids[i] = rep.ID
 	}
-	brands, errs := r.loadersFor(ctx).Brands.LoadMany(ctx, ids)()
+	brands, errs := r.loadersFor(ctx).Brands.GetMany(ctx, ids)
 	return brands, errors.Join(errs...)
 }
 
@@ -32,8 +32,8 @@ func (r *entityResolver) FindManyClubByIDs(ctx context.Context, reps []*model.Cl
 	}
 	// One read of the clubs, however the loader's timed batches would split them.
 	l := r.loadersFor(ctx)
-	primeKeys(ctx, l, l.Clubs, ids)
-	clubs, errs := l.Clubs.LoadMany(ctx, ids)()
+	primeKeys(ctx, l.Clubs, ids)
+	clubs, errs := l.Clubs.GetMany(ctx, ids)
 	found := make([]string, 0, len(clubs))
 	for _, c := range clubs {
 		if c != nil {
@@ -53,7 +53,7 @@ func (r *entityResolver) FindManyMemberByIDs(ctx context.Context, reps []*model.
 		ids[i] = rep.ID
 	}
 	r.prefetchMembers(ctx, ids)
-	members, errs := r.loadersFor(ctx).Members.LoadMany(ctx, ids)()
+	members, errs := r.loadersFor(ctx).Members.GetMany(ctx, ids)
 	return members, errors.Join(errs...)
 }
 
@@ -64,7 +64,7 @@ func (r *entityResolver) FindManyPostByIDs(ctx context.Context, reps []*model.Po
 	for i, rep := range reps {
 		ids[i] = rep.ID
 	}
-	posts, errs := r.loadersFor(ctx).Posts.LoadMany(ctx, ids)()
+	posts, errs := r.loadersFor(ctx).Posts.GetMany(ctx, ids)
 	return posts, errors.Join(errs...)
 }
 

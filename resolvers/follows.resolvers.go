@@ -12,21 +12,8 @@ import (
 	"quanzi/graph/model"
 )
 
-func (r *followConnectionResolver) Edges(ctx context.Context, obj *community.FollowList) ([]community.ListedFollow, error) {
-	ids := make([]string, len(obj.Edges))
-	for i, e := range obj.Edges {
-		ids[i] = e.MemberID
-	}
-	r.prefetchMembers(ctx, ids, "node")
-	return obj.ListedEdges(), nil
-}
-
 func (r *followConnectionResolver) PageInfo(ctx context.Context, obj *community.FollowList) (*model.PageInfo, error) {
-	return pageInfoTo(obj.HasNextPage, obj.ListedEdges(), func(e community.ListedFollow) string { return e.Cursor }, obj.EndCursor()), nil
-}
-
-func (r *followEdgeResolver) Node(ctx context.Context, obj *community.ListedFollow) (*community.Member, error) {
-	return r.existingMember(ctx, obj.MemberID)
+	return pageInfoTo(obj.HasNextPage, obj.ListedEdges(), community.ListedFollow.Cursor, obj.EndCursor), nil
 }
 
 func (r *memberResolver) Followers(ctx context.Context, obj *community.Member, first *int, after *string) (*community.FollowList, error) {
@@ -38,22 +25,22 @@ func (r *memberResolver) Following(ctx context.Context, obj *community.Member, f
 }
 
 func (r *memberResolver) FollowerCount(ctx context.Context, obj *community.Member) (*int, error) {
-	c, err := r.loadersFor(ctx).FollowCounts.Load(ctx, obj.ID)()
+	c, err := r.loadersFor(ctx).FollowCounts.Get(ctx, obj.ID)
 	return orNil(&c.Followers, err)
 }
 
 func (r *memberResolver) FollowingCount(ctx context.Context, obj *community.Member) (*int, error) {
-	c, err := r.loadersFor(ctx).FollowCounts.Load(ctx, obj.ID)()
+	c, err := r.loadersFor(ctx).FollowCounts.Get(ctx, obj.ID)
 	return orNil(&c.Following, err)
 }
 
 func (r *memberResolver) FollowsViewer(ctx context.Context, obj *community.Member) (*bool, error) {
-	s, err := r.loadersFor(ctx).FollowStates.Load(ctx, obj.ID)()
+	s, err := r.loadersFor(ctx).FollowStates.Get(ctx, obj.ID)
 	return orNil(&s.FollowsViewer, err)
 }
 
 func (r *memberResolver) FollowedByViewer(ctx context.Context, obj *community.Member) (*bool, error) {
-	s, err := r.loadersFor(ctx).FollowStates.Load(ctx, obj.ID)()
+	s, err := r.loadersFor(ctx).FollowStates.Get(ctx, obj.ID)
 	return orNil(&s.ViewerFollows, err)
 }
 
@@ -63,7 +50,7 @@ func (r *memberResolver) MutualFollows(ctx context.Context, obj *community.Membe
 
 func (r *memberResolver) SuggestedFollows(ctx context.Context, obj *community.Member, first *int) ([]community.Suggestion, error) {
 	key := community.SuggestionKey{MemberID: obj.ID, First: intArg(first, community.DefaultSuggestions)}
-	suggestions, err := r.loadersFor(ctx).Suggestions.Load(ctx, key)()
+	suggestions, err := r.loadersFor(ctx).Suggestions.Get(ctx, key)
 	ids := make([]string, len(suggestions))
 	for i, s := range suggestions {
 		ids[i] = s.MemberID
@@ -96,14 +83,11 @@ func (r *Resolver) FollowConnection() graph.FollowConnectionResolver {
 	return &followConnectionResolver{r}
 }
 
-func (r *Resolver) FollowEdge() graph.FollowEdgeResolver { return &followEdgeResolver{r} }
-
 func (r *Resolver) SuggestedFollow() graph.SuggestedFollowResolver {
 	return &suggestedFollowResolver{r}
 }
 
 type (
 	followConnectionResolver struct{ *Resolver }
-	followEdgeResolver       struct{ *Resolver }
 	suggestedFollowResolver  struct{ *Resolver }
 )

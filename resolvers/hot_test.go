@@ -160,7 +160,7 @@ func TestHotOrder(t *testing.T) {
 			if !l.More {
 				return got, sizes
 			}
-			after = l.Posts[len(l.Posts)-1].Cursor
+			after = l.Posts[len(l.Posts)-1].Cursor()
 		}
 		t.Fatal("the pages never end")
 		return nil, nil

@@ -19,16 +19,103 @@ const batchWait = 100 * time.Microsecond
 
 // Loader is a dataloader with the batch function it loads through, so that a list that
 // primes it for its items (see primeKeys) fetches exactly as the loader would, and with
-// how it takes what a mutation returned (see newLoader).
+// how it takes what a mutation returned (see newLoader). What the request has read through
+// it, primed or batched, it holds for Get to answer at once: a list of a hundred items
+// reads its hundred values from a map, not through a hundred dataloader thunks.
 type Loader[K comparable, V any] struct {
-	*dataloader.Loader[K, V]
+	batch *dataloader.Loader[K, V]
 	fetch func(context.Context, []K) ([]V, []error)
 	id    func(V) K
 
+	heldMu sync.RWMutex
+	held   map[K]result[V]
+
 	mu sync.Mutex
+	// primed are the keys a list has fetched or is fetching for its items (see primeKeys),
+	// until the loader is reset.
+	primed map[K]struct{}
 	// fetched, for a loader whose fetches are shared (see shared), holds each key's fetch,
 	// done or under way, until the loader is reset.
 	fetched map[K]*fetchOf[V]
+}
+
+// result is a key's value, or why it has none.
+type result[V any] struct {
+	value V
+	err   error
+}
+
+// Get returns the value of key: the one the request holds already, or one read in the
+// loader's next batch, with the keys that other fields ask for meanwhile.
+func (l *Loader[K, V]) Get(ctx context.Context, key K) (V, error) {
+	l.heldMu.RLock()
+	r, ok := l.held[key]
+	l.heldMu.RUnlock()
+	if ok {
+		return r.value, r.err
+	}
+	return l.batch.Load(ctx, key)()
+}
+
+// GetMany returns the values of keys, in order, as Get does: those not held are read in
+// one batch.
+func (l *Loader[K, V]) GetMany(ctx context.Context, keys []K) ([]V, []error) {
+	values, errs := make([]V, len(keys)), make([]error, len(keys))
+	var missing []K
+	var at []int
+	l.heldMu.RLock()
+	for i, k := range keys {
+		if r, ok := l.held[k]; ok {
+			values[i], errs[i] = r.value, r.err
+		} else {
+			missing, at = append(missing, k), append(at, i)
+		}
+	}
+	l.heldMu.RUnlock()
+	if len(missing) > 0 {
+		read, readErrs := l.batch.LoadMany(ctx, missing)()
+		for j, i := range at {
+			values[i] = read[j]
+			if readErrs != nil {
+				errs[i] = readErrs[j]
+			}
+		}
+	}
+	return values, errs
+}
+
+// hold keeps what a fetch read for keys, for Get; a nil errs means no key failed. With
+// valuesOnly, the keys that failed are not held: the loader's own batch reads them again
+// and reports their errors.
+func (l *Loader[K, V]) hold(keys []K, values []V, errs []error, valuesOnly bool) {
+	l.heldMu.Lock()
+	defer l.heldMu.Unlock()
+	for i, k := range keys {
+		var err error
+		if errs != nil {
+			err = errs[i]
+		}
+		if err != nil && valuesOnly {
+			continue
+		}
+		if _, ok := l.held[k]; !ok {
+			l.held[k] = result[V]{values[i], err}
+		}
+	}
+}
+
+// claim marks the keys as primed and returns those that were not, each once.
+func (l *Loader[K, V]) claim(keys []K) []K {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var fresh []K
+	for _, k := range keys {
+		if _, ok := l.primed[k]; !ok {
+			l.primed[k] = struct{}{}
+			fresh = append(fresh, k)
+		}
+	}
+	return fresh
 }
 
 // shared makes the loader's fetches shared: a key is fetched once, whether the loader's
@@ -100,22 +187,26 @@ func (l *Loader[K, V]) load(ctx context.Context, keys []K) ([]V, []error) {
 
 // resetter is a Loader of any type, as Loaders resets them all.
 type resetter interface {
-	reset(ctx context.Context, returned []any)
+	reset(returned []any)
 }
 
 // reset forgets what the loader holds and primes it with the values of its type among
 // returned, each under its id; a loader without id takes none.
-func (l *Loader[K, V]) reset(ctx context.Context, returned []any) {
-	l.ClearAll()
+func (l *Loader[K, V]) reset(returned []any) {
+	l.batch.ClearAll()
 	l.mu.Lock()
 	clear(l.fetched)
+	clear(l.primed)
 	l.mu.Unlock()
+	l.heldMu.Lock()
+	defer l.heldMu.Unlock()
+	clear(l.held)
 	if l.id == nil {
 		return
 	}
 	for _, r := range returned {
 		if v, ok := r.(V); ok {
-			l.Prime(ctx, l.id(v), v)
+			l.held[l.id(v)] = result[V]{value: v}
 		}
 	}
 }
@@ -155,16 +246,13 @@ type Loaders struct {
 
 	// all are the loaders above, for Mutated and ClearAll.
 	all []resetter
-
-	mu     sync.Mutex
-	primed map[primedKey]bool
 }
 
 // NewLoaders returns the loaders of one request over the service's batch functions. A
 // loader of entities by id says how to find an entity's id, so that a mutation that returns
 // one primes it: the entity is read as it was written, without another round trip.
 func NewLoaders(svc community.Services) *Loaders {
-	l := &Loaders{primed: map[primedKey]bool{}}
+	l := &Loaders{}
 	l.Members = newLoader(l, svc.Members.MembersByID, func(m *community.Member) string { return m.ID })
 	l.FollowCounts = newLoader(l, svc.Members.FollowCounts, nil)
 	l.FollowStates = newLoader(l, svc.Members.FollowStates, nil)
@@ -199,9 +287,10 @@ func NewLoaders(svc community.Services) *Loaders {
 // after a mutation, each value of the loader's type that the mutation returned is primed
 // under its key. Loaders of anything but whole entities by id take none.
 func newLoader[K comparable, V any](l *Loaders, fetch func(context.Context, []K) ([]V, []error), id func(V) K) *Loader[K, V] {
-	loader := &Loader[K, V]{fetch: fetch, id: id}
+	loader := &Loader[K, V]{fetch: fetch, id: id, held: map[K]result[V]{}, primed: map[K]struct{}{}}
 	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
 		values, errs := loader.load(ctx, keys)
+		loader.hold(keys, values, errs, false)
 		out := make([]*dataloader.Result[V], len(keys))
 		for i := range keys {
 			out[i] = &dataloader.Result[V]{Data: values[i]}
@@ -211,29 +300,26 @@ func newLoader[K comparable, V any](l *Loaders, fetch func(context.Context, []K)
 		}
 		return out
 	}
-	loader.Loader = dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](batchWait), dataloader.WithBatchCapacity[K, V](1000))
+	loader.batch = dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](batchWait), dataloader.WithBatchCapacity[K, V](1000))
 	l.all = append(l.all, loader)
 	return loader
 }
 
 // ClearAll forgets everything loaded, so that what the request reads next is read anew.
 func (l *Loaders) ClearAll() {
-	l.reset(context.Background(), nil)
+	l.reset(nil)
 }
 
 // Mutated is called after a mutation has written: the loaders forget everything loaded
 // before, and take the entities that payload (the mutation's result) carries.
-func (l *Loaders) Mutated(ctx context.Context, payload any) {
-	l.reset(ctx, carried(payload))
+func (l *Loaders) Mutated(payload any) {
+	l.reset(carried(payload))
 }
 
-func (l *Loaders) reset(ctx context.Context, returned []any) {
+func (l *Loaders) reset(returned []any) {
 	for _, loader := range l.all {
-		loader.reset(ctx, returned)
+		loader.reset(returned)
 	}
-	l.mu.Lock()
-	clear(l.primed)
-	l.mu.Unlock()
 }
 
 type loadersKey struct{}
@@ -263,14 +349,14 @@ func (r *Resolver) loadersFor(ctx context.Context) *Loaders {
 
 // member loads a member by id through the request's loader.
 func (r *Resolver) member(ctx context.Context, id string) (*community.Member, error) {
-	return r.loadersFor(ctx).Members.Load(ctx, id)()
+	return r.loadersFor(ctx).Members.Get(ctx, id)
 }
 
 // existingMember loads a member that another record refers to; one that is not there, or
 // that the caller may not know of (community.CanSeeMember), is NOT_FOUND, and the error
 // does not repeat the id it hides.
 func (r *Resolver) existingMember(ctx context.Context, id string) (*community.Member, error) {
-	m, err := r.loadersFor(ctx).Members.Load(ctx, id)()
+	m, err := r.loadersFor(ctx).Members.Get(ctx, id)
 	if err == nil && m == nil {
 		err = community.Errorf(community.CodeNotFound, "no such member")
 	}
@@ -280,7 +366,7 @@ func (r *Resolver) existingMember(ctx context.Context, id string) (*community.Me
 // existing loads through a loader an entity that another record refers to; one that is
 // not there is NOT_FOUND (what names its kind).
 func existing[T any](ctx context.Context, l *Loader[string, *T], id, what string) (*T, error) {
-	v, err := l.Load(ctx, id)()
+	v, err := l.Get(ctx, id)
 	if err == nil && v == nil {
 		err = community.Errorf(community.CodeNotFound, "no %s %q", what, id)
 	}
@@ -302,23 +388,39 @@ func (r *Resolver) existingPost(ctx context.Context, id string) (*community.Post
 	return existing(ctx, r.loadersFor(ctx).Posts, id, "post")
 }
 
-// page loads one page of a member's list through the request's loader.
+// page loads one page of a member's list through the request's loader and, when the query
+// selects its edges, the members they lead to, with what the members' selected fields need
+// primed (see prefetchMembers): the edges carry their members, so that gqlgen reads each
+// as a field, with no resolver of its own.
 func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID string, first *int, after *string) (*community.FollowList, error) {
 	key := community.ListKey{Kind: kind, MemberID: memberID, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
 	ahead := ctx
 	if graphql.GetFieldContext(ctx) != nil {
 		ahead = community.WithReadAhead(ctx, readAheadFor(selection(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), "edges", "node")))
 	}
-	l, err := r.loadersFor(ctx).Lists.Load(ahead, key)()
-	return &l, err
+	l := r.loadersFor(ctx)
+	page, err := l.Lists.Get(ahead, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Edges) == 0 || !selected(ctx, "edges") {
+		return &page, nil
+	}
+	ids := make([]string, len(page.Edges))
+	for i, e := range page.Edges {
+		ids[i] = e.MemberID
+	}
+	r.prefetchMembers(ctx, ids, "edges", "node")
+	page = page.WithMembers(l.Members.GetMany(ctx, ids))
+	return &page, nil
 }
 
 // comments loads a page of a post's comments or a comment's replies.
 func (r *Resolver) comments(ctx context.Context, parent string, first *int, after *string) (*model.CommentConnection, error) {
 	key := community.CommentKey{Parent: parent, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
-	l, err := r.loadersFor(ctx).Comments.Load(ctx, key)()
+	l, err := r.loadersFor(ctx).Comments.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return &model.CommentConnection{Edges: l.Comments, PageInfo: pageInfo(l.More, l.Comments, func(c community.ListedComment) string { return c.Cursor })}, nil
+	return &model.CommentConnection{Edges: l.Comments, PageInfo: selectedPageInfo(ctx, l.More, l.Comments, community.ListedComment.Cursor, nil)}, nil
 }

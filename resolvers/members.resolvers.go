@@ -13,7 +13,7 @@ import (
 )
 
 func (r *memberResolver) Identities(ctx context.Context, obj *community.Member) ([]community.Identity, error) {
-	return list(r.loadersFor(ctx).Identities.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).Identities.Get(ctx, obj.ID))
 }
 
 func (r *mutationResolver) RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.RegisterMemberPayload, error) {

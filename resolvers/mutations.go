@@ -29,7 +29,7 @@ func (r *Resolver) Write(ctx context.Context, _ any, next graphql.Resolver) (any
 		return payload, err
 	}
 	if ok {
-		l.Mutated(ctx, payload)
+		l.Mutated(payload)
 	}
 	if r.Wrote != nil {
 		r.Wrote()

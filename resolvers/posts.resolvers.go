@@ -14,7 +14,7 @@ import (
 )
 
 func (r *clubResolver) Posts(ctx context.Context, obj *community.Club, first *int, after *string, sort *community.PostSort, window *community.TopWindow) (*model.PostConnection, error) {
-	l, err := r.loadersFor(ctx).ClubPosts.Load(ctx, clubPostsKey(obj.ID, first, after, sort, window))()
+	l, err := r.loadersFor(ctx).ClubPosts.Get(ctx, clubPostsKey(obj.ID, first, after, sort, window))
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +23,7 @@ func (r *clubResolver) Posts(ctx context.Context, obj *community.Club, first *in
 		posts[i] = p.Post
 	}
 	r.preparePosts(ctx, posts, "edges", "node")
-	return &model.PostConnection{Edges: l.Posts, PageInfo: pageInfo(l.More, l.Posts, func(p community.ListedPost) string { return p.Cursor })}, nil
+	return &model.PostConnection{Edges: l.Posts, PageInfo: selectedPageInfo(ctx, l.More, l.Posts, community.ListedPost.Cursor, nil)}, nil
 }
 
 func (r *commentResolver) Post(ctx context.Context, obj *community.Comment) (*community.Post, error) {
@@ -47,15 +47,11 @@ func (r *commentResolver) ReactionCounts(ctx context.Context, obj *community.Com
 }
 
 func (r *commentResolver) ViewerReactions(ctx context.Context, obj *community.Comment) ([]community.ReactionKind, error) {
-	return list(r.loadersFor(ctx).ViewerReactions.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).ViewerReactions.Get(ctx, obj.ID))
 }
 
 func (r *commentResolver) Replies(ctx context.Context, obj *community.Comment, first *int, after *string) (*model.CommentConnection, error) {
 	return r.comments(ctx, obj.ID, first, after)
-}
-
-func (r *commentEdgeResolver) Node(ctx context.Context, obj *community.ListedComment) (*community.Comment, error) {
-	return &obj.Comment, nil
 }
 
 func (r *feedEdgeResolver) Node(ctx context.Context, obj *community.ListedFeedItem) (*community.Post, error) {
@@ -135,7 +131,7 @@ func (r *postResolver) ReactionCounts(ctx context.Context, obj *community.Post) 
 }
 
 func (r *postResolver) ViewerReactions(ctx context.Context, obj *community.Post) ([]community.ReactionKind, error) {
-	return list(r.loadersFor(ctx).ViewerReactions.Load(ctx, obj.ID)())
+	return list(r.loadersFor(ctx).ViewerReactions.Get(ctx, obj.ID))
 }
 
 func (r *postResolver) SharesByChannel(ctx context.Context, obj *community.Post) ([]model.ShareCount, error) {
@@ -152,12 +148,8 @@ func (r *postResolver) Comments(ctx context.Context, obj *community.Post, first 
 	return r.comments(ctx, obj.ID, first, after)
 }
 
-func (r *postEdgeResolver) Node(ctx context.Context, obj *community.ListedPost) (*community.Post, error) {
-	return &obj.Post, nil
-}
-
 func (r *queryResolver) Post(ctx context.Context, id string) (*community.Post, error) {
-	return r.loadersFor(ctx).Posts.Load(ctx, id)()
+	return r.loadersFor(ctx).Posts.Get(ctx, id)
 }
 
 func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*model.FeedConnection, error) {
@@ -170,23 +162,17 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*m
 		ids[i] = it.PostID
 	}
 	r.prefetchPosts(ctx, ids, "edges", "node")
-	return &model.FeedConnection{Edges: items, PageInfo: pageInfo(more, items, func(it community.ListedFeedItem) string { return it.Cursor })}, nil
+	return &model.FeedConnection{Edges: items, PageInfo: selectedPageInfo(ctx, more, items, community.ListedFeedItem.Cursor, nil)}, nil
 }
 
 func (r *Resolver) Comment() graph.CommentResolver { return &commentResolver{r} }
-
-func (r *Resolver) CommentEdge() graph.CommentEdgeResolver { return &commentEdgeResolver{r} }
 
 func (r *Resolver) FeedEdge() graph.FeedEdgeResolver { return &feedEdgeResolver{r} }
 
 func (r *Resolver) Post() graph.PostResolver { return &postResolver{r} }
 
-func (r *Resolver) PostEdge() graph.PostEdgeResolver { return &postEdgeResolver{r} }
-
 type (
-	commentResolver     struct{ *Resolver }
-	commentEdgeResolver struct{ *Resolver }
-	feedEdgeResolver    struct{ *Resolver }
-	postResolver        struct{ *Resolver }
-	postEdgeResolver    struct{ *Resolver }
+	commentResolver  struct{ *Resolver }
+	feedEdgeResolver struct{ *Resolver }
+	postResolver     struct{ *Resolver }
 )

@@ -47,40 +47,40 @@ func selection(op *graphql.OperationContext, fields []graphql.CollectedField, pa
 // primeMembers fetches what fields, selected on each of the members ids, need.
 func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContext, fields []graphql.CollectedField, ids []string) {
 	l := r.loadersFor(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { primeKeys(ctx, l, l.Members, ids) })
+	var fetches fetches
+	prime(ctx, &fetches, l.Members, ids, nil)
 	if community.ActorFrom(ctx).ActsForBrand() {
-		wg.Go(func() { primeKeys(ctx, l, l.RuleConsents, ids) })
+		prime(ctx, &fetches, l.RuleConsents, ids, nil)
 	}
 	for _, f := range fields {
 		switch f.Name {
 		case "followerCount", "followingCount":
-			wg.Go(func() { primeKeys(ctx, l, l.FollowCounts, ids) })
+			prime(ctx, &fetches, l.FollowCounts, ids, nil)
 		case "followsViewer", "followedByViewer":
-			wg.Go(func() { primeKeys(ctx, l, l.FollowStates, ids) })
+			prime(ctx, &fetches, l.FollowStates, ids, nil)
 		case "identities":
-			wg.Go(func() { primeKeys(ctx, l, l.Identities, ids) })
+			prime(ctx, &fetches, l.Identities, ids, nil)
 		case "brandMemberships":
-			wg.Go(func() { primeKeys(ctx, l, l.Memberships, ids) })
+			prime(ctx, &fetches, l.Memberships, ids, nil)
 		case "consents":
-			wg.Go(func() { primeKeys(ctx, l, l.Consents, ids) })
+			prime(ctx, &fetches, l.Consents, ids, nil)
 		case "purchases":
 			brand := stringArg(f.ArgumentMap(op.Variables)["brandId"])
 			keys := make([]community.PurchaseKey, len(ids))
 			for i, id := range ids {
 				keys[i] = community.PurchaseKey{MemberID: id, BrandID: brand}
 			}
-			wg.Go(func() { primeKeys(ctx, l, l.Purchases, keys) })
+			prime(ctx, &fetches, l.Purchases, keys, nil)
 		case "followers", "following", "mutualFollows":
 			args := f.ArgumentMap(op.Variables)
 			keys := make([]community.ListKey, len(ids))
 			for i, id := range ids {
 				keys[i] = community.ListKey{Kind: listKinds[f.Name], MemberID: id, First: intArg(args["first"], community.DefaultPageSize), After: stringArg(args["after"])}
 			}
-			wg.Go(func() {
-				below := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
+			below := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
+			prime(community.WithReadAhead(ctx, readAheadFor(below)), &fetches, l.Lists, keys, func(pages []community.FollowList) {
 				var nested []string
-				for _, page := range primeKeys(community.WithReadAhead(ctx, readAheadFor(below)), l, l.Lists, keys) {
+				for _, page := range pages {
 					for _, e := range page.Edges {
 						nested = append(nested, e.MemberID)
 					}
@@ -95,9 +95,9 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 			for i, id := range ids {
 				keys[i] = community.SuggestionKey{MemberID: id, First: first}
 			}
-			wg.Go(func() {
+			prime(ctx, &fetches, l.Suggestions, keys, func(lists [][]community.Suggestion) {
 				var nested []string
-				for _, list := range primeKeys(ctx, l, l.Suggestions, keys) {
+				for _, list := range lists {
 					for _, s := range list {
 						nested = append(nested, s.MemberID)
 					}
@@ -108,7 +108,43 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 			})
 		}
 	}
-	wg.Wait()
+	fetches.run()
+}
+
+// fetches are the fetches that priming a list needs, run together (see run).
+type fetches []func()
+
+// run runs the fetches, at once when there are several, and returns when all are done. A
+// list whose items were primed before, by the list above it, needs none and starts no
+// goroutine.
+func (fs fetches) run() {
+	switch len(fs) {
+	case 0:
+	case 1:
+		fs[0]()
+	default:
+		var wg sync.WaitGroup
+		for _, f := range fs[1:] {
+			wg.Go(f)
+		}
+		fs[0]()
+		wg.Wait()
+	}
+}
+
+// prime adds to fs the fetch of the keys of a loader that this request has not primed
+// yet, if any, and then calls then, when given, with the values it read (see primeKeys).
+func prime[K comparable, V any](ctx context.Context, fs *fetches, loader *Loader[K, V], keys []K, then func([]V)) {
+	fresh := loader.claim(keys)
+	if len(fresh) == 0 {
+		return
+	}
+	*fs = append(*fs, func() {
+		values := fetchPrimed(ctx, loader, fresh)
+		if then != nil {
+			then(values)
+		}
+	})
 }
 
 // readAheadFor is what a read of members, or of a page of them, may read ahead for the
@@ -159,39 +195,32 @@ func readingAhead(ctx context.Context) context.Context {
 }
 
 // primeKeys fetches, in one batch and through the loader's own batch function, the keys of
-// a loader that this request has not primed yet, puts their values in the loader's cache
-// and returns them; a shared loader's keys that its own batch has read or is reading are
-// not fetched again (see shared). Keys whose fetch failed are left for the loader, which
-// will report the error.
-func primeKeys[K comparable, V any](ctx context.Context, l *Loaders, loader *Loader[K, V], keys []K) []V {
-	l.mu.Lock()
-	fresh := make([]K, 0, len(keys))
-	for _, k := range keys {
-		pk := primedKey{loader, k}
-		if !l.primed[pk] {
-			l.primed[pk] = true
-			fresh = append(fresh, k)
-		}
-	}
-	l.mu.Unlock()
+// a loader that this request has not primed yet, holds their values for Get and returns
+// them; a shared loader's keys that its own batch has read or is reading are not fetched
+// again (see shared). Keys whose fetch failed are left for the loader, which will report
+// the error.
+func primeKeys[K comparable, V any](ctx context.Context, loader *Loader[K, V], keys []K) []V {
+	fresh := loader.claim(keys)
 	if len(fresh) == 0 {
 		return nil
 	}
-	values, errs := loader.load(ctx, fresh)
-	out := make([]V, 0, len(fresh))
-	for i, k := range fresh {
-		if errs == nil || errs[i] == nil {
-			loader.Prime(ctx, k, values[i])
+	return fetchPrimed(ctx, loader, fresh)
+}
+
+// fetchPrimed fetches keys that claim returned (see primeKeys).
+func fetchPrimed[K comparable, V any](ctx context.Context, loader *Loader[K, V], keys []K) []V {
+	values, errs := loader.load(ctx, keys)
+	loader.hold(keys, values, errs, true)
+	if errs == nil {
+		return values
+	}
+	out := make([]V, 0, len(keys))
+	for i := range keys {
+		if errs[i] == nil {
 			out = append(out, values[i])
 		}
 	}
 	return out
-}
-
-// primedKey names a key primed in one of the request's loaders.
-type primedKey struct {
-	loader any // the *Loader
-	key    any
 }
 
 // listKinds maps the list fields of Member to their kinds.
@@ -217,7 +246,7 @@ func clubMembersKey(clubID string, role community.ClubRole, first, after any) co
 // clubMembers loads a page of a club's members of a role ("" for all) through the
 // request's loader, with what the members' selected fields need primed.
 func (r *Resolver) clubMembers(ctx context.Context, clubID string, role community.ClubRole, first *int, after *string) (*model.ClubMemberConnection, error) {
-	l, err := r.loadersFor(ctx).ClubMembers.Load(ctx, clubMembersKey(clubID, role, first, after))()
+	l, err := r.loadersFor(ctx).ClubMembers.Get(ctx, clubMembersKey(clubID, role, first, after))
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +255,7 @@ func (r *Resolver) clubMembers(ctx context.Context, clubID string, role communit
 		ids[i] = m.MemberID
 	}
 	r.prefetchMembers(ctx, ids, "edges", "node", "member")
-	return &model.ClubMemberConnection{Edges: l.Members, PageInfo: pageInfoTo(l.More, l.Members, func(m community.ListedClubMember) string { return m.Cursor }, l.EndCursor)}, nil
+	return &model.ClubMemberConnection{Edges: l.Members, PageInfo: selectedPageInfo(ctx, l.More, l.Members, community.ListedClubMember.Cursor, l.EndCursor)}, nil
 }
 
 // clubPostsKey is the key of a page of a club's posts, from its field's arguments, with
@@ -253,7 +282,7 @@ func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
 	}
 	op := graphql.GetOperationContext(ctx)
 	l := r.loadersFor(ctx)
-	var wg sync.WaitGroup
+	var fetches fetches
 	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Club"}) {
 		switch f.Name {
 		case "members", "moderators", "managers":
@@ -262,9 +291,9 @@ func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
 			for i, id := range ids {
 				keys[i] = clubMembersKey(id, clubRoles[f.Name], args["first"], args["after"])
 			}
-			wg.Go(func() {
+			prime(ctx, &fetches, l.ClubMembers, keys, func(pages []community.ClubMemberList) {
 				var members []string
-				for _, page := range primeKeys(ctx, l, l.ClubMembers, keys) {
+				for _, page := range pages {
 					for _, m := range page.Members {
 						members = append(members, m.MemberID)
 					}
@@ -289,9 +318,9 @@ func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
 			for i, id := range ids {
 				keys[i] = clubPostsKey(id, args["first"], args["after"], sort, window)
 			}
-			wg.Go(func() {
+			prime(ctx, &fetches, l.ClubPosts, keys, func(pages []community.PostList) {
 				var posts []community.Post
-				for _, page := range primeKeys(ctx, l, l.ClubPosts, keys) {
+				for _, page := range pages {
 					for _, p := range page.Posts {
 						posts = append(posts, p.Post)
 					}
@@ -300,7 +329,7 @@ func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
 			})
 		}
 	}
-	wg.Wait()
+	fetches.run()
 }
 
 // prefetchPosts primes the loaders of a list of posts, given by id, at path below the
@@ -309,9 +338,8 @@ func (r *Resolver) prefetchPosts(ctx context.Context, ids []string, path ...stri
 	if len(ids) == 0 || !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
 		return
 	}
-	l := r.loadersFor(ctx)
 	var posts []community.Post
-	for _, p := range primeKeys(ctx, l, l.Posts, ids) {
+	for _, p := range primeKeys(ctx, r.loadersFor(ctx).Posts, ids) {
 		if p != nil {
 			posts = append(posts, *p)
 		}
@@ -336,39 +364,39 @@ func (r *Resolver) preparePosts(ctx context.Context, posts []community.Post, pat
 	for i, p := range posts {
 		ids[i], authors[i], clubs[i] = p.ID, p.AuthorID, p.ClubID
 	}
-	var wg sync.WaitGroup
+	var fetches fetches
 	for _, f := range fields {
 		switch f.Name {
 		case "author":
-			wg.Go(func() { r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name), authors) })
+			fetches = append(fetches, func() { r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name), authors) })
 		case "club":
-			wg.Go(func() { primeKeys(ctx, l, l.Clubs, clubs) })
+			prime(ctx, &fetches, l.Clubs, clubs, nil)
 		case "viewerReactions":
-			wg.Go(func() { primeKeys(ctx, l, l.ViewerReactions, ids) })
+			prime(ctx, &fetches, l.ViewerReactions, ids, nil)
 		case "comments":
 			args := f.ArgumentMap(op.Variables)
 			keys := make([]community.CommentKey, len(ids))
 			for i, id := range ids {
 				keys[i] = community.CommentKey{Parent: id, First: intArg(args["first"], community.DefaultPageSize), After: stringArg(args["after"])}
 			}
-			wg.Go(func() {
-				// Then the comments' authors, as a list of members primes its members.
-				nodes := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
-				if !slices.ContainsFunc(nodes, func(n graphql.CollectedField) bool { return n.Name == "author" }) {
-					primeKeys(ctx, l, l.Comments, keys)
-					return
-				}
-				var authors []string
-				for _, list := range primeKeys(ctx, l, l.Comments, keys) {
-					for _, c := range list.Comments {
-						authors = append(authors, c.AuthorID)
+			// Then the comments' authors, as a list of members primes its members.
+			var then func([]community.CommentList)
+			nodes := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
+			if slices.ContainsFunc(nodes, func(n graphql.CollectedField) bool { return n.Name == "author" }) {
+				then = func(lists []community.CommentList) {
+					var authors []string
+					for _, list := range lists {
+						for _, c := range list.Comments {
+							authors = append(authors, c.AuthorID)
+						}
 					}
+					r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node", "author"), authors)
 				}
-				r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node", "author"), authors)
-			})
+			}
+			prime(ctx, &fetches, l.Comments, keys, then)
 		}
 	}
-	wg.Wait()
+	fetches.run()
 }
 
 // prepareSearchPage primes the loaders for a page of search hits: the posts it carries,
@@ -379,20 +407,21 @@ func (r *Resolver) prepareSearchPage(ctx context.Context, page search.PostPage) 
 	}
 	l := r.loadersFor(ctx)
 	posts := make([]community.Post, len(page.Hits))
+	ids := make([]string, len(page.Hits))
+	held := make([]*community.Post, len(page.Hits))
 	for i, h := range page.Hits {
-		posts[i] = h.Post
-		l.Posts.Prime(ctx, h.Post.ID, &posts[i])
+		posts[i], ids[i], held[i] = h.Post, h.Post.ID, &posts[i]
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { r.preparePosts(ctx, posts, "edges", "node") })
+	l.Posts.hold(ids, held, nil, true)
+	fetches := fetches{func() { r.preparePosts(ctx, posts, "edges", "node") }}
 	if len(page.Clubs) > 0 && len(selection(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), "facets", "clubs", "club")) > 0 {
 		ids := make([]string, len(page.Clubs))
 		for i, f := range page.Clubs {
 			ids[i] = f.Value
 		}
-		wg.Go(func() { primeKeys(ctx, l, l.Clubs, ids) })
+		prime(ctx, &fetches, l.Clubs, ids, nil)
 	}
-	wg.Wait()
+	fetches.run()
 }
 
 // selected reports whether the current field's selection holds a field of the given name,

@@ -41,7 +41,20 @@ type FoundPost struct {
 	Post         community.Post
 	TitleSnippet string // HTML: escaped text, matched terms in <em>
 	BodySnippet  string
-	Cursor       string
+
+	// The hit's cursor, encoded when read (see Cursor).
+	community *community.PostService
+	list      string
+	offset    int
+}
+
+// Cursor returns the hit's cursor: encoded only when read, since encoding signs it and
+// most pages are read without their hits' cursors.
+func (f FoundPost) Cursor() string {
+	if f.community == nil {
+		return ""
+	}
+	return f.community.OffsetCursor(f.list, f.offset)
 }
 
 // PostPage is a page of hits.
@@ -120,7 +133,7 @@ func (s *Service) SearchPosts(ctx context.Context, in PostSearch) (PostPage, err
 		}
 		page.Hits = append(page.Hits, FoundPost{
 			Post: p, TitleSnippet: HTML(h.TitleSnippet), BodySnippet: HTML(h.BodySnippet),
-			Cursor: s.community.OffsetCursor(list, q.Offset+i),
+			community: s.community, list: list, offset: q.Offset + i,
 		})
 	}
 	return page, nil

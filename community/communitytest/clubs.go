@@ -854,7 +854,7 @@ func testClubMemberPages(t *testing.T, s community.Store) {
 			out[i].More = l.More
 			for _, m := range l.Members {
 				out[i].Members = append(out[i].Members, m.ClubMembership)
-				cursors[i] = m.Cursor
+				cursors[i] = m.Cursor()
 			}
 		}
 		return out, cursors

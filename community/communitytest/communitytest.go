@@ -661,7 +661,7 @@ func testService(t *testing.T, s community.Store) {
 		t.Fatalf("followers of wang = %+v", edges)
 	}
 	// A cursor works on its own list only; a forged or altered one nowhere.
-	cursor := edges[0].Cursor
+	cursor := edges[0].Cursor()
 	raw, _ := base64.RawURLEncoding.DecodeString(cursor)
 	raw[len(raw)-20] ^= 1
 	tooMany, negative := community.MaxPageSize+1, -1
@@ -686,7 +686,7 @@ func testService(t *testing.T, s community.Store) {
 	a1 := community.New(s, community.Config{CursorKey: key}).Members
 	a2 := community.New(s, community.Config{CursorKey: key}).Members
 	lists, _ = a1.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1}})
-	shared := lists[0].ListedEdges()[0].Cursor
+	shared := lists[0].ListedEdges()[0].Cursor()
 	_, errs = a2.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1, After: shared}})
 	must(t, errs[0])
 	_, errs = svc.FollowLists(ctx, []community.ListKey{{Kind: community.ListFollowers, MemberID: wang.ID, First: 1, After: shared}})

@@ -88,9 +88,9 @@ func (s *Store) Feed(_ context.Context, memberID string, first int, after *commu
 		}
 	}
 	for _, e := range m.following {
-		if e.m != m {
-			add(&feedSource{posts: s.authorPosts[e.m]})
-			add(&feedSource{shares: s.sharesBy[e.m]})
+		if f := s.other(e); f != m {
+			add(&feedSource{posts: s.authorPosts[f]})
+			add(&feedSource{shares: s.sharesBy[f]})
 		}
 	}
 	for c := range s.joined[m.ID] {

@@ -52,6 +52,8 @@ type Store struct {
 	members    map[string]*member
 	byHandle   map[string]*member
 	byIdentity map[identityKey]*member
+	// bySeq holds the members by seq, by which an edge names its member.
+	bySeq []*member
 	// follows maps (follower.seq, followee.seq) to the follow time in Unix nanoseconds.
 	follows map[uint64]int64
 	nextSeq uint32
@@ -78,9 +80,12 @@ type member struct {
 	following []edge
 }
 
+// edge is a follow in a member's adjacency: the other member, by seq, and when the follow
+// began. It holds no pointer, so that the collector does not scan the adjacency, which is
+// most of the graph.
 type edge struct {
-	m     *member
 	since int64
+	seq   uint32
 }
 
 // memberDoc is a member as stored in bbolt.
@@ -205,16 +210,16 @@ func (s *Store) load() error {
 			}
 			since := int64(binary.BigEndian.Uint64(v))
 			s.follows[pairKey(from, to)] = since
-			from.following = append(from.following, edge{to, since})
-			to.followers = append(to.followers, edge{from, since})
+			from.following = append(from.following, edge{since, to.seq})
+			to.followers = append(to.followers, edge{since, from.seq})
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 		for _, m := range s.members {
-			slices.SortFunc(m.followers, compareEdges)
-			slices.SortFunc(m.following, compareEdges)
+			slices.SortFunc(m.followers, s.compareEdges)
+			slices.SortFunc(m.following, s.compareEdges)
 		}
 		if err := s.loadBrands(tx); err != nil {
 			return err
@@ -237,6 +242,7 @@ func (s *Store) index(m *member) {
 	m.seq = s.nextSeq
 	s.nextSeq++
 	s.members[m.ID] = m
+	s.bySeq = append(s.bySeq, m)
 	s.byHandle[community.HandleKey(m.Handle)] = m
 	for _, id := range m.identities {
 		s.byIdentity[identityKey{id.Provider, id.ExternalID}] = m
@@ -245,15 +251,18 @@ func (s *Store) index(m *member) {
 
 func pairKey(from, to *member) uint64 { return uint64(from.seq)<<32 | uint64(to.seq) }
 
+// other returns the member at the other end of an edge.
+func (s *Store) other(e edge) *member { return s.bySeq[e.seq] }
+
 // compareEdges orders edges oldest follow first, then by id descending: reverse list order.
-func compareEdges(a, b edge) int {
+func (s *Store) compareEdges(a, b edge) int {
 	if a.since != b.since {
 		if a.since < b.since {
 			return -1
 		}
 		return 1
 	}
-	return -strings.Compare(a.m.ID, b.m.ID)
+	return -strings.Compare(s.other(a).ID, s.other(b).ID)
 }
 
 func putMember(tx *bolt.Tx, m *member) error {
@@ -505,17 +514,17 @@ func (s *Store) Follow(_ context.Context, followerID, followeeID string, at time
 
 func (s *Store) addFollow(from, to *member, since int64) {
 	s.follows[pairKey(from, to)] = since
-	from.following = insertEdge(from.following, edge{to, since})
-	to.followers = insertEdge(to.followers, edge{from, since})
+	from.following = s.insertEdge(from.following, edge{since, to.seq})
+	to.followers = s.insertEdge(to.followers, edge{since, from.seq})
 }
 
-func insertEdge(list []edge, e edge) []edge {
-	i, _ := slices.BinarySearchFunc(list, e, compareEdges)
+func (s *Store) insertEdge(list []edge, e edge) []edge {
+	i, _ := slices.BinarySearchFunc(list, e, s.compareEdges)
 	return slices.Insert(list, i, e)
 }
 
-func removeEdge(list []edge, e edge) []edge {
-	if i, ok := slices.BinarySearchFunc(list, e, compareEdges); ok {
+func (s *Store) removeEdge(list []edge, e edge) []edge {
+	if i, ok := slices.BinarySearchFunc(list, e, s.compareEdges); ok {
 		return slices.Delete(list, i, i+1)
 	}
 	return list
@@ -539,8 +548,8 @@ func (s *Store) Unfollow(_ context.Context, followerID, followeeID string) error
 		return fmt.Errorf("embedded: unfollow: %w", err)
 	}
 	delete(s.follows, pairKey(from, to))
-	from.following = removeEdge(from.following, edge{to, since})
-	to.followers = removeEdge(to.followers, edge{from, since})
+	from.following = s.removeEdge(from.following, edge{since, to.seq})
+	to.followers = s.removeEdge(to.followers, edge{since, from.seq})
 	return nil
 }
 
@@ -605,12 +614,12 @@ func (s *Store) FollowLists(_ context.Context, kind community.ListKind, first in
 		}
 		switch kind {
 		case community.ListFollowers:
-			out[i] = page(m.followers, first, r.After, nil)
+			out[i] = s.page(m.followers, first, r.After, nil)
 		case community.ListFollowing:
-			out[i] = page(m.following, first, r.After, nil)
+			out[i] = s.page(m.following, first, r.After, nil)
 		case community.ListMutual:
-			out[i] = page(m.following, first, r.After, func(e edge) bool {
-				_, back := s.follows[pairKey(e.m, m)]
+			out[i] = s.page(m.following, first, r.After, func(e edge) bool {
+				_, back := s.follows[pairKey(s.other(e), m)]
 				return back
 			})
 		default:
@@ -622,12 +631,12 @@ func (s *Store) FollowLists(_ context.Context, kind community.ListKind, first in
 
 // page cuts a page out of a list kept in reverse list order, keeping only the edges that
 // keep accepts (all, when keep is nil).
-func page(list []edge, first int, after *community.Position, keep func(edge) bool) community.FollowPage {
+func (s *Store) page(list []edge, first int, after *community.Position, keep func(edge) bool) community.FollowPage {
 	// Edges after the cursor in list order are those before it in slice order: list[:end].
 	end := len(list)
 	if after != nil {
 		end, _ = slices.BinarySearchFunc(list, after, func(e edge, p *community.Position) int {
-			if p.Precedes(time.Unix(0, e.since), e.m.ID) {
+			if p.Precedes(time.Unix(0, e.since), s.other(e).ID) {
 				return -1
 			}
 			return 1
@@ -652,7 +661,7 @@ func page(list []edge, first int, after *community.Position, keep func(edge) boo
 			out.HasNextPage = true
 			break
 		}
-		out.Edges = append(out.Edges, community.FollowEdge{MemberID: e.m.ID, Since: time.Unix(0, e.since).UTC()})
+		out.Edges = append(out.Edges, community.FollowEdge{MemberID: s.other(e).ID, Since: time.Unix(0, e.since).UTC()})
 	}
 	return out
 }
@@ -702,14 +711,15 @@ func (s *Store) SuggestedFollows(_ context.Context, ids []string, limit int) (ma
 func (s *Store) suggest(m *member, limit int) []community.Suggestion {
 	via := map[*member]int{}
 	for _, f := range m.following {
-		for _, c := range f.m.following {
-			if c.m == m {
+		for _, e := range s.other(f).following {
+			c := s.other(e)
+			if c == m {
 				continue
 			}
-			if _, already := s.follows[pairKey(m, c.m)]; already {
+			if _, already := s.follows[pairKey(m, c)]; already {
 				continue
 			}
-			via[c.m]++
+			via[c]++
 		}
 	}
 	out := make([]community.Suggestion, 0, len(via))
