@@ -212,10 +212,10 @@ func TestFollowKeysMigration(t *testing.T) {
 	}
 	for _, r := range recs {
 		follower, followee, since := str(get(r, "follower")), str(get(r, "followee")), utc(get(r, "since"))
-		if got, want := str(get(r, "inKey")), followKey(followee, since, follower); got != want {
+		if got, want := str(get(r, "inKey")), listKey(followee, since, follower); got != want {
 			t.Errorf("inKey of a follow at %v = %q, want %q", since, got, want)
 		}
-		if got, want := str(get(r, "outKey")), followKey(follower, since, followee); got != want {
+		if got, want := str(get(r, "outKey")), listKey(follower, since, followee); got != want {
 			t.Errorf("outKey of a follow at %v = %q, want %q", since, got, want)
 		}
 	}

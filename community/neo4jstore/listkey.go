@@ -9,27 +9,28 @@ import (
 	"quanzi/community"
 )
 
-// A follow is kept in its two members' lists by two keys on its FOLLOWS relationship, each
-// in a range index (migrations 0029 and 0030): inKey places it in the followee's list of
-// followers, outKey in the follower's list of followings. A key is the list owner's id, the
-// time of the follow in sinceOrder's form, and the other member's id, separated by
-// keySeparator:
+// A list of members that pages run through newest first is kept in order by a key on each
+// relationship that puts a member in it, in a range index. The follow lists are the first:
+// a follow is in its two members' lists by two keys on its FOLLOWS relationship (migrations
+// 0029 and 0030), inKey in the followee's list of followers, outKey in the follower's list
+// of followings. A key is the list owner's id, the time the member entered the list in
+// sinceOrder's form, and the listed member's id, separated by keySeparator:
 //
-//	<owner id> <since, newest first> <other id>
+//	<owner> <since, newest first> <member id>
 //
-// so that the keys of one member's list are the range [owner+" ", owner+"!") of its index,
-// in list order (since descending, then id ascending), and a page is a seek of that range,
-// from the key of the position it starts after, that stops after the page. Member ids are
-// lower-case UUIDs (community.ValidID); a space sorts below every character of them, and
-// of any id without spaces or control characters, so that no other member's keys fall in
-// the range, even one whose id begins with this one's.
+// so that the keys of one list are the range (listKeyStart(owner, nil), listKeyEnd(owner))
+// of its index, in list order (since descending, then member id ascending), and a page is a
+// seek of that range, from the key of the position it starts after, that stops after the
+// page. Ids are lower-case UUIDs (community.ValidID); a space sorts below every character of
+// them, and of any id without spaces or control characters, so that no other owner's keys
+// fall in the range, even one whose id begins with this one's.
 //
-// The keys are written with the follow (cypherFollow, cypherImportFollows) and never
+// The keys are written with the relationship (cypherFollow, cypherImportFollows) and never
 // change, as since does not; migration 0031 gives them to follows stored before, with the
 // same encoding in Cypher.
 const (
 	keySeparator = " "
-	// keyEnd is the character after keySeparator: owner+keyEnd bounds the owner's keys.
+	// keyEnd is the character after keySeparator: listKeyEnd bounds an owner's keys with it.
 	keyEnd = "!"
 )
 
@@ -57,7 +58,7 @@ var (
 // descending order, to the nanosecond: the year, the day of the year, the second of the
 // day and the nanosecond of the second, of the time in UTC, each subtracted from its
 // largest value and zero-padded to a fixed width. Neo4j stores years from -999,999,999 to
-// 999,999,999, and every one of them has a key; a time beyond them, which no follow can
+// 999,999,999, and every one of them has a key; a time beyond them, which nothing listed can
 // have, is taken as the nearer of them. The components, not epoch seconds, because
 // Cypher's epochSeconds truncates towards zero before 1970 and overflows beyond the year
 // 292,278,994. Migration 0031 computes the same digits in Cypher.
@@ -91,24 +92,28 @@ func parseSinceOrder(s string) (time.Time, bool) {
 	return time.Date(year, 1, day, 0, 0, second, nano, time.UTC), true
 }
 
-// followKey is the key of a follow in owner's list: inKey when owner is the followee and
-// other the follower, outKey the other way round.
-func followKey(owner string, since time.Time, other string) string {
-	return owner + keySeparator + sinceOrder(since) + keySeparator + other
+// listKey is the key of member in owner's list since a time: for a follow, inKey when
+// owner is the followee and member the follower, outKey the other way round.
+func listKey(owner string, since time.Time, member string) string {
+	return owner + keySeparator + sinceOrder(since) + keySeparator + member
 }
 
-// followKeyStart is where a page of owner's list starts, exclusively: at the key of the
+// listKeyStart is where a page of owner's list starts, exclusively: at the key of the
 // position it starts after, or before the first key of the list.
-func followKeyStart(owner string, after *community.Position) string {
+func listKeyStart(owner string, after *community.Position) string {
 	if after == nil {
 		return owner + keySeparator
 	}
-	return followKey(owner, after.Since, after.ID)
+	return listKey(owner, after.Since, after.ID)
 }
 
-// parseFollowKey reads the other member and the time of a follow from its key in owner's
-// list.
-func parseFollowKey(owner, key string) (other string, since time.Time, ok bool) {
+// listKeyEnd is where owner's list ends, exclusively: after its last key.
+func listKeyEnd(owner string) string {
+	return owner + keyEnd
+}
+
+// parseListKey reads the member and the time of a key in owner's list.
+func parseListKey(owner, key string) (member string, since time.Time, ok bool) {
 	rest, found := strings.CutPrefix(key, owner+keySeparator)
 	if !found || len(rest) < sinceDigits+len(keySeparator) || rest[sinceDigits:sinceDigits+len(keySeparator)] != keySeparator {
 		return "", time.Time{}, false

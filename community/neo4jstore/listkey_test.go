@@ -11,7 +11,7 @@ import (
 	"quanzi/community"
 )
 
-// keyTimes are times a follow can have, in list order (newest first): the ends of what
+// keyTimes are times a list can hold, in list order (newest first): the ends of what
 // Neo4j stores, both sides of 1970 with fractions of a second, a leap day, and times a
 // nanosecond apart.
 var keyTimes = []time.Time{
@@ -63,27 +63,27 @@ func TestSinceOrder(t *testing.T) {
 	}
 }
 
-// TestFollowKey checks that a key reads back as its member and time, that an owner's keys
-// fall strictly between followKeyStart and the owner's end, and that a key of another
+// TestListKey checks that a key reads back as its member and time, that an owner's keys
+// fall strictly between listKeyStart and the owner's end, and that a key of another
 // owner does not, even one whose id begins with this owner's.
-func TestFollowKey(t *testing.T) {
+func TestListKey(t *testing.T) {
 	owner, other := community.NewID(), community.NewID()
 	for _, at := range keyTimes {
-		key := followKey(owner, at, other)
-		if got, since, ok := parseFollowKey(owner, key); !ok || got != other || !since.Equal(at) {
-			t.Errorf("parseFollowKey(%q) = %q, %v, %v", key, got, since, ok)
+		key := listKey(owner, at, other)
+		if got, since, ok := parseListKey(owner, key); !ok || got != other || !since.Equal(at) {
+			t.Errorf("parseListKey(%q) = %q, %v, %v", key, got, since, ok)
 		}
-		if !(followKeyStart(owner, nil) < key && key < owner+keyEnd) {
+		if !(listKeyStart(owner, nil) < key && key < listKeyEnd(owner)) {
 			t.Errorf("key %q is outside its owner's range", key)
 		}
 	}
-	if _, _, ok := parseFollowKey(other, followKey(owner, keyTimes[0], other)); ok {
+	if _, _, ok := parseListKey(other, listKey(owner, keyTimes[0], other)); ok {
 		t.Error("a key parsed as another owner's")
 	}
 	// The bounds are for any ids, not only those of one length.
 	for _, longer := range []string{owner + "-0", owner + "0", owner + "~"} {
-		key := followKey(longer, keyTimes[0], other)
-		if followKeyStart(owner, nil) < key && key < owner+keyEnd {
+		key := listKey(longer, keyTimes[0], other)
+		if listKeyStart(owner, nil) < key && key < listKeyEnd(owner) {
 			t.Errorf("key %q of %q is in the range of %q", key, longer, owner)
 		}
 	}
