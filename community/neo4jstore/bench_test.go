@@ -103,10 +103,10 @@ func benchClubAndBrand(b *testing.B, s *Store, ids []string) (clubID, brandID st
 	if err := s.ImportClubMembers(ctx, memberships); err != nil {
 		b.Fatal(err)
 	}
-	benchEach(b, benchJoinRequests, func(i int) error {
+	eachOf(b, benchJoinRequests, func(i int) error {
 		return s.RequestJoin(ctx, community.JoinRequest{ClubID: club.ID, MemberID: ids[benchClubMembers+i], Message: "想加入", At: benchAt(i)})
 	})
-	benchEach(b, benchBrandMembers, func(i int) error {
+	eachOf(b, benchBrandMembers, func(i int) error {
 		if err := s.JoinBrand(ctx, ids[i], brand.ID, benchAt(i)); err != nil || i%2 == 1 {
 			return err
 		}
@@ -121,9 +121,9 @@ func benchClubAndBrand(b *testing.B, s *Store, ids []string) (clubID, brandID st
 // benchAt is the time of the i-th of a list's entries: three a second.
 func benchAt(i int) time.Time { return benchBase.Add(time.Duration(i/3) * time.Second) }
 
-// benchEach calls f for 0 to n-1 from a few goroutines, and fails at the first error.
-func benchEach(b *testing.B, n int, f func(i int) error) {
-	b.Helper()
+// eachOf calls f for 0 to n-1 from a few goroutines, and fails at the first error.
+func eachOf(tb testing.TB, n int, f func(i int) error) {
+	tb.Helper()
 	const workers = 4
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -136,7 +136,7 @@ func benchEach(b *testing.B, n int, f func(i int) error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 

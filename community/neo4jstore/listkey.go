@@ -10,11 +10,9 @@ import (
 )
 
 // A list of members that pages run through newest first is kept in order by a key on each
-// relationship that puts a member in it, in a range index. The follow lists are the first:
-// a follow is in its two members' lists by two keys on its FOLLOWS relationship (migrations
-// 0029 and 0030), inKey in the followee's list of followers, outKey in the follower's list
-// of followings. A key is the list owner's id, the time the member entered the list in
-// sinceOrder's form, and the listed member's id, separated by keySeparator:
+// relationship that puts a member in it, in a range index. A key is the list owner's id,
+// the time the member entered the list in sinceOrder's form, and the listed member's id,
+// separated by keySeparator:
 //
 //	<owner> <since, newest first> <member id>
 //
@@ -25,9 +23,25 @@ import (
 // them, and of any id without spaces or control characters, so that no other owner's keys
 // fall in the range, even one whose id begins with this one's.
 //
-// The keys are written with the relationship (cypherFollow, cypherImportFollows) and never
-// change, as since does not; migration 0031 gives them to follows stored before, with the
-// same encoding in Cypher.
+// The lists, the property that holds their keys, each in a range index that a migration
+// creates, and the owner and the time of a key:
+//
+//	list                           key property             owner       time   index
+//	a member's followers           FOLLOWS.inKey            followee    since  0029
+//	a member's followings          FOLLOWS.outKey           follower    since  0030
+//	a club's members               JOINED.inKey             club        since  0032
+//	a club's members of one role   JOINED.roleKey           club, role  since  0033
+//	a club's requests to join      REQUESTED_TO_JOIN.inKey  club        at     0034
+//	a brand's programme members    MEMBER_OF.inKey          brand       since  0035
+//
+// The owner of a list of one role is the club's id and the role, separated by keySeparator
+// (clubListOwner): a role has no space, so that each role of each club has a range of its
+// own. The keys are written with the relationship
+// (cypherFollow, cypherImportFollows, cypherCreateClub, cypherJoinClub,
+// cypherDecideJoinRequest, cypherImportClubMembers, cypherRequestJoin, cypherJoinBrand) and
+// never change, as the time does not, but for the role key, which a change of role
+// rewrites (cypherSetClubRole). Migrations 0031 and 0036 give them to relationships stored
+// before, with the same encoding in Cypher.
 const (
 	keySeparator = " "
 	// keyEnd is the character after keySeparator: listKeyEnd bounds an owner's keys with it.
