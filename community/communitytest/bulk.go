@@ -2,6 +2,7 @@ package communitytest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +34,24 @@ func testBulk(t *testing.T, s community.Store) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("imported memberships (-want +got):\n%s", diff)
+	}
+	// They are listed, in list order, among memberships stored one at a time: ms[2] joins
+	// at the time of ms[0]'s imported membership.
+	member, moderator := want[community.ClubMemberKey{ClubID: club.ID, MemberID: ms[0].ID}], want[community.ClubMemberKey{ClubID: club.ID, MemberID: ms[1].ID}]
+	joined := community.ClubMembership{ClubID: club.ID, MemberID: ms[2].ID, Role: community.RoleModerator, Since: at(1)}
+	must(t, s.JoinClub(ctx, joined))
+	sameTime := []community.ClubMembership{member, joined}
+	if joined.MemberID < member.MemberID {
+		sameTime = []community.ClubMembership{joined, member}
+	}
+	for role, want := range map[community.ClubRole][]community.ClubMembership{
+		"":                      append([]community.ClubMembership{moderator}, sameTime...),
+		community.RoleModerator: {moderator, joined},
+		community.RoleMember:    {member},
+		community.RoleManager:   nil,
+	} {
+		pages, err := s.ClubMembers(ctx, role, 10, []community.ClubListRequest{{ClubID: club.ID}})
+		checkRead(t, fmt.Sprintf("ClubMembers of role %q after an import", role), []community.ClubMemberPage{{Memberships: want}}, pages, err, equateEmpty)
 	}
 
 	posts := []community.Post{

@@ -798,6 +798,52 @@ func testClubMembers(t *testing.T, s community.Store) {
 		}
 	})
 
+	// A change of role moves a membership from one role's list to the other's, at its place
+	// in time, and a page that starts after the member whose role changed, whose cursor was
+	// taken from either list before the change, goes on from there.
+	t.Run("changes of role", func(t *testing.T) {
+		moderator := slices.IndexFunc(all, func(m community.ClubMembership) bool { return m.Role == community.RoleModerator })
+		member := -1
+		for i, m := range all {
+			if m.Role == community.RoleMember {
+				member = i
+			}
+		}
+		changed := []namedPosition{
+			{"the first moderator", memberPosition(all[moderator])},
+			{"the last member", memberPosition(all[member])},
+		}
+		steps := []struct {
+			name string
+			i    int
+			role community.ClubRole
+		}{
+			{"a moderator made a member", moderator, community.RoleMember},
+			{"a member made a moderator", member, community.RoleModerator},
+			{"the new moderator made a manager", member, community.RoleManager},
+			{"the moderator back", moderator, community.RoleModerator},
+			{"the member back", member, community.RoleMember},
+		}
+		for _, st := range steps {
+			must(t, s.SetClubRole(ctx, club.ID, all[st.i].MemberID, st.role))
+			all[st.i].Role = st.role
+			t.Run(st.name, func(t *testing.T) {
+				for _, r := range roles {
+					var want []community.ClubMembership
+					for _, m := range all {
+						if r.role == "" || m.Role == r.role {
+							want = append(want, m)
+						}
+					}
+					t.Run(r.name, func(t *testing.T) {
+						t.Run("pages", func(t *testing.T) { checkPages(t, want, memberPosition, page(club.ID, r.role)) })
+						checkAfter(t, want, memberPosition, changed, page(club.ID, r.role))
+					})
+				}
+			})
+		}
+	})
+
 	checkClubMemberCounts(t, s, []string{club.ID, other.ID, community.NewID()}, map[string]int{club.ID: n + 1, other.ID: 1})
 	got, err := s.ClubMemberCounts(ctx, nil)
 	must(t, err)

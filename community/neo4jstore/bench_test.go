@@ -2,10 +2,12 @@ package neo4jstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,32 +63,126 @@ func benchGraph(b *testing.B, s *Store) []string {
 	return ids
 }
 
+// The sizes of the benchmarks' club and brand: the club's members (a tenth of them
+// moderators, a hundredth managers), the members who ask to join it, and the members of
+// the brand's programme (every other one consenting to share the profile).
+const (
+	benchClubMembers  = 5_000
+	benchJoinRequests = 2_000
+	benchBrandMembers = 5_000
+)
+
+// benchClubAndBrand stores a brand and a club it hosts: the first benchClubMembers of ids
+// join the club, three a second, the next benchJoinRequests ask to join it, three a
+// second, and the first benchBrandMembers join the brand's programme, three a second, every
+// other one of them consenting to share the profile. It returns the club and the brand.
+func benchClubAndBrand(b *testing.B, s *Store, ids []string) (clubID, brandID string) {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	brand := community.Brand{ID: community.NewID(), Slug: "bench-brand", Name: "品牌", CreatedAt: benchBase}
+	if err := s.CreateBrand(ctx, brand); err != nil {
+		b.Fatal(err)
+	}
+	club := community.Club{ID: community.NewID(), Slug: "bench-owners", Name: "车主俱乐部", Kind: community.KindOwnerClub,
+		Visibility: community.VisibilityPublic, JoinPolicy: community.JoinApproval, BrandID: brand.ID, CreatedAt: benchBase}
+	if err := s.CreateClub(ctx, club, nil); err != nil {
+		b.Fatal(err)
+	}
+	memberships := make([]community.ClubMembership, benchClubMembers)
+	for i := range memberships {
+		role := community.RoleMember
+		switch {
+		case i%100 == 0:
+			role = community.RoleManager
+		case i%10 == 0:
+			role = community.RoleModerator
+		}
+		memberships[i] = community.ClubMembership{ClubID: club.ID, MemberID: ids[i], Role: role, Since: benchAt(i)}
+	}
+	if err := s.ImportClubMembers(ctx, memberships); err != nil {
+		b.Fatal(err)
+	}
+	eachOf(b, benchJoinRequests, func(i int) error {
+		return s.RequestJoin(ctx, community.JoinRequest{ClubID: club.ID, MemberID: ids[benchClubMembers+i], Message: "想加入", At: benchAt(i)})
+	})
+	eachOf(b, benchBrandMembers, func(i int) error {
+		if err := s.JoinBrand(ctx, ids[i], brand.ID, benchAt(i)); err != nil || i%2 == 1 {
+			return err
+		}
+		_, err := s.ChangeConsent(ctx, ids[i], brand.ID, []community.ConsentScope{community.ScopeProfile}, true, benchAt(i), []string{community.NewID()})
+		return err
+	})
+	b.Logf("stored a club of %d members and %d requests, and a brand of %d members, in %v",
+		benchClubMembers, benchJoinRequests, benchBrandMembers, time.Since(start))
+	return club.ID, brand.ID
+}
+
+// benchAt is the time of the i-th of a list's entries: three a second.
+func benchAt(i int) time.Time { return benchBase.Add(time.Duration(i/3) * time.Second) }
+
+// eachOf calls f for 0 to n-1 from a few goroutines, and fails at the first error.
+func eachOf(tb testing.TB, n int, f func(i int) error) {
+	tb.Helper()
+	const workers = 4
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n && errs[w] == nil; i += workers {
+				errs[w] = f(i)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // BenchmarkStore measures the store's calls on a graph of benchMembers members; the graph
 // is built once, so run it with -benchtime to set the iterations rather than -count. The
-// follow lists also report dbhits/op: the database hits of their statement, profiled once.
+// lists also report dbhits/op: the database hits of their statement, profiled once.
 func BenchmarkStore(b *testing.B) {
 	cfg := testConfig(b)
 	var last statement
 	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
 	s := openEmpty(b, cfg)
 	ids := benchGraph(b, s)
+	club, brand := benchClubAndBrand(b, s, ids)
 	ctx := context.Background()
 	star, fan := ids[0], ids[benchMembers-1]
-	// lists measures one call of FollowLists, and reports the db hits of its statement.
-	lists := func(name string, kind community.ListKind, first int, reqs ...community.ListRequest) {
+	// listed measures one call that reads a list, and reports the db hits of the statement
+	// it sends.
+	listed := func(name string, call func() error) {
 		b.Run(name, func(b *testing.B) {
-			if _, err := s.FollowLists(ctx, kind, first, reqs); err != nil {
+			if err := call(); err != nil {
 				b.Fatal(err)
 			}
 			hits := dbHits(b, s, last.cypher, last.params)
 			for b.Loop() {
-				if _, err := s.FollowLists(ctx, kind, first, reqs); err != nil {
+				if err := call(); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(hits), "dbhits/op")
 		})
 	}
+	lists := func(name string, kind community.ListKind, first int, reqs ...community.ListRequest) {
+		listed(name, func() error {
+			_, err := s.FollowLists(ctx, kind, first, reqs)
+			return err
+		})
+	}
+	clubMembers := func(name string, role community.ClubRole, first int, reqs ...community.ClubListRequest) {
+		listed(name, func() error {
+			_, err := s.ClubMembers(ctx, role, first, reqs)
+			return err
+		})
+	}
+	// middle is the position halfway down a list of n entries stored as benchClubAndBrand
+	// stores them, the i-th by the i-th member.
+	middle := func(n int) *community.Position { return &community.Position{Since: benchAt(n / 2), ID: ids[n/2]} }
 
 	b.Run("MembersByID/100", func(b *testing.B) {
 		for b.Loop() {
@@ -113,6 +209,32 @@ func BenchmarkStore(b *testing.B) {
 	}
 	lists("Followers/10-pages-of-5", community.ListFollowers, 5, ten...)
 	lists("Following/first-page", community.ListFollowing, community.DefaultPageSize, community.ListRequest{MemberID: fan})
+	clubMembers("ClubMembers/first-page", "", community.DefaultPageSize, community.ClubListRequest{ClubID: club})
+	clubMembers("ClubMembers/middle-page", "", community.DefaultPageSize, community.ClubListRequest{ClubID: club, After: middle(benchClubMembers)})
+	clubMembers("ClubMembers/moderators-page", community.RoleModerator, community.DefaultPageSize, community.ClubListRequest{ClubID: club})
+	tenClubs := make([]community.ClubListRequest, 10)
+	for i := range tenClubs {
+		tenClubs[i] = community.ClubListRequest{ClubID: club, After: &community.Position{Since: benchAt(i * benchClubMembers / 10), ID: ids[i*benchClubMembers/10]}}
+	}
+	clubMembers("ClubMembers/10-pages-of-5", "", 5, tenClubs...)
+	listed("JoinRequests/first-page", func() error {
+		_, _, err := s.JoinRequests(ctx, club, community.DefaultPageSize, nil)
+		return err
+	})
+	listed("JoinRequests/middle-page", func() error {
+		_, _, err := s.JoinRequests(ctx, club, community.DefaultPageSize, &community.Position{Since: benchAt(benchJoinRequests / 2), ID: ids[benchClubMembers+benchJoinRequests/2]})
+		return err
+	})
+	// Half the brand's members consent to share the profile: a page reads about twice
+	// its length.
+	listed("BrandMembers/first-page", func() error {
+		_, err := s.BrandMembers(ctx, brand, community.MembersQuery{First: community.DefaultPageSize, MaxPoints: -1})
+		return err
+	})
+	listed("BrandMembers/middle-page", func() error {
+		_, err := s.BrandMembers(ctx, brand, community.MembersQuery{First: community.DefaultPageSize, MaxPoints: -1, After: middle(benchBrandMembers)})
+		return err
+	})
 	b.Run("FollowCounts/100", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.FollowCounts(ctx, ids[:100]); err != nil {

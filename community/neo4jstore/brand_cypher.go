@@ -93,13 +93,13 @@ RETURN id, COLLECT {
     invitedAt: r.invitedAt, acceptedAt: r.acceptedAt, endedAt: r.endedAt}
 } AS partnerships`
 
-	// cypherJoinBrand keeps the first membership: MERGE sets points and since only on
-	// creation.
+	// cypherJoinBrand keeps the first membership: MERGE sets points, since and the key that
+	// places the member in the brand's list (see listKey) only on creation.
 	cypherJoinBrand = `
 OPTIONAL MATCH (m:Member {id: $memberId})
 OPTIONAL MATCH (b:Brand {id: $brandId})
 FOREACH (_ IN CASE WHEN m IS NOT NULL AND b IS NOT NULL THEN [1] ELSE [] END |
-  MERGE (m)-[r:MEMBER_OF]->(b) ON CREATE SET r.points = 0, r.since = $since)
+  MERGE (m)-[r:MEMBER_OF]->(b) ON CREATE SET r.points = 0, r.since = $since, r.inKey = $inKey)
 RETURN m IS NOT NULL AS memberKnown, b IS NOT NULL AS brandKnown`
 
 	cypherMembershipsOf = `
@@ -111,16 +111,26 @@ RETURN id, COLLECT {
   RETURN {brandId: brandId, points: r.points, since: r.since}
 } AS memberships`
 
-	// cypherBrandMembers reads one page plus one membership, to tell whether another page
-	// follows, starting strictly after ($afterSince, $afterId) in list order (since
-	// descending, then member id ascending), or at the start when $afterSince is null.
+	// cypherBrandMembers reads the keys and points of one page plus one membership, to tell
+	// whether another page follows, of the brand's members whose points are in
+	// [$minPoints, $maxPoints) ($maxPoints < 0: no bound) and who consent to $scope. The
+	// candidates are the keys of the brand's list strictly between $from and $to, in list
+	// order (since descending, then member id ascending), read by a seek of their range
+	// index (see cypherFollowers, and the hint's reason there). The points and the consent
+	// are no part of the key: they stay filters, applied to each membership the seek yields,
+	// in order, and the seek reads on until $limit of them pass, and stops. A page costs
+	// about as many keys as it holds when most members pass, and as many as lie between
+	// its start and its last member when few do: a page of a rare range of points, or of a
+	// brand whose members seldom consent, reads as far down the list as it must. The brand
+	// is the end of each relationship the seek reads, and an unknown brand has no keys.
 	cypherBrandMembers = `
-MATCH (b:Brand {id: $brandId})<-[r:MEMBER_OF]-(m:Member)
-WHERE r.points >= $minPoints AND ($maxPoints < 0 OR r.points < $maxPoints)
-  AND ($afterSince IS NULL OR r.since < $afterSince OR (r.since = $afterSince AND m.id > $afterId))
+MATCH (m)-[r:MEMBER_OF]->(b)
+USING INDEX SEEK r:MEMBER_OF(inKey)
+WHERE r.inKey > $from AND r.inKey < $to
+  AND r.points >= $minPoints AND ($maxPoints < 0 OR r.points < $maxPoints)
   AND EXISTS { (m)-[c:CONSENTS]->(b) WHERE $scope IN c.scopes }
-WITH m.id AS memberId, r ORDER BY r.since DESC, memberId ASC LIMIT $limit
-RETURN memberId, r.points AS points, r.since AS since`
+WITH r ORDER BY r.inKey LIMIT $limit
+RETURN r.inKey AS key, r.points AS points`
 
 	cypherBrandMemberCounts = `
 UNWIND $ids AS id

@@ -200,7 +200,7 @@ func (s *Store) PartnershipsOf(ctx context.Context, brandIDs []string) (map[stri
 
 // JoinBrand implements community.Store.
 func (s *Store) JoinBrand(ctx context.Context, memberID, brandID string, at time.Time) error {
-	params := map[string]any{"memberId": memberID, "brandId": brandID, "since": at.UTC()}
+	params := map[string]any{"memberId": memberID, "brandId": brandID, "since": at.UTC(), "inKey": listKey(brandID, at, memberID)}
 	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
 		return knownPair(ctx, tx, cypherJoinBrand, params)
 	})
@@ -246,27 +246,33 @@ func (s *Store) MembershipsOf(ctx context.Context, memberIDs []string) (map[stri
 	})
 }
 
-// BrandMembers implements community.Store.
+// BrandMembers implements community.Store: the page is read by its keys, filtered by
+// points and consent (see cypherBrandMembers).
 func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.MembersQuery) (community.MembershipPage, error) {
 	first := max(q.First, 0)
 	params := map[string]any{
 		"brandId": brandID, "minPoints": int64(q.MinPoints), "maxPoints": int64(q.MaxPoints),
 		"scope": string(community.ScopeProfile), "limit": int64(first + 1),
-		"afterSince": nil, "afterId": nil,
-	}
-	if q.After != nil {
-		params["afterSince"], params["afterId"] = q.After.Since.UTC(), q.After.ID
+		"from": listKeyStart(brandID, q.After), "to": listKeyEnd(brandID),
 	}
 	recs, err := query(ctx, s, cypherBrandMembers, params)
 	if err != nil {
 		return community.MembershipPage{}, fail(err, "read members of brand %q", brandID)
 	}
 	var page community.MembershipPage
-	page.Memberships, page.HasNextPage = pageOf(recs, first, func(r *neo4j.Record) community.BrandMembership {
-		return community.BrandMembership{
-			MemberID: str(get(r, "memberId")), BrandID: brandID, Points: integer(get(r, "points")), Since: utc(get(r, "since")),
+	page.Memberships = make([]community.BrandMembership, 0, len(recs))
+	for _, r := range recs {
+		memberID, since, ok := parseListKey(brandID, str(get(r, "key")))
+		if !ok {
+			return community.MembershipPage{}, fmt.Errorf("neo4jstore: members of brand %q: malformed key %q", brandID, str(get(r, "key")))
 		}
-	})
+		page.Memberships = append(page.Memberships, community.BrandMembership{
+			MemberID: memberID, BrandID: brandID, Points: integer(get(r, "points")), Since: since,
+		})
+	}
+	if len(page.Memberships) > first {
+		page.Memberships, page.HasNextPage = page.Memberships[:first], true
+	}
 	return page, nil
 }
 

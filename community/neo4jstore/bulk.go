@@ -26,10 +26,12 @@ func (s *Store) ImportClubMembers(ctx context.Context, memberships []community.C
 			continue
 		}
 		seen[k] = true
-		rows = append(rows, map[string]any{
+		row := map[string]any{
 			"clubId": m.ClubID, "memberId": m.MemberID,
 			"role": string(m.Role), "since": m.Since.UTC(), "verified": m.Verified,
-		})
+		}
+		setMembershipKeys(row, m.ClubID, m.MemberID, m.Role, m.Since)
+		rows = append(rows, row)
 	}
 	// Members in id order, so that the statement locks them in that order.
 	slices.SortStableFunc(rows, func(a, b map[string]any) int {

@@ -14,11 +14,11 @@ package neo4jstore
 
 var (
 	// cypherImportClubMembers puts members in clubs: $rows are maps of clubId, memberId,
-	// role, since and verified, sorted by memberId, one per (clubId, memberId). Rows of an
-	// unknown club or member are dropped by the MATCHes. Each member is locked first, as
-	// cypherJoinClub does; MERGE sets role, since and verified only on creation, so that a
-	// member already in the club keeps its place, and the member's pending request to join
-	// goes either way.
+	// role, since, verified and the keys (setMembershipKeys), sorted by memberId, one per
+	// (clubId, memberId). Rows of an unknown club or member are dropped by the MATCHes. Each
+	// member is locked first, as cypherJoinClub does; MERGE sets role, since, verified and
+	// the keys only on creation, so that a member already in the club keeps its place, and
+	// the member's pending request to join goes either way.
 	cypherImportClubMembers = `
 UNWIND $rows AS row
 MATCH (m:Member {id: row.memberId})
@@ -26,7 +26,7 @@ SET m._lock = true REMOVE m._lock
 WITH m, row
 MATCH (c:Club {id: row.clubId})
 MERGE (m)-[j:JOINED]->(c)
-ON CREATE SET j.role = row.role, j.since = row.since, j.verified = row.verified
+ON CREATE SET j.role = row.role, j.since = row.since, j.verified = row.verified, j.inKey = row.inKey, j.roleKey = row.roleKey
 WITH m, c
 OPTIONAL MATCH (m)-[r:REQUESTED_TO_JOIN]->(c)
 DELETE r`

@@ -46,6 +46,23 @@ func afterParams(params map[string]any, sinceKey string, after *community.Positi
 	}
 }
 
+// clubListOwner is the owner of the list of a club's members of role (see listKey): the
+// club for every role (""), else the club and the role.
+func clubListOwner(clubID string, role community.ClubRole) string {
+	if role == "" {
+		return clubID
+	}
+	return clubID + keySeparator + string(role)
+}
+
+// setMembershipKeys sets, in the parameters or row of a statement that stores a
+// membership, the keys that place it in the club's lists: inKey in the list of every role,
+// roleKey in that of its role.
+func setMembershipKeys(params map[string]any, clubID, memberID string, role community.ClubRole, since time.Time) {
+	params["inKey"] = listKey(clubID, since, memberID)
+	params["roleKey"] = listKey(clubListOwner(clubID, role), since, memberID)
+}
+
 // CreateClub implements community.Store: the club, its link to its host brand and its
 // first manager's membership are one statement. The manager joins the new club whatever
 // ClubID it names.
@@ -54,10 +71,11 @@ func (s *Store) CreateClub(ctx context.Context, c community.Club, manager *commu
 		"id": c.ID, "slug": c.Slug, "slugKey": community.SlugKey(c.Slug), "name": c.Name, "description": c.Description,
 		"kind": string(c.Kind), "visibility": string(c.Visibility), "joinPolicy": string(c.JoinPolicy),
 		"brandId": orNull(c.BrandID), "createdAt": c.CreatedAt.UTC(),
-		"managerId": nil, "role": nil, "since": nil, "verified": nil,
+		"managerId": nil, "role": nil, "since": nil, "verified": nil, "inKey": nil, "roleKey": nil,
 	}
 	if manager != nil {
 		params["managerId"], params["role"], params["since"], params["verified"] = manager.MemberID, string(manager.Role), manager.Since.UTC(), manager.Verified
+		setMembershipKeys(params, c.ID, manager.MemberID, manager.Role, manager.Since)
 	}
 	known, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([2]bool, error) {
 		recs, err := collect(ctx, tx, cypherCreateClub, params)
@@ -139,6 +157,7 @@ func (s *Store) JoinClub(ctx context.Context, m community.ClubMembership) error 
 		"clubId": m.ClubID, "memberId": m.MemberID,
 		"role": string(m.Role), "since": m.Since.UTC(), "verified": m.Verified,
 	}
+	setMembershipKeys(params, m.ClubID, m.MemberID, m.Role, m.Since)
 	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
 		return outcome(ctx, tx, cypherJoinClub, params)
 	})
@@ -171,7 +190,8 @@ func (s *Store) LeaveClub(ctx context.Context, clubID, memberID string) error {
 
 // RequestJoin implements community.Store.
 func (s *Store) RequestJoin(ctx context.Context, r community.JoinRequest) error {
-	params := map[string]any{"clubId": r.ClubID, "memberId": r.MemberID, "message": r.Message, "at": r.At.UTC()}
+	params := map[string]any{"clubId": r.ClubID, "memberId": r.MemberID, "message": r.Message, "at": r.At.UTC(),
+		"inKey": listKey(r.ClubID, r.At, r.MemberID)}
 	result, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (string, error) {
 		return outcome(ctx, tx, cypherRequestJoin, params)
 	})
@@ -191,21 +211,27 @@ func (s *Store) RequestJoin(ctx context.Context, r community.JoinRequest) error 
 	return fmt.Errorf("neo4jstore: request to join club %q for %q: outcome %q", r.ClubID, r.MemberID, result)
 }
 
-// JoinRequests implements community.Store: an unknown club has no requests.
+// JoinRequests implements community.Store: the page is read by its keys (see
+// cypherJoinRequests); an unknown club has no requests.
 func (s *Store) JoinRequests(ctx context.Context, clubID string, first int, after *community.Position) ([]community.JoinRequest, bool, error) {
 	first = max(first, 0)
-	params := map[string]any{"clubId": clubID, "limit": int64(first + 1)}
-	afterParams(params, "afterAt", after)
+	params := map[string]any{"from": listKeyStart(clubID, after), "to": listKeyEnd(clubID), "limit": int64(first + 1)}
 	recs, err := query(ctx, s, cypherJoinRequests, params)
 	if err != nil {
 		return nil, false, fail(err, "read join requests of club %q", clubID)
 	}
-	out, more := pageOf(recs, first, func(r *neo4j.Record) community.JoinRequest {
-		return community.JoinRequest{
-			ClubID: clubID, MemberID: str(get(r, "memberId")), Message: str(get(r, "message")), At: utc(get(r, "at")),
+	out := make([]community.JoinRequest, 0, len(recs))
+	for _, r := range recs {
+		memberID, at, ok := parseListKey(clubID, str(get(r, "key")))
+		if !ok {
+			return nil, false, fmt.Errorf("neo4jstore: join requests of club %q: malformed key %q", clubID, str(get(r, "key")))
 		}
-	})
-	return out, more, nil
+		out = append(out, community.JoinRequest{ClubID: clubID, MemberID: memberID, Message: str(get(r, "message")), At: at})
+	}
+	if len(out) > first {
+		return out[:first], true, nil
+	}
+	return out, false, nil
 }
 
 // DecideJoinRequest implements community.Store: the member is locked, so that of two
@@ -215,6 +241,7 @@ func (s *Store) DecideJoinRequest(ctx context.Context, clubID, memberID string, 
 		"clubId": clubID, "memberId": memberID, "approve": approve,
 		"role": string(community.RoleMember), "at": at.UTC(),
 	}
+	setMembershipKeys(params, clubID, memberID, community.RoleMember, at)
 	decided, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
 		return count(ctx, tx, cypherDecideJoinRequest, params, "decided")
 	})
@@ -229,7 +256,7 @@ func (s *Store) DecideJoinRequest(ctx context.Context, clubID, memberID string, 
 
 // SetClubRole implements community.Store.
 func (s *Store) SetClubRole(ctx context.Context, clubID, memberID string, role community.ClubRole) error {
-	params := map[string]any{"clubId": clubID, "memberId": memberID, "role": string(role)}
+	params := map[string]any{"clubId": clubID, "memberId": memberID, "role": string(role), "roleOwner": clubListOwner(clubID, role)}
 	changed, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
 		return count(ctx, tx, cypherSetClubRole, params, "changed")
 	})
@@ -275,35 +302,48 @@ func clubMembershipFrom(r *neo4j.Record, clubID string) community.ClubMembership
 	}
 }
 
-// ClubMembers implements community.Store: one statement reads every requested page; an
-// unknown club has no members.
+// ClubMembers implements community.Store: one statement reads every requested page, by
+// the keys of the club's list of every role or of role (see cypherClubMembers); an unknown
+// club has no members.
 func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first int, reqs []community.ClubListRequest) ([]community.ClubMemberPage, error) {
 	first = max(first, 0)
+	cypher := cypherClubMembers
+	if role != "" {
+		cypher = cypherClubRoleMembers
+	}
 	rows := make([]map[string]any, len(reqs))
 	for i, r := range reqs {
-		row := map[string]any{"i": i, "clubId": r.ClubID}
-		afterParams(row, "afterSince", r.After)
-		rows[i] = row
+		owner := clubListOwner(r.ClubID, role)
+		rows[i] = map[string]any{"i": i, "from": listKeyStart(owner, r.After), "to": listKeyEnd(owner)}
 	}
-	params := map[string]any{"reqs": rows, "role": string(role), "limit": int64(first + 1)}
-	recs, err := query(ctx, s, cypherClubMembers, params)
+	recs, err := query(ctx, s, cypher, map[string]any{"reqs": rows, "limit": int64(first + 1)})
 	if err != nil {
 		return nil, fail(err, "read members of %d clubs", len(reqs))
 	}
 	out := make([]community.ClubMemberPage, len(reqs))
 	for _, rec := range recs {
 		i := integer(get(rec, "i"))
+		owner := clubListOwner(reqs[i].ClubID, role)
 		members, _ := get(rec, "members").([]any)
-		out[i].Memberships, out[i].HasNextPage = pageOf(members, first, func(v any) community.ClubMembership {
+		page := make([]community.ClubMembership, len(members))
+		for j, v := range members {
 			m, _ := v.(map[string]any)
-			return community.ClubMembership{
+			memberID, since, ok := parseListKey(owner, str(m["key"]))
+			if !ok {
+				return nil, fmt.Errorf("neo4jstore: members of club %q: malformed key %q", reqs[i].ClubID, str(m["key"]))
+			}
+			page[j] = community.ClubMembership{
 				ClubID:   reqs[i].ClubID,
-				MemberID: str(m["memberId"]),
+				MemberID: memberID,
 				Role:     community.ClubRole(str(m["role"])),
-				Since:    utc(m["since"]),
+				Since:    since,
 				Verified: boolean(m["verified"]),
 			}
-		})
+		}
+		if len(page) > first {
+			page, out[i].HasNextPage = page[:first], true
+		}
+		out[i].Memberships = page
 	}
 	return out, nil
 }

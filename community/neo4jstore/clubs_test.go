@@ -388,46 +388,6 @@ func TestClubPages(t *testing.T) {
 	}
 }
 
-// TestClubMembersPlan checks how the batched read of club members runs: each request
-// expands its own club's memberships only and keeps a page plus one of them in a top-k,
-// without a full sort.
-func TestClubMembersPlan(t *testing.T) {
-	s := openEmpty(t, testConfig(t))
-	ctx := context.Background()
-	clubs := []community.Club{addClub(t, s, "es8-owners", "", ""), addClub(t, s, "et7-owners", "", ""), addClub(t, s, "ec6-owners", "", "")}
-	const n, limit = 30, 4
-	var ms []community.ClubMembership
-	for i := range n {
-		m := addMember(t, s, fmt.Sprintf("owner_%02d", i))
-		for _, c := range clubs {
-			ms = append(ms, community.ClubMembership{ClubID: c.ID, MemberID: m, Role: community.RoleMember, Since: brandAt(i % 7)})
-		}
-	}
-	mustDo(t, s.ImportClubMembers(ctx, ms))
-	reqs := []map[string]any{
-		{"i": 0, "clubId": clubs[0].ID, "afterSince": nil, "afterId": nil},
-		{"i": 1, "clubId": clubs[1].ID, "afterSince": brandAt(5).UTC(), "afterId": ""},
-	}
-	ops := profile(t, s, cypherClubMembers, map[string]any{"reqs": reqs, "role": "", "limit": int64(limit)})
-	top := false
-	for _, op := range ops {
-		switch {
-		case op.name == "NodeByLabelScan" || op.name == "AllNodesScan" || strings.Contains(op.name, "Sort"):
-			t.Errorf("the statement scans or sorts: %s (%v)", op.name, ops)
-		case strings.HasPrefix(op.name, "Expand") && op.rows > 2*n:
-			t.Errorf("%s expanded %d memberships for 2 clubs of %d members", op.name, op.rows, n)
-		case strings.HasSuffix(op.name, "Top"):
-			top = true
-			if op.rows > 2*limit {
-				t.Errorf("%s kept %d rows for 2 pages of %d", op.name, op.rows, limit)
-			}
-		}
-	}
-	if !top {
-		t.Errorf("no top-k among %v", ops)
-	}
-}
-
 // inListOrder compares two items of a list ordered by time descending, then id ascending.
 func inListOrder(at1 time.Time, id1 string, at2 time.Time, id2 string) int {
 	if c := at2.Compare(at1); c != 0 {

@@ -149,7 +149,7 @@ FOREACH (x IN CASE WHEN outcome = 'unlinked' THEN [i] ELSE [] END | DETACH DELET
 RETURN outcome`
 
 	// cypherFollow keeps the first time of a follow: MERGE sets since, and the keys that
-	// place the follow in its members' lists (see followKey), only on creation.
+	// place the follow in its members' lists (see listKey), only on creation.
 	cypherFollow = `
 OPTIONAL MATCH (a:Member {id: $followerId})
 OPTIONAL MATCH (b:Member {id: $followeeId})
@@ -175,7 +175,7 @@ MERGE (a)-[r:FOLLOWS]->(b)
 ON CREATE SET r.since = row.since, r.inKey = row.inKey, r.outKey = row.outKey`
 
 	// The follower and following lists read, for each request in $reqs (index i, memberId,
-	// from and to), the keys (see followKey) of one page plus one edge to tell whether
+	// from and to), the keys (see listKey) of one page plus one edge to tell whether
 	// another page follows, and the length of the whole list, from the member's degree. The
 	// page is the keys strictly between from (the key of the position it starts after, or
 	// the member's id and keySeparator) and to (the member's id and keyEnd): a seek of the

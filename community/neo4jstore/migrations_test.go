@@ -212,14 +212,140 @@ func TestFollowKeysMigration(t *testing.T) {
 	}
 	for _, r := range recs {
 		follower, followee, since := str(get(r, "follower")), str(get(r, "followee")), utc(get(r, "since"))
-		if got, want := str(get(r, "inKey")), followKey(followee, since, follower); got != want {
+		if got, want := str(get(r, "inKey")), listKey(followee, since, follower); got != want {
 			t.Errorf("inKey of a follow at %v = %q, want %q", since, got, want)
 		}
-		if got, want := str(get(r, "outKey")), followKey(follower, since, followee); got != want {
+		if got, want := str(get(r, "outKey")), listKey(follower, since, followee); got != want {
 			t.Errorf("outKey of a follow at %v = %q, want %q", since, got, want)
 		}
 	}
 	if diff := gocmp.Diff(want, lists(t)); diff != "" {
+		t.Errorf("lists after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// The migration that keys club memberships, requests to join and brand memberships stored
+// before keys were kept (0032 to 0035 index them).
+var memberListMigrations = []string{"0036_member_list_keys_fill"}
+
+const (
+	// cypherUnkeyMemberLists turns the memberships and requests of a graph into what they
+	// were before memberListMigrations, with their times in another zone, at the same
+	// instants, as those written by other means than the store might be (but for the
+	// latest times, which no later zone can hold).
+	cypherUnkeyMemberLists = `
+MATCH ()-[r:JOINED|REQUESTED_TO_JOIN|MEMBER_OF]->()
+REMOVE r.inKey, r.roleKey
+SET r.since = CASE WHEN r.since.year < 999999999 THEN datetime({datetime: r.since, timezone: '+08:00'}) ELSE r.since END,
+  r.at = CASE WHEN r.at.year < 999999999 THEN datetime({datetime: r.at, timezone: '+08:00'}) ELSE r.at END`
+
+	cypherMemberListKeys = `
+MATCH (m:Member)-[r:JOINED|REQUESTED_TO_JOIN|MEMBER_OF]->(o)
+RETURN type(r) AS type, m.id AS member, o.id AS owner, coalesce(r.since, r.at) AS at, r.role AS role,
+  r.inKey AS inKey, r.roleKey AS roleKey`
+)
+
+// TestMemberKeysMigration stores club memberships by every path that stores them, requests
+// to join and brand memberships, at times from one end of what Neo4j stores to the other,
+// turns them into relationships without keys, migrates, and checks that each has the keys
+// the store writes, and that the lists read as they did before.
+func TestMemberKeysMigration(t *testing.T) {
+	s := openEmpty(t, testConfig(t))
+	ctx := context.Background()
+	brand := addBrand(t, s, "nio")
+	founder := addMember(t, s, "founder")
+	club := addClub(t, s, "nio-owners", brand.ID, founder)
+	asked := addClub(t, s, "nio-forum", brand.ID, "")
+	roles := []community.ClubRole{community.RoleMember, community.RoleModerator, community.RoleManager}
+	var imported []community.ClubMembership
+	var moderators []string
+	for i, at := range keyTimes {
+		m := addMember(t, s, fmt.Sprintf("member_%02d", i))
+		switch i % 3 {
+		case 0:
+			mustDo(t, s.JoinClub(ctx, community.ClubMembership{ClubID: club.ID, MemberID: m, Role: roles[i%len(roles)], Since: at}))
+		case 1:
+			imported = append(imported, community.ClubMembership{ClubID: club.ID, MemberID: m, Role: roles[i%len(roles)], Since: at})
+		case 2:
+			mustDo(t, s.RequestJoin(ctx, community.JoinRequest{ClubID: club.ID, MemberID: m, At: at}))
+			mustDo(t, s.DecideJoinRequest(ctx, club.ID, m, true, at))
+		}
+		if i%4 == 1 {
+			moderators = append(moderators, m)
+		}
+		mustDo(t, s.RequestJoin(ctx, community.JoinRequest{ClubID: asked.ID, MemberID: m, Message: "想加入", At: at}))
+		mustDo(t, s.JoinBrand(ctx, m, brand.ID, at))
+		_, err := s.ChangeConsent(ctx, m, brand.ID, []community.ConsentScope{community.ScopeProfile}, true, brandBase, []string{community.NewID()})
+		mustDo(t, err)
+	}
+	mustDo(t, s.ImportClubMembers(ctx, imported))
+	for _, m := range moderators {
+		mustDo(t, s.SetClubRole(ctx, club.ID, m, community.RoleModerator))
+	}
+
+	type lists struct {
+		Members  [][]community.ClubMemberPage
+		Requests []community.JoinRequest
+		Brand    community.MembershipPage
+	}
+	read := func(t *testing.T) lists {
+		t.Helper()
+		var l lists
+		for _, role := range append([]community.ClubRole{""}, roles...) {
+			p, err := s.ClubMembers(ctx, role, community.MaxPageSize, []community.ClubListRequest{{ClubID: club.ID}})
+			mustDo(t, err)
+			l.Members = append(l.Members, p)
+		}
+		var err error
+		l.Requests, _, err = s.JoinRequests(ctx, asked.ID, community.MaxPageSize, nil)
+		mustDo(t, err)
+		l.Brand, err = s.BrandMembers(ctx, brand.ID, community.MembersQuery{First: community.MaxPageSize, MaxPoints: -1})
+		mustDo(t, err)
+		return l
+	}
+	run := func(t *testing.T, cypher string, params map[string]any) {
+		t.Helper()
+		_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+			return struct{}{}, exec(ctx, tx, cypher, params)
+		})
+		mustDo(t, err)
+	}
+
+	want := read(t)
+	if len(want.Members[0][0].Memberships) != len(keyTimes)+1 || len(want.Requests) != len(keyTimes) || len(want.Brand.Memberships) != len(keyTimes) {
+		t.Fatalf("the graph lacks memberships to compare: %+v", want)
+	}
+
+	run(t, cypherUnkeyMemberLists, nil)
+	if got := read(t); len(got.Members[0][0].Memberships)+len(got.Requests)+len(got.Brand.Memberships) != 0 {
+		t.Fatal("the memberships were not turned into memberships without keys")
+	}
+	run(t, cypherForgetMigrations, map[string]any{"ids": memberListMigrations})
+	applied, err := s.migrate(ctx, slog.New(slog.DiscardHandler))
+	mustDo(t, err)
+	if applied != len(memberListMigrations) {
+		t.Errorf("applied %d migrations, want %d", applied, len(memberListMigrations))
+	}
+
+	recs, err := query(ctx, s, cypherMemberListKeys, nil)
+	mustDo(t, err)
+	if want := 3*len(keyTimes) + 1; len(recs) != want {
+		t.Errorf("%d memberships and requests, want %d", len(recs), want)
+	}
+	for _, r := range recs {
+		typ, member, owner, at := str(get(r, "type")), str(get(r, "member")), str(get(r, "owner")), utc(get(r, "at"))
+		if got, want := str(get(r, "inKey")), listKey(owner, at, member); got != want {
+			t.Errorf("inKey of %s at %v = %q, want %q", typ, at, got, want)
+		}
+		wantRole := ""
+		if typ == "JOINED" {
+			wantRole = listKey(clubListOwner(owner, community.ClubRole(str(get(r, "role")))), at, member)
+		}
+		if got := str(get(r, "roleKey")); got != wantRole {
+			t.Errorf("roleKey of %s at %v = %q, want %q", typ, at, got, wantRole)
+		}
+	}
+	if diff := gocmp.Diff(want, read(t)); diff != "" {
 		t.Errorf("lists after the migration (-want +got):\n%s", diff)
 	}
 }

@@ -533,7 +533,7 @@ func outcome(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, pa
 // Follow implements community.Store.
 func (s *Store) Follow(ctx context.Context, followerID, followeeID string, at time.Time) error {
 	params := map[string]any{"followerId": followerID, "followeeId": followeeID, "since": at.UTC(),
-		"inKey": followKey(followeeID, at, followerID), "outKey": followKey(followerID, at, followeeID)}
+		"inKey": listKey(followeeID, at, followerID), "outKey": listKey(followerID, at, followeeID)}
 	return s.followWrite(ctx, cypherFollow, params, "follow")
 }
 
@@ -574,7 +574,7 @@ func (s *Store) ImportFollows(ctx context.Context, follows []community.Follow) e
 	rows := make([]map[string]any, len(follows))
 	for i, f := range follows {
 		rows[i] = map[string]any{"followerId": f.FollowerID, "followeeId": f.FolloweeID, "since": f.Since.UTC(),
-			"inKey": followKey(f.FolloweeID, f.Since, f.FollowerID), "outKey": followKey(f.FollowerID, f.Since, f.FolloweeID)}
+			"inKey": listKey(f.FolloweeID, f.Since, f.FollowerID), "outKey": listKey(f.FollowerID, f.Since, f.FolloweeID)}
 	}
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		return struct{}{}, exec(ctx, tx, cypherImportFollows, map[string]any{"rows": rows})
@@ -616,7 +616,7 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		row := map[string]any{"i": i, "memberId": r.MemberID}
 		switch {
 		case keyed:
-			row["from"], row["to"] = followKeyStart(r.MemberID, r.After), r.MemberID+keyEnd
+			row["from"], row["to"] = listKeyStart(r.MemberID, r.After), listKeyEnd(r.MemberID)
 		case r.After != nil:
 			row["afterSince"], row["afterId"] = r.After.Since.UTC(), r.After.ID
 		default:
@@ -681,7 +681,7 @@ func (a *aheadRead) page(owner string, of community.PageAhead, rows any, total i
 				a.counts[m.ID] = community.FollowCounts{Followers: integer(row["followers"]), Following: integer(row["following"])}
 			}
 		}
-		other, since, ok := parseFollowKey(owner, str(k))
+		other, since, ok := parseListKey(owner, str(k))
 		if !ok {
 			return p, false
 		}

@@ -13,7 +13,7 @@ import (
 	"quanzi/community"
 )
 
-// keyTimes are times a follow can have, in list order (newest first): the ends of what
+// keyTimes are times a list can hold, in list order (newest first): the ends of what
 // Neo4j stores, both sides of 1970 with fractions of a second, a leap day, and times a
 // nanosecond apart.
 var keyTimes = []time.Time{
@@ -65,27 +65,27 @@ func TestSinceOrder(t *testing.T) {
 	}
 }
 
-// TestFollowKey checks that a key reads back as its member and time, that an owner's keys
-// fall strictly between followKeyStart and the owner's end, and that a key of another
+// TestListKey checks that a key reads back as its member and time, that an owner's keys
+// fall strictly between listKeyStart and the owner's end, and that a key of another
 // owner does not, even one whose id begins with this owner's.
-func TestFollowKey(t *testing.T) {
+func TestListKey(t *testing.T) {
 	owner, other := community.NewID(), community.NewID()
 	for _, at := range keyTimes {
-		key := followKey(owner, at, other)
-		if got, since, ok := parseFollowKey(owner, key); !ok || got != other || !since.Equal(at) {
-			t.Errorf("parseFollowKey(%q) = %q, %v, %v", key, got, since, ok)
+		key := listKey(owner, at, other)
+		if got, since, ok := parseListKey(owner, key); !ok || got != other || !since.Equal(at) {
+			t.Errorf("parseListKey(%q) = %q, %v, %v", key, got, since, ok)
 		}
-		if !(followKeyStart(owner, nil) < key && key < owner+keyEnd) {
+		if !(listKeyStart(owner, nil) < key && key < listKeyEnd(owner)) {
 			t.Errorf("key %q is outside its owner's range", key)
 		}
 	}
-	if _, _, ok := parseFollowKey(other, followKey(owner, keyTimes[0], other)); ok {
+	if _, _, ok := parseListKey(other, listKey(owner, keyTimes[0], other)); ok {
 		t.Error("a key parsed as another owner's")
 	}
 	// The bounds are for any ids, not only those of one length.
 	for _, longer := range []string{owner + "-0", owner + "0", owner + "~"} {
-		key := followKey(longer, keyTimes[0], other)
-		if followKeyStart(owner, nil) < key && key < owner+keyEnd {
+		key := listKey(longer, keyTimes[0], other)
+		if listKeyStart(owner, nil) < key && key < listKeyEnd(owner) {
 			t.Errorf("key %q of %q is in the range of %q", key, longer, owner)
 		}
 	}
@@ -149,24 +149,6 @@ func TestFollowListPlans(t *testing.T) {
 			if len(pages[0].Edges) != first || !pages[0].HasNextPage || pages[0].TotalCount != n {
 				t.Fatalf("page = %d edges, hasNext %v, total %d; want %d, true, %d", len(pages[0].Edges), pages[0].HasNextPage, pages[0].TotalCount, first, n)
 			}
-			hits, seeks := int64(0), 0
-			for _, op := range profile(t, s, last.cypher, last.params) {
-				t.Logf("%s rows=%d hits=%d %s", op.name, op.rows, op.dbHits, op.details)
-				hits += op.dbHits
-				switch {
-				case op.name == "DirectedRelationshipIndexSeekByRange":
-					seeks++
-					if op.rows > int64(len(tc.reqs)*(first+1)) {
-						t.Errorf("the seek read %d keys for %d pages of %d", op.rows, len(tc.reqs), first)
-					}
-				case strings.Contains(op.name, "Sort") || strings.HasSuffix(op.name, "Top") ||
-					strings.Contains(op.name, "Expand") || strings.Contains(op.name, "Scan"):
-					t.Errorf("the statement reads or sorts the whole list: %s", op.name)
-				}
-			}
-			if seeks != 1 {
-				t.Errorf("%d index seeks by range, want 1", seeks)
-			}
 			// A seek reads a key for a db hit, and each request looks its member up and
 			// reads its degree in a few; reading ahead adds each listed member's
 			// properties and degrees.
@@ -174,12 +156,155 @@ func TestFollowListPlans(t *testing.T) {
 			if tc.ahead != (community.ReadAhead{}) {
 				perEdge += 12
 			}
-			if limit := int64(len(tc.reqs) * perEdge * (first + 1)); hits > limit {
-				t.Errorf("%d db hits for %d pages of %d, want at most %d", hits, len(tc.reqs), first, limit)
-			}
+			edges := int64(len(tc.reqs) * (first + 1))
+			checkSeekPlan(t, s, last, edges, int64(perEdge)*edges)
 		})
 	}
 }
+
+// TestMemberListPlans profiles the statements of pages of a club of 2,000 members (a
+// quarter of them moderators), of its 600 requests to join, and of a brand of 2,000
+// members, every other one consenting to share the profile: each page is a seek of its
+// range of the index of keys, in the index's order, cut by a Limit, so that a page of 5
+// costs a few db hits, where reading every membership to sort them costs thousands. A page
+// of the brand's members reads about twice as many keys as it holds, as half the members
+// pass its filter.
+func TestMemberListPlans(t *testing.T) {
+	const n, requests, first = 2000, 600, 5
+	cfg := testConfig(t)
+	var last statement
+	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	s := openEmpty(t, cfg)
+	ctx := context.Background()
+	_, err := query(ctx, s, cypherAwaitIndexes, nil)
+	mustDo(t, err)
+
+	brand := addBrand(t, s, "nio")
+	club := addClub(t, s, "nio-owners", brand.ID, "")
+	batch := make([]community.ImportedMember, n)
+	memberships := make([]community.ClubMembership, n)
+	for i := range batch {
+		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("member_%04d", i), DisplayName: "会员", JoinedAt: brandBase}
+		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: brandBase}}}
+		role := community.RoleMember
+		if i%4 == 0 {
+			role = community.RoleModerator
+		}
+		memberships[i] = community.ClubMembership{ClubID: club.ID, MemberID: m.ID, Role: role, Since: benchAt(i)}
+	}
+	mustDo(t, s.ImportMembers(ctx, batch))
+	mustDo(t, s.ImportClubMembers(ctx, memberships))
+	others := make([]string, requests)
+	for i := range others {
+		others[i] = addMember(t, s, fmt.Sprintf("applicant_%04d", i))
+	}
+	eachOf(t, requests, func(i int) error {
+		return s.RequestJoin(ctx, community.JoinRequest{ClubID: club.ID, MemberID: others[i], Message: "想加入", At: benchAt(i)})
+	})
+	eachOf(t, n, func(i int) error {
+		id := batch[i].Member.ID
+		if err := s.JoinBrand(ctx, id, brand.ID, benchAt(i)); err != nil || i%2 == 1 {
+			return err
+		}
+		_, err := s.ChangeConsent(ctx, id, brand.ID, []community.ConsentScope{community.ScopeProfile}, true, benchAt(i), []string{community.NewID()})
+		return err
+	})
+
+	// Positions in the middle of each list, among entries of one time.
+	at := func(i int, id string) *community.Position { return &community.Position{Since: benchAt(i), ID: id} }
+	ten := make([]community.ClubListRequest, 10)
+	for i := range ten {
+		ten[i] = community.ClubListRequest{ClubID: club.ID, After: at(n-1-i*n/10, batch[n-1-i*n/10].Member.ID)}
+	}
+	clubMembers := func(role community.ClubRole, reqs ...community.ClubListRequest) func(t *testing.T) int {
+		return func(t *testing.T) int {
+			pages, err := s.ClubMembers(ctx, role, first, reqs)
+			mustDo(t, err)
+			for i, p := range pages {
+				if len(p.Memberships) != first || !p.HasNextPage {
+					t.Errorf("page %d = %d members, hasNext %v; want %d, true", i, len(p.Memberships), p.HasNextPage, first)
+				}
+			}
+			return len(reqs)
+		}
+	}
+	joinRequests := func(after *community.Position) func(t *testing.T) int {
+		return func(t *testing.T) int {
+			page, more, err := s.JoinRequests(ctx, club.ID, first, after)
+			mustDo(t, err)
+			if len(page) != first || !more {
+				t.Errorf("page = %d requests, hasNext %v; want %d, true", len(page), more, first)
+			}
+			return 1
+		}
+	}
+	brandMembers := func(after *community.Position) func(t *testing.T) int {
+		return func(t *testing.T) int {
+			page, err := s.BrandMembers(ctx, brand.ID, community.MembersQuery{First: first, After: after, MaxPoints: -1})
+			mustDo(t, err)
+			if len(page.Memberships) != first || !page.HasNextPage {
+				t.Errorf("page = %d members, hasNext %v; want %d, true", len(page.Memberships), page.HasNextPage, first)
+			}
+			return 1
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		read func(t *testing.T) int // reads, and returns how many pages it read
+		// keysPerEntry is how many keys the seek reads for each entry of a page, and
+		// hitsPerKey how many db hits each key costs: a key, and the role and verified
+		// flag of a membership, or the message of a request, or the points of a brand's
+		// member and its consent, found among the member's relationships.
+		keysPerEntry, hitsPerKey int
+	}{
+		{"club members", clubMembers("", community.ClubListRequest{ClubID: club.ID}), 1, 4},
+		{"club members after a position", clubMembers("", community.ClubListRequest{ClubID: club.ID, After: at(n/2, batch[n/2].Member.ID)}), 1, 4},
+		{"club moderators after a position", clubMembers(community.RoleModerator, community.ClubListRequest{ClubID: club.ID, After: at(n/2, batch[n/2].Member.ID)}), 1, 4},
+		{"ten pages of club members", clubMembers("", ten...), 1, 4},
+		{"requests to join", joinRequests(nil), 1, 4},
+		{"requests to join after a position", joinRequests(at(requests/2, others[requests/2])), 1, 4},
+		{"brand members", brandMembers(nil), 2, 12},
+		{"brand members after a position", brandMembers(at(n/2, batch[n/2].Member.ID)), 2, 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages := tc.read(t)
+			keys := int64(pages * (first + 1) * tc.keysPerEntry)
+			checkSeekPlan(t, s, last, keys+int64(tc.keysPerEntry), int64(tc.hitsPerKey)*keys+8)
+		})
+	}
+}
+
+// checkSeekPlan profiles a statement that reads pages of lists by their keys, and checks
+// that it is one seek of a range index by range, in the index's order, that reads at most
+// keys keys, with no sort, no expansion of all of a node's relationships and no scan, and
+// at most hits db hits.
+func checkSeekPlan(t *testing.T, s *Store, st statement, keys, hits int64) {
+	t.Helper()
+	total, seeks := int64(0), 0
+	for _, op := range profile(t, s, st.cypher, st.params) {
+		t.Logf("%s rows=%d hits=%d %s", op.name, op.rows, op.dbHits, op.details)
+		total += op.dbHits
+		switch {
+		case op.name == "DirectedRelationshipIndexSeekByRange":
+			seeks++
+			if op.rows > keys {
+				t.Errorf("the seek read %d keys, want at most %d", op.rows, keys)
+			}
+		case strings.Contains(op.name, "Sort") || strings.HasSuffix(op.name, "Top") ||
+			strings.Contains(op.name, "Expand(All)") || strings.Contains(op.name, "Scan"):
+			t.Errorf("the statement reads or sorts the whole list: %s", op.name)
+		}
+	}
+	if seeks != 1 {
+		t.Errorf("%d index seeks by range, want 1", seeks)
+	}
+	if total > hits {
+		t.Errorf("%d db hits, want at most %d", total, hits)
+	}
+}
+
+// cypherAwaitIndexes waits until the indexes are online, so that the planner can use them.
+const cypherAwaitIndexes = `CALL db.awaitIndexes(300)`
 
 // TestMemberByHandleAheadPlan checks that a member read by handle with the first pages of
 // both its lists read ahead seeks each page in its index, as the lists alone do, and
@@ -272,6 +397,3 @@ func TestMemberByHandleAheadPlan(t *testing.T) {
 		t.Errorf("%d db hits for a member and two pages of %d, want at most %d", hits, first, limit)
 	}
 }
-
-// cypherAwaitIndexes waits until the indexes are online, so that the planner can use them.
-const cypherAwaitIndexes = `CALL db.awaitIndexes(300)`
