@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
 	"quanzi/community"
 )
@@ -76,7 +77,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Username != "" {
 		auth = neo4j.BasicAuth(cfg.Username, cfg.Password, "")
 	}
-	driver, err := neo4j.NewDriverWithContext(cfg.URI, auth)
+	// No usage statistics go to the server: they are a message more for every transaction,
+	// and what the platform sends anywhere is its operators' choice.
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, auth, func(c *config.Config) { c.TelemetryDisabled = true })
 	if err != nil {
 		return nil, fmt.Errorf("neo4jstore: driver for %s: %w", cfg.URI, err)
 	}
