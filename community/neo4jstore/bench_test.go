@@ -145,8 +145,7 @@ func eachOf(tb testing.TB, n int, f func(i int) error) {
 // lists also report dbhits/op: the database hits of their statement, profiled once.
 func BenchmarkStore(b *testing.B) {
 	cfg := testConfig(b)
-	var last statement
-	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	last := observeLast(&cfg)
 	s := openEmpty(b, cfg)
 	ids := benchGraph(b, s)
 	club, brand := benchClubAndBrand(b, s, ids)
@@ -277,6 +276,20 @@ func BenchmarkStore(b *testing.B) {
 type statement struct {
 	cypher string
 	params map[string]any
+}
+
+// observeLast makes the store of cfg keep the last statement it sends in the statement
+// returned, for the tests that profile it; the store may send statements from several
+// goroutines at once.
+func observeLast(cfg *Config) *statement {
+	var mu sync.Mutex
+	last := new(statement)
+	cfg.Observe = func(cypher string, params map[string]any) {
+		mu.Lock()
+		defer mu.Unlock()
+		*last = statement{cypher, params}
+	}
+	return last
 }
 
 // dbHits profiles a read statement and returns its database hits.

@@ -98,8 +98,7 @@ func TestListKey(t *testing.T) {
 func TestFollowListPlans(t *testing.T) {
 	const n, first = 2000, 5
 	cfg := testConfig(t)
-	var last statement
-	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	last := observeLast(&cfg)
 	s := openEmpty(t, cfg)
 	ctx := context.Background()
 	_, err := query(ctx, s, cypherAwaitIndexes, nil)
@@ -157,7 +156,7 @@ func TestFollowListPlans(t *testing.T) {
 				perEdge += 12
 			}
 			edges := int64(len(tc.reqs) * (first + 1))
-			checkSeekPlan(t, s, last, edges, int64(perEdge)*edges)
+			checkSeekPlan(t, s, *last, edges, int64(perEdge)*edges)
 		})
 	}
 }
@@ -172,8 +171,7 @@ func TestFollowListPlans(t *testing.T) {
 func TestMemberListPlans(t *testing.T) {
 	const n, requests, first = 2000, 600, 5
 	cfg := testConfig(t)
-	var last statement
-	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	last := observeLast(&cfg)
 	s := openEmpty(t, cfg)
 	ctx := context.Background()
 	_, err := query(ctx, s, cypherAwaitIndexes, nil)
@@ -269,7 +267,7 @@ func TestMemberListPlans(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pages := tc.read(t)
 			keys := int64(pages * (first + 1) * tc.keysPerEntry)
-			checkSeekPlan(t, s, last, keys+int64(tc.keysPerEntry), int64(tc.hitsPerKey)*keys+8)
+			checkSeekPlan(t, s, *last, keys+int64(tc.keysPerEntry), int64(tc.hitsPerKey)*keys+8)
 		})
 	}
 }
@@ -313,8 +311,7 @@ const cypherAwaitIndexes = `CALL db.awaitIndexes(300)`
 func TestMemberByHandleAheadPlan(t *testing.T) {
 	const n, first = 300, 5
 	cfg := testConfig(t)
-	var last statement
-	cfg.Observe = func(cypher string, params map[string]any) { last = statement{cypher, params} }
+	last := observeLast(&cfg)
 	s := openEmpty(t, cfg)
 	ctx := context.Background()
 	_, err := query(ctx, s, cypherAwaitIndexes, nil)
