@@ -22,6 +22,33 @@ const memberProjection = `{.id, .handle, .displayName, .bio, .avatarUrl, .joined
 // followCountFields are the follow counts of m, served by its degrees.
 const followCountFields = `COUNT { (m)<-[:FOLLOWS]-() } AS followers, COUNT { (m)-[:FOLLOWS]->() } AS following`
 
+// followersPage and followingPage read one page of a member's follower or following list:
+// the keys (see listKey) strictly between lo and hi, in list order, at most
+// $followersLimit (or $followingLimit) of them, each as {key, member, followers,
+// following}. The other member, the end of each relationship the seek read, is projected
+// when $…Members and its follow counts read when $…Counts (community.ReadAhead); else they
+// are null, and nothing but the index is read. The seek and its hint: see cypherFollowers.
+const (
+	followersPage = `COLLECT {
+  MATCH (o)-[r:FOLLOWS]->()
+  USING INDEX SEEK r:FOLLOWS(inKey)
+  WHERE r.inKey > lo AND r.inKey < hi
+  WITH r, o ORDER BY r.inKey LIMIT $followersLimit
+  RETURN {key: r.inKey, member: CASE WHEN $followersMembers THEN o ` + memberProjection + ` END,
+    followers: CASE WHEN $followersCounts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $followersCounts THEN COUNT { (o)-[:FOLLOWS]->() } END}
+}`
+	followingPage = `COLLECT {
+  MATCH ()-[r:FOLLOWS]->(o)
+  USING INDEX SEEK r:FOLLOWS(outKey)
+  WHERE r.outKey > lo AND r.outKey < hi
+  WITH r, o ORDER BY r.outKey LIMIT $followingLimit
+  RETURN {key: r.outKey, member: CASE WHEN $followingMembers THEN o ` + memberProjection + ` END,
+    followers: CASE WHEN $followingCounts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $followingCounts THEN COUNT { (o)-[:FOLLOWS]->() } END}
+}`
+)
+
 const (
 	cypherAppliedMigrations = `MATCH (g:Migration) RETURN g.id AS id`
 
@@ -62,30 +89,14 @@ MATCH (m:Member {handleKey: $handleKey})
 RETURN ` + memberFields + ` AS member`
 
 	// cypherMemberByHandleAhead reads ahead (community.ReadAhead) the member's follow
-	// counts and the first page, plus one, of its followers and of its followings: $…Limit
-	// keys of each (0 for none), each as in cypherFollowersAhead, with the listed members'
-	// counts when $…Counts.
+	// counts and the first page, plus one, of its followers and of its followings
+	// (followersPage and followingPage, from the start of each list; $…Limit 0 for none).
 	cypherMemberByHandleAhead = `
 MATCH (m:Member {handleKey: $handleKey})
+WITH m, m.id + $keySeparator AS lo, m.id + $keyEnd AS hi
 RETURN ` + memberFields + ` AS member, ` + followCountFields + `,
-COLLECT {
-  MATCH (o)-[r:FOLLOWS]->()
-  USING INDEX SEEK r:FOLLOWS(inKey)
-  WHERE r.inKey > m.id + $keySeparator AND r.inKey < m.id + $keyEnd
-  WITH r, o ORDER BY r.inKey LIMIT $followersLimit
-  RETURN {key: r.inKey, member: o ` + memberProjection + `,
-    followers: CASE WHEN $followersCounts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
-    following: CASE WHEN $followersCounts THEN COUNT { (o)-[:FOLLOWS]->() } END}
-} AS followersPage,
-COLLECT {
-  MATCH ()-[r:FOLLOWS]->(o)
-  USING INDEX SEEK r:FOLLOWS(outKey)
-  WHERE r.outKey > m.id + $keySeparator AND r.outKey < m.id + $keyEnd
-  WITH r, o ORDER BY r.outKey LIMIT $followingLimit
-  RETURN {key: r.outKey, member: o ` + memberProjection + `,
-    followers: CASE WHEN $followingCounts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
-    following: CASE WHEN $followingCounts THEN COUNT { (o)-[:FOLLOWS]->() } END}
-} AS followingPage`
+` + followersPage + ` AS followersPage,
+` + followingPage + ` AS followingPage`
 
 	// cypherSearchMembers reads up to $limit members whose handleKey starts with
 	// $handlePrefix (by handleKey), then up to $limit members whose handle does not but whose
@@ -175,10 +186,10 @@ MERGE (a)-[r:FOLLOWS]->(b)
 ON CREATE SET r.since = row.since, r.inKey = row.inKey, r.outKey = row.outKey`
 
 	// The follower and following lists read, for each request in $reqs (index i, memberId,
-	// from and to), the keys (see listKey) of one page plus one edge to tell whether
-	// another page follows, and the length of the whole list, from the member's degree. The
-	// page is the keys strictly between from (the key of the position it starts after, or
-	// the member's id and keySeparator) and to (the member's id and keyEnd): a seek of the
+	// from and to), one page plus one edge to tell whether another page follows (see
+	// followersPage), and the length of the whole list, from the member's degree. The page
+	// is the keys strictly between from (the key of the position it starts after, or the
+	// member's id and keySeparator) and to (the member's id and keyEnd): a seek of the
 	// range index of the keys, which gives them in list order and stops after $limit, so a
 	// page reads about as many relationships as it returns, however many the member has
 	// (TestFollowListPlans). The hint holds the planner to the seek: without it, after a
@@ -190,52 +201,14 @@ ON CREATE SET r.since = row.since, r.inKey = row.inKey, r.outKey = row.outKey`
 	cypherFollowers = `
 UNWIND $reqs AS req
 MATCH (m:Member {id: req.memberId})
-RETURN req.i AS i, COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
-  MATCH ()-[r:FOLLOWS]->()
-  USING INDEX SEEK r:FOLLOWS(inKey)
-  WHERE r.inKey > req.from AND r.inKey < req.to
-  RETURN r.inKey AS key ORDER BY key LIMIT $limit
-} AS keys`
+WITH req, m, req.from AS lo, req.to AS hi
+RETURN req.i AS i, COUNT { (m)<-[:FOLLOWS]-() } AS total, ` + followersPage + ` AS keys`
 
 	cypherFollowing = `
 UNWIND $reqs AS req
 MATCH (m:Member {id: req.memberId})
-RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
-  MATCH ()-[r:FOLLOWS]->()
-  USING INDEX SEEK r:FOLLOWS(outKey)
-  WHERE r.outKey > req.from AND r.outKey < req.to
-  RETURN r.outKey AS key ORDER BY key LIMIT $limit
-} AS keys`
-
-	// cypherFollowersAhead and cypherFollowingAhead are the lists with their members read
-	// ahead (community.ReadAhead): each key with the other member's properties and, when
-	// $counts, that member's follow counts. The page is still the seek above; the other
-	// member is the end of each relationship read, and only the page's are read.
-	cypherFollowersAhead = `
-UNWIND $reqs AS req
-MATCH (m:Member {id: req.memberId})
-RETURN req.i AS i, COUNT { (m)<-[:FOLLOWS]-() } AS total, COLLECT {
-  MATCH (o)-[r:FOLLOWS]->()
-  USING INDEX SEEK r:FOLLOWS(inKey)
-  WHERE r.inKey > req.from AND r.inKey < req.to
-  WITH r, o ORDER BY r.inKey LIMIT $limit
-  RETURN {key: r.inKey, member: o ` + memberProjection + `,
-    followers: CASE WHEN $counts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
-    following: CASE WHEN $counts THEN COUNT { (o)-[:FOLLOWS]->() } END}
-} AS keys`
-
-	cypherFollowingAhead = `
-UNWIND $reqs AS req
-MATCH (m:Member {id: req.memberId})
-RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, COLLECT {
-  MATCH ()-[r:FOLLOWS]->(o)
-  USING INDEX SEEK r:FOLLOWS(outKey)
-  WHERE r.outKey > req.from AND r.outKey < req.to
-  WITH r, o ORDER BY r.outKey LIMIT $limit
-  RETURN {key: r.outKey, member: o ` + memberProjection + `,
-    followers: CASE WHEN $counts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
-    following: CASE WHEN $counts THEN COUNT { (o)-[:FOLLOWS]->() } END}
-} AS keys`
+WITH req, m, req.from AS lo, req.to AS hi
+RETURN req.i AS i, COUNT { (m)-[:FOLLOWS]->() } AS total, ` + followingPage + ` AS keys`
 
 	// cypherMutualFollows orders by the time of the member's follow of the other. It stays a
 	// two-hop pattern, with the cursor and the top-k cut applied to every follow of the member

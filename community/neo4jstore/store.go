@@ -419,16 +419,8 @@ func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Me
 	if reading {
 		cypher = cypherMemberByHandleAhead
 		params["keySeparator"], params["keyEnd"] = keySeparator, keyEnd
-		for _, l := range []struct {
-			name string
-			page community.PageAhead
-		}{{"followers", want.Followers}, {"following", want.Following}} {
-			params[l.name+"Limit"] = 0
-			if l.page.First > 0 {
-				params[l.name+"Limit"] = l.page.First + 1
-			}
-			params[l.name+"Counts"] = l.page.FollowCounts
-		}
+		pageParams(params, community.ListFollowers, aheadLimit(want.Followers), want.Followers)
+		pageParams(params, community.ListFollowing, aheadLimit(want.Following), want.Following)
 	}
 	recs, err := query(ctx, s, cypher, params)
 	if err != nil {
@@ -438,33 +430,45 @@ func (s *Store) MemberByHandle(ctx context.Context, handle string) (community.Me
 		return community.Member{}, community.Errorf(community.CodeNotFound, "no member with handle %q", handle)
 	}
 	m := memberFrom(get(recs[0], "member"))
-	if reading {
-		counts := followCountsOf(recs[0])
-		var got aheadRead
-		for _, l := range []struct {
-			kind  community.ListKind
-			page  community.PageAhead
-			field string
-			total int
-		}{{community.ListFollowers, want.Followers, "followersPage", counts.Followers}, {community.ListFollowing, want.Following, "followingPage", counts.Following}} {
-			if l.page.First <= 0 {
-				continue
-			}
-			of := l.page
-			of.Members = true
-			p, ok := got.page(m.ID, of, get(recs[0], l.field), l.total)
-			if !ok {
-				return community.Member{}, fmt.Errorf("neo4jstore: %s of %q: malformed key", l.kind, m.ID)
-			}
-			a.keepPage(l.kind, m.ID, l.page.First, p)
-		}
-		if got.counts == nil {
-			got.counts = map[string]community.FollowCounts{}
-		}
-		got.counts[m.ID] = counts
-		a.keep(got.members, got.counts)
+	if !reading {
+		return m, nil
 	}
+	counts := followCountsOf(recs[0])
+	got := aheadRead{counts: map[string]community.FollowCounts{m.ID: counts}}
+	for _, l := range []struct {
+		kind  community.ListKind
+		page  community.PageAhead
+		field string
+		total int
+	}{{community.ListFollowers, want.Followers, "followersPage", counts.Followers}, {community.ListFollowing, want.Following, "followingPage", counts.Following}} {
+		if l.page.First <= 0 {
+			continue
+		}
+		p, ok := got.page(m.ID, l.page.First, get(recs[0], l.field), l.total)
+		if !ok {
+			return community.Member{}, fmt.Errorf("neo4jstore: %s of %q: malformed key", l.kind, m.ID)
+		}
+		a.keepPage(l.kind, m.ID, l.page.First, p)
+	}
+	a.keep(got.members, got.counts)
 	return m, nil
+}
+
+// pageParams sets the parameters of followersPage or followingPage, by the list's kind:
+// limit keys (0 for no page), with the listed members and their counts when page asks
+// for them.
+func pageParams(params map[string]any, kind community.ListKind, limit int, page community.PageAhead) {
+	params[string(kind)+"Limit"] = limit
+	params[string(kind)+"Members"] = page.Members
+	params[string(kind)+"Counts"] = page.FollowCounts
+}
+
+// aheadLimit is the limit of a page read ahead: its first and one more, or none.
+func aheadLimit(page community.PageAhead) int {
+	if page.First <= 0 {
+		return 0
+	}
+	return page.First + 1
 }
 
 // followCountsOf reads the follow counts of a record of the fields followers and following.
@@ -609,10 +613,12 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 	if kept := a.pages(kind, first, reqs); kept != nil {
 		return kept, nil
 	}
-	of := community.PageAhead{First: first, Members: want.Members, FollowCounts: want.FollowCounts}
-	reading := a != nil && keyed && (want.Members || want.FollowCounts)
-	if reading {
-		cypher = map[community.ListKind]string{community.ListFollowers: cypherFollowersAhead, community.ListFollowing: cypherFollowingAhead}[kind]
+	params := map[string]any{}
+	if !keyed {
+		params["limit"] = first + 1
+	} else {
+		// Members are read ahead only where a shared read keeps them for the reads after.
+		pageParams(params, kind, first+1, community.PageAhead{Members: a != nil && want.Members, FollowCounts: a != nil && want.FollowCounts})
 	}
 	rows := make([]map[string]any, len(reqs))
 	for i, r := range reqs {
@@ -627,7 +633,8 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 		}
 		rows[i] = row
 	}
-	recs, err := query(ctx, s, cypher, map[string]any{"reqs": rows, "limit": first + 1, "counts": want.FollowCounts})
+	params["reqs"] = rows
+	recs, err := query(ctx, s, cypher, params)
 	if err != nil {
 		return nil, fail(err, "read %d %s lists", len(reqs), kind)
 	}
@@ -648,50 +655,45 @@ func (s *Store) FollowLists(ctx context.Context, kind community.ListKind, first 
 			continue
 		}
 		var ok bool
-		if !reading {
-			of = community.PageAhead{First: first}
-		}
-		out[i], ok = got.page(owner, of, get(rec, "keys"), integer(get(rec, "total")))
+		out[i], ok = got.page(owner, first, get(rec, "keys"), integer(get(rec, "total")))
 		if !ok {
 			return nil, fmt.Errorf("neo4jstore: %s of %q: malformed key", kind, owner)
 		}
 	}
-	if reading {
+	if a != nil {
 		a.keep(got.members, got.counts)
 	}
 	return out, nil
 }
 
-// page reads a page of a keyed follow list of owner from rows (the keys of the page and
-// one more, or with of's members read ahead, maps of key, member and counts), and keeps
-// what it read ahead; ok is false when a key is malformed.
-func (a *aheadRead) page(owner string, of community.PageAhead, rows any, total int) (p community.FollowPage, ok bool) {
+// page reads a page of first edges of a keyed follow list of owner from rows (followersPage
+// or followingPage: the page and one edge more), and keeps in a the members and counts
+// that the rows carry; ok is false when a key is malformed.
+func (a *aheadRead) page(owner string, first int, rows any, total int) (p community.FollowPage, ok bool) {
 	list, _ := rows.([]any)
 	edges := make([]community.FollowEdge, len(list))
-	for j, k := range list {
-		if of.Members || of.FollowCounts {
-			row, _ := k.(map[string]any)
-			k = row["key"]
-			m := memberFrom(row["member"])
-			if a.members == nil {
-				a.members = map[string]community.Member{}
-			}
-			a.members[m.ID] = m
-			if of.FollowCounts {
-				if a.counts == nil {
-					a.counts = map[string]community.FollowCounts{}
-				}
-				a.counts[m.ID] = community.FollowCounts{Followers: integer(row["followers"]), Following: integer(row["following"])}
-			}
-		}
-		other, since, ok := parseListKey(owner, str(k))
+	for j, v := range list {
+		row, _ := v.(map[string]any)
+		other, since, ok := parseListKey(owner, str(row["key"]))
 		if !ok {
 			return p, false
 		}
 		edges[j] = community.FollowEdge{MemberID: other, Since: since}
+		if m, read := row["member"]; read && m != nil {
+			if a.members == nil {
+				a.members = map[string]community.Member{}
+			}
+			a.members[other] = memberFrom(m)
+		}
+		if c, read := row["followers"]; read && c != nil {
+			if a.counts == nil {
+				a.counts = map[string]community.FollowCounts{}
+			}
+			a.counts[other] = community.FollowCounts{Followers: integer(c), Following: integer(row["following"])}
+		}
 	}
 	p.TotalCount = total
-	p.Edges, p.HasNextPage = pageOf(edges, of.First, func(e community.FollowEdge) community.FollowEdge { return e })
+	p.Edges, p.HasNextPage = pageOf(edges, first, func(e community.FollowEdge) community.FollowEdge { return e })
 	return p, true
 }
 
