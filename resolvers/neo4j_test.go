@@ -16,13 +16,7 @@ import (
 // make members of handles of their own. Without NEO4J_URI the test skips, except in CI.
 func newNeo4jAPI(t *testing.T) (*api, *neo4jstore.Store) {
 	t.Helper()
-	uri := os.Getenv("NEO4J_URI")
-	if uri == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("NEO4J_URI not set: CI must test the API on a real Neo4j")
-		}
-		t.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
-	}
+	uri := neo4jtest.URI(t)
 	release, err := neo4jtest.Exclusive(uri)
 	if err != nil {
 		t.Fatal(err)

@@ -97,23 +97,14 @@ func TestListKey(t *testing.T) {
 // hits, where reading every follow of the member to sort them costs more than 2,000.
 func TestFollowListPlans(t *testing.T) {
 	const n, first = 2000, 5
-	cfg := testConfig(t)
-	last := observeLast(&cfg)
-	s := openEmpty(t, cfg)
+	s, last := planStore(t)
 	ctx := context.Background()
-	_, err := query(ctx, s, cypherAwaitIndexes, nil)
-	mustDo(t, err)
 
 	star, fan := addMember(t, s, "star"), addMember(t, s, "fan")
-	batch := make([]community.ImportedMember, n)
 	var follows []community.Follow
-	for i := range batch {
-		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("member_%04d", i), DisplayName: "会员", JoinedAt: brandBase}
-		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: brandBase}}}
-		since := brandBase.Add(time.Duration(i/3) * time.Second)
-		follows = append(follows, community.Follow{FollowerID: m.ID, FolloweeID: star, Since: since}, community.Follow{FollowerID: fan, FolloweeID: m.ID, Since: since})
+	for i, m := range importMembers(t, s, n) {
+		follows = append(follows, community.Follow{FollowerID: m, FolloweeID: star, Since: listSince(i)}, community.Follow{FollowerID: fan, FolloweeID: m, Since: listSince(i)})
 	}
-	mustDo(t, s.ImportMembers(ctx, batch))
 	mustDo(t, s.ImportFollows(ctx, follows))
 
 	// A page from the middle of the list, among follows of one time.
@@ -170,12 +161,8 @@ func TestFollowListPlans(t *testing.T) {
 // pass its filter.
 func TestMemberListPlans(t *testing.T) {
 	const n, requests, first = 2000, 600, 5
-	cfg := testConfig(t)
-	last := observeLast(&cfg)
-	s := openEmpty(t, cfg)
+	s, last := planStore(t)
 	ctx := context.Background()
-	_, err := query(ctx, s, cypherAwaitIndexes, nil)
-	mustDo(t, err)
 
 	brand := addBrand(t, s, "nio")
 	club := addClub(t, s, "nio-owners", brand.ID, "")
@@ -304,34 +291,56 @@ func checkSeekPlan(t *testing.T, s *Store, st statement, keys, hits int64) {
 // cypherAwaitIndexes waits until the indexes are online, so that the planner can use them.
 const cypherAwaitIndexes = `CALL db.awaitIndexes(300)`
 
+// planStore opens an empty store whose indexes are online, for the tests that profile
+// plans, and the last statement it sent.
+func planStore(t *testing.T) (*Store, *statement) {
+	t.Helper()
+	cfg := testConfig(t)
+	last := observeLast(&cfg)
+	s := openEmpty(t, cfg)
+	_, err := query(context.Background(), s, cypherAwaitIndexes, nil)
+	mustDo(t, err)
+	return s, last
+}
+
+// importMembers imports n members and returns their ids.
+func importMembers(t *testing.T, s *Store, n int) []string {
+	t.Helper()
+	batch := make([]community.ImportedMember, n)
+	ids := make([]string, n)
+	for i := range batch {
+		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("member_%04d", i), DisplayName: "会员", JoinedAt: brandBase}
+		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: brandBase}}}
+		ids[i] = m.ID
+	}
+	mustDo(t, s.ImportMembers(context.Background(), batch))
+	return ids
+}
+
+// listSince is the time of the i-th entry of a test's lists: three entries a second, so
+// that ties on time are ordered by id.
+func listSince(i int) time.Time { return brandBase.Add(time.Duration(i/3) * time.Second) }
+
 // TestMemberByHandleAheadPlan checks that a member read by handle with the first pages of
 // both its lists read ahead seeks each page in its index, as the lists alone do, and
 // that the pages and members it read ahead answer the reads after it as those reads
 // answer alone.
 func TestMemberByHandleAheadPlan(t *testing.T) {
 	const n, first = 300, 5
-	cfg := testConfig(t)
-	last := observeLast(&cfg)
-	s := openEmpty(t, cfg)
+	s, last := planStore(t)
 	ctx := context.Background()
-	_, err := query(ctx, s, cypherAwaitIndexes, nil)
-	mustDo(t, err)
 	star := addMember(t, s, "star")
-	batch := make([]community.ImportedMember, n)
+	members := importMembers(t, s, n)
 	var follows []community.Follow
-	for i := range batch {
-		m := community.Member{ID: community.NewID(), Handle: fmt.Sprintf("member_%04d", i), DisplayName: "会员", JoinedAt: brandBase}
-		batch[i] = community.ImportedMember{Member: m, Identities: []community.Identity{{Provider: community.ProviderWeChat, ExternalID: "o-" + m.Handle, LinkedAt: brandBase}}}
-		since := brandBase.Add(time.Duration(i/3) * time.Second)
-		follows = append(follows, community.Follow{FollowerID: m.ID, FolloweeID: star, Since: since})
+	for i, m := range members {
+		follows = append(follows, community.Follow{FollowerID: m, FolloweeID: star, Since: listSince(i)})
 		if i%2 == 0 {
-			follows = append(follows, community.Follow{FollowerID: star, FolloweeID: m.ID, Since: since})
+			follows = append(follows, community.Follow{FollowerID: star, FolloweeID: m, Since: listSince(i)})
 		}
 		if i > 0 {
-			follows = append(follows, community.Follow{FollowerID: m.ID, FolloweeID: batch[i-1].Member.ID, Since: since})
+			follows = append(follows, community.Follow{FollowerID: m, FolloweeID: members[i-1], Since: listSince(i)})
 		}
 	}
-	mustDo(t, s.ImportMembers(ctx, batch))
 	mustDo(t, s.ImportFollows(ctx, follows))
 
 	type answer struct {
@@ -346,6 +355,7 @@ func TestMemberByHandleAheadPlan(t *testing.T) {
 		}
 		var a answer
 		var ids []string
+		var err error
 		for _, kind := range []community.ListKind{community.ListFollowers, community.ListFollowing} {
 			pages, err := s.FollowLists(ctx, kind, first, []community.ListRequest{{MemberID: star}})
 			mustDo(t, err)
@@ -373,7 +383,7 @@ func TestMemberByHandleAheadPlan(t *testing.T) {
 		t.Errorf("a member by handle, its lists, their members and counts: %d round trips after reading ahead, want 1", n)
 	}
 
-	_, err = s.MemberByHandle(community.WithReadAhead(shared, community.ReadAhead{FollowCounts: true, Followers: page, Following: page}), "star")
+	_, err := s.MemberByHandle(community.WithReadAhead(shared, community.ReadAhead{FollowCounts: true, Followers: page, Following: page}), "star")
 	mustDo(t, err)
 	hits, seeks := int64(0), 0
 	for _, op := range profile(t, s, last.cypher, last.params) {

@@ -19,36 +19,50 @@ type reads struct {
 	Followers []community.FollowPage
 }
 
-func readAll(t *testing.T, ctx context.Context, s *Store, ids []string) reads {
-	t.Helper()
+// readAll reads members, counts and follower pages of ids, as a small request would.
+func readAll(ctx context.Context, s *Store, ids []string) (reads, error) {
 	var r reads
 	var err error
 	if r.Members, err = s.MembersByID(ctx, ids); err != nil {
-		t.Fatal(err)
+		return r, err
 	}
 	if r.Counts, err = s.FollowCounts(ctx, ids); err != nil {
-		t.Fatal(err)
+		return r, err
 	}
 	reqs := make([]community.ListRequest, len(ids))
 	for i, id := range ids {
 		reqs[i] = community.ListRequest{MemberID: id}
 	}
-	if r.Followers, err = s.FollowLists(ctx, community.ListFollowers, 3, reqs); err != nil {
+	r.Followers, err = s.FollowLists(ctx, community.ListFollowers, 3, reqs)
+	return r, err
+}
+
+func mustReadAll(t *testing.T, ctx context.Context, s *Store, ids []string) reads {
+	t.Helper()
+	r, err := readAll(ctx, s, ids)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
+// populated returns a store on a small populated graph, its members' ids, and what
+// readAll answers for them apart from any shared read.
+func populated(t *testing.T) (*Store, []string, reads) {
+	t.Helper()
+	s := openEmpty(t, testConfig(t))
+	ids := communitytest.Populate(t, s)
+	return s, ids, mustReadAll(t, context.Background(), s, ids)
+}
+
 // TestSharedReads checks that the reads of a shared context answer as reads apart do, in
 // one transaction for all of them, and that a read after the end runs on its own.
 func TestSharedReads(t *testing.T) {
-	s := openEmpty(t, testConfig(t))
-	ids := communitytest.Populate(t, s)
-	want := readAll(t, context.Background(), s, ids)
+	s, ids, want := populated(t)
 
 	ctx, end := s.ShareReads(context.Background())
 	trips, txs := s.trips.Total(), s.trips.Transactions()
-	got := readAll(t, ctx, s, ids)
+	got := mustReadAll(t, ctx, s, ids)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("shared reads (-apart +shared):\n%s", diff)
 	}
@@ -60,7 +74,7 @@ func TestSharedReads(t *testing.T) {
 	}
 	end()
 	txs = s.trips.Transactions()
-	if diff := cmp.Diff(want, readAll(t, ctx, s, ids)); diff != "" {
+	if diff := cmp.Diff(want, mustReadAll(t, ctx, s, ids)); diff != "" {
 		t.Errorf("reads after the end (-apart +after):\n%s", diff)
 	}
 	if n := s.trips.Transactions() - txs; n != 3 {
@@ -71,20 +85,20 @@ func TestSharedReads(t *testing.T) {
 // TestSharedReadsConcurrent checks that reads of one shared context from many goroutines
 // at once take turns on the one transaction, each with its own answer.
 func TestSharedReadsConcurrent(t *testing.T) {
-	s := openEmpty(t, testConfig(t))
-	ids := communitytest.Populate(t, s)
-	want := readAll(t, context.Background(), s, ids)
+	s, ids, want := populated(t)
 	ctx, end := s.ShareReads(context.Background())
 	defer end()
 	txs := s.trips.Transactions()
 	var wg sync.WaitGroup
-	got := make([]reads, 8)
+	got, errs := make([]reads, 8), make([]error, 8)
 	for i := range got {
-		wg.Go(func() { got[i] = readAll(t, ctx, s, ids) })
+		wg.Go(func() { got[i], errs[i] = readAll(ctx, s, ids) })
 	}
 	wg.Wait()
 	for i := range got {
-		if diff := cmp.Diff(want, got[i]); diff != "" {
+		if errs[i] != nil {
+			t.Errorf("reader %d: %v", i, errs[i])
+		} else if diff := cmp.Diff(want, got[i]); diff != "" {
 			t.Errorf("reader %d (-apart +shared):\n%s", i, diff)
 		}
 	}
@@ -97,9 +111,7 @@ func TestSharedReadsConcurrent(t *testing.T) {
 // transaction (a timeout, an administrator), the reads after it still answer, each in a
 // transaction of its own.
 func TestSharedReadsOutliveTheirTransaction(t *testing.T) {
-	s := openEmpty(t, testConfig(t))
-	ids := communitytest.Populate(t, s)
-	want := readAll(t, context.Background(), s, ids)
+	s, ids, want := populated(t)
 	ctx, end := s.ShareReads(context.Background())
 	defer end()
 	if _, err := s.MembersByID(ctx, ids); err != nil {
@@ -107,7 +119,7 @@ func TestSharedReadsOutliveTheirTransaction(t *testing.T) {
 	}
 	terminateOthers(t, s)
 	txs := s.trips.Transactions()
-	if diff := cmp.Diff(want, readAll(t, ctx, s, ids)); diff != "" {
+	if diff := cmp.Diff(want, mustReadAll(t, ctx, s, ids)); diff != "" {
 		t.Errorf("reads after the transaction was terminated (-apart +shared):\n%s", diff)
 	}
 	if n := s.trips.Transactions() - txs; n != 3 {

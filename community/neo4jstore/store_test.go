@@ -27,15 +27,8 @@ RETURN count(n) AS deleted`
 // tests skip, except in CI, where the Neo4j adapter must not go untested.
 func testConfig(t testing.TB) Config {
 	t.Helper()
-	uri := os.Getenv("NEO4J_URI")
-	if uri == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("NEO4J_URI not set: CI must test the Neo4j store against a real server")
-		}
-		t.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
-	}
 	return Config{
-		URI:      uri,
+		URI:      neo4jtest.URI(t),
 		Username: os.Getenv("NEO4J_USER"),
 		Password: os.Getenv("NEO4J_PASSWORD"),
 		Database: os.Getenv("NEO4J_DATABASE"),

@@ -1,4 +1,5 @@
-// Package neo4jtest holds what the tests of several packages on one Neo4j need.
+// Package neo4jtest holds what the tests of several packages on one Neo4j need: which
+// Neo4j, and turns on it.
 package neo4jtest
 
 import (
@@ -8,7 +9,22 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"testing"
 )
+
+// URI returns the Neo4j to test against, from NEO4J_URI. Without it the test skips, except
+// in CI, where nothing that needs Neo4j may go untested.
+func URI(t testing.TB) string {
+	t.Helper()
+	uri := os.Getenv("NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("NEO4J_URI not set: CI must test against a real Neo4j")
+		}
+		t.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
+	}
+	return uri
+}
 
 // Exclusive waits until no other test process holds the Neo4j at uri, and holds it until
 // release is called: tests of the store empty the whole graph, so the packages that test
