@@ -22,7 +22,7 @@ func (r *brandResolver) Partners(ctx context.Context, obj *community.Brand) ([]c
 }
 
 func (r *brandResolver) Members(ctx context.Context, obj *community.Brand, first *int, after *string, tier *string) (*community.MembershipList, error) {
-	l, err := r.Brands.BrandMembers(ctx, obj.ID, intArg(first, community.DefaultPageSize), stringArg(after), tier)
+	l, err := r.Brands.BrandMembers(aheadOf(ctx, "edges", "node", "member"), obj.ID, intArg(first, community.DefaultPageSize), stringArg(after), tier)
 	if err != nil {
 		return nil, err
 	}

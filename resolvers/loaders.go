@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"quanzi/community"
@@ -394,12 +393,8 @@ func (r *Resolver) existingPost(ctx context.Context, id string) (*community.Post
 // as a field, with no resolver of its own.
 func (r *Resolver) page(ctx context.Context, kind community.ListKind, memberID string, first *int, after *string) (*community.FollowList, error) {
 	key := community.ListKey{Kind: kind, MemberID: memberID, First: intArg(first, community.DefaultPageSize), After: stringArg(after)}
-	ahead := ctx
-	if graphql.GetFieldContext(ctx) != nil {
-		ahead = community.WithReadAhead(ctx, readAheadFor(selection(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), "edges", "node")))
-	}
 	l := r.loadersFor(ctx)
-	page, err := l.Lists.Get(ahead, key)
+	page, err := l.Lists.Get(aheadOf(ctx, "edges", "node"), key)
 	if err != nil {
 		return nil, err
 	}

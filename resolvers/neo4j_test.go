@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"quanzi/community/jwtauth"
 	"quanzi/community/neo4jstore"
 	"quanzi/community/neo4jstore/neo4jtest"
@@ -99,5 +101,115 @@ func TestQueriesShareATransaction(t *testing.T) {
 	a.ok(token, `mutation($id: ID!) { follow(input: {memberId: $id}) { member { followerCount } } }`, map[string]any{"id": star}, &out)
 	if got := out.Follow.Member.FollowerCount; got != 13 {
 		t.Errorf("followerCount in the follow's payload = %d, want 13", got)
+	}
+}
+
+// TestMemberPagesReadAhead checks that on Neo4j a page of a club's or a brand's members
+// reads, in its own statement, the members it lists and their follow counts when the
+// query selects them, so that neither costs a round trip of its own; that the page answers
+// as it would without; and that brand staff still see only the members who consented.
+func TestMemberPagesReadAhead(t *testing.T) {
+	a, s := newNeo4jAPI(t)
+	run := fmt.Sprintf("%06d", rand.IntN(1000000))
+	cm := mint(t, jwtClaimsRoles("COMMUNITY_MANAGER"))
+	brand := a.createBrand("ahead-"+run, "预读 "+run)
+	club := a.createClub(cm, map[string]any{"slug": "ahead-" + run, "name": "预读车友会", "kind": "OWNER_CLUB",
+		"visibility": "PUBLIC", "joinPolicy": "OPEN", "brandId": brand})
+	// Five owners, newest last: the n-th has n followers; all but the second share their
+	// profile and activity with the brand.
+	var owners []string
+	for i := range 5 {
+		id, tok := a.register(fmt.Sprintf("owner_%s_%d", run, i), fmt.Sprintf("车主 %d", i))
+		a.join(tok, club)
+		a.ok(tok, `mutation($b: ID!) { joinBrand(input: {brandId: $b}) { membership { tier } } }`, map[string]any{"b": brand}, nil)
+		if i != 1 {
+			a.ok(tok, consentOp, map[string]any{"b": brand, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
+		}
+		for j := range i {
+			_, fan := a.register(fmt.Sprintf("fan_%s_%d_%d", run, i, j), "粉丝")
+			a.follow(fan, id)
+		}
+		owners = append(owners, fmt.Sprintf("owner_%s_%d", run, i))
+	}
+	type page struct {
+		Edges []struct {
+			Node struct {
+				Member struct {
+					Handle        string
+					FollowerCount int
+				}
+			}
+		}
+	}
+	read := func(token, query string, vars map[string]any, list func(out map[string]map[string]page) page) (got []string, counts []int, trips map[string]int64) {
+		t.Helper()
+		ops := []string{"MembersByID", "FollowCounts", "ClubMembers", "BrandMembers"}
+		was := map[string]int64{}
+		for _, op := range ops {
+			was[op] = a.trips.Of(op)
+		}
+		var out map[string]map[string]page
+		a.ok(token, query, vars, &out)
+		trips = map[string]int64{}
+		for _, op := range ops {
+			if n := a.trips.Of(op) - was[op]; n > 0 {
+				trips[op] = n
+			}
+		}
+		for _, e := range list(out).Edges {
+			got, counts = append(got, e.Node.Member.Handle), append(counts, e.Node.Member.FollowerCount)
+		}
+		return got, counts, trips
+	}
+	clubPage := func(out map[string]map[string]page) page { return out["club"]["members"] }
+	brandPage := func(out map[string]map[string]page) page { return out["brand"]["members"] }
+	for _, tc := range []struct {
+		name, token, query string
+		vars               map[string]any
+		list               func(map[string]map[string]page) page
+		want               []string
+		wantCounts         []int
+		wantTrips          map[string]int64
+	}{{
+		name: "club members with counts", token: cm,
+		query: `query($slug: String!) { club(slug: $slug) { members(first: 4) { edges { node { member { handle followerCount } } } } } }`,
+		vars:  map[string]any{"slug": "ahead-" + run}, list: clubPage,
+		want: []string{owners[4], owners[3], owners[2], owners[1]}, wantCounts: []int{4, 3, 2, 1},
+		wantTrips: map[string]int64{"ClubMembers": 1},
+	}, {
+		name: "club members, handles only", token: cm,
+		query: `query($slug: String!) { club(slug: $slug) { members(first: 2) { edges { node { member { handle } } } } } }`,
+		vars:  map[string]any{"slug": "ahead-" + run}, list: clubPage,
+		want: []string{owners[4], owners[3]}, wantCounts: []int{0, 0},
+		wantTrips: map[string]int64{"ClubMembers": 1},
+	}, {
+		name: "club members seen by brand staff", token: staffToken(t, brand, "BRAND_STAFF"),
+		query: `query($slug: String!) { club(slug: $slug) { members(first: 4) { edges { node { member { handle followerCount } } } } } }`,
+		vars:  map[string]any{"slug": "ahead-" + run}, list: clubPage,
+		want: []string{owners[4], owners[3], owners[2], owners[0]}, wantCounts: []int{4, 3, 2, 0},
+		wantTrips: map[string]int64{"ClubMembers": 2},
+	}, {
+		name: "brand members with counts", token: staffToken(t, brand, "BRAND_STAFF"),
+		query: `query($slug: String!) { brand(slug: $slug) { members(first: 3) { edges { node { member { handle followerCount } } } } } }`,
+		vars:  map[string]any{"slug": "ahead-" + run}, list: brandPage,
+		want: []string{owners[4], owners[3], owners[2]}, wantCounts: []int{4, 3, 2},
+		wantTrips: map[string]int64{"BrandMembers": 1},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			txs := s.RoundTrips().Transactions()
+			got, counts, trips := read(tc.token, tc.query, tc.vars, tc.list)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("members (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantCounts, counts); diff != "" {
+				t.Errorf("follower counts (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantTrips, trips); diff != "" {
+				t.Errorf("round trips by method (-want +got):\n%s", diff)
+			}
+			if n := s.RoundTrips().Transactions() - txs; n != 1 {
+				t.Errorf("%d transactions, want 1", n)
+			}
+		})
 	}
 }

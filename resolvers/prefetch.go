@@ -161,6 +161,16 @@ func readAheadFor(fields []graphql.CollectedField) community.ReadAhead {
 	return ra
 }
 
+// aheadOf is ctx with what the read of a page that the current field returns may read
+// ahead for the fields selected on its members, at path (field names) below the field
+// (see readAheadFor). The hint is for that read only.
+func aheadOf(ctx context.Context, path ...string) context.Context {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return ctx
+	}
+	return community.WithReadAhead(ctx, readAheadFor(selection(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), path...)))
+}
+
 // readingAhead is ctx with what the read of the member that the current field returns may
 // read ahead for the fields selected on it: its follow counts, and the first page of its
 // followers and of its followings, with what is selected on the members they list. A
@@ -246,7 +256,7 @@ func clubMembersKey(clubID string, role community.ClubRole, first, after any) co
 // clubMembers loads a page of a club's members of a role ("" for all) through the
 // request's loader, with what the members' selected fields need primed.
 func (r *Resolver) clubMembers(ctx context.Context, clubID string, role community.ClubRole, first *int, after *string) (*model.ClubMemberConnection, error) {
-	l, err := r.loadersFor(ctx).ClubMembers.Get(ctx, clubMembersKey(clubID, role, first, after))
+	l, err := r.loadersFor(ctx).ClubMembers.Get(aheadOf(ctx, "edges", "node", "member"), clubMembersKey(clubID, role, first, after))
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +301,8 @@ func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
 			for i, id := range ids {
 				keys[i] = clubMembersKey(id, clubRoles[f.Name], args["first"], args["after"])
 			}
-			prime(ctx, &fetches, l.ClubMembers, keys, func(pages []community.ClubMemberList) {
+			below := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node", "member")
+			prime(community.WithReadAhead(ctx, readAheadFor(below)), &fetches, l.ClubMembers, keys, func(pages []community.ClubMemberList) {
 				var members []string
 				for _, page := range pages {
 					for _, m := range page.Members {
@@ -299,7 +310,7 @@ func (r *Resolver) prefetchClubs(ctx context.Context, ids []string) {
 					}
 				}
 				if len(members) > 0 {
-					r.primeMembers(ctx, op, selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node", "member"), members)
+					r.primeMembers(ctx, op, below, members)
 				}
 			})
 		case "posts":

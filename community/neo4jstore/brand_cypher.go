@@ -122,15 +122,17 @@ RETURN id, COLLECT {
 	// about as many keys as it holds when most members pass, and as many as lie between
 	// its start and its last member when few do: a page of a rare range of points, or of a
 	// brand whose members seldom consent, reads as far down the list as it must. The brand
-	// is the end of each relationship the seek reads, and an unknown brand has no keys.
+	// is the end of each relationship the seek reads, and an unknown brand has no keys. Each
+	// row is a map of the key and points, and, when asked (community.ReadAhead), the member
+	// ($members) and its follow counts ($counts), read for the page's rows only.
 	cypherBrandMembers = `
-MATCH (m)-[r:MEMBER_OF]->(b)
+MATCH (o)-[r:MEMBER_OF]->(b)
 USING INDEX SEEK r:MEMBER_OF(inKey)
 WHERE r.inKey > $from AND r.inKey < $to
   AND r.points >= $minPoints AND ($maxPoints < 0 OR r.points < $maxPoints)
-  AND EXISTS { (m)-[c:CONSENTS]->(b) WHERE $scope IN c.scopes }
-WITH r ORDER BY r.inKey LIMIT $limit
-RETURN r.inKey AS key, r.points AS points`
+  AND EXISTS { (o)-[c:CONSENTS]->(b) WHERE $scope IN c.scopes }
+WITH r, o ORDER BY r.inKey LIMIT $limit
+RETURN {key: r.inKey, points: r.points` + memberAhead + `} AS row`
 
 	cypherBrandMemberCounts = `
 UNWIND $ids AS id

@@ -247,7 +247,8 @@ func (s *Store) MembershipsOf(ctx context.Context, memberIDs []string) (map[stri
 }
 
 // BrandMembers implements community.Store: the page is read by its keys, filtered by
-// points and consent (see cypherBrandMembers).
+// points and consent (see cypherBrandMembers). It reads ahead, when asked, the listed
+// members and their follow counts.
 func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.MembersQuery) (community.MembershipPage, error) {
 	first := max(q.First, 0)
 	params := map[string]any{
@@ -255,23 +256,30 @@ func (s *Store) BrandMembers(ctx context.Context, brandID string, q community.Me
 		"scope": string(community.ScopeProfile), "limit": int64(first + 1),
 		"from": listKeyStart(brandID, q.After), "to": listKeyEnd(brandID),
 	}
+	a := aheadParams(ctx, s, params)
 	recs, err := query(ctx, s, cypherBrandMembers, params)
 	if err != nil {
 		return community.MembershipPage{}, fail(err, "read members of brand %q", brandID)
 	}
 	var page community.MembershipPage
+	var got aheadRead
 	page.Memberships = make([]community.BrandMembership, 0, len(recs))
 	for _, r := range recs {
-		memberID, since, ok := parseListKey(brandID, str(get(r, "key")))
+		row, _ := get(r, "row").(map[string]any)
+		memberID, since, ok := parseListKey(brandID, str(row["key"]))
 		if !ok {
-			return community.MembershipPage{}, fmt.Errorf("neo4jstore: members of brand %q: malformed key %q", brandID, str(get(r, "key")))
+			return community.MembershipPage{}, fmt.Errorf("neo4jstore: members of brand %q: malformed key %q", brandID, str(row["key"]))
 		}
 		page.Memberships = append(page.Memberships, community.BrandMembership{
-			MemberID: memberID, BrandID: brandID, Points: integer(get(r, "points")), Since: since,
+			MemberID: memberID, BrandID: brandID, Points: integer(row["points"]), Since: since,
 		})
+		got.take(memberID, row)
 	}
 	if len(page.Memberships) > first {
 		page.Memberships, page.HasNextPage = page.Memberships[:first], true
+	}
+	if a != nil {
+		a.keep(got.members, got.counts)
 	}
 	return page, nil
 }

@@ -152,25 +152,27 @@ RETURN key.clubId AS clubId, key.memberId AS memberId, j.role AS role, j.since A
 	// of one, by roleKey): the keys of the club's list strictly between from and to, in list
 	// order (since descending, then member id ascending), a seek of their range index that
 	// stops after $limit (see cypherFollowers, and the hint's reason there). A membership's
-	// role and verified flag are read for the page's rows only. An unknown club has no keys.
+	// role and verified flag are read for the page's rows only, and so are, when asked
+	// (community.ReadAhead), the member ($members) and its follow counts ($counts); else
+	// they are null. An unknown club has no keys.
 	cypherClubMembers = `
 UNWIND $reqs AS req
 RETURN req.i AS i, COLLECT {
-  MATCH ()-[j:JOINED]->()
+  MATCH (o)-[j:JOINED]->()
   USING INDEX SEEK j:JOINED(inKey)
   WHERE j.inKey > req.from AND j.inKey < req.to
-  WITH j ORDER BY j.inKey LIMIT $limit
-  RETURN {key: j.inKey, role: j.role, verified: j.verified}
+  WITH j, o ORDER BY j.inKey LIMIT $limit
+  RETURN {key: j.inKey, role: j.role, verified: j.verified` + memberAhead + `}
 } AS members`
 
 	cypherClubRoleMembers = `
 UNWIND $reqs AS req
 RETURN req.i AS i, COLLECT {
-  MATCH ()-[j:JOINED]->()
+  MATCH (o)-[j:JOINED]->()
   USING INDEX SEEK j:JOINED(roleKey)
   WHERE j.roleKey > req.from AND j.roleKey < req.to
-  WITH j ORDER BY j.roleKey LIMIT $limit
-  RETURN {key: j.roleKey, role: j.role, verified: j.verified}
+  WITH j, o ORDER BY j.roleKey LIMIT $limit
+  RETURN {key: j.roleKey, role: j.role, verified: j.verified` + memberAhead + `}
 } AS members`
 
 	cypherJoinedClubIDs = `

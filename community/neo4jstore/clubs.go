@@ -304,7 +304,8 @@ func clubMembershipFrom(r *neo4j.Record, clubID string) community.ClubMembership
 
 // ClubMembers implements community.Store: one statement reads every requested page, by
 // the keys of the club's list of every role or of role (see cypherClubMembers); an unknown
-// club has no members.
+// club has no members. It reads ahead, when asked, the listed members and their follow
+// counts.
 func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first int, reqs []community.ClubListRequest) ([]community.ClubMemberPage, error) {
 	first = max(first, 0)
 	cypher := cypherClubMembers
@@ -316,11 +317,14 @@ func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first 
 		owner := clubListOwner(r.ClubID, role)
 		rows[i] = map[string]any{"i": i, "from": listKeyStart(owner, r.After), "to": listKeyEnd(owner)}
 	}
-	recs, err := query(ctx, s, cypher, map[string]any{"reqs": rows, "limit": int64(first + 1)})
+	params := map[string]any{"reqs": rows, "limit": int64(first + 1)}
+	a := aheadParams(ctx, s, params)
+	recs, err := query(ctx, s, cypher, params)
 	if err != nil {
 		return nil, fail(err, "read members of %d clubs", len(reqs))
 	}
 	out := make([]community.ClubMemberPage, len(reqs))
+	var got aheadRead
 	for _, rec := range recs {
 		i := integer(get(rec, "i"))
 		owner := clubListOwner(reqs[i].ClubID, role)
@@ -339,11 +343,15 @@ func (s *Store) ClubMembers(ctx context.Context, role community.ClubRole, first 
 				Since:    since,
 				Verified: boolean(m["verified"]),
 			}
+			got.take(memberID, m)
 		}
 		if len(page) > first {
 			page, out[i].HasNextPage = page[:first], true
 		}
 		out[i].Memberships = page
+	}
+	if a != nil {
+		a.keep(got.members, got.counts)
 	}
 	return out, nil
 }

@@ -28,6 +28,13 @@ const followCountFields = `COUNT { (m)<-[:FOLLOWS]-() } AS followers, COUNT { (m
 // following}. The other member, the end of each relationship the seek read, is projected
 // when $…Members and its follow counts read when $…Counts (community.ReadAhead); else they
 // are null, and nothing but the index is read. The seek and its hint: see cypherFollowers.
+// memberAhead is what a page of memberships reads ahead about each listed member o, as
+// further fields of the page's maps: the member when $members, its follow counts when
+// $counts (community.ReadAhead); else they are null.
+const memberAhead = `, member: CASE WHEN $members THEN o ` + memberProjection + ` END,
+    followers: CASE WHEN $counts THEN COUNT { (o)<-[:FOLLOWS]-() } END,
+    following: CASE WHEN $counts THEN COUNT { (o)-[:FOLLOWS]->() } END`
+
 const (
 	followersPage = `COLLECT {
   MATCH (o)-[r:FOLLOWS]->()

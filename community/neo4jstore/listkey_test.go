@@ -201,7 +201,10 @@ func TestMemberListPlans(t *testing.T) {
 	for i := range ten {
 		ten[i] = community.ClubListRequest{ClubID: club.ID, After: at(n-1-i*n/10, batch[n-1-i*n/10].Member.ID)}
 	}
-	clubMembers := func(role community.ClubRole, reqs ...community.ClubListRequest) func(t *testing.T) int {
+	// ahead is a shared read that reads ahead the listed members and their counts.
+	ahead, end := s.ShareReads(community.WithReadAhead(ctx, community.ReadAhead{Members: true, FollowCounts: true}))
+	t.Cleanup(end)
+	clubMembersIn := func(ctx context.Context, role community.ClubRole, reqs ...community.ClubListRequest) func(t *testing.T) int {
 		return func(t *testing.T) int {
 			pages, err := s.ClubMembers(ctx, role, first, reqs)
 			mustDo(t, err)
@@ -213,6 +216,9 @@ func TestMemberListPlans(t *testing.T) {
 			return len(reqs)
 		}
 	}
+	clubMembers := func(role community.ClubRole, reqs ...community.ClubListRequest) func(t *testing.T) int {
+		return clubMembersIn(ctx, role, reqs...)
+	}
 	joinRequests := func(after *community.Position) func(t *testing.T) int {
 		return func(t *testing.T) int {
 			page, more, err := s.JoinRequests(ctx, club.ID, first, after)
@@ -223,7 +229,7 @@ func TestMemberListPlans(t *testing.T) {
 			return 1
 		}
 	}
-	brandMembers := func(after *community.Position) func(t *testing.T) int {
+	brandMembersIn := func(ctx context.Context, after *community.Position) func(t *testing.T) int {
 		return func(t *testing.T) int {
 			page, err := s.BrandMembers(ctx, brand.ID, community.MembersQuery{First: first, After: after, MaxPoints: -1})
 			mustDo(t, err)
@@ -233,13 +239,15 @@ func TestMemberListPlans(t *testing.T) {
 			return 1
 		}
 	}
+	brandMembers := func(after *community.Position) func(t *testing.T) int { return brandMembersIn(ctx, after) }
 	for _, tc := range []struct {
 		name string
 		read func(t *testing.T) int // reads, and returns how many pages it read
 		// keysPerEntry is how many keys the seek reads for each entry of a page, and
 		// hitsPerKey how many db hits each key costs: a key, and the role and verified
 		// flag of a membership, or the message of a request, or the points of a brand's
-		// member and its consent, found among the member's relationships.
+		// member and its consent, found among the member's relationships; read ahead, the
+		// member's properties and its two degrees besides.
 		keysPerEntry, hitsPerKey int
 	}{
 		{"club members", clubMembers("", community.ClubListRequest{ClubID: club.ID}), 1, 4},
@@ -250,6 +258,9 @@ func TestMemberListPlans(t *testing.T) {
 		{"requests to join after a position", joinRequests(at(requests/2, others[requests/2])), 1, 4},
 		{"brand members", brandMembers(nil), 2, 12},
 		{"brand members after a position", brandMembers(at(n/2, batch[n/2].Member.ID)), 2, 12},
+		{"club members read ahead", clubMembersIn(ahead, "", community.ClubListRequest{ClubID: club.ID, After: at(n/2, batch[n/2].Member.ID)}), 1, 4 + readAheadHits},
+		{"club moderators read ahead", clubMembersIn(ahead, community.RoleModerator, community.ClubListRequest{ClubID: club.ID}), 1, 4 + readAheadHits},
+		{"brand members read ahead", brandMembersIn(ahead, at(n/2, batch[n/2].Member.ID)), 2, 12 + readAheadHits},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pages := tc.read(t)
@@ -258,6 +269,10 @@ func TestMemberListPlans(t *testing.T) {
 		})
 	}
 }
+
+// readAheadHits bounds the db hits of what a page reads ahead about each member it lists
+// (memberAhead): its properties and its two degrees, two hits a member on Neo4j 5.26.
+const readAheadHits = 4
 
 // checkSeekPlan profiles a statement that reads pages of lists by their keys, and checks
 // that it is one seek of a range index by range, in the index's order, that reads at most

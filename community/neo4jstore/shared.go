@@ -158,6 +158,33 @@ func ahead(ctx context.Context, s *Store) (*aheadRead, community.ReadAhead) {
 	return &sr.ahead, community.ReadAheadOf(ctx)
 }
 
+// aheadParams sets $members and $counts, the parameters of memberAhead, to what the read
+// in ctx is asked to read ahead about the members it lists, and returns where to keep
+// them: nil, and nothing read ahead, when ctx has no shared read of s.
+func aheadParams(ctx context.Context, s *Store, params map[string]any) *aheadRead {
+	a, want := ahead(ctx, s)
+	params["members"], params["counts"] = a != nil && want.Members, a != nil && want.FollowCounts
+	return a
+}
+
+// take files the member id and its follow counts from a row of a page that read them
+// ahead (see memberAhead); a row that did not read them leaves a as it is. It is for a
+// page's own aheadRead, before keep files that in the shared one.
+func (a *aheadRead) take(id string, row map[string]any) {
+	if m := row["member"]; m != nil {
+		if a.members == nil {
+			a.members = map[string]community.Member{}
+		}
+		a.members[id] = memberFrom(m)
+	}
+	if c := row["followers"]; c != nil {
+		if a.counts == nil {
+			a.counts = map[string]community.FollowCounts{}
+		}
+		a.counts[id] = community.FollowCounts{Followers: integer(c), Following: integer(row["following"])}
+	}
+}
+
 // keepPage files a first page read ahead.
 func (a *aheadRead) keepPage(kind community.ListKind, member string, first int, p community.FollowPage) {
 	a.mu.Lock()

@@ -679,18 +679,7 @@ func (a *aheadRead) page(owner string, first int, rows any, total int) (p commun
 			return p, false
 		}
 		edges[j] = community.FollowEdge{MemberID: other, Since: since}
-		if m, read := row["member"]; read && m != nil {
-			if a.members == nil {
-				a.members = map[string]community.Member{}
-			}
-			a.members[other] = memberFrom(m)
-		}
-		if c, read := row["followers"]; read && c != nil {
-			if a.counts == nil {
-				a.counts = map[string]community.FollowCounts{}
-			}
-			a.counts[other] = community.FollowCounts{Followers: integer(c), Following: integer(row["following"])}
-		}
+		a.take(other, row)
 	}
 	p.TotalCount = total
 	p.Edges, p.HasNextPage = pageOf(edges, first, func(e community.FollowEdge) community.FollowEdge { return e })
