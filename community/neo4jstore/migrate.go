@@ -16,12 +16,18 @@ import (
 // migrationFiles are the schema changes, one statement a file, applied in the order of
 // their names. Each is idempotent (IF NOT EXISTS), so that servers starting at the same
 // time, or a crash between applying one and recording it, do no harm. A data migration
-// changes a bounded batch and returns how many nodes it changed in a column named changed;
-// it is run again, a transaction each time, until it changes none, so that a large graph
-// is never migrated in one transaction.
+// either changes a bounded batch and returns how many nodes it changed in a column named
+// changed, and is run again, a transaction each time, until it changes none; or it makes
+// one pass that commits as it goes (CALL … IN TRANSACTIONS OF $batch ROWS), run once in
+// a transaction of its own. Either way a large graph is never migrated in one transaction;
+// the second also reads it once, where the first reads it again for each batch.
 //
 //go:embed migrations/*.cypher
 var migrationFiles embed.FS
+
+// migrationBatch is how many rows a data migration that commits as it goes changes in
+// each of its transactions ($batch).
+var migrationBatch = 10_000
 
 type migration struct {
 	id     string
@@ -83,8 +89,24 @@ func (s *Store) migrate(ctx context.Context, log *slog.Logger) (int, error) {
 }
 
 // applyMigration runs a migration, again and again while it reports that it changed
-// something; a schema change returns no row and runs once.
+// something; a schema change returns no row and runs once. One that commits as it goes
+// runs once, in a transaction of its own that the statement itself manages, with
+// $batch.
 func (s *Store) applyMigration(ctx context.Context, m migration) error {
+	if strings.Contains(m.cypher, "IN TRANSACTIONS") {
+		s.trips.Count()
+		session := s.session(ctx)
+		defer session.Close(ctx)
+		params := map[string]any{"batch": migrationBatch}
+		if s.observe != nil {
+			s.observe(m.cypher, params)
+		}
+		res, err := session.Run(ctx, m.cypher, params)
+		if err == nil {
+			_, err = res.Consume(ctx)
+		}
+		return err
+	}
 	for {
 		changed, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
 			recs, err := collect(ctx, tx, m.cypher, nil)

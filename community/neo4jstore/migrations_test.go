@@ -199,6 +199,7 @@ func TestFollowKeysMigration(t *testing.T) {
 		t.Fatal("the follows were not turned into follows without keys")
 	}
 	run(t, cypherForgetMigrations, map[string]any{"ids": followMigrations})
+	smallBatches(t)
 	applied, err := s.migrate(ctx, slog.New(slog.DiscardHandler))
 	mustDo(t, err)
 	if applied != len(followMigrations) {
@@ -222,6 +223,14 @@ func TestFollowKeysMigration(t *testing.T) {
 	if diff := gocmp.Diff(want, lists(t)); diff != "" {
 		t.Errorf("lists after the migration (-want +got):\n%s", diff)
 	}
+}
+
+// smallBatches makes the migrations that commit as they go commit every few rows for the
+// rest of the test, so that a test's small graph takes several of their transactions.
+func smallBatches(t *testing.T) {
+	was := migrationBatch
+	migrationBatch = 3
+	t.Cleanup(func() { migrationBatch = was })
 }
 
 // The migration that keys club memberships, requests to join and brand memberships stored
@@ -321,6 +330,7 @@ func TestMemberKeysMigration(t *testing.T) {
 		t.Fatal("the memberships were not turned into memberships without keys")
 	}
 	run(t, cypherForgetMigrations, map[string]any{"ids": memberListMigrations})
+	smallBatches(t)
 	applied, err := s.migrate(ctx, slog.New(slog.DiscardHandler))
 	mustDo(t, err)
 	if applied != len(memberListMigrations) {
