@@ -57,7 +57,7 @@ find_bin() {
     [[ -f "$bin" && -x "$bin" ]] || die "MEILI_BIN=$bin is not an executable file"
   else
     bin="$(command -v meilisearch 2>/dev/null)" \
-      || die "no Meilisearch binary: set MEILI_BIN, or put meilisearch on the PATH (a v1.50.0 build is in ../shared/meilisearch/; see the README)"
+      || die "no Meilisearch binary: set MEILI_BIN, or put meilisearch on the PATH (the README says where to get one)"
   fi
   printf '%s\n' "$bin"
 }
@@ -147,7 +147,9 @@ cmd_start() {
       --no-analytics --log-level WARN \
     </dev/null >>"$LOG_FILE" 2>&1 &
 
-  log "starting Meilisearch $("$bin" --version 2>/dev/null | awk '{print $2}') from $bin on $HOST:$PORT (data $data, log $LOG_FILE)..."
+  local version
+  version="$("$bin" --version 2>/dev/null | awk '{print $2}' || true)"
+  log "starting Meilisearch${version:+ $version} from $bin on $HOST:$PORT (data $data, log $LOG_FILE)..."
   local deadline=$((SECONDS + START_TIMEOUT)) started=""
   while ((SECONDS < deadline)); do
     if ! pid="$(server_pid)"; then
