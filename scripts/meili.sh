@@ -57,7 +57,7 @@ find_bin() {
     [[ -f "$bin" && -x "$bin" ]] || die "MEILI_BIN=$bin is not an executable file"
   else
     bin="$(command -v meilisearch 2>/dev/null)" \
-      || die "no Meilisearch binary: set MEILI_BIN, or put meilisearch on the PATH (the README says where to get one)"
+      || die "no Meilisearch binary: set MEILI_BIN, or put meilisearch on the PATH (the README says how to provide one)"
   fi
   printf '%s\n' "$bin"
 }
