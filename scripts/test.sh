@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of Quanzi: checks that generated code is current, installs the npm
-# packages of the federation test, starts a throwaway Neo4j (unless NEO4J_URI is set) and
-# Redis (unless REDIS_URL is set) and runs the Go test suite with the race detector against
-# them.
+# packages of the federation test, starts a throwaway Neo4j (unless NEO4J_URI is set),
+# Redis (unless REDIS_URL is set) and Meilisearch (unless MEILI_URL is set; the binary is
+# MEILI_BIN or meilisearch on the PATH) and runs the Go test suite with the race detector
+# against them.
 #
-# With CI=true, a missing tool or a Neo4j or Redis that will not start fails the run;
-# locally the tests that need a server you have not got skip with a message saying so.
+# With CI=true, a missing tool or a Neo4j, Redis or Meilisearch that will not start fails
+# the run; locally the tests that need a server you have not got skip with a message
+# saying so.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -39,23 +41,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server NAME TITLE VAR: unless VAR is set, starts a throwaway server with
-# scripts/NAME.sh and exports VAR from the last line it prints (VAR=value).
+# start_server NAME TITLE VAR...: unless the first VAR is set, starts a throwaway server
+# with scripts/NAME.sh and exports each VAR from the line it prints for it (VAR=value).
 start_server() {
-  local name=$1 title=$2 var=$3 line
-  [ -n "${!var:-}" ] && return 0
+  local name=$1 title=$2 out line var
+  shift 2
+  [ -n "${!1:-}" ] && return 0
   say "$title"
-  if line=$(scripts/"$name".sh start | tail -n 1) && [ "${line%%=*}" = "$var" ]; then
+  local -A got=()
+  if out=$(scripts/"$name".sh start); then
     started+=("$name")
-    export "$var=${line#"$var"=}"
-  elif ci; then
-    die "$title did not start, and CI needs it"
-  else
-    printf 'test.sh: %s did not start; its tests will skip\n' "$title" >&2
+    while IFS= read -r line; do
+      for var; do
+        if [ "${line%%=*}" = "$var" ]; then got[$var]=${line#"$var"=}; fi
+      done
+    done <<<"$out"
   fi
+  for var; do
+    if [ -z "${got[$var]+set}" ]; then
+      if ci; then die "$title did not start, and CI needs it"; fi
+      printf 'test.sh: %s did not start; its tests will skip\n' "$title" >&2
+      return 0
+    fi
+  done
+  for var; do export "$var=${got[$var]}"; done
 }
 start_server neo4j Neo4j NEO4J_URI
 start_server redis Redis REDIS_URL
+start_server meili Meilisearch MEILI_URL MEILI_KEY
 
 say "go vet"
 go vet ./...
