@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"quanzi/community"
 	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
+	"quanzi/search/meiliindex/meilitest"
 )
 
 // program is the real program, started with run on port 0.
@@ -159,6 +161,7 @@ func TestConfiguration(t *testing.T) {
 		{"unknown search engine", map[string]string{"QUANZI_SEARCH": "elastic"}, "QUANZI_SEARCH"},
 		{"meilisearch without a URL", map[string]string{"QUANZI_SEARCH": "meilisearch"}, "MEILI_URL"},
 		{"unreachable meilisearch", map[string]string{"QUANZI_SEARCH": "meilisearch", "MEILI_URL": "http://127.0.0.1:1"}, "meiliindex"},
+		{"bad meilisearch index", map[string]string{"QUANZI_SEARCH": "meilisearch", "MEILI_URL": "http://127.0.0.1:1", "QUANZI_MEILI_INDEX": "posts/all"}, "QUANZI_MEILI_INDEX"},
 		{"unreachable redis", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "redis"},
 		{"bad redis url", map[string]string{"REDIS_URL": "http://example.com"}, "REDIS_URL"},
 	}
@@ -310,6 +313,85 @@ func TestSeed(t *testing.T) {
 	a.OK(admin, `{ searchPosts(query: "保养", first: 1) { totalCount edges { titleSnippet } } }`, nil, &hit)
 	if hit.SearchPosts.TotalCount == 0 || !strings.Contains(hit.SearchPosts.Edges[0].TitleSnippet, "<em>保养</em>") {
 		t.Errorf("search after reindexing: %+v", hit)
+	}
+}
+
+// TestSearchOnMeilisearch runs the program with QUANZI_SEARCH=meilisearch, on an index of
+// its own in the test Meilisearch: the relay indexes the seeded posts there, and
+// searchPosts answers from it with highlights and filters.
+func TestSearchOnMeilisearch(t *testing.T) {
+	url, key := meilitest.Server(t)
+	index := fmt.Sprintf("posts_e2e_%d", time.Now().UnixNano())
+	t.Cleanup(func() { dropMeiliIndex(t, url, key, index) })
+	env := map[string]string{"QUANZI_DATA_DIR": t.TempDir(), "QUANZI_JWT_SECRET": testSecret, "QUANZI_ADDR": "127.0.0.1:0",
+		"QUANZI_SEARCH": "meilisearch", "MEILI_URL": url, "MEILI_KEY": key, "QUANZI_MEILI_INDEX": index}
+	getenv := func(k string) string { return env[k] }
+	if err := run(context.Background(), []string{"seed", "-members", "100", "-posts", "150", "-seed", "9"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, env)
+	defer p.stop()
+	a := newClient(t, p.url)
+	admin := adminToken(t)
+	var all struct{ SearchPosts struct{ TotalCount int } }
+	deadline := time.Now().Add(60 * time.Second)
+	for all.SearchPosts.TotalCount < 150 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay indexed %d of the seeded posts into Meilisearch in a minute", all.SearchPosts.TotalCount)
+		}
+		time.Sleep(50 * time.Millisecond)
+		a.OK(admin, `{ searchPosts(query: "") { totalCount } }`, nil, &all)
+	}
+	type hits struct {
+		SearchPosts struct {
+			TotalCount int
+			Edges      []struct {
+				TitleSnippet string
+				Node         struct{ Club struct{ ID string } }
+			}
+		}
+	}
+	const q = `query($clubs: [ID!]) { searchPosts(query: "保养", filter: {clubIds: $clubs}) { totalCount edges { titleSnippet node { club { id } } } } }`
+	var everywhere hits
+	a.OK(admin, q, nil, &everywhere)
+	if everywhere.SearchPosts.TotalCount == 0 || len(everywhere.SearchPosts.Edges) == 0 {
+		t.Fatal("保养 found nothing on Meilisearch")
+	}
+	if !strings.Contains(everywhere.SearchPosts.Edges[0].TitleSnippet, "<em>保养</em>") {
+		t.Errorf("the best hit's title is not highlighted: %q", everywhere.SearchPosts.Edges[0].TitleSnippet)
+	}
+	club := everywhere.SearchPosts.Edges[0].Node.Club.ID
+	var in hits
+	a.OK(admin, q, map[string]any{"clubs": []string{club}}, &in)
+	if in.SearchPosts.TotalCount == 0 || in.SearchPosts.TotalCount > everywhere.SearchPosts.TotalCount {
+		t.Errorf("保养 in club %s: %d hits, of %d in all clubs", club, in.SearchPosts.TotalCount, everywhere.SearchPosts.TotalCount)
+	}
+	for _, e := range in.SearchPosts.Edges {
+		if e.Node.Club.ID != club {
+			t.Errorf("a hit of the club filter is in club %s, not %s", e.Node.Club.ID, club)
+		}
+	}
+}
+
+// dropMeiliIndex deletes a test's index from the test Meilisearch; Meilisearch finishes the
+// deletion on its own.
+func dropMeiliIndex(t *testing.T, url, key, index string) {
+	req, err := http.NewRequest(http.MethodDelete, strings.TrimRight(url, "/")+"/indexes/"+index, nil)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("drop index %s: %v", index, err)
+		return
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Errorf("drop index %s: %s", index, res.Status)
 	}
 }
 

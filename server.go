@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,7 @@ type config struct {
 	Search             string
 	MeiliURL           string
 	MeiliKey           string
+	MeiliIndex         string
 	RedisURL           string
 	JWTSecret          string
 	JWTIssuer          string
@@ -231,6 +233,7 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.Search, "search", env("QUANZI_SEARCH", "embedded"), "search engine: embedded or meilisearch (QUANZI_SEARCH)")
 	fs.StringVar(&cfg.MeiliURL, "meili-url", env("MEILI_URL", ""), "Meilisearch URL (MEILI_URL)")
 	fs.StringVar(&cfg.MeiliKey, "meili-key", env("MEILI_KEY", ""), "Meilisearch key (MEILI_KEY)")
+	fs.StringVar(&cfg.MeiliIndex, "meili-index", env("QUANZI_MEILI_INDEX", meiliindex.DefaultIndex), "Meilisearch index of the posts (QUANZI_MEILI_INDEX)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL; empty keeps cache and limits in process (REDIS_URL)")
 	fs.StringVar(&cfg.JWTSecret, "jwt-secret", env("QUANZI_JWT_SECRET", ""), "HS256 secret of bearer tokens (QUANZI_JWT_SECRET)")
 	fs.StringVar(&cfg.JWTIssuer, "jwt-issuer", env("QUANZI_JWT_ISSUER", ""), "iss that bearer tokens must carry; empty checks none (QUANZI_JWT_ISSUER)")
@@ -319,6 +322,9 @@ func (c *config) validate() error {
 	case "meilisearch":
 		if c.MeiliURL == "" {
 			return errors.New("QUANZI_SEARCH=meilisearch needs MEILI_URL")
+		}
+		if !meiliIndexName.MatchString(c.MeiliIndex) {
+			return fmt.Errorf("QUANZI_MEILI_INDEX must be 1 to 400 letters, digits, - or _, not %q", c.MeiliIndex)
 		}
 	default:
 		return fmt.Errorf("QUANZI_SEARCH must be embedded or meilisearch, not %q", c.Search)
@@ -531,10 +537,13 @@ func openLeases(ctx context.Context, cfg config, log *slog.Logger) (community.Le
 	return redislease.New(client, "quanzi:lease:"), func() { client.Close() }, ping, nil
 }
 
+// meiliIndexName is what Meilisearch accepts as an index uid.
+var meiliIndexName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,400}$`)
+
 // openIndex opens the configured search index.
 func openIndex(ctx context.Context, cfg config, log *slog.Logger) (search.Index, error) {
 	if cfg.Search == "meilisearch" {
-		return meiliindex.Open(ctx, meiliindex.Config{URL: cfg.MeiliURL, Key: cfg.MeiliKey, Logger: log})
+		return meiliindex.Open(ctx, meiliindex.Config{URL: cfg.MeiliURL, Key: cfg.MeiliKey, Index: cfg.MeiliIndex, Logger: log})
 	}
 	return bleveindex.Open(bleveindex.Config{Dir: filepath.Join(cfg.DataDir, "search"), Logger: log})
 }
