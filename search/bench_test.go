@@ -152,7 +152,7 @@ func buildBenchCommunity() (*benchWorld, error) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: generated %d members and %d posts in %s\n", storeName, members, posts, time.Since(start).Round(time.Second))
 	// Every imported post waits in the outbox: the relay indexes them all.
-	relay := search.NewRelay(store, idx, &community.LocalLeases{}, search.RelayConfig{Logger: quiet})
+	relay := search.NewRelay(store, idx, &community.LocalLeases{}, search.RelayConfig{Logger: quiet, Batch: envInt("QUANZI_BENCH_RELAY_BATCH", 0)})
 	start = time.Now()
 	delivered := 0
 	for {

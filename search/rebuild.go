@@ -12,7 +12,8 @@ import (
 type RebuildConfig struct {
 	// Holder names the rebuild in leases.
 	Holder string
-	// Batch is how many posts one store read and one index write take (1,000).
+	// Batch is how many posts one store read and one index write take: the index's
+	// WriteBatch when it has one, 1,000 otherwise.
 	Batch int
 	// LeaseTTL is how long the leases last without renewal (15s).
 	LeaseTTL time.Duration
@@ -27,7 +28,7 @@ type RebuildConfig struct {
 // number of posts indexed.
 func Rebuild(ctx context.Context, store Source, idx Index, leases community.Leases, cfg RebuildConfig) (int, error) {
 	if cfg.Batch <= 0 {
-		cfg.Batch = 1000
+		cfg.Batch = writeBatch(idx, 1000)
 	}
 	if cfg.Holder == "" {
 		cfg.Holder = "rebuild"

@@ -24,7 +24,8 @@ const (
 type RelayConfig struct {
 	// Holder names this instance in leases; unique per process.
 	Holder string
-	// Batch is how many events one delivery takes (500).
+	// Batch is how many events one delivery takes: the index's WriteBatch when it has
+	// one, 500 otherwise.
 	Batch int
 	// Idle is the first wait after the outbox was found drained (100ms), doubling while it
 	// stays empty up to MaxIdle (2s): the lag of a quiet system for writes that do not
@@ -50,8 +51,26 @@ type Relay struct {
 	runner *community.Runner
 }
 
+// Batcher is implemented by an index that writes much faster in batches of a size of its
+// own than in the relay's default ones.
+type Batcher interface {
+	// WriteBatch is how many documents one Apply should carry when many wait.
+	WriteBatch() int
+}
+
+// writeBatch is idx's preferred batch, or def.
+func writeBatch(idx Index, def int) int {
+	if b, ok := idx.(Batcher); ok && b.WriteBatch() > 0 {
+		return b.WriteBatch()
+	}
+	return def
+}
+
 // NewRelay returns a relay from a store's outbox to an index.
 func NewRelay(store Source, idx Index, leases community.Leases, cfg RelayConfig) *Relay {
+	if cfg.Batch <= 0 {
+		cfg.Batch = writeBatch(idx, 500)
+	}
 	return &Relay{
 		relay: community.NewRelay(store, community.ConsumerSearch, Handler(store, idx), community.RelayConfig{
 			Batch: cfg.Batch, MinIdle: cfg.Idle, MaxIdle: cfg.MaxIdle,

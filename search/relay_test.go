@@ -325,3 +325,84 @@ func TestRebuildWhileWriting(t *testing.T) {
 		}
 	}
 }
+
+// batched is a real index that asks for batches of its own size and records the size of
+// each write.
+type batched struct {
+	search.Index
+	size  int
+	sizes []int
+}
+
+func (b *batched) WriteBatch() int { return b.size }
+
+func (b *batched) Apply(ctx context.Context, docs []search.Document) error {
+	b.sizes = append(b.sizes, len(docs))
+	return b.Index.Apply(ctx, docs)
+}
+
+func (b *batched) Rebuild(ctx context.Context) (search.Build, error) {
+	build, err := b.Index.Rebuild(ctx)
+	return batchedBuild{Build: build, of: b}, err
+}
+
+// batchedBuild records the size of each write to a rebuild's new index.
+type batchedBuild struct {
+	search.Build
+	of *batched
+}
+
+func (b batchedBuild) Apply(ctx context.Context, docs []search.Document) error {
+	b.of.sizes = append(b.of.sizes, len(docs))
+	return b.Build.Apply(ctx, docs)
+}
+
+// TestRelayTakesTheIndexBatch checks that the relay and a rebuild write in the batches an
+// index asks for (Meilisearch's are larger than the default), and that a batch set in the
+// relay's configuration still wins.
+func TestRelayTakesTheIndexBatch(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for i := range 7 {
+		if _, err := w.store.CreatePost(ctx, w.newPost(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx := &batched{Index: w.index, size: 3}
+	relay := search.NewRelay(w.store, idx, &community.LocalLeases{}, search.RelayConfig{Logger: slog.New(slog.DiscardHandler)})
+	for {
+		n, err := relay.DeliverOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if want := []int{3, 3, 1}; fmt.Sprint(idx.sizes) != fmt.Sprint(want) {
+		t.Errorf("relay wrote batches of %v, want %v", idx.sizes, want)
+	}
+	if _, err := w.store.CreatePost(ctx, w.newPost(7)); err != nil {
+		t.Fatal(err)
+	}
+	idx.sizes = nil
+	if _, err := search.Rebuild(ctx, w.store, idx, &community.LocalLeases{}, search.RebuildConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{3, 3, 2}; fmt.Sprint(idx.sizes) != fmt.Sprint(want) {
+		t.Errorf("rebuild wrote batches of %v, want %v", idx.sizes, want)
+	}
+	if got := found(t, idx, word(7)); len(got) != 1 {
+		t.Errorf("after the rebuild, %s found %v", word(7), got)
+	}
+	for i := range 3 {
+		if _, err := w.store.CreatePost(ctx, w.newPost(10+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx.sizes = nil
+	configured := search.NewRelay(w.store, idx, &community.LocalLeases{}, search.RelayConfig{Batch: 2, Logger: slog.New(slog.DiscardHandler)})
+	if n, err := configured.DeliverOnce(ctx); err != nil || n != 2 {
+		t.Errorf("a relay configured for batches of 2 delivered %d (%v)", n, err)
+	}
+}
