@@ -181,7 +181,8 @@ func onlyLetters(b []byte) bool {
 }
 
 // The fields of an indexed post. Title and body are stored (snippets are cut from them);
-// their words also go, unstemmed, into one dictionary for typo tolerance.
+// tags are kept whole for filters and facets, and analysed as text (tagtext) for search.
+// The words of all three also go, unstemmed, into one dictionary for typo tolerance.
 const (
 	fieldTitle      = "title"
 	fieldBody       = "body"
@@ -190,6 +191,7 @@ const (
 	fieldBrand      = "brand"
 	fieldAuthor     = "author"
 	fieldTags       = "tags"
+	fieldTagText    = "tagtext"
 	fieldCreated    = "created"
 	fieldCreatedMS  = "created_ms"
 	fieldEngagement = "engagement"
@@ -203,7 +205,7 @@ const (
 func newMapping() *mapping.IndexMappingImpl {
 	text := func(name string) []*mapping.FieldMapping {
 		return []*mapping.FieldMapping{
-			{Name: name, Type: "text", Analyzer: textAnalyzer, Store: true, Index: true, IncludeTermVectors: true},
+			{Name: name, Type: "text", Analyzer: textAnalyzer, Store: name != fieldTagText, Index: true, IncludeTermVectors: true},
 			// Only the dictionary of this field is read: no positions, frequencies or norms.
 			{Name: fieldWords, Type: "text", Analyzer: typoAnalyzer, Index: true, SkipFreqNorm: true},
 		}
@@ -223,7 +225,11 @@ func newMapping() *mapping.IndexMappingImpl {
 	add(fieldClub, kw(true))
 	add(fieldBrand, kw(false))
 	add(fieldAuthor, kw(false))
-	add(fieldTags, kw(true))
+	// Each tag is one element of an array: Bleve keeps the element of every position, and
+	// a phrase matches within one element, so a Chinese run never spans two tags.
+	tags := kw(true)
+	tags.Name = fieldTags
+	add(fieldTags, append([]*mapping.FieldMapping{tags}, text(fieldTagText)...)...)
 	// Creation time and engagement are sortable keys (sortKey), not Bleve numbers: a number
 	// is indexed as sixteen terms of decreasing precision, and sorting and range filters
 	// would read all sixteen for every hit instead of one.

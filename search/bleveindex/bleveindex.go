@@ -7,7 +7,8 @@
 // are lowercased and stemmed with Snowball English. For typo tolerance the unstemmed words
 // of four letters or more also go into a dictionary; a query word of five letters or more
 // stands, besides itself, for the indexed words one edit away, each searched by its stem,
-// ranked well below exact matches. Every word of a query is required.
+// ranked well below exact matches. Every word of a query is required, and is searched in
+// the title, the tags and the body.
 //
 // Bigrams were chosen over a dictionary segmenter (gse, with its embedded dictionary,
 // indexing words and the dictionary words inside them, querying a run as a phrase of
@@ -70,7 +71,7 @@ const pointerFile = "CURRENT"
 // layout names the mapping and analysis newMapping makes; it is kept in each index, and an
 // index of another layout answers with its own until a rebuild replaces it (Outdated).
 // Change it whenever newMapping or the analyzers change.
-const layout = "posts-2"
+const layout = "posts-3"
 
 // layoutKey is the internal key the layout is kept under.
 var layoutKey = []byte("quanzi.layout")

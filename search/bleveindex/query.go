@@ -17,10 +17,12 @@ import (
 // clause of the query, and no one types more.
 const maxQueryWords = 32
 
-// Boosts of a match by where it is: a word in the title says more than one in the body,
-// and a word found only by typo tolerance says less than the word itself.
+// Boosts of a match by where it is: a word in the title says more than one in the tags,
+// which say more than one in the body (the order of Meilisearch's attribute rule), and a
+// word found only by typo tolerance says less than the word itself.
 const (
 	titleBoost = 2.0
+	tagBoost   = 1.5
 	bodyBoost  = 1.0
 	typoBoost  = 0.1
 )
@@ -32,7 +34,7 @@ type typos func(word string) ([]string, error)
 const maxTypoWords = 32
 
 // textQuery turns what a caller typed into a query that every word of it must satisfy,
-// in the title or the body; nil when the text holds no word (it then matches every post).
+// in the title, a tag or the body; nil when the text holds no word (it then matches every post).
 //
 // A run of Chinese characters is matched as a phrase of its bigrams, so 车友会 finds
 // 车友会活动 (车友 then 友会) but not 朋友会员 (友会 alone). A single character matches
@@ -65,7 +67,7 @@ func textQuery(text string, near typos) (query.Query, error) {
 		for _, f := range []struct {
 			name  string
 			boost float64
-		}{{fieldTitle, titleBoost}, {fieldBody, bodyBoost}} {
+		}{{fieldTitle, titleBoost}, {fieldTagText, tagBoost}, {fieldBody, bodyBoost}} {
 			alts = append(alts, u.queries(f.name, f.boost)...)
 			for _, s := range typoStems {
 				alts = append(alts, withBoost(termQuery(f.name, s), f.boost*typoBoost))

@@ -56,6 +56,17 @@ func words() []search.Document {
 		return d
 	}
 	docs = append(docs, twin("twin-a", 1), twin("twin-b", 2), twin("twin-c", 2))
+	tagged := func(id, title, body string, tags ...string) search.Document {
+		d := post(id, title, body)
+		d.Tags = tags
+		return d
+	}
+	docs = append(docs,
+		// Tags: a member names the topic there, and a search finds it there too.
+		tagged("tag-zh", "周末去了趟4S店", "顺便检查了刹车，换了机油。", "保养", "比亚迪"),
+		tagged("tag-en", "Saturday at the garage", "Oil changed, filters checked.", "maintenance", "diy"),
+		tagged("tag-en-title", "Maintenance checklist", "What to look at every spring.", "checklist"),
+	)
 	docs = append(docs, longPosts()...)
 	return docs
 }
@@ -76,6 +87,13 @@ var chineseCases = []findCase{
 	{"TwoWords", "会员 优惠", []string{"zh-member"}, []string{"zh-car-friends", "zh-club"}},
 	{"FullWidthPunctuation", "车友会，活动", []string{"zh-club-event"}, []string{"zh-club"}},
 	{"Absent", "电池", nil, []string{"zh-club", "zh-care", "en-battery"}},
+}
+
+var tagCases = []findCase{
+	{"ChineseTagOnly", "保养", []string{"zh-care", "tag-zh"}, []string{"zh-todo"}},
+	{"ChineseTagAndBody", "保养 机油", []string{"zh-care", "tag-zh"}, nil},
+	{"EnglishTagOnly", "maintenance", []string{"tag-en", "tag-en-title"}, []string{"en-battery"}},
+	{"EnglishTagAndBody", "maintenance filters", []string{"tag-en"}, []string{"tag-en-title"}},
 }
 
 var mixedCases = []findCase{

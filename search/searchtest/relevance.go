@@ -29,14 +29,14 @@ import (
 //   - relevance_queries.json: about forty Chinese and forty English queries of one to three
 //     words, each with the one to six posts it should find.
 //
-// A post is labelled for a query when it is about the query's words and its title or body
-// holds each of them: a Chinese word as it is, even inside a longer run of characters (处理
+// A post is labelled for a query when it is about the query's words and its title, body or
+// tags hold each of them: a Chinese word as it is, even inside a longer run of characters (处理
 // in 待处理, 保养 in 汽车保养经验, 车友会 in 车友会活动); an English word in any inflection
 // (charging finds "charged" and "charges"), and, for a misspelt query ("batery"), the word
-// it stands for (its Intended field). relevance_test.go holds these rules against the files
-// and keeps the labels complete: a post that holds every word of a query anywhere, tags
-// included, is labelled for it (so an engine scores the same whether it searches tags or
-// not), and no distractor holds any query's word.
+// it stands for (its Intended field). Tags count as text: every engine searches them, so a
+// post whose only 保养 is its tag is labelled for 保养. relevance_test.go holds these rules
+// against the files and keeps the labels complete: a post that holds every word of a query
+// in its title, body or tags is labelled for it, and no distractor holds any query's word.
 //
 //go:embed testdata/relevance_posts.json testdata/relevance_distractors.json testdata/relevance_queries.json
 var relevanceFiles embed.FS
@@ -360,4 +360,28 @@ func (s relevanceSet) titles() map[string]string {
 		m[p.ID] = p.Title
 	}
 	return m
+}
+
+// RelevanceBar is what every engine must reach on the relevance set, in each language:
+// R-precision and recall at 10 both.
+const RelevanceBar = 0.95
+
+// HoldRelevance runs Relevance against idx, which must be empty, and fails the test when
+// the Chinese or the English queries score below RelevanceBar in R-precision or recall at
+// 10. Every engine's tests call it, so that all are held to the same bar.
+func HoldRelevance(t *testing.T, idx search.Index) RelevanceReport {
+	t.Helper()
+	report := Relevance(t, idx)
+	for _, s := range []struct {
+		name  string
+		score RelevanceScore
+	}{{"Chinese", report.Chinese}, {"English", report.English}} {
+		if s.score.RPrecision < RelevanceBar {
+			t.Errorf("%s R-precision %.3f, want at least %.2f", s.name, s.score.RPrecision, RelevanceBar)
+		}
+		if s.score.RecallAt10 < RelevanceBar {
+			t.Errorf("%s recall@10 %.3f, want at least %.2f", s.name, s.score.RecallAt10, RelevanceBar)
+		}
+	}
+	return report
 }
