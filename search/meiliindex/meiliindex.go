@@ -5,7 +5,8 @@
 // beside each text and searched through rewritten query words (see text.go): bigram fields
 // that let Chinese substrings be found, and English stem fields that let a word find its
 // other forms, since Meilisearch does not stem. Snippets are marked again after the search
-// for what was matched through them.
+// for what was matched through them, and hits of a long Chinese run are checked against
+// their text, since Meilisearch may piece a phrase together (see checked.go).
 package meiliindex
 
 import (
@@ -420,7 +421,12 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 	if err != nil {
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
-	resp, err := ix.client.Index(ix.uid).SearchWithContext(ctx, req.Query, req)
+	var res search.Result
+	if qt.pieced() {
+		res, err = ix.searchChecked(ctx, q, req, qt)
+	} else {
+		res, err = ix.searchPage(ctx, req, qt, q.Limit)
+	}
 	if err != nil {
 		if userFault(err) {
 			// Both errors are kept: the code and message for the client, the detail for
@@ -429,11 +435,16 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 		}
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
-	res, err := resultOf(resp, qt, q.Limit)
-	if err != nil {
-		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
-	}
 	return res, nil
+}
+
+// searchPage runs req, whose hits are the page asked for.
+func (ix *Index) searchPage(ctx context.Context, req *meilisearch.SearchRequest, qt terms, limit int) (search.Result, error) {
+	resp, err := ix.client.Index(ix.uid).SearchWithContext(ctx, req.Query, req)
+	if err != nil {
+		return search.Result{}, err
+	}
+	return resultOf(resp, qt, limit)
 }
 
 // searchRequest is the Meilisearch search of a query, with the terms (Han runs and Latin

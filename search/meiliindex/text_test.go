@@ -317,3 +317,28 @@ func TestCropAround(t *testing.T) {
 		})
 	}
 }
+
+func TestTermsHeldBy(t *testing.T) {
+	qt := terms{runs: []string{"四轮定位", "车友会"}}
+	for _, tt := range []struct {
+		name  string
+		texts []string
+		want  bool
+	}{
+		{"BothInOneField", []string{"车友会做了四轮定位", ""}, true},
+		{"EachInItsField", []string{"车友会", "四轮定位"}, true},
+		{"InATag", []string{"车友会活动", "", "四轮定位", "保养"}, true},
+		{"PiecedAcrossFields", []string{"车友会 四轮定检", "轮定位置在哪"}, false},
+		{"PiecedAcrossSentence", []string{"车友会四轮，轮定位"}, false},
+		{"OneMissing", []string{"四轮定位"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := qt.heldBy(tt.texts...); got != tt.want {
+				t.Errorf("heldBy(%q) = %v, want %v", tt.texts, got, tt.want)
+			}
+		})
+	}
+	if (terms{runs: []string{"车友会"}}).pieced() || !qt.pieced() {
+		t.Error("pieced: a run of three characters is checked exactly, one of four is not")
+	}
+}

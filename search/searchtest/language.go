@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"quanzi/search"
 )
@@ -66,6 +67,14 @@ func words() []search.Document {
 		tagged("tag-zh", "周末去了趟4S店", "顺便检查了刹车，换了机油。", "保养", "比亚迪"),
 		tagged("tag-en", "Saturday at the garage", "Oil changed, filters checked.", "maintenance", "diy"),
 		tagged("tag-en-title", "Maintenance checklist", "What to look at every spring.", "checklist"),
+		// One field: a Chinese word is found where it stands unbroken in the title, the body
+		// or one tag, never pieced together from parts of two fields or two sentences.
+		post("one-committee", "业主委员会换届", "本届业主委员会任期满了，下周投票。"),
+		post("one-committee-split", "业主群的通知", "业主委员们，主委员会议改到周五。"),
+		post("one-alignment", "做了一次四轮定位", "高速跑偏，四轮定位之后好多了。"),
+		post("one-alignment-split", "四轮定检", "轮定位置在哪？"),
+		tagged("one-tags-split", "周末随手记", "天气不错，出门转了转。", "汽车保", "车保养"),
+		post("one-title-body-split", "新能源车", "能源车保险怎么买划算？"),
 	)
 	docs = append(docs, longPosts()...)
 	return docs
@@ -94,6 +103,15 @@ var tagCases = []findCase{
 	{"ChineseTagAndBody", "保养 机油", []string{"zh-care", "tag-zh"}, nil},
 	{"EnglishTagOnly", "maintenance", []string{"tag-en", "tag-en-title"}, []string{"en-battery"}},
 	{"EnglishTagAndBody", "maintenance filters", []string{"tag-en"}, []string{"tag-en-title"}},
+}
+
+var oneFieldCases = []findCase{
+	{"AcrossSentences", "业主委员会", []string{"one-committee"}, []string{"one-committee-split"}},
+	{"AcrossTitleAndBody", "四轮定位", []string{"one-alignment"}, []string{"one-alignment-split"}},
+	{"AcrossTags", "汽车保养", []string{"zh-care"}, []string{"one-tags-split"}},
+	{"AcrossTitleAndBodyLong", "新能源车保险", nil, []string{"one-title-body-split"}},
+	// Typed apart, they are two words, each found in its own place.
+	{"TwoWordsTypedApart", "四轮 定位", []string{"one-alignment", "one-alignment-split"}, nil},
 }
 
 var mixedCases = []findCase{
@@ -140,6 +158,29 @@ func testFinds(t *testing.T, idx search.Index, cases []findCase) {
 				t.Errorf("Search(%q) (-want +got):\n%s\nall hits: %v", tc.text, diff, ids(res))
 			}
 		})
+	}
+}
+
+// testOneFieldCounts checks that the posts a word is not found in are left out of the
+// total, the facets and the pages too, not only out of the hits.
+func testOneFieldCounts(t *testing.T, idx search.Index) {
+	res := run(t, idx, search.Query{Text: "汽车保养"})
+	want := search.Result{
+		Hits:  []search.Hit{{ID: "zh-care"}},
+		Total: 1,
+		Clubs: []search.FacetCount{{Value: "club-default", Count: 1}},
+	}
+	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(search.Result{}, "TotalExact"), cmpopts.IgnoreFields(search.Hit{}, "TitleSnippet", "BodySnippet"), equateEmpty); diff != "" {
+		t.Errorf("Search(汽车保养) (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		offset int
+		want   []string
+	}{{0, []string{"one-committee"}}, {1, nil}} {
+		res := run(t, idx, search.Query{Text: "业主委员会", Offset: tc.offset, Limit: 1})
+		if diff := cmp.Diff(tc.want, ids(res), equateEmpty); diff != "" || res.Total != 1 {
+			t.Errorf("Search(业主委员会) at %d: total %d (want 1), hits (-want +got):\n%s", tc.offset, res.Total, diff)
+		}
 	}
 }
 

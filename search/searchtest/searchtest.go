@@ -52,6 +52,8 @@ func Run(t *testing.T, newIndex NewIndex) {
 		t.Run("English", func(t *testing.T) { testFinds(t, idx, englishCases) })
 		t.Run("Mixed", func(t *testing.T) { testFinds(t, idx, mixedCases) })
 		t.Run("Tags", func(t *testing.T) { testFinds(t, idx, tagCases) })
+		t.Run("OneField", func(t *testing.T) { testFinds(t, idx, oneFieldCases) })
+		t.Run("OneFieldCounts", func(t *testing.T) { testOneFieldCounts(t, idx) })
 		t.Run("Ranking", func(t *testing.T) { testRanking(t, idx) })
 		t.Run("Snippets", func(t *testing.T) { testSnippets(t, idx) })
 	})
