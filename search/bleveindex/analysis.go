@@ -181,7 +181,8 @@ func onlyLetters(b []byte) bool {
 }
 
 // The fields of an indexed post. Title and body are stored (snippets are cut from them);
-// tags are kept whole for filters and facets, and analysed as text (tagtext) for search.
+// tags are kept whole for filters and facets, and analysed as text (tagtext) for search,
+// stored too: ranking reads the text of every field (search.Tier).
 // The words of all three also go, unstemmed, into one dictionary for typo tolerance.
 const (
 	fieldTitle      = "title"
@@ -205,7 +206,7 @@ const (
 func newMapping() *mapping.IndexMappingImpl {
 	text := func(name string) []*mapping.FieldMapping {
 		return []*mapping.FieldMapping{
-			{Name: name, Type: "text", Analyzer: textAnalyzer, Store: name != fieldTagText, Index: true, IncludeTermVectors: true},
+			{Name: name, Type: "text", Analyzer: textAnalyzer, Store: true, Index: true, IncludeTermVectors: true},
 			// Only the dictionary of this field is read: no positions, frequencies or norms.
 			{Name: fieldWords, Type: "text", Analyzer: typoAnalyzer, Index: true, SkipFreqNorm: true},
 		}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -36,8 +37,9 @@ const maxTypoWords = 32
 // textQuery turns what a caller typed into a query that every word of it must satisfy,
 // in the title, a tag or the body; nil when the text holds no word (it then matches every post).
 //
-// A run of Chinese characters is matched as a phrase of its bigrams, so 车友会 finds
-// 车友会活动 (车友 then 友会) but not 朋友会员 (友会 alone). A single character matches
+// A run of Chinese characters stands for its words (search.Words: 积分兑换 for 积分 and
+// 兑换), each matched as a phrase of its bigrams, so 车友会 finds 车友会活动 (车友 then
+// 友会) but not 朋友会员 (友会 alone). A single character matches
 // the bigrams it begins or ends. Every other word matches its stem; from five letters on,
 // also the stems of the indexed words one edit away, so "renovaton" finds "renovated".
 func textQuery(text string, near typos) (query.Query, error) {
@@ -101,7 +103,19 @@ func queryUnits(text string) []unit {
 	runKey, runEnd := "", -1
 	flush := func() {
 		if len(run) > 0 {
-			add(unit{han: run}, "\x00"+runKey)
+			// A run of Han characters stands for its words, each required (see
+			// search.Words); other scripts written without spaces stay whole.
+			words := []string{runKey}
+			if allHan(runKey) {
+				words = port.Words(runKey)
+			}
+			for _, w := range words {
+				var chars []string
+				for _, r := range w {
+					chars = append(chars, string(r))
+				}
+				add(unit{han: chars}, "\x00"+w)
+			}
 		}
 		run, runKey = nil, ""
 	}
@@ -123,6 +137,16 @@ func queryUnits(text string) []unit {
 	}
 	flush()
 	return units
+}
+
+// allHan reports whether s is made of Han characters only.
+func allHan(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // queries returns the alternatives that satisfy the unit in one text field.

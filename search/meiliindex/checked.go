@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -23,6 +24,20 @@ import (
 // unbroken in the title, the body or one tag, and pages through what it kept. The total
 // and the facets leave out what it dropped; a second request, for the page's posts only,
 // brings their snippets.
+
+// Ranking by words. A relevance search with Han runs ranks its hits by search.Tier first
+// (the whole run unbroken as a word of its own, then unbroken, then its words apart), and
+// by Meilisearch's ranking within a tier. That too needs the text of the window's hits,
+// and takes the same path.
+
+// rankedRuns are the Han runs a query's hits are ranked by: those of its text when it is
+// sorted by relevance, none otherwise.
+func rankedRuns(q search.Query) []string {
+	if q.Sort != search.SortRelevance && q.Sort != "" {
+		return nil
+	}
+	return search.HanRuns(search.Clean(q.Text))
+}
 
 // minPieced is the length from which Meilisearch may piece a run together: a run of three
 // characters is two bigrams, one pair, which it checks exactly.
@@ -70,9 +85,10 @@ func (c candidate) texts() []string {
 	return append([]string{c.Title, c.Body}, c.Tags...)
 }
 
-// searchChecked runs req, a search whose runs Meilisearch may piece together, keeping
-// only the hits that hold every run unbroken within one field (see above).
-func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilisearch.SearchRequest, qt terms) (search.Result, error) {
+// searchChecked runs req, a search whose words Meilisearch may piece together or whose
+// hits are ranked by runs, keeping only the hits that hold every word unbroken within one
+// field, ordered by search.Tier of runs first (see above).
+func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilisearch.SearchRequest, qt terms, runs []string) (search.Result, error) {
 	window := *req
 	window.Offset, window.Limit = 0, search.MaxWindow
 	window.AttributesToRetrieve = []string{fieldID, fieldTitle, fieldBody, fieldTags, fieldClubID}
@@ -82,18 +98,32 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 	if err != nil {
 		return search.Result{}, err
 	}
-	var kept []string
+	type ranked struct {
+		id   string
+		tier int
+	}
+	var order []ranked
 	var dropped []candidate
 	for _, h := range resp.Hits {
 		var c candidate
 		if err := decodeHit(h, &c); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
-		if qt.heldBy(c.texts()...) {
-			kept = append(kept, c.ID)
-		} else {
+		texts := c.texts()
+		if !qt.heldBy(texts...) {
 			dropped = append(dropped, c)
+			continue
 		}
+		r := ranked{id: c.ID}
+		if len(runs) > 0 {
+			r.tier = search.Tier(runs, texts...)
+		}
+		order = append(order, r)
+	}
+	slices.SortStableFunc(order, func(a, b ranked) int { return a.tier - b.tier })
+	kept := make([]string, len(order))
+	for i, r := range order {
+		kept[i] = r.id
 	}
 	res := search.Result{Total: max(0, int(resp.EstimatedTotalHits)-len(dropped))}
 	if len(resp.FacetDistribution) > 0 {

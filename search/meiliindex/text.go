@@ -300,8 +300,8 @@ func matchesStem(word string, queryStems []string) bool {
 // the rest, so a longer query is refused rather than run as if it were shorter.
 const maxQueryTerms = 10
 
-// terms are what a query matches beyond the words Meilisearch marks in the snippets: its
-// Han runs, found through the bigram phrases, and the stems of its Latin words, found
+// terms are what a query matches beyond the words Meilisearch marks in the snippets: the
+// words of its Han runs, found through the bigram phrases, and the stems of its Latin words, found
 // through the stem fields.
 type terms struct {
 	runs  []string
@@ -311,8 +311,9 @@ type terms struct {
 // empty reports whether there is nothing to mark.
 func (t terms) empty() bool { return len(t.runs) == 0 && len(t.stems) == 0 }
 
-// queryText turns what a caller typed into Meilisearch's q: each Han run of two characters
-// or more becomes the phrase of its bigrams, each Latin word its stem, and any other word
+// queryText turns what a caller typed into Meilisearch's q: each Han run is cut into its
+// words (search.Words), each word of two characters or more becomes the phrase of its
+// bigrams, each Latin word its stem, and any other word
 // (a number, a word of another script) stays as it is, folded. It returns the runs and
 // stems as terms, so that the snippets can mark them. The caller's text is taken as plain
 // words: punctuation separates them, so double quotes (phrase syntax) and a leading minus
@@ -324,11 +325,14 @@ func queryText(text string) (string, terms, error) {
 	var t terms
 	for _, seg := range scriptSegments(search.Clean(text)) {
 		if r, _ := utf8.DecodeRuneInString(seg); isHan(r) {
-			if bg := bigrams(seg); len(bg) > 0 {
-				parts = appendNew(parts, `"`+strings.Join(bg, " ")+`"`)
-				t.runs = appendNew(t.runs, seg)
-			} else {
-				parts = appendNew(parts, seg)
+			// A run stands for its words, each required (see search.Words).
+			for _, w := range search.Words(seg) {
+				if bg := bigrams(w); len(bg) > 0 {
+					parts = appendNew(parts, `"`+strings.Join(bg, " ")+`"`)
+					t.runs = appendNew(t.runs, w)
+				} else {
+					parts = appendNew(parts, w)
+				}
 			}
 			continue
 		}

@@ -73,8 +73,17 @@ func words() []search.Document {
 		post("one-committee-split", "业主群的通知", "业主委员们，主委员会议改到周五。"),
 		post("one-alignment", "做了一次四轮定位", "高速跑偏，四轮定位之后好多了。"),
 		post("one-alignment-split", "四轮定检", "轮定位置在哪？"),
-		tagged("one-tags-split", "周末随手记", "天气不错，出门转了转。", "汽车保", "车保养"),
-		post("one-title-body-split", "新能源车", "能源车保险怎么买划算？"),
+		tagged("one-dashcam", "行车记录仪推荐", "停车监控很重要。", "配件"),
+		tagged("one-tags-split", "周末随手记", "天气不错，出门转了转。", "行车记录", "车记录仪"),
+		post("one-robot", "扫地机器人用了一年", "扫地机器人的滤网要常换。"),
+		post("one-title-body-split", "扫地机器", "地机器人好用吗？"),
+		// Words typed together: 积分兑换 is 积分 and 兑换.
+		post("words-adjacent", "会员问答", "这里讲积分兑换的流程，礼品每月更新。"),
+		post("words-apart", "积分怎么兑换？", "积分能兑换什么礼品？"),
+		post("words-one-only", "积分规则", "积分每年清零。"),
+		post("words-own", "周末活动", "品牌招募体验官十名，欢迎报名。"),
+		post("words-straddle", "处境体验官方说明", "详见附件。"),
+		post("words-piece-apart", "充电站旁边的木桩", "木桩挡住了车位。"),
 	)
 	docs = append(docs, longPosts()...)
 	return docs
@@ -108,10 +117,18 @@ var tagCases = []findCase{
 var oneFieldCases = []findCase{
 	{"AcrossSentences", "业主委员会", []string{"one-committee"}, []string{"one-committee-split"}},
 	{"AcrossTitleAndBody", "四轮定位", []string{"one-alignment"}, []string{"one-alignment-split"}},
-	{"AcrossTags", "汽车保养", []string{"zh-care"}, []string{"one-tags-split"}},
-	{"AcrossTitleAndBodyLong", "新能源车保险", nil, []string{"one-title-body-split"}},
+	{"AcrossTags", "行车记录仪", []string{"one-dashcam"}, []string{"one-tags-split"}},
+	{"AcrossTitleAndBodyLong", "扫地机器人", []string{"one-robot"}, []string{"one-title-body-split"}},
 	// Typed apart, they are two words, each found in its own place.
 	{"TwoWordsTypedApart", "四轮 定位", []string{"one-alignment", "one-alignment-split"}, nil},
+}
+
+var wordsCases = []findCase{
+	{"TypedTogether", "积分兑换", []string{"words-adjacent", "words-apart"}, []string{"words-one-only"}},
+	{"ThreeTypedTogether", "积分兑换礼品", []string{"words-adjacent", "words-apart"}, []string{"words-one-only"}},
+	{"RunInsideLongerRun", "体验官", []string{"words-own", "words-straddle"}, nil},
+	// 充电桩 is cut 充电 桩; the piece of one character joins its neighbour.
+	{"OneCharacterPieceJoined", "充电桩", []string{"mix-ev"}, []string{"words-piece-apart"}},
 }
 
 var mixedCases = []findCase{
@@ -164,14 +181,15 @@ func testFinds(t *testing.T, idx search.Index, cases []findCase) {
 // testOneFieldCounts checks that the posts a word is not found in are left out of the
 // total, the facets and the pages too, not only out of the hits.
 func testOneFieldCounts(t *testing.T, idx search.Index) {
-	res := run(t, idx, search.Query{Text: "汽车保养"})
+	res := run(t, idx, search.Query{Text: "行车记录仪"})
 	want := search.Result{
-		Hits:  []search.Hit{{ID: "zh-care"}},
+		Hits:  []search.Hit{{ID: "one-dashcam"}},
 		Total: 1,
 		Clubs: []search.FacetCount{{Value: "club-default", Count: 1}},
+		Tags:  []search.FacetCount{{Value: "配件", Count: 1}},
 	}
 	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(search.Result{}, "TotalExact"), cmpopts.IgnoreFields(search.Hit{}, "TitleSnippet", "BodySnippet"), equateEmpty); diff != "" {
-		t.Errorf("Search(汽车保养) (-want +got):\n%s", diff)
+		t.Errorf("Search(行车记录仪) (-want +got):\n%s", diff)
 	}
 	for _, tc := range []struct {
 		offset int
@@ -194,6 +212,11 @@ func testRanking(t *testing.T, idx search.Index) {
 		{"ExactAboveTypo", "odometer", "rank-exact", "rank-typo"},
 		{"AllWordsAboveOne", "winter tyres", "rank-all", "rank-one"},
 		{"AllWordsAboveOneInTitle", "winter range", "rank-title", "rank-body"},
+		// A run typed together: the posts holding it unbroken first, though the other
+		// holds its words in the title.
+		{"RunUnbrokenAboveWordsApart", "积分兑换", "words-adjacent", "words-apart"},
+		// The run as a word of its own above the run straddling two words (体验 官方).
+		{"OwnWordAboveStraddling", "体验官", "words-own", "words-straddle"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ids(run(t, idx, search.Query{Text: tc.text}))
@@ -311,7 +334,7 @@ func testSnippets(t *testing.T, idx search.Index) {
 			if diff := cmp.Diff([]string{tc.id}, ids(res)); diff != "" {
 				t.Fatalf("Search(%q) (-want +got):\n%s", tc.text, diff)
 			}
-			body := res.Hits[0].BodySnippet
+			body := joinMarks(res.Hits[0]).BodySnippet
 			if !strings.Contains(body, mark(tc.word)) {
 				t.Errorf("body snippet %q does not mark %q", body, tc.word)
 			}
