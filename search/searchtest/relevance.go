@@ -26,8 +26,12 @@ import (
 //     处方, 理财 against 处理; 保险, 营养 against 保养) or letters and prefixes with the
 //     English ones (charity, chart against charging; bath, battle against battery), or are
 //     about something else altogether;
-//   - relevance_queries.json: about forty Chinese and forty English queries of one to three
-//     words, each with the one to six posts it should find.
+//   - relevance_queries.json: about fifty Chinese and forty English queries of one to three
+//     words, each with the one to six posts it should find. Some Chinese queries type two or
+//     three words together (积分兑换, 二手家具转让) and list them (Words); some are found in
+//     tags only (断舍离, carpool); some have near-misses among the posts, the word pieced
+//     together across title and body (四轮定检 / 轮定位置) or across two words of a run
+//     (行车记录本 / 开车记录仪表).
 //
 // A post is labelled for a query when it is about the query's words and its title, body or
 // tags hold each of them: a Chinese word as it is, even inside a longer run of characters (处理
@@ -36,7 +40,9 @@ import (
 // it stands for (its Intended field). Tags count as text: every engine searches them, so a
 // post whose only 保养 is its tag is labelled for 保养. relevance_test.go holds these rules
 // against the files and keeps the labels complete: a post that holds every word of a query
-// in its title, body or tags is labelled for it, and no distractor holds any query's word.
+// in its title, body or tags is labelled for it (a Chinese word within one of them; for a
+// query typed together, each of its Words), and no distractor holds any query's word (for
+// a query typed together, all its Words: 积分 alone is common enough).
 //
 //go:embed testdata/relevance_posts.json testdata/relevance_distractors.json testdata/relevance_queries.json
 var relevanceFiles embed.FS
@@ -57,8 +63,12 @@ const relevanceBatch = 100
 type RelevanceQuery struct {
 	// Lang is RelevanceChinese or RelevanceEnglish.
 	Lang string `json:"lang"`
-	// Text is what the member types; words are separated by spaces.
+	// Text is what the member types; words are separated by spaces, or, in Chinese,
+	// typed together (积分兑换).
 	Text string `json:"text"`
+	// Words are the words a Chinese Text typed together stands for, as search.Words cuts
+	// it (积分 and 兑换), or nil when each word of Text is one word.
+	Words []string `json:"words,omitempty"`
 	// Intended is what a misspelt Text stands for ("batery" → "battery"), or "".
 	Intended string `json:"intended,omitempty"`
 	// Expected holds the ids of the posts the query should find, in no order.
@@ -166,6 +176,7 @@ func RelevanceQueries() []RelevanceQuery {
 
 func (q RelevanceQuery) clone() RelevanceQuery {
 	q.Expected = slices.Clone(q.Expected)
+	q.Words = slices.Clone(q.Words)
 	return q
 }
 
