@@ -15,7 +15,7 @@ import (
 // words (Words), requires every word, each unbroken within one field as any Chinese word
 // is, and ranks first the posts that hold the whole run unbroken as a word of its own,
 // then those that hold it unbroken but straddling two words (体验官 in 处境体验官方), then
-// the rest (Tier). The index stays made of character pairs: a post holding the run
+// the rest (Tier), within the engine's first RankWindow hits. The index stays made of character pairs: a post holding the run
 // unbroken holds each of its words, so a search finds every post it found before.
 //
 // The words come from gse, a pure-Go dictionary segmenter, with its embedded simplified
@@ -127,6 +127,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// RankWindow is how many of an engine's best hits a relevance search reorders by Tier:
+// the first five pages of twenty. Meilisearch takes longer the more hits it returns with
+// their text (on 3,000 matching posts, a search of 20 hits took 3 ms alone, 11 ms with a
+// window of 100 read first, about 20 ms with 200 and 25 ms or more with all 1,000), and
+// a member rarely pages further. Hits past it keep the engine's order.
+const RankWindow = 100
+
 // The tiers of Tier, best first.
 const (
 	tierWord     = 0 // the run stands unbroken as a word of its own
@@ -167,18 +174,24 @@ func Tier(runs []string, fields ...string) int {
 	return sum
 }
 
+// boundaryContext is how many characters around a match the segmenter reads to find
+// the word boundaries at its ends: more than the longest words it knows, so that it cuts
+// there as it would cut the whole run, while a long run costs no more than a short one.
+const boundaryContext = 8
+
 // onBoundaries reports whether text[start:end], Han characters, begins and ends on word
-// boundaries of the run of Han characters around it, as the segmenter cuts that run.
+// boundaries of the run of Han characters around it, as the segmenter cuts that run (the
+// part of it within boundaryContext characters of the match).
 func onBoundaries(text string, start, end int) bool {
 	runStart, runEnd := start, end
-	for runStart > 0 {
+	for n := 0; runStart > 0 && n < boundaryContext; n++ {
 		r, size := utf8.DecodeLastRuneInString(text[:runStart])
 		if !unicode.Is(unicode.Han, r) {
 			break
 		}
 		runStart -= size
 	}
-	for runEnd < len(text) {
+	for n := 0; runEnd < len(text) && n < boundaryContext; n++ {
 		r, size := utf8.DecodeRuneInString(text[runEnd:])
 		if !unicode.Is(unicode.Han, r) {
 			break

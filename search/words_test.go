@@ -1,6 +1,8 @@
 package search
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,5 +62,30 @@ func TestTier(t *testing.T) {
 				t.Errorf("Tier(%q, %q) = %d, want %d", tt.runs, tt.fields, got, tt.want)
 			}
 		})
+	}
+}
+
+// BenchmarkTier ranks a window of 1,000 hits of 200 characters each, the most a search
+// ranks, for a run that stands in each of them.
+func BenchmarkTier(b *testing.B) {
+	Warm()
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"车友会", "活动", "报名", "续航", "充电桩", "保养", "自驾游", "小区", "会员", "积分", "周末", "聚会", "经验", "分享", "体验官", "方案"}
+	texts := make([]string, 1000)
+	for i := range texts {
+		var sb strings.Builder
+		for sb.Len() < 600 {
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+			if r.IntN(8) == 0 {
+				sb.WriteString("，")
+			}
+		}
+		texts[i] = sb.String()
+	}
+	runs := []string{"车友会活动"}
+	for b.Loop() {
+		for _, t := range texts {
+			Tier(runs, t)
+		}
 	}
 }

@@ -21,13 +21,14 @@ func rankedRuns(q port.Query) []string {
 	return port.HanRuns(port.Clean(q.Text))
 }
 
-// searchRanked runs req, a relevance search with Han runs, ranking its hits by
-// search.Tier first and by score within a tier: it reads the hits of the whole window
-// (search.MaxWindow) with their text, orders them, and asks again for the page's posts
-// only, with their snippets. The total and the facets are the first search's.
+// searchRanked runs req, a relevance search with Han runs, ranking its first
+// search.RankWindow hits by search.Tier first and by score within a tier: it reads the
+// hits up to the end of the page, at least RankWindow of them, with their text, orders
+// them, and asks again for the page's posts only, with their snippets. The total and the
+// facets are the first search's.
 func (s *shard) searchRanked(ctx context.Context, q port.Query, req *bleve.SearchRequest, runs []string) (port.Result, error) {
 	window := *req
-	window.From, window.Size = 0, port.MaxWindow
+	window.From, window.Size = 0, max(port.RankWindow, q.Offset+q.Limit)
 	window.Highlight = nil
 	window.Fields = []string{fieldTitle, fieldBody, fieldTagText}
 	res, err := s.idx.SearchInContext(ctx, &window)
@@ -40,9 +41,12 @@ func (s *shard) searchRanked(ctx context.Context, q port.Query, req *bleve.Searc
 	}
 	order := make([]ranked, len(res.Hits))
 	for i, h := range res.Hits {
-		order[i] = ranked{id: h.ID, tier: port.Tier(runs, storedTexts(h)...)}
+		order[i] = ranked{id: h.ID}
+		if i < port.RankWindow {
+			order[i].tier = port.Tier(runs, storedTexts(h)...)
+		}
 	}
-	slices.SortStableFunc(order, func(a, b ranked) int { return a.tier - b.tier })
+	slices.SortStableFunc(order[:min(len(order), port.RankWindow)], func(a, b ranked) int { return a.tier - b.tier })
 
 	out := result(res)
 	out.Hits = nil

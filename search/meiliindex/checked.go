@@ -25,10 +25,11 @@ import (
 // and the facets leave out what it dropped; a second request, for the page's posts only,
 // brings their snippets.
 
-// Ranking by words. A relevance search with Han runs ranks its hits by search.Tier first
-// (the whole run unbroken as a word of its own, then unbroken, then its words apart), and
-// by Meilisearch's ranking within a tier. That too needs the text of the window's hits,
-// and takes the same path.
+// Ranking by words. A relevance search with Han runs ranks its first search.RankWindow
+// hits by search.Tier first (the whole run unbroken as a word of its own, then unbroken,
+// then its words apart), and by Meilisearch's ranking within a tier. That too needs the
+// text of the hits, and takes the same path, reading the hits up to the end of the page,
+// at least RankWindow of them (the whole window when it checks them).
 
 // rankedRuns are the Han runs a query's hits are ranked by: those of its text when it is
 // sorted by relevance, none otherwise.
@@ -90,7 +91,11 @@ func (c candidate) texts() []string {
 // field, ordered by search.Tier of runs first (see above).
 func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilisearch.SearchRequest, qt terms, runs []string) (search.Result, error) {
 	window := *req
-	window.Offset, window.Limit = 0, search.MaxWindow
+	window.Offset, window.Limit = 0, int64(max(search.RankWindow, q.Offset+q.Limit))
+	if qt.pieced() {
+		// Every hit is checked, so that the total and the facets leave out all it drops.
+		window.Limit = search.MaxWindow
+	}
 	window.AttributesToRetrieve = []string{fieldID, fieldTitle, fieldBody, fieldTags, fieldClubID}
 	window.AttributesToHighlight, window.AttributesToCrop, window.CropLength = nil, nil, 0
 	window.HighlightPreTag, window.HighlightPostTag = "", ""
@@ -115,12 +120,12 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 			continue
 		}
 		r := ranked{id: c.ID}
-		if len(runs) > 0 {
+		if len(runs) > 0 && len(order) < search.RankWindow {
 			r.tier = search.Tier(runs, texts...)
 		}
 		order = append(order, r)
 	}
-	slices.SortStableFunc(order, func(a, b ranked) int { return a.tier - b.tier })
+	slices.SortStableFunc(order[:min(len(order), search.RankWindow)], func(a, b ranked) int { return a.tier - b.tier })
 	kept := make([]string, len(order))
 	for i, r := range order {
 		kept[i] = r.id

@@ -202,6 +202,25 @@ func testOneFieldCounts(t *testing.T, idx search.Index) {
 	}
 }
 
+// testRankedPages checks that the pages of a search ranked by the words of its runs follow
+// one order: page after page, they make up the hits of one long page, with its total.
+func testRankedPages(t *testing.T, idx search.Index) {
+	for _, text := range []string{"积分兑换", "体验官", "四轮定位", "保养"} {
+		all := run(t, idx, search.Query{Text: text})
+		var paged []string
+		for offset := 0; offset < len(all.Hits)+1; offset++ {
+			res := run(t, idx, search.Query{Text: text, Offset: offset, Limit: 1})
+			paged = append(paged, ids(res)...)
+			if res.Total != all.Total {
+				t.Errorf("Search(%q) at %d: total %d, want %d", text, offset, res.Total, all.Total)
+			}
+		}
+		if diff := cmp.Diff(ids(all), paged); diff != "" {
+			t.Errorf("Search(%q) one hit a page (-one page +pages):\n%s", text, diff)
+		}
+	}
+}
+
 func testRanking(t *testing.T, idx search.Index) {
 	for _, tc := range []struct {
 		name, text string

@@ -55,6 +55,7 @@ func Run(t *testing.T, newIndex NewIndex) {
 		t.Run("OneField", func(t *testing.T) { testFinds(t, idx, oneFieldCases) })
 		t.Run("OneFieldCounts", func(t *testing.T) { testOneFieldCounts(t, idx) })
 		t.Run("Words", func(t *testing.T) { testFinds(t, idx, wordsCases) })
+		t.Run("RankedPages", func(t *testing.T) { testRankedPages(t, idx) })
 		t.Run("Ranking", func(t *testing.T) { testRanking(t, idx) })
 		t.Run("Snippets", func(t *testing.T) { testSnippets(t, idx) })
 	})
