@@ -35,12 +35,13 @@ type typos func(word string) ([]string, error)
 const maxTypoWords = 32
 
 // textQuery turns what a caller typed into a query that every word of it must satisfy,
-// in the title, a tag or the body; nil when the text holds no word (it then matches every post).
+// in the title, a tag or the body; nil when the text holds no word (it then matches every
+// post).
 //
 // A run of Chinese characters stands for its words (search.Words: 积分兑换 for 积分 and
 // 兑换), each matched as a phrase of its bigrams, so 车友会 finds 车友会活动 (车友 then
-// 友会) but not 朋友会员 (友会 alone). A single character matches
-// the bigrams it begins or ends. Every other word matches its stem; from five letters on,
+// 友会) but not 朋友会员 (友会 alone). A single character matches the bigrams it begins
+// or ends. Every other word matches its stem; from five letters on,
 // also the stems of the indexed words one edit away, so "renovaton" finds "renovated".
 func textQuery(text string, near typos) (query.Query, error) {
 	units := queryUnits(port.Clean(text))

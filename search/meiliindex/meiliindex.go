@@ -447,8 +447,8 @@ func (ix *Index) searchPage(ctx context.Context, req *meilisearch.SearchRequest,
 	return resultOf(resp, qt, limit)
 }
 
-// searchRequest is the Meilisearch search of a query, with the terms (Han runs and Latin
-// stems) its text was rewritten to. BAD_USER_INPUT for a page outside the window, an
+// searchRequest is the Meilisearch search of a query, with the terms (words of Han runs
+// and Latin stems) its text was rewritten to. BAD_USER_INPUT for a page outside the window, an
 // unknown order or too many words.
 func searchRequest(q search.Query) (*meilisearch.SearchRequest, terms, error) {
 	if q.Offset < 0 || q.Limit < 0 || q.Offset+q.Limit > search.MaxWindow {
