@@ -392,6 +392,9 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
 	jobs.Go(func() { sweep.Run(relayCtx) })
+	// The Chinese segmenter's dictionary takes a second or two to load: load it now, so
+	// that the first Chinese search does not wait for it.
+	go search.Warm()
 	ops.RebuildIfOutdated()
 	// stop ends the background jobs and closes the backends.
 	stop := func() {

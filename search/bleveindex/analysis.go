@@ -181,7 +181,9 @@ func onlyLetters(b []byte) bool {
 }
 
 // The fields of an indexed post. Title and body are stored (snippets are cut from them);
-// their words also go, unstemmed, into one dictionary for typo tolerance.
+// tags are kept whole for filters and facets, and analysed as text (tagtext) for search,
+// stored too: ranking reads the text of every field (search.Tier).
+// The words of all three also go, unstemmed, into one dictionary for typo tolerance.
 const (
 	fieldTitle      = "title"
 	fieldBody       = "body"
@@ -190,6 +192,7 @@ const (
 	fieldBrand      = "brand"
 	fieldAuthor     = "author"
 	fieldTags       = "tags"
+	fieldTagText    = "tagtext"
 	fieldCreated    = "created"
 	fieldCreatedMS  = "created_ms"
 	fieldEngagement = "engagement"
@@ -223,7 +226,11 @@ func newMapping() *mapping.IndexMappingImpl {
 	add(fieldClub, kw(true))
 	add(fieldBrand, kw(false))
 	add(fieldAuthor, kw(false))
-	add(fieldTags, kw(true))
+	// Each tag is one element of an array: Bleve keeps the element of every position, and
+	// a phrase matches within one element, so a Chinese run never spans two tags.
+	tags := kw(true)
+	tags.Name = fieldTags
+	add(fieldTags, append([]*mapping.FieldMapping{tags}, text(fieldTagText)...)...)
 	// Creation time and engagement are sortable keys (sortKey), not Bleve numbers: a number
 	// is indexed as sixteen terms of decreasing precision, and sorting and range filters
 	// would read all sixteen for every hit instead of one.

@@ -59,7 +59,9 @@ func TestQueryUnits(t *testing.T) {
 	got := queryUnits("BYD 海豹续航  byd 车, 海豹续航 Charging")
 	want := []unit{
 		{word: "byd"},
-		{han: []string{"海", "豹", "续", "航"}},
+		// A Han run stands for its words, each required.
+		{han: []string{"海", "豹"}},
+		{han: []string{"续", "航"}},
 		{han: []string{"车"}},
 		{word: "charging"},
 	}

@@ -7,7 +7,8 @@
 // are lowercased and stemmed with Snowball English. For typo tolerance the unstemmed words
 // of four letters or more also go into a dictionary; a query word of five letters or more
 // stands, besides itself, for the indexed words one edit away, each searched by its stem,
-// ranked well below exact matches. Every word of a query is required.
+// ranked well below exact matches. Every word of a query is required, and is searched in
+// the title, the tags and the body.
 //
 // Bigrams were chosen over a dictionary segmenter (gse, with its embedded dictionary,
 // indexing words and the dictionary words inside them, querying a run as a phrase of
@@ -20,7 +21,10 @@
 // The segmenter misses words its dictionary cuts differently in context (业主 in 在业主群里,
 // 换电 in 换电站) and takes 2.4 s and about 200 MB to load its dictionary; bigrams need no
 // dictionary, find words no dictionary knows (brand and model names, community slang),
-// and cost nothing to load.
+// and cost nothing to load. The segmenter serves queries only: it cuts a run typed
+// without spaces into the words every hit must hold (search.Words), and tells the posts
+// holding the run as a word of its own from those where it straddles two (search.Tier);
+// the index stays made of bigrams, so no word is lost to a cut made differently.
 //
 // Rebuild. The live index is a directory posts-<unix nanos>.bleve under Config.Dir, named
 // by the pointer file CURRENT. A rebuild fills a new directory beside it; Switch renames a
@@ -70,7 +74,7 @@ const pointerFile = "CURRENT"
 // layout names the mapping and analysis newMapping makes; it is kept in each index, and an
 // index of another layout answers with its own until a rebuild replaces it (Outdated).
 // Change it whenever newMapping or the analyzers change.
-const layout = "posts-2"
+const layout = "posts-4"
 
 // layoutKey is the internal key the layout is kept under.
 var layoutKey = []byte("quanzi.layout")
@@ -448,6 +452,9 @@ func (x *Index) Search(ctx context.Context, q port.Query) (port.Result, error) {
 	req, err := searchRequest(q, s.typos)
 	if err != nil {
 		return port.Result{}, err
+	}
+	if runs := rankedRuns(q); len(runs) > 0 {
+		return s.searchRanked(ctx, q, req, runs)
 	}
 	res, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -17,10 +18,12 @@ import (
 // clause of the query, and no one types more.
 const maxQueryWords = 32
 
-// Boosts of a match by where it is: a word in the title says more than one in the body,
-// and a word found only by typo tolerance says less than the word itself.
+// Boosts of a match by where it is: a word in the title says more than one in the tags,
+// which say more than one in the body (the order of Meilisearch's attribute rule), and a
+// word found only by typo tolerance says less than the word itself.
 const (
 	titleBoost = 2.0
+	tagBoost   = 1.5
 	bodyBoost  = 1.0
 	typoBoost  = 0.1
 )
@@ -32,11 +35,13 @@ type typos func(word string) ([]string, error)
 const maxTypoWords = 32
 
 // textQuery turns what a caller typed into a query that every word of it must satisfy,
-// in the title or the body; nil when the text holds no word (it then matches every post).
+// in the title, a tag or the body; nil when the text holds no word (it then matches every
+// post).
 //
-// A run of Chinese characters is matched as a phrase of its bigrams, so 车友会 finds
-// 车友会活动 (车友 then 友会) but not 朋友会员 (友会 alone). A single character matches
-// the bigrams it begins or ends. Every other word matches its stem; from five letters on,
+// A run of Chinese characters stands for its words (search.Words: 积分兑换 for 积分 and
+// 兑换), each matched as a phrase of its bigrams, so 车友会 finds 车友会活动 (车友 then
+// 友会) but not 朋友会员 (友会 alone). A single character matches the bigrams it begins
+// or ends. Every other word matches its stem; from five letters on,
 // also the stems of the indexed words one edit away, so "renovaton" finds "renovated".
 func textQuery(text string, near typos) (query.Query, error) {
 	units := queryUnits(port.Clean(text))
@@ -65,7 +70,7 @@ func textQuery(text string, near typos) (query.Query, error) {
 		for _, f := range []struct {
 			name  string
 			boost float64
-		}{{fieldTitle, titleBoost}, {fieldBody, bodyBoost}} {
+		}{{fieldTitle, titleBoost}, {fieldTagText, tagBoost}, {fieldBody, bodyBoost}} {
 			alts = append(alts, u.queries(f.name, f.boost)...)
 			for _, s := range typoStems {
 				alts = append(alts, withBoost(termQuery(f.name, s), f.boost*typoBoost))
@@ -99,7 +104,19 @@ func queryUnits(text string) []unit {
 	runKey, runEnd := "", -1
 	flush := func() {
 		if len(run) > 0 {
-			add(unit{han: run}, "\x00"+runKey)
+			// A run of Han characters stands for its words, each required (see
+			// search.Words); other scripts written without spaces stay whole.
+			words := []string{runKey}
+			if allHan(runKey) {
+				words = port.Words(runKey)
+			}
+			for _, w := range words {
+				var chars []string
+				for _, r := range w {
+					chars = append(chars, string(r))
+				}
+				add(unit{han: chars}, "\x00"+w)
+			}
 		}
 		run, runKey = nil, ""
 	}
@@ -121,6 +138,16 @@ func queryUnits(text string) []unit {
 	}
 	flush()
 	return units
+}
+
+// allHan reports whether s is made of Han characters only.
+func allHan(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // queries returns the alternatives that satisfy the unit in one text field.

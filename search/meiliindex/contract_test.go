@@ -47,3 +47,9 @@ func TestContract(t *testing.T) {
 		return openTemp(t)
 	})
 }
+
+// TestRelevance holds the index to the labelled relevance set, with the bar every engine
+// is held to. It needs a Meilisearch server, as TestContract does.
+func TestRelevance(t *testing.T) {
+	searchtest.HoldRelevance(t, openTemp(t))
+}

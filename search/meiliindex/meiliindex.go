@@ -5,7 +5,8 @@
 // beside each text and searched through rewritten query words (see text.go): bigram fields
 // that let Chinese substrings be found, and English stem fields that let a word find its
 // other forms, since Meilisearch does not stem. Snippets are marked again after the search
-// for what was matched through them.
+// for what was matched through them, and hits of a long Chinese run are checked against
+// their text, since Meilisearch may piece a phrase together (see checked.go).
 package meiliindex
 
 import (
@@ -420,7 +421,12 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 	if err != nil {
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
-	resp, err := ix.client.Index(ix.uid).SearchWithContext(ctx, req.Query, req)
+	var res search.Result
+	if runs := rankedRuns(q); qt.pieced() || len(runs) > 0 {
+		res, err = ix.searchChecked(ctx, q, req, qt, runs)
+	} else {
+		res, err = ix.searchPage(ctx, req, qt, q.Limit)
+	}
 	if err != nil {
 		if userFault(err) {
 			// Both errors are kept: the code and message for the client, the detail for
@@ -429,15 +435,20 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 		}
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
-	res, err := resultOf(resp, qt, q.Limit)
-	if err != nil {
-		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
-	}
 	return res, nil
 }
 
-// searchRequest is the Meilisearch search of a query, with the terms (Han runs and Latin
-// stems) its text was rewritten to. BAD_USER_INPUT for a page outside the window, an
+// searchPage runs req, whose hits are the page asked for.
+func (ix *Index) searchPage(ctx context.Context, req *meilisearch.SearchRequest, qt terms, limit int) (search.Result, error) {
+	resp, err := ix.client.Index(ix.uid).SearchWithContext(ctx, req.Query, req)
+	if err != nil {
+		return search.Result{}, err
+	}
+	return resultOf(resp, qt, limit)
+}
+
+// searchRequest is the Meilisearch search of a query, with the terms (words of Han runs
+// and Latin stems) its text was rewritten to. BAD_USER_INPUT for a page outside the window, an
 // unknown order or too many words.
 func searchRequest(q search.Query) (*meilisearch.SearchRequest, terms, error) {
 	if q.Offset < 0 || q.Limit < 0 || q.Offset+q.Limit > search.MaxWindow {

@@ -16,12 +16,14 @@ import (
 // against whole words (prefix search is off: see settings), so 处理 is not found
 // inside a post whose 待处理 the segmenter kept as one word. Posts therefore carry, beside
 // their text, the overlapping bigrams of every run of Han characters ("待处 处理") and its
-// single characters ("待 处 理"), and a query's Han run becomes a phrase of its own
-// bigrams ("处理" for 处理, "车友 友会" for 车友会): phrase words must be adjacent, so the
-// phrase matches exactly the posts that hold the run as a substring, however the
-// segmenter cut them. A one-character run stays a plain word and matches the single
-// characters. Posts and queries go through the same segmenter, so a bigram it splits
-// further is split alike on both sides.
+// single characters ("待 处 理"), and each word of a query's Han run (search.Words)
+// becomes a phrase of its own bigrams ("处理" for 处理, "车友 友会" for 车友会): phrase
+// words must be adjacent, so the phrase matches the posts that hold the word as a
+// substring, however Meilisearch's segmenter cut them (for a word of four characters or
+// more Meilisearch may piece the phrase together, and hits are checked: see checked.go).
+// A word of one character stays a plain word and matches the single characters. Posts and
+// queries go through the same segmenter, so a bigram it splits further is split alike on
+// both sides.
 
 // runSeparator separates the bigrams of one run from its characters and from other runs.
 // A full stop is a hard separator for Meilisearch's tokenizer, which puts the words on
@@ -300,35 +302,39 @@ func matchesStem(word string, queryStems []string) bool {
 // the rest, so a longer query is refused rather than run as if it were shorter.
 const maxQueryTerms = 10
 
-// terms are what a query matches beyond the words Meilisearch marks in the snippets: its
-// Han runs, found through the bigram phrases, and the stems of its Latin words, found
-// through the stem fields.
+// terms are what a query matches beyond the words Meilisearch marks in the snippets: the
+// words of its Han runs, found through the bigram phrases, and the stems of its Latin
+// words, found through the stem fields.
 type terms struct {
-	runs  []string
+	runs  []string // the words of the Han runs, of two characters or more
 	stems []string
 }
 
 // empty reports whether there is nothing to mark.
 func (t terms) empty() bool { return len(t.runs) == 0 && len(t.stems) == 0 }
 
-// queryText turns what a caller typed into Meilisearch's q: each Han run of two characters
-// or more becomes the phrase of its bigrams, each Latin word its stem, and any other word
-// (a number, a word of another script) stays as it is, folded. It returns the runs and
-// stems as terms, so that the snippets can mark them. The caller's text is taken as plain
-// words: punctuation separates them, so double quotes (phrase syntax) and a leading minus
+// queryText turns what a caller typed into Meilisearch's q: each Han run is cut into its
+// words (search.Words), each word of two characters or more becomes the phrase of its
+// bigrams, each Latin word its stem, and any other word (a number, a word of another
+// script) stays as it is, folded. It returns the words of the runs and the stems as
+// terms, so that the snippets can mark them. The caller's text is taken as plain words:
+// punctuation separates them, so double quotes (phrase syntax) and a leading minus
 // (negation) are dropped, typed text never changes how the query is parsed, and every
 // engine reads it alike; a repeated term is kept once. BAD_USER_INPUT for more than
-// maxQueryTerms terms.
+// maxQueryTerms terms (a run counts as many terms as it has words).
 func queryText(text string) (string, terms, error) {
 	var parts []string
 	var t terms
 	for _, seg := range scriptSegments(search.Clean(text)) {
 		if r, _ := utf8.DecodeRuneInString(seg); isHan(r) {
-			if bg := bigrams(seg); len(bg) > 0 {
-				parts = appendNew(parts, `"`+strings.Join(bg, " ")+`"`)
-				t.runs = appendNew(t.runs, seg)
-			} else {
-				parts = appendNew(parts, seg)
+			// A run stands for its words, each required (see search.Words).
+			for _, w := range search.Words(seg) {
+				if bg := bigrams(w); len(bg) > 0 {
+					parts = appendNew(parts, `"`+strings.Join(bg, " ")+`"`)
+					t.runs = appendNew(t.runs, w)
+				} else {
+					parts = appendNew(parts, w)
+				}
 			}
 			continue
 		}

@@ -199,7 +199,8 @@ func TestQueryText(t *testing.T) {
 		{"one bigram", "处理", `"处理"`, terms{runs: []string{"处理"}}},
 		{"a longer run", "车友会", `"车友 友会"`, terms{runs: []string{"车友会"}}},
 		{"mixed words", "BMW 车友会", `bmw "车友 友会"`, terms{runs: []string{"车友会"}, stems: []string{"bmw"}}},
-		{"mixed in one word", "BMW车友会活动", `bmw "车友 友会 会活 活动"`, terms{runs: []string{"车友会活动"}, stems: []string{"bmw"}}},
+		{"mixed in one word", "BMW车友会活动", `bmw "车友 友会" "活动"`, terms{runs: []string{"车友会", "活动"}, stems: []string{"bmw"}}},
+		{"a run of several words", "积分兑换", `"积分" "兑换"`, terms{runs: []string{"积分", "兑换"}}},
 		{"one-character run stays a word", "车 友", "车 友", terms{}},
 		{"repeats kept once", "车友会 charging 车友会 charged", `"车友 友会" charg`, terms{runs: []string{"车友会"}, stems: []string{"charg"}}},
 		{"typed quotes dropped", `say "hello world`, "say hello world", terms{stems: []string{"say", "hello", "world"}}},
@@ -315,5 +316,30 @@ func TestCropAround(t *testing.T) {
 				t.Errorf("cropAround mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestTermsHeldBy(t *testing.T) {
+	qt := terms{runs: []string{"四轮定位", "车友会"}}
+	for _, tt := range []struct {
+		name  string
+		texts []string
+		want  bool
+	}{
+		{"BothInOneField", []string{"车友会做了四轮定位", ""}, true},
+		{"EachInItsField", []string{"车友会", "四轮定位"}, true},
+		{"InATag", []string{"车友会活动", "", "四轮定位", "保养"}, true},
+		{"PiecedAcrossFields", []string{"车友会 四轮定检", "轮定位置在哪"}, false},
+		{"PiecedAcrossSentence", []string{"车友会四轮，轮定位"}, false},
+		{"OneMissing", []string{"四轮定位"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := qt.heldBy(tt.texts...); got != tt.want {
+				t.Errorf("heldBy(%q) = %v, want %v", tt.texts, got, tt.want)
+			}
+		})
+	}
+	if (terms{runs: []string{"车友会"}}).pieced() || !qt.pieced() {
+		t.Error("pieced: a run of three characters is checked exactly, one of four is not")
 	}
 }

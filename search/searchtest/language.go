@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"quanzi/search"
 )
@@ -56,6 +57,34 @@ func words() []search.Document {
 		return d
 	}
 	docs = append(docs, twin("twin-a", 1), twin("twin-b", 2), twin("twin-c", 2))
+	tagged := func(id, title, body string, tags ...string) search.Document {
+		d := post(id, title, body)
+		d.Tags = tags
+		return d
+	}
+	docs = append(docs,
+		// Tags: a member names the topic there, and a search finds it there too.
+		tagged("tag-zh", "周末去了趟4S店", "顺便检查了刹车，换了机油。", "保养", "比亚迪"),
+		tagged("tag-en", "Saturday at the garage", "Oil changed, filters checked.", "maintenance", "diy"),
+		tagged("tag-en-title", "Maintenance checklist", "What to look at every spring.", "checklist"),
+		// One field: a Chinese word is found where it stands unbroken in the title, the body
+		// or one tag, never pieced together from parts of two fields or two sentences.
+		post("one-committee", "业主委员会换届", "本届业主委员会任期满了，下周投票。"),
+		post("one-committee-split", "业主群的通知", "业主委员们，主委员会议改到周五。"),
+		post("one-alignment", "做了一次四轮定位", "高速跑偏，四轮定位之后好多了。"),
+		post("one-alignment-split", "四轮定检", "轮定位置在哪？"),
+		tagged("one-dashcam", "行车记录仪推荐", "停车监控很重要。", "配件"),
+		tagged("one-tags-split", "周末随手记", "天气不错，出门转了转。", "行车记录", "车记录仪"),
+		post("one-robot", "扫地机器人用了一年", "扫地机器人的滤网要常换。"),
+		post("one-title-body-split", "扫地机器", "地机器人好用吗？"),
+		// Words typed together: 积分兑换 is 积分 and 兑换.
+		post("words-adjacent", "会员问答", "这里讲积分兑换的流程，礼品每月更新。"),
+		post("words-apart", "积分怎么兑换？", "积分能兑换什么礼品？"),
+		post("words-one-only", "积分规则", "积分每年清零。"),
+		post("words-own", "周末活动", "品牌招募体验官十名，欢迎报名。"),
+		post("words-straddle", "处境体验官方说明", "详见附件。"),
+		post("words-piece-apart", "充电站旁边的木桩", "木桩挡住了车位。"),
+	)
 	docs = append(docs, longPosts()...)
 	return docs
 }
@@ -76,6 +105,30 @@ var chineseCases = []findCase{
 	{"TwoWords", "会员 优惠", []string{"zh-member"}, []string{"zh-car-friends", "zh-club"}},
 	{"FullWidthPunctuation", "车友会，活动", []string{"zh-club-event"}, []string{"zh-club"}},
 	{"Absent", "电池", nil, []string{"zh-club", "zh-care", "en-battery"}},
+}
+
+var tagCases = []findCase{
+	{"ChineseTagOnly", "保养", []string{"zh-care", "tag-zh"}, []string{"zh-todo"}},
+	{"ChineseTagAndBody", "保养 机油", []string{"zh-care", "tag-zh"}, nil},
+	{"EnglishTagOnly", "maintenance", []string{"tag-en", "tag-en-title"}, []string{"en-battery"}},
+	{"EnglishTagAndBody", "maintenance filters", []string{"tag-en"}, []string{"tag-en-title"}},
+}
+
+var oneFieldCases = []findCase{
+	{"AcrossSentences", "业主委员会", []string{"one-committee"}, []string{"one-committee-split"}},
+	{"AcrossTitleAndBody", "四轮定位", []string{"one-alignment"}, []string{"one-alignment-split"}},
+	{"AcrossTags", "行车记录仪", []string{"one-dashcam"}, []string{"one-tags-split"}},
+	{"AcrossTitleAndBodyLong", "扫地机器人", []string{"one-robot"}, []string{"one-title-body-split"}},
+	// Typed apart, they are two words, each found in its own place.
+	{"TwoWordsTypedApart", "四轮 定位", []string{"one-alignment", "one-alignment-split"}, nil},
+}
+
+var wordsCases = []findCase{
+	{"TypedTogether", "积分兑换", []string{"words-adjacent", "words-apart"}, []string{"words-one-only"}},
+	{"ThreeTypedTogether", "积分兑换礼品", []string{"words-adjacent", "words-apart"}, []string{"words-one-only"}},
+	{"RunInsideLongerRun", "体验官", []string{"words-own", "words-straddle"}, nil},
+	// 充电桩 is cut 充电 桩; the piece of one character joins its neighbour.
+	{"OneCharacterPieceJoined", "充电桩", []string{"mix-ev"}, []string{"words-piece-apart"}},
 }
 
 var mixedCases = []findCase{
@@ -125,6 +178,49 @@ func testFinds(t *testing.T, idx search.Index, cases []findCase) {
 	}
 }
 
+// testOneFieldCounts checks that the posts a word is not found in are left out of the
+// total, the facets and the pages too, not only out of the hits.
+func testOneFieldCounts(t *testing.T, idx search.Index) {
+	res := run(t, idx, search.Query{Text: "行车记录仪"})
+	want := search.Result{
+		Hits:  []search.Hit{{ID: "one-dashcam"}},
+		Total: 1,
+		Clubs: []search.FacetCount{{Value: "club-default", Count: 1}},
+		Tags:  []search.FacetCount{{Value: "配件", Count: 1}},
+	}
+	if diff := cmp.Diff(want, res, cmpopts.IgnoreFields(search.Result{}, "TotalExact"), cmpopts.IgnoreFields(search.Hit{}, "TitleSnippet", "BodySnippet"), equateEmpty); diff != "" {
+		t.Errorf("Search(行车记录仪) (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		offset int
+		want   []string
+	}{{0, []string{"one-committee"}}, {1, nil}} {
+		res := run(t, idx, search.Query{Text: "业主委员会", Offset: tc.offset, Limit: 1})
+		if diff := cmp.Diff(tc.want, ids(res), equateEmpty); diff != "" || res.Total != 1 {
+			t.Errorf("Search(业主委员会) at %d: total %d (want 1), hits (-want +got):\n%s", tc.offset, res.Total, diff)
+		}
+	}
+}
+
+// testRankedPages checks that the pages of a search ranked by the words of its runs follow
+// one order: page after page, they make up the hits of one long page, with its total.
+func testRankedPages(t *testing.T, idx search.Index) {
+	for _, text := range []string{"积分兑换", "体验官", "四轮定位", "保养"} {
+		all := run(t, idx, search.Query{Text: text})
+		var paged []string
+		for offset := 0; offset < len(all.Hits)+1; offset++ {
+			res := run(t, idx, search.Query{Text: text, Offset: offset, Limit: 1})
+			paged = append(paged, ids(res)...)
+			if res.Total != all.Total {
+				t.Errorf("Search(%q) at %d: total %d, want %d", text, offset, res.Total, all.Total)
+			}
+		}
+		if diff := cmp.Diff(ids(all), paged); diff != "" {
+			t.Errorf("Search(%q) one hit a page (-one page +pages):\n%s", text, diff)
+		}
+	}
+}
+
 func testRanking(t *testing.T, idx search.Index) {
 	for _, tc := range []struct {
 		name, text string
@@ -135,6 +231,11 @@ func testRanking(t *testing.T, idx search.Index) {
 		{"ExactAboveTypo", "odometer", "rank-exact", "rank-typo"},
 		{"AllWordsAboveOne", "winter tyres", "rank-all", "rank-one"},
 		{"AllWordsAboveOneInTitle", "winter range", "rank-title", "rank-body"},
+		// A run typed together: the posts holding it unbroken first, though the other
+		// holds its words in the title.
+		{"RunUnbrokenAboveWordsApart", "积分兑换", "words-adjacent", "words-apart"},
+		// The run as a word of its own above the run straddling two words (体验 官方).
+		{"OwnWordAboveStraddling", "体验官", "words-own", "words-straddle"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ids(run(t, idx, search.Query{Text: tc.text}))
@@ -252,7 +353,7 @@ func testSnippets(t *testing.T, idx search.Index) {
 			if diff := cmp.Diff([]string{tc.id}, ids(res)); diff != "" {
 				t.Fatalf("Search(%q) (-want +got):\n%s", tc.text, diff)
 			}
-			body := res.Hits[0].BodySnippet
+			body := joinMarks(res.Hits[0]).BodySnippet
 			if !strings.Contains(body, mark(tc.word)) {
 				t.Errorf("body snippet %q does not mark %q", body, tc.word)
 			}

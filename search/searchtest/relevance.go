@@ -26,17 +26,23 @@ import (
 //     处方, 理财 against 处理; 保险, 营养 against 保养) or letters and prefixes with the
 //     English ones (charity, chart against charging; bath, battle against battery), or are
 //     about something else altogether;
-//   - relevance_queries.json: about forty Chinese and forty English queries of one to three
-//     words, each with the one to six posts it should find.
+//   - relevance_queries.json: about fifty Chinese and forty English queries of one to three
+//     words, each with the one to six posts it should find. Some Chinese queries type two or
+//     three words together (积分兑换, 二手家具转让) and list them (Words); some are found in
+//     tags only (断舍离, carpool); some have near-misses among the posts, the word pieced
+//     together across title and body (四轮定检 / 轮定位置) or across two words of a run
+//     (行车记录本 / 开车记录仪表).
 //
-// A post is labelled for a query when it is about the query's words and its title or body
-// holds each of them: a Chinese word as it is, even inside a longer run of characters (处理
+// A post is labelled for a query when it is about the query's words and its title, body or
+// tags hold each of them: a Chinese word as it is, even inside a longer run of characters (处理
 // in 待处理, 保养 in 汽车保养经验, 车友会 in 车友会活动); an English word in any inflection
 // (charging finds "charged" and "charges"), and, for a misspelt query ("batery"), the word
-// it stands for (its Intended field). relevance_test.go holds these rules against the files
-// and keeps the labels complete: a post that holds every word of a query anywhere, tags
-// included, is labelled for it (so an engine scores the same whether it searches tags or
-// not), and no distractor holds any query's word.
+// it stands for (its Intended field). Tags count as text: every engine searches them, so a
+// post whose only 保养 is its tag is labelled for 保养. relevance_test.go holds these rules
+// against the files and keeps the labels complete: a post that holds every word of a query
+// in its title, body or tags is labelled for it (a Chinese word within one of them; for a
+// query typed together, each of its Words), and no distractor holds any query's word (for
+// a query typed together, all its Words: 积分 alone is common enough).
 //
 //go:embed testdata/relevance_posts.json testdata/relevance_distractors.json testdata/relevance_queries.json
 var relevanceFiles embed.FS
@@ -57,8 +63,12 @@ const relevanceBatch = 100
 type RelevanceQuery struct {
 	// Lang is RelevanceChinese or RelevanceEnglish.
 	Lang string `json:"lang"`
-	// Text is what the member types; words are separated by spaces.
+	// Text is what the member types; words are separated by spaces, or, in Chinese,
+	// typed together (积分兑换).
 	Text string `json:"text"`
+	// Words are the words a Chinese Text typed together stands for, as search.Words cuts
+	// it (积分 and 兑换), or nil when each word of Text is one word.
+	Words []string `json:"words,omitempty"`
 	// Intended is what a misspelt Text stands for ("batery" → "battery"), or "".
 	Intended string `json:"intended,omitempty"`
 	// Expected holds the ids of the posts the query should find, in no order.
@@ -166,6 +176,7 @@ func RelevanceQueries() []RelevanceQuery {
 
 func (q RelevanceQuery) clone() RelevanceQuery {
 	q.Expected = slices.Clone(q.Expected)
+	q.Words = slices.Clone(q.Words)
 	return q
 }
 
@@ -360,4 +371,28 @@ func (s relevanceSet) titles() map[string]string {
 		m[p.ID] = p.Title
 	}
 	return m
+}
+
+// RelevanceBar is what every engine must reach on the relevance set, in each language:
+// R-precision and recall at 10 both.
+const RelevanceBar = 0.95
+
+// HoldRelevance runs Relevance against idx, which must be empty, and fails the test when
+// the Chinese or the English queries score below RelevanceBar in R-precision or recall at
+// 10. Every engine's tests call it, so that all are held to the same bar.
+func HoldRelevance(t *testing.T, idx search.Index) RelevanceReport {
+	t.Helper()
+	report := Relevance(t, idx)
+	for _, s := range []struct {
+		name  string
+		score RelevanceScore
+	}{{"Chinese", report.Chinese}, {"English", report.English}} {
+		if s.score.RPrecision < RelevanceBar {
+			t.Errorf("%s R-precision %.3f, want at least %.2f", s.name, s.score.RPrecision, RelevanceBar)
+		}
+		if s.score.RecallAt10 < RelevanceBar {
+			t.Errorf("%s recall@10 %.3f, want at least %.2f", s.name, s.score.RecallAt10, RelevanceBar)
+		}
+	}
+	return report
 }

@@ -135,11 +135,10 @@ func TestRelevanceSet(t *testing.T) {
 		for _, q := range set.queries {
 			var want []string
 			for _, p := range all {
-				// A post that holds every word of the query loosely (in its tags too, and
-				// English words by their first five letters, which catches forms a
-				// stemmer may join) must be labelled; a labelled post must hold every
-				// word strictly, in its title or body, so that the labels do not depend on
-				// whether an engine searches tags.
+				// A post that holds every word of the query loosely (English words by their
+				// first five letters, which catches forms a stemmer may join) must be
+				// labelled; a labelled post must hold every word strictly. Both look in
+				// the title, the body and the tags, which every engine searches.
 				if relevanceHasAll(q, p, true) && !slices.Contains(q.Expected, p.ID) {
 					t.Errorf("query %q: %s holds its words but is not expected: %s", q.Text, p.ID, p.Title)
 				}
@@ -153,12 +152,44 @@ func TestRelevanceSet(t *testing.T) {
 				}
 			}
 			for _, d := range set.distractors {
+				if len(q.Words) > 0 {
+					if relevanceHasAll(q, d, true) {
+						t.Errorf("distractor %s holds every word of query %q: %s", d.ID, q.Text, d.Title)
+					}
+					continue
+				}
 				text := relevanceText(d)
 				for _, w := range relevanceWords(q) {
 					if relevanceHas(q.Lang, text, w, true) {
 						t.Errorf("distractor %s holds %q, a word of query %q: %s", d.ID, w, q.Text, d.Title)
 					}
 				}
+			}
+		}
+	})
+
+	// The words of a Chinese query are those every engine cuts it into: each word of Text
+	// one word, or, typed together, its Words.
+	t.Run("ChineseWords", func(t *testing.T) {
+		for _, q := range set.queries {
+			if q.Lang != RelevanceChinese {
+				if len(q.Words) > 0 {
+					t.Errorf("query %q: only Chinese queries list their words", q.Text)
+				}
+				continue
+			}
+			var cut []string
+			for _, f := range strings.Fields(q.Text) {
+				cut = append(cut, search.Words(f)...)
+			}
+			want := q.Words
+			if len(want) == 0 {
+				want = strings.Fields(q.Text)
+			} else if len(want) < 2 || len(strings.Fields(q.Text)) != 1 {
+				t.Errorf("query %q: Words lists %q; a query typed together has one field and two words or more", q.Text, want)
+			}
+			if !slices.Equal(cut, want) {
+				t.Errorf("query %q is cut into %q, but its words are %q", q.Text, cut, want)
 			}
 		}
 	})
@@ -212,9 +243,12 @@ func relevanceSorted(s []string) []string {
 	return s
 }
 
-// relevanceWords are the words a query's posts must hold: those of Intended when the
-// query is misspelt, lower-cased.
+// relevanceWords are the words a query's posts must hold: its Words when it types them
+// together, those of Intended when it is misspelt, lower-cased.
 func relevanceWords(q RelevanceQuery) []string {
+	if len(q.Words) > 0 {
+		return slices.Clone(q.Words)
+	}
 	text := q.Text
 	if q.Intended != "" {
 		text = q.Intended
@@ -270,13 +304,10 @@ func relevanceHas(lang, text, word string, loose bool) bool {
 	return false
 }
 
-// relevanceHasAll reports whether p holds every word of q: strictly in its title or body,
-// or loosely anywhere, tags included.
+// relevanceHasAll reports whether p holds every word of q, in its title, body or tags
+// (a Chinese word within one of them: relevanceText keeps them apart by line).
 func relevanceHasAll(q RelevanceQuery, p relevancePost, loose bool) bool {
 	text := relevanceText(p)
-	if !loose {
-		text = p.Title + "\n" + p.Body
-	}
 	for _, w := range relevanceWords(q) {
 		if !relevanceHas(q.Lang, text, w, loose) {
 			return false

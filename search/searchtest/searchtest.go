@@ -5,7 +5,8 @@
 // server both pass it: which posts a query finds and which it must not, exact orders only
 // where the port defines them (NEWEST, MOST_ENGAGED, ties), and for relevance only orders
 // no ranking could dispute (a title match above a body-only match, an exact word above a
-// typo). Every word of a multi-word query is required.
+// typo). Every word of a multi-word query is required, and is searched in the title, the
+// tags and the body.
 package searchtest
 
 import (
@@ -50,6 +51,11 @@ func Run(t *testing.T, newIndex NewIndex) {
 		t.Run("Chinese", func(t *testing.T) { testFinds(t, idx, chineseCases) })
 		t.Run("English", func(t *testing.T) { testFinds(t, idx, englishCases) })
 		t.Run("Mixed", func(t *testing.T) { testFinds(t, idx, mixedCases) })
+		t.Run("Tags", func(t *testing.T) { testFinds(t, idx, tagCases) })
+		t.Run("OneField", func(t *testing.T) { testFinds(t, idx, oneFieldCases) })
+		t.Run("OneFieldCounts", func(t *testing.T) { testOneFieldCounts(t, idx) })
+		t.Run("Words", func(t *testing.T) { testFinds(t, idx, wordsCases) })
+		t.Run("RankedPages", func(t *testing.T) { testRankedPages(t, idx) })
 		t.Run("Ranking", func(t *testing.T) { testRanking(t, idx) })
 		t.Run("Snippets", func(t *testing.T) { testSnippets(t, idx) })
 	})
