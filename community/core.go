@@ -7,7 +7,7 @@ import (
 )
 
 // The rules of the community are held by one service per area — members and follows,
-// brands, clubs, posts — each a thin type over one shared core: the clock, the ids, the
+// brands, clubs, posts, referrals — each a thin type over one shared core: the clock, the ids, the
 // cursor key, the store and the write gate. The rules that cross areas (who may see a
 // member, a club's authority, what of a club is inside) are the core's, so that each area
 // states them once. A coming area adds one service and one port.
@@ -48,12 +48,16 @@ type ClubService struct{ *core }
 // searches may show.
 type PostService struct{ *core }
 
+// ReferralService holds the rules of referral fission: campaigns and their rewards.
+type ReferralService struct{ *core }
+
 // Services are the services of every area over one store. Resolvers hold the ones they use.
 type Services struct {
-	Members *MemberService
-	Brands  *BrandService
-	Clubs   *ClubService
-	Posts   *PostService
+	Members   *MemberService
+	Brands    *BrandService
+	Clubs     *ClubService
+	Posts     *PostService
+	Referrals *ReferralService
 }
 
 // New returns the services over store.
@@ -69,7 +73,7 @@ func New(store Store, cfg Config) Services {
 	if c.newID == nil {
 		c.newID = NewID
 	}
-	return Services{Members: &MemberService{c}, Brands: &BrandService{c}, Clubs: &ClubService{c}, Posts: &PostService{c}}
+	return Services{Members: &MemberService{c}, Brands: &BrandService{c}, Clubs: &ClubService{c}, Posts: &PostService{c}, Referrals: &ReferralService{c}}
 }
 
 // Ping reports whether the store is reachable.
