@@ -19,6 +19,8 @@ type core struct {
 	newID     func() string
 	cursorKey []byte
 	checks    []WriteCheck
+	// inviteBaseURL is what an invitation code is appended to, to make its link.
+	inviteBaseURL string
 }
 
 // Config configures the services; zero fields take defaults.
@@ -33,6 +35,9 @@ type Config struct {
 	// Checks run, in order, for every write after the gate has established the actor
 	// (see Gate): rate limits, sanctions, trust levels.
 	Checks []WriteCheck
+	// InviteBaseURL is the base of invitation links: a code's link is the base followed by
+	// the code. DefaultInviteBaseURL by default.
+	InviteBaseURL string
 }
 
 // MemberService holds the rules of members, their identities and follows.
@@ -48,7 +53,8 @@ type ClubService struct{ *core }
 // searches may show.
 type PostService struct{ *core }
 
-// ReferralService holds the rules of referral fission: campaigns and their rewards.
+// ReferralService holds the rules of referral fission: campaigns, invitation codes and
+// rewards.
 type ReferralService struct{ *core }
 
 // Services are the services of every area over one store. Resolvers hold the ones they use.
@@ -62,7 +68,10 @@ type Services struct {
 
 // New returns the services over store.
 func New(store Store, cfg Config) Services {
-	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks}
+	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks, inviteBaseURL: cfg.InviteBaseURL}
+	if c.inviteBaseURL == "" {
+		c.inviteBaseURL = DefaultInviteBaseURL
+	}
 	if len(c.cursorKey) == 0 {
 		c.cursorKey = make([]byte, 32)
 		rand.Read(c.cursorKey)

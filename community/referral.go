@@ -281,6 +281,15 @@ type ReferralStore interface {
 	// created first, then by id ascending, up to first after the position (nil for the
 	// first page). An unknown brand has none.
 	ReferralCampaigns(ctx context.Context, brandID string, first int, after *Position) (CampaignPage, error)
+
+	// CreateInvite returns the member's live invite of the campaign at now (LiveAt), if it
+	// has one, and false; else it stores inv and returns it, and true. One transaction:
+	// of calls for one member and campaign at the same time, at most one stores. NOT_FOUND
+	// for an unknown member or campaign; CONFLICT when the code is taken (then nothing is
+	// stored).
+	CreateInvite(ctx context.Context, inv Invite, now time.Time) (Invite, bool, error)
+	// InviteByCode returns the invite with the code (an InviteCodeKey). NOT_FOUND when none.
+	InviteByCode(ctx context.Context, code string) (Invite, error)
 }
 
 // CampaignPage is a page of a brand's campaigns.

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,4 +138,110 @@ func (s *ReferralService) ReferralCampaigns(ctx context.Context, brandID string,
 		l.edges[i] = ListedCampaign{ReferralCampaign: c, cursor: newCursor(s.core, listReferralCampaigns, brandID, timeKey{c.CreatedAt, c.ID})}
 	}
 	return l, nil
+}
+
+// CreateInviteInput is what a member gives to get an invitation code.
+type CreateInviteInput struct {
+	CampaignID string
+	Channel    ShareChannel
+	// MaxUses limits the code's redemptions; nil for no limit.
+	MaxUses *int
+}
+
+// inviteAttempts is how many codes CreateInvite draws before it gives up on finding a free
+// one: with codes as sparse as InviteCodeLength makes them, a second draw is already rare.
+const inviteAttempts = 3
+
+// CreateInvite returns the calling member's invitation code for a campaign: the live one
+// it has (asked again, whatever the channel or limit, it returns that one), or a new one
+// that expires with the campaign. A member only; BAD_USER_INPUT for an unknown channel, a
+// limit outside 1 to MaxInviteUses, or a campaign that has ended; NOT_FOUND for an unknown
+// campaign.
+func (s *ReferralService) CreateInvite(ctx context.Context, in CreateInviteInput) (Invite, error) {
+	a, err := s.gate(ctx, "createInvite", NeedMember)
+	if err != nil {
+		return Invite{}, err
+	}
+	if !slices.Contains(ShareChannels, in.Channel) {
+		return Invite{}, fieldError("channel", "unknown channel %q", in.Channel)
+	}
+	maxUses := 0
+	if in.MaxUses != nil {
+		if maxUses = *in.MaxUses; maxUses < 1 || maxUses > MaxInviteUses {
+			return Invite{}, fieldError("maxUses", "a code is redeemed 1 to %d times; leave maxUses out for no limit", MaxInviteUses)
+		}
+	}
+	if !validID(in.CampaignID) {
+		return Invite{}, Errorf(CodeNotFound, "no campaign %q", in.CampaignID)
+	}
+	c, err := oneByID(ctx, in.CampaignID, "campaign", s.store.ReferralCampaignsByID)
+	if err != nil {
+		return Invite{}, err
+	}
+	now := s.now().UTC()
+	if c.StatusAt(now) == CampaignEnded {
+		return Invite{}, fieldError("campaignId", "the campaign has ended")
+	}
+	for range inviteAttempts {
+		inv := Invite{Code: newInviteCode(), CampaignID: c.ID, MemberID: a.MemberID, Channel: in.Channel, MaxUses: maxUses,
+			ExpiresAt: c.EndsAt, CreatedAt: now}
+		got, _, err := s.store.CreateInvite(ctx, inv, now)
+		if ErrorCode(err) == CodeConflict {
+			continue // the code is taken: draw another
+		}
+		return got, err
+	}
+	return Invite{}, Errorf(CodeInternal, "no free invitation code after %d draws", inviteAttempts)
+}
+
+// InviteURL returns the link of a code.
+func (s *ReferralService) InviteURL(code string) string { return s.inviteBaseURL + code }
+
+// InvitePreview returns the public preview of a code, or nil when there is no such code.
+// Anyone may read it, signed in or not: it names the campaign, its brand and the
+// referrer's display name, and says whether the code can be redeemed now; nothing else
+// about the referrer.
+func (s *ReferralService) InvitePreview(ctx context.Context, code string) (*InvitePreview, error) {
+	key := InviteCodeKey(code)
+	if key == "" {
+		return nil, nil
+	}
+	inv, err := s.store.InviteByCode(ctx, key)
+	if ErrorCode(err) == CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := oneByID(ctx, inv.CampaignID, "campaign", s.store.ReferralCampaignsByID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := oneByID(ctx, inv.MemberID, "member", s.store.MembersByID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return &InvitePreview{
+		Code: inv.Code, CampaignName: c.Name, BrandID: c.BrandID, ReferrerName: m.DisplayName,
+		Redeemable: inv.LiveAt(now) && c.StatusAt(now) == CampaignActive,
+	}, nil
+}
+
+// InvitePoster returns what a share poster of the calling member's invite shows. The
+// invite's member only: FORBIDDEN for anyone else.
+func (s *ReferralService) InvitePoster(ctx context.Context, inv Invite) (InvitePoster, error) {
+	a := ActorFrom(ctx)
+	if a.MemberID != inv.MemberID || a.AuthError != nil {
+		return InvitePoster{}, Errorf(CodeForbidden, "only the member who shares the code sees its poster")
+	}
+	c, err := oneByID(ctx, inv.CampaignID, "campaign", s.store.ReferralCampaignsByID)
+	if err != nil {
+		return InvitePoster{}, err
+	}
+	m, err := oneByID(ctx, inv.MemberID, "member", s.store.MembersByID)
+	if err != nil {
+		return InvitePoster{}, err
+	}
+	return InvitePoster{URL: s.InviteURL(inv.Code), DisplayName: m.DisplayName, AvatarURL: m.AvatarURL, CampaignName: c.Name}, nil
 }

@@ -3,7 +3,10 @@ package communitytest
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -13,6 +16,8 @@ import (
 func testReferralStore(t *testing.T, newStore NewStore) {
 	t.Run("Campaigns", func(t *testing.T) { testCampaigns(t, newStore(t)) })
 	t.Run("CampaignPages", func(t *testing.T) { testCampaignPages(t, newStore(t)) })
+	t.Run("Invites", func(t *testing.T) { testInvites(t, newStore(t)) })
+	t.Run("ConcurrentInvites", func(t *testing.T) { testConcurrentInvites(t, newStore(t)) })
 }
 
 // newCampaign is a campaign of a brand, created at minute n of the suite's clock.
@@ -208,4 +213,132 @@ func testCampaignPages(t *testing.T, s community.Store) {
 			t.Errorf("first 0 = %+v", page)
 		}
 	})
+}
+
+// newInvite is an invite of a member for a campaign, made at minute n, with a code that
+// no other test uses.
+func newInvite(memberID string, c community.ReferralCampaign, n int) community.Invite {
+	return community.Invite{
+		Code: strings.ToUpper(strings.ReplaceAll(community.NewID(), "-", "")[20:30]), CampaignID: c.ID, MemberID: memberID,
+		Channel: community.ShareWeChat, MaxUses: 10, ExpiresAt: c.EndsAt, CreatedAt: at(n),
+	}
+}
+
+func testInvites(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	bs := createBrands(t, s, "nio")
+	ms := create(t, s, "li_hua", "wang_fang")
+	spring := newCampaign(bs[0].ID, "春季老带新", 0)
+	summer := newCampaign(bs[0].ID, "夏日裂变", 1)
+	must(t, s.CreateReferralCampaign(ctx, spring))
+	must(t, s.CreateReferralCampaign(ctx, summer))
+
+	first := newInvite(ms[0].ID, spring, 2)
+	got, created, err := s.CreateInvite(ctx, first, at(2))
+	checkRead(t, "CreateInvite", first, got, err)
+	if !created {
+		t.Error("a member's first invite was not created")
+	}
+	byCode, err := s.InviteByCode(ctx, first.Code)
+	checkRead(t, "InviteByCode", first, byCode, err)
+
+	// Asked again, for any channel or limit, the live invite is the answer.
+	again := newInvite(ms[0].ID, spring, 3)
+	again.Channel, again.MaxUses = community.ShareMoments, 0
+	got, created, err = s.CreateInvite(ctx, again, at(3))
+	checkRead(t, "CreateInvite again", first, got, err)
+	if created {
+		t.Error("a second live invite was created")
+	}
+	_, err = s.InviteByCode(ctx, again.Code)
+	wantCode(t, err, community.CodeNotFound)
+
+	// Another campaign, another member: invites of their own.
+	for _, inv := range []community.Invite{newInvite(ms[0].ID, summer, 4), newInvite(ms[1].ID, spring, 4)} {
+		got, created, err := s.CreateInvite(ctx, inv, at(4))
+		checkRead(t, "CreateInvite of another campaign or member", inv, got, err)
+		if !created {
+			t.Errorf("invite %+v was not created", inv)
+		}
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		taken := newInvite(ms[1].ID, summer, 5)
+		taken.Code = first.Code
+		unknownMember := newInvite(community.NewID(), summer, 5)
+		unknownCampaign := newInvite(ms[1].ID, newCampaign(bs[0].ID, "无", 5), 5)
+		for _, tc := range []struct {
+			name string
+			inv  community.Invite
+			code community.Code
+		}{
+			{"code taken", taken, community.CodeConflict},
+			{"unknown member", unknownMember, community.CodeNotFound},
+			{"unknown campaign", unknownCampaign, community.CodeNotFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, _, err := s.CreateInvite(ctx, tc.inv, at(5))
+				wantCode(t, err, tc.code)
+				byCode, err := s.InviteByCode(ctx, first.Code)
+				checkRead(t, "the code's invite after a refused create", first, byCode, err)
+			})
+		}
+		// The member whose create was refused for a taken code has no invite yet.
+		fresh := newInvite(ms[1].ID, summer, 6)
+		got, created, err := s.CreateInvite(ctx, fresh, at(6))
+		checkRead(t, "CreateInvite after a refused one", fresh, got, err)
+		if !created {
+			t.Error("the invite was not created")
+		}
+	})
+
+	t.Run("after expiry a new one", func(t *testing.T) {
+		later := newInvite(ms[0].ID, spring, 2)
+		later.ExpiresAt = spring.EndsAt.Add(24 * time.Hour)
+		got, created, err := s.CreateInvite(ctx, later, spring.EndsAt)
+		checkRead(t, "CreateInvite once the first expired", later, got, err)
+		if !created {
+			t.Error("no new invite once the first expired")
+		}
+		old, err := s.InviteByCode(ctx, first.Code)
+		checkRead(t, "the expired invite", first, old, err)
+	})
+}
+
+// testConcurrentInvites asks for one member's invite of one campaign many times at once:
+// one invite is made, and every call returns it.
+func testConcurrentInvites(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	bs := createBrands(t, s, "xpeng")
+	ms := create(t, s, "zhao_lei")
+	c := newCampaign(bs[0].ID, "并发", 0)
+	must(t, s.CreateReferralCampaign(ctx, c))
+	const n = 8
+	codes := make([]string, n)
+	made := make([]bool, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var inv community.Invite
+			inv, made[i], errs[i] = s.CreateInvite(ctx, newInvite(ms[0].ID, c, 1), at(1))
+			codes[i] = inv.Code
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		must(t, errs[i])
+		if made[i] {
+			created++
+		}
+		if codes[i] != codes[0] {
+			t.Errorf("call %d returned code %s, call 0 %s", i, codes[i], codes[0])
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d calls created an invite, want 1", created)
+	}
 }

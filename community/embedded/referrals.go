@@ -13,11 +13,16 @@ import (
 	"quanzi/community"
 )
 
-// bucketCampaigns maps a campaign id to its community.ReferralCampaign.
-var bucketCampaigns = []byte("referral_campaigns")
+// Bucket names of the referral part of the bbolt file.
+var (
+	// bucketCampaigns maps a campaign id to its community.ReferralCampaign.
+	bucketCampaigns = []byte("referral_campaigns")
+	// bucketInvites maps an invitation code to its community.Invite.
+	bucketInvites = []byte("invites")
+)
 
 // referralBuckets are the buckets migrate creates for the referral part.
-var referralBuckets = [][]byte{bucketCampaigns}
+var referralBuckets = [][]byte{bucketCampaigns, bucketInvites}
 
 // referralGraph is the in-memory part of the store about referral campaigns. It is
 // guarded by Store.mu, like the rest of the graph.
@@ -26,12 +31,21 @@ type referralGraph struct {
 	// campaignsOf are each brand's campaigns oldest first (CreatedAt ascending, then id
 	// descending): the reverse of list order, so that a new campaign is usually an append.
 	campaignsOf map[string][]*community.ReferralCampaign
+	// invites are the invitation codes by code; invitesOf each member's invites of each
+	// campaign, oldest first.
+	invites   map[string]*community.Invite
+	invitesOf map[inviterKey][]*community.Invite
 }
+
+// inviterKey is a member and a campaign, whose invites a member has.
+type inviterKey struct{ memberID, campaignID string }
 
 func newReferralGraph() referralGraph {
 	return referralGraph{
 		campaigns:   map[string]*community.ReferralCampaign{},
 		campaignsOf: map[string][]*community.ReferralCampaign{},
+		invites:     map[string]*community.Invite{},
+		invitesOf:   map[inviterKey][]*community.Invite{},
 	}
 }
 
@@ -72,7 +86,70 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 	for _, list := range s.campaignsOf {
 		slices.SortFunc(list, compareCampaigns)
 	}
+	err = tx.Bucket(bucketInvites).ForEach(func(k, v []byte) error {
+		inv := &community.Invite{}
+		if err := json.Unmarshal(v, inv); err != nil {
+			return fmt.Errorf("embedded: decode invite: %w", err)
+		}
+		if s.campaigns[inv.CampaignID] == nil || s.members[inv.MemberID] == nil {
+			return fmt.Errorf("embedded: invite %q refers to an unknown campaign or member", k)
+		}
+		s.indexInvite(inv)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, list := range s.invitesOf {
+		slices.SortFunc(list, func(a, b *community.Invite) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	}
 	return nil
+}
+
+// indexInvite adds an invite to the in-memory maps.
+func (s *Store) indexInvite(inv *community.Invite) {
+	s.invites[inv.Code] = inv
+	k := inviterKey{inv.MemberID, inv.CampaignID}
+	s.invitesOf[k] = append(s.invitesOf[k], inv)
+}
+
+// CreateInvite implements community.ReferralStore.
+func (s *Store) CreateInvite(_ context.Context, inv community.Invite, now time.Time) (community.Invite, bool, error) {
+	inv.ExpiresAt, inv.CreatedAt = inv.ExpiresAt.UTC(), inv.CreatedAt.UTC()
+	defer s.writing()()
+	switch {
+	case s.members[inv.MemberID] == nil:
+		return community.Invite{}, false, notFound(inv.MemberID)
+	case s.campaigns[inv.CampaignID] == nil:
+		return community.Invite{}, false, community.Errorf(community.CodeNotFound, "no campaign %q", inv.CampaignID)
+	}
+	mine := s.invitesOf[inviterKey{inv.MemberID, inv.CampaignID}]
+	for i := len(mine) - 1; i >= 0; i-- {
+		if mine[i].LiveAt(now) {
+			return *mine[i], false, nil
+		}
+	}
+	if s.invites[inv.Code] != nil {
+		return community.Invite{}, false, conflict("the code is taken")
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx, bucketInvites, []byte(inv.Code), inv)
+	})
+	if err != nil {
+		return community.Invite{}, false, fmt.Errorf("embedded: create invite: %w", err)
+	}
+	n := inv
+	s.indexInvite(&n)
+	return inv, true, nil
+}
+
+// InviteByCode implements community.ReferralStore.
+func (s *Store) InviteByCode(_ context.Context, code string) (community.Invite, error) {
+	defer s.reading()()
+	if inv := s.invites[code]; inv != nil {
+		return *inv, nil
+	}
+	return community.Invite{}, community.Errorf(community.CodeNotFound, "no invite %q", code)
 }
 
 // CreateReferralCampaign implements community.ReferralStore.

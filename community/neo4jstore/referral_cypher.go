@@ -7,6 +7,13 @@ package neo4jstore
 // property cannot hold maps, the rules are read and written whole, and seven parallel
 // lists would say the same less plainly. listKey places the campaign in its brand's list
 // (see listKey): newest first, then by id.
+//
+// An invitation code is (:Member)-[:INVITES_WITH]->(:InviteCode {code, campaignId,
+// memberId, channel, uses, maxUses, expiresAt, createdAt})-[:FOR]->(:Campaign); maxUses 0
+// is no limit.
+
+// inviteFields projects an :InviteCode node as inviteFrom reads it.
+const inviteFields = `i {.code, .campaignId, .memberId, .channel, .uses, .maxUses, .expiresAt, .createdAt}`
 
 // campaignFields projects a :Campaign node as campaignFrom reads it.
 const campaignFields = `c {.id, .brandId, .name, .startsAt, .endsAt, .redeemWindowDays, .rules, .createdAt, .endedAt}`
@@ -46,4 +53,34 @@ CALL () {
 }
 OPTIONAL MATCH (b:Brand {id: $brandId})
 RETURN page, CASE WHEN b IS NULL THEN 0 ELSE COUNT { (b)<-[:RUN_BY]-(:Campaign) } END AS total`
+
+	// cypherCreateInvite locks the member, then looks for its live invite of the campaign
+	// (not expired at $now, not used up): it returns that one, or creates the new one. It
+	// returns the outcome — "noMember", "noCampaign", "live" or "created" — and the live
+	// invite. The lock makes two calls for one member wait for each other, so that they
+	// make one invite; a taken code is refused by the unique constraint on code.
+	cypherCreateInvite = `
+OPTIONAL MATCH (m:Member {id: $memberId})
+SET m._lock = true REMOVE m._lock
+WITH m
+OPTIONAL MATCH (c:Campaign {id: $campaignId})
+CALL (m, c) {
+  OPTIONAL MATCH (m)-[:INVITES_WITH]->(i:InviteCode {campaignId: c.id})
+  WHERE i.expiresAt > $now AND (i.maxUses = 0 OR i.uses < i.maxUses)
+  WITH i ORDER BY i.createdAt DESC LIMIT 1
+  RETURN i
+}
+WITH m, c, i, CASE
+  WHEN m IS NULL THEN 'noMember'
+  WHEN c IS NULL THEN 'noCampaign'
+  WHEN i IS NOT NULL THEN 'live'
+  ELSE 'created' END AS outcome
+FOREACH (_ IN CASE WHEN outcome = 'created' THEN [1] ELSE [] END |
+  CREATE (m)-[:INVITES_WITH]->(:InviteCode {code: $code, campaignId: $campaignId, memberId: $memberId,
+    channel: $channel, uses: 0, maxUses: $maxUses, expiresAt: $expiresAt, createdAt: $createdAt})-[:FOR]->(c))
+RETURN outcome, CASE WHEN i IS NULL THEN null ELSE ` + inviteFields + ` END AS invite`
+
+	cypherInviteByCode = `
+MATCH (i:InviteCode {code: $code})
+RETURN ` + inviteFields + ` AS invite`
 )

@@ -112,3 +112,57 @@ func (s *Store) ReferralCampaigns(ctx context.Context, brandID string, first int
 	}
 	return page, nil
 }
+
+// inviteFrom reads an invite projected with inviteFields.
+func inviteFrom(v any) community.Invite {
+	p, _ := v.(map[string]any)
+	return community.Invite{
+		Code: str(p["code"]), CampaignID: str(p["campaignId"]), MemberID: str(p["memberId"]),
+		Channel: community.ShareChannel(str(p["channel"])), Uses: integer(p["uses"]), MaxUses: integer(p["maxUses"]),
+		ExpiresAt: utc(p["expiresAt"]), CreatedAt: utc(p["createdAt"]),
+	}
+}
+
+// CreateInvite implements community.ReferralStore.
+func (s *Store) CreateInvite(ctx context.Context, inv community.Invite, now time.Time) (community.Invite, bool, error) {
+	params := map[string]any{
+		"code": inv.Code, "campaignId": inv.CampaignID, "memberId": inv.MemberID, "channel": string(inv.Channel),
+		"maxUses": int64(inv.MaxUses), "expiresAt": inv.ExpiresAt.UTC(), "createdAt": inv.CreatedAt.UTC(), "now": now.UTC(),
+	}
+	rec, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (*neo4j.Record, error) {
+		recs, err := collect(ctx, tx, cypherCreateInvite, params)
+		if err != nil || len(recs) == 0 {
+			return nil, err
+		}
+		return recs[0], nil
+	})
+	if err != nil {
+		return community.Invite{}, false, fail(err, "create invite of member %q for campaign %q", inv.MemberID, inv.CampaignID)
+	}
+	switch outcome := str(get(rec, "outcome")); outcome {
+	case "noMember":
+		return community.Invite{}, false, notFound(inv.MemberID)
+	case "noCampaign":
+		return community.Invite{}, false, community.Errorf(community.CodeNotFound, "no campaign %q", inv.CampaignID)
+	case "live":
+		return inviteFrom(get(rec, "invite")), false, nil
+	case "created":
+		inv.Uses = 0
+		inv.ExpiresAt, inv.CreatedAt = inv.ExpiresAt.UTC(), inv.CreatedAt.UTC()
+		return inv, true, nil
+	default:
+		return community.Invite{}, false, fmt.Errorf("neo4jstore: create invite: outcome %q", outcome)
+	}
+}
+
+// InviteByCode implements community.ReferralStore.
+func (s *Store) InviteByCode(ctx context.Context, code string) (community.Invite, error) {
+	recs, err := query(ctx, s, cypherInviteByCode, map[string]any{"code": code})
+	if err != nil {
+		return community.Invite{}, fail(err, "find invite %q", code)
+	}
+	if len(recs) == 0 {
+		return community.Invite{}, community.Errorf(community.CodeNotFound, "no invite %q", code)
+	}
+	return inviteFrom(get(recs[0], "invite")), nil
+}

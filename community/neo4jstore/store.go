@@ -230,6 +230,7 @@ var conflicts = []struct{ names, message string }{
 	{"`Brand`", "the brand exists already"},
 	{"`Club`", "the club exists already"},
 	{"`Campaign`", "the campaign exists already"},
+	{"`InviteCode`", "the invitation code is taken"},
 	{"`Purchase`", "the purchase is recorded already"},
 	{"`Post`", "the post exists already"},
 	{"`Comment`", "the comment exists already"},
