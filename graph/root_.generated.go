@@ -36,6 +36,9 @@ type ResolverRoot interface {
 	Entity() EntityResolver
 	FeedEdge() FeedEdgeResolver
 	FollowConnection() FollowConnectionResolver
+	Invite() InviteResolver
+	InvitePoster() InvitePosterResolver
+	InvitePreview() InvitePreviewResolver
 	JoinRequest() JoinRequestResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
@@ -194,6 +197,10 @@ type ComplexityRoot struct {
 		Club func(childComplexity int) int
 	}
 
+	CreateInvitePayload struct {
+		Invite func(childComplexity int) int
+	}
+
 	CreateReferralCampaignPayload struct {
 		Campaign func(childComplexity int) int
 	}
@@ -241,6 +248,33 @@ type ComplexityRoot struct {
 		ExternalID func(childComplexity int) int
 		LinkedAt   func(childComplexity int) int
 		Provider   func(childComplexity int) int
+	}
+
+	Invite struct {
+		CampaignID    func(childComplexity int) int
+		Channel       func(childComplexity int) int
+		Code          func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		MaxUses       func(childComplexity int) int
+		PosterPayload func(childComplexity int) int
+		URL           func(childComplexity int) int
+		Uses          func(childComplexity int) int
+	}
+
+	InvitePoster struct {
+		AvatarURL    func(childComplexity int) int
+		CampaignName func(childComplexity int) int
+		DisplayName  func(childComplexity int) int
+		URL          func(childComplexity int) int
+	}
+
+	InvitePreview struct {
+		Brand        func(childComplexity int) int
+		CampaignName func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Redeemable   func(childComplexity int) int
+		ReferrerName func(childComplexity int) int
 	}
 
 	JoinBrandPayload struct {
@@ -309,6 +343,7 @@ type ComplexityRoot struct {
 		ApproveJoinRequest     func(childComplexity int, input model.JoinRequestDecisionInput) int
 		CreateBrand            func(childComplexity int, input model.CreateBrandInput) int
 		CreateClub             func(childComplexity int, input model.CreateClubInput) int
+		CreateInvite           func(childComplexity int, input community.CreateInviteInput) int
 		CreatePost             func(childComplexity int, input model.CreatePostInput) int
 		CreateReferralCampaign func(childComplexity int, input model.CreateReferralCampaignInput) int
 		DeleteComment          func(childComplexity int, input model.DeleteCommentInput) int
@@ -431,6 +466,7 @@ type ComplexityRoot struct {
 		Brand              func(childComplexity int, slug string) int
 		Club               func(childComplexity int, slug string) int
 		Feed               func(childComplexity int, first *int, after *string) int
+		Invite             func(childComplexity int, code string) int
 		Member             func(childComplexity int, id string) int
 		MemberByHandle     func(childComplexity int, handle string) int
 		Post               func(childComplexity int, id string) int
@@ -1109,6 +1145,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateClubPayload.Club(childComplexity), true
 
+	case "CreateInvitePayload.invite":
+		if e.ComplexityRoot.CreateInvitePayload.Invite == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateInvitePayload.Invite(childComplexity), true
+
 	case "CreateReferralCampaignPayload.campaign":
 		if e.ComplexityRoot.CreateReferralCampaignPayload.Campaign == nil {
 			break
@@ -1269,6 +1312,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Identity.Provider(childComplexity), true
+
+	case "Invite.campaignId":
+		if e.ComplexityRoot.Invite.CampaignID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.CampaignID(childComplexity), true
+	case "Invite.channel":
+		if e.ComplexityRoot.Invite.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Channel(childComplexity), true
+	case "Invite.code":
+		if e.ComplexityRoot.Invite.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Code(childComplexity), true
+	case "Invite.createdAt":
+		if e.ComplexityRoot.Invite.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.CreatedAt(childComplexity), true
+	case "Invite.expiresAt":
+		if e.ComplexityRoot.Invite.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.ExpiresAt(childComplexity), true
+	case "Invite.maxUses":
+		if e.ComplexityRoot.Invite.MaxUses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.MaxUses(childComplexity), true
+	case "Invite.posterPayload":
+		if e.ComplexityRoot.Invite.PosterPayload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.PosterPayload(childComplexity), true
+	case "Invite.url":
+		if e.ComplexityRoot.Invite.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.URL(childComplexity), true
+	case "Invite.uses":
+		if e.ComplexityRoot.Invite.Uses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Uses(childComplexity), true
+
+	case "InvitePoster.avatarUrl":
+		if e.ComplexityRoot.InvitePoster.AvatarURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.AvatarURL(childComplexity), true
+	case "InvitePoster.campaignName":
+		if e.ComplexityRoot.InvitePoster.CampaignName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.CampaignName(childComplexity), true
+	case "InvitePoster.displayName":
+		if e.ComplexityRoot.InvitePoster.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.DisplayName(childComplexity), true
+	case "InvitePoster.url":
+		if e.ComplexityRoot.InvitePoster.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.URL(childComplexity), true
+
+	case "InvitePreview.brand":
+		if e.ComplexityRoot.InvitePreview.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Brand(childComplexity), true
+	case "InvitePreview.campaignName":
+		if e.ComplexityRoot.InvitePreview.CampaignName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.CampaignName(childComplexity), true
+	case "InvitePreview.code":
+		if e.ComplexityRoot.InvitePreview.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Code(childComplexity), true
+	case "InvitePreview.redeemable":
+		if e.ComplexityRoot.InvitePreview.Redeemable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Redeemable(childComplexity), true
+	case "InvitePreview.referrerName":
+		if e.ComplexityRoot.InvitePreview.ReferrerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.ReferrerName(childComplexity), true
 
 	case "JoinBrandPayload.membership":
 		if e.ComplexityRoot.JoinBrandPayload.Membership == nil {
@@ -1562,6 +1716,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateClub(childComplexity, args["input"].(model.CreateClubInput)), true
+	case "Mutation.createInvite":
+		if e.ComplexityRoot.Mutation.CreateInvite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInvite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInvite(childComplexity, args["input"].(community.CreateInviteInput)), true
 	case "Mutation.createPost":
 		if e.ComplexityRoot.Mutation.CreatePost == nil {
 			break
@@ -2256,6 +2421,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.invite":
+		if e.ComplexityRoot.Query.Invite == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Invite(childComplexity, args["code"].(string)), true
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
 			break
@@ -2708,6 +2884,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputConsentInput,
 		ec.unmarshalInputCreateBrandInput,
 		ec.unmarshalInputCreateClubInput,
+		ec.unmarshalInputCreateInviteInput,
 		ec.unmarshalInputCreatePostInput,
 		ec.unmarshalInputCreateReferralCampaignInput,
 		ec.unmarshalInputDeleteCommentInput,
@@ -3710,7 +3887,15 @@ input SharePostInput {
   idempotencyKey: String
 }
 `, BuiltIn: false},
-	{Name: "../schema/referrals.graphqls", Input: `extend type Mutation {
+	{Name: "../schema/referrals.graphqls", Input: `extend type Query {
+  """
+  The public preview of an invitation code, for its landing page: anyone may read it, signed
+  in or not. Codes are matched case-insensitively; null for no such code.
+  """
+  invite(code: String!): InvitePreview
+}
+
+extend type Mutation {
   """
   Creates a referral campaign of a brand. The brand's admins and ADMIN. Refused with
   BAD_USER_INPUT, and extensions.field naming the input field at fault, for: a name that is
@@ -3725,6 +3910,13 @@ input SharePostInput {
   changes nothing. The admins of the campaign's brand and ADMIN.
   """
   endReferralCampaign(input: EndReferralCampaignInput!): EndReferralCampaignPayload! @write
+  """
+  Your invitation code for a campaign, to share. You have one live code per campaign: asked
+  again, whatever the channel, this returns it; a new one is made once it has expired or is
+  used up. A code expires with its campaign. BAD_USER_INPUT for a campaign that has ended
+  (field campaignId) or maxUses outside 1 to 100,000; NOT_FOUND for an unknown campaign.
+  """
+  createInvite(input: CreateInviteInput!): CreateInvitePayload! @write
 }
 
 extend type Brand {
@@ -3856,6 +4048,59 @@ input EndReferralCampaignInput {
 
 type EndReferralCampaignPayload {
   campaign: ReferralCampaign!
+}
+
+"A member's invitation code for a campaign."
+type Invite {
+  "10 characters of A–Z and 2–9 without the look-alikes O, I and L; matched case-insensitively."
+  code: String!
+  "The link to share: the landing page of the code."
+  url: String!
+  campaignId: ID!
+  "The channel the code was first asked for."
+  channel: ShareChannel!
+  "How many newcomers redeemed the code."
+  uses: Int!
+  "The most redemptions of the code; null for no limit."
+  maxUses: Int
+  expiresAt: Time!
+  createdAt: Time!
+  "What a front end needs to draw a share poster with a QR code: the server draws no images."
+  posterPayload: InvitePoster!
+}
+
+"What a share poster of an invitation shows."
+type InvitePoster {
+  "The link the QR code holds."
+  url: String!
+  "The referrer's display name."
+  displayName: String!
+  "The referrer's avatar; null when they have none."
+  avatarUrl: String
+  campaignName: String!
+}
+
+"The public preview of an invitation code: nothing about the referrer but their display name."
+type InvitePreview {
+  code: String!
+  campaignName: String!
+  brand: Brand!
+  "The display name of the member who shares the code."
+  referrerName: String!
+  "Whether the code can be redeemed now: its campaign runs, and it has not expired or been used up."
+  redeemable: Boolean!
+}
+
+input CreateInviteInput {
+  campaignId: ID!
+  "Where the code will be shared."
+  channel: ShareChannel!
+  "Limits the code's redemptions: 1 to 100,000; left out for no limit."
+  maxUses: Int
+}
+
+type CreateInvitePayload {
+  invite: Invite!
 }
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `extend type Query {
@@ -4356,6 +4601,14 @@ func (ec *executionContext) childFields_CreateClubPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CreateClubPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateInvitePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invite":
+		return ec.fieldContext_CreateInvitePayload_invite(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateInvitePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateReferralCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "campaign":
@@ -4438,6 +4691,60 @@ func (ec *executionContext) childFields_Identity(ctx context.Context, field grap
 		return ec.fieldContext_Identity_linkedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
+}
+
+func (ec *executionContext) childFields_Invite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Invite_code(ctx, field)
+	case "url":
+		return ec.fieldContext_Invite_url(ctx, field)
+	case "campaignId":
+		return ec.fieldContext_Invite_campaignId(ctx, field)
+	case "channel":
+		return ec.fieldContext_Invite_channel(ctx, field)
+	case "uses":
+		return ec.fieldContext_Invite_uses(ctx, field)
+	case "maxUses":
+		return ec.fieldContext_Invite_maxUses(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Invite_expiresAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Invite_createdAt(ctx, field)
+	case "posterPayload":
+		return ec.fieldContext_Invite_posterPayload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invite", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitePoster(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_InvitePoster_url(ctx, field)
+	case "displayName":
+		return ec.fieldContext_InvitePoster_displayName(ctx, field)
+	case "avatarUrl":
+		return ec.fieldContext_InvitePoster_avatarUrl(ctx, field)
+	case "campaignName":
+		return ec.fieldContext_InvitePoster_campaignName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitePoster", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_InvitePreview_code(ctx, field)
+	case "campaignName":
+		return ec.fieldContext_InvitePreview_campaignName(ctx, field)
+	case "brand":
+		return ec.fieldContext_InvitePreview_brand(ctx, field)
+	case "referrerName":
+		return ec.fieldContext_InvitePreview_referrerName(ctx, field)
+	case "redeemable":
+		return ec.fieldContext_InvitePreview_redeemable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_JoinBrandPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

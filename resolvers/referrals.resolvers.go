@@ -21,6 +21,36 @@ func (r *brandResolver) ReferralCampaigns(ctx context.Context, obj *community.Br
 	return &l, nil
 }
 
+func (r *inviteResolver) URL(ctx context.Context, obj *community.Invite) (string, error) {
+	return r.Referrals.InviteURL(obj.Code), nil
+}
+
+func (r *inviteResolver) MaxUses(ctx context.Context, obj *community.Invite) (*int, error) {
+	if obj.MaxUses == 0 {
+		return nil, nil
+	}
+	return &obj.MaxUses, nil
+}
+
+func (r *inviteResolver) PosterPayload(ctx context.Context, obj *community.Invite) (*community.InvitePoster, error) {
+	p, err := r.Referrals.InvitePoster(ctx, *obj)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (r *invitePosterResolver) AvatarURL(ctx context.Context, obj *community.InvitePoster) (*string, error) {
+	if obj.AvatarURL == "" {
+		return nil, nil
+	}
+	return &obj.AvatarURL, nil
+}
+
+func (r *invitePreviewResolver) Brand(ctx context.Context, obj *community.InvitePreview) (*community.Brand, error) {
+	return r.existingBrand(ctx, obj.BrandID)
+}
+
 func (r *mutationResolver) CreateReferralCampaign(ctx context.Context, input model.CreateReferralCampaignInput) (*model.CreateReferralCampaignPayload, error) {
 	c, err := r.Referrals.CreateReferralCampaign(ctx, community.CreateCampaignInput{
 		BrandID: input.BrandID, Name: input.Name, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
@@ -38,6 +68,18 @@ func (r *mutationResolver) EndReferralCampaign(ctx context.Context, input model.
 		return nil, err
 	}
 	return &model.EndReferralCampaignPayload{Campaign: &c}, nil
+}
+
+func (r *mutationResolver) CreateInvite(ctx context.Context, input community.CreateInviteInput) (*model.CreateInvitePayload, error) {
+	inv, err := r.Referrals.CreateInvite(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateInvitePayload{Invite: &inv}, nil
+}
+
+func (r *queryResolver) Invite(ctx context.Context, code string) (*community.InvitePreview, error) {
+	return r.Referrals.InvitePreview(ctx, code)
 }
 
 func (r *referralCampaignResolver) Brand(ctx context.Context, obj *community.ReferralCampaign) (*community.Brand, error) {
@@ -71,6 +113,12 @@ func (r *referralRuleResolver) CapPerReferrer(ctx context.Context, obj *communit
 	return &obj.CapPerReferrer, nil
 }
 
+func (r *Resolver) Invite() graph.InviteResolver { return &inviteResolver{r} }
+
+func (r *Resolver) InvitePoster() graph.InvitePosterResolver { return &invitePosterResolver{r} }
+
+func (r *Resolver) InvitePreview() graph.InvitePreviewResolver { return &invitePreviewResolver{r} }
+
 func (r *Resolver) ReferralCampaign() graph.ReferralCampaignResolver {
 	return &referralCampaignResolver{r}
 }
@@ -82,6 +130,9 @@ func (r *Resolver) ReferralCampaignConnection() graph.ReferralCampaignConnection
 func (r *Resolver) ReferralRule() graph.ReferralRuleResolver { return &referralRuleResolver{r} }
 
 type (
+	inviteResolver                     struct{ *Resolver }
+	invitePosterResolver               struct{ *Resolver }
+	invitePreviewResolver              struct{ *Resolver }
 	referralCampaignResolver           struct{ *Resolver }
 	referralCampaignConnectionResolver struct{ *Resolver }
 	referralRuleResolver               struct{ *Resolver }

@@ -370,3 +370,140 @@ func testReferralCampaigns(t *testing.T, a *api, run string) {
 		}
 	})
 }
+
+const createInviteOp = `mutation($in: CreateInviteInput!) { createInvite(input: $in) { invite {
+	code url campaignId channel uses maxUses expiresAt posterPayload { url displayName avatarUrl campaignName } } } }`
+
+const previewOp = `query($code: String!) { invite(code: $code) { code campaignName brand { slug } referrerName redeemable } }`
+
+type inviteOut struct {
+	Code          string
+	URL           string
+	CampaignID    string
+	Channel       string
+	Uses          int
+	MaxUses       *int
+	ExpiresAt     time.Time
+	PosterPayload struct {
+		URL          string
+		DisplayName  string
+		AvatarURL    *string
+		CampaignName string
+	}
+}
+
+type previewOut struct {
+	Invite *struct {
+		Code         string
+		CampaignName string
+		Brand        struct{ Slug string }
+		ReferrerName string
+		Redeemable   bool
+	}
+}
+
+func TestInvites(t *testing.T) {
+	testInvites(t, newAPI(t), "")
+}
+
+func TestInvitesOnNeo4j(t *testing.T) {
+	a, _ := newNeo4jAPI(t)
+	testInvites(t, a, fmt.Sprintf("-%06d", rand.IntN(1000000)))
+}
+
+func testInvites(t *testing.T, a *api, run string) {
+	byd := a.createBrand("byd-invites"+run, "比亚迪")
+	bydAdmin := staffToken(t, byd, "BRAND_ADMIN")
+	suffix := strings.ReplaceAll(run, "-", "_")
+	_, lihua := a.register("li_hua"+suffix, "李华")
+	_, wang := a.register("wang_fang"+suffix, "王芳")
+	var created struct {
+		CreateReferralCampaign struct{ Campaign campaignOut } `json:"createReferralCampaign"`
+	}
+	a.ok(bydAdmin, createCampaignOp, map[string]any{"in": campaignInput(byd, "春季老带新")}, &created)
+	campaign := created.CreateReferralCampaign.Campaign
+
+	createInvite := func(token, channel string, out *inviteOut) {
+		t.Helper()
+		var res struct {
+			CreateInvite struct{ Invite inviteOut } `json:"createInvite"`
+		}
+		a.ok(token, createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign.ID, "channel": channel}}, &res)
+		*out = res.CreateInvite.Invite
+	}
+	var mine inviteOut
+	createInvite(lihua, "WECHAT", &mine)
+	if len(mine.Code) != community.InviteCodeLength || strings.Trim(mine.Code, community.InviteAlphabet) != "" {
+		t.Errorf("code %q is not %d characters of %s", mine.Code, community.InviteCodeLength, community.InviteAlphabet)
+	}
+	want := mine
+	want.URL, want.CampaignID, want.Channel, want.Uses, want.MaxUses, want.ExpiresAt = "/invite/"+mine.Code, campaign.ID, "WECHAT", 0, nil, campaign.EndsAt
+	want.PosterPayload.URL, want.PosterPayload.DisplayName, want.PosterPayload.AvatarURL, want.PosterPayload.CampaignName = "/invite/"+mine.Code, "李华", nil, "春季老带新"
+	if diff := cmp.Diff(want, mine); diff != "" {
+		t.Errorf("invite (-want +got):\n%s", diff)
+	}
+
+	t.Run("one live code per member and campaign", func(t *testing.T) {
+		var again, other inviteOut
+		createInvite(lihua, "MOMENTS", &again)
+		if again.Code != mine.Code || again.Channel != "WECHAT" {
+			t.Errorf("asked again: %+v, want the first code %s", again, mine.Code)
+		}
+		createInvite(wang, "WECHAT", &other)
+		if other.Code == mine.Code || other.PosterPayload.DisplayName != "王芳" {
+			t.Errorf("another member's invite = %+v", other)
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		in := func(campaignID string, maxUses any) map[string]any {
+			return map[string]any{"in": map[string]any{"campaignId": campaignID, "channel": "WECHAT", "maxUses": maxUses}}
+		}
+		a.fails(community.CodeUnauthenticated, "", createInviteOp, in(campaign.ID, nil))
+		a.fails(community.CodeForbidden, bydAdmin, createInviteOp, in(campaign.ID, nil)) // a role alone is no member
+		a.fails(community.CodeNotFound, lihua, createInviteOp, in(community.NewID(), nil))
+		for _, n := range []int{0, -1, community.MaxInviteUses + 1} {
+			res := a.fails(community.CodeBadUserInput, wang, createInviteOp, in(campaign.ID, n))
+			if got := res.Errors[0].Extensions["field"]; got != "maxUses" {
+				t.Errorf("maxUses %d: field = %v", n, got)
+			}
+		}
+		a.fails(community.CodeBadUserInput, wang, createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign.ID, "channel": "TELEGRAM"}})
+	})
+
+	t.Run("preview", func(t *testing.T) {
+		for _, token := range []string{"", wang, bydAdmin} {
+			var p previewOut
+			a.ok(token, previewOp, map[string]any{"code": " " + strings.ToLower(mine.Code) + " "}, &p)
+			if p.Invite == nil || p.Invite.Code != mine.Code || p.Invite.CampaignName != "春季老带新" || p.Invite.Brand.Slug != "byd-invites"+run ||
+				p.Invite.ReferrerName != "李华" || !p.Invite.Redeemable {
+				t.Errorf("preview = %+v", p.Invite)
+			}
+		}
+		for _, code := range []string{"", "AAAAAAAAAA", "0O1IL0O1IL", strings.Repeat("A", 200)} {
+			var p previewOut
+			a.ok("", previewOp, map[string]any{"code": code}, &p)
+			if p.Invite != nil {
+				t.Errorf("preview of %q = %+v, want null", code, p.Invite)
+			}
+		}
+		// The preview tells nothing else of the referrer: its type has no other fields.
+		res := a.do("", `query($code: String!) { invite(code: $code) { referrer { handle } } }`, map[string]any{"code": mine.Code})
+		if len(res.Errors) == 0 {
+			t.Errorf("the preview has a referrer field: %s", res.Data)
+		}
+	})
+
+	t.Run("after the campaign ends", func(t *testing.T) {
+		a.ok(bydAdmin, endCampaignOp, map[string]any{"id": campaign.ID}, nil)
+		var p previewOut
+		a.ok("", previewOp, map[string]any{"code": mine.Code}, &p)
+		if p.Invite == nil || p.Invite.Redeemable {
+			t.Errorf("preview of a code of an ended campaign = %+v", p.Invite)
+		}
+		res := a.fails(community.CodeBadUserInput, lihua, createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign.ID, "channel": "WECHAT"}})
+		if got := res.Errors[0].Extensions["field"]; got != "campaignId" {
+			t.Errorf("field = %v, want campaignId", got)
+		}
+	})
+}

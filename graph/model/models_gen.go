@@ -84,6 +84,10 @@ type CreateClubPayload struct {
 	Club *community.Club `json:"club"`
 }
 
+type CreateInvitePayload struct {
+	Invite *community.Invite `json:"invite"`
+}
+
 type CreatePostInput struct {
 	ClubID string `json:"clubId"`
 	// At most 120 characters.
