@@ -365,6 +365,7 @@ func testReferralCampaigns(t *testing.T, a *api, run string) {
 			return a.trips.Total() - before
 		}
 		one, all := trips(1), trips(community.MaxPageSize)
+		t.Logf("a page of 1 campaign: %d round trips; a page of up to %d: %d", one, community.MaxPageSize, all)
 		if one != all || one > 3 {
 			t.Errorf("a page of 1 campaign costs %d round trips and a page of all %d; want the same, at most 3", one, all)
 		}
