@@ -121,6 +121,8 @@ type config struct {
 	JWKSURL            string
 	Introspection      bool
 	Limits             limits
+	// InviteURL is the base of invitation links: a code's link is it followed by the code.
+	InviteURL string
 	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
 	// caller's address (comma-separated addresses or CIDR prefixes).
 	TrustedProxies string
@@ -239,6 +241,7 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.JWTIssuer, "jwt-issuer", env("QUANZI_JWT_ISSUER", ""), "iss that bearer tokens must carry; empty checks none (QUANZI_JWT_ISSUER)")
 	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
+	fs.StringVar(&cfg.InviteURL, "invite-url", env("QUANZI_INVITE_URL", community.DefaultInviteBaseURL), "base of invitation links, followed by the code: the landing page (QUANZI_INVITE_URL)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
@@ -382,7 +385,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	store, leases, idx := b.store, b.leases, b.index
-	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret)})
+	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret), InviteBaseURL: cfg.InviteURL})
 	verifier := newVerifier(cfg)
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})

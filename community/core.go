@@ -7,7 +7,7 @@ import (
 )
 
 // The rules of the community are held by one service per area — members and follows,
-// brands, clubs, posts — each a thin type over one shared core: the clock, the ids, the
+// brands, clubs, posts, referrals — each a thin type over one shared core: the clock, the ids, the
 // cursor key, the store and the write gate. The rules that cross areas (who may see a
 // member, a club's authority, what of a club is inside) are the core's, so that each area
 // states them once. A coming area adds one service and one port.
@@ -19,6 +19,8 @@ type core struct {
 	newID     func() string
 	cursorKey []byte
 	checks    []WriteCheck
+	// inviteBaseURL is what an invitation code is appended to, to make its link.
+	inviteBaseURL string
 }
 
 // Config configures the services; zero fields take defaults.
@@ -33,6 +35,9 @@ type Config struct {
 	// Checks run, in order, for every write after the gate has established the actor
 	// (see Gate): rate limits, sanctions, trust levels.
 	Checks []WriteCheck
+	// InviteBaseURL is the base of invitation links: a code's link is the base followed by
+	// the code. DefaultInviteBaseURL by default.
+	InviteBaseURL string
 }
 
 // MemberService holds the rules of members, their identities and follows.
@@ -48,17 +53,25 @@ type ClubService struct{ *core }
 // searches may show.
 type PostService struct{ *core }
 
+// ReferralService holds the rules of referral fission: campaigns, invitation codes and
+// rewards.
+type ReferralService struct{ *core }
+
 // Services are the services of every area over one store. Resolvers hold the ones they use.
 type Services struct {
-	Members *MemberService
-	Brands  *BrandService
-	Clubs   *ClubService
-	Posts   *PostService
+	Members   *MemberService
+	Brands    *BrandService
+	Clubs     *ClubService
+	Posts     *PostService
+	Referrals *ReferralService
 }
 
 // New returns the services over store.
 func New(store Store, cfg Config) Services {
-	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks}
+	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks, inviteBaseURL: cfg.InviteBaseURL}
+	if c.inviteBaseURL == "" {
+		c.inviteBaseURL = DefaultInviteBaseURL
+	}
 	if len(c.cursorKey) == 0 {
 		c.cursorKey = make([]byte, 32)
 		rand.Read(c.cursorKey)
@@ -69,7 +82,7 @@ func New(store Store, cfg Config) Services {
 	if c.newID == nil {
 		c.newID = NewID
 	}
-	return Services{Members: &MemberService{c}, Brands: &BrandService{c}, Clubs: &ClubService{c}, Posts: &PostService{c}}
+	return Services{Members: &MemberService{c}, Brands: &BrandService{c}, Clubs: &ClubService{c}, Posts: &PostService{c}, Referrals: &ReferralService{c}}
 }
 
 // Ping reports whether the store is reachable.

@@ -1,14 +1,15 @@
-// Package community is the domain of Quanzi: members and follows, brands, clubs and posts,
-// the rules for who may see and do what, and the ports the rules need from a store. It
-// imports the standard library only; adapters live in subpackages.
+// Package community is the domain of Quanzi: members and follows, brands, clubs, posts and
+// referrals, the rules for who may see and do what, and the ports the rules need from a
+// store. It imports the standard library only; adapters live in subpackages.
 //
 // The rules are held by one service per area (MemberService, BrandService, ClubService,
-// PostService, made together by New) over one shared core. Every write of every service
-// starts at one gate (gate.go), which establishes the actor and runs the configured write
-// checks; who may do what is decided in one place (policy.go). Each area has its own port
-// (MemberStore, BrandStore, ClubStore, PostStore, BulkStore, Outbox); Store is their union,
-// which the adapters implement and the contract suite runs against. One error type, Error,
-// carries a code, a message, the input field at fault and details such as retryAfter.
+// PostService, ReferralService, made together by New) over one shared core. Every write of
+// every service starts at one gate (gate.go), which establishes the actor and runs the
+// configured write checks; who may do what is decided in one place (policy.go). Each area
+// has its own port (MemberStore, BrandStore, ClubStore, PostStore, ReferralStore, BulkStore,
+// Outbox); Store is their union, which the adapters implement and the contract suite runs
+// against. One error type, Error, carries a code, a message, the input field at fault and
+// details such as retryAfter.
 //
 // Background work is built from the outbox's table of consumers (outbox.go), the Relay
 // that carries one consumer's events to its Handler, and the Runner that runs leased work

@@ -16,6 +16,7 @@ type Store interface {
 	BrandStore
 	ClubStore
 	PostStore
+	ReferralStore
 	BulkStore
 	Outbox
 	IdempotencyStore

@@ -36,6 +36,9 @@ type ResolverRoot interface {
 	Entity() EntityResolver
 	FeedEdge() FeedEdgeResolver
 	FollowConnection() FollowConnectionResolver
+	Invite() InviteResolver
+	InvitePoster() InvitePosterResolver
+	InvitePreview() InvitePreviewResolver
 	JoinRequest() JoinRequestResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
@@ -43,6 +46,9 @@ type ResolverRoot interface {
 	Post() PostResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
+	ReferralCampaign() ReferralCampaignResolver
+	ReferralCampaignConnection() ReferralCampaignConnectionResolver
+	ReferralRule() ReferralRuleResolver
 	SearchIndexRebuild() SearchIndexRebuildResolver
 	SuggestedFollow() SuggestedFollowResolver
 }
@@ -54,16 +60,17 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Brand struct {
-		Clubs       func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		MemberCount func(childComplexity int) int
-		Members     func(childComplexity int, first *int, after *string, tier *string) int
-		Name        func(childComplexity int) int
-		Partners    func(childComplexity int) int
-		Slug        func(childComplexity int) int
-		Tiers       func(childComplexity int) int
+		Clubs             func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Description       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		MemberCount       func(childComplexity int) int
+		Members           func(childComplexity int, first *int, after *string, tier *string) int
+		Name              func(childComplexity int) int
+		Partners          func(childComplexity int) int
+		ReferralCampaigns func(childComplexity int, first *int, after *string) int
+		Slug              func(childComplexity int) int
+		Tiers             func(childComplexity int) int
 	}
 
 	BrandMemberConnection struct {
@@ -190,6 +197,18 @@ type ComplexityRoot struct {
 		Club func(childComplexity int) int
 	}
 
+	CreateInvitePayload struct {
+		Invite func(childComplexity int) int
+	}
+
+	CreateReferralCampaignPayload struct {
+		Campaign func(childComplexity int) int
+	}
+
+	EndReferralCampaignPayload struct {
+		Campaign func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindManyBrandByIDs  func(childComplexity int, reps []*model.BrandByIDsInput) int
 		FindManyClubByIDs   func(childComplexity int, reps []*model.ClubByIDsInput) int
@@ -229,6 +248,33 @@ type ComplexityRoot struct {
 		ExternalID func(childComplexity int) int
 		LinkedAt   func(childComplexity int) int
 		Provider   func(childComplexity int) int
+	}
+
+	Invite struct {
+		CampaignID    func(childComplexity int) int
+		Channel       func(childComplexity int) int
+		Code          func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		MaxUses       func(childComplexity int) int
+		PosterPayload func(childComplexity int) int
+		URL           func(childComplexity int) int
+		Uses          func(childComplexity int) int
+	}
+
+	InvitePoster struct {
+		AvatarURL    func(childComplexity int) int
+		CampaignName func(childComplexity int) int
+		DisplayName  func(childComplexity int) int
+		URL          func(childComplexity int) int
+	}
+
+	InvitePreview struct {
+		Brand        func(childComplexity int) int
+		CampaignName func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Redeemable   func(childComplexity int) int
+		ReferrerName func(childComplexity int) int
 	}
 
 	JoinBrandPayload struct {
@@ -292,39 +338,42 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptPartnership  func(childComplexity int, input model.PartnerInput) int
-		AddComment         func(childComplexity int, input model.AddCommentInput) int
-		ApproveJoinRequest func(childComplexity int, input model.JoinRequestDecisionInput) int
-		CreateBrand        func(childComplexity int, input model.CreateBrandInput) int
-		CreateClub         func(childComplexity int, input model.CreateClubInput) int
-		CreatePost         func(childComplexity int, input model.CreatePostInput) int
-		DeleteComment      func(childComplexity int, input model.DeleteCommentInput) int
-		DeletePost         func(childComplexity int, input model.DeletePostInput) int
-		EditComment        func(childComplexity int, input model.EditCommentInput) int
-		EditPost           func(childComplexity int, input model.EditPostInput) int
-		EndPartnership     func(childComplexity int, input model.PartnerInput) int
-		Follow             func(childComplexity int, input model.FollowInput) int
-		GrantConsent       func(childComplexity int, input model.ConsentInput) int
-		InvitePartner      func(childComplexity int, input model.PartnerInput) int
-		JoinBrand          func(childComplexity int, input model.JoinBrandInput) int
-		JoinClub           func(childComplexity int, input model.JoinClubInput) int
-		LeaveClub          func(childComplexity int, input model.LeaveClubInput) int
-		LinkIdentity       func(childComplexity int, input model.LinkIdentityInput) int
-		React              func(childComplexity int, input model.ReactionInput) int
-		RebuildSearchIndex func(childComplexity int) int
-		RecordPurchase     func(childComplexity int, input model.RecordPurchaseInput) int
-		RefundPurchase     func(childComplexity int, input model.RefundPurchaseInput) int
-		RegisterMember     func(childComplexity int, input model.RegisterMemberInput) int
-		RejectJoinRequest  func(childComplexity int, input model.JoinRequestDecisionInput) int
-		RevokeConsent      func(childComplexity int, input model.ConsentInput) int
-		SetBrandTiers      func(childComplexity int, input model.SetBrandTiersInput) int
-		SetClubRole        func(childComplexity int, input model.SetClubRoleInput) int
-		SharePost          func(childComplexity int, input model.SharePostInput) int
-		Unfollow           func(childComplexity int, input model.UnfollowInput) int
-		UnlinkIdentity     func(childComplexity int, input model.UnlinkIdentityInput) int
-		Unreact            func(childComplexity int, input model.ReactionInput) int
-		UpdateClub         func(childComplexity int, input model.UpdateClubInput) int
-		UpdateProfile      func(childComplexity int, input community.UpdateProfileInput) int
+		AcceptPartnership      func(childComplexity int, input model.PartnerInput) int
+		AddComment             func(childComplexity int, input model.AddCommentInput) int
+		ApproveJoinRequest     func(childComplexity int, input model.JoinRequestDecisionInput) int
+		CreateBrand            func(childComplexity int, input model.CreateBrandInput) int
+		CreateClub             func(childComplexity int, input model.CreateClubInput) int
+		CreateInvite           func(childComplexity int, input community.CreateInviteInput) int
+		CreatePost             func(childComplexity int, input model.CreatePostInput) int
+		CreateReferralCampaign func(childComplexity int, input model.CreateReferralCampaignInput) int
+		DeleteComment          func(childComplexity int, input model.DeleteCommentInput) int
+		DeletePost             func(childComplexity int, input model.DeletePostInput) int
+		EditComment            func(childComplexity int, input model.EditCommentInput) int
+		EditPost               func(childComplexity int, input model.EditPostInput) int
+		EndPartnership         func(childComplexity int, input model.PartnerInput) int
+		EndReferralCampaign    func(childComplexity int, input model.EndReferralCampaignInput) int
+		Follow                 func(childComplexity int, input model.FollowInput) int
+		GrantConsent           func(childComplexity int, input model.ConsentInput) int
+		InvitePartner          func(childComplexity int, input model.PartnerInput) int
+		JoinBrand              func(childComplexity int, input model.JoinBrandInput) int
+		JoinClub               func(childComplexity int, input model.JoinClubInput) int
+		LeaveClub              func(childComplexity int, input model.LeaveClubInput) int
+		LinkIdentity           func(childComplexity int, input model.LinkIdentityInput) int
+		React                  func(childComplexity int, input model.ReactionInput) int
+		RebuildSearchIndex     func(childComplexity int) int
+		RecordPurchase         func(childComplexity int, input model.RecordPurchaseInput) int
+		RefundPurchase         func(childComplexity int, input model.RefundPurchaseInput) int
+		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
+		RejectJoinRequest      func(childComplexity int, input model.JoinRequestDecisionInput) int
+		RevokeConsent          func(childComplexity int, input model.ConsentInput) int
+		SetBrandTiers          func(childComplexity int, input model.SetBrandTiersInput) int
+		SetClubRole            func(childComplexity int, input model.SetClubRoleInput) int
+		SharePost              func(childComplexity int, input model.SharePostInput) int
+		Unfollow               func(childComplexity int, input model.UnfollowInput) int
+		UnlinkIdentity         func(childComplexity int, input model.UnlinkIdentityInput) int
+		Unreact                func(childComplexity int, input model.ReactionInput) int
+		UpdateClub             func(childComplexity int, input model.UpdateClubInput) int
+		UpdateProfile          func(childComplexity int, input community.UpdateProfileInput) int
 	}
 
 	PageInfo struct {
@@ -417,6 +466,7 @@ type ComplexityRoot struct {
 		Brand              func(childComplexity int, slug string) int
 		Club               func(childComplexity int, slug string) int
 		Feed               func(childComplexity int, first *int, after *string) int
+		Invite             func(childComplexity int, code string) int
 		Member             func(childComplexity int, id string) int
 		MemberByHandle     func(childComplexity int, handle string) int
 		Post               func(childComplexity int, id string) int
@@ -444,6 +494,40 @@ type ComplexityRoot struct {
 
 	RecordPurchasePayload struct {
 		Purchase func(childComplexity int) int
+	}
+
+	ReferralCampaign struct {
+		Brand            func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		EndedAt          func(childComplexity int) int
+		EndsAt           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
+		RedeemWindowDays func(childComplexity int) int
+		Rules            func(childComplexity int) int
+		StartsAt         func(childComplexity int) int
+		Status           func(childComplexity int) int
+	}
+
+	ReferralCampaignConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
+	}
+
+	ReferralCampaignEdge struct {
+		Cursor           func(childComplexity int) int
+		ReferralCampaign func(childComplexity int) int
+	}
+
+	ReferralRule struct {
+		CapPerReferrer    func(childComplexity int) int
+		FirstPurchaseOnly func(childComplexity int) int
+		HoldDays          func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Level             func(childComplexity int) int
+		MinAmount         func(childComplexity int) int
+		Value             func(childComplexity int) int
 	}
 
 	RefundPurchasePayload struct {
@@ -586,6 +670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Brand.Partners(childComplexity), true
+	case "Brand.referralCampaigns":
+		if e.ComplexityRoot.Brand.ReferralCampaigns == nil {
+			break
+		}
+
+		args, err := ec.field_Brand_referralCampaigns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Brand.ReferralCampaigns(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Brand.slug":
 		if e.ComplexityRoot.Brand.Slug == nil {
 			break
@@ -1050,6 +1145,27 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateClubPayload.Club(childComplexity), true
 
+	case "CreateInvitePayload.invite":
+		if e.ComplexityRoot.CreateInvitePayload.Invite == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateInvitePayload.Invite(childComplexity), true
+
+	case "CreateReferralCampaignPayload.campaign":
+		if e.ComplexityRoot.CreateReferralCampaignPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateReferralCampaignPayload.Campaign(childComplexity), true
+
+	case "EndReferralCampaignPayload.campaign":
+		if e.ComplexityRoot.EndReferralCampaignPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndReferralCampaignPayload.Campaign(childComplexity), true
+
 	case "Entity.findManyBrandByIDs":
 		if e.ComplexityRoot.Entity.FindManyBrandByIDs == nil {
 			break
@@ -1196,6 +1312,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Identity.Provider(childComplexity), true
+
+	case "Invite.campaignId":
+		if e.ComplexityRoot.Invite.CampaignID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.CampaignID(childComplexity), true
+	case "Invite.channel":
+		if e.ComplexityRoot.Invite.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Channel(childComplexity), true
+	case "Invite.code":
+		if e.ComplexityRoot.Invite.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Code(childComplexity), true
+	case "Invite.createdAt":
+		if e.ComplexityRoot.Invite.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.CreatedAt(childComplexity), true
+	case "Invite.expiresAt":
+		if e.ComplexityRoot.Invite.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.ExpiresAt(childComplexity), true
+	case "Invite.maxUses":
+		if e.ComplexityRoot.Invite.MaxUses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.MaxUses(childComplexity), true
+	case "Invite.posterPayload":
+		if e.ComplexityRoot.Invite.PosterPayload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.PosterPayload(childComplexity), true
+	case "Invite.url":
+		if e.ComplexityRoot.Invite.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.URL(childComplexity), true
+	case "Invite.uses":
+		if e.ComplexityRoot.Invite.Uses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invite.Uses(childComplexity), true
+
+	case "InvitePoster.avatarUrl":
+		if e.ComplexityRoot.InvitePoster.AvatarURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.AvatarURL(childComplexity), true
+	case "InvitePoster.campaignName":
+		if e.ComplexityRoot.InvitePoster.CampaignName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.CampaignName(childComplexity), true
+	case "InvitePoster.displayName":
+		if e.ComplexityRoot.InvitePoster.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.DisplayName(childComplexity), true
+	case "InvitePoster.url":
+		if e.ComplexityRoot.InvitePoster.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePoster.URL(childComplexity), true
+
+	case "InvitePreview.brand":
+		if e.ComplexityRoot.InvitePreview.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Brand(childComplexity), true
+	case "InvitePreview.campaignName":
+		if e.ComplexityRoot.InvitePreview.CampaignName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.CampaignName(childComplexity), true
+	case "InvitePreview.code":
+		if e.ComplexityRoot.InvitePreview.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Code(childComplexity), true
+	case "InvitePreview.redeemable":
+		if e.ComplexityRoot.InvitePreview.Redeemable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Redeemable(childComplexity), true
+	case "InvitePreview.referrerName":
+		if e.ComplexityRoot.InvitePreview.ReferrerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.ReferrerName(childComplexity), true
 
 	case "JoinBrandPayload.membership":
 		if e.ComplexityRoot.JoinBrandPayload.Membership == nil {
@@ -1489,6 +1716,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateClub(childComplexity, args["input"].(model.CreateClubInput)), true
+	case "Mutation.createInvite":
+		if e.ComplexityRoot.Mutation.CreateInvite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInvite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInvite(childComplexity, args["input"].(community.CreateInviteInput)), true
 	case "Mutation.createPost":
 		if e.ComplexityRoot.Mutation.CreatePost == nil {
 			break
@@ -1500,6 +1738,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePost(childComplexity, args["input"].(model.CreatePostInput)), true
+	case "Mutation.createReferralCampaign":
+		if e.ComplexityRoot.Mutation.CreateReferralCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReferralCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReferralCampaign(childComplexity, args["input"].(model.CreateReferralCampaignInput)), true
 	case "Mutation.deleteComment":
 		if e.ComplexityRoot.Mutation.DeleteComment == nil {
 			break
@@ -1555,6 +1804,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndPartnership(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.endReferralCampaign":
+		if e.ComplexityRoot.Mutation.EndReferralCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endReferralCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndReferralCampaign(childComplexity, args["input"].(model.EndReferralCampaignInput)), true
 	case "Mutation.follow":
 		if e.ComplexityRoot.Mutation.Follow == nil {
 			break
@@ -2161,6 +2421,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Feed(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.invite":
+		if e.ComplexityRoot.Query.Invite == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Invite(childComplexity, args["code"].(string)), true
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
 			break
@@ -2285,6 +2556,142 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordPurchasePayload.Purchase(childComplexity), true
+
+	case "ReferralCampaign.brand":
+		if e.ComplexityRoot.ReferralCampaign.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.Brand(childComplexity), true
+	case "ReferralCampaign.createdAt":
+		if e.ComplexityRoot.ReferralCampaign.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.CreatedAt(childComplexity), true
+	case "ReferralCampaign.endedAt":
+		if e.ComplexityRoot.ReferralCampaign.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.EndedAt(childComplexity), true
+	case "ReferralCampaign.endsAt":
+		if e.ComplexityRoot.ReferralCampaign.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.EndsAt(childComplexity), true
+	case "ReferralCampaign.id":
+		if e.ComplexityRoot.ReferralCampaign.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.ID(childComplexity), true
+	case "ReferralCampaign.name":
+		if e.ComplexityRoot.ReferralCampaign.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.Name(childComplexity), true
+	case "ReferralCampaign.redeemWindowDays":
+		if e.ComplexityRoot.ReferralCampaign.RedeemWindowDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.RedeemWindowDays(childComplexity), true
+	case "ReferralCampaign.rules":
+		if e.ComplexityRoot.ReferralCampaign.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.Rules(childComplexity), true
+	case "ReferralCampaign.startsAt":
+		if e.ComplexityRoot.ReferralCampaign.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.StartsAt(childComplexity), true
+	case "ReferralCampaign.status":
+		if e.ComplexityRoot.ReferralCampaign.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaign.Status(childComplexity), true
+
+	case "ReferralCampaignConnection.edges":
+		if e.ComplexityRoot.ReferralCampaignConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaignConnection.ListedEdges(childComplexity), true
+	case "ReferralCampaignConnection.pageInfo":
+		if e.ComplexityRoot.ReferralCampaignConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaignConnection.PageInfo(childComplexity), true
+	case "ReferralCampaignConnection.totalCount":
+		if e.ComplexityRoot.ReferralCampaignConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaignConnection.TotalCount(childComplexity), true
+
+	case "ReferralCampaignEdge.cursor":
+		if e.ComplexityRoot.ReferralCampaignEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaignEdge.Cursor(childComplexity), true
+	case "ReferralCampaignEdge.node":
+		if e.ComplexityRoot.ReferralCampaignEdge.ReferralCampaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralCampaignEdge.ReferralCampaign(childComplexity), true
+
+	case "ReferralRule.capPerReferrer":
+		if e.ComplexityRoot.ReferralRule.CapPerReferrer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.CapPerReferrer(childComplexity), true
+	case "ReferralRule.firstPurchaseOnly":
+		if e.ComplexityRoot.ReferralRule.FirstPurchaseOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.FirstPurchaseOnly(childComplexity), true
+	case "ReferralRule.holdDays":
+		if e.ComplexityRoot.ReferralRule.HoldDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.HoldDays(childComplexity), true
+	case "ReferralRule.kind":
+		if e.ComplexityRoot.ReferralRule.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.Kind(childComplexity), true
+	case "ReferralRule.level":
+		if e.ComplexityRoot.ReferralRule.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.Level(childComplexity), true
+	case "ReferralRule.minAmount":
+		if e.ComplexityRoot.ReferralRule.MinAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.MinAmount(childComplexity), true
+	case "ReferralRule.value":
+		if e.ComplexityRoot.ReferralRule.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralRule.Value(childComplexity), true
 
 	case "RefundPurchasePayload.purchase":
 		if e.ComplexityRoot.RefundPurchasePayload.Purchase == nil {
@@ -2477,11 +2884,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputConsentInput,
 		ec.unmarshalInputCreateBrandInput,
 		ec.unmarshalInputCreateClubInput,
+		ec.unmarshalInputCreateInviteInput,
 		ec.unmarshalInputCreatePostInput,
+		ec.unmarshalInputCreateReferralCampaignInput,
 		ec.unmarshalInputDeleteCommentInput,
 		ec.unmarshalInputDeletePostInput,
 		ec.unmarshalInputEditCommentInput,
 		ec.unmarshalInputEditPostInput,
+		ec.unmarshalInputEndReferralCampaignInput,
 		ec.unmarshalInputFollowInput,
 		ec.unmarshalInputJoinBrandInput,
 		ec.unmarshalInputJoinClubInput,
@@ -2494,6 +2904,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPostSearchFilter,
 		ec.unmarshalInputReactionInput,
 		ec.unmarshalInputRecordPurchaseInput,
+		ec.unmarshalInputReferralRuleInput,
 		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputSetBrandTiersInput,
@@ -3476,6 +3887,222 @@ input SharePostInput {
   idempotencyKey: String
 }
 `, BuiltIn: false},
+	{Name: "../schema/referrals.graphqls", Input: `extend type Query {
+  """
+  The public preview of an invitation code, for its landing page: anyone may read it, signed
+  in or not. Codes are matched case-insensitively; null for no such code.
+  """
+  invite(code: String!): InvitePreview
+}
+
+extend type Mutation {
+  """
+  Creates a referral campaign of a brand. The brand's admins and ADMIN. Refused with
+  BAD_USER_INPUT, and extensions.field naming the input field at fault, for: a name that is
+  empty or over 80 characters, an end not after the start or already past, a redeem window
+  outside 1 to 365 days, no rules or more than 10, and any rule outside ReferralRuleInput's
+  bounds — a level other than 1 or 2 above all: rewards stop at level 2. NOT_FOUND for an
+  unknown brand.
+  """
+  createReferralCampaign(input: CreateReferralCampaignInput!): CreateReferralCampaignPayload! @write
+  """
+  Ends a campaign now, before its end time; it stays listed, with endedAt. Ending it again
+  changes nothing. The admins of the campaign's brand and ADMIN.
+  """
+  endReferralCampaign(input: EndReferralCampaignInput!): EndReferralCampaignPayload! @write
+  """
+  Your invitation code for a campaign, to share. You have one live code per campaign: asked
+  again, whatever the channel, this returns it; a new one is made once it has expired or is
+  used up. A code expires with its campaign. BAD_USER_INPUT for a campaign that has ended
+  (field campaignId) or maxUses outside 1 to 100,000; NOT_FOUND for an unknown campaign.
+  """
+  createInvite(input: CreateInviteInput!): CreateInvitePayload! @write
+}
+
+extend type Brand {
+  """
+  The brand's referral campaigns, ended ones included, newest first. The brand's staff,
+  ADMIN and COMMUNITY_MANAGER only.
+  """
+  referralCampaigns(first: Int = 20, after: String): ReferralCampaignConnection
+}
+
+"A brand's referral campaign (裂变活动): its rules reward the referrers of the newcomers it brings in."
+type ReferralCampaign {
+  id: ID!
+  brand: Brand!
+  name: String!
+  startsAt: Time!
+  endsAt: Time!
+  "How many days after joining a newcomer may still redeem a code of the campaign."
+  redeemWindowDays: Int!
+  "The rewards, in the order they were given."
+  rules: [ReferralRule!]!
+  "Where the campaign stands now."
+  status: CampaignStatus!
+  createdAt: Time!
+  "When the brand's admins ended the campaign early; null unless they did."
+  endedAt: Time
+}
+
+enum CampaignStatus {
+  "The campaign has not started."
+  SCHEDULED
+  "The campaign runs."
+  ACTIVE
+  "The campaign's end has passed, or it was ended early."
+  ENDED
+}
+
+enum RewardKind {
+  "Points credited to the beneficiary's membership of the brand."
+  POINTS
+  "A fixed amount of money, which the brand pays through its own systems."
+  AMOUNT
+  "A percentage of the referee's purchase, paid as money like AMOUNT."
+  PERCENT
+}
+
+"""
+One reward of a campaign: what the referrer level steps above a referee earns when the
+referee buys from the brand.
+"""
+type ReferralRule {
+  "1 rewards the referrer, 2 the referrer's referrer; rewards never go deeper."
+  level: Int!
+  kind: RewardKind!
+  "Whole points for POINTS; an amount of money for AMOUNT; a percentage for PERCENT."
+  value: Decimal!
+  "Whether only the referee's first purchase from the brand earns the reward."
+  firstPurchaseOnly: Boolean!
+  "The least purchase that earns the reward."
+  minAmount: Decimal!
+  "How many days a reward stays pending, so that a refund in that time reverses it."
+  holdDays: Int!
+  "The most rewards of this rule one beneficiary earns in the campaign; null for no cap."
+  capPerReferrer: Int
+}
+
+type ReferralCampaignConnection {
+  edges: [ReferralCampaignEdge!]!
+  pageInfo: PageInfo!
+  "How many campaigns the brand has, ended ones included."
+  totalCount: Int!
+}
+
+type ReferralCampaignEdge {
+  cursor: String!
+  node: ReferralCampaign!
+}
+
+input ReferralRuleInput {
+  """
+  1 (the referrer) or 2 (the referrer's referrer). Rewards stop at level 2: rewards three or
+  more levels deep break WeChat's platform rules and read as pyramid selling.
+  """
+  level: Int!
+  kind: RewardKind!
+  """
+  More than 0: whole points (at most 1,000,000,000) for POINTS; an amount with at most two
+  decimals (at most 10,000,000.00) for AMOUNT; a percentage with at most two decimals, at
+  most 100, for PERCENT.
+  """
+  value: Decimal!
+  "Rewards only the referee's first purchase from the brand; false by default."
+  firstPurchaseOnly: Boolean
+  "The least purchase that earns the reward: 0.00 (the default) to 10,000,000.00."
+  minAmount: Decimal
+  "Days a reward stays pending before it is granted: 0 (the default) to 365."
+  holdDays: Int
+  "The most rewards of this rule per beneficiary: 1 to 1,000,000; left out for no cap."
+  capPerReferrer: Int
+}
+
+input CreateReferralCampaignInput {
+  brandId: ID!
+  "1 to 80 characters on one line."
+  name: String!
+  startsAt: Time!
+  "After startsAt and in the future; at most 3,660 days after startsAt."
+  endsAt: Time!
+  "1 to 365 days; 7 when left out."
+  redeemWindowDays: Int
+  "1 to 10 rules."
+  rules: [ReferralRuleInput!]!
+  """
+  The client's idempotency key for this campaign: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+  Sent again with the same input within 24 hours, it returns what the first request made
+  instead of making another; with another input it is a CONFLICT. Keys are the caller's
+  own and the mutation's.
+  """
+  idempotencyKey: String
+}
+
+type CreateReferralCampaignPayload {
+  campaign: ReferralCampaign!
+}
+
+input EndReferralCampaignInput {
+  campaignId: ID!
+}
+
+type EndReferralCampaignPayload {
+  campaign: ReferralCampaign!
+}
+
+"A member's invitation code for a campaign."
+type Invite {
+  "10 characters of A–Z and 2–9 without the look-alikes O, I and L; matched case-insensitively."
+  code: String!
+  "The link to share: the landing page of the code."
+  url: String!
+  campaignId: ID!
+  "The channel the code was first asked for."
+  channel: ShareChannel!
+  "How many newcomers redeemed the code."
+  uses: Int!
+  "The most redemptions of the code; null for no limit."
+  maxUses: Int
+  expiresAt: Time!
+  createdAt: Time!
+  "What a front end needs to draw a share poster with a QR code: the server draws no images."
+  posterPayload: InvitePoster!
+}
+
+"What a share poster of an invitation shows."
+type InvitePoster {
+  "The link the QR code holds."
+  url: String!
+  "The referrer's display name."
+  displayName: String!
+  "The referrer's avatar; null when they have none."
+  avatarUrl: String
+  campaignName: String!
+}
+
+"The public preview of an invitation code: nothing about the referrer but their display name."
+type InvitePreview {
+  code: String!
+  campaignName: String!
+  brand: Brand!
+  "The display name of the member who shares the code."
+  referrerName: String!
+  "Whether the code can be redeemed now: its campaign runs, and it has not expired or been used up."
+  redeemable: Boolean!
+}
+
+input CreateInviteInput {
+  campaignId: ID!
+  "Where the code will be shared."
+  channel: ShareChannel!
+  "Limits the code's redemptions: 1 to 100,000; left out for no limit."
+  maxUses: Int
+}
+
+type CreateInvitePayload {
+  invite: Invite!
+}
+`, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `extend type Query {
   """
   Searches posts in Chinese, English or both. Chinese words are found inside longer runs
@@ -3720,6 +4347,8 @@ func (ec *executionContext) childFields_Brand(ctx context.Context, field graphql
 		return ec.fieldContext_Brand_createdAt(ctx, field)
 	case "clubs":
 		return ec.fieldContext_Brand_clubs(ctx, field)
+	case "referralCampaigns":
+		return ec.fieldContext_Brand_referralCampaigns(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Brand", field.Name)
 }
@@ -3972,6 +4601,30 @@ func (ec *executionContext) childFields_CreateClubPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CreateClubPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateInvitePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invite":
+		return ec.fieldContext_CreateInvitePayload_invite(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateInvitePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateReferralCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CreateReferralCampaignPayload_campaign(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateReferralCampaignPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EndReferralCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_EndReferralCampaignPayload_campaign(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EndReferralCampaignPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4038,6 +4691,60 @@ func (ec *executionContext) childFields_Identity(ctx context.Context, field grap
 		return ec.fieldContext_Identity_linkedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
+}
+
+func (ec *executionContext) childFields_Invite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Invite_code(ctx, field)
+	case "url":
+		return ec.fieldContext_Invite_url(ctx, field)
+	case "campaignId":
+		return ec.fieldContext_Invite_campaignId(ctx, field)
+	case "channel":
+		return ec.fieldContext_Invite_channel(ctx, field)
+	case "uses":
+		return ec.fieldContext_Invite_uses(ctx, field)
+	case "maxUses":
+		return ec.fieldContext_Invite_maxUses(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Invite_expiresAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Invite_createdAt(ctx, field)
+	case "posterPayload":
+		return ec.fieldContext_Invite_posterPayload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invite", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitePoster(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_InvitePoster_url(ctx, field)
+	case "displayName":
+		return ec.fieldContext_InvitePoster_displayName(ctx, field)
+	case "avatarUrl":
+		return ec.fieldContext_InvitePoster_avatarUrl(ctx, field)
+	case "campaignName":
+		return ec.fieldContext_InvitePoster_campaignName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitePoster", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_InvitePreview_code(ctx, field)
+	case "campaignName":
+		return ec.fieldContext_InvitePreview_campaignName(ctx, field)
+	case "brand":
+		return ec.fieldContext_InvitePreview_brand(ctx, field)
+	case "referrerName":
+		return ec.fieldContext_InvitePreview_referrerName(ctx, field)
+	case "redeemable":
+		return ec.fieldContext_InvitePreview_redeemable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_JoinBrandPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4366,6 +5073,74 @@ func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Contex
 		return ec.fieldContext_RecordPurchasePayload_purchase(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordPurchasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReferralCampaign_id(ctx, field)
+	case "brand":
+		return ec.fieldContext_ReferralCampaign_brand(ctx, field)
+	case "name":
+		return ec.fieldContext_ReferralCampaign_name(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_ReferralCampaign_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_ReferralCampaign_endsAt(ctx, field)
+	case "redeemWindowDays":
+		return ec.fieldContext_ReferralCampaign_redeemWindowDays(ctx, field)
+	case "rules":
+		return ec.fieldContext_ReferralCampaign_rules(ctx, field)
+	case "status":
+		return ec.fieldContext_ReferralCampaign_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReferralCampaign_createdAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_ReferralCampaign_endedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaign", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralCampaignConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReferralCampaignConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReferralCampaignConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReferralCampaignConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaignConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralCampaignEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReferralCampaignEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReferralCampaignEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaignEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_ReferralRule_level(ctx, field)
+	case "kind":
+		return ec.fieldContext_ReferralRule_kind(ctx, field)
+	case "value":
+		return ec.fieldContext_ReferralRule_value(ctx, field)
+	case "firstPurchaseOnly":
+		return ec.fieldContext_ReferralRule_firstPurchaseOnly(ctx, field)
+	case "minAmount":
+		return ec.fieldContext_ReferralRule_minAmount(ctx, field)
+	case "holdDays":
+		return ec.fieldContext_ReferralRule_holdDays(ctx, field)
+	case "capPerReferrer":
+		return ec.fieldContext_ReferralRule_capPerReferrer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralRule", field.Name)
 }
 
 func (ec *executionContext) childFields_RefundPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

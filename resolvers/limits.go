@@ -29,6 +29,7 @@ func Complexity() graph.ComplexityRoot {
 	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int {
 		return page(child, first, community.DefaultPageSize)
 	}
+	c.Brand.ReferralCampaigns = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	// A brand hosts a handful of clubs, each of whose lists is one round trip: they are
 	// costed as ten, so that lists inside them stay bounded.
 	c.Brand.Clubs = func(child int) int { return 1 + 10*child }

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testBrandStore(t, newStore)
 	testClubStore(t, newStore)
 	testPostStore(t, newStore)
+	testReferralStore(t, newStore)
 	testOutboxStore(t, newStore)
 	testIdempotencyStore(t, newStore)
 	t.Run("RoundTrips", func(t *testing.T) { testRoundTrips(t, newStore(t)) })

@@ -42,6 +42,8 @@ func testRoundTrips(t *testing.T, s community.Store) {
 			_, _, err := community.ClubPostsOf(ctx, s, unknown[0], community.PostQuery{Sort: community.SortNew, First: 5}, nil)
 			return err
 		}},
+		{"ReferralCampaignsByID", func() error { _, err := s.ReferralCampaignsByID(ctx, unknown); return err }},
+		{"ReferralCampaigns", func() error { _, err := s.ReferralCampaigns(ctx, unknown[0], 5, nil); return err }},
 		{"PendingEvents", func() error { _, err := s.PendingEvents(ctx, community.ConsumerSearch, 10); return err }},
 		{"Ping", func() error { return s.Ping(ctx) }},
 	} {

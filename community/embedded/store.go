@@ -62,6 +62,7 @@ type Store struct {
 	brandGraph
 	clubGraph
 	postGraph
+	referralGraph
 }
 
 type identityKey struct {
@@ -118,6 +119,8 @@ func Open(cfg Config) (*Store, error) {
 		brandGraph: newBrandGraph(),
 		clubGraph:  newClubGraph(),
 		postGraph:  newPostGraph(),
+
+		referralGraph: newReferralGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
@@ -158,7 +161,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		fillNames := tx.Bucket(bucketNames) == nil
-		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, outboxBuckets, idempotencyBuckets)
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, referralBuckets, outboxBuckets, idempotencyBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
@@ -228,6 +231,9 @@ func (s *Store) load() error {
 			return err
 		}
 		if err := s.loadPosts(tx); err != nil {
+			return err
+		}
+		if err := s.loadReferrals(tx); err != nil {
 			return err
 		}
 		return s.loadPostVersions(tx)

@@ -229,6 +229,8 @@ var conflicts = []struct{ names, message string }{
 	{"`slugKey`", "the slug is taken"},
 	{"`Brand`", "the brand exists already"},
 	{"`Club`", "the club exists already"},
+	{"`Campaign`", "the campaign exists already"},
+	{"`InviteCode`", "the invitation code is taken"},
 	{"`Purchase`", "the purchase is recorded already"},
 	{"`Post`", "the post exists already"},
 	{"`Comment`", "the comment exists already"},

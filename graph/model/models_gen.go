@@ -84,6 +84,10 @@ type CreateClubPayload struct {
 	Club *community.Club `json:"club"`
 }
 
+type CreateInvitePayload struct {
+	Invite *community.Invite `json:"invite"`
+}
+
 type CreatePostInput struct {
 	ClubID string `json:"clubId"`
 	// At most 120 characters.
@@ -97,6 +101,28 @@ type CreatePostInput struct {
 	// instead of making another; with another input it is a CONFLICT. Keys are the caller's
 	// own and the mutation's.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type CreateReferralCampaignInput struct {
+	BrandID string `json:"brandId"`
+	// 1 to 80 characters on one line.
+	Name     string    `json:"name"`
+	StartsAt time.Time `json:"startsAt"`
+	// After startsAt and in the future; at most 3,660 days after startsAt.
+	EndsAt time.Time `json:"endsAt"`
+	// 1 to 365 days; 7 when left out.
+	RedeemWindowDays *int `json:"redeemWindowDays,omitempty"`
+	// 1 to 10 rules.
+	Rules []community.ReferralRuleInput `json:"rules"`
+	// The client's idempotency key for this campaign: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
+	// Sent again with the same input within 24 hours, it returns what the first request made
+	// instead of making another; with another input it is a CONFLICT. Keys are the caller's
+	// own and the mutation's.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type CreateReferralCampaignPayload struct {
+	Campaign *community.ReferralCampaign `json:"campaign"`
 }
 
 type DeleteCommentInput struct {
@@ -117,6 +143,14 @@ type EditPostInput struct {
 	Title  string   `json:"title"`
 	Body   string   `json:"body"`
 	Tags   []string `json:"tags,omitempty"`
+}
+
+type EndReferralCampaignInput struct {
+	CampaignID string `json:"campaignId"`
+}
+
+type EndReferralCampaignPayload struct {
+	Campaign *community.ReferralCampaign `json:"campaign"`
 }
 
 type FeedConnection struct {

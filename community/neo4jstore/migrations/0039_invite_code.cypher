@@ -1,0 +1,1 @@
+CREATE CONSTRAINT invite_code IF NOT EXISTS FOR (i:InviteCode) REQUIRE i.code IS UNIQUE
