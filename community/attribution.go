@@ -243,3 +243,10 @@ func (s *ReferralService) ReferralsOf(ctx context.Context, ids []string) ([]*Ref
 	}
 	return out, errs
 }
+
+// CampaignsByID returns the campaigns with the given ids, in the order asked: nil where
+// there is none. For the campaigns of what the caller has been allowed to read already
+// (a referral, through ReferralsOf). A dataloader batch function.
+func (s *ReferralService) CampaignsByID(ctx context.Context, ids []string) ([]*ReferralCampaign, []error) {
+	return byID(ctx, ids, s.store.ReferralCampaignsByID)
+}

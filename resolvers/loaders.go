@@ -229,6 +229,10 @@ type Loaders struct {
 	RuleConsents *Loader[string, []community.Consent]
 	Purchases    *Loader[community.PurchaseKey, []community.Purchase]
 
+	// Referrals are members' referrals, as the caller may read them.
+	Referrals *Loader[string, *community.Referral]
+	Campaigns *Loader[string, *community.ReferralCampaign]
+
 	Clubs             *Loader[string, *community.Club]
 	BrandClubs        *Loader[string, []community.Club]
 	ClubMemberCounts  *Loader[string, int]
@@ -266,6 +270,9 @@ func NewLoaders(svc community.Services) *Loaders {
 	l.Consents = newLoader(l, svc.Brands.Consents, nil)
 	l.RuleConsents = newLoader(l, svc.Brands.ConsentsForRule, nil)
 	l.Purchases = newLoader(l, svc.Brands.Purchases, nil)
+
+	l.Referrals = newLoader(l, svc.Referrals.ReferralsOf, nil)
+	l.Campaigns = newLoader(l, svc.Referrals.CampaignsByID, func(c *community.ReferralCampaign) string { return c.ID })
 
 	l.Clubs = newLoader(l, svc.Clubs.ClubsByID, func(c *community.Club) string { return c.ID })
 	l.BrandClubs = newLoader(l, svc.Clubs.ClubsOfBrands, nil)

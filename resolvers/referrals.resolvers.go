@@ -51,6 +51,18 @@ func (r *invitePreviewResolver) Brand(ctx context.Context, obj *community.Invite
 	return r.existingBrand(ctx, obj.BrandID)
 }
 
+func (r *memberResolver) Referrer(ctx context.Context, obj *community.Member) (*community.Member, error) {
+	ref, err := r.loadersFor(ctx).Referrals.Get(ctx, obj.ID)
+	if ref == nil || err != nil {
+		return nil, err
+	}
+	return r.loadersFor(ctx).Members.Get(ctx, ref.ReferrerID)
+}
+
+func (r *memberResolver) ReferredVia(ctx context.Context, obj *community.Member) (*community.Referral, error) {
+	return r.loadersFor(ctx).Referrals.Get(ctx, obj.ID)
+}
+
 func (r *mutationResolver) CreateReferralCampaign(ctx context.Context, input model.CreateReferralCampaignInput) (*model.CreateReferralCampaignPayload, error) {
 	c, err := r.Referrals.CreateReferralCampaign(ctx, community.CreateCampaignInput{
 		BrandID: input.BrandID, Name: input.Name, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
@@ -76,6 +88,18 @@ func (r *mutationResolver) CreateInvite(ctx context.Context, input community.Cre
 		return nil, err
 	}
 	return &model.CreateInvitePayload{Invite: &inv}, nil
+}
+
+func (r *mutationResolver) RedeemInvite(ctx context.Context, input model.RedeemInviteInput) (*model.RedeemInvitePayload, error) {
+	ref, err := r.Referrals.RedeemInvite(ctx, input.Code)
+	if err != nil {
+		return nil, err
+	}
+	m, err := existing(ctx, r.loadersFor(ctx).Members, ref.MemberID, "member")
+	if err != nil {
+		return nil, err
+	}
+	return &model.RedeemInvitePayload{Member: m, ReferredVia: &ref}, nil
 }
 
 func (r *queryResolver) Invite(ctx context.Context, code string) (*community.InvitePreview, error) {
@@ -113,6 +137,10 @@ func (r *referralRuleResolver) CapPerReferrer(ctx context.Context, obj *communit
 	return &obj.CapPerReferrer, nil
 }
 
+func (r *referredViaResolver) Campaign(ctx context.Context, obj *community.Referral) (*community.ReferralCampaign, error) {
+	return existing(ctx, r.loadersFor(ctx).Campaigns, obj.CampaignID, "campaign")
+}
+
 func (r *Resolver) Invite() graph.InviteResolver { return &inviteResolver{r} }
 
 func (r *Resolver) InvitePoster() graph.InvitePosterResolver { return &invitePosterResolver{r} }
@@ -129,6 +157,8 @@ func (r *Resolver) ReferralCampaignConnection() graph.ReferralCampaignConnection
 
 func (r *Resolver) ReferralRule() graph.ReferralRuleResolver { return &referralRuleResolver{r} }
 
+func (r *Resolver) ReferredVia() graph.ReferredViaResolver { return &referredViaResolver{r} }
+
 type (
 	inviteResolver                     struct{ *Resolver }
 	invitePosterResolver               struct{ *Resolver }
@@ -136,4 +166,5 @@ type (
 	referralCampaignResolver           struct{ *Resolver }
 	referralCampaignConnectionResolver struct{ *Resolver }
 	referralRuleResolver               struct{ *Resolver }
+	referredViaResolver                struct{ *Resolver }
 )
