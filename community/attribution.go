@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -222,8 +223,22 @@ func (s *ReferralService) ReferralsOf(ctx context.Context, ids []string) ([]*Ref
 			brandOf[id] = c.BrandID
 		}
 	}
+	// A caller whose token carries a verified identity and no member sees the referral of
+	// the member that identity belongs to, as just registered (see Identities).
+	var claimed map[string][]Identity
+	if a.Identity != nil && !a.IsMember() && a.AuthError == nil {
+		if claimed, err = s.store.IdentitiesOf(ctx, ids); err != nil {
+			return out, repeatError(err, len(ids))
+		}
+	}
 	for i, id := range ids {
 		r, ok := found[id]
+		if claimed != nil && slices.ContainsFunc(claimed[id], a.Identity.Same) {
+			if ok {
+				out[i] = &r
+			}
+			continue
+		}
 		brand := a.BrandID
 		if ok && a.ActsForBrand() {
 			brand = brandOf[r.CampaignID]
