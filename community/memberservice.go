@@ -29,17 +29,28 @@ func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInp
 	if err := in.Validate(); err != nil {
 		return Member{}, err
 	}
+	subject := string(a.Identity.Provider) + ":" + a.Identity.ExternalID
+	cl, err := s.claim(ctx, "registerMember", subject, key, in.Handle, in.DisplayName, in.Bio, in.AvatarURL, InviteCodeKey(in.InviteCode))
+	if err != nil {
+		return Member{}, err
+	}
 	if in.InviteCode != "" {
+		// A retry of a registration that was made returns it, though its code may have
+		// been used up by it since.
+		if cl.keyed {
+			found, err := s.store.MembersByID(ctx, []string{cl.id})
+			if err != nil {
+				return Member{}, err
+			}
+			if m, ok := found[cl.id]; ok {
+				return m, nil
+			}
+		}
 		// A code that could not be redeemed refuses the registration before anything is
 		// written.
 		if err := s.checkCode(ctx, in.InviteCode); err != nil {
 			return Member{}, onInviteCode(err)
 		}
-	}
-	subject := string(a.Identity.Provider) + ":" + a.Identity.ExternalID
-	cl, err := s.claim(ctx, "registerMember", subject, key, in.Handle, in.DisplayName, in.Bio, in.AvatarURL, InviteCodeKey(in.InviteCode))
-	if err != nil {
-		return Member{}, err
 	}
 	now := s.now().UTC()
 	m := Member{ID: cl.id, Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}

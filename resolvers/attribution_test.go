@@ -92,6 +92,25 @@ func testRedemption(t *testing.T, a *api, run string) {
 		a.ok(tok, registerOp, map[string]any{"in": in}, nil)
 	})
 
+	t.Run("a retried registration that used the code's last use", func(t *testing.T) {
+		var res struct {
+			CreateInvite struct{ Invite inviteOut } `json:"createInvite"`
+		}
+		_, sun := a.register("sun_li"+run, "孙丽")
+		a.ok(sun, createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign.ID, "channel": "WECHAT", "maxUses": 1}}, &res)
+		tok := identityToken(t, "WECHAT", "openid-zhou"+run)
+		in := map[string]any{"handle": "zhou_min" + run, "displayName": "周敏", "inviteCode": res.CreateInvite.Invite.Code,
+			"idempotencyKey": "join-zhou" + run}
+		var first, again struct {
+			RegisterMember struct{ Member memberJSON } `json:"registerMember"`
+		}
+		a.ok(tok, registerOp, map[string]any{"in": in}, &first)
+		a.ok(tok, registerOp, map[string]any{"in": in}, &again)
+		if first.RegisterMember.Member.ID != again.RegisterMember.Member.ID {
+			t.Errorf("the retry made member %s, the first %s", again.RegisterMember.Member.ID, first.RegisterMember.Member.ID)
+		}
+	})
+
 	wangID, wang := a.register("wang_fang"+run, "王芳")
 	var redeemed struct {
 		RedeemInvite struct {
