@@ -115,6 +115,10 @@ type AttributionStore interface {
 	RedeemInvite(ctx context.Context, r Redemption, check func(Redemption, RedemptionFacts) error) (Referral, error)
 	// ReferralsOf returns the referral of each given member that has one.
 	ReferralsOf(ctx context.Context, memberIDs []string) (map[string]Referral, error)
+	// UplinesOf returns the upline of each given member: its referrer, the referrer's
+	// referrer, and so on up to the root, in that order, at most maxDepth of them. A member
+	// nobody referred, or an unknown one, has none.
+	UplinesOf(ctx context.Context, memberIDs []string, maxDepth int) (map[string][]string, error)
 }
 
 // redeem redeems a code for a member: the rule is CheckRedemption, checked by the store
@@ -264,4 +268,84 @@ func (s *ReferralService) ReferralsOf(ctx context.Context, ids []string) ([]*Ref
 // (a referral, through ReferralsOf). A dataloader batch function.
 func (s *ReferralService) CampaignsByID(ctx context.Context, ids []string) ([]*ReferralCampaign, []error) {
 	return byID(ctx, ids, s.store.ReferralCampaignsByID)
+}
+
+// Referral chains.
+const (
+	// DefaultChainDepth is how much of an upline referralChain returns when not asked.
+	DefaultChainDepth = 10
+	// MaxChainDepth is the most of an upline one referralChain returns.
+	MaxChainDepth = 50
+)
+
+// ChainKey asks for a member's referral chain, up to MaxDepth: the key of a dataloader.
+type ChainKey struct {
+	MemberID string
+	MaxDepth int
+}
+
+// ChainLink is one member of an upline: Depth 1 is the referrer, 2 the referrer's
+// referrer, and so on.
+type ChainLink struct {
+	MemberID string
+	Depth    int
+}
+
+// ReferralChains returns each asked member's upline, from the referrer to the root, up to
+// its MaxDepth: empty for a member nobody referred, and for a referral that ReferralsOf
+// shows as none. The rule is ReferralsOf's: the same error where the caller may not read
+// the member's referral; BAD_USER_INPUT on maxDepth for a depth outside 1 to
+// MaxChainDepth. A dataloader batch function.
+func (s *ReferralService) ReferralChains(ctx context.Context, keys []ChainKey) ([][]ChainLink, []error) {
+	out, errs := make([][]ChainLink, len(keys)), make([]error, len(keys))
+	var ids []string
+	for i, k := range keys {
+		if k.MaxDepth < 1 || k.MaxDepth > MaxChainDepth {
+			errs[i] = fieldError("maxDepth", "maxDepth must be between 1 and %d", MaxChainDepth)
+			continue
+		}
+		ids = append(ids, k.MemberID)
+	}
+	if len(ids) == 0 {
+		return out, errs
+	}
+	refs, refErrs := s.ReferralsOf(ctx, ids)
+	// The members whose chain is read, and the deepest chain asked of any.
+	var referred []string
+	deepest := 0
+	j := 0
+	shown := map[string]bool{}
+	for i, k := range keys {
+		if errs[i] != nil {
+			continue
+		}
+		if refErrs != nil && refErrs[j] != nil {
+			errs[i] = refErrs[j]
+		} else if refs[j] != nil {
+			if !shown[k.MemberID] {
+				referred = append(referred, k.MemberID)
+			}
+			shown[k.MemberID] = true
+			deepest = max(deepest, k.MaxDepth)
+		}
+		j++
+	}
+	if len(referred) == 0 {
+		return out, errs
+	}
+	uplines, err := s.store.UplinesOf(ctx, referred, deepest)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
+	for i, k := range keys {
+		if errs[i] != nil || !shown[k.MemberID] {
+			continue
+		}
+		up := uplines[k.MemberID]
+		out[i] = make([]ChainLink, 0, min(len(up), k.MaxDepth))
+		for d, id := range up[:min(len(up), k.MaxDepth)] {
+			out[i] = append(out[i], ChainLink{MemberID: id, Depth: d + 1})
+		}
+	}
+	return out, errs
 }

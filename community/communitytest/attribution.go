@@ -16,6 +16,41 @@ func testAttributionStore(t *testing.T, newStore NewStore) {
 	t.Run("Redeem", func(t *testing.T) { testRedeem(t, newStore(t)) })
 	t.Run("RefusedRedemptions", func(t *testing.T) { testRefusedRedemptions(t, newStore(t)) })
 	t.Run("ConcurrentRedemptions", func(t *testing.T) { testConcurrentRedemptions(t, newStore(t)) })
+	t.Run("Uplines", func(t *testing.T) { testUplines(t, newStore(t)) })
+}
+
+// testUplines builds a chain longer than community.MaxChainDepth, and a member of another
+// chain, and reads uplines of several depths.
+func testUplines(t *testing.T, s community.Store) {
+	c := liveCampaign(t, s, "链")
+	const n = community.MaxChainDepth + 2
+	handles := make([]string, n)
+	for i := range handles {
+		handles[i] = fmt.Sprintf("chain_%02d", i)
+	}
+	ms := create(t, s, handles...)
+	// chain_01 is referred by chain_00, chain_02 by chain_01, and so on.
+	for i := 1; i < n; i++ {
+		_, err := redeemAt(s, ms[i].ID, storedInvite(t, s, ms[i-1].ID, c, 0).Code, 100)
+		must(t, err)
+	}
+	others := create(t, s, "lone_root", "lone_leaf")
+	_, err := redeemAt(s, others[1].ID, storedInvite(t, s, others[0].ID, c, 0).Code, 100)
+	must(t, err)
+	// upline is the upline of ms[i], nearest first, up to depth.
+	upline := func(i, depth int) []string {
+		var out []string
+		for j := i - 1; j >= 0 && len(out) < depth; j-- {
+			out = append(out, ms[j].ID)
+		}
+		return out
+	}
+	ids := []string{ms[n-1].ID, ms[5].ID, ms[0].ID, others[1].ID, community.NewID()}
+	for _, depth := range []int{1, 3, community.DefaultChainDepth, community.MaxChainDepth} {
+		got, err := s.UplinesOf(context.Background(), ids, depth)
+		want := map[string][]string{ms[n-1].ID: upline(n-1, depth), ms[5].ID: upline(5, depth), others[1].ID: {others[0].ID}}
+		checkRead(t, fmt.Sprintf("UplinesOf to depth %d", depth), want, got, err)
+	}
 }
 
 // redeemAt redeems code for a member at minute n, under community.CheckRedemption.

@@ -316,3 +316,19 @@ func (s *Store) ReferralCampaigns(_ context.Context, brandID string, first int, 
 	}
 	return out, nil
 }
+
+// UplinesOf implements community.AttributionStore.
+func (s *Store) UplinesOf(_ context.Context, memberIDs []string, maxDepth int) (map[string][]string, error) {
+	defer s.reading()()
+	out := make(map[string][]string, len(memberIDs))
+	for _, id := range memberIDs {
+		var up []string
+		for r := s.referredBy[id]; r != nil && len(up) < maxDepth; r = s.referredBy[r.ReferrerID] {
+			up = append(up, r.ReferrerID)
+		}
+		if up != nil {
+			out[id] = up
+		}
+	}
+	return out, nil
+}

@@ -81,3 +81,17 @@ func (s *Store) ReferralsOf(ctx context.Context, memberIDs []string) (map[string
 		}
 	})
 }
+
+// UplinesOf implements community.AttributionStore. An upline is read to
+// community.MaxChainDepth at most.
+func (s *Store) UplinesOf(ctx context.Context, memberIDs []string, maxDepth int) (map[string][]string, error) {
+	params := map[string]any{"maxDepth": int64(min(maxDepth, community.MaxChainDepth))}
+	return batch(ctx, s, cypherUplines, memberIDs, params, "uplines", func(r *neo4j.Record) (string, []string) {
+		rows, _ := get(r, "upline").([]any)
+		up := make([]string, len(rows))
+		for i, v := range rows {
+			up[i] = str(v)
+		}
+		return str(get(r, "id")), up
+	})
+}

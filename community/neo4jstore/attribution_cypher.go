@@ -54,4 +54,16 @@ RETURN ref.id AS referrerId, i.campaignId AS campaignId, i.channel AS channel`
 UNWIND $ids AS id
 MATCH (:Member {id: id})-[r:REFERRED_BY]->(ref:Member)
 RETURN id, ref.id AS referrerId, r.code AS code, r.campaign AS campaignId, r.channel AS channel, r.at AS at`
+
+	// cypherUplines reads each member's upline, nearest first, up to MaxChainDepth members
+	// (a bound of a variable-length pattern is a literal): of the paths up the chain, the
+	// longest.
+	cypherUplines = `
+UNWIND $ids AS id
+CALL (id) {
+  MATCH p = (:Member {id: id})-[:REFERRED_BY*1..50]->(:Member)
+  WITH p ORDER BY length(p) DESC LIMIT 1
+  RETURN [n IN nodes(p)[1..] | n.id] AS upline
+}
+RETURN id, upline[..$maxDepth] AS upline`
 )
