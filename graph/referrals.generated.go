@@ -42,6 +42,9 @@ type ReferralCampaignResolver interface {
 type ReferralCampaignConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *community.CampaignList) (*model.PageInfo, error)
 }
+type ReferralLinkResolver interface {
+	Member(ctx context.Context, obj *community.ChainLink) (*community.Member, error)
+}
 type ReferralRuleResolver interface {
 	Value(ctx context.Context, obj *community.ReferralRule) (string, error)
 
@@ -1041,6 +1044,61 @@ func (ec *executionContext) fieldContext_ReferralCampaignEdge_node(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReferralLink_member(ctx context.Context, field graphql.CollectedField, obj *community.ChainLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralLink_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferralLink().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖquanziᚋcommunityᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralLink_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralLink",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralLink_depth(ctx context.Context, field graphql.CollectedField, obj *community.ChainLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralLink_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralLink_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralLink", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ReferralRule_level(ctx context.Context, field graphql.CollectedField, obj *community.ReferralRule) (ret graphql.Marshaler) {
@@ -2359,6 +2417,82 @@ func (ec *executionContext) _ReferralCampaignEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var referralLinkImplementors = []string{"ReferralLink"}
+
+func (ec *executionContext) _ReferralLink(ctx context.Context, sel ast.SelectionSet, obj *community.ChainLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralLink")
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ReferralLink_member(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "depth":
+			out.Values[i] = ec._ReferralLink_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var referralRuleImplementors = []string{"ReferralRule"}
 
 func (ec *executionContext) _ReferralRule(ctx context.Context, sel ast.SelectionSet, obj *community.ReferralRule) graphql.Marshaler {
@@ -2755,6 +2889,10 @@ func (ec *executionContext) marshalNReferralCampaignEdge2ᚕquanziᚋcommunity�
 	return ret
 }
 
+func (ec *executionContext) marshalNReferralLink2quanziᚋcommunityᚐChainLink(ctx context.Context, sel ast.SelectionSet, v community.ChainLink) graphql.Marshaler {
+	return ec._ReferralLink(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNReferralRule2quanziᚋcommunityᚐReferralRule(ctx context.Context, sel ast.SelectionSet, v community.ReferralRule) graphql.Marshaler {
 	return ec._ReferralRule(ctx, sel, &v)
 }
@@ -2846,6 +2984,25 @@ func (ec *executionContext) marshalOReferralCampaignConnection2ᚖquanziᚋcommu
 		return graphql.Null
 	}
 	return ec._ReferralCampaignConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReferralLink2ᚕquanziᚋcommunityᚐChainLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []community.ChainLink) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralLink2quanziᚋcommunityᚐChainLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOReferredVia2ᚖquanziᚋcommunityᚐReferral(ctx context.Context, sel ast.SelectionSet, v *community.Referral) graphql.Marshaler {

@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	ReferralCampaign() ReferralCampaignResolver
 	ReferralCampaignConnection() ReferralCampaignConnectionResolver
+	ReferralLink() ReferralLinkResolver
 	ReferralRule() ReferralRuleResolver
 	ReferredVia() ReferredViaResolver
 	SearchIndexRebuild() SearchIndexRebuildResolver
@@ -335,6 +336,7 @@ type ComplexityRoot struct {
 		JoinedAt         func(childComplexity int) int
 		MutualFollows    func(childComplexity int, first *int, after *string) int
 		Purchases        func(childComplexity int, brandID *string) int
+		ReferralChain    func(childComplexity int, maxDepth *int) int
 		ReferredVia      func(childComplexity int) int
 		Referrer         func(childComplexity int) int
 		SuggestedFollows func(childComplexity int, first *int) int
@@ -527,6 +529,11 @@ type ComplexityRoot struct {
 	ReferralCampaignEdge struct {
 		Cursor           func(childComplexity int) int
 		ReferralCampaign func(childComplexity int) int
+	}
+
+	ReferralLink struct {
+		Depth  func(childComplexity int) int
+		Member func(childComplexity int) int
 	}
 
 	ReferralRule struct {
@@ -1664,6 +1671,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Purchases(childComplexity, args["brandId"].(*string)), true
+	case "Member.referralChain":
+		if e.ComplexityRoot.Member.ReferralChain == nil {
+			break
+		}
+
+		args, err := ec.field_Member_referralChain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.ReferralChain(childComplexity, args["maxDepth"].(*int)), true
 	case "Member.referredVia":
 		if e.ComplexityRoot.Member.ReferredVia == nil {
 			break
@@ -2700,6 +2718,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralCampaignEdge.ReferralCampaign(childComplexity), true
+
+	case "ReferralLink.depth":
+		if e.ComplexityRoot.ReferralLink.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralLink.Depth(childComplexity), true
+	case "ReferralLink.member":
+		if e.ComplexityRoot.ReferralLink.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralLink.Member(childComplexity), true
 
 	case "ReferralRule.capPerReferrer":
 		if e.ComplexityRoot.ReferralRule.CapPerReferrer == nil {
@@ -4035,6 +4066,21 @@ extend type Member {
   referrer: Member
   "The campaign, channel and time of this member's referral; null when nobody referred them."
   referredVia: ReferredVia
+  """
+  The member's upline: the referrer, the referrer's referrer, and so on up to the root,
+  nearest first, each with its depth (1 is the referrer); at most maxDepth of them, 1 to 50
+  (BAD_USER_INPUT on maxDepth otherwise). Empty for a member nobody referred. Seen by whom
+  referrer is seen; each member of the chain through the usual rules of members.
+  """
+  referralChain(maxDepth: Int = 10): [ReferralLink!]
+}
+
+"A member of an upline, and how far up it is."
+type ReferralLink {
+  "Null when the caller may not see the member (brand staff without its PROFILE consent)."
+  member: Member
+  "1 for the referrer, 2 for the referrer's referrer, and so on."
+  depth: Int!
 }
 
 "How a member was referred."
@@ -4993,6 +5039,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_referrer(ctx, field)
 	case "referredVia":
 		return ec.fieldContext_Member_referredVia(ctx, field)
+	case "referralChain":
+		return ec.fieldContext_Member_referralChain(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
@@ -5261,6 +5309,16 @@ func (ec *executionContext) childFields_ReferralCampaignEdge(ctx context.Context
 		return ec.fieldContext_ReferralCampaignEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaignEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_ReferralLink_member(ctx, field)
+	case "depth":
+		return ec.fieldContext_ReferralLink_depth(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralLink", field.Name)
 }
 
 func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -229,3 +229,111 @@ func testRedemption(t *testing.T, a *api, run string) {
 		}
 	})
 }
+
+const chainOp = `query($id: ID!, $d: Int) { member(id: $id) { referralChain(maxDepth: $d) { depth member { id } } } }`
+
+type chainOut struct {
+	Member struct {
+		ReferralChain []struct {
+			Depth  int
+			Member *struct{ ID string }
+		}
+	}
+}
+
+func TestReferralChain(t *testing.T) {
+	testReferralChain(t, newAPI(t), "")
+}
+
+func TestReferralChainOnNeo4j(t *testing.T) {
+	a, _ := newNeo4jAPI(t)
+	testReferralChain(t, a, fmt.Sprintf("_%06d", rand.IntN(1000000)))
+}
+
+// testReferralChain builds the chain root ← m1 ← m2 ← m3 through redeemInvite and reads
+// uplines of it.
+func testReferralChain(t *testing.T, a *api, run string) {
+	byd := a.createBrand("byd"+strings.ReplaceAll(run, "_", "-"), "比亚迪")
+	var created struct {
+		CreateReferralCampaign struct{ Campaign campaignOut } `json:"createReferralCampaign"`
+	}
+	a.ok(staffToken(t, byd, "BRAND_ADMIN"), createCampaignOp, map[string]any{"in": campaignInput(byd, "链")}, &created)
+	campaign := created.CreateReferralCampaign.Campaign.ID
+	ids, tokens := make([]string, 4), make([]string, 4)
+	for i := range ids {
+		ids[i], tokens[i] = a.register(fmt.Sprintf("chain_%d%s", i, run), fmt.Sprintf("链 %d", i))
+		if i == 0 {
+			continue
+		}
+		var res struct {
+			CreateInvite struct{ Invite inviteOut } `json:"createInvite"`
+		}
+		a.ok(tokens[i-1], createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign, "channel": "WECHAT"}}, &res)
+		a.ok(tokens[i], redeemOp, map[string]any{"code": res.CreateInvite.Invite.Code}, nil)
+	}
+	chain := func(token, id string, depth any) []string {
+		t.Helper()
+		var out chainOut
+		a.ok(token, chainOp, map[string]any{"id": id, "d": depth}, &out)
+		var got []string
+		for i, l := range out.Member.ReferralChain {
+			if l.Depth != i+1 {
+				t.Errorf("link %d has depth %d", i, l.Depth)
+			}
+			got = append(got, l.Member.ID)
+		}
+		return got
+	}
+	admin := adminToken(t)
+	for _, tc := range []struct {
+		name  string
+		token string
+		id    string
+		depth any
+		want  []string
+	}{
+		{"the default depth", admin, ids[3], nil, []string{ids[2], ids[1], ids[0]}},
+		{"to depth 2", admin, ids[3], 2, []string{ids[2], ids[1]}},
+		{"to depth 1", tokens[3], ids[3], 1, []string{ids[2]}},
+		{"the member's own", tokens[2], ids[2], 50, []string{ids[1], ids[0]}},
+		{"the root has none", admin, ids[0], nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, chain(tc.token, tc.id, tc.depth)); diff != "" {
+				t.Errorf("chain (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		for _, depth := range []int{0, -1, 51} {
+			res := a.fails(community.CodeBadUserInput, admin, chainOp, map[string]any{"id": ids[3], "d": depth})
+			if f := res.Errors[0].Extensions["field"]; f != "maxDepth" {
+				t.Errorf("maxDepth %d: field = %v, want maxDepth", depth, f)
+			}
+		}
+		a.fails(community.CodeForbidden, tokens[0], chainOp, map[string]any{"id": ids[3]}) // the root is not the member
+		// The campaign's brand sees the member with PROFILE consent, its chain only with
+		// ACTIVITY consent.
+		a.ok(tokens[3], consentOp, map[string]any{"b": byd, "s": []string{"PROFILE"}}, nil)
+		a.fails(community.CodeForbidden, staffToken(t, byd, "BRAND_STAFF"), chainOp, map[string]any{"id": ids[3]})
+	})
+
+	t.Run("round trips do not grow with the members asked", func(t *testing.T) {
+		one := `query($a: ID!) { a: member(id: $a) { referralChain { depth member { id handle } } } }`
+		three := `query($a: ID!, $b: ID!, $c: ID!) {
+			a: member(id: $a) { referralChain { depth member { id handle } } }
+			b: member(id: $b) { referralChain { depth member { id handle } } }
+			c: member(id: $c) { referralChain { depth member { id handle } } } }`
+		trips := func(q string, vars map[string]any) int64 {
+			before := a.trips.Total()
+			a.ok(admin, q, vars, nil)
+			return a.trips.Total() - before
+		}
+		single := trips(one, map[string]any{"a": ids[3]})
+		many := trips(three, map[string]any{"a": ids[3], "b": ids[2], "c": ids[1]})
+		if many != single {
+			t.Errorf("three chains cost %d round trips, one %d", many, single)
+		}
+	})
+}

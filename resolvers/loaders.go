@@ -231,6 +231,8 @@ type Loaders struct {
 
 	// Referrals are members' referrals, as the caller may read them.
 	Referrals *Loader[string, *community.Referral]
+	// Chains are members' uplines, as the caller may read them.
+	Chains    *Loader[community.ChainKey, []community.ChainLink]
 	Campaigns *Loader[string, *community.ReferralCampaign]
 
 	Clubs             *Loader[string, *community.Club]
@@ -272,6 +274,7 @@ func NewLoaders(svc community.Services) *Loaders {
 	l.Purchases = newLoader(l, svc.Brands.Purchases, nil)
 
 	l.Referrals = newLoader(l, svc.Referrals.ReferralsOf, nil)
+	l.Chains = newLoader(l, svc.Referrals.ReferralChains, nil)
 	l.Campaigns = newLoader(l, svc.Referrals.CampaignsByID, func(c *community.ReferralCampaign) string { return c.ID })
 
 	l.Clubs = newLoader(l, svc.Clubs.ClubsByID, func(c *community.Club) string { return c.ID })

@@ -63,6 +63,10 @@ func (r *memberResolver) ReferredVia(ctx context.Context, obj *community.Member)
 	return r.loadersFor(ctx).Referrals.Get(ctx, obj.ID)
 }
 
+func (r *memberResolver) ReferralChain(ctx context.Context, obj *community.Member, maxDepth *int) ([]community.ChainLink, error) {
+	return r.loadersFor(ctx).Chains.Get(ctx, community.ChainKey{MemberID: obj.ID, MaxDepth: intArg(maxDepth, community.DefaultChainDepth)})
+}
+
 func (r *mutationResolver) CreateReferralCampaign(ctx context.Context, input model.CreateReferralCampaignInput) (*model.CreateReferralCampaignPayload, error) {
 	c, err := r.Referrals.CreateReferralCampaign(ctx, community.CreateCampaignInput{
 		BrandID: input.BrandID, Name: input.Name, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
@@ -122,6 +126,10 @@ func (r *referralCampaignConnectionResolver) PageInfo(ctx context.Context, obj *
 	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedCampaign.Cursor), nil
 }
 
+func (r *referralLinkResolver) Member(ctx context.Context, obj *community.ChainLink) (*community.Member, error) {
+	return r.loadersFor(ctx).Members.Get(ctx, obj.MemberID)
+}
+
 func (r *referralRuleResolver) Value(ctx context.Context, obj *community.ReferralRule) (string, error) {
 	return community.FormatHundredths(obj.Value), nil
 }
@@ -155,6 +163,8 @@ func (r *Resolver) ReferralCampaignConnection() graph.ReferralCampaignConnection
 	return &referralCampaignConnectionResolver{r}
 }
 
+func (r *Resolver) ReferralLink() graph.ReferralLinkResolver { return &referralLinkResolver{r} }
+
 func (r *Resolver) ReferralRule() graph.ReferralRuleResolver { return &referralRuleResolver{r} }
 
 func (r *Resolver) ReferredVia() graph.ReferredViaResolver { return &referredViaResolver{r} }
@@ -165,6 +175,7 @@ type (
 	invitePreviewResolver              struct{ *Resolver }
 	referralCampaignResolver           struct{ *Resolver }
 	referralCampaignConnectionResolver struct{ *Resolver }
+	referralLinkResolver               struct{ *Resolver }
 	referralRuleResolver               struct{ *Resolver }
 	referredViaResolver                struct{ *Resolver }
 )
