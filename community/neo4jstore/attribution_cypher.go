@@ -13,6 +13,10 @@ const (
 	// redeemer and every member of the referrer's upline, the referrer included, so that
 	// neither the redeemer's referral nor any chain the new referral joins changes before
 	// the transaction commits (two members redeeming each other's codes queue on both).
+	// That is enough against cycles: a redeemer that may go on has no referrer, so it is
+	// the top of its own chain, and any redemption that would close a cycle through the
+	// new referral has the redeemer in its referrer's upline and waits for its lock; the
+	// facts are read after the locks, so the one that waits sees the other's referral.
 	cypherLockRedemption = `
 OPTIONAL MATCH (i:InviteCode {code: $code})
 FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END | SET i._lock = true REMOVE i._lock)
