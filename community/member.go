@@ -84,6 +84,8 @@ type RegisterMemberInput struct {
 	DisplayName string
 	Bio         string
 	AvatarURL   string
+	// InviteCode is an invitation code to redeem on joining, or "" for none.
+	InviteCode string
 }
 
 // Normalize trims the display name, bio and avatar URL and folds the handle to lower case.

@@ -13,7 +13,8 @@ import (
 // RegisterMember makes a new member of a verified person whose token carries an identity
 // claim and no member. UNAUTHENTICATED without a valid token; FORBIDDEN without an identity
 // claim; CONFLICT when the caller is a member already, or the handle or identity is taken;
-// BAD_USER_INPUT for an invalid profile. key is the client's idempotency key, or nil (see
+// BAD_USER_INPUT for an invalid profile, and on field code for an invitation code that
+// cannot be redeemed (see CheckRedemption). key is the client's idempotency key, or nil (see
 // IdempotencyStore), scoped to the token's identity: a retry under it returns the member the
 // first attempt made.
 func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInput, key *string) (Member, error) {
@@ -29,14 +30,51 @@ func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInp
 		return Member{}, err
 	}
 	subject := string(a.Identity.Provider) + ":" + a.Identity.ExternalID
-	cl, err := s.claim(ctx, "registerMember", subject, key, in.Handle, in.DisplayName, in.Bio, in.AvatarURL)
+	cl, err := s.claim(ctx, "registerMember", subject, key, in.Handle, in.DisplayName, in.Bio, in.AvatarURL, InviteCodeKey(in.InviteCode))
 	if err != nil {
 		return Member{}, err
+	}
+	if in.InviteCode != "" {
+		// A retry of a registration that was made returns it, though its code may have
+		// been used up by it since.
+		if cl.keyed {
+			found, err := s.store.MembersByID(ctx, []string{cl.id})
+			if err != nil {
+				return Member{}, err
+			}
+			if m, ok := found[cl.id]; ok {
+				return m, nil
+			}
+		}
+		// A code that could not be redeemed refuses the registration before anything is
+		// written.
+		if err := s.checkCode(ctx, in.InviteCode); err != nil {
+			return Member{}, onInviteCode(err)
+		}
 	}
 	now := s.now().UTC()
 	m := Member{ID: cl.id, Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}
 	id := Identity{Provider: a.Identity.Provider, ExternalID: a.Identity.ExternalID, LinkedAt: now}
-	return createdOnce(ctx, cl, m, s.store.CreateMember(ctx, m, id), s.store.MembersByID)
+	err = s.store.CreateMember(ctx, m, id)
+	if err != nil || in.InviteCode == "" {
+		return createdOnce(ctx, cl, m, err, s.store.MembersByID)
+	}
+	// A new member has no referrer, is in nobody's upline and shares no identity with
+	// anyone, so only a code used up or ended since checkCode refuses this.
+	if _, err := s.redeem(ctx, m.ID, in.InviteCode, a.Identity); err != nil {
+		return Member{}, onInviteCode(err)
+	}
+	return m, nil
+}
+
+// onInviteCode names registerMember's field in an error about a code: inviteCode.
+func onInviteCode(err error) error {
+	if e, ok := err.(*Error); ok && e.Field == "code" {
+		out := *e
+		out.Field = "inviteCode"
+		return &out
+	}
+	return err
 }
 
 // UpdateProfile changes the calling member's profile. UNAUTHENTICATED without a member;

@@ -17,6 +17,7 @@ type Store interface {
 	ClubStore
 	PostStore
 	ReferralStore
+	AttributionStore
 	BulkStore
 	Outbox
 	IdempotencyStore

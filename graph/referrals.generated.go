@@ -42,12 +42,18 @@ type ReferralCampaignResolver interface {
 type ReferralCampaignConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *community.CampaignList) (*model.PageInfo, error)
 }
+type ReferralLinkResolver interface {
+	Member(ctx context.Context, obj *community.ChainLink) (*community.Member, error)
+}
 type ReferralRuleResolver interface {
 	Value(ctx context.Context, obj *community.ReferralRule) (string, error)
 
 	MinAmount(ctx context.Context, obj *community.ReferralRule) (string, error)
 
 	CapPerReferrer(ctx context.Context, obj *community.ReferralRule) (*int, error)
+}
+type ReferredViaResolver interface {
+	Campaign(ctx context.Context, obj *community.Referral) (*community.ReferralCampaign, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -586,6 +592,70 @@ func (ec *executionContext) fieldContext_InvitePreview_redeemable(_ context.Cont
 	return graphql.NewScalarFieldContext("InvitePreview", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _RedeemInvitePayload_member(ctx context.Context, field graphql.CollectedField, obj *model.RedeemInvitePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemInvitePayload_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖquanziᚋcommunityᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemInvitePayload_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemInvitePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeemInvitePayload_referredVia(ctx context.Context, field graphql.CollectedField, obj *model.RedeemInvitePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemInvitePayload_referredVia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferredVia, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Referral) graphql.Marshaler {
+			return ec.marshalNReferredVia2ᚖquanziᚋcommunityᚐReferral(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemInvitePayload_referredVia(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemInvitePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferredVia(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReferralCampaign_id(ctx context.Context, field graphql.CollectedField, obj *community.ReferralCampaign) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -976,6 +1046,61 @@ func (ec *executionContext) fieldContext_ReferralCampaignEdge_node(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ReferralLink_member(ctx context.Context, field graphql.CollectedField, obj *community.ChainLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralLink_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferralLink().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖquanziᚋcommunityᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralLink_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralLink",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralLink_depth(ctx context.Context, field graphql.CollectedField, obj *community.ChainLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralLink_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralLink_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralLink", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ReferralRule_level(ctx context.Context, field graphql.CollectedField, obj *community.ReferralRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1137,6 +1262,84 @@ func (ec *executionContext) fieldContext_ReferralRule_capPerReferrer(_ context.C
 	return graphql.NewScalarFieldContext("ReferralRule", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _ReferredVia_campaign(ctx context.Context, field graphql.CollectedField, obj *community.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferredVia_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferredVia().Campaign(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.ReferralCampaign) graphql.Marshaler {
+			return ec.marshalNReferralCampaign2ᚖquanziᚋcommunityᚐReferralCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferredVia_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferredVia",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralCampaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferredVia_channel(ctx context.Context, field graphql.CollectedField, obj *community.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferredVia_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v community.ShareChannel) graphql.Marshaler {
+			return ec.marshalNShareChannel2quanziᚋcommunityᚐShareChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferredVia_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferredVia", field, false, false, errors.New("field of type ShareChannel does not have child fields"))
+}
+
+func (ec *executionContext) _ReferredVia_at(ctx context.Context, field graphql.CollectedField, obj *community.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferredVia_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferredVia_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferredVia", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -1282,6 +1485,36 @@ func (ec *executionContext) unmarshalInputEndReferralCampaignInput(ctx context.C
 				return it, err
 			}
 			it.CampaignID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRedeemInviteInput(ctx context.Context, obj any) (model.RedeemInviteInput, error) {
+	var it model.RedeemInviteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
 		}
 	}
 	return it, nil
@@ -1835,6 +2068,49 @@ func (ec *executionContext) _InvitePreview(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var redeemInvitePayloadImplementors = []string{"RedeemInvitePayload"}
+
+func (ec *executionContext) _RedeemInvitePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RedeemInvitePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redeemInvitePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedeemInvitePayload")
+		case "member":
+			out.Values[i] = ec._RedeemInvitePayload_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "referredVia":
+			out.Values[i] = ec._RedeemInvitePayload_referredVia(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var referralCampaignImplementors = []string{"ReferralCampaign"}
 
 func (ec *executionContext) _ReferralCampaign(ctx context.Context, sel ast.SelectionSet, obj *community.ReferralCampaign) graphql.Marshaler {
@@ -2141,6 +2417,82 @@ func (ec *executionContext) _ReferralCampaignEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var referralLinkImplementors = []string{"ReferralLink"}
+
+func (ec *executionContext) _ReferralLink(ctx context.Context, sel ast.SelectionSet, obj *community.ChainLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralLink")
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ReferralLink_member(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "depth":
+			out.Values[i] = ec._ReferralLink_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var referralRuleImplementors = []string{"ReferralRule"}
 
 func (ec *executionContext) _ReferralRule(ctx context.Context, sel ast.SelectionSet, obj *community.ReferralRule) graphql.Marshaler {
@@ -2308,6 +2660,87 @@ func (ec *executionContext) _ReferralRule(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var referredViaImplementors = []string{"ReferredVia"}
+
+func (ec *executionContext) _ReferredVia(ctx context.Context, sel ast.SelectionSet, obj *community.Referral) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referredViaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferredVia")
+		case "campaign":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ReferredVia_campaign(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "channel":
+			out.Values[i] = ec._ReferredVia_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ReferredVia_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -2407,6 +2840,21 @@ func (ec *executionContext) marshalNInvitePoster2ᚖquanziᚋcommunityᚐInviteP
 	return ec._InvitePoster(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRedeemInviteInput2quanziᚋgraphᚋmodelᚐRedeemInviteInput(ctx context.Context, v any) (model.RedeemInviteInput, error) {
+	res, err := ec.unmarshalInputRedeemInviteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedeemInvitePayload2ᚖquanziᚋgraphᚋmodelᚐRedeemInvitePayload(ctx context.Context, sel ast.SelectionSet, v *model.RedeemInvitePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RedeemInvitePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNReferralCampaign2quanziᚋcommunityᚐReferralCampaign(ctx context.Context, sel ast.SelectionSet, v community.ReferralCampaign) graphql.Marshaler {
 	return ec._ReferralCampaign(ctx, sel, &v)
 }
@@ -2439,6 +2887,10 @@ func (ec *executionContext) marshalNReferralCampaignEdge2ᚕquanziᚋcommunity�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNReferralLink2quanziᚋcommunityᚐChainLink(ctx context.Context, sel ast.SelectionSet, v community.ChainLink) graphql.Marshaler {
+	return ec._ReferralLink(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNReferralRule2quanziᚋcommunityᚐReferralRule(ctx context.Context, sel ast.SelectionSet, v community.ReferralRule) graphql.Marshaler {
@@ -2478,6 +2930,16 @@ func (ec *executionContext) unmarshalNReferralRuleInput2ᚕquanziᚋcommunityᚐ
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalNReferredVia2ᚖquanziᚋcommunityᚐReferral(ctx context.Context, sel ast.SelectionSet, v *community.Referral) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReferredVia(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRewardKind2quanziᚋcommunityᚐRewardKind(ctx context.Context, v any) (community.RewardKind, error) {
@@ -2522,6 +2984,32 @@ func (ec *executionContext) marshalOReferralCampaignConnection2ᚖquanziᚋcommu
 		return graphql.Null
 	}
 	return ec._ReferralCampaignConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReferralLink2ᚕquanziᚋcommunityᚐChainLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []community.ChainLink) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralLink2quanziᚋcommunityᚐChainLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOReferredVia2ᚖquanziᚋcommunityᚐReferral(ctx context.Context, sel ast.SelectionSet, v *community.Referral) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReferredVia(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

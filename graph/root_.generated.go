@@ -48,7 +48,9 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	ReferralCampaign() ReferralCampaignResolver
 	ReferralCampaignConnection() ReferralCampaignConnectionResolver
+	ReferralLink() ReferralLinkResolver
 	ReferralRule() ReferralRuleResolver
+	ReferredVia() ReferredViaResolver
 	SearchIndexRebuild() SearchIndexRebuildResolver
 	SuggestedFollow() SuggestedFollowResolver
 }
@@ -334,6 +336,9 @@ type ComplexityRoot struct {
 		JoinedAt         func(childComplexity int) int
 		MutualFollows    func(childComplexity int, first *int, after *string) int
 		Purchases        func(childComplexity int, brandID *string) int
+		ReferralChain    func(childComplexity int, maxDepth *int) int
+		ReferredVia      func(childComplexity int) int
+		Referrer         func(childComplexity int) int
 		SuggestedFollows func(childComplexity int, first *int) int
 	}
 
@@ -362,6 +367,7 @@ type ComplexityRoot struct {
 		React                  func(childComplexity int, input model.ReactionInput) int
 		RebuildSearchIndex     func(childComplexity int) int
 		RecordPurchase         func(childComplexity int, input model.RecordPurchaseInput) int
+		RedeemInvite           func(childComplexity int, input model.RedeemInviteInput) int
 		RefundPurchase         func(childComplexity int, input model.RefundPurchaseInput) int
 		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
 		RejectJoinRequest      func(childComplexity int, input model.JoinRequestDecisionInput) int
@@ -496,6 +502,11 @@ type ComplexityRoot struct {
 		Purchase func(childComplexity int) int
 	}
 
+	RedeemInvitePayload struct {
+		Member      func(childComplexity int) int
+		ReferredVia func(childComplexity int) int
+	}
+
 	ReferralCampaign struct {
 		Brand            func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
@@ -520,6 +531,11 @@ type ComplexityRoot struct {
 		ReferralCampaign func(childComplexity int) int
 	}
 
+	ReferralLink struct {
+		Depth  func(childComplexity int) int
+		Member func(childComplexity int) int
+	}
+
 	ReferralRule struct {
 		CapPerReferrer    func(childComplexity int) int
 		FirstPurchaseOnly func(childComplexity int) int
@@ -528,6 +544,12 @@ type ComplexityRoot struct {
 		Level             func(childComplexity int) int
 		MinAmount         func(childComplexity int) int
 		Value             func(childComplexity int) int
+	}
+
+	ReferredVia struct {
+		At       func(childComplexity int) int
+		Campaign func(childComplexity int) int
+		Channel  func(childComplexity int) int
 	}
 
 	RefundPurchasePayload struct {
@@ -1649,6 +1671,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Purchases(childComplexity, args["brandId"].(*string)), true
+	case "Member.referralChain":
+		if e.ComplexityRoot.Member.ReferralChain == nil {
+			break
+		}
+
+		args, err := ec.field_Member_referralChain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.ReferralChain(childComplexity, args["maxDepth"].(*int)), true
+	case "Member.referredVia":
+		if e.ComplexityRoot.Member.ReferredVia == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ReferredVia(childComplexity), true
+	case "Member.referrer":
+		if e.ComplexityRoot.Member.Referrer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Referrer(childComplexity), true
 	case "Member.suggestedFollows":
 		if e.ComplexityRoot.Member.SuggestedFollows == nil {
 			break
@@ -1920,6 +1965,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordPurchase(childComplexity, args["input"].(model.RecordPurchaseInput)), true
+	case "Mutation.redeemInvite":
+		if e.ComplexityRoot.Mutation.RedeemInvite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeemInvite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeemInvite(childComplexity, args["input"].(model.RedeemInviteInput)), true
 	case "Mutation.refundPurchase":
 		if e.ComplexityRoot.Mutation.RefundPurchase == nil {
 			break
@@ -2557,6 +2613,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordPurchasePayload.Purchase(childComplexity), true
 
+	case "RedeemInvitePayload.member":
+		if e.ComplexityRoot.RedeemInvitePayload.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemInvitePayload.Member(childComplexity), true
+	case "RedeemInvitePayload.referredVia":
+		if e.ComplexityRoot.RedeemInvitePayload.ReferredVia == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemInvitePayload.ReferredVia(childComplexity), true
+
 	case "ReferralCampaign.brand":
 		if e.ComplexityRoot.ReferralCampaign.Brand == nil {
 			break
@@ -2650,6 +2719,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralCampaignEdge.ReferralCampaign(childComplexity), true
 
+	case "ReferralLink.depth":
+		if e.ComplexityRoot.ReferralLink.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralLink.Depth(childComplexity), true
+	case "ReferralLink.member":
+		if e.ComplexityRoot.ReferralLink.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralLink.Member(childComplexity), true
+
 	case "ReferralRule.capPerReferrer":
 		if e.ComplexityRoot.ReferralRule.CapPerReferrer == nil {
 			break
@@ -2692,6 +2774,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralRule.Value(childComplexity), true
+
+	case "ReferredVia.at":
+		if e.ComplexityRoot.ReferredVia.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferredVia.At(childComplexity), true
+	case "ReferredVia.campaign":
+		if e.ComplexityRoot.ReferredVia.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferredVia.Campaign(childComplexity), true
+	case "ReferredVia.channel":
+		if e.ComplexityRoot.ReferredVia.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferredVia.Channel(childComplexity), true
 
 	case "RefundPurchasePayload.purchase":
 		if e.ComplexityRoot.RefundPurchasePayload.Purchase == nil {
@@ -2904,6 +3005,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPostSearchFilter,
 		ec.unmarshalInputReactionInput,
 		ec.unmarshalInputRecordPurchaseInput,
+		ec.unmarshalInputRedeemInviteInput,
 		ec.unmarshalInputReferralRuleInput,
 		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
@@ -3604,6 +3706,12 @@ input RegisterMemberInput {
   bio: String
   avatarUrl: String
   """
+  An invitation code to redeem on joining (see redeemInvite). A code that cannot be
+  redeemed refuses the registration, with BAD_USER_INPUT on field inviteCode, before
+  anything is written.
+  """
+  inviteCode: String
+  """
   The client's idempotency key for this registration: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
   Sent again with the same input within 24 hours, it returns what the first request made
   instead of making another; with another input it is a CONFLICT. Keys are the caller's
@@ -3917,6 +4025,70 @@ extend type Mutation {
   (field campaignId) or maxUses outside 1 to 100,000; NOT_FOUND for an unknown campaign.
   """
   createInvite(input: CreateInviteInput!): CreateInvitePayload! @write
+  """
+  Redeems an invitation code: the signed-in member is then referred by the code's member.
+  A member has one referrer on the whole platform: the first redemption that succeeds wins
+  and is never changed. Refused, with nothing changed: BAD_USER_INPUT on field code for a
+  code that is unknown, expired, used up, or of a campaign that has not started or has
+  ended (all with the same message, so codes cannot be probed), and for a member who
+  joined more than the campaign's redeemWindowDays ago; FORBIDDEN for one's own code and
+  the code of a member who shares an external identity with the redeemer; CONFLICT for a
+  member who has a referrer already, and for a redemption that would close a cycle (the
+  redeemer is in the upline of the code's member). A newcomer can redeem a code on
+  joining too: registerMember's inviteCode.
+  """
+  redeemInvite(input: RedeemInviteInput!): RedeemInvitePayload! @write
+}
+
+input RedeemInviteInput {
+  "The code, matched case-insensitively."
+  code: String!
+}
+
+type RedeemInvitePayload {
+  "The redeemer, now referred."
+  member: Member!
+  referredVia: ReferredVia!
+}
+
+# Who sees a member's referral (referrer, referredVia): the member, community managers and
+# ADMIN; and the staff of the brand whose campaign the referral came through, when the member
+# consented to share ACTIVITY with that brand. Anyone else gets null with a FORBIDDEN error
+# on the field; to staff of another brand who may read the member's activity, a referral
+# through another brand's campaign is null, as if there were none.
+extend type Member {
+  """
+  The member who referred this member; null when nobody did. Who sees a member's referral
+  (referrer and referredVia): the member, community managers and ADMIN; and the staff of the
+  brand whose campaign the referral came through, when the member consented to share
+  ACTIVITY with that brand. Anyone else gets null with a FORBIDDEN error on the field.
+  """
+  referrer: Member
+  "The campaign, channel and time of this member's referral; null when nobody referred them."
+  referredVia: ReferredVia
+  """
+  The member's upline: the referrer, the referrer's referrer, and so on up to the root,
+  nearest first, each with its depth (1 is the referrer); at most maxDepth of them, 1 to 50
+  (BAD_USER_INPUT on maxDepth otherwise). Empty for a member nobody referred. Seen by whom
+  referrer is seen; each member of the chain through the usual rules of members.
+  """
+  referralChain(maxDepth: Int = 10): [ReferralLink!]
+}
+
+"A member of an upline, and how far up it is."
+type ReferralLink {
+  "Null when the caller may not see the member (brand staff without its PROFILE consent)."
+  member: Member
+  "1 for the referrer, 2 for the referrer's referrer, and so on."
+  depth: Int!
+}
+
+"How a member was referred."
+type ReferredVia {
+  campaign: ReferralCampaign!
+  channel: ShareChannel!
+  "When the code was redeemed."
+  at: Time!
 }
 
 extend type Brand {
@@ -4863,6 +5035,12 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_mutualFollows(ctx, field)
 	case "suggestedFollows":
 		return ec.fieldContext_Member_suggestedFollows(ctx, field)
+	case "referrer":
+		return ec.fieldContext_Member_referrer(ctx, field)
+	case "referredVia":
+		return ec.fieldContext_Member_referredVia(ctx, field)
+	case "referralChain":
+		return ec.fieldContext_Member_referralChain(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
@@ -5075,6 +5253,16 @@ func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type RecordPurchasePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RedeemInvitePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_RedeemInvitePayload_member(ctx, field)
+	case "referredVia":
+		return ec.fieldContext_RedeemInvitePayload_referredVia(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeemInvitePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ReferralCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5123,6 +5311,16 @@ func (ec *executionContext) childFields_ReferralCampaignEdge(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaignEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ReferralLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_ReferralLink_member(ctx, field)
+	case "depth":
+		return ec.fieldContext_ReferralLink_depth(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralLink", field.Name)
+}
+
 func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "level":
@@ -5141,6 +5339,18 @@ func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field 
 		return ec.fieldContext_ReferralRule_capPerReferrer(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralRule", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferredVia(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_ReferredVia_campaign(ctx, field)
+	case "channel":
+		return ec.fieldContext_ReferredVia_channel(ctx, field)
+	case "at":
+		return ec.fieldContext_ReferredVia_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferredVia", field.Name)
 }
 
 func (ec *executionContext) childFields_RefundPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -52,6 +52,7 @@ var gateWrites = map[string]string{
 	"createReferralCampaign": `createReferralCampaign(input: {brandId: "b", name: "n", startsAt: "2026-01-01T00:00:00Z", endsAt: "2026-02-01T00:00:00Z", rules: [{level: 3, kind: POINTS, value: "-1"}]}) { __typename }`,
 	"endReferralCampaign":    `endReferralCampaign(input: {campaignId: "c"}) { __typename }`,
 	"createInvite":           `createInvite(input: {campaignId: "c", channel: WECHAT, maxUses: -1}) { __typename }`,
+	"redeemInvite":           `redeemInvite(input: {code: "x"}) { __typename }`,
 }
 
 // notGraphWrites are the mutations that write nothing of the community graph, and why.

@@ -25,6 +25,10 @@ func Complexity() graph.ComplexityRoot {
 	c.Member.Following = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Member.MutualFollows = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Member.SuggestedFollows = func(child int, first *int) int { return page(child, first, community.DefaultSuggestions) }
+	// A chain is read in one round trip however long; its members cost what each costs.
+	c.Member.ReferralChain = func(child int, maxDepth *int) int {
+		return 1 + min(max(intArg(maxDepth, community.DefaultChainDepth), 1), community.MaxChainDepth)*child
+	}
 	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int {
 		return page(child, first, community.DefaultPageSize)

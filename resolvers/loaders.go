@@ -229,6 +229,12 @@ type Loaders struct {
 	RuleConsents *Loader[string, []community.Consent]
 	Purchases    *Loader[community.PurchaseKey, []community.Purchase]
 
+	// Referrals are members' referrals, as the caller may read them.
+	Referrals *Loader[string, *community.Referral]
+	// Chains are members' uplines, as the caller may read them.
+	Chains    *Loader[community.ChainKey, []community.ChainLink]
+	Campaigns *Loader[string, *community.ReferralCampaign]
+
 	Clubs             *Loader[string, *community.Club]
 	BrandClubs        *Loader[string, []community.Club]
 	ClubMemberCounts  *Loader[string, int]
@@ -266,6 +272,10 @@ func NewLoaders(svc community.Services) *Loaders {
 	l.Consents = newLoader(l, svc.Brands.Consents, nil)
 	l.RuleConsents = newLoader(l, svc.Brands.ConsentsForRule, nil)
 	l.Purchases = newLoader(l, svc.Brands.Purchases, nil)
+
+	l.Referrals = newLoader(l, svc.Referrals.ReferralsOf, nil)
+	l.Chains = newLoader(l, svc.Referrals.ReferralChains, nil)
+	l.Campaigns = newLoader(l, svc.Referrals.CampaignsByID, func(c *community.ReferralCampaign) string { return c.ID })
 
 	l.Clubs = newLoader(l, svc.Clubs.ClubsByID, func(c *community.Club) string { return c.ID })
 	l.BrandClubs = newLoader(l, svc.Clubs.ClubsOfBrands, nil)

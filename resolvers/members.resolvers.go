@@ -19,6 +19,7 @@ func (r *memberResolver) Identities(ctx context.Context, obj *community.Member) 
 func (r *mutationResolver) RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.RegisterMemberPayload, error) {
 	m, err := r.Members.RegisterMember(ctx, community.RegisterMemberInput{
 		Handle: input.Handle, DisplayName: input.DisplayName, Bio: deref(input.Bio), AvatarURL: deref(input.AvatarURL),
+		InviteCode: deref(input.InviteCode),
 	}, input.IdempotencyKey)
 	if err != nil {
 		return nil, err

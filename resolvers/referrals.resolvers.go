@@ -51,6 +51,22 @@ func (r *invitePreviewResolver) Brand(ctx context.Context, obj *community.Invite
 	return r.existingBrand(ctx, obj.BrandID)
 }
 
+func (r *memberResolver) Referrer(ctx context.Context, obj *community.Member) (*community.Member, error) {
+	ref, err := r.loadersFor(ctx).Referrals.Get(ctx, obj.ID)
+	if ref == nil || err != nil {
+		return nil, err
+	}
+	return r.loadersFor(ctx).Members.Get(ctx, ref.ReferrerID)
+}
+
+func (r *memberResolver) ReferredVia(ctx context.Context, obj *community.Member) (*community.Referral, error) {
+	return r.loadersFor(ctx).Referrals.Get(ctx, obj.ID)
+}
+
+func (r *memberResolver) ReferralChain(ctx context.Context, obj *community.Member, maxDepth *int) ([]community.ChainLink, error) {
+	return r.loadersFor(ctx).Chains.Get(ctx, community.ChainKey{MemberID: obj.ID, MaxDepth: intArg(maxDepth, community.DefaultChainDepth)})
+}
+
 func (r *mutationResolver) CreateReferralCampaign(ctx context.Context, input model.CreateReferralCampaignInput) (*model.CreateReferralCampaignPayload, error) {
 	c, err := r.Referrals.CreateReferralCampaign(ctx, community.CreateCampaignInput{
 		BrandID: input.BrandID, Name: input.Name, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
@@ -78,6 +94,18 @@ func (r *mutationResolver) CreateInvite(ctx context.Context, input community.Cre
 	return &model.CreateInvitePayload{Invite: &inv}, nil
 }
 
+func (r *mutationResolver) RedeemInvite(ctx context.Context, input model.RedeemInviteInput) (*model.RedeemInvitePayload, error) {
+	ref, err := r.Referrals.RedeemInvite(ctx, input.Code)
+	if err != nil {
+		return nil, err
+	}
+	m, err := existing(ctx, r.loadersFor(ctx).Members, ref.MemberID, "member")
+	if err != nil {
+		return nil, err
+	}
+	return &model.RedeemInvitePayload{Member: m, ReferredVia: &ref}, nil
+}
+
 func (r *queryResolver) Invite(ctx context.Context, code string) (*community.InvitePreview, error) {
 	return r.Referrals.InvitePreview(ctx, code)
 }
@@ -98,6 +126,10 @@ func (r *referralCampaignConnectionResolver) PageInfo(ctx context.Context, obj *
 	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedCampaign.Cursor), nil
 }
 
+func (r *referralLinkResolver) Member(ctx context.Context, obj *community.ChainLink) (*community.Member, error) {
+	return r.loadersFor(ctx).Members.Get(ctx, obj.MemberID)
+}
+
 func (r *referralRuleResolver) Value(ctx context.Context, obj *community.ReferralRule) (string, error) {
 	return community.FormatHundredths(obj.Value), nil
 }
@@ -111,6 +143,10 @@ func (r *referralRuleResolver) CapPerReferrer(ctx context.Context, obj *communit
 		return nil, nil
 	}
 	return &obj.CapPerReferrer, nil
+}
+
+func (r *referredViaResolver) Campaign(ctx context.Context, obj *community.Referral) (*community.ReferralCampaign, error) {
+	return existing(ctx, r.loadersFor(ctx).Campaigns, obj.CampaignID, "campaign")
 }
 
 func (r *Resolver) Invite() graph.InviteResolver { return &inviteResolver{r} }
@@ -127,7 +163,11 @@ func (r *Resolver) ReferralCampaignConnection() graph.ReferralCampaignConnection
 	return &referralCampaignConnectionResolver{r}
 }
 
+func (r *Resolver) ReferralLink() graph.ReferralLinkResolver { return &referralLinkResolver{r} }
+
 func (r *Resolver) ReferralRule() graph.ReferralRuleResolver { return &referralRuleResolver{r} }
+
+func (r *Resolver) ReferredVia() graph.ReferredViaResolver { return &referredViaResolver{r} }
 
 type (
 	inviteResolver                     struct{ *Resolver }
@@ -135,5 +175,7 @@ type (
 	invitePreviewResolver              struct{ *Resolver }
 	referralCampaignResolver           struct{ *Resolver }
 	referralCampaignConnectionResolver struct{ *Resolver }
+	referralLinkResolver               struct{ *Resolver }
 	referralRuleResolver               struct{ *Resolver }
+	referredViaResolver                struct{ *Resolver }
 )

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testClubStore(t, newStore)
 	testPostStore(t, newStore)
 	testReferralStore(t, newStore)
+	testAttributionStore(t, newStore)
 	testOutboxStore(t, newStore)
 	testIdempotencyStore(t, newStore)
 	t.Run("RoundTrips", func(t *testing.T) { testRoundTrips(t, newStore(t)) })

@@ -19,10 +19,12 @@ var (
 	bucketCampaigns = []byte("referral_campaigns")
 	// bucketInvites maps an invitation code to its community.Invite.
 	bucketInvites = []byte("invites")
+	// bucketReferrals maps a member id to the member's community.Referral.
+	bucketReferrals = []byte("referrals")
 )
 
 // referralBuckets are the buckets migrate creates for the referral part.
-var referralBuckets = [][]byte{bucketCampaigns, bucketInvites}
+var referralBuckets = [][]byte{bucketCampaigns, bucketInvites, bucketReferrals}
 
 // referralGraph is the in-memory part of the store about referral campaigns. It is
 // guarded by Store.mu, like the rest of the graph.
@@ -35,6 +37,8 @@ type referralGraph struct {
 	// campaign, oldest first.
 	invites   map[string]*community.Invite
 	invitesOf map[inviterKey][]*community.Invite
+	// referredBy is each referred member's referral, by the member's id.
+	referredBy map[string]*community.Referral
 }
 
 // inviterKey is a member and a campaign, whose invites a member has.
@@ -46,6 +50,7 @@ func newReferralGraph() referralGraph {
 		campaignsOf: map[string][]*community.ReferralCampaign{},
 		invites:     map[string]*community.Invite{},
 		invitesOf:   map[inviterKey][]*community.Invite{},
+		referredBy:  map[string]*community.Referral{},
 	}
 }
 
@@ -103,7 +108,84 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 	for _, list := range s.invitesOf {
 		slices.SortFunc(list, func(a, b *community.Invite) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	}
-	return nil
+	return tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
+		r := &community.Referral{}
+		if err := json.Unmarshal(v, r); err != nil {
+			return fmt.Errorf("embedded: decode referral: %w", err)
+		}
+		if s.members[r.MemberID] == nil || s.members[r.ReferrerID] == nil {
+			return fmt.Errorf("embedded: referral of %q refers to an unknown member", k)
+		}
+		s.referredBy[r.MemberID] = r
+		return nil
+	})
+}
+
+// RedeemInvite implements community.AttributionStore. The store's write lock is held from
+// reading the facts to writing the referral, so redemptions are decided one at a time.
+func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check func(community.Redemption, community.RedemptionFacts) error) (community.Referral, error) {
+	defer s.writing()()
+	m := s.members[r.MemberID]
+	if m == nil {
+		return community.Referral{}, notFound(r.MemberID)
+	}
+	f := community.RedemptionFacts{JoinedAt: m.JoinedAt, MemberIdentities: m.identities, Referred: s.referredBy[r.MemberID] != nil}
+	inv := s.invites[r.Code]
+	if inv != nil {
+		if c := s.campaigns[inv.CampaignID]; c != nil {
+			i, camp := *inv, publicCampaign(c)
+			f.Invite, f.Campaign = &i, &camp
+		}
+		if ref := s.members[inv.MemberID]; ref != nil {
+			f.ReferrerIdentities = ref.identities
+		}
+		// The upline of the referrer, the referrer included: a chain, since referrals
+		// never form a cycle.
+		for up := inv.MemberID; up != ""; {
+			if up == r.MemberID {
+				f.InUpline = true
+				break
+			}
+			next := s.referredBy[up]
+			if next == nil {
+				break
+			}
+			up = next.ReferrerID
+		}
+	}
+	if err := check(r, f); err != nil {
+		return community.Referral{}, err
+	}
+	ref := community.Referral{
+		MemberID: r.MemberID, ReferrerID: inv.MemberID, Code: inv.Code, CampaignID: inv.CampaignID, Channel: inv.Channel,
+		At: r.At.UTC(),
+	}
+	used := *inv
+	used.Uses++
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := putJSON(tx, bucketReferrals, []byte(ref.MemberID), ref); err != nil {
+			return err
+		}
+		return putJSON(tx, bucketInvites, []byte(used.Code), used)
+	})
+	if err != nil {
+		return community.Referral{}, fmt.Errorf("embedded: redeem invite for %q: %w", r.MemberID, err)
+	}
+	inv.Uses = used.Uses
+	s.referredBy[ref.MemberID] = &ref
+	return ref, nil
+}
+
+// ReferralsOf implements community.AttributionStore.
+func (s *Store) ReferralsOf(_ context.Context, memberIDs []string) (map[string]community.Referral, error) {
+	defer s.reading()()
+	out := make(map[string]community.Referral, len(memberIDs))
+	for _, id := range memberIDs {
+		if r := s.referredBy[id]; r != nil {
+			out[id] = *r
+		}
+	}
+	return out, nil
 }
 
 // indexInvite adds an invite to the in-memory maps.
@@ -231,6 +313,22 @@ func (s *Store) ReferralCampaigns(_ context.Context, brandID string, first int, 
 			break
 		}
 		out.Campaigns = append(out.Campaigns, publicCampaign(list[i]))
+	}
+	return out, nil
+}
+
+// UplinesOf implements community.AttributionStore.
+func (s *Store) UplinesOf(_ context.Context, memberIDs []string, maxDepth int) (map[string][]string, error) {
+	defer s.reading()()
+	out := make(map[string][]string, len(memberIDs))
+	for _, id := range memberIDs {
+		var up []string
+		for r := s.referredBy[id]; r != nil && len(up) < maxDepth; r = s.referredBy[r.ReferrerID] {
+			up = append(up, r.ReferrerID)
+		}
+		if up != nil {
+			out[id] = up
+		}
 	}
 	return out, nil
 }

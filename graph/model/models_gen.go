@@ -325,6 +325,17 @@ type RecordPurchasePayload struct {
 	Purchase *community.Purchase `json:"purchase"`
 }
 
+type RedeemInviteInput struct {
+	// The code, matched case-insensitively.
+	Code string `json:"code"`
+}
+
+type RedeemInvitePayload struct {
+	// The redeemer, now referred.
+	Member      *community.Member   `json:"member"`
+	ReferredVia *community.Referral `json:"referredVia"`
+}
+
 type RefundPurchaseInput struct {
 	BrandID    string `json:"brandId"`
 	PurchaseID string `json:"purchaseId"`
@@ -339,6 +350,10 @@ type RegisterMemberInput struct {
 	DisplayName string  `json:"displayName"`
 	Bio         *string `json:"bio,omitempty"`
 	AvatarURL   *string `json:"avatarUrl,omitempty"`
+	// An invitation code to redeem on joining (see redeemInvite). A code that cannot be
+	// redeemed refuses the registration, with BAD_USER_INPUT on field inviteCode, before
+	// anything is written.
+	InviteCode *string `json:"inviteCode,omitempty"`
 	// The client's idempotency key for this registration: 1 to 64 of A-Z, a-z, 0-9, '-', '_', ':'.
 	// Sent again with the same input within 24 hours, it returns what the first request made
 	// instead of making another; with another input it is a CONFLICT. Keys are the caller's

@@ -1,0 +1,97 @@
+package neo4jstore
+
+import (
+	"context"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"quanzi/community"
+)
+
+// identitiesIn reads identities projected as {provider, externalId}.
+func identitiesIn(v any) []community.Identity {
+	rows, _ := v.([]any)
+	out := make([]community.Identity, 0, len(rows))
+	for _, row := range rows {
+		p, _ := row.(map[string]any)
+		out = append(out, community.Identity{Provider: community.IdentityProvider(str(p["provider"])), ExternalID: str(p["externalId"])})
+	}
+	return out
+}
+
+// RedeemInvite implements community.AttributionStore: one write transaction that locks
+// (cypherLockRedemption), reads the facts, asks check, and writes.
+func (s *Store) RedeemInvite(ctx context.Context, r community.Redemption, check func(community.Redemption, community.RedemptionFacts) error) (community.Referral, error) {
+	params := map[string]any{"memberId": r.MemberID, "code": r.Code, "at": r.At.UTC()}
+	ref, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (community.Referral, error) {
+		if _, err := collect(ctx, tx, cypherLockRedemption, params); err != nil {
+			return community.Referral{}, err
+		}
+		recs, err := collect(ctx, tx, cypherRedemptionFacts, params)
+		if err != nil {
+			return community.Referral{}, err
+		}
+		if len(recs) == 0 {
+			return community.Referral{}, notFound(r.MemberID)
+		}
+		rec := recs[0]
+		f := community.RedemptionFacts{
+			JoinedAt: utc(get(rec, "joinedAt")), MemberIdentities: identitiesIn(get(rec, "mine")),
+			ReferrerIdentities: identitiesIn(get(rec, "theirs")), Referred: boolean(get(rec, "referred")),
+			InUpline: boolean(get(rec, "inUpline")),
+		}
+		if v := get(rec, "invite"); v != nil {
+			inv := inviteFrom(v)
+			f.Invite = &inv
+		}
+		if v := get(rec, "campaign"); v != nil {
+			c, err := campaignFrom(v)
+			if err != nil {
+				return community.Referral{}, err
+			}
+			f.Campaign = &c
+		}
+		if err := check(r, f); err != nil {
+			return community.Referral{}, err
+		}
+		recs, err = collect(ctx, tx, cypherRedeem, params)
+		if err != nil {
+			return community.Referral{}, err
+		}
+		if len(recs) == 0 {
+			return community.Referral{}, community.Errorf(community.CodeInternal, "the redemption's invite or members went missing under their locks")
+		}
+		return community.Referral{
+			MemberID: r.MemberID, ReferrerID: str(get(recs[0], "referrerId")), Code: r.Code,
+			CampaignID: str(get(recs[0], "campaignId")), Channel: community.ShareChannel(str(get(recs[0], "channel"))), At: r.At.UTC(),
+		}, nil
+	})
+	if err != nil {
+		return community.Referral{}, fail(err, "redeem invite %q for member %q", r.Code, r.MemberID)
+	}
+	return ref, nil
+}
+
+// ReferralsOf implements community.AttributionStore.
+func (s *Store) ReferralsOf(ctx context.Context, memberIDs []string) (map[string]community.Referral, error) {
+	return batch(ctx, s, cypherReferralsOf, memberIDs, nil, "referrals", func(r *neo4j.Record) (string, community.Referral) {
+		return str(get(r, "id")), community.Referral{
+			MemberID: str(get(r, "id")), ReferrerID: str(get(r, "referrerId")), Code: str(get(r, "code")),
+			CampaignID: str(get(r, "campaignId")), Channel: community.ShareChannel(str(get(r, "channel"))), At: utc(get(r, "at")),
+		}
+	})
+}
+
+// UplinesOf implements community.AttributionStore. An upline is read to
+// community.MaxChainDepth at most.
+func (s *Store) UplinesOf(ctx context.Context, memberIDs []string, maxDepth int) (map[string][]string, error) {
+	params := map[string]any{"maxDepth": int64(min(maxDepth, community.MaxChainDepth))}
+	return batch(ctx, s, cypherUplines, memberIDs, params, "uplines", func(r *neo4j.Record) (string, []string) {
+		rows, _ := get(r, "upline").([]any)
+		up := make([]string, len(rows))
+		for i, v := range rows {
+			up[i] = str(v)
+		}
+		return str(get(r, "id")), up
+	})
+}
