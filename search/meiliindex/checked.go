@@ -111,7 +111,7 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 	var dropped []candidate
 	for _, h := range resp.Hits {
 		var c candidate
-		if err := decodeHit(h, &c); err != nil {
+		if err := h.DecodeInto(&c); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
 		texts := c.texts()
@@ -162,7 +162,7 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 		var d struct {
 			ID string `json:"id"`
 		}
-		if err := decodeHit(h, &d); err != nil {
+		if err := h.DecodeInto(&d); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
 		byID[d.ID] = h
