@@ -127,6 +127,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// RankedRuns are the Han runs a query's hits are ranked by (Tier): those of its text when
+// it is sorted by relevance, none otherwise.
+func RankedRuns(q Query) []string {
+	if q.Sort != SortRelevance && q.Sort != "" {
+		return nil
+	}
+	return HanRuns(Clean(q.Text))
+}
+
 // RankWindow is how many of an engine's best hits a relevance search reorders by Tier:
 // the first five pages of twenty. Meilisearch takes longer the more hits it returns with
 // their text (on 3,000 matching posts, a search of 20 hits took 3 ms alone, 11 ms with a

@@ -12,15 +12,6 @@ import (
 	port "quanzi/search"
 )
 
-// rankedRuns are the Han runs a query's hits are ranked by (search.Tier): those of its
-// text when it is sorted by relevance, none otherwise.
-func rankedRuns(q port.Query) []string {
-	if q.Sort != port.SortRelevance && q.Sort != "" {
-		return nil
-	}
-	return port.HanRuns(port.Clean(q.Text))
-}
-
 // searchRanked runs req, a relevance search with Han runs, ranking its first
 // search.RankWindow hits by search.Tier first and by score within a tier: it reads the
 // hits up to the end of the page, at least RankWindow of them, with their text, orders

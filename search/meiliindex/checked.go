@@ -31,15 +31,6 @@ import (
 // text of the hits, and takes the same path, reading the hits up to the end of the page,
 // at least RankWindow of them (the whole window when it checks them).
 
-// rankedRuns are the Han runs a query's hits are ranked by: those of its text when it is
-// sorted by relevance, none otherwise.
-func rankedRuns(q search.Query) []string {
-	if q.Sort != search.SortRelevance && q.Sort != "" {
-		return nil
-	}
-	return search.HanRuns(search.Clean(q.Text))
-}
-
 // minPieced is the length from which Meilisearch may piece a run together: a run of three
 // characters is two bigrams, one pair, which it checks exactly.
 const minPieced = 4

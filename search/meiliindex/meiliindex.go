@@ -413,7 +413,7 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
 	var res search.Result
-	if runs := rankedRuns(q); qt.pieced() || len(runs) > 0 {
+	if runs := search.RankedRuns(q); qt.pieced() || len(runs) > 0 {
 		res, err = ix.searchChecked(ctx, q, req, qt, runs)
 	} else {
 		res, err = ix.searchPage(ctx, req, qt, q.Limit)
