@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -99,7 +100,7 @@ func HanRuns(text string) []string {
 	start := -1
 	flush := func(end int) {
 		if start >= 0 {
-			if run := text[start:end]; !contains(runs, run) {
+			if run := text[start:end]; !slices.Contains(runs, run) {
 				runs = append(runs, run)
 			}
 			start = -1
@@ -116,15 +117,6 @@ func HanRuns(text string) []string {
 	}
 	flush(len(text))
 	return runs
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RankedRuns are the Han runs a query's hits are ranked by (Tier): those of its text when
