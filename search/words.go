@@ -175,6 +175,22 @@ func Tier(runs []string, fields ...string) int {
 	return sum
 }
 
+// ByTier returns the order of an engine's n hits, by their indexes, for a query's Han
+// runs: the first RankWindow ranked by Tier of the fields texts(i) gives for hit i, in the
+// engine's order within a tier, and the rest in the engine's order.
+func ByTier(n int, runs []string, texts func(i int) []string) []int {
+	order := make([]int, n)
+	tiers := make([]int, min(n, RankWindow))
+	for i := range order {
+		order[i] = i
+		if i < len(tiers) && len(runs) > 0 {
+			tiers[i] = Tier(runs, texts(i)...)
+		}
+	}
+	slices.SortStableFunc(order[:len(tiers)], func(a, b int) int { return tiers[a] - tiers[b] })
+	return order
+}
+
 // boundaryContext is how many characters around a match the segmenter reads to find
 // the word boundaries at its ends: more than the longest words it knows, so that it cuts
 // there as it would cut the whole run, while a long run costs no more than a short one.

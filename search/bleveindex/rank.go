@@ -3,7 +3,6 @@ package bleveindex
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
@@ -26,18 +25,7 @@ func (s *shard) searchRanked(ctx context.Context, q port.Query, req *bleve.Searc
 	if err != nil {
 		return port.Result{}, searchError(ctx, err)
 	}
-	type ranked struct {
-		id   string
-		tier int
-	}
-	order := make([]ranked, len(res.Hits))
-	for i, h := range res.Hits {
-		order[i] = ranked{id: h.ID}
-		if i < port.RankWindow {
-			order[i].tier = port.Tier(runs, storedTexts(h)...)
-		}
-	}
-	slices.SortStableFunc(order[:min(len(order), port.RankWindow)], func(a, b ranked) int { return a.tier - b.tier })
+	order := port.ByTier(len(res.Hits), runs, func(i int) []string { return storedTexts(res.Hits[i]) })
 
 	out := result(res)
 	out.Hits = nil
@@ -46,8 +34,8 @@ func (s *shard) searchRanked(ctx context.Context, q port.Query, req *bleve.Searc
 		return out, nil
 	}
 	ids := make([]string, 0, to-from)
-	for _, r := range order[from:to] {
-		ids = append(ids, r.id)
+	for _, i := range order[from:to] {
+		ids = append(ids, res.Hits[i].ID)
 	}
 	page := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{req.Query, query.NewDocIDQuery(ids)}), len(ids), 0, false)
 	page.Highlight = req.Highlight

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -94,32 +93,22 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 	if err != nil {
 		return search.Result{}, err
 	}
-	type ranked struct {
-		id   string
-		tier int
-	}
-	var order []ranked
-	var dropped []candidate
+	var held, dropped []candidate
 	for _, h := range resp.Hits {
 		var c candidate
 		if err := h.DecodeInto(&c); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
-		texts := c.texts()
-		if !qt.heldBy(texts...) {
+		if qt.heldBy(c.texts()...) {
+			held = append(held, c)
+		} else {
 			dropped = append(dropped, c)
-			continue
 		}
-		r := ranked{id: c.ID}
-		if len(runs) > 0 && len(order) < search.RankWindow {
-			r.tier = search.Tier(runs, texts...)
-		}
-		order = append(order, r)
 	}
-	slices.SortStableFunc(order[:min(len(order), search.RankWindow)], func(a, b ranked) int { return a.tier - b.tier })
+	order := search.ByTier(len(held), runs, func(i int) []string { return held[i].texts() })
 	kept := make([]string, len(order))
-	for i, r := range order {
-		kept[i] = r.id
+	for i, h := range order {
+		kept[i] = held[h].ID
 	}
 	res := search.Result{Total: max(0, int(resp.EstimatedTotalHits)-len(dropped))}
 	if len(resp.FacetDistribution) > 0 {
