@@ -71,13 +71,6 @@ healthy() {
     "$HOST" "$1" 2>/dev/null | grep -q '"available"'
 }
 
-print_tail() {
-  if [[ -s "$LOG_FILE" ]]; then
-    log "last lines of $LOG_FILE:"
-    tail -n 40 "$LOG_FILE" >&2 || true
-  fi
-}
-
 print_env() {
   printf 'MEILI_URL=http://%s:%s\n' "$HOST" "$(recorded_port)"
   printf 'MEILI_KEY=%s\n' "$(cat "$KEY_FILE")"
@@ -156,7 +149,7 @@ cmd_start() {
       # The pid file may not be written yet right after the fork.
       if [[ -s "$PID_FILE" ]] && ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
         log "error: the Meilisearch process exited during start-up"
-        print_tail
+        print_log_tail
         cleanup_state
         exit 1
       fi
@@ -168,7 +161,7 @@ cmd_start() {
   done
   if [[ -z "$started" ]]; then
     log "error: Meilisearch did not answer /health on $HOST:$PORT within ${START_TIMEOUT}s"
-    print_tail
+    print_log_tail
     cmd_stop >/dev/null 2>&1 || true
     exit 1
   fi
@@ -179,18 +172,7 @@ cmd_start() {
 cmd_stop() {
   local pid
   if pid="$(server_pid)"; then
-    log "stopping Meilisearch (pid $pid)..."
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "still running after ${STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped"
+    stop_pid Meilisearch "$pid"
   else
     log "not running"
   fi

@@ -85,10 +85,7 @@ build() {
 }
 
 print_tail() {
-  if [[ -s "$LOG_FILE" ]]; then
-    log "last lines of $LOG_FILE:"
-    tail -n 40 "$LOG_FILE" >&2 || true
-  fi
+  print_log_tail
   # Neo4j's own log lives in the data dir, which stop/cleanup removes.
   local data debug
   data="$(cat "$DATA_FILE" 2>/dev/null || true)"
@@ -194,18 +191,7 @@ cmd_start() {
 cmd_stop() {
   local pid
   if pid="$(server_pid)"; then
-    log "stopping Neo4j (pid $pid)..."
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "still running after ${STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped"
+    stop_pid Neo4j "$pid"
   else
     log "not running"
   fi

@@ -73,13 +73,6 @@ ours_on_port() {
   [[ -n "$dir" && "$dir" == "$(cd "$STATE_DIR" 2>/dev/null && pwd -P)" ]]
 }
 
-print_tail() {
-  if [[ -s "$LOG_FILE" ]]; then
-    log "last lines of $LOG_FILE:"
-    tail -n 40 "$LOG_FILE" >&2 || true
-  fi
-}
-
 # Remove only the files this script writes, then the state dir if that left it empty,
 # so a REDIS_STATE_DIR that holds anything else is kept.
 cleanup_state() {
@@ -121,7 +114,7 @@ cmd_start() {
       --save '' --appendonly no --dir "$STATE_DIR" \
       --daemonize yes --pidfile "$PID_FILE" --logfile "$LOG_FILE" >&2; then
     log "error: redis-server refused to start"
-    print_tail
+    print_log_tail
     cleanup_state
     exit 1
   fi
@@ -136,7 +129,7 @@ cmd_start() {
     # exits (a port taken in between, say) will never answer.
     if [[ -s "$PID_FILE" ]] && ! server_pid >/dev/null; then
       log "error: the Redis process exited during start-up"
-      print_tail
+      print_log_tail
       cleanup_state
       exit 1
     fi
@@ -144,7 +137,7 @@ cmd_start() {
   done
   if [[ -z "$started" ]]; then
     log "error: Redis did not answer PING on $HOST:$PORT within ${START_TIMEOUT}s"
-    print_tail
+    print_log_tail
     cmd_stop >/dev/null 2>&1 || true
     exit 1
   fi
@@ -157,18 +150,7 @@ cmd_stop() {
   local pid port
   port="$(recorded_port)"
   if pid="$(server_pid)"; then
-    log "stopping Redis (pid $pid)..."
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "still running after ${STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped"
+    stop_pid Redis "$pid"
   elif [[ -f "$PORT_FILE" ]] && ours_on_port "$port"; then
     # The pid file has gone, but the server on the recorded port is ours.
     log "stopping Redis on $HOST:$port (no pid file)..."

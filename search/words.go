@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -99,7 +100,7 @@ func HanRuns(text string) []string {
 	start := -1
 	flush := func(end int) {
 		if start >= 0 {
-			if run := text[start:end]; !contains(runs, run) {
+			if run := text[start:end]; !slices.Contains(runs, run) {
 				runs = append(runs, run)
 			}
 			start = -1
@@ -118,13 +119,13 @@ func HanRuns(text string) []string {
 	return runs
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// RankedRuns are the Han runs a query's hits are ranked by (Tier): those of its text when
+// it is sorted by relevance, none otherwise.
+func RankedRuns(q Query) []string {
+	if q.Sort != SortRelevance && q.Sort != "" {
+		return nil
 	}
-	return false
+	return HanRuns(Clean(q.Text))
 }
 
 // RankWindow is how many of an engine's best hits a relevance search reorders by Tier:
@@ -172,6 +173,22 @@ func Tier(runs []string, fields ...string) int {
 		sum += best
 	}
 	return sum
+}
+
+// ByTier returns the order of an engine's n hits, by their indexes, for a query's Han
+// runs: the first RankWindow ranked by Tier of the fields texts(i) gives for hit i, in the
+// engine's order within a tier, and the rest in the engine's order.
+func ByTier(n int, runs []string, texts func(i int) []string) []int {
+	order := make([]int, n)
+	tiers := make([]int, min(n, RankWindow))
+	for i := range order {
+		order[i] = i
+		if i < len(tiers) && len(runs) > 0 {
+			tiers[i] = Tier(runs, texts(i)...)
+		}
+	}
+	slices.SortStableFunc(order[:len(tiers)], func(a, b int) int { return tiers[a] - tiers[b] })
+	return order
 }
 
 // boundaryContext is how many characters around a match the segmenter reads to find

@@ -453,7 +453,7 @@ func (x *Index) Search(ctx context.Context, q port.Query) (port.Result, error) {
 	if err != nil {
 		return port.Result{}, err
 	}
-	if runs := rankedRuns(q); len(runs) > 0 {
+	if runs := port.RankedRuns(q); len(runs) > 0 {
 		return s.searchRanked(ctx, q, req, runs)
 	}
 	res, err := s.idx.SearchInContext(ctx, req)

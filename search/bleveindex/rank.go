@@ -3,7 +3,6 @@ package bleveindex
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
@@ -11,15 +10,6 @@ import (
 
 	port "quanzi/search"
 )
-
-// rankedRuns are the Han runs a query's hits are ranked by (search.Tier): those of its
-// text when it is sorted by relevance, none otherwise.
-func rankedRuns(q port.Query) []string {
-	if q.Sort != port.SortRelevance && q.Sort != "" {
-		return nil
-	}
-	return port.HanRuns(port.Clean(q.Text))
-}
 
 // searchRanked runs req, a relevance search with Han runs, ranking its first
 // search.RankWindow hits by search.Tier first and by score within a tier: it reads the
@@ -35,18 +25,7 @@ func (s *shard) searchRanked(ctx context.Context, q port.Query, req *bleve.Searc
 	if err != nil {
 		return port.Result{}, searchError(ctx, err)
 	}
-	type ranked struct {
-		id   string
-		tier int
-	}
-	order := make([]ranked, len(res.Hits))
-	for i, h := range res.Hits {
-		order[i] = ranked{id: h.ID}
-		if i < port.RankWindow {
-			order[i].tier = port.Tier(runs, storedTexts(h)...)
-		}
-	}
-	slices.SortStableFunc(order[:min(len(order), port.RankWindow)], func(a, b ranked) int { return a.tier - b.tier })
+	order := port.ByTier(len(res.Hits), runs, func(i int) []string { return storedTexts(res.Hits[i]) })
 
 	out := result(res)
 	out.Hits = nil
@@ -55,8 +34,8 @@ func (s *shard) searchRanked(ctx context.Context, q port.Query, req *bleve.Searc
 		return out, nil
 	}
 	ids := make([]string, 0, to-from)
-	for _, r := range order[from:to] {
-		ids = append(ids, r.id)
+	for _, i := range order[from:to] {
+		ids = append(ids, res.Hits[i].ID)
 	}
 	page := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{req.Query, query.NewDocIDQuery(ids)}), len(ids), 0, false)
 	page.Highlight = req.Highlight

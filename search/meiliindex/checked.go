@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -30,15 +29,6 @@ import (
 // then its words apart), and by Meilisearch's ranking within a tier. That too needs the
 // text of the hits, and takes the same path, reading the hits up to the end of the page,
 // at least RankWindow of them (the whole window when it checks them).
-
-// rankedRuns are the Han runs a query's hits are ranked by: those of its text when it is
-// sorted by relevance, none otherwise.
-func rankedRuns(q search.Query) []string {
-	if q.Sort != search.SortRelevance && q.Sort != "" {
-		return nil
-	}
-	return search.HanRuns(search.Clean(q.Text))
-}
 
 // minPieced is the length from which Meilisearch may piece a run together: a run of three
 // characters is two bigrams, one pair, which it checks exactly.
@@ -103,32 +93,22 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 	if err != nil {
 		return search.Result{}, err
 	}
-	type ranked struct {
-		id   string
-		tier int
-	}
-	var order []ranked
-	var dropped []candidate
+	var held, dropped []candidate
 	for _, h := range resp.Hits {
 		var c candidate
-		if err := decodeHit(h, &c); err != nil {
+		if err := h.DecodeInto(&c); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
-		texts := c.texts()
-		if !qt.heldBy(texts...) {
+		if qt.heldBy(c.texts()...) {
+			held = append(held, c)
+		} else {
 			dropped = append(dropped, c)
-			continue
 		}
-		r := ranked{id: c.ID}
-		if len(runs) > 0 && len(order) < search.RankWindow {
-			r.tier = search.Tier(runs, texts...)
-		}
-		order = append(order, r)
 	}
-	slices.SortStableFunc(order[:min(len(order), search.RankWindow)], func(a, b ranked) int { return a.tier - b.tier })
+	order := search.ByTier(len(held), runs, func(i int) []string { return held[i].texts() })
 	kept := make([]string, len(order))
-	for i, r := range order {
-		kept[i] = r.id
+	for i, h := range order {
+		kept[i] = held[h].ID
 	}
 	res := search.Result{Total: max(0, int(resp.EstimatedTotalHits)-len(dropped))}
 	if len(resp.FacetDistribution) > 0 {
@@ -162,7 +142,7 @@ func (ix *Index) searchChecked(ctx context.Context, q search.Query, req *meilise
 		var d struct {
 			ID string `json:"id"`
 		}
-		if err := decodeHit(h, &d); err != nil {
+		if err := h.DecodeInto(&d); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
 		byID[d.ID] = h

@@ -378,22 +378,13 @@ func (ix *Index) versions(ctx context.Context, uid string, ids []string) (map[st
 				ID      string `json:"id"`
 				Version int64  `json:"version"`
 			}
-			if err := decodeHit(hit, &d); err != nil {
+			if err := hit.DecodeInto(&d); err != nil {
 				return nil, fmt.Errorf("read documents from %q: %w", uid, err)
 			}
 			out[d.ID] = d.Version
 		}
 	}
 	return out, nil
-}
-
-// decodeHit decodes the fields of a hit or document into the struct v points to.
-func decodeHit(hit meilisearch.Hit, v any) error {
-	raw, err := json.Marshal(hit)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, v)
 }
 
 // Body snippets are cropped to about this many words around the matches.
@@ -422,7 +413,7 @@ func (ix *Index) Search(ctx context.Context, q search.Query) (search.Result, err
 		return search.Result{}, fmt.Errorf("meiliindex: search: %w", err)
 	}
 	var res search.Result
-	if runs := rankedRuns(q); qt.pieced() || len(runs) > 0 {
+	if runs := search.RankedRuns(q); qt.pieced() || len(runs) > 0 {
 		res, err = ix.searchChecked(ctx, q, req, qt, runs)
 	} else {
 		res, err = ix.searchPage(ctx, req, qt, q.Limit)
@@ -525,7 +516,7 @@ func resultOf(resp *meilisearch.SearchResponse, qt terms, limit int) (search.Res
 				Body  string `json:"body"`
 			} `json:"_formatted"`
 		}
-		if err := decodeHit(h, &d); err != nil {
+		if err := h.DecodeInto(&d); err != nil {
 			return search.Result{}, fmt.Errorf("read hit: %w", err)
 		}
 		body := markTerms(d.Formatted.Body, qt)
