@@ -42,6 +42,11 @@ func (a Actor) nobody() bool { return !a.IsMember() && a.Identity == nil && len(
 // anonymous reports whether the actor is nobody, or presented a token that was refused.
 func (a Actor) anonymous() bool { return a.AuthError != nil || a.nobody() }
 
+// claimant reports whether the actor's accepted token carries a verified identity and no
+// member: a person who may just have registered, and who sees the member that identity
+// belongs to as that member would.
+func (a Actor) claimant() bool { return a.Identity != nil && !a.IsMember() && a.AuthError == nil }
+
 // TokenVerifier checks a bearer token and returns the actor it names. It returns
 // UNAUTHENTICATED for a token that is malformed, wrongly signed or expired.
 type TokenVerifier interface {

@@ -230,7 +230,7 @@ func (s *ReferralService) ReferralsOf(ctx context.Context, ids []string) ([]*Ref
 	// A caller whose token carries a verified identity and no member sees the referral of
 	// the member that identity belongs to, as just registered (see Identities).
 	var claimed map[string][]Identity
-	if a.Identity != nil && !a.IsMember() && a.AuthError == nil {
+	if a.claimant() {
 		if claimed, err = s.store.IdentitiesOf(ctx, ids); err != nil {
 			return out, repeatError(err, len(ids))
 		}

@@ -613,7 +613,7 @@ func (s *MemberService) Identities(ctx context.Context, ids []string) ([][]Ident
 	if err != nil {
 		return out, repeatError(err, len(ids))
 	}
-	claimant := a.Identity != nil && !a.IsMember() && a.AuthError == nil
+	claimant := a.claimant()
 	var fetch []string
 	for i, id := range ids {
 		if errs[i] == nil || claimant {

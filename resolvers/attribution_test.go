@@ -47,18 +47,10 @@ func testRedemption(t *testing.T, a *api, run string) {
 	nio := a.createBrand("nio"+slug, "蔚来")
 	bydAdmin, bydStaff, nioStaff := staffToken(t, byd, "BRAND_ADMIN"), staffToken(t, byd, "BRAND_STAFF"), staffToken(t, nio, "BRAND_STAFF")
 	manager := mint(t, jwtauth.Claims{Roles: []string{"COMMUNITY_MANAGER"}})
-	var created struct {
-		CreateReferralCampaign struct{ Campaign campaignOut } `json:"createReferralCampaign"`
-	}
-	a.ok(bydAdmin, createCampaignOp, map[string]any{"in": campaignInput(byd, "春季老带新")}, &created)
-	campaign := created.CreateReferralCampaign.Campaign
+	campaign := a.createCampaign(bydAdmin, byd, "春季老带新")
 	invite := func(token string) string {
 		t.Helper()
-		var res struct {
-			CreateInvite struct{ Invite inviteOut } `json:"createInvite"`
-		}
-		a.ok(token, createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign.ID, "channel": "MOMENTS"}}, &res)
-		return res.CreateInvite.Invite.Code
+		return a.createInvite(token, campaign.ID, "MOMENTS", nil).Code
 	}
 	lihuaID, lihua := a.register("li_hua"+run, "李华")
 	code := invite(lihua)
@@ -93,13 +85,10 @@ func testRedemption(t *testing.T, a *api, run string) {
 	})
 
 	t.Run("a retried registration that used the code's last use", func(t *testing.T) {
-		var res struct {
-			CreateInvite struct{ Invite inviteOut } `json:"createInvite"`
-		}
 		_, sun := a.register("sun_li"+run, "孙丽")
-		a.ok(sun, createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign.ID, "channel": "WECHAT", "maxUses": 1}}, &res)
+		lastUse := a.createInvite(sun, campaign.ID, "WECHAT", map[string]any{"maxUses": 1})
 		tok := identityToken(t, "WECHAT", "openid-zhou"+run)
-		in := map[string]any{"handle": "zhou_min" + run, "displayName": "周敏", "inviteCode": res.CreateInvite.Invite.Code,
+		in := map[string]any{"handle": "zhou_min" + run, "displayName": "周敏", "inviteCode": lastUse.Code,
 			"idempotencyKey": "join-zhou" + run}
 		var first, again struct {
 			RegisterMember struct{ Member memberJSON } `json:"registerMember"`
@@ -254,22 +243,15 @@ func TestReferralChainOnNeo4j(t *testing.T) {
 // uplines of it.
 func testReferralChain(t *testing.T, a *api, run string) {
 	byd := a.createBrand("byd"+strings.ReplaceAll(run, "_", "-"), "比亚迪")
-	var created struct {
-		CreateReferralCampaign struct{ Campaign campaignOut } `json:"createReferralCampaign"`
-	}
-	a.ok(staffToken(t, byd, "BRAND_ADMIN"), createCampaignOp, map[string]any{"in": campaignInput(byd, "链")}, &created)
-	campaign := created.CreateReferralCampaign.Campaign.ID
+	campaign := a.createCampaign(staffToken(t, byd, "BRAND_ADMIN"), byd, "链").ID
 	ids, tokens := make([]string, 4), make([]string, 4)
 	for i := range ids {
 		ids[i], tokens[i] = a.register(fmt.Sprintf("chain_%d%s", i, run), fmt.Sprintf("链 %d", i))
 		if i == 0 {
 			continue
 		}
-		var res struct {
-			CreateInvite struct{ Invite inviteOut } `json:"createInvite"`
-		}
-		a.ok(tokens[i-1], createInviteOp, map[string]any{"in": map[string]any{"campaignId": campaign, "channel": "WECHAT"}}, &res)
-		a.ok(tokens[i], redeemOp, map[string]any{"code": res.CreateInvite.Invite.Code}, nil)
+		code := a.createInvite(tokens[i-1], campaign, "WECHAT", nil).Code
+		a.ok(tokens[i], redeemOp, map[string]any{"code": code}, nil)
 	}
 	chain := func(token, id string, depth any) []string {
 		t.Helper()

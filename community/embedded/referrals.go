@@ -296,17 +296,7 @@ func (s *Store) ReferralCampaigns(_ context.Context, brandID string, first int, 
 	defer s.reading()()
 	list := s.campaignsOf[brandID]
 	out := community.CampaignPage{TotalCount: len(list)}
-	// Campaigns after the position in list order are those before it in this order:
-	// list[:end].
-	end := len(list)
-	if after != nil {
-		end, _ = slices.BinarySearchFunc(list, after, func(c *community.ReferralCampaign, p *community.Position) int {
-			if p.Precedes(c.CreatedAt, c.ID) {
-				return -1
-			}
-			return 1
-		})
-	}
+	end := pageEnd(list, after, func(c *community.ReferralCampaign) (time.Time, string) { return c.CreatedAt, c.ID })
 	for i := end - 1; i >= 0; i-- {
 		if len(out.Campaigns) >= first {
 			out.HasNextPage = true
