@@ -21,7 +21,28 @@ type Referral struct {
 	CampaignID string
 	Channel    ShareChannel
 	At         time.Time
+	// Flags are the fraud signals raised on the referral when it was written: reasons for a
+	// person to review its rewards before they are granted, never a block by themselves.
+	Flags []ReferralFlag
 }
+
+// ReferralFlag is a fraud signal on a referral or on a reward it earned.
+type ReferralFlag string
+
+// The fraud signals.
+const (
+	// FlagSharedDevice: the referrer and the referee used the same device.
+	FlagSharedDevice ReferralFlag = "SHARED_DEVICE"
+	// FlagBurst: the referrer's referees of the campaign arrived in a burst.
+	FlagBurst ReferralFlag = "BURST"
+	// FlagInactive: the referee did not post, comment, react or buy within InactiveDays of
+	// joining.
+	FlagInactive ReferralFlag = "INACTIVE"
+)
+
+// InactiveDays is how long after joining a referee has to act before the referral is
+// flagged FlagInactive.
+const InactiveDays = 14
 
 // Redemption is a member's attempt to redeem a code, as the service hands it to the store.
 type Redemption struct {
