@@ -157,6 +157,14 @@ func TestConfiguration(t *testing.T) {
 		{"production without a secret", map[string]string{"QUANZI_ENV": "production"}, "development secret is refused"},
 		{"production with the development secret", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": jwtauth.DevelopmentSecret}, "development secret is refused"},
 		{"statement log in production", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_NEO4J_LOG_STATEMENTS": "true"}, "QUANZI_NEO4J_LOG_STATEMENTS"},
+		{"production without a device key", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret}, "QUANZI_DEVICE_KEY"},
+		{"production with the development device key", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret,
+			"QUANZI_DEVICE_KEY": community.DevelopmentDeviceKey}, "QUANZI_DEVICE_KEY"},
+		{"production with a short device key", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret,
+			"QUANZI_DEVICE_KEY": "short"}, "QUANZI_DEVICE_KEY"},
+		{"bad burst limit", map[string]string{"QUANZI_BURST_LIMIT": "0"}, "QUANZI_BURST_LIMIT"},
+		{"bad burst window", map[string]string{"QUANZI_BURST_WINDOW": "an hour"}, "QUANZI_BURST_WINDOW"},
+		{"burst window too long", map[string]string{"QUANZI_BURST_WINDOW": "200h"}, "burst-window"},
 		{"unknown store", map[string]string{"QUANZI_STORE": "mysql"}, "QUANZI_STORE"},
 		{"neo4j without a URI", map[string]string{"QUANZI_STORE": "neo4j"}, "NEO4J_URI"},
 		{"unreachable neo4j", map[string]string{"QUANZI_STORE": "neo4j", "NEO4J_URI": "bolt://127.0.0.1:1"}, "neo4j"},
@@ -180,7 +188,8 @@ func TestConfiguration(t *testing.T) {
 		})
 	}
 	t.Run("production serves no playground and no introspection", func(t *testing.T) {
-		p := start(t, map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir()})
+		p := start(t, map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_DEVICE_KEY": testDeviceKey,
+			"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir()})
 		defer p.stop()
 		if code, _ := get(t, p.url+"/"); code != 404 {
 			t.Errorf("GET / in production = %d, want 404", code)

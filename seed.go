@@ -44,7 +44,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			Now: time.Now().UTC().Truncate(24 * time.Hour)}
 		return seedSynthetic(ctx, store, synthetic.Spec{Members: *members, Follows: *follows, Seed: *seedValue}, content, stderr)
 	}
-	return seedDemo(ctx, store, newMinter(cfg), stdout)
+	return seedDemo(ctx, store, community.Config{DeviceKey: []byte(cfg.DeviceKey), Burst: cfg.Burst}, newMinter(cfg), stdout)
 }
 
 func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Spec, content synthetic.ContentSpec, stderr io.Writer) error {
@@ -84,9 +84,11 @@ var demoMembers = [][3]string{
 }
 
 // seedDemo builds the demo community through the service, as its users would, and prints
-// tokens to explore it with. A community seeded already is left as it is.
-func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Claims, time.Duration) (string, error), stdout io.Writer) error {
-	svc := community.New(store, community.Config{})
+// tokens to explore it with. A community seeded already is left as it is. svcCfg configures
+// the services as the server's are (its device key above all, so that the server knows the
+// seeded members' devices again).
+func seedDemo(ctx context.Context, store community.Store, svcCfg community.Config, mint func(jwtauth.Claims, time.Duration) (string, error), stdout io.Writer) error {
+	svc := community.New(store, svcCfg)
 	admin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleAdmin}})
 	byd, err := svc.Brands.BrandBySlug(admin, "byd-auto")
 	if err != nil {
