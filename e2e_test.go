@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/meilisearch/meilisearch-go"
 
 	"quanzi/community"
@@ -261,6 +262,40 @@ func TestSeed(t *testing.T) {
 	if got.Club.MemberCount != 3 || got.Club.Brand.Slug != "byd-auto" || got.Ev.MemberCount != len(demoMembers) || got.Synthetic == nil {
 		t.Errorf("seeded community: %+v", got)
 	}
+	// The referral campaigns, chains and flags of the demo, built through redemptions.
+	var refs struct {
+		Liu, Zhou struct {
+			ReferralChain []struct{ Member struct{ Handle string } }
+		}
+		Sun struct {
+			ReferredVia struct {
+				Flags    []string
+				Campaign struct{ Brand struct{ Slug string } }
+			}
+		}
+		Zhang struct{ ReferredVia struct{ Flags []string } }
+	}
+	a.OK(adminToken(t), `{ liu: memberByHandle(handle: "liu_yang") { referralChain { member { handle } } }
+		zhou: memberByHandle(handle: "zhou_min") { referralChain { member { handle } } }
+		sun: memberByHandle(handle: "sun_li") { referredVia { flags campaign { brand { slug } } } }
+		zhang: memberByHandle(handle: "zhang_wei") { referredVia { flags } } }`, nil, &refs)
+	handles := func(chain []struct{ Member struct{ Handle string } }) []string {
+		var out []string
+		for _, l := range chain {
+			out = append(out, l.Member.Handle)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"zhao_lei", "zhang_wei", "wang_fang", "li_hua"}, handles(refs.Liu.ReferralChain)); diff != "" {
+		t.Errorf("liu_yang's seeded chain (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"david_wu", "emma_chen", "chen_jing"}, handles(refs.Zhou.ReferralChain)); diff != "" {
+		t.Errorf("zhou_min's seeded chain (-want +got):\n%s", diff)
+	}
+	if got := refs.Sun.ReferredVia; len(got.Flags) != 1 || got.Flags[0] != "SHARED_DEVICE" || got.Campaign.Brand.Slug != "byd-auto" || len(refs.Zhang.ReferredVia.Flags) != 0 {
+		t.Errorf("seeded referrals: sun_li %+v, zhang_wei %+v", got, refs.Zhang.ReferredVia)
+	}
+
 	var posts struct {
 		Demo struct {
 			Posts struct {
