@@ -2,9 +2,11 @@ package neo4jstore
 
 // The Cypher of attribution, one constant per statement, every value a parameter.
 //
-// A referral is (:Member)-[:REFERRED_BY {at, code, campaign, channel, flags}]->(:Member):
-// the referee points at the referrer; campaign is the campaign's id; flags are its fraud
-// signals (absent on referrals written before flags were kept: read as none). A member has
+// A referral is (:Member)-[:REFERRED_BY {at, code, campaign, channel, flags, referrer}]->
+// (:Member): the referee points at the referrer; campaign is the campaign's id; flags are
+// its fraud signals (absent on referrals written before flags were kept: read as none);
+// referrer is the referrer's id again, for the index that bursts are counted in
+// (migration 0055). A member has
 // at most one, and they never form a cycle: RedeemInvite keeps both true under locks. A
 // member's deviceHashes are the keyed hashes of the devices it was seen with, most recent
 // first (absent for none).
@@ -49,7 +51,7 @@ RETURN m.joinedAt AS joinedAt,
   coalesce(m.deviceHashes, []) AS myDevices,
   CASE WHEN ref IS NULL THEN [] ELSE coalesce(ref.deviceHashes, []) END AS theirDevices,
   CASE WHEN ref IS NULL THEN 0 ELSE
-    COUNT { (ref)<-[r:REFERRED_BY]-(:Member) WHERE r.campaign = i.campaignId AND r.at >= $since } END AS recent,
+    COUNT { MATCH ()-[r:REFERRED_BY]->() WHERE r.referrer = ref.id AND r.campaign = i.campaignId AND r.at >= $since } END AS recent,
   CASE WHEN i IS NULL THEN null ELSE ` + inviteFields + ` END AS invite,
   CASE WHEN c IS NULL THEN null ELSE ` + campaignFields + ` END AS campaign`
 
@@ -59,7 +61,7 @@ RETURN m.joinedAt AS joinedAt,
 	cypherRedeem = `
 MATCH (m:Member {id: $memberId}), (i:InviteCode {code: $code})
 MATCH (ref:Member {id: i.memberId})
-CREATE (m)-[:REFERRED_BY {at: $at, code: i.code, campaign: i.campaignId, channel: i.channel, flags: $flags}]->(ref)
+CREATE (m)-[:REFERRED_BY {at: $at, code: i.code, campaign: i.campaignId, channel: i.channel, flags: $flags, referrer: ref.id}]->(ref)
 SET i.uses = i.uses + 1
 FOREACH (_ IN CASE WHEN $devices IS NULL THEN [] ELSE [1] END | SET m.deviceHashes = $devices)
 RETURN ref.id AS referrerId, i.campaignId AS campaignId, i.channel AS channel`
