@@ -123,6 +123,10 @@ type config struct {
 	Limits             limits
 	// InviteURL is the base of invitation links: a code's link is it followed by the code.
 	InviteURL string
+	// DeviceKey keys the hashes kept of device ids (X-Device-Id).
+	DeviceKey string
+	// Burst is when a referrer's referees arrive in a burst (the BURST flag).
+	Burst community.BurstRule
 	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
 	// caller's address (comma-separated addresses or CIDR prefixes).
 	TrustedProxies string
@@ -242,6 +246,24 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
 	fs.StringVar(&cfg.InviteURL, "invite-url", env("QUANZI_INVITE_URL", community.DefaultInviteBaseURL), "base of invitation links, followed by the code: the landing page (QUANZI_INVITE_URL)")
+	fs.StringVar(&cfg.DeviceKey, "device-key", env("QUANZI_DEVICE_KEY", ""), "HMAC key of the hashes kept of device ids (X-Device-Id) instead of the ids (QUANZI_DEVICE_KEY)")
+	cfg.Burst = community.DefaultBurst
+	if v := getenv("QUANZI_BURST_LIMIT"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_BURST_LIMIT must be a positive whole number, not %q", v))
+		} else {
+			cfg.Burst.Limit = n
+		}
+	}
+	if v := getenv("QUANZI_BURST_WINDOW"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_BURST_WINDOW must be a positive duration such as 60m, not %q", v))
+		} else {
+			cfg.Burst.Window = d
+		}
+	}
+	fs.IntVar(&cfg.Burst.Limit, "burst-limit", cfg.Burst.Limit, "a referral is flagged BURST when its referrer's referees of the campaign within the burst window are more than this (QUANZI_BURST_LIMIT)")
+	fs.DurationVar(&cfg.Burst.Window, "burst-window", cfg.Burst.Window, "the window of the BURST flag (QUANZI_BURST_WINDOW)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
@@ -347,6 +369,18 @@ func (c *config) validate() error {
 	if c.production() && len(c.JWTSecret) < 32 {
 		return errors.New("QUANZI_JWT_SECRET must be at least 32 bytes in production")
 	}
+	if c.DeviceKey == "" || c.DeviceKey == community.DevelopmentDeviceKey {
+		if c.production() {
+			return errors.New("production needs QUANZI_DEVICE_KEY: the development key of device hashes is refused")
+		}
+		c.DeviceKey = community.DevelopmentDeviceKey
+	}
+	if c.production() && len(c.DeviceKey) < 32 {
+		return errors.New("QUANZI_DEVICE_KEY must be at least 32 bytes in production")
+	}
+	if c.Burst.Limit < 1 || c.Burst.Window <= 0 || c.Burst.Window > 7*24*time.Hour {
+		return errors.New("-burst-limit must be at least 1, and -burst-window more than 0 and at most 168h")
+	}
 	return nil
 }
 
@@ -385,7 +419,8 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	store, leases, idx := b.store, b.leases, b.index
-	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret), InviteBaseURL: cfg.InviteURL})
+	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret), InviteBaseURL: cfg.InviteURL,
+		DeviceKey: []byte(cfg.DeviceKey), Burst: cfg.Burst})
 	verifier := newVerifier(cfg)
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})

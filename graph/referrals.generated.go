@@ -1340,6 +1340,29 @@ func (ec *executionContext) fieldContext_ReferredVia_at(_ context.Context, field
 	return graphql.NewScalarFieldContext("ReferredVia", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _ReferredVia_flags(ctx context.Context, field graphql.CollectedField, obj *community.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferredVia_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []community.ReferralFlag) graphql.Marshaler {
+			return ec.marshalNReferralFlag2ᚕquanziᚋcommunityᚐReferralFlagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferredVia_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferredVia", field, false, false, errors.New("field of type ReferralFlag does not have child fields"))
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -2720,6 +2743,11 @@ func (ec *executionContext) _ReferredVia(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "flags":
+			out.Values[i] = ec._ReferredVia_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2878,6 +2906,66 @@ func (ec *executionContext) marshalNReferralCampaignEdge2ᚕquanziᚋcommunity�
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReferralCampaignEdge2quanziᚋcommunityᚐListedCampaign(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNReferralFlag2quanziᚋcommunityᚐReferralFlag(ctx context.Context, v any) (community.ReferralFlag, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalNReferralFlag2quanziᚋcommunityᚐReferralFlag[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReferralFlag2quanziᚋcommunityᚐReferralFlag(ctx context.Context, sel ast.SelectionSet, v community.ReferralFlag) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalString(marshalNReferralFlag2quanziᚋcommunityᚐReferralFlag[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNReferralFlag2quanziᚋcommunityᚐReferralFlag = map[string]community.ReferralFlag{
+		"SHARED_DEVICE": community.FlagSharedDevice,
+		"BURST":         community.FlagBurst,
+		"INACTIVE":      community.FlagInactive,
+	}
+	marshalNReferralFlag2quanziᚋcommunityᚐReferralFlag = map[community.ReferralFlag]string{
+		community.FlagSharedDevice: "SHARED_DEVICE",
+		community.FlagBurst:        "BURST",
+		community.FlagInactive:     "INACTIVE",
+	}
+)
+
+func (ec *executionContext) unmarshalNReferralFlag2ᚕquanziᚋcommunityᚐReferralFlagᚄ(ctx context.Context, v any) ([]community.ReferralFlag, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]community.ReferralFlag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReferralFlag2quanziᚋcommunityᚐReferralFlag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNReferralFlag2ᚕquanziᚋcommunityᚐReferralFlagᚄ(ctx context.Context, sel ast.SelectionSet, v []community.ReferralFlag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralFlag2quanziᚋcommunityᚐReferralFlag(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -550,6 +550,7 @@ type ComplexityRoot struct {
 		At       func(childComplexity int) int
 		Campaign func(childComplexity int) int
 		Channel  func(childComplexity int) int
+		Flags    func(childComplexity int) int
 	}
 
 	RefundPurchasePayload struct {
@@ -2793,6 +2794,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferredVia.Channel(childComplexity), true
+	case "ReferredVia.flags":
+		if e.ComplexityRoot.ReferredVia.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferredVia.Flags(childComplexity), true
 
 	case "RefundPurchasePayload.purchase":
 		if e.ComplexityRoot.RefundPurchasePayload.Purchase == nil {
@@ -4274,6 +4281,35 @@ input CreateInviteInput {
 type CreateInvitePayload {
   invite: Invite!
 }
+
+"""
+A fraud signal on a referral: a reason for a person to review the rewards it earns, never a
+block by itself. A referral's flags are raised when it is written.
+"""
+enum ReferralFlag {
+  """
+  The referrer and the referee were seen with the same device: the X-Device-Id of the
+  redemption, or one the referee was seen with before, is one of the last five the referrer
+  was seen with (at registration or redemption).
+  """
+  SHARED_DEVICE
+  """
+  The referrer's referees of the campaign arrived in a burst: more than the server's limit
+  (10 by default) within its window (60 minutes by default), this one included.
+  """
+  BURST
+  "The referee did not post, comment, react or buy within 14 days of joining."
+  INACTIVE
+}
+
+extend type ReferredVia {
+  """
+  The referral's fraud signals, in the order of ReferralFlag. Shown to ADMIN,
+  COMMUNITY_MANAGER and the staff of the campaign's brand, who review rewards; empty to
+  everyone else, the member included: a flag is a reason to look, not a verdict.
+  """
+  flags: [ReferralFlag!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `extend type Query {
   """
@@ -5349,6 +5385,8 @@ func (ec *executionContext) childFields_ReferredVia(ctx context.Context, field g
 		return ec.fieldContext_ReferredVia_channel(ctx, field)
 	case "at":
 		return ec.fieldContext_ReferredVia_at(ctx, field)
+	case "flags":
+		return ec.fieldContext_ReferredVia_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferredVia", field.Name)
 }

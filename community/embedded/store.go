@@ -75,6 +75,8 @@ type member struct {
 	community.Member
 	seq        uint32
 	identities []community.Identity
+	// devices are the hashes of the devices the member was seen with, most recent first.
+	devices []string
 	// followers and following are sorted oldest follow first (since ascending, then id
 	// descending): the reverse of list order, so that a new follow is an append.
 	followers []edge
@@ -93,6 +95,7 @@ type edge struct {
 type memberDoc struct {
 	Member     community.Member     `json:"member"`
 	Identities []community.Identity `json:"identities"`
+	Devices    []string             `json:"devices,omitempty"`
 }
 
 // Open opens or creates the store file and loads the graph into memory.
@@ -200,7 +203,7 @@ func (s *Store) load() error {
 			if err := json.Unmarshal(v, &doc); err != nil {
 				return fmt.Errorf("embedded: decode member: %w", err)
 			}
-			s.index(&member{Member: doc.Member, identities: doc.Identities})
+			s.index(&member{Member: doc.Member, identities: doc.Identities, devices: doc.Devices})
 			return nil
 		})
 		if err != nil {
@@ -272,7 +275,7 @@ func (s *Store) compareEdges(a, b edge) int {
 }
 
 func putMember(tx *bolt.Tx, m *member) error {
-	v, err := json.Marshal(memberDoc{Member: m.Member, Identities: m.identities})
+	v, err := json.Marshal(memberDoc{Member: m.Member, Identities: m.identities, Devices: m.devices})
 	if err != nil {
 		return fmt.Errorf("embedded: encode member: %w", err)
 	}
