@@ -371,16 +371,20 @@ func (g *RewardGrants) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return granted, err
 		}
+		round := 0
 		for _, id := range ids {
 			_, ok, err := g.store.GrantReward(ctx, id, now)
 			if err != nil {
 				return granted, err
 			}
 			if ok {
-				granted++
+				round++
 			}
 		}
-		if len(ids) < g.cfg.Batch {
+		granted += round
+		// A short batch was the last; a full one that granted nothing was granted by
+		// another run meanwhile, which goes on with the rest.
+		if len(ids) < g.cfg.Batch || round == 0 {
 			break
 		}
 	}

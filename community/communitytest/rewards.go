@@ -323,7 +323,7 @@ func testRewardGrantOnce(t *testing.T, s community.Store) {
 	granted := make([]int, 4)
 	for i := range granted {
 		wg.Go(func() {
-			g := community.NewRewardGrants(s, &community.LocalLeases{}, community.RewardGrantsConfig{Now: now, Batch: 5})
+			g := community.NewRewardGrants(s, &community.LocalLeases{}, community.RewardGrantsConfig{Now: now, Batch: 5, Logger: quiet})
 			n, err := g.RunOnce(ctx)
 			if err != nil {
 				t.Error(err)
@@ -364,7 +364,7 @@ func testRewardGrantAfterCrash(t *testing.T, s community.Store) {
 			t.Errorf("reward %s was not granted", id)
 		}
 	}
-	g := community.NewRewardGrants(s, &community.LocalLeases{}, community.RewardGrantsConfig{Now: func() time.Time { return now }})
+	g := community.NewRewardGrants(s, &community.LocalLeases{}, community.RewardGrantsConfig{Now: func() time.Time { return now }, Logger: quiet})
 	n, err := g.RunOnce(ctx)
 	must(t, err)
 	if n != len(ids)-3 {
