@@ -123,6 +123,9 @@ type config struct {
 	Limits             limits
 	// InviteURL is the base of invitation links: a code's link is it followed by the code.
 	InviteURL string
+	// RewardsEvery is how often the reward job grants due rewards and announces the
+	// ledger's changes.
+	RewardsEvery time.Duration
 	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
 	// caller's address (comma-separated addresses or CIDR prefixes).
 	TrustedProxies string
@@ -242,6 +245,15 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
 	fs.StringVar(&cfg.InviteURL, "invite-url", env("QUANZI_INVITE_URL", community.DefaultInviteBaseURL), "base of invitation links, followed by the code: the landing page (QUANZI_INVITE_URL)")
+	cfg.RewardsEvery = time.Minute
+	if v := getenv("QUANZI_REWARDS_EVERY"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_REWARDS_EVERY must be a positive duration such as 1m, not %q", v))
+		} else {
+			cfg.RewardsEvery = d
+		}
+	}
+	fs.DurationVar(&cfg.RewardsEvery, "rewards-every", cfg.RewardsEvery, "how often the reward job grants due rewards and announces the ledger's changes (QUANZI_REWARDS_EVERY)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
@@ -392,9 +404,11 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	ops := search.NewOps(relayCtx, store, idx, leases, relay, holder, log)
 	sweep := community.NewIdempotencySweep(store, leases, community.SweepConfig{Holder: holder, Logger: log})
+	grants := community.NewRewardGrants(store, leases, community.RewardGrantsConfig{Holder: holder, Every: cfg.RewardsEvery, Logger: log})
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
 	jobs.Go(func() { sweep.Run(relayCtx) })
+	jobs.Go(func() { grants.Run(relayCtx) })
 	// The Chinese segmenter's dictionary takes a second or two to load: load it now, so
 	// that the first Chinese search does not wait for it.
 	go search.Warm()
