@@ -550,3 +550,41 @@ func testRewardInactive(t *testing.T, s community.Store) {
 	}
 	checkRead(t, "flags", map[string][]community.ReferralFlag{w.buyer.ID: {community.FlagInactive}, w.other.ID: nil}, flags, nil)
 }
+
+// RewardJobInstances runs the reward job on two instances at once over one store, each
+// with leases of its own making (two clients of one Redis, say), until every due reward is
+// granted: each is granted once.
+func RewardJobInstances(t *testing.T, s community.Store, leases func(t *testing.T) community.Leases) {
+	w, ids := grantWorld(t, s, 30)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	now := func() time.Time { return at(2000) }
+	var wg sync.WaitGroup
+	for _, holder := range []string{"instance-a", "instance-b"} {
+		g := community.NewRewardGrants(s, leases(t), community.RewardGrantsConfig{
+			Holder: holder, Every: 5 * time.Millisecond, Batch: 4, Now: now, Logger: quiet,
+		})
+		wg.Go(func() { g.Run(ctx) })
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := s.RewardsByID(ctx, ids)
+		must(t, err)
+		done := 0
+		for _, r := range got {
+			if r.Status == community.RewardGranted {
+				done++
+			}
+		}
+		if done == len(ids) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d rewards granted after 20s", done, len(ids))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	checkGrantedOnce(t, s, w, ids)
+}
