@@ -3,6 +3,7 @@ package resolvers_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,22 +90,16 @@ type historyJSON struct {
 	}
 }
 
-// rewardsAPI is an API over an embedded store, with the store's reward job.
+// rewardsAPI is an API over a store, with the store's reward job.
 type rewardsAPI struct {
 	*api
-	store  *embedded.Store
+	store  community.Store
 	grants *community.RewardGrants
 }
 
-func newRewardsAPI(t *testing.T) rewardsAPI {
-	t.Helper()
-	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+func newRewardsAPI(a *api, s community.Store) rewardsAPI {
 	grants := community.NewRewardGrants(s, &community.LocalLeases{}, community.RewardGrantsConfig{Logger: quietLog()})
-	return rewardsAPI{api: newAPIOver(t, s), store: s, grants: grants}
+	return rewardsAPI{api: a, store: s, grants: grants}
 }
 
 // grant runs the reward job once and returns how many rewards it granted.
@@ -161,10 +156,26 @@ func rewardsCampaignInput(brandID string) map[string]any {
 }
 
 func TestRewards(t *testing.T) {
-	a := newRewardsAPI(t)
+	s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	testRewards(t, newRewardsAPI(newAPIOver(t, s), s), "")
+}
+
+func TestRewardsOnNeo4j(t *testing.T) {
+	a, s := newNeo4jAPI(t)
+	testRewards(t, newRewardsAPI(a, s), fmt.Sprintf("_%06d", rand.IntN(1000000)))
+}
+
+// testRewards runs the API's reward cases; run makes slugs, handles and identities unique
+// in a store that other tests share.
+func testRewards(t *testing.T, a rewardsAPI, run string) {
 	ctx := context.Background()
-	nio := a.createBrand("nio", "蔚来")
-	byd := a.createBrand("byd", "比亚迪")
+	slug := strings.ReplaceAll(run, "_", "-")
+	nio := a.createBrand("nio"+slug, "蔚来")
+	byd := a.createBrand("byd"+slug, "比亚迪")
 	admin, manager := adminToken(t), mint(t, jwtauth.Claims{Roles: []string{"COMMUNITY_MANAGER"}})
 	nioStaff, bydStaff := staffToken(t, nio, "BRAND_STAFF"), staffToken(t, byd, "BRAND_STAFF")
 	var created struct {
@@ -173,13 +184,13 @@ func TestRewards(t *testing.T) {
 	a.ok(staffToken(t, nio, "BRAND_ADMIN"), createCampaignOp, map[string]any{"in": rewardsCampaignInput(nio)}, &created)
 	campaign := created.CreateReferralCampaign.Campaign
 
-	rootID, root := a.register("root_li", "李根")
-	midID, mid := a.register("mid_wang", "王中")
-	buyerID, buyer := a.register("buyer_zhao", "赵买")
-	_, stranger := a.register("stranger_sun", "孙路")
+	rootID, root := a.register("root_li"+run, "李根")
+	midID, mid := a.register("mid_wang"+run, "王中")
+	buyerID, buyer := a.register("buyer_zhao"+run, "赵买")
+	_, stranger := a.register("stranger_sun"+run, "孙路")
 	// A member who joined a month ago and has done nothing since.
-	old := community.Member{ID: community.NewID(), Handle: "old_chen", DisplayName: "陈旧", JoinedAt: time.Now().UTC().Add(-30 * 24 * time.Hour)}
-	must(t, a.store.CreateMember(ctx, old, community.Identity{Provider: community.ProviderWeChat, ExternalID: "openid-old", LinkedAt: old.JoinedAt}))
+	old := community.Member{ID: community.NewID(), Handle: "old_chen" + run, DisplayName: "陈旧", JoinedAt: time.Now().UTC().Add(-30 * 24 * time.Hour)}
+	must(t, a.store.CreateMember(ctx, old, community.Identity{Provider: community.ProviderWeChat, ExternalID: "openid-old" + run, LinkedAt: old.JoinedAt}))
 	oldTok := memberToken(t, old.ID)
 	a.ok(mid, redeemOp, map[string]any{"code": a.createInvite(root, campaign.ID, "WECHAT", nil).Code}, nil)
 	midCode := a.createInvite(mid, campaign.ID, "WECHAT", nil).Code
@@ -356,7 +367,7 @@ func TestRewards(t *testing.T) {
 			r.Reviews[0].Note != "核实过，是真实用户" {
 			t.Errorf("the approved reward: %+v", r)
 		}
-		managerID, _ := a.register("manager_he", "何管")
+		managerID, _ := a.register("manager_he"+run, "何管")
 		mc := jwtauth.Claims{Roles: []string{"COMMUNITY_MANAGER"}}
 		mc.Subject = managerID
 		managerTok := mint(t, mc)
@@ -387,10 +398,18 @@ func TestRewards(t *testing.T) {
 		one := `query($a: ID!, $b: ID!) { a: member(id: $a) { ` + fields + ` } }`
 		three := `query($a: ID!, $c: ID!, $d: ID!, $b: ID!) { a: member(id: $a) { ` + fields + ` } c: member(id: $c) { ` + fields +
 			` } d: member(id: $d) { ` + fields + ` } }`
+		// The fewest of three runs: a batch that a busy machine splits costs one more trip
+		// now and then, where a list read member by member always costs more.
 		trips := func(q string, vars map[string]any) int64 {
-			before := a.trips.Total()
-			a.ok(admin, q, vars, nil)
-			return a.trips.Total() - before
+			least := int64(-1)
+			for range 3 {
+				before := a.trips.Total()
+				a.ok(admin, q, vars, nil)
+				if n := a.trips.Total() - before; least < 0 || n < least {
+					least = n
+				}
+			}
+			return least
 		}
 		single := trips(one, map[string]any{"a": midID, "b": nio})
 		many := trips(three, map[string]any{"a": midID, "c": rootID, "d": buyerID, "b": nio})
