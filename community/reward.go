@@ -63,6 +63,7 @@ func (d ReviewDecision) Valid() bool { return d == ReviewApprove || d == ReviewR
 // RewardReview is one decision about a reward: who, when, what and why. Every decision is
 // kept, in the order made.
 type RewardReview struct {
+	// ReviewerID is the reviewer's member id: "" for a token that names no member.
 	ReviewerID string
 	Decision   ReviewDecision
 	Note       string

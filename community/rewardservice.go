@@ -278,11 +278,9 @@ func (s *ReferralService) ReviewReward(ctx context.Context, in ReviewRewardInput
 		}
 		return Reward{}, err
 	}
-	reviewer := a.MemberID
-	if reviewer == "" {
-		reviewer = "-"
-	}
-	return s.store.ReviewReward(ctx, in.RewardID, RewardReview{ReviewerID: reviewer, Decision: in.Decision, Note: in.Note, At: s.now().UTC()})
+	// A staff or administrator token without a member leaves the reviewer unnamed.
+	rv := RewardReview{ReviewerID: a.MemberID, Decision: in.Decision, Note: in.Note, At: s.now().UTC()}
+	return s.store.ReviewReward(ctx, in.RewardID, rv)
 }
 
 // RewardGrantsConfig configures RewardGrants; zero fields take defaults.

@@ -108,7 +108,7 @@ func (r *rewardConnectionResolver) PageInfo(ctx context.Context, obj *community.
 }
 
 func (r *rewardReviewResolver) Reviewer(ctx context.Context, obj *community.RewardReview) (*community.Member, error) {
-	if obj.ReviewerID == "" || obj.ReviewerID == "-" {
+	if obj.ReviewerID == "" {
 		return nil, nil
 	}
 	return r.loadersFor(ctx).Members.Get(ctx, obj.ReviewerID)

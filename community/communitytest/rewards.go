@@ -41,7 +41,7 @@ func RunRewards(t *testing.T, newStore NewStore, hooks RewardHooks) {
 const day = 24 * 60 // minutes
 
 // rewardWorld is a brand with a campaign, and a chain: root referred mid, mid referred
-// buyer and other. root, mid and buyer are in the brand's programme.
+// buyer and other. mid and buyer are in the brand's programme.
 type rewardWorld struct {
 	brand                   community.Brand
 	campaign                community.ReferralCampaign
@@ -66,7 +66,8 @@ func newRewardWorld(t *testing.T, s community.Store, rules []community.ReferralR
 	w.campaign = newCampaign(w.brand.ID, "老带新", 0)
 	w.campaign.Rules = rules
 	must(t, s.CreateReferralCampaign(ctx, w.campaign))
-	for _, m := range ms[:3] {
+	// root has not joined the brand's programme: a grant of points joins it.
+	for _, m := range ms[1:3] {
 		must(t, s.JoinBrand(ctx, m.ID, w.brand.ID, at(2)))
 	}
 	_, err := redeemAt(s, w.mid.ID, storedInvite(t, s, w.root.ID, w.campaign, 0).Code, 100)
@@ -171,6 +172,9 @@ func testRewardLedger(t *testing.T, s community.Store) {
 	wantPoints(t, s, w.mid.ID, w.brand.ID, 500)
 	wantPoints(t, s, w.root.ID, w.brand.ID, 100)
 	wantPoints(t, s, w.buyer.ID, w.brand.ID, 399)
+	ms, err := s.MembershipsOf(ctx, []string{w.root.ID})
+	want := map[string][]community.BrandMembership{w.root.ID: {{MemberID: w.root.ID, BrandID: w.brand.ID, Points: 100, Since: later}}}
+	checkRead(t, "the membership the grant made", want, ms, err)
 	ids, err = s.DueRewards(ctx, later.Add(time.Hour), 10)
 	checkRead(t, "due after the grants", []string{}, ids, err, cmpopts.EquateEmpty())
 	_, _, err = s.GrantReward(ctx, community.NewID(), later)
