@@ -263,6 +263,10 @@ func (l *ledger) apply() {
 // write lock.
 func (s *Store) rewardFacts(p community.Purchase) community.RewardFacts {
 	f := community.RewardFacts{Purchase: p}
+	ref := s.referredBy[p.MemberID]
+	if ref == nil {
+		return f // a buyer nobody referred earns nobody a reward
+	}
 	if m := s.members[p.MemberID]; m != nil {
 		f.JoinedAt = m.JoinedAt
 	}
@@ -276,10 +280,6 @@ func (s *Store) rewardFacts(p community.Purchase) community.RewardFacts {
 		if q.BrandID == p.BrandID && !q.Refunded() && (q.At.Before(p.At) || q.At.Equal(p.At) && q.ID < p.ID) {
 			f.EarlierPurchases++
 		}
-	}
-	ref := s.referredBy[p.MemberID]
-	if ref == nil {
-		return f
 	}
 	r := *ref
 	r.Flags = slices.Clone(ref.Flags)

@@ -132,8 +132,12 @@ func (s *Store) writeRewards(ctx context.Context, tx neo4j.ManagedTransaction, p
 	params := map[string]any{
 		"memberId": p.MemberID, "brandId": p.BrandID, "purchaseId": p.ID, "at": p.At.UTC(), "counting": countingStatuses,
 	}
-	if _, err := collect(ctx, tx, cypherLockUpline, params); err != nil {
+	locked, err := collect(ctx, tx, cypherLockUpline, params)
+	if err != nil {
 		return err
+	}
+	if len(locked) == 0 || integer(get(locked[0], "locked")) == 0 {
+		return nil // a buyer nobody referred earns nobody a reward
 	}
 	recs, err := collect(ctx, tx, cypherRewardFacts, params)
 	if err != nil || len(recs) == 0 {
