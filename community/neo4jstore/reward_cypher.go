@@ -44,9 +44,11 @@ RETURN m.joinedAt AS joinedAt,
   [t IN [post, comment, reaction, purchase] WHERE t IS NOT NULL] AS acts,
   COUNT { MATCH (m)-[:BOUGHT]->(x:Purchase)
     WHERE x.brandId = $brandId AND x.id <> $purchaseId AND x.refundedAt IS NULL AND (x.at < $at OR (x.at = $at AND x.id < $purchaseId)) } AS earlier,
-  COLLECT { MATCH (b:Member)-[:EARNED]->(x:Reward)
-    WHERE (b = r1 OR b = r2) AND x.campaignId = ref.campaign AND x.status IN $counting
-    RETURN {beneficiaryId: b.id, rule: x.rule} } AS earned`
+  COLLECT { UNWIND [b IN [r1, r2] WHERE b IS NOT NULL] AS b
+    MATCH (b)-[:EARNED]->(x:Reward)
+    WHERE x.campaignId = ref.campaign AND x.status IN $counting
+    WITH b.id AS beneficiaryId, x.rule AS rule, count(*) AS n
+    RETURN {beneficiaryId: beneficiaryId, rule: rule, n: n} } AS earned`
 
 	// cypherCreateRewards creates the rewards of a purchase, each with its outbox events.
 	cypherCreateRewards = `

@@ -173,7 +173,7 @@ func (s *Store) writeRewards(ctx context.Context, tx neo4j.ManagedTransaction, p
 	f.Earned = map[community.RewardSlot]int{}
 	for _, e := range anyList(get(rec, "earned")) {
 		m, _ := e.(map[string]any)
-		f.Earned[community.RewardSlot{BeneficiaryID: str(m["beneficiaryId"]), Rule: integer(m["rule"])}]++
+		f.Earned[community.RewardSlot{BeneficiaryID: str(m["beneficiaryId"]), Rule: integer(m["rule"])}] += integer(m["n"])
 	}
 	rewards := rule(f)
 	if len(rewards) == 0 {
