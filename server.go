@@ -127,6 +127,9 @@ type config struct {
 	DeviceKey string
 	// Burst is when a referrer's referees arrive in a burst (the BURST flag).
 	Burst community.BurstRule
+	// RewardsEvery is how often the reward job grants due rewards and announces the
+	// ledger's changes.
+	RewardsEvery time.Duration
 	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
 	// caller's address (comma-separated addresses or CIDR prefixes).
 	TrustedProxies string
@@ -264,6 +267,15 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	}
 	fs.IntVar(&cfg.Burst.Limit, "burst-limit", cfg.Burst.Limit, "a referral is flagged BURST when its referrer's referees of the campaign within the burst window are more than this (QUANZI_BURST_LIMIT)")
 	fs.DurationVar(&cfg.Burst.Window, "burst-window", cfg.Burst.Window, "the window of the BURST flag (QUANZI_BURST_WINDOW)")
+	cfg.RewardsEvery = time.Minute
+	if v := getenv("QUANZI_REWARDS_EVERY"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_REWARDS_EVERY must be a positive duration such as 1m, not %q", v))
+		} else {
+			cfg.RewardsEvery = d
+		}
+	}
+	fs.DurationVar(&cfg.RewardsEvery, "rewards-every", cfg.RewardsEvery, "how often the reward job grants due rewards and announces the ledger's changes (QUANZI_REWARDS_EVERY)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
@@ -427,9 +439,11 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	ops := search.NewOps(relayCtx, store, idx, leases, relay, holder, log)
 	sweep := community.NewIdempotencySweep(store, leases, community.SweepConfig{Holder: holder, Logger: log})
+	grants := community.NewRewardGrants(store, leases, community.RewardGrantsConfig{Holder: holder, Every: cfg.RewardsEvery, Logger: log})
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
 	jobs.Go(func() { sweep.Run(relayCtx) })
+	jobs.Go(func() { grants.Run(relayCtx) })
 	// The Chinese segmenter's dictionary takes a second or two to load: load it now, so
 	// that the first Chinese search does not wait for it.
 	go search.Warm()

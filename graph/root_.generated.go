@@ -43,6 +43,8 @@ type ResolverRoot interface {
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Partnership() PartnershipResolver
+	PointsEntry() PointsEntryResolver
+	PointsEntryConnection() PointsEntryConnectionResolver
 	Post() PostResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
@@ -51,6 +53,9 @@ type ResolverRoot interface {
 	ReferralLink() ReferralLinkResolver
 	ReferralRule() ReferralRuleResolver
 	ReferredVia() ReferredViaResolver
+	Reward() RewardResolver
+	RewardConnection() RewardConnectionResolver
+	RewardReview() RewardReviewResolver
 	SearchIndexRebuild() SearchIndexRebuildResolver
 	SuggestedFollow() SuggestedFollowResolver
 }
@@ -335,10 +340,12 @@ type ComplexityRoot struct {
 		Identities       func(childComplexity int) int
 		JoinedAt         func(childComplexity int) int
 		MutualFollows    func(childComplexity int, first *int, after *string) int
+		PointsHistory    func(childComplexity int, brandID string, first *int, after *string) int
 		Purchases        func(childComplexity int, brandID *string) int
 		ReferralChain    func(childComplexity int, maxDepth *int) int
 		ReferredVia      func(childComplexity int) int
 		Referrer         func(childComplexity int) int
+		Rewards          func(childComplexity int, status *community.RewardStatus, brandID *string, first *int, after *string) int
 		SuggestedFollows func(childComplexity int, first *int) int
 	}
 
@@ -371,6 +378,7 @@ type ComplexityRoot struct {
 		RefundPurchase         func(childComplexity int, input model.RefundPurchaseInput) int
 		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
 		RejectJoinRequest      func(childComplexity int, input model.JoinRequestDecisionInput) int
+		ReviewReward           func(childComplexity int, input model.ReviewRewardInput) int
 		RevokeConsent          func(childComplexity int, input model.ConsentInput) int
 		SetBrandTiers          func(childComplexity int, input model.SetBrandTiersInput) int
 		SetClubRole            func(childComplexity int, input model.SetClubRoleInput) int
@@ -401,6 +409,28 @@ type ComplexityRoot struct {
 	PartnershipPayload struct {
 		Brand   func(childComplexity int) int
 		Partner func(childComplexity int) int
+	}
+
+	PointsEntry struct {
+		At         func(childComplexity int) int
+		Balance    func(childComplexity int) int
+		Brand      func(childComplexity int) int
+		Delta      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		PurchaseID func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		RewardID   func(childComplexity int) int
+		Shortfall  func(childComplexity int) int
+	}
+
+	PointsEntryConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+	}
+
+	PointsEntryEdge struct {
+		Cursor      func(childComplexity int) int
+		PointsEntry func(childComplexity int) int
 	}
 
 	Post struct {
@@ -469,19 +499,20 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Brand              func(childComplexity int, slug string) int
-		Club               func(childComplexity int, slug string) int
-		Feed               func(childComplexity int, first *int, after *string) int
-		Invite             func(childComplexity int, code string) int
-		Member             func(childComplexity int, id string) int
-		MemberByHandle     func(childComplexity int, handle string) int
-		Post               func(childComplexity int, id string) int
-		SearchIndexStatus  func(childComplexity int) int
-		SearchMembers      func(childComplexity int, query string, first *int) int
-		SearchPosts        func(childComplexity int, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) int
-		Viewer             func(childComplexity int) int
-		__resolve__service func(childComplexity int) int
-		__resolve_entities func(childComplexity int, representations []map[string]any) int
+		Brand               func(childComplexity int, slug string) int
+		Club                func(childComplexity int, slug string) int
+		Feed                func(childComplexity int, first *int, after *string) int
+		Invite              func(childComplexity int, code string) int
+		Member              func(childComplexity int, id string) int
+		MemberByHandle      func(childComplexity int, handle string) int
+		Post                func(childComplexity int, id string) int
+		ReferralReviewQueue func(childComplexity int, brandID string, first *int, after *string) int
+		SearchIndexStatus   func(childComplexity int) int
+		SearchMembers       func(childComplexity int, query string, first *int) int
+		SearchPosts         func(childComplexity int, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) int
+		Viewer              func(childComplexity int) int
+		__resolve__service  func(childComplexity int) int
+		__resolve_entities  func(childComplexity int, representations []map[string]any) int
 	}
 
 	ReactionCount struct {
@@ -559,6 +590,50 @@ type ComplexityRoot struct {
 
 	RegisterMemberPayload struct {
 		Member func(childComplexity int) int
+	}
+
+	ReviewRewardPayload struct {
+		Reward func(childComplexity int) int
+	}
+
+	Reward struct {
+		Amount      func(childComplexity int) int
+		Beneficiary func(childComplexity int) int
+		Brand       func(childComplexity int) int
+		Campaign    func(childComplexity int) int
+		ClawedBack  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Currency    func(childComplexity int) int
+		EndedAt     func(childComplexity int) int
+		Flags       func(childComplexity int) int
+		GrantedAt   func(childComplexity int) int
+		GrantsAt    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Points      func(childComplexity int) int
+		PurchaseID  func(childComplexity int) int
+		Referee     func(childComplexity int) int
+		Reviews     func(childComplexity int) int
+		Shortfall   func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	RewardConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+	}
+
+	RewardEdge struct {
+		Cursor func(childComplexity int) int
+		Reward func(childComplexity int) int
+	}
+
+	RewardReview struct {
+		At       func(childComplexity int) int
+		Decision func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Reviewer func(childComplexity int) int
 	}
 
 	SearchIndexRebuild struct {
@@ -1661,6 +1736,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.MutualFollows(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Member.pointsHistory":
+		if e.ComplexityRoot.Member.PointsHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Member_pointsHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.PointsHistory(childComplexity, args["brandId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Member.purchases":
 		if e.ComplexityRoot.Member.Purchases == nil {
 			break
@@ -1695,6 +1781,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Referrer(childComplexity), true
+	case "Member.rewards":
+		if e.ComplexityRoot.Member.Rewards == nil {
+			break
+		}
+
+		args, err := ec.field_Member_rewards_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Rewards(childComplexity, args["status"].(*community.RewardStatus), args["brandId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Member.suggestedFollows":
 		if e.ComplexityRoot.Member.SuggestedFollows == nil {
 			break
@@ -2010,6 +2107,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectJoinRequest(childComplexity, args["input"].(model.JoinRequestDecisionInput)), true
+	case "Mutation.reviewReward":
+		if e.ComplexityRoot.Mutation.ReviewReward == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewReward_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewReward(childComplexity, args["input"].(model.ReviewRewardInput)), true
 	case "Mutation.revokeConsent":
 		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
 			break
@@ -2184,6 +2292,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnershipPayload.Partner(childComplexity), true
+
+	case "PointsEntry.at":
+		if e.ComplexityRoot.PointsEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.At(childComplexity), true
+	case "PointsEntry.balance":
+		if e.ComplexityRoot.PointsEntry.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Balance(childComplexity), true
+	case "PointsEntry.brand":
+		if e.ComplexityRoot.PointsEntry.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Brand(childComplexity), true
+	case "PointsEntry.delta":
+		if e.ComplexityRoot.PointsEntry.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Delta(childComplexity), true
+	case "PointsEntry.id":
+		if e.ComplexityRoot.PointsEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.ID(childComplexity), true
+	case "PointsEntry.purchaseId":
+		if e.ComplexityRoot.PointsEntry.PurchaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.PurchaseID(childComplexity), true
+	case "PointsEntry.reason":
+		if e.ComplexityRoot.PointsEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Reason(childComplexity), true
+	case "PointsEntry.rewardId":
+		if e.ComplexityRoot.PointsEntry.RewardID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.RewardID(childComplexity), true
+	case "PointsEntry.shortfall":
+		if e.ComplexityRoot.PointsEntry.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Shortfall(childComplexity), true
+
+	case "PointsEntryConnection.edges":
+		if e.ComplexityRoot.PointsEntryConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryConnection.ListedEdges(childComplexity), true
+	case "PointsEntryConnection.pageInfo":
+		if e.ComplexityRoot.PointsEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryConnection.PageInfo(childComplexity), true
+
+	case "PointsEntryEdge.cursor":
+		if e.ComplexityRoot.PointsEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryEdge.Cursor(childComplexity), true
+	case "PointsEntryEdge.node":
+		if e.ComplexityRoot.PointsEntryEdge.PointsEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryEdge.PointsEntry(childComplexity), true
 
 	case "Post.author":
 		if e.ComplexityRoot.Post.Author == nil {
@@ -2522,6 +2711,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Post(childComplexity, args["id"].(string)), true
+	case "Query.referralReviewQueue":
+		if e.ComplexityRoot.Query.ReferralReviewQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralReviewQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralReviewQueue(childComplexity, args["brandId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.searchIndexStatus":
 		if e.ComplexityRoot.Query.SearchIndexStatus == nil {
 			break
@@ -2815,6 +3015,185 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegisterMemberPayload.Member(childComplexity), true
 
+	case "ReviewRewardPayload.reward":
+		if e.ComplexityRoot.ReviewRewardPayload.Reward == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewRewardPayload.Reward(childComplexity), true
+
+	case "Reward.amount":
+		if e.ComplexityRoot.Reward.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Amount(childComplexity), true
+	case "Reward.beneficiary":
+		if e.ComplexityRoot.Reward.Beneficiary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Beneficiary(childComplexity), true
+	case "Reward.brand":
+		if e.ComplexityRoot.Reward.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Brand(childComplexity), true
+	case "Reward.campaign":
+		if e.ComplexityRoot.Reward.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Campaign(childComplexity), true
+	case "Reward.clawedBack":
+		if e.ComplexityRoot.Reward.ClawedBack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.ClawedBack(childComplexity), true
+	case "Reward.createdAt":
+		if e.ComplexityRoot.Reward.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.CreatedAt(childComplexity), true
+	case "Reward.currency":
+		if e.ComplexityRoot.Reward.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Currency(childComplexity), true
+	case "Reward.endedAt":
+		if e.ComplexityRoot.Reward.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.EndedAt(childComplexity), true
+	case "Reward.flags":
+		if e.ComplexityRoot.Reward.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Flags(childComplexity), true
+	case "Reward.grantedAt":
+		if e.ComplexityRoot.Reward.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.GrantedAt(childComplexity), true
+	case "Reward.grantsAt":
+		if e.ComplexityRoot.Reward.GrantsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.GrantsAt(childComplexity), true
+	case "Reward.id":
+		if e.ComplexityRoot.Reward.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.ID(childComplexity), true
+	case "Reward.kind":
+		if e.ComplexityRoot.Reward.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Kind(childComplexity), true
+	case "Reward.level":
+		if e.ComplexityRoot.Reward.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Level(childComplexity), true
+	case "Reward.points":
+		if e.ComplexityRoot.Reward.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Points(childComplexity), true
+	case "Reward.purchaseId":
+		if e.ComplexityRoot.Reward.PurchaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.PurchaseID(childComplexity), true
+	case "Reward.referee":
+		if e.ComplexityRoot.Reward.Referee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Referee(childComplexity), true
+	case "Reward.reviews":
+		if e.ComplexityRoot.Reward.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Reviews(childComplexity), true
+	case "Reward.shortfall":
+		if e.ComplexityRoot.Reward.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Shortfall(childComplexity), true
+	case "Reward.status":
+		if e.ComplexityRoot.Reward.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Status(childComplexity), true
+
+	case "RewardConnection.edges":
+		if e.ComplexityRoot.RewardConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardConnection.ListedEdges(childComplexity), true
+	case "RewardConnection.pageInfo":
+		if e.ComplexityRoot.RewardConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardConnection.PageInfo(childComplexity), true
+
+	case "RewardEdge.cursor":
+		if e.ComplexityRoot.RewardEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardEdge.Cursor(childComplexity), true
+	case "RewardEdge.node":
+		if e.ComplexityRoot.RewardEdge.Reward == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardEdge.Reward(childComplexity), true
+
+	case "RewardReview.at":
+		if e.ComplexityRoot.RewardReview.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.At(childComplexity), true
+	case "RewardReview.decision":
+		if e.ComplexityRoot.RewardReview.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.Decision(childComplexity), true
+	case "RewardReview.note":
+		if e.ComplexityRoot.RewardReview.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.Note(childComplexity), true
+	case "RewardReview.reviewer":
+		if e.ComplexityRoot.RewardReview.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.Reviewer(childComplexity), true
+
 	case "SearchIndexRebuild.failed":
 		if e.ComplexityRoot.SearchIndexRebuild.Failed == nil {
 			break
@@ -3016,6 +3395,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReferralRuleInput,
 		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
+		ec.unmarshalInputReviewRewardInput,
 		ec.unmarshalInputSetBrandTiersInput,
 		ec.unmarshalInputSetClubRoleInput,
 		ec.unmarshalInputSharePostInput,
@@ -4311,6 +4691,168 @@ extend type ReferredVia {
   flags: [ReferralFlag!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/rewards.graphqls", Input: `# Rewards of referral fission: the ledger of what referrers earn when their referees buy,
+# the points history of memberships, and the review of flagged rewards.
+
+extend type Query {
+  """
+  The brand's rewards that wait for a person to review them, newest first: pending rewards
+  whose referral carries fraud signals (flags), or whose referee did not act within 14 days
+  of joining, and that nobody approved yet. They are not granted until approved. The
+  brand's staff, community managers and ADMIN.
+  """
+  referralReviewQueue(brandId: ID!, first: Int = 20, after: String): RewardConnection
+}
+
+extend type Mutation {
+  """
+  Decides a pending reward: APPROVE lets the reward job grant it when its hold ends, REJECT
+  ends it (REJECTED). Every decision is kept on the reward, with who made it, when and why.
+  The staff of the reward's brand, community managers and ADMIN. BAD_USER_INPUT on note for
+  a note over 1,000 characters or outside the text rules; NOT_FOUND for an unknown reward;
+  CONFLICT for a reward that is no longer pending.
+  """
+  reviewReward(input: ReviewRewardInput!): ReviewRewardPayload! @write
+}
+
+extend type Member {
+  """
+  The rewards this member earned as a referrer, newest first, optionally of one status or
+  one brand. The member and ADMIN read them all; a brand's staff read those of their brand
+  (their brand when brandId is left out); anyone else gets FORBIDDEN.
+  """
+  rewards(status: RewardStatus, brandId: ID, first: Int = 20, after: String): RewardConnection
+  """
+  Every change of this member's points in the brand's programme, newest first, with its
+  reason: purchases, refunds, reward grants and clawbacks. Changes made before the history
+  was kept are not in it. Read by whom rewards are read.
+  """
+  pointsHistory(brandId: ID!, first: Int = 20, after: String): PointsEntryConnection
+}
+
+"""
+An entry of the reward ledger: what one purchase of a referee earned one referrer under one
+rule of a campaign. Money (AMOUNT, PERCENT) is recorded and announced for the brand to pay
+through its own systems; this server pays nothing.
+"""
+type Reward {
+  id: ID!
+  campaign: ReferralCampaign!
+  brand: Brand!
+  "Who earns the reward: the referee's referrer (level 1) or the referrer's referrer (level 2)."
+  beneficiary: Member
+  "The member whose purchase earned the reward."
+  referee: Member
+  "The referee's purchase."
+  purchaseId: ID!
+  level: Int!
+  kind: RewardKind!
+  "Points a POINTS reward credits; 0 for money."
+  points: Int!
+  "The money an AMOUNT or PERCENT reward is worth; null for points."
+  amount: Decimal
+  "The currency of amount (the purchase's); null for points."
+  currency: String
+  status: RewardStatus!
+  "The fraud signals that hold the reward for review; empty for none."
+  flags: [ReferralFlag!]!
+  "Every review decision, oldest first."
+  reviews: [RewardReview!]!
+  "When the purchase was recorded."
+  createdAt: Time!
+  "When the hold ends and the reward job may grant it."
+  grantsAt: Time!
+  grantedAt: Time
+  "When the reward was reversed, clawed back or rejected."
+  endedAt: Time
+  "Points a clawback took back."
+  clawedBack: Int!
+  "Points a clawback could not take back: the referrer had spent them."
+  shortfall: Int!
+}
+
+enum RewardStatus {
+  "The reward waits out its hold, and its review when flagged."
+  PENDING
+  "Points were credited, or money announced for the brand to pay."
+  GRANTED
+  "The purchase was refunded during the hold."
+  REVERSED
+  "The purchase was refunded after the grant: the points were taken back as far as they were left."
+  CLAWED_BACK
+  "A reviewer rejected the reward."
+  REJECTED
+}
+
+enum ReviewDecision {
+  APPROVE
+  REJECT
+}
+
+"One review decision about a reward."
+type RewardReview {
+  "Who decided; null when the caller may not see them."
+  reviewer: Member
+  decision: ReviewDecision!
+  note: String!
+  at: Time!
+}
+
+"One change of a member's points in a brand's programme."
+type PointsEntry {
+  id: ID!
+  brand: Brand!
+  reason: PointsReason!
+  "The change: negative for refunds and clawbacks."
+  delta: Int!
+  "The points after the change."
+  balance: Int!
+  "Points that could not be taken back (refunds, clawbacks) or credited (above the programme's limit)."
+  shortfall: Int!
+  purchaseId: ID
+  "The reward of a REWARD or CLAWBACK entry."
+  rewardId: ID
+  at: Time!
+}
+
+enum PointsReason {
+  PURCHASE
+  REFUND
+  REWARD
+  CLAWBACK
+}
+
+type RewardConnection {
+  edges: [RewardEdge!]!
+  pageInfo: PageInfo!
+}
+
+type RewardEdge {
+  cursor: String!
+  node: Reward!
+}
+
+type PointsEntryConnection {
+  edges: [PointsEntryEdge!]!
+  pageInfo: PageInfo!
+}
+
+type PointsEntryEdge {
+  cursor: String!
+  node: PointsEntry!
+}
+
+input ReviewRewardInput {
+  rewardId: ID!
+  decision: ReviewDecision!
+  "Why: at most 1,000 characters; newlines allowed."
+  note: String
+}
+
+type ReviewRewardPayload {
+  reward: Reward!
+}
+`, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `extend type Query {
   """
   Searches posts in Chinese, English or both. Chinese words are found inside longer runs
@@ -5077,6 +5619,10 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_referredVia(ctx, field)
 	case "referralChain":
 		return ec.fieldContext_Member_referralChain(ctx, field)
+	case "rewards":
+		return ec.fieldContext_Member_rewards(ctx, field)
+	case "pointsHistory":
+		return ec.fieldContext_Member_pointsHistory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
@@ -5121,6 +5667,50 @@ func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, 
 		return ec.fieldContext_PartnershipPayload_partner(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PointsEntry_id(ctx, field)
+	case "brand":
+		return ec.fieldContext_PointsEntry_brand(ctx, field)
+	case "reason":
+		return ec.fieldContext_PointsEntry_reason(ctx, field)
+	case "delta":
+		return ec.fieldContext_PointsEntry_delta(ctx, field)
+	case "balance":
+		return ec.fieldContext_PointsEntry_balance(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_PointsEntry_shortfall(ctx, field)
+	case "purchaseId":
+		return ec.fieldContext_PointsEntry_purchaseId(ctx, field)
+	case "rewardId":
+		return ec.fieldContext_PointsEntry_rewardId(ctx, field)
+	case "at":
+		return ec.fieldContext_PointsEntry_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PointsEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PointsEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PointsEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PointsEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5405,6 +5995,94 @@ func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Contex
 		return ec.fieldContext_RegisterMemberPayload_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewRewardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reward":
+		return ec.fieldContext_ReviewRewardPayload_reward(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewRewardPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Reward(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Reward_id(ctx, field)
+	case "campaign":
+		return ec.fieldContext_Reward_campaign(ctx, field)
+	case "brand":
+		return ec.fieldContext_Reward_brand(ctx, field)
+	case "beneficiary":
+		return ec.fieldContext_Reward_beneficiary(ctx, field)
+	case "referee":
+		return ec.fieldContext_Reward_referee(ctx, field)
+	case "purchaseId":
+		return ec.fieldContext_Reward_purchaseId(ctx, field)
+	case "level":
+		return ec.fieldContext_Reward_level(ctx, field)
+	case "kind":
+		return ec.fieldContext_Reward_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_Reward_points(ctx, field)
+	case "amount":
+		return ec.fieldContext_Reward_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Reward_currency(ctx, field)
+	case "status":
+		return ec.fieldContext_Reward_status(ctx, field)
+	case "flags":
+		return ec.fieldContext_Reward_flags(ctx, field)
+	case "reviews":
+		return ec.fieldContext_Reward_reviews(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Reward_createdAt(ctx, field)
+	case "grantsAt":
+		return ec.fieldContext_Reward_grantsAt(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_Reward_grantedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_Reward_endedAt(ctx, field)
+	case "clawedBack":
+		return ec.fieldContext_Reward_clawedBack(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_Reward_shortfall(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Reward", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RewardConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RewardConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RewardEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RewardEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reviewer":
+		return ec.fieldContext_RewardReview_reviewer(ctx, field)
+	case "decision":
+		return ec.fieldContext_RewardReview_decision(ctx, field)
+	case "note":
+		return ec.fieldContext_RewardReview_note(ctx, field)
+	case "at":
+		return ec.fieldContext_RewardReview_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardReview", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchIndexRebuild(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -30,6 +30,19 @@ func Complexity() graph.ComplexityRoot {
 		return 1 + min(max(intArg(maxDepth, community.DefaultChainDepth), 1), community.MaxChainDepth)*child
 	}
 	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	// A page of rewards or points history is one round trip for every member asked; each
+	// reward's campaign, brand and members cost what each costs.
+	c.Member.Rewards = func(child int, _ *community.RewardStatus, _ *string, first *int, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
+	c.Member.PointsHistory = func(child int, _ string, first *int, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
+	c.Query.ReferralReviewQueue = func(child int, _ string, first *int, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
+	// A reward's reviews are a handful.
+	c.Reward.Reviews = func(child int) int { return 1 + typicalFew*child }
 	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int {
 		return page(child, first, community.DefaultPageSize)
 	}

@@ -63,6 +63,7 @@ type Store struct {
 	clubGraph
 	postGraph
 	referralGraph
+	rewardGraph
 }
 
 type identityKey struct {
@@ -124,6 +125,7 @@ func Open(cfg Config) (*Store, error) {
 		postGraph:  newPostGraph(),
 
 		referralGraph: newReferralGraph(),
+		rewardGraph:   newRewardGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
@@ -164,7 +166,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		fillNames := tx.Bucket(bucketNames) == nil
-		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, referralBuckets, outboxBuckets, idempotencyBuckets)
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, referralBuckets, rewardBuckets, outboxBuckets, idempotencyBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
@@ -237,6 +239,9 @@ func (s *Store) load() error {
 			return err
 		}
 		if err := s.loadReferrals(tx); err != nil {
+			return err
+		}
+		if err := s.loadRewards(tx); err != nil {
 			return err
 		}
 		return s.loadPostVersions(tx)
