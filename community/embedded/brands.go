@@ -733,6 +733,7 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 	if m != nil {
 		*m = next
 	}
+	s.countConversion(p.MemberID)
 	return p, nil
 }
 
@@ -777,6 +778,7 @@ func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at
 	if m != nil {
 		*m = next
 	}
+	s.countConversion(p.MemberID)
 	return refunded, nil
 }
 

@@ -108,7 +108,7 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 	for _, list := range s.invitesOf {
 		slices.SortFunc(list, func(a, b *community.Invite) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	}
-	return tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
 		r := &community.Referral{}
 		if err := json.Unmarshal(v, r); err != nil {
 			return fmt.Errorf("embedded: decode referral: %w", err)
@@ -119,6 +119,11 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 		s.referredBy[r.MemberID] = r
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.countDownlines()
+	return nil
 }
 
 // RedeemInvite implements community.AttributionStore. The store's write lock is held from
@@ -173,6 +178,7 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 	}
 	inv.Uses = used.Uses
 	s.referredBy[ref.MemberID] = &ref
+	s.countReferral(&ref)
 	return ref, nil
 }
 

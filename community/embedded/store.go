@@ -63,6 +63,7 @@ type Store struct {
 	clubGraph
 	postGraph
 	referralGraph
+	downlineGraph
 }
 
 type identityKey struct {
@@ -121,6 +122,7 @@ func Open(cfg Config) (*Store, error) {
 		postGraph:  newPostGraph(),
 
 		referralGraph: newReferralGraph(),
+		downlineGraph: newDownlineGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()

@@ -54,12 +54,16 @@ func (s *Store) RedeemInvite(ctx context.Context, r community.Redemption, check 
 		if err := check(r, f); err != nil {
 			return community.Referral{}, err
 		}
+		params["inKey"] = listKey(f.Invite.MemberID, r.At, r.MemberID)
 		recs, err = collect(ctx, tx, cypherRedeem, params)
 		if err != nil {
 			return community.Referral{}, err
 		}
 		if len(recs) == 0 {
 			return community.Referral{}, community.Errorf(community.CodeInternal, "the redemption's invite or members went missing under their locks")
+		}
+		if err := countReferral(ctx, tx, r.MemberID); err != nil {
+			return community.Referral{}, err
 		}
 		return community.Referral{
 			MemberID: r.MemberID, ReferrerID: str(get(recs[0], "referrerId")), Code: r.Code,

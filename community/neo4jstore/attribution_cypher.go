@@ -46,11 +46,12 @@ RETURN m.joinedAt AS joinedAt,
   CASE WHEN i IS NULL THEN null ELSE ` + inviteFields + ` END AS invite,
   CASE WHEN c IS NULL THEN null ELSE ` + campaignFields + ` END AS campaign`
 
-	// cypherRedeem writes a referral the rule allowed and counts a use of the code.
+	// cypherRedeem writes a referral the rule allowed, with its key in the referrer's list
+	// of referees ($inKey, see listKey), and counts a use of the code.
 	cypherRedeem = `
 MATCH (m:Member {id: $memberId}), (i:InviteCode {code: $code})
 MATCH (ref:Member {id: i.memberId})
-CREATE (m)-[:REFERRED_BY {at: $at, code: i.code, campaign: i.campaignId, channel: i.channel}]->(ref)
+CREATE (m)-[:REFERRED_BY {at: $at, code: i.code, campaign: i.campaignId, channel: i.channel, inKey: $inKey}]->(ref)
 SET i.uses = i.uses + 1
 RETURN ref.id AS referrerId, i.campaignId AS campaignId, i.channel AS channel`
 

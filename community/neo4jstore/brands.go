@@ -443,6 +443,11 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (commu
 		}
 		res := result{known: [2]bool{boolean(get(recs[0], "memberKnown")), boolean(get(recs[0], "brandKnown"))}}
 		res.stored = purchaseFrom(get(recs[0], "stored"))
+		if res.stored.ID != "" {
+			if err := countConversion(ctx, tx, p.MemberID); err != nil {
+				return result{}, err
+			}
+		}
 		return res, nil
 	})
 	if err != nil {
@@ -466,7 +471,11 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (commu
 func (s *Store) RefundPurchase(ctx context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
 	params := map[string]any{"brandId": brandID, "purchaseId": purchaseID, "at": at.UTC()}
 	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherRefundPurchase, params)
+		recs, err := collect(ctx, tx, cypherRefundPurchase, params)
+		if err != nil || len(recs) == 0 {
+			return recs, err
+		}
+		return recs, countConversion(ctx, tx, purchaseFrom(get(recs[0], "purchase")).MemberID)
 	})
 	if err != nil {
 		return community.Purchase{}, fail(err, "refund purchase %q of brand %q", purchaseID, brandID)
