@@ -234,6 +234,10 @@ type Loaders struct {
 	// Chains are members' uplines, as the caller may read them.
 	Chains    *Loader[community.ChainKey, []community.ChainLink]
 	Campaigns *Loader[string, *community.ReferralCampaign]
+	// Downlines are pages of levels of members' downlines; ReferralStats their kept
+	// figures.
+	Downlines     *Loader[community.DownlineKey, community.DownlineList]
+	ReferralStats *Loader[string, community.ReferralStats]
 
 	Clubs             *Loader[string, *community.Club]
 	BrandClubs        *Loader[string, []community.Club]
@@ -276,6 +280,8 @@ func NewLoaders(svc community.Services) *Loaders {
 	l.Referrals = newLoader(l, svc.Referrals.ReferralsOf, nil)
 	l.Chains = newLoader(l, svc.Referrals.ReferralChains, nil)
 	l.Campaigns = newLoader(l, svc.Referrals.CampaignsByID, func(c *community.ReferralCampaign) string { return c.ID })
+	l.Downlines = newLoader(l, svc.Referrals.Downlines, nil)
+	l.ReferralStats = newLoader(l, svc.Referrals.ReferralStats, nil)
 
 	l.Clubs = newLoader(l, svc.Clubs.ClubsByID, func(c *community.Club) string { return c.ID })
 	l.BrandClubs = newLoader(l, svc.Clubs.ClubsOfBrands, nil)
