@@ -17,6 +17,7 @@ func testDownlineStore(t *testing.T, newStore NewStore) {
 	t.Run("DownlineFigures", func(t *testing.T) { testDownlineFigures(t, newStore(t)) })
 	t.Run("DownlinePages", func(t *testing.T) { testDownlinePages(t, newStore(t)) })
 	t.Run("ImportReferrals", func(t *testing.T) { testImportReferrals(t, newStore) })
+	t.Run("DownlineModel", func(t *testing.T) { testDownlineModel(t, newStore(t)) })
 }
 
 // ExpectedStats computes a member's downline figures from scratch: referrer maps each
