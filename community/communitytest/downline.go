@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,6 +18,7 @@ func testDownlineStore(t *testing.T, newStore NewStore) {
 	t.Run("DownlineFigures", func(t *testing.T) { testDownlineFigures(t, newStore(t)) })
 	t.Run("DownlinePages", func(t *testing.T) { testDownlinePages(t, newStore(t)) })
 	t.Run("ImportReferrals", func(t *testing.T) { testImportReferrals(t, newStore) })
+	t.Run("ConcurrentDownline", func(t *testing.T) { testConcurrentDownline(t, newStore(t)) })
 	t.Run("DownlineModel", func(t *testing.T) { testDownlineModel(t, newStore(t)) })
 }
 
@@ -328,4 +330,58 @@ func testImportReferrals(t *testing.T, newStore NewStore) {
 	if diff := cmp.Diff(wantTop, top); diff != "" {
 		t.Errorf("imported referees of the root (-want +got):\n%s", diff)
 	}
+}
+
+// testConcurrentDownline redeems the referrals of a forest all at once, in no order, with
+// purchases recorded and refunded meanwhile, and checks the figures: of redemptions that
+// join chains to each other at the same time, and purchases that count on an upline that
+// is growing, none loses another's update.
+func testConcurrentDownline(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	c := liveCampaign(t, s, "并发")
+	b := createBrands(t, s, "concurrent-downline")[0]
+	handles := make([]string, 40)
+	for i := range handles {
+		handles[i] = fmt.Sprintf("cd_%02d", i)
+	}
+	ms := create(t, s, handles...)
+	f := forest{ms: ms}
+	// A chain through every fourth member, the others hanging off it and off each other.
+	for i := 1; i < len(ms); i++ {
+		p := i - 1
+		if i%4 != 0 {
+			p = (i*7 + 3) % i
+		}
+		f.edges = append(f.edges, [2]int{i, p})
+	}
+	codes := make([]string, len(ms))
+	for i, m := range ms {
+		codes[i] = storedInvite(t, s, m.ID, c, 0).Code
+	}
+	bought := map[string]bool{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(ms))
+	for n, e := range f.edges {
+		wg.Go(func() {
+			_, err := redeemAt(s, ms[e[0]].ID, codes[e[1]], 100+n)
+			errs <- err
+		})
+	}
+	for i := 0; i < len(ms); i += 3 {
+		bought[ms[i].ID] = i%2 == 0
+		wg.Go(func() {
+			p, err := s.RecordPurchase(ctx, cny(community.NewID(), ms[i].ID, b.ID, fmt.Sprintf("cd-%d", i), 10_00, 50))
+			if err == nil && i%2 != 0 {
+				_, err = s.RefundPurchase(ctx, b.ID, p.ID, at(60))
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	referrer, ids := f.model()
+	checkFigures(t, s, "figures after concurrent redemptions and purchases", ids, referrer, bought)
 }

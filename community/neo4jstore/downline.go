@@ -32,8 +32,14 @@ func figuresRow(id string, s community.ReferralStats) map[string]any {
 
 // countReferral joins, in a redemption's transaction and after its referral is written,
 // the redeemer's branch to the figures of its new upline (community.ReferralStats.Join).
-// The upline is locked already (cypherLockRedemption).
+// The figures are read and written whole, so the redeemer and its whole new upline are
+// locked first: cypherLockRedemption locked the upline the code's member had when it
+// began, and one that joined that chain to another while it waited for its locks has
+// added members above it since, whose figures another redemption may be writing.
 func countReferral(ctx context.Context, tx neo4j.ManagedTransaction, memberID string) error {
+	if err := exec(ctx, tx, cypherLockUpline, map[string]any{"memberId": memberID}); err != nil {
+		return err
+	}
 	recs, err := collect(ctx, tx, cypherUplineFigures, map[string]any{"memberId": memberID})
 	if err != nil {
 		return err
