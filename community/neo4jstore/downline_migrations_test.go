@@ -96,3 +96,37 @@ func TestDownlineMigrations(t *testing.T) {
 		t.Errorf("level pages after the migrations (-want +got):\n%s", diff)
 	}
 }
+
+// TestDownlinePlans profiles the statement of a page of a member's referees among 2,000:
+// one seek of the range of the index of REFERRED_BY.inKey, cut by a Limit, that reads
+// about as many keys as the page returns, from the start and after a position.
+func TestDownlinePlans(t *testing.T) {
+	const n, first = 2000, 5
+	s, last := planStore(t)
+	ctx := context.Background()
+	star := addMember(t, s, "star")
+	var refs []community.Referral
+	for i, m := range importMembers(t, s, n) {
+		refs = append(refs, community.Referral{MemberID: m, ReferrerID: star, Code: "PLAN", At: listSince(i)})
+	}
+	mustDo(t, s.ImportReferrals(ctx, refs))
+	middle, err := s.DownlinePages(ctx, 1, n/2, []community.ListRequest{{MemberID: star}})
+	mustDo(t, err)
+	end := middle[0].Edges[n/2-1]
+	for _, tc := range []struct {
+		name  string
+		after *community.Position
+	}{
+		{"the first page", nil},
+		{"a page after a position", &community.Position{Since: end.At, ID: end.MemberID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, err := s.DownlinePages(ctx, 1, first, []community.ListRequest{{MemberID: star, After: tc.after}})
+			mustDo(t, err)
+			if len(pages[0].Edges) != first || !pages[0].HasNextPage || pages[0].TotalCount != n {
+				t.Fatalf("page = %d edges, hasNext %v, total %d; want %d, true, %d", len(pages[0].Edges), pages[0].HasNextPage, pages[0].TotalCount, first, n)
+			}
+			checkSeekPlan(t, s, *last, first+1, 4*(first+1))
+		})
+	}
+}
