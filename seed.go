@@ -66,9 +66,36 @@ func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Sp
 		}
 	}
 	bar.Finish()
-	fmt.Fprintf(stderr, "seeded %d members, up to %d follows, %d posts and up to %d reactions (seed %d) in %s\n",
-		spec.Members, spec.Follows, content.Posts, content.Reactions, spec.Seed, time.Since(start).Round(time.Millisecond))
+	forest, err := seedReferralForest(ctx, store, g, spec.Seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "seeded %d members, up to %d follows, %d posts, up to %d reactions and %d referrals (seed %d) in %s\n",
+		spec.Members, spec.Follows, content.Posts, content.Reactions, forest.Referred, spec.Seed, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// seedReferralForest refers the synthetic members to each other through a campaign of a
+// brand of their own: one tree of a tenth of the members, one of a thousandth, chains up to
+// 30 deep, and the rest in trees of up to 40 members.
+func seedReferralForest(ctx context.Context, store community.Store, g synthetic.Generated, seed uint64) (synthetic.Forest, error) {
+	now := time.Now().UTC().Truncate(time.Second)
+	brand := community.Brand{ID: community.NewID(), Slug: fmt.Sprintf("synthetic-%d-%d", seed, now.Unix()), Name: "合成品牌",
+		Tiers: []community.Tier{{Name: "普通", Threshold: 0}}, CreatedAt: now}
+	if err := store.CreateBrand(ctx, brand); err != nil {
+		return synthetic.Forest{}, err
+	}
+	campaign := community.ReferralCampaign{ID: community.NewID(), BrandID: brand.ID, Name: "老带新", StartsAt: now.AddDate(-2, 0, 0),
+		EndsAt: now.AddDate(1, 0, 0), RedeemWindowDays: 7, CreatedAt: now,
+		Rules: []community.ReferralRule{{Level: 1, Kind: community.RewardPoints, Value: 100_00}}}
+	if err := store.CreateReferralCampaign(ctx, campaign); err != nil {
+		return synthetic.Forest{}, err
+	}
+	n := len(g.IDs)
+	return synthetic.GenerateReferrals(ctx, store, g, synthetic.ReferralSpec{
+		Trees: []int{n / 10, n / 1000}, MaxDepth: 30, MaxSmallTree: 40,
+		Code: "SYNTHETIC", CampaignID: campaign.ID, Channel: community.ShareWeChat, Seed: seed,
+	})
 }
 
 // demoMembers are the demo community's members: handle, display name, bio.

@@ -19,6 +19,7 @@ type Store interface {
 	ReferralStore
 	AttributionStore
 	RewardStore
+	DownlineStore
 	BulkStore
 	Outbox
 	IdempotencyStore

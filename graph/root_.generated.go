@@ -50,8 +50,11 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	ReferralCampaign() ReferralCampaignResolver
 	ReferralCampaignConnection() ReferralCampaignConnectionResolver
+	ReferralConnection() ReferralConnectionResolver
+	ReferralEdge() ReferralEdgeResolver
 	ReferralLink() ReferralLinkResolver
 	ReferralRule() ReferralRuleResolver
+	ReferralStats() ReferralStatsResolver
 	ReferredVia() ReferredViaResolver
 	Reward() RewardResolver
 	RewardConnection() RewardConnectionResolver
@@ -343,6 +346,8 @@ type ComplexityRoot struct {
 		PointsHistory    func(childComplexity int, brandID string, first *int, after *string) int
 		Purchases        func(childComplexity int, brandID *string) int
 		ReferralChain    func(childComplexity int, maxDepth *int) int
+		ReferralStats    func(childComplexity int) int
+		Referrals        func(childComplexity int, level *int, first *int, after *string) int
 		ReferredVia      func(childComplexity int) int
 		Referrer         func(childComplexity int) int
 		Rewards          func(childComplexity int, status *community.RewardStatus, brandID *string, first *int, after *string) int
@@ -562,6 +567,18 @@ type ComplexityRoot struct {
 		ReferralCampaign func(childComplexity int) int
 	}
 
+	ReferralConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
+	}
+
+	ReferralEdge struct {
+		At     func(childComplexity int) int
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ReferralLink struct {
 		Depth  func(childComplexity int) int
 		Member func(childComplexity int) int
@@ -575,6 +592,14 @@ type ComplexityRoot struct {
 		Level             func(childComplexity int) int
 		MinAmount         func(childComplexity int) int
 		Value             func(childComplexity int) int
+	}
+
+	ReferralStats struct {
+		Converted func(childComplexity int) int
+		Deepest   func(childComplexity int) int
+		Direct    func(childComplexity int) int
+		PerLevel  func(childComplexity int) int
+		Total     func(childComplexity int) int
 	}
 
 	ReferredVia struct {
@@ -1769,6 +1794,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.ReferralChain(childComplexity, args["maxDepth"].(*int)), true
+	case "Member.referralStats":
+		if e.ComplexityRoot.Member.ReferralStats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ReferralStats(childComplexity), true
+	case "Member.referrals":
+		if e.ComplexityRoot.Member.Referrals == nil {
+			break
+		}
+
+		args, err := ec.field_Member_referrals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Referrals(childComplexity, args["level"].(*int), args["first"].(*int), args["after"].(*string)), true
 	case "Member.referredVia":
 		if e.ComplexityRoot.Member.ReferredVia == nil {
 			break
@@ -2920,6 +2962,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralCampaignEdge.ReferralCampaign(childComplexity), true
 
+	case "ReferralConnection.edges":
+		if e.ComplexityRoot.ReferralConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.ListedEdges(childComplexity), true
+	case "ReferralConnection.pageInfo":
+		if e.ComplexityRoot.ReferralConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.PageInfo(childComplexity), true
+	case "ReferralConnection.totalCount":
+		if e.ComplexityRoot.ReferralConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.TotalCount(childComplexity), true
+
+	case "ReferralEdge.referredAt":
+		if e.ComplexityRoot.ReferralEdge.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.At(childComplexity), true
+	case "ReferralEdge.cursor":
+		if e.ComplexityRoot.ReferralEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Cursor(childComplexity), true
+	case "ReferralEdge.node":
+		if e.ComplexityRoot.ReferralEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Node(childComplexity), true
+
 	case "ReferralLink.depth":
 		if e.ComplexityRoot.ReferralLink.Depth == nil {
 			break
@@ -2975,6 +3055,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralRule.Value(childComplexity), true
+
+	case "ReferralStats.converted":
+		if e.ComplexityRoot.ReferralStats.Converted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Converted(childComplexity), true
+	case "ReferralStats.deepest":
+		if e.ComplexityRoot.ReferralStats.Deepest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Deepest(childComplexity), true
+	case "ReferralStats.direct":
+		if e.ComplexityRoot.ReferralStats.Direct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Direct(childComplexity), true
+	case "ReferralStats.perLevel":
+		if e.ComplexityRoot.ReferralStats.PerLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.PerLevel(childComplexity), true
+	case "ReferralStats.total":
+		if e.ComplexityRoot.ReferralStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Total(childComplexity), true
 
 	case "ReferredVia.at":
 		if e.ComplexityRoot.ReferredVia.At == nil {
@@ -4690,6 +4801,61 @@ extend type ReferredVia {
   """
   flags: [ReferralFlag!]!
 }
+
+# Who sees a member's downline (referrals) and its figures (referralStats): the member,
+# community managers and ADMIN; and brand staff when the member consented to share ACTIVITY
+# with their brand. Anyone else gets null with a FORBIDDEN error on the field. The downline
+# is the platform's: it is not split by campaign.
+extend type Member {
+  """
+  The member's downline at exactly one level: 1 (the default) for the members this member
+  referred, 2 for the members they referred, and so on to 10 (BAD_USER_INPUT on level
+  otherwise). Newest referral first, then by member id. totalCount is kept as referrals
+  are written, so it costs nothing to read. Each member listed is seen through the usual
+  rules of members: node is null where the caller may not see it.
+  """
+  referrals(level: Int = 1, first: Int = 20, after: String): ReferralConnection
+  """
+  The figures of the member's downline, kept as referrals and purchases are written: they
+  cost the same to read whatever the size of the downline.
+  """
+  referralStats: ReferralStats
+}
+
+type ReferralConnection {
+  edges: [ReferralEdge!]!
+  pageInfo: PageInfo!
+  "How many members the level has."
+  totalCount: Int!
+}
+
+type ReferralEdge {
+  cursor: String!
+  "The member; null when the caller may not see it."
+  node: Member
+  "When the member's referral was written."
+  referredAt: Time!
+}
+
+"The figures of a member's downline."
+type ReferralStats {
+  "The members this member referred: perLevel[0]."
+  direct: Int!
+  "The whole downline, at any depth."
+  total: Int!
+  "The depth of the deepest branch: 0 without referrals, 1 when no referee referred anyone."
+  deepest: Int!
+  """
+  The members at each level, always 10 counts: perLevel[0] is level 1 (direct referrals),
+  perLevel[9] level 10. Members deeper than 10 count in total, deepest and converted only.
+  """
+  perLevel: [Int!]!
+  """
+  The members of the whole downline who bought: each has at least one purchase, from any
+  brand, that is not refunded. A member whose last such purchase is refunded stops counting.
+  """
+  converted: Int!
+}
 `, BuiltIn: false},
 	{Name: "../schema/rewards.graphqls", Input: `# Rewards of referral fission: the ledger of what referrers earn when their referees buy,
 # the points history of memberships, and the review of flagged rewards.
@@ -5619,6 +5785,10 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_referredVia(ctx, field)
 	case "referralChain":
 		return ec.fieldContext_Member_referralChain(ctx, field)
+	case "referrals":
+		return ec.fieldContext_Member_referrals(ctx, field)
+	case "referralStats":
+		return ec.fieldContext_Member_referralStats(ctx, field)
 	case "rewards":
 		return ec.fieldContext_Member_rewards(ctx, field)
 	case "pointsHistory":
@@ -5937,6 +6107,30 @@ func (ec *executionContext) childFields_ReferralCampaignEdge(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaignEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ReferralConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReferralConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReferralConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReferralConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReferralEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReferralEdge_node(ctx, field)
+	case "referredAt":
+		return ec.fieldContext_ReferralEdge_referredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ReferralLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -5965,6 +6159,22 @@ func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field 
 		return ec.fieldContext_ReferralRule_capPerReferrer(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralRule", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "direct":
+		return ec.fieldContext_ReferralStats_direct(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralStats_total(ctx, field)
+	case "deepest":
+		return ec.fieldContext_ReferralStats_deepest(ctx, field)
+	case "perLevel":
+		return ec.fieldContext_ReferralStats_perLevel(ctx, field)
+	case "converted":
+		return ec.fieldContext_ReferralStats_converted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
 }
 
 func (ec *executionContext) childFields_ReferredVia(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

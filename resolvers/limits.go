@@ -29,6 +29,13 @@ func Complexity() graph.ComplexityRoot {
 	c.Member.ReferralChain = func(child int, maxDepth *int) int {
 		return 1 + min(max(intArg(maxDepth, community.DefaultChainDepth), 1), community.MaxChainDepth)*child
 	}
+	// A level of a downline is one round trip; its members cost what each costs. Level 1 is
+	// a seek of an index; a deeper level reads the levels above it in the store, which its
+	// page size does not show: each level below the first adds downlineLevelCost.
+	c.Member.Referrals = func(child int, level *int, first *int, _ *string) int {
+		deeper := min(max(intArg(level, community.DefaultDownlineLevel), 1), community.DownlineLevels) - 1
+		return page(child, first, community.DefaultPageSize) + deeper*downlineLevelCost
+	}
 	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	// A page of rewards or points history is one round trip for every member asked; each
 	// reward's campaign, brand and members cost what each costs.
@@ -98,4 +105,7 @@ const (
 	// typicalPurchases and typicalFew are the lengths unpaged lists are costed at.
 	typicalPurchases = 50
 	typicalFew       = 10
+	// downlineLevelCost is what each level of a downline below the first adds to a page of
+	// it: the members of the levels above are read to find the level's.
+	downlineLevelCost = 10
 )

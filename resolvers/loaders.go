@@ -238,6 +238,10 @@ type Loaders struct {
 	Campaigns *Loader[string, *community.ReferralCampaign]
 	// Rewards are pages of members' rewards, as the caller may read them.
 	Rewards *Loader[community.RewardKey, community.RewardList]
+	// Downlines are pages of levels of members' downlines; ReferralStats their kept
+	// figures.
+	Downlines     *Loader[community.DownlineKey, community.DownlineList]
+	ReferralStats *Loader[string, community.ReferralStats]
 
 	Clubs             *Loader[string, *community.Club]
 	BrandClubs        *Loader[string, []community.Club]
@@ -282,6 +286,8 @@ func NewLoaders(svc community.Services) *Loaders {
 	l.Chains = newLoader(l, svc.Referrals.ReferralChains, nil)
 	l.Campaigns = newLoader(l, svc.Referrals.CampaignsByID, func(c *community.ReferralCampaign) string { return c.ID })
 	l.Rewards = newLoader(l, svc.Referrals.Rewards, nil)
+	l.Downlines = newLoader(l, svc.Referrals.Downlines, nil)
+	l.ReferralStats = newLoader(l, svc.Referrals.ReferralStats, nil)
 
 	l.Clubs = newLoader(l, svc.Clubs.ClubsByID, func(c *community.Club) string { return c.ID })
 	l.BrandClubs = newLoader(l, svc.Clubs.ClubsOfBrands, nil)

@@ -426,7 +426,8 @@ func checkLines(t *testing.T, what string, want, got []string) {
 	}
 }
 
-func must(t *testing.T, err error) {
+// must stops a test or benchmark on err.
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -733,6 +733,7 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase, rule com
 	s.byExternal[externalKey{p.BrandID, p.ExternalID}] = stored
 	s.purchasesOf[p.MemberID] = insertSorted(s.purchasesOf[p.MemberID], stored, comparePurchases)
 	l.apply()
+	s.countConversion(p.MemberID)
 	return p, nil
 }
 
@@ -770,6 +771,7 @@ func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at
 	}
 	*p = refunded
 	l.apply()
+	s.countConversion(p.MemberID)
 	return refunded, nil
 }
 

@@ -112,7 +112,7 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 	for _, list := range s.invitesOf {
 		slices.SortFunc(list, func(a, b *community.Invite) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	}
-	return tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
 		r := &community.Referral{}
 		if err := json.Unmarshal(v, r); err != nil {
 			return fmt.Errorf("embedded: decode referral: %w", err)
@@ -124,6 +124,11 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 		s.arrive(r)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.countDownlines()
+	return nil
 }
 
 // arrive counts a referral in its referrer's arrivals.
@@ -204,6 +209,7 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 	stored.Flags = slices.Clone(ref.Flags)
 	s.referredBy[ref.MemberID] = &stored
 	s.arrive(&stored)
+	s.countReferral(&stored)
 	return ref, nil
 }
 

@@ -64,6 +64,7 @@ type Store struct {
 	postGraph
 	referralGraph
 	rewardGraph
+	downlineGraph
 }
 
 type identityKey struct {
@@ -126,6 +127,7 @@ func Open(cfg Config) (*Store, error) {
 
 		referralGraph: newReferralGraph(),
 		rewardGraph:   newRewardGraph(),
+		downlineGraph: newDownlineGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()

@@ -60,6 +60,7 @@ func (s *Store) RedeemInvite(ctx context.Context, r community.Redemption, check 
 		if r.Device != "" {
 			args["devices"] = community.KeepDevice(f.MemberDevices, r.Device)
 		}
+		args["inKey"] = listKey(f.Invite.MemberID, r.At, r.MemberID)
 		for k, v := range params {
 			args[k] = v
 		}
@@ -69,6 +70,9 @@ func (s *Store) RedeemInvite(ctx context.Context, r community.Redemption, check 
 		}
 		if len(recs) == 0 {
 			return community.Referral{}, community.Errorf(community.CodeInternal, "the redemption's invite or members went missing under their locks")
+		}
+		if err := countReferral(ctx, tx, r.MemberID); err != nil {
+			return community.Referral{}, err
 		}
 		return community.Referral{
 			MemberID: r.MemberID, ReferrerID: str(get(recs[0], "referrerId")), Code: r.Code,

@@ -55,13 +55,13 @@ RETURN m.joinedAt AS joinedAt,
   CASE WHEN i IS NULL THEN null ELSE ` + inviteFields + ` END AS invite,
   CASE WHEN c IS NULL THEN null ELSE ` + campaignFields + ` END AS campaign`
 
-	// cypherRedeem writes a referral the rule allowed, with its flags, keeps the
-	// redeemer's device hashes ($devices, when the redemption named a device), and counts
-	// a use of the code.
+	// cypherRedeem writes a referral the rule allowed, with its flags and its key in the
+	// referrer's list of referees ($inKey, see listKey), keeps the redeemer's device hashes
+	// ($devices, when the redemption named a device), and counts a use of the code.
 	cypherRedeem = `
 MATCH (m:Member {id: $memberId}), (i:InviteCode {code: $code})
 MATCH (ref:Member {id: i.memberId})
-CREATE (m)-[:REFERRED_BY {at: $at, code: i.code, campaign: i.campaignId, channel: i.channel, flags: $flags, referrer: ref.id}]->(ref)
+CREATE (m)-[:REFERRED_BY {at: $at, code: i.code, campaign: i.campaignId, channel: i.channel, flags: $flags, referrer: ref.id, inKey: $inKey}]->(ref)
 SET i.uses = i.uses + 1
 FOREACH (_ IN CASE WHEN $devices IS NULL THEN [] ELSE [1] END | SET m.deviceHashes = $devices)
 RETURN ref.id AS referrerId, i.campaignId AS campaignId, i.channel AS channel`

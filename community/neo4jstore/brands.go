@@ -449,6 +449,11 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase, rule c
 		if !boolean(get(recs[0], "created")) {
 			return res, nil
 		}
+		// The buyer's upline is locked first, in id order, before the rewards lock the
+		// referrer and the referrer's referrer, so that both take their locks in one order.
+		if err := countConversion(ctx, tx, p.MemberID); err != nil {
+			return result{}, err
+		}
 		if credited := integer(get(recs[0], "credited")); credited > 0 {
 			e := community.PointsEntry{
 				ID: community.PointsEntryID(community.PointsPurchase, p.ID), MemberID: p.MemberID, BrandID: p.BrandID,
@@ -491,6 +496,9 @@ func (s *Store) RefundPurchase(ctx context.Context, brandID, purchaseID string, 
 			return recs, err
 		}
 		p := purchaseFrom(get(recs[0], "purchase"))
+		if err := countConversion(ctx, tx, p.MemberID); err != nil {
+			return nil, err
+		}
 		if credited := integer(get(recs[0], "credited")); credited > 0 {
 			_, err := changePoints(ctx, tx, p.MemberID, brandID, -credited, community.PointsEntry{
 				ID: community.PointsEntryID(community.PointsRefund, p.ID), Reason: community.PointsRefund, PurchaseID: p.ID, At: at.UTC(),

@@ -16,16 +16,16 @@ package neo4jstore
 const rewardFields = `x {.*}`
 
 const (
-	// cypherLockUpline locks the buyer's referrer and the referrer's referrer, in id order
+	// cypherLockRewardUpline locks the buyer's referrer and the referrer's referrer, in id order
 	// as redemptions lock uplines, so that the rewards they have earned (which caps count)
 	// do not change before the purchase's transaction commits.
-	cypherLockUpline = `
+	cypherLockRewardUpline = `
 MATCH (:Member {id: $memberId})-[:REFERRED_BY*1..2]->(up:Member)
 WITH DISTINCT up ORDER BY up.id
 SET up._lock = true REMOVE up._lock
 RETURN count(up) AS locked`
 
-	// cypherRewardFacts reads, under the locks of cypherLockUpline, what
+	// cypherRewardFacts reads, under the locks of cypherLockRewardUpline, what
 	// community.RewardsFor decides on. No row for an unknown buyer.
 	cypherRewardFacts = `
 MATCH (m:Member {id: $memberId})

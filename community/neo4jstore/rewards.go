@@ -132,7 +132,7 @@ func (s *Store) writeRewards(ctx context.Context, tx neo4j.ManagedTransaction, p
 	params := map[string]any{
 		"memberId": p.MemberID, "brandId": p.BrandID, "purchaseId": p.ID, "at": p.At.UTC(), "counting": countingStatuses,
 	}
-	locked, err := collect(ctx, tx, cypherLockUpline, params)
+	locked, err := collect(ctx, tx, cypherLockRewardUpline, params)
 	if err != nil {
 		return err
 	}
