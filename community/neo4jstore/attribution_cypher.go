@@ -51,7 +51,8 @@ RETURN m.joinedAt AS joinedAt,
   coalesce(m.deviceHashes, []) AS myDevices,
   CASE WHEN ref IS NULL THEN [] ELSE coalesce(ref.deviceHashes, []) END AS theirDevices,
   CASE WHEN ref IS NULL THEN 0 ELSE
-    COUNT { MATCH ()-[r:REFERRED_BY]->() WHERE r.referrer = ref.id AND r.campaign = i.campaignId AND r.at >= $since } END AS recent,
+    COUNT { MATCH ()-[r:REFERRED_BY]->() USING INDEX SEEK r:REFERRED_BY(referrer, campaign, at)
+      WHERE r.referrer = ref.id AND r.campaign = i.campaignId AND r.at >= $since } END AS recent,
   CASE WHEN i IS NULL THEN null ELSE ` + inviteFields + ` END AS invite,
   CASE WHEN c IS NULL THEN null ELSE ` + campaignFields + ` END AS campaign`
 
