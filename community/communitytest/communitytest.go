@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testPostStore(t, newStore)
 	testReferralStore(t, newStore)
 	testAttributionStore(t, newStore)
+	testRankingStore(t, newStore)
 	testOutboxStore(t, newStore)
 	testIdempotencyStore(t, newStore)
 	t.Run("RoundTrips", func(t *testing.T) { testRoundTrips(t, newStore(t)) })

@@ -39,6 +39,7 @@ type referralGraph struct {
 	invitesOf map[inviterKey][]*community.Invite
 	// referredBy is each referred member's referral, by the member's id.
 	referredBy map[string]*community.Referral
+	rankingIndex
 }
 
 // inviterKey is a member and a campaign, whose invites a member has.
@@ -51,6 +52,8 @@ func newReferralGraph() referralGraph {
 		invites:     map[string]*community.Invite{},
 		invitesOf:   map[inviterKey][]*community.Invite{},
 		referredBy:  map[string]*community.Referral{},
+
+		rankingIndex: newRankingIndex(),
 	}
 }
 
@@ -108,7 +111,7 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 	for _, list := range s.invitesOf {
 		slices.SortFunc(list, func(a, b *community.Invite) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	}
-	return tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketReferrals).ForEach(func(k, v []byte) error {
 		r := &community.Referral{}
 		if err := json.Unmarshal(v, r); err != nil {
 			return fmt.Errorf("embedded: decode referral: %w", err)
@@ -119,6 +122,11 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 		s.referredBy[r.MemberID] = r
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.indexAllRanked()
+	return nil
 }
 
 // RedeemInvite implements community.AttributionStore. The store's write lock is held from
@@ -173,6 +181,7 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 	}
 	inv.Uses = used.Uses
 	s.referredBy[ref.MemberID] = &ref
+	s.indexRanked(&ref, true)
 	return ref, nil
 }
 
