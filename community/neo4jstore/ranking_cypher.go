@@ -14,7 +14,7 @@ const (
 	cypherReferralPath = `
 CALL () {
   OPTIONAL MATCH (a:Member {id: $fromId})
-  USING INDEX a:Member(id)
+  USING INDEX SEEK a:Member(id)
   CALL (a) {
     OPTIONAL MATCH p = (a)-[:REFERRED_BY*0..]->()
     RETURN p ORDER BY length(p) DESC LIMIT 1
@@ -23,7 +23,7 @@ CALL () {
 }
 CALL () {
   OPTIONAL MATCH (b:Member {id: $toId})
-  USING INDEX b:Member(id)
+  USING INDEX SEEK b:Member(id)
   CALL (b) {
     OPTIONAL MATCH p = (b)-[:REFERRED_BY*0..]->()
     RETURN p ORDER BY length(p) DESC LIMIT 1
