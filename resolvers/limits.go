@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"time"
+
 	"quanzi/community"
 	"quanzi/graph"
 	"quanzi/graph/model"
@@ -28,6 +30,12 @@ func Complexity() graph.ComplexityRoot {
 	// A chain is read in one round trip however long; its members cost what each costs.
 	c.Member.ReferralChain = func(child int, maxDepth *int) int {
 		return 1 + min(max(intArg(maxDepth, community.DefaultChainDepth), 1), community.MaxChainDepth)*child
+	}
+	// A path is walked in one round trip however deep; its links are costed as a chain at
+	// its deepest limit, each costing what its member costs.
+	c.ReferralPath.Links = func(child int) int { return 1 + community.MaxChainDepth*child }
+	c.Query.TopReferrers = func(child int, _ string, _ *string, _, _ *time.Time, by *community.ReferrerRanking, first *int) int {
+		return page(child, first, community.DefaultTopReferrers) + rankingCost(by)
 	}
 	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
 	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int {
@@ -77,8 +85,25 @@ func Complexity() graph.ComplexityRoot {
 	return c
 }
 
+// rankingCost is what a ranking of referrers costs beside its page: it reads every
+// referral of the brand's campaigns in its window, however few rows it returns, like a
+// club's TOP posts of ALL time; CONVERTED looks at each referee's purchases too, and TOTAL
+// walks each referee's whole upline, so they cost what they were measured to take more
+// (see the README's figures).
+func rankingCost(by *community.ReferrerRanking) int {
+	switch {
+	case by == nil || *by == community.RankDirect:
+		return referralScanCost
+	case *by == community.RankConverted:
+		return referralScanCost * 3 / 2
+	}
+	return referralScanCost * 3
+}
+
 // Costs of work that page sizes do not show.
 const (
+	// referralScanCost is a ranking's reading of the referrals in its window.
+	referralScanCost = community.HotCandidates
 	// searchCost is a search's own work: the engine scores every hit of the query (up to
 	// the 1,000 a page may reach) before the page is cut.
 	searchCost = 50
