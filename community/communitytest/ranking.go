@@ -237,6 +237,15 @@ func testTopReferrers(t *testing.T, s community.Store) {
 		q.First, q.ConsentingOnly = 1, true
 		got, err := s.TopReferrers(ctx, q)
 		checkRead(t, "TopReferrers first 1 of consenting members", f.counts(map[string]int{"r2": 3}), got, err)
+		// The first of the whole ranking, r1, does not consent: the first consenting one
+		// comes after it.
+		q = query(community.RankTotal)
+		q.First, q.ConsentingOnly = 1, true
+		got, err = s.TopReferrers(ctx, q)
+		checkRead(t, "TopReferrers first 1 of consenting members, the whole downline", f.counts(map[string]int{"r2": 3}), got, err)
+		q.First = 2
+		got, err = s.TopReferrers(ctx, q)
+		checkRead(t, "TopReferrers first 2 of consenting members, the whole downline", f.counts(map[string]int{"r2": 3, "m2": 1}), got, err)
 	})
 
 	t.Run("unknown brands and campaigns", func(t *testing.T) {

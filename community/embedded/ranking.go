@@ -123,11 +123,11 @@ type counters struct {
 
 var counterPool = sync.Pool{New: func() any { return &counters{} }}
 
-func (c *counters) add(seq uint32) {
+func (c *counters) add(seq uint32, k int32) {
 	if c.n[seq] == 0 {
 		c.counted = append(c.counted, seq)
 	}
-	c.n[seq]++
+	c.n[seq] += k
 }
 
 func (c *counters) release() {
@@ -140,9 +140,10 @@ func (c *counters) release() {
 
 // TopReferrers implements community.RankingStore. It reads each campaign's referrals in
 // the window by a binary search of its time-ordered list: DIRECT counts each referral
-// once, CONVERTED once when the referee bought from the brand, TOTAL once for each member
-// of the referee's upline (so its work is the referrals in the window times their depth).
-// The top First are kept as they are counted, so the members are never sorted.
+// once, CONVERTED once when the referee bought from the brand; TOTAL counts as DIRECT,
+// then adds each referrer's count to every member of its upline (so its work is the
+// referrers in the window times their depth). The top First are kept as the counts are
+// read, so the members are never sorted.
 func (s *Store) TopReferrers(_ context.Context, q community.ReferrerQuery) ([]community.ReferrerCount, error) {
 	defer s.reading()()
 	if s.brands[q.BrandID] == nil {
@@ -171,17 +172,21 @@ func (s *Store) TopReferrers(_ context.Context, q community.ReferrerQuery) ([]co
 			hi = atOrAfter(list, q.To)
 		}
 		for _, r := range list[lo:max(lo, hi)] {
-			switch q.By {
-			case community.RankDirect:
-				c.add(r.referrer)
-			case community.RankConverted:
-				if s.converted(s.bySeq[r.referee].ID, q.BrandID) {
-					c.add(r.referrer)
-				}
-			case community.RankTotal:
-				for up, ok := r.referrer, true; ok; up, ok = s.referrerSeq(up) {
-					c.add(up)
-				}
+			if q.By != community.RankConverted || s.converted(s.bySeq[r.referee].ID, q.BrandID) {
+				c.add(r.referrer, 1)
+			}
+		}
+	}
+	if q.By == community.RankTotal {
+		// Each referrer's own count, counted so far, goes to every member of its upline:
+		// one walk for each referrer, not for each referral.
+		direct := make([]int32, len(c.counted))
+		for i, seq := range c.counted {
+			direct[i] = c.n[seq]
+		}
+		for i, seq := range c.counted[:len(direct)] {
+			for up, ok := s.referrerSeq(seq); ok; up, ok = s.referrerSeq(up) {
+				c.add(up, direct[i])
 			}
 		}
 	}

@@ -40,60 +40,56 @@ RETURN CASE
   ELSE [] END AS path`
 
 	// rankingScope finds the brand and the campaigns a ranking reads: all the brand's, or
-	// the one asked for when it is the brand's. It ends with campaigns, brandFound and
+	// the one asked for when it is the brand's. It ends with b, campaigns, brandFound and
 	// campaignFound in scope for the ranking that follows.
 	rankingScope = `
 OPTIONAL MATCH (b:Brand {id: $brandId})
 OPTIONAL MATCH (b)<-[:RUN_BY]-(c:Campaign)
 WHERE $campaignId IS NULL OR c.id = $campaignId
-WITH b IS NOT NULL AS brandFound, collect(c.id) AS campaigns
-WITH brandFound, campaigns, $campaignId IS NULL OR size(campaigns) > 0 AS campaignFound
+WITH b, collect(c.id) AS campaigns
+WITH b, b IS NOT NULL AS brandFound, campaigns, $campaignId IS NULL OR size(campaigns) > 0 AS campaignFound
 `
 
 	// rankingTop keeps, of the counted members (member, n), the $first highest, then by id,
 	// leaving out those who do not consent to share ACTIVITY with the brand when
-	// $consentingOnly.
+	// $consentingOnly. The consents are looked at in ranking order, and only until $first
+	// members pass: a look at a member's relationships costs as many as it has, and a
+	// referrer has one for each referee.
 	rankingTop = `
-  WITH member, n
-  WHERE NOT $consentingOnly OR EXISTS {
-    (member)-[c:CONSENTS]->(:Brand {id: $brandId}) WHERE 'ACTIVITY' IN c.scopes
-  }
-  WITH member, n ORDER BY n DESC, member.id LIMIT $first
+  WITH member, n ORDER BY n DESC, member.id
+  WITH member, n WHERE NOT $consentingOnly OR EXISTS { (member)-[c:CONSENTS]->(b) WHERE 'ACTIVITY' IN c.scopes }
+  WITH member, n LIMIT $first
   RETURN collect({id: member.id, n: n}) AS top
 }
 RETURN brandFound, campaignFound, top`
 
-	// cypherTopDirect counts each referrer's referrals in the window: a seek of each
-	// campaign's range of the index referred_by_campaign_at. Each ranking asks for a seek
-	// of the index: over some graphs' statistics the planner would rather scan the whole
-	// index and filter it.
-	cypherTopDirect = rankingScope + `
-CALL (campaigns) {
+	// rankingWindow reads the referrals of each campaign in the window, as r: a seek of
+	// each campaign's range of the index referred_by_campaign_at, asked for because over
+	// some graphs' statistics the planner would rather scan the whole index and filter it.
+	// The ends of REFERRED_BY are members, so the pattern names no labels to check.
+	rankingWindow = `
+CALL (campaigns, b) {
   UNWIND campaigns AS campaign
-  MATCH (:Member)-[r:REFERRED_BY]->(member:Member)
+  MATCH (referee)-[r:REFERRED_BY]->(referrer)
   USING INDEX SEEK r:REFERRED_BY(campaign, at)
-  WHERE r.campaign = campaign AND r.at >= $from AND r.at < $to
-  WITH member, count(r) AS n` + rankingTop
+  WHERE r.campaign = campaign AND r.at >= $from AND r.at < $to`
 
-	// cypherTopConverted is cypherTopDirect counting only the referees with a purchase
+	// cypherTopDirect counts each referrer's referrals in the window.
+	cypherTopDirect = rankingScope + rankingWindow + `
+  WITH referrer AS member, count(r) AS n` + rankingTop
+
+	// cypherTopConverted counts each referrer's referees in the window with a purchase
 	// from the brand that is not refunded: one look at each referee's purchases.
-	cypherTopConverted = rankingScope + `
-CALL (campaigns) {
-  UNWIND campaigns AS campaign
-  MATCH (referee:Member)-[r:REFERRED_BY]->(member:Member)
-  USING INDEX SEEK r:REFERRED_BY(campaign, at)
-  WHERE r.campaign = campaign AND r.at >= $from AND r.at < $to
-    AND EXISTS { (referee)-[:BOUGHT]->(p:Purchase) WHERE p.brandId = $brandId AND p.refundedAt IS NULL }
-  WITH member, count(r) AS n` + rankingTop
+	cypherTopConverted = rankingScope + rankingWindow + `
+    AND EXISTS { (referee)-[:BOUGHT]->(p) WHERE p.brandId = $brandId AND p.refundedAt IS NULL }
+  WITH referrer AS member, count(r) AS n` + rankingTop
 
 	// cypherTopTotal counts each referral in the window once for every member of the
-	// referee's upline: its work is the referrals in the window times their depth.
-	cypherTopTotal = rankingScope + `
-CALL (campaigns) {
-  UNWIND campaigns AS campaign
-  MATCH (:Member)-[r:REFERRED_BY]->(referrer:Member)
-  USING INDEX SEEK r:REFERRED_BY(campaign, at)
-  WHERE r.campaign = campaign AND r.at >= $from AND r.at < $to
-  MATCH (referrer)-[:REFERRED_BY*0..]->(member:Member)
-  WITH member, count(*) AS n` + rankingTop
+	// referee's upline: it counts each referrer's referrals, then walks each referrer's
+	// upline once, adding its count to every member of it. Its work is the referrers in
+	// the window times their depth.
+	cypherTopTotal = rankingScope + rankingWindow + `
+  WITH referrer, count(r) AS k
+  MATCH (referrer)-[:REFERRED_BY*0..]->(member)
+  WITH member, sum(k) AS n` + rankingTop
 )
