@@ -395,6 +395,11 @@ func TestRankingBudget(t *testing.T) {
 		{"two rankings of the whole downline", admin,
 			`{ a: topReferrers(brandId: "` + byd + `", by: TOTAL) { count } b: topReferrers(brandId: "` + byd + `", by: TOTAL) { count } }`,
 			"COMPLEXITY_LIMIT_EXCEEDED"},
+		{"a converted ranking beside a direct one", admin,
+			`{ a: topReferrers(brandId: "` + byd + `", by: CONVERTED) { count } b: topReferrers(brandId: "` + byd + `") { count } }`, ""},
+		{"a converted ranking beside one of the whole downline", admin,
+			`{ a: topReferrers(brandId: "` + byd + `", by: CONVERTED) { count } b: topReferrers(brandId: "` + byd + `", by: TOTAL) { count } }`,
+			"COMPLEXITY_LIMIT_EXCEEDED"},
 		{"four direct rankings", admin, `{ a: topReferrers(brandId: "` + byd + `") { count } b: topReferrers(brandId: "` + byd + `") { count }
 			c: topReferrers(brandId: "` + byd + `") { count } d: topReferrers(brandId: "` + byd + `") { count } }`, ""},
 		{"six direct rankings", admin, `{ a: topReferrers(brandId: "` + byd + `") { count } b: topReferrers(brandId: "` + byd + `") { count }
