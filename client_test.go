@@ -13,7 +13,10 @@ import (
 // The tests of the program speak to it as a client does. The API's own tests, with many
 // more helpers, are in package resolvers.
 
-const testSecret = "test-secret-of-at-least-thirty-two-bytes"
+const (
+	testSecret    = "test-secret-of-at-least-thirty-two-bytes"
+	testDeviceKey = "test-device-key-of-at-least-thirty-two-bytes"
+)
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/meilisearch/meilisearch-go"
 
 	"quanzi/community"
@@ -157,6 +158,14 @@ func TestConfiguration(t *testing.T) {
 		{"production without a secret", map[string]string{"QUANZI_ENV": "production"}, "development secret is refused"},
 		{"production with the development secret", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": jwtauth.DevelopmentSecret}, "development secret is refused"},
 		{"statement log in production", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_NEO4J_LOG_STATEMENTS": "true"}, "QUANZI_NEO4J_LOG_STATEMENTS"},
+		{"production without a device key", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret}, "QUANZI_DEVICE_KEY"},
+		{"production with the development device key", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret,
+			"QUANZI_DEVICE_KEY": community.DevelopmentDeviceKey}, "QUANZI_DEVICE_KEY"},
+		{"production with a short device key", map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret,
+			"QUANZI_DEVICE_KEY": "short"}, "QUANZI_DEVICE_KEY"},
+		{"bad burst limit", map[string]string{"QUANZI_BURST_LIMIT": "0"}, "QUANZI_BURST_LIMIT"},
+		{"bad burst window", map[string]string{"QUANZI_BURST_WINDOW": "an hour"}, "QUANZI_BURST_WINDOW"},
+		{"burst window too long", map[string]string{"QUANZI_BURST_WINDOW": "200h"}, "burst-window"},
 		{"unknown store", map[string]string{"QUANZI_STORE": "mysql"}, "QUANZI_STORE"},
 		{"neo4j without a URI", map[string]string{"QUANZI_STORE": "neo4j"}, "NEO4J_URI"},
 		{"unreachable neo4j", map[string]string{"QUANZI_STORE": "neo4j", "NEO4J_URI": "bolt://127.0.0.1:1"}, "neo4j"},
@@ -180,7 +189,8 @@ func TestConfiguration(t *testing.T) {
 		})
 	}
 	t.Run("production serves no playground and no introspection", func(t *testing.T) {
-		p := start(t, map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir()})
+		p := start(t, map[string]string{"QUANZI_ENV": "production", "QUANZI_JWT_SECRET": testSecret, "QUANZI_DEVICE_KEY": testDeviceKey,
+			"QUANZI_ADDR": "127.0.0.1:0", "QUANZI_DATA_DIR": t.TempDir()})
 		defer p.stop()
 		if code, _ := get(t, p.url+"/"); code != 404 {
 			t.Errorf("GET / in production = %d, want 404", code)
@@ -252,6 +262,40 @@ func TestSeed(t *testing.T) {
 	if got.Club.MemberCount != 3 || got.Club.Brand.Slug != "byd-auto" || got.Ev.MemberCount != len(demoMembers) || got.Synthetic == nil {
 		t.Errorf("seeded community: %+v", got)
 	}
+	// The referral campaigns, chains and flags of the demo, built through redemptions.
+	var refs struct {
+		Liu, Zhou struct {
+			ReferralChain []struct{ Member struct{ Handle string } }
+		}
+		Sun struct {
+			ReferredVia struct {
+				Flags    []string
+				Campaign struct{ Brand struct{ Slug string } }
+			}
+		}
+		Zhang struct{ ReferredVia struct{ Flags []string } }
+	}
+	a.OK(adminToken(t), `{ liu: memberByHandle(handle: "liu_yang") { referralChain { member { handle } } }
+		zhou: memberByHandle(handle: "zhou_min") { referralChain { member { handle } } }
+		sun: memberByHandle(handle: "sun_li") { referredVia { flags campaign { brand { slug } } } }
+		zhang: memberByHandle(handle: "zhang_wei") { referredVia { flags } } }`, nil, &refs)
+	handles := func(chain []struct{ Member struct{ Handle string } }) []string {
+		var out []string
+		for _, l := range chain {
+			out = append(out, l.Member.Handle)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"zhao_lei", "zhang_wei", "wang_fang", "li_hua"}, handles(refs.Liu.ReferralChain)); diff != "" {
+		t.Errorf("liu_yang's seeded chain (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"david_wu", "emma_chen", "chen_jing"}, handles(refs.Zhou.ReferralChain)); diff != "" {
+		t.Errorf("zhou_min's seeded chain (-want +got):\n%s", diff)
+	}
+	if got := refs.Sun.ReferredVia; len(got.Flags) != 1 || got.Flags[0] != "SHARED_DEVICE" || got.Campaign.Brand.Slug != "byd-auto" || len(refs.Zhang.ReferredVia.Flags) != 0 {
+		t.Errorf("seeded referrals: sun_li %+v, zhang_wei %+v", got, refs.Zhang.ReferredVia)
+	}
+
 	var posts struct {
 		Demo struct {
 			Posts struct {

@@ -44,7 +44,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			Now: time.Now().UTC().Truncate(24 * time.Hour)}
 		return seedSynthetic(ctx, store, synthetic.Spec{Members: *members, Follows: *follows, Seed: *seedValue}, content, stderr)
 	}
-	return seedDemo(ctx, store, newMinter(cfg), stdout)
+	return seedDemo(ctx, store, community.Config{DeviceKey: []byte(cfg.DeviceKey), Burst: cfg.Burst}, newMinter(cfg), stdout)
 }
 
 func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Spec, content synthetic.ContentSpec, stderr io.Writer) error {
@@ -66,9 +66,36 @@ func seedSynthetic(ctx context.Context, store community.Store, spec synthetic.Sp
 		}
 	}
 	bar.Finish()
-	fmt.Fprintf(stderr, "seeded %d members, up to %d follows, %d posts and up to %d reactions (seed %d) in %s\n",
-		spec.Members, spec.Follows, content.Posts, content.Reactions, spec.Seed, time.Since(start).Round(time.Millisecond))
+	forest, err := seedReferralForest(ctx, store, g, spec.Seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "seeded %d members, up to %d follows, %d posts, up to %d reactions and %d referrals (seed %d) in %s\n",
+		spec.Members, spec.Follows, content.Posts, content.Reactions, forest.Referred, spec.Seed, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// seedReferralForest refers the synthetic members to each other through a campaign of a
+// brand of their own: one tree of a tenth of the members, one of a thousandth, chains up to
+// 30 deep, and the rest in trees of up to 40 members.
+func seedReferralForest(ctx context.Context, store community.Store, g synthetic.Generated, seed uint64) (synthetic.Forest, error) {
+	now := time.Now().UTC().Truncate(time.Second)
+	brand := community.Brand{ID: community.NewID(), Slug: fmt.Sprintf("synthetic-%d-%d", seed, now.Unix()), Name: "合成品牌",
+		Tiers: []community.Tier{{Name: "普通", Threshold: 0}}, CreatedAt: now}
+	if err := store.CreateBrand(ctx, brand); err != nil {
+		return synthetic.Forest{}, err
+	}
+	campaign := community.ReferralCampaign{ID: community.NewID(), BrandID: brand.ID, Name: "老带新", StartsAt: now.AddDate(-2, 0, 0),
+		EndsAt: now.AddDate(1, 0, 0), RedeemWindowDays: 7, CreatedAt: now,
+		Rules: []community.ReferralRule{{Level: 1, Kind: community.RewardPoints, Value: 100_00}}}
+	if err := store.CreateReferralCampaign(ctx, campaign); err != nil {
+		return synthetic.Forest{}, err
+	}
+	n := len(g.IDs)
+	return synthetic.GenerateReferrals(ctx, store, g, synthetic.ReferralSpec{
+		Trees: []int{n / 10, n / 1000}, MaxDepth: 30, MaxSmallTree: 40,
+		Code: "SYNTHETIC", CampaignID: campaign.ID, Channel: community.ShareWeChat, Seed: seed,
+	})
 }
 
 // demoMembers are the demo community's members: handle, display name, bio.
@@ -83,10 +110,40 @@ var demoMembers = [][3]string{
 	{"david_wu", "David Wu", "Weekend mechanic, DIY maintenance"},
 }
 
+// demoNewcomers join the demo community with an invitation code, on registration: handle,
+// display name, bio, and the member whose code they redeem.
+var demoNewcomers = [][4]string{
+	{"sun_li", "孙丽", "准车主，在看比亚迪海豹", "wang_fang"},
+	{"zhou_min", "周敏", "ES6 试驾中", "david_wu"},
+}
+
+// demoNames are the handles and display names of every demo member, newcomers last.
+func demoNames() [][2]string {
+	var out [][2]string
+	for _, m := range demoMembers {
+		out = append(out, [2]string{m[0], m[1]})
+	}
+	for _, m := range demoNewcomers {
+		out = append(out, [2]string{m[0], m[1]})
+	}
+	return out
+}
+
+// demoDevice is the device id a demo member uses: each their own, but sun_li signs up on
+// wang_fang's phone, so that her referral carries the SHARED_DEVICE flag.
+func demoDevice(handle string) string {
+	if handle == "sun_li" {
+		handle = "wang_fang"
+	}
+	return "demo-device-" + handle
+}
+
 // seedDemo builds the demo community through the service, as its users would, and prints
-// tokens to explore it with. A community seeded already is left as it is.
-func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Claims, time.Duration) (string, error), stdout io.Writer) error {
-	svc := community.New(store, community.Config{})
+// tokens to explore it with. A community seeded already is left as it is. svcCfg configures
+// the services as the server's are (its device key above all, so that the server knows the
+// seeded members' devices again).
+func seedDemo(ctx context.Context, store community.Store, svcCfg community.Config, mint func(jwtauth.Claims, time.Duration) (string, error), stdout io.Writer) error {
+	svc := community.New(store, svcCfg)
 	admin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleAdmin}})
 	byd, err := svc.Brands.BrandBySlug(admin, "byd-auto")
 	if err != nil {
@@ -94,7 +151,7 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	}
 	ids := map[string]string{}
 	if byd != nil {
-		for _, m := range demoMembers {
+		for _, m := range demoNames() {
 			found, err := svc.Members.MemberByHandle(admin, m[0])
 			if err != nil {
 				return err
@@ -127,13 +184,17 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	step(func() error { return svc.Brands.AcceptPartnership(admin, b2.ID, b1.ID) })
 
 	as := func(id string) context.Context { return community.WithActor(ctx, community.Actor{MemberID: id}) }
-	for _, m := range demoMembers {
+	register := func(handle, name, bio, code string) {
 		step(func() error {
-			newcomer := community.WithActor(ctx, community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: "demo-openid-" + m[0]}})
-			member, err := svc.Members.RegisterMember(newcomer, community.RegisterMemberInput{Handle: m[0], DisplayName: m[1], Bio: m[2]}, nil)
-			ids[m[0]] = member.ID
+			newcomer := community.WithActor(ctx, community.Actor{Identity: &community.Identity{Provider: community.ProviderWeChat, ExternalID: "demo-openid-" + handle}})
+			in := community.RegisterMemberInput{Handle: handle, DisplayName: name, Bio: bio, InviteCode: code}
+			member, err := svc.Members.RegisterMember(community.WithDevice(newcomer, demoDevice(handle)), in, nil)
+			ids[handle] = member.ID
 			return err
 		})
+	}
+	for _, m := range demoMembers {
+		register(m[0], m[1], m[2], "")
 	}
 	for _, f := range [][2]string{
 		{"li_hua", "zhang_wei"}, {"wang_fang", "li_hua"}, {"wang_fang", "zhang_wei"}, {"chen_jing", "li_hua"},
@@ -216,10 +277,63 @@ func seedDemo(ctx context.Context, store community.Store, mint func(jwtauth.Clai
 	step(func() error {
 		return ignore(svc.Posts.SharePost(as(ids["emma_chen"]), road, community.ShareWeChat, nil))
 	})
+
+	// Referral fission: a campaign of each brand, the members' codes, and chains built by
+	// redeeming them as the members would, each on their own device.
+	nioAdmin := community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleBrandAdmin}, BrandID: b2.ID})
+	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
+	var spring, friends community.ReferralCampaign
+	campaign := func(as context.Context, into *community.ReferralCampaign, brandID, name string, rules ...community.ReferralRuleInput) {
+		step(func() (err error) {
+			*into, err = svc.Referrals.CreateReferralCampaign(as, community.CreateCampaignInput{BrandID: brandID, Name: name,
+				StartsAt: start, EndsAt: start.Add(90 * 24 * time.Hour), Rules: rules}, nil)
+			return err
+		})
+	}
+	firstOnly, hold := true, 7
+	campaign(bydAdmin, &spring, b1.ID, "老车主推荐新车主·春季",
+		community.ReferralRuleInput{Level: 1, Kind: community.RewardPoints, Value: "500", FirstPurchaseOnly: &firstOnly, HoldDays: &hold},
+		community.ReferralRuleInput{Level: 2, Kind: community.RewardPoints, Value: "100", FirstPurchaseOnly: &firstOnly, HoldDays: &hold})
+	campaign(nioAdmin, &friends, b2.ID, "蔚来好友推荐",
+		community.ReferralRuleInput{Level: 1, Kind: community.RewardAmount, Value: "200.00", HoldDays: &hold})
+	codes := map[string]string{}
+	invite := func(handle string, c *community.ReferralCampaign, channel community.ShareChannel) {
+		step(func() error {
+			inv, err := svc.Referrals.CreateInvite(as(ids[handle]), community.CreateInviteInput{CampaignID: c.ID, Channel: channel})
+			codes[handle] = inv.Code
+			return err
+		})
+	}
+	redeem := func(handle, referrer string) {
+		step(func() error {
+			return ignore(svc.Referrals.RedeemInvite(community.WithDevice(as(ids[handle]), demoDevice(handle)), codes[referrer]))
+		})
+	}
+	// 比亚迪's chain, four levels below li_hua: li_hua ← wang_fang ← zhang_wei ← zhao_lei ← liu_yang.
+	chain := []string{"li_hua", "wang_fang", "zhang_wei", "zhao_lei", "liu_yang"}
+	for i, h := range chain[:len(chain)-1] {
+		invite(h, &spring, community.ShareMoments)
+		redeem(chain[i+1], h)
+	}
+	// 蔚来's: chen_jing ← emma_chen ← david_wu.
+	invite("chen_jing", &friends, community.ShareWeChat)
+	redeem("emma_chen", "chen_jing")
+	invite("emma_chen", &friends, community.ShareWeChat)
+	redeem("david_wu", "emma_chen")
+	// Newcomers join with a code: sun_li with wang_fang's, on wang_fang's phone; zhou_min
+	// with david_wu's, a fourth level below chen_jing.
+	invite("david_wu", &friends, community.ShareWeChat)
+	for _, n := range demoNewcomers {
+		register(n[0], n[1], n[2], codes[n[3]])
+	}
 	if failure != nil {
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}
 	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden with posts and comments, and these members.")
+	fmt.Fprintf(stdout, "Referral campaigns: %s (比亚迪), chain li_hua ← wang_fang ← zhang_wei ← zhao_lei ← liu_yang, and sun_li joined with wang_fang's code on her phone (flagged SHARED_DEVICE); %s (蔚来), chain chen_jing ← emma_chen ← david_wu ← zhou_min.\n",
+		spring.Name, friends.Name)
+	fmt.Fprintf(stdout, "Invitation codes: li_hua %s, wang_fang %s, zhang_wei %s, zhao_lei %s (比亚迪); chen_jing %s, emma_chen %s, david_wu %s (蔚来).\n",
+		codes["li_hua"], codes["wang_fang"], codes["zhang_wei"], codes["zhao_lei"], codes["chen_jing"], codes["emma_chen"], codes["david_wu"])
 	return printTokens(stdout, mint, ids, b1.ID)
 }
 
@@ -233,7 +347,7 @@ func printTokens(w io.Writer, mint func(jwtauth.Claims, time.Duration) (string, 
 		fmt.Fprintf(w, "  %-28s %s\n", name, tok)
 		return nil
 	}
-	for _, m := range demoMembers {
+	for _, m := range demoNames() {
 		if id, ok := ids[m[0]]; ok {
 			c := jwtauth.Claims{}
 			c.Subject = id

@@ -123,6 +123,13 @@ type config struct {
 	Limits             limits
 	// InviteURL is the base of invitation links: a code's link is it followed by the code.
 	InviteURL string
+	// DeviceKey keys the hashes kept of device ids (X-Device-Id).
+	DeviceKey string
+	// Burst is when a referrer's referees arrive in a burst (the BURST flag).
+	Burst community.BurstRule
+	// RewardsEvery is how often the reward job grants due rewards and announces the
+	// ledger's changes.
+	RewardsEvery time.Duration
 	// TrustedProxies are the gateways and load balancers whose X-Forwarded-For names the
 	// caller's address (comma-separated addresses or CIDR prefixes).
 	TrustedProxies string
@@ -242,6 +249,33 @@ func configFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
 	fs.StringVar(&cfg.JWTAudience, "jwt-audience", env("QUANZI_JWT_AUDIENCE", ""), "aud that bearer tokens must name; empty checks none (QUANZI_JWT_AUDIENCE)")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("QUANZI_JWKS_URL", ""), "RS256 key set of the identity provider (QUANZI_JWKS_URL)")
 	fs.StringVar(&cfg.InviteURL, "invite-url", env("QUANZI_INVITE_URL", community.DefaultInviteBaseURL), "base of invitation links, followed by the code: the landing page (QUANZI_INVITE_URL)")
+	fs.StringVar(&cfg.DeviceKey, "device-key", env("QUANZI_DEVICE_KEY", ""), "HMAC key of the hashes kept of device ids (X-Device-Id) instead of the ids (QUANZI_DEVICE_KEY)")
+	cfg.Burst = community.DefaultBurst
+	if v := getenv("QUANZI_BURST_LIMIT"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_BURST_LIMIT must be a positive whole number, not %q", v))
+		} else {
+			cfg.Burst.Limit = n
+		}
+	}
+	if v := getenv("QUANZI_BURST_WINDOW"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_BURST_WINDOW must be a positive duration such as 60m, not %q", v))
+		} else {
+			cfg.Burst.Window = d
+		}
+	}
+	fs.IntVar(&cfg.Burst.Limit, "burst-limit", cfg.Burst.Limit, "a referral is flagged BURST when its referrer's referees of the campaign within the burst window are more than this (QUANZI_BURST_LIMIT)")
+	fs.DurationVar(&cfg.Burst.Window, "burst-window", cfg.Burst.Window, "the window of the BURST flag (QUANZI_BURST_WINDOW)")
+	cfg.RewardsEvery = time.Minute
+	if v := getenv("QUANZI_REWARDS_EVERY"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("QUANZI_REWARDS_EVERY must be a positive duration such as 1m, not %q", v))
+		} else {
+			cfg.RewardsEvery = d
+		}
+	}
+	fs.DurationVar(&cfg.RewardsEvery, "rewards-every", cfg.RewardsEvery, "how often the reward job grants due rewards and announces the ledger's changes (QUANZI_REWARDS_EVERY)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("QUANZI_INTROSPECTION", "") == "true", "allow introspection in production (QUANZI_INTROSPECTION)")
 
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("QUANZI_TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of proxies whose X-Forwarded-For names the caller (QUANZI_TRUSTED_PROXIES)")
@@ -347,6 +381,18 @@ func (c *config) validate() error {
 	if c.production() && len(c.JWTSecret) < 32 {
 		return errors.New("QUANZI_JWT_SECRET must be at least 32 bytes in production")
 	}
+	if c.DeviceKey == "" || c.DeviceKey == community.DevelopmentDeviceKey {
+		if c.production() {
+			return errors.New("production needs QUANZI_DEVICE_KEY: the development key of device hashes is refused")
+		}
+		c.DeviceKey = community.DevelopmentDeviceKey
+	}
+	if c.production() && len(c.DeviceKey) < 32 {
+		return errors.New("QUANZI_DEVICE_KEY must be at least 32 bytes in production")
+	}
+	if c.Burst.Limit < 1 || c.Burst.Window <= 0 || c.Burst.Window > 7*24*time.Hour {
+		return errors.New("-burst-limit must be at least 1, and -burst-window more than 0 and at most 168h")
+	}
 	return nil
 }
 
@@ -385,16 +431,19 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	store, leases, idx := b.store, b.leases, b.index
-	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret), InviteBaseURL: cfg.InviteURL})
+	svc := community.New(store, community.Config{CursorKey: cursorKey(cfg.JWTSecret), InviteBaseURL: cfg.InviteURL,
+		DeviceKey: []byte(cfg.DeviceKey), Burst: cfg.Burst})
 	verifier := newVerifier(cfg)
 	holder := instanceName()
 	relay := search.NewRelay(store, idx, leases, search.RelayConfig{Holder: holder, Logger: log})
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	ops := search.NewOps(relayCtx, store, idx, leases, relay, holder, log)
 	sweep := community.NewIdempotencySweep(store, leases, community.SweepConfig{Holder: holder, Logger: log})
+	grants := community.NewRewardGrants(store, leases, community.RewardGrantsConfig{Holder: holder, Every: cfg.RewardsEvery, Logger: log})
 	var jobs sync.WaitGroup
 	jobs.Go(func() { relay.Run(relayCtx) })
 	jobs.Go(func() { sweep.Run(relayCtx) })
+	jobs.Go(func() { grants.Run(relayCtx) })
 	// The Chinese segmenter's dictionary takes a second or two to load: load it now, so
 	// that the first Chinese search does not wait for it.
 	go search.Warm()

@@ -53,6 +53,12 @@ type Redemption struct {
 	// TokenIdentity is the identity claim of the redeemer's token, or nil: a code of the
 	// member it names is refused like one of the redeemer's own identities.
 	TokenIdentity *Identity
+	// Device is the keyed hash of the device the redeemer redeems on (HashDevice), or ""
+	// when the request named none. A redemption that succeeds keeps it on the redeemer
+	// (KeepDevice).
+	Device string
+	// Burst is the burst rule FlagReferral applies; DefaultBurst when not set.
+	Burst BurstRule
 }
 
 // RedemptionFacts are what a store reads, inside the transaction of a redemption and
@@ -73,6 +79,13 @@ type RedemptionFacts struct {
 	// InUpline says the redeemer is the referrer or in the referrer's upline: the referral
 	// would close a cycle.
 	InUpline bool
+	// MemberDevices and ReferrerDevices are the device hashes the redeemer and the
+	// referrer were seen with, most recent first.
+	MemberDevices   []string
+	ReferrerDevices []string
+	// RecentReferrals is how many referrals of the code's campaign the referrer has at or
+	// after the redemption's BurstSince, this one not included.
+	RecentReferrals int
 }
 
 // msgNoCode is the answer for every code that cannot be redeemed as a code: unknown,
@@ -130,26 +143,34 @@ type AttributionStore interface {
 	// RedeemInvite redeems a code in one transaction: it reads the RedemptionFacts of r
 	// under locks that keep them true until it commits (the invite, the redeemer and the
 	// referrer's upline), asks check about them, and when check says nil writes the
-	// referral and counts a use of the code. It returns the referral written, or check's
-	// error with nothing changed. Of redemptions at the same time, each decides on the
-	// facts the ones before it left. NOT_FOUND for an unknown redeemer.
+	// referral with the flags FlagReferral gives on the same facts, keeps r.Device on the
+	// redeemer (KeepDevice), and counts a use of the code. It returns the referral written,
+	// or check's error with nothing changed. Of redemptions at the same time, each decides
+	// on the facts the ones before it left. NOT_FOUND for an unknown redeemer.
 	RedeemInvite(ctx context.Context, r Redemption, check func(Redemption, RedemptionFacts) error) (Referral, error)
-	// ReferralsOf returns the referral of each given member that has one.
+	// ReferralsOf returns the referral of each given member that has one, with its flags.
 	ReferralsOf(ctx context.Context, memberIDs []string) (map[string]Referral, error)
+	// SeenOnDevice keeps a device hash on a member, in one transaction: the member's
+	// hashes become KeepDevice of them. For a member registered without a code (a
+	// redemption keeps its own). NOT_FOUND for an unknown member.
+	SeenOnDevice(ctx context.Context, memberID, hash string) error
+	// DevicesOf returns the device hashes each given member was seen with, most recent
+	// first; a member seen with none is absent.
+	DevicesOf(ctx context.Context, memberIDs []string) (map[string][]string, error)
 	// UplinesOf returns the upline of each given member: its referrer, the referrer's
 	// referrer, and so on up to the root, in that order, at most maxDepth of them. A member
 	// nobody referred, or an unknown one, has none.
 	UplinesOf(ctx context.Context, memberIDs []string, maxDepth int) (map[string][]string, error)
 }
 
-// redeem redeems a code for a member: the rule is CheckRedemption, checked by the store
-// under its locks.
-func (s *core) redeem(ctx context.Context, memberID, code string, token *Identity) (Referral, error) {
+// redeem redeems a code for a member on a device (its keyed hash, or ""): the rule is
+// CheckRedemption, checked by the store under its locks, and the flags FlagReferral's.
+func (s *core) redeem(ctx context.Context, memberID, code string, token *Identity, device string) (Referral, error) {
 	key := InviteCodeKey(code)
 	if key == "" {
 		return Referral{}, fieldError("code", msgNoCode)
 	}
-	r := Redemption{MemberID: memberID, Code: key, At: s.now().UTC(), TokenIdentity: token}
+	r := Redemption{MemberID: memberID, Code: key, At: s.now().UTC(), TokenIdentity: token, Device: device, Burst: s.burst}
 	return s.store.RedeemInvite(ctx, r, CheckRedemption)
 }
 
@@ -180,14 +201,33 @@ func (s *core) checkCode(ctx context.Context, code string) error {
 }
 
 // RedeemInvite redeems an invitation code for the calling member, who is then referred by
-// the code's member. A member only; the refusals are CheckRedemption's, and a refused
-// redemption changes nothing.
+// the code's member, on the device the request named (WithDevice), if any. A member only;
+// the refusals are CheckRedemption's, and BAD_USER_INPUT on DeviceField for a device id
+// that ValidateDeviceID refuses; a refused redemption changes nothing. The referral's
+// flags are returned to those who may read them (CanReadReferralFlags) only.
 func (s *ReferralService) RedeemInvite(ctx context.Context, code string) (Referral, error) {
 	a, err := s.gate(ctx, "redeemInvite", NeedMember)
 	if err != nil {
 		return Referral{}, err
 	}
-	return s.redeem(ctx, a.MemberID, code, a.Identity)
+	device, err := s.device(ctx)
+	if err != nil {
+		return Referral{}, err
+	}
+	ref, err := s.redeem(ctx, a.MemberID, code, a.Identity, device)
+	if err != nil || len(ref.Flags) == 0 || a.isPlatformStaff() {
+		return ref, err
+	}
+	brandOf := map[string]string{}
+	if a.ActsForBrand() {
+		cs, err := s.store.ReferralCampaignsByID(ctx, []string{ref.CampaignID})
+		if err != nil {
+			return Referral{}, err
+		}
+		brandOf[ref.CampaignID] = cs[ref.CampaignID].BrandID
+	}
+	hideFlags(a, []*Referral{&ref}, brandOf)
+	return ref, nil
 }
 
 // CanReadReferral is the rule for reading a member's referral (its referrer and the
@@ -215,7 +255,8 @@ func CanReadReferral(a Actor, memberID, brandID string, consents []Consent) erro
 // ReferralsOf returns each given member's referral, in the order asked: nil where the
 // member has none, or where the caller is staff of a brand other than the referral
 // campaign's (to them it is as if there were none); the rule's error (CanReadReferral)
-// where the caller may not read it. A dataloader batch function.
+// where the caller may not read it. A referral's flags are cleared for a caller who may
+// not read them (CanReadReferralFlags). A dataloader batch function.
 func (s *ReferralService) ReferralsOf(ctx context.Context, ids []string) ([]*Referral, []error) {
 	a := ActorFrom(ctx)
 	out, errs := make([]*Referral, len(ids)), make([]error, len(ids))
@@ -281,6 +322,7 @@ func (s *ReferralService) ReferralsOf(ctx context.Context, ids []string) ([]*Ref
 			out[i] = &r
 		}
 	}
+	hideFlags(a, out, brandOf)
 	return out, errs
 }
 

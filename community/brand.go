@@ -306,11 +306,19 @@ type BrandStore interface {
 	// stored already is not stored again: the stored one is returned, or CONFLICT when it
 	// differs in member, amount, currency or time. NOT_FOUND for an unknown member or brand;
 	// PointsLimitError (CONFLICT) when the points it would credit take the member's points
-	// in the brand above MaxPoints, and then nothing is stored.
-	RecordPurchase(ctx context.Context, p Purchase) (Purchase, error)
+	// in the brand above MaxPoints, and then nothing is stored. A credit writes a
+	// PointsPurchase entry. When it stores the purchase and rule is not nil, it reads the
+	// RewardFacts of the purchase in the same transaction, under locks that keep them true
+	// until it commits (the buyer's upline), and writes the rewards rule returns, each with
+	// an outbox event (EventReward); a purchase found stored already gets none.
+	RecordPurchase(ctx context.Context, p Purchase, rule RewardRule) (Purchase, error)
 	// RefundPurchase marks a brand's purchase refunded and takes back the points that
 	// recording it credited (none when the member had not joined the programme then; never
-	// below 0); refunding again changes nothing. NOT_FOUND for no such purchase of the brand.
+	// below 0), with a PointsRefund entry; in the same transaction it reverses the
+	// purchase's pending rewards and claws back its granted ones: their points are taken
+	// from the beneficiary's membership as far as it has them, with a PointsClawback entry
+	// and the rest recorded as the reward's Shortfall; each changed reward gets an outbox
+	// event. Refunding again changes nothing. NOT_FOUND for no such purchase of the brand.
 	RefundPurchase(ctx context.Context, brandID, purchaseID string, at time.Time) (Purchase, error)
 	// PurchasesOf returns each member's purchases from the brand (from every brand when
 	// brandID is ""), newest first.

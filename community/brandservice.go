@@ -384,7 +384,9 @@ func (s *BrandService) ConsentHistory(ctx context.Context, memberID string, firs
 	return out, more, nil
 }
 
-// RecordPurchase records a member's purchase from a brand and credits its points. The
+// RecordPurchase records a member's purchase from a brand and credits its points; when the
+// member was referred through a campaign of the brand, the rewards the campaign's rules
+// give (RewardsFor) are written with it. The
 // brand's staff and ADMIN only; idempotent on (brand, external id): recording the same
 // purchase again returns it, a different one with the same external id is CONFLICT.
 func (s *BrandService) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (Purchase, error) {
@@ -413,7 +415,7 @@ func (s *BrandService) RecordPurchase(ctx context.Context, in RecordPurchaseInpu
 	}
 	p := Purchase{ID: s.newID(), MemberID: in.MemberID, BrandID: in.BrandID, Amount: in.Amount, Currency: in.Currency,
 		ExternalID: in.ExternalID, At: in.At.UTC(), RecordedAt: now}
-	return s.store.RecordPurchase(ctx, p)
+	return s.store.RecordPurchase(ctx, p, RewardsFor)
 }
 
 // RefundPurchase marks a purchase refunded and takes its points back. The brand's staff and

@@ -32,4 +32,10 @@ type BulkStore interface {
 	// ImportReactions stores many reactions and counts them on their targets; reactions
 	// of unknown members or targets, and repeated ones, are skipped.
 	ImportReactions(ctx context.Context, reactions []Reaction) error
+	// ImportReferrals stores many referrals at once, as if each were redeemed in turn
+	// without the rules of redemption, and keeps the downline figures (DownlineStore) as
+	// RedeemInvite does. A referral of an unknown member, of a member referred already
+	// (before or earlier in the batch), or that would close a cycle is skipped; Code,
+	// CampaignID and Channel are kept as given.
+	ImportReferrals(ctx context.Context, referrals []Referral) error
 }

@@ -21,6 +21,9 @@ type core struct {
 	checks    []WriteCheck
 	// inviteBaseURL is what an invitation code is appended to, to make its link.
 	inviteBaseURL string
+	// deviceKey keys the hashes of device ids; burst is the rule of FlagBurst.
+	deviceKey []byte
+	burst     BurstRule
 }
 
 // Config configures the services; zero fields take defaults.
@@ -38,6 +41,12 @@ type Config struct {
 	// InviteBaseURL is the base of invitation links: a code's link is the base followed by
 	// the code. DefaultInviteBaseURL by default.
 	InviteBaseURL string
+	// DeviceKey keys the hashes kept of device ids (HashDevice). Instances that share a
+	// store need the same key, and it must outlive restarts, or a device is not recognised
+	// again; DevelopmentDeviceKey by default.
+	DeviceKey []byte
+	// Burst is the rule of FlagBurst; DefaultBurst by default.
+	Burst BurstRule
 }
 
 // MemberService holds the rules of members, their identities and follows.
@@ -68,7 +77,11 @@ type Services struct {
 
 // New returns the services over store.
 func New(store Store, cfg Config) Services {
-	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks, inviteBaseURL: cfg.InviteBaseURL}
+	c := &core{store: store, now: cfg.Now, newID: cfg.NewID, cursorKey: cfg.CursorKey, checks: cfg.Checks, inviteBaseURL: cfg.InviteBaseURL,
+		deviceKey: cfg.DeviceKey, burst: cfg.Burst.orDefault()}
+	if len(c.deviceKey) == 0 {
+		c.deviceKey = []byte(DevelopmentDeviceKey)
+	}
 	if c.inviteBaseURL == "" {
 		c.inviteBaseURL = DefaultInviteBaseURL
 	}

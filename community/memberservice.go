@@ -14,7 +14,9 @@ import (
 // claim and no member. UNAUTHENTICATED without a valid token; FORBIDDEN without an identity
 // claim; CONFLICT when the caller is a member already, or the handle or identity is taken;
 // BAD_USER_INPUT for an invalid profile, and on field code for an invitation code that
-// cannot be redeemed (see CheckRedemption). key is the client's idempotency key, or nil (see
+// cannot be redeemed (see CheckRedemption), and on DeviceField for a device id that
+// ValidateDeviceID refuses. The new member keeps the keyed hash of the device the request
+// named (WithDevice), if any. key is the client's idempotency key, or nil (see
 // IdempotencyStore), scoped to the token's identity: a retry under it returns the member the
 // first attempt made.
 func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInput, key *string) (Member, error) {
@@ -27,6 +29,10 @@ func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInp
 	}
 	in.Normalize()
 	if err := in.Validate(); err != nil {
+		return Member{}, err
+	}
+	device, err := s.device(ctx)
+	if err != nil {
 		return Member{}, err
 	}
 	subject := string(a.Identity.Provider) + ":" + a.Identity.ExternalID
@@ -56,12 +62,16 @@ func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInp
 	m := Member{ID: cl.id, Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}
 	id := Identity{Provider: a.Identity.Provider, ExternalID: a.Identity.ExternalID, LinkedAt: now}
 	err = s.store.CreateMember(ctx, m, id)
+	if err == nil && device != "" && in.InviteCode == "" {
+		err = s.store.SeenOnDevice(ctx, m.ID, device)
+	}
 	if err != nil || in.InviteCode == "" {
 		return createdOnce(ctx, cl, m, err, s.store.MembersByID)
 	}
 	// A new member has no referrer, is in nobody's upline and shares no identity with
-	// anyone, so only a code used up or ended since checkCode refuses this.
-	if _, err := s.redeem(ctx, m.ID, in.InviteCode, a.Identity); err != nil {
+	// anyone, so only a code used up or ended since checkCode refuses this. The
+	// redemption keeps the device.
+	if _, err := s.redeem(ctx, m.ID, in.InviteCode, a.Identity, device); err != nil {
 		return Member{}, onInviteCode(err)
 	}
 	return m, nil

@@ -15,6 +15,9 @@ const (
 	EventPost EventKind = "post"
 	// EventClub says a club's visibility changed: what is indexed of its posts changes too.
 	EventClub EventKind = "club"
+	// EventReward says a reward was created or changed status (granted, reversed, clawed
+	// back, reviewed).
+	EventReward EventKind = "reward"
 )
 
 // Consumer names a system the outbox feeds. Each consumer has a queue of its own: it
@@ -27,6 +30,9 @@ const (
 	// ConsumerSearch keeps the search index: posts as they are now, and the posts of clubs
 	// whose visibility changed.
 	ConsumerSearch Consumer = "search"
+	// ConsumerRewards announces the reward ledger's changes: the reward job reads it, and
+	// hands each change to whatever pays and notifies (see RewardGrants).
+	ConsumerRewards Consumer = "rewards"
 )
 
 // Subscription says which kinds of event one consumer receives.
@@ -45,6 +51,7 @@ type Subscriptions []Subscription
 // Handler that a Relay runs for it; the stores need no change.
 var OutboxSubscriptions = Subscriptions{
 	{Consumer: ConsumerSearch, Kinds: []EventKind{EventPost, EventClub}},
+	{Consumer: ConsumerRewards, Kinds: []EventKind{EventReward}},
 }
 
 // ByKind checks the table (Validate) and returns the consumers of each kind of event, in

@@ -19,6 +19,8 @@ type Store interface {
 	ReferralStore
 	AttributionStore
 	RankingStore
+	RewardStore
+	DownlineStore
 	BulkStore
 	Outbox
 	IdempotencyStore

@@ -44,15 +44,23 @@ type ResolverRoot interface {
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Partnership() PartnershipResolver
+	PointsEntry() PointsEntryResolver
+	PointsEntryConnection() PointsEntryConnectionResolver
 	Post() PostResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
 	ReferralCampaign() ReferralCampaignResolver
 	ReferralCampaignConnection() ReferralCampaignConnectionResolver
+	ReferralConnection() ReferralConnectionResolver
+	ReferralEdge() ReferralEdgeResolver
 	ReferralLink() ReferralLinkResolver
 	ReferralRule() ReferralRuleResolver
+	ReferralStats() ReferralStatsResolver
 	ReferredVia() ReferredViaResolver
 	ReferrerRank() ReferrerRankResolver
+	Reward() RewardResolver
+	RewardConnection() RewardConnectionResolver
+	RewardReview() RewardReviewResolver
 	SearchIndexRebuild() SearchIndexRebuildResolver
 	SuggestedFollow() SuggestedFollowResolver
 }
@@ -337,10 +345,14 @@ type ComplexityRoot struct {
 		Identities       func(childComplexity int) int
 		JoinedAt         func(childComplexity int) int
 		MutualFollows    func(childComplexity int, first *int, after *string) int
+		PointsHistory    func(childComplexity int, brandID string, first *int, after *string) int
 		Purchases        func(childComplexity int, brandID *string) int
 		ReferralChain    func(childComplexity int, maxDepth *int) int
+		ReferralStats    func(childComplexity int) int
+		Referrals        func(childComplexity int, level *int, first *int, after *string) int
 		ReferredVia      func(childComplexity int) int
 		Referrer         func(childComplexity int) int
+		Rewards          func(childComplexity int, status *community.RewardStatus, brandID *string, first *int, after *string) int
 		SuggestedFollows func(childComplexity int, first *int) int
 	}
 
@@ -373,6 +385,7 @@ type ComplexityRoot struct {
 		RefundPurchase         func(childComplexity int, input model.RefundPurchaseInput) int
 		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
 		RejectJoinRequest      func(childComplexity int, input model.JoinRequestDecisionInput) int
+		ReviewReward           func(childComplexity int, input model.ReviewRewardInput) int
 		RevokeConsent          func(childComplexity int, input model.ConsentInput) int
 		SetBrandTiers          func(childComplexity int, input model.SetBrandTiersInput) int
 		SetClubRole            func(childComplexity int, input model.SetClubRoleInput) int
@@ -403,6 +416,28 @@ type ComplexityRoot struct {
 	PartnershipPayload struct {
 		Brand   func(childComplexity int) int
 		Partner func(childComplexity int) int
+	}
+
+	PointsEntry struct {
+		At         func(childComplexity int) int
+		Balance    func(childComplexity int) int
+		Brand      func(childComplexity int) int
+		Delta      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		PurchaseID func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		RewardID   func(childComplexity int) int
+		Shortfall  func(childComplexity int) int
+	}
+
+	PointsEntryConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+	}
+
+	PointsEntryEdge struct {
+		Cursor      func(childComplexity int) int
+		PointsEntry func(childComplexity int) int
 	}
 
 	Post struct {
@@ -471,21 +506,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Brand              func(childComplexity int, slug string) int
-		Club               func(childComplexity int, slug string) int
-		Feed               func(childComplexity int, first *int, after *string) int
-		Invite             func(childComplexity int, code string) int
-		Member             func(childComplexity int, id string) int
-		MemberByHandle     func(childComplexity int, handle string) int
-		Post               func(childComplexity int, id string) int
-		ReferralPath       func(childComplexity int, fromID string, toID string) int
-		SearchIndexStatus  func(childComplexity int) int
-		SearchMembers      func(childComplexity int, query string, first *int) int
-		SearchPosts        func(childComplexity int, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) int
-		TopReferrers       func(childComplexity int, brandID string, campaignID *string, from *time.Time, to *time.Time, by *community.ReferrerRanking, first *int) int
-		Viewer             func(childComplexity int) int
-		__resolve__service func(childComplexity int) int
-		__resolve_entities func(childComplexity int, representations []map[string]any) int
+		Brand               func(childComplexity int, slug string) int
+		Club                func(childComplexity int, slug string) int
+		Feed                func(childComplexity int, first *int, after *string) int
+		Invite              func(childComplexity int, code string) int
+		Member              func(childComplexity int, id string) int
+		MemberByHandle      func(childComplexity int, handle string) int
+		Post                func(childComplexity int, id string) int
+		ReferralPath        func(childComplexity int, fromID string, toID string) int
+		ReferralReviewQueue func(childComplexity int, brandID string, first *int, after *string) int
+		SearchIndexStatus   func(childComplexity int) int
+		SearchMembers       func(childComplexity int, query string, first *int) int
+		SearchPosts         func(childComplexity int, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) int
+		TopReferrers        func(childComplexity int, brandID string, campaignID *string, from *time.Time, to *time.Time, by *community.ReferrerRanking, first *int) int
+		Viewer              func(childComplexity int) int
+		__resolve__service  func(childComplexity int) int
+		__resolve_entities  func(childComplexity int, representations []map[string]any) int
 	}
 
 	ReactionCount struct {
@@ -535,6 +571,18 @@ type ComplexityRoot struct {
 		ReferralCampaign func(childComplexity int) int
 	}
 
+	ReferralConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
+	}
+
+	ReferralEdge struct {
+		At     func(childComplexity int) int
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ReferralLink struct {
 		Depth  func(childComplexity int) int
 		Member func(childComplexity int) int
@@ -556,10 +604,19 @@ type ComplexityRoot struct {
 		Value             func(childComplexity int) int
 	}
 
+	ReferralStats struct {
+		Converted func(childComplexity int) int
+		Deepest   func(childComplexity int) int
+		Direct    func(childComplexity int) int
+		PerLevel  func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
 	ReferredVia struct {
 		At       func(childComplexity int) int
 		Campaign func(childComplexity int) int
 		Channel  func(childComplexity int) int
+		Flags    func(childComplexity int) int
 	}
 
 	ReferrerRank struct {
@@ -574,6 +631,50 @@ type ComplexityRoot struct {
 
 	RegisterMemberPayload struct {
 		Member func(childComplexity int) int
+	}
+
+	ReviewRewardPayload struct {
+		Reward func(childComplexity int) int
+	}
+
+	Reward struct {
+		Amount      func(childComplexity int) int
+		Beneficiary func(childComplexity int) int
+		Brand       func(childComplexity int) int
+		Campaign    func(childComplexity int) int
+		ClawedBack  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Currency    func(childComplexity int) int
+		EndedAt     func(childComplexity int) int
+		Flags       func(childComplexity int) int
+		GrantedAt   func(childComplexity int) int
+		GrantsAt    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Points      func(childComplexity int) int
+		PurchaseID  func(childComplexity int) int
+		Referee     func(childComplexity int) int
+		Reviews     func(childComplexity int) int
+		Shortfall   func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	RewardConnection struct {
+		ListedEdges func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+	}
+
+	RewardEdge struct {
+		Cursor func(childComplexity int) int
+		Reward func(childComplexity int) int
+	}
+
+	RewardReview struct {
+		At       func(childComplexity int) int
+		Decision func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Reviewer func(childComplexity int) int
 	}
 
 	SearchIndexRebuild struct {
@@ -1676,6 +1777,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.MutualFollows(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Member.pointsHistory":
+		if e.ComplexityRoot.Member.PointsHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Member_pointsHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.PointsHistory(childComplexity, args["brandId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Member.purchases":
 		if e.ComplexityRoot.Member.Purchases == nil {
 			break
@@ -1698,6 +1810,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.ReferralChain(childComplexity, args["maxDepth"].(*int)), true
+	case "Member.referralStats":
+		if e.ComplexityRoot.Member.ReferralStats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ReferralStats(childComplexity), true
+	case "Member.referrals":
+		if e.ComplexityRoot.Member.Referrals == nil {
+			break
+		}
+
+		args, err := ec.field_Member_referrals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Referrals(childComplexity, args["level"].(*int), args["first"].(*int), args["after"].(*string)), true
 	case "Member.referredVia":
 		if e.ComplexityRoot.Member.ReferredVia == nil {
 			break
@@ -1710,6 +1839,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Referrer(childComplexity), true
+	case "Member.rewards":
+		if e.ComplexityRoot.Member.Rewards == nil {
+			break
+		}
+
+		args, err := ec.field_Member_rewards_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Rewards(childComplexity, args["status"].(*community.RewardStatus), args["brandId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Member.suggestedFollows":
 		if e.ComplexityRoot.Member.SuggestedFollows == nil {
 			break
@@ -2025,6 +2165,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectJoinRequest(childComplexity, args["input"].(model.JoinRequestDecisionInput)), true
+	case "Mutation.reviewReward":
+		if e.ComplexityRoot.Mutation.ReviewReward == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewReward_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewReward(childComplexity, args["input"].(model.ReviewRewardInput)), true
 	case "Mutation.revokeConsent":
 		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
 			break
@@ -2199,6 +2350,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnershipPayload.Partner(childComplexity), true
+
+	case "PointsEntry.at":
+		if e.ComplexityRoot.PointsEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.At(childComplexity), true
+	case "PointsEntry.balance":
+		if e.ComplexityRoot.PointsEntry.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Balance(childComplexity), true
+	case "PointsEntry.brand":
+		if e.ComplexityRoot.PointsEntry.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Brand(childComplexity), true
+	case "PointsEntry.delta":
+		if e.ComplexityRoot.PointsEntry.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Delta(childComplexity), true
+	case "PointsEntry.id":
+		if e.ComplexityRoot.PointsEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.ID(childComplexity), true
+	case "PointsEntry.purchaseId":
+		if e.ComplexityRoot.PointsEntry.PurchaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.PurchaseID(childComplexity), true
+	case "PointsEntry.reason":
+		if e.ComplexityRoot.PointsEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Reason(childComplexity), true
+	case "PointsEntry.rewardId":
+		if e.ComplexityRoot.PointsEntry.RewardID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.RewardID(childComplexity), true
+	case "PointsEntry.shortfall":
+		if e.ComplexityRoot.PointsEntry.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Shortfall(childComplexity), true
+
+	case "PointsEntryConnection.edges":
+		if e.ComplexityRoot.PointsEntryConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryConnection.ListedEdges(childComplexity), true
+	case "PointsEntryConnection.pageInfo":
+		if e.ComplexityRoot.PointsEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryConnection.PageInfo(childComplexity), true
+
+	case "PointsEntryEdge.cursor":
+		if e.ComplexityRoot.PointsEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryEdge.Cursor(childComplexity), true
+	case "PointsEntryEdge.node":
+		if e.ComplexityRoot.PointsEntryEdge.PointsEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntryEdge.PointsEntry(childComplexity), true
 
 	case "Post.author":
 		if e.ComplexityRoot.Post.Author == nil {
@@ -2548,6 +2780,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ReferralPath(childComplexity, args["fromId"].(string), args["toId"].(string)), true
+	case "Query.referralReviewQueue":
+		if e.ComplexityRoot.Query.ReferralReviewQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralReviewQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralReviewQueue(childComplexity, args["brandId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.searchIndexStatus":
 		if e.ComplexityRoot.Query.SearchIndexStatus == nil {
 			break
@@ -2757,6 +3000,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralCampaignEdge.ReferralCampaign(childComplexity), true
 
+	case "ReferralConnection.edges":
+		if e.ComplexityRoot.ReferralConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.ListedEdges(childComplexity), true
+	case "ReferralConnection.pageInfo":
+		if e.ComplexityRoot.ReferralConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.PageInfo(childComplexity), true
+	case "ReferralConnection.totalCount":
+		if e.ComplexityRoot.ReferralConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.TotalCount(childComplexity), true
+
+	case "ReferralEdge.referredAt":
+		if e.ComplexityRoot.ReferralEdge.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.At(childComplexity), true
+	case "ReferralEdge.cursor":
+		if e.ComplexityRoot.ReferralEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Cursor(childComplexity), true
+	case "ReferralEdge.node":
+		if e.ComplexityRoot.ReferralEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Node(childComplexity), true
+
 	case "ReferralLink.depth":
 		if e.ComplexityRoot.ReferralLink.Depth == nil {
 			break
@@ -2832,6 +3113,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralRule.Value(childComplexity), true
 
+	case "ReferralStats.converted":
+		if e.ComplexityRoot.ReferralStats.Converted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Converted(childComplexity), true
+	case "ReferralStats.deepest":
+		if e.ComplexityRoot.ReferralStats.Deepest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Deepest(childComplexity), true
+	case "ReferralStats.direct":
+		if e.ComplexityRoot.ReferralStats.Direct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Direct(childComplexity), true
+	case "ReferralStats.perLevel":
+		if e.ComplexityRoot.ReferralStats.PerLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.PerLevel(childComplexity), true
+	case "ReferralStats.total":
+		if e.ComplexityRoot.ReferralStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Total(childComplexity), true
+
 	case "ReferredVia.at":
 		if e.ComplexityRoot.ReferredVia.At == nil {
 			break
@@ -2850,6 +3162,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferredVia.Channel(childComplexity), true
+	case "ReferredVia.flags":
+		if e.ComplexityRoot.ReferredVia.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferredVia.Flags(childComplexity), true
 
 	case "ReferrerRank.count":
 		if e.ComplexityRoot.ReferrerRank.Count == nil {
@@ -2883,6 +3201,185 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterMemberPayload.Member(childComplexity), true
+
+	case "ReviewRewardPayload.reward":
+		if e.ComplexityRoot.ReviewRewardPayload.Reward == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewRewardPayload.Reward(childComplexity), true
+
+	case "Reward.amount":
+		if e.ComplexityRoot.Reward.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Amount(childComplexity), true
+	case "Reward.beneficiary":
+		if e.ComplexityRoot.Reward.Beneficiary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Beneficiary(childComplexity), true
+	case "Reward.brand":
+		if e.ComplexityRoot.Reward.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Brand(childComplexity), true
+	case "Reward.campaign":
+		if e.ComplexityRoot.Reward.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Campaign(childComplexity), true
+	case "Reward.clawedBack":
+		if e.ComplexityRoot.Reward.ClawedBack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.ClawedBack(childComplexity), true
+	case "Reward.createdAt":
+		if e.ComplexityRoot.Reward.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.CreatedAt(childComplexity), true
+	case "Reward.currency":
+		if e.ComplexityRoot.Reward.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Currency(childComplexity), true
+	case "Reward.endedAt":
+		if e.ComplexityRoot.Reward.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.EndedAt(childComplexity), true
+	case "Reward.flags":
+		if e.ComplexityRoot.Reward.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Flags(childComplexity), true
+	case "Reward.grantedAt":
+		if e.ComplexityRoot.Reward.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.GrantedAt(childComplexity), true
+	case "Reward.grantsAt":
+		if e.ComplexityRoot.Reward.GrantsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.GrantsAt(childComplexity), true
+	case "Reward.id":
+		if e.ComplexityRoot.Reward.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.ID(childComplexity), true
+	case "Reward.kind":
+		if e.ComplexityRoot.Reward.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Kind(childComplexity), true
+	case "Reward.level":
+		if e.ComplexityRoot.Reward.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Level(childComplexity), true
+	case "Reward.points":
+		if e.ComplexityRoot.Reward.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Points(childComplexity), true
+	case "Reward.purchaseId":
+		if e.ComplexityRoot.Reward.PurchaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.PurchaseID(childComplexity), true
+	case "Reward.referee":
+		if e.ComplexityRoot.Reward.Referee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Referee(childComplexity), true
+	case "Reward.reviews":
+		if e.ComplexityRoot.Reward.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Reviews(childComplexity), true
+	case "Reward.shortfall":
+		if e.ComplexityRoot.Reward.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Shortfall(childComplexity), true
+	case "Reward.status":
+		if e.ComplexityRoot.Reward.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reward.Status(childComplexity), true
+
+	case "RewardConnection.edges":
+		if e.ComplexityRoot.RewardConnection.ListedEdges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardConnection.ListedEdges(childComplexity), true
+	case "RewardConnection.pageInfo":
+		if e.ComplexityRoot.RewardConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardConnection.PageInfo(childComplexity), true
+
+	case "RewardEdge.cursor":
+		if e.ComplexityRoot.RewardEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardEdge.Cursor(childComplexity), true
+	case "RewardEdge.node":
+		if e.ComplexityRoot.RewardEdge.Reward == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardEdge.Reward(childComplexity), true
+
+	case "RewardReview.at":
+		if e.ComplexityRoot.RewardReview.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.At(childComplexity), true
+	case "RewardReview.decision":
+		if e.ComplexityRoot.RewardReview.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.Decision(childComplexity), true
+	case "RewardReview.note":
+		if e.ComplexityRoot.RewardReview.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.Note(childComplexity), true
+	case "RewardReview.reviewer":
+		if e.ComplexityRoot.RewardReview.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardReview.Reviewer(childComplexity), true
 
 	case "SearchIndexRebuild.failed":
 		if e.ComplexityRoot.SearchIndexRebuild.Failed == nil {
@@ -3085,6 +3582,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReferralRuleInput,
 		ec.unmarshalInputRefundPurchaseInput,
 		ec.unmarshalInputRegisterMemberInput,
+		ec.unmarshalInputReviewRewardInput,
 		ec.unmarshalInputSetBrandTiersInput,
 		ec.unmarshalInputSetClubRoleInput,
 		ec.unmarshalInputSharePostInput,
@@ -4431,6 +4929,252 @@ type ReferrerRank {
   "How many referrals the ranking counts for the member."
   count: Int!
 }
+
+"""
+A fraud signal on a referral: a reason for a person to review the rewards it earns, never a
+block by itself. A referral's flags are raised when it is written.
+"""
+enum ReferralFlag {
+  """
+  The referrer and the referee were seen with the same device: the X-Device-Id of the
+  redemption, or one the referee was seen with before, is one of the last five the referrer
+  was seen with (at registration or redemption).
+  """
+  SHARED_DEVICE
+  """
+  The referrer's referees of the campaign arrived in a burst: more than the server's limit
+  (10 by default) within its window (60 minutes by default), this one included.
+  """
+  BURST
+  "The referee did not post, comment, react or buy within 14 days of joining."
+  INACTIVE
+}
+
+extend type ReferredVia {
+  """
+  The referral's fraud signals, in the order of ReferralFlag. Shown to ADMIN,
+  COMMUNITY_MANAGER and the staff of the campaign's brand, who review rewards; empty to
+  everyone else, the member included: a flag is a reason to look, not a verdict.
+  """
+  flags: [ReferralFlag!]!
+}
+
+# Who sees a member's downline (referrals) and its figures (referralStats): the member,
+# community managers and ADMIN; and brand staff when the member consented to share ACTIVITY
+# with their brand. Anyone else gets null with a FORBIDDEN error on the field. The downline
+# is the platform's: it is not split by campaign.
+extend type Member {
+  """
+  The member's downline at exactly one level: 1 (the default) for the members this member
+  referred, 2 for the members they referred, and so on to 10 (BAD_USER_INPUT on level
+  otherwise). Newest referral first, then by member id. totalCount is kept as referrals
+  are written, so it costs nothing to read. Each member listed is seen through the usual
+  rules of members: node is null where the caller may not see it.
+  """
+  referrals(level: Int = 1, first: Int = 20, after: String): ReferralConnection
+  """
+  The figures of the member's downline, kept as referrals and purchases are written: they
+  cost the same to read whatever the size of the downline.
+  """
+  referralStats: ReferralStats
+}
+
+type ReferralConnection {
+  edges: [ReferralEdge!]!
+  pageInfo: PageInfo!
+  "How many members the level has."
+  totalCount: Int!
+}
+
+type ReferralEdge {
+  cursor: String!
+  "The member; null when the caller may not see it."
+  node: Member
+  "When the member's referral was written."
+  referredAt: Time!
+}
+
+"The figures of a member's downline."
+type ReferralStats {
+  "The members this member referred: perLevel[0]."
+  direct: Int!
+  "The whole downline, at any depth."
+  total: Int!
+  "The depth of the deepest branch: 0 without referrals, 1 when no referee referred anyone."
+  deepest: Int!
+  """
+  The members at each level, always 10 counts: perLevel[0] is level 1 (direct referrals),
+  perLevel[9] level 10. Members deeper than 10 count in total, deepest and converted only.
+  """
+  perLevel: [Int!]!
+  """
+  The members of the whole downline who bought: each has at least one purchase, from any
+  brand, that is not refunded. A member whose last such purchase is refunded stops counting.
+  """
+  converted: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/rewards.graphqls", Input: `# Rewards of referral fission: the ledger of what referrers earn when their referees buy,
+# the points history of memberships, and the review of flagged rewards.
+
+extend type Query {
+  """
+  The brand's rewards that wait for a person to review them, newest first: pending rewards
+  whose referral carries fraud signals (flags), or whose referee did not act within 14 days
+  of joining, and that nobody approved yet. They are not granted until approved. The
+  brand's staff, community managers and ADMIN.
+  """
+  referralReviewQueue(brandId: ID!, first: Int = 20, after: String): RewardConnection
+}
+
+extend type Mutation {
+  """
+  Decides a pending reward: APPROVE lets the reward job grant it when its hold ends, REJECT
+  ends it (REJECTED). Every decision is kept on the reward, with who made it, when and why.
+  The staff of the reward's brand, community managers and ADMIN. BAD_USER_INPUT on note for
+  a note over 1,000 characters or outside the text rules; NOT_FOUND for an unknown reward;
+  CONFLICT for a reward that is no longer pending.
+  """
+  reviewReward(input: ReviewRewardInput!): ReviewRewardPayload! @write
+}
+
+extend type Member {
+  """
+  The rewards this member earned as a referrer, newest first, optionally of one status or
+  one brand. The member and ADMIN read them all; a brand's staff read those of their brand
+  (their brand when brandId is left out); anyone else gets FORBIDDEN.
+  """
+  rewards(status: RewardStatus, brandId: ID, first: Int = 20, after: String): RewardConnection
+  """
+  Every change of this member's points in the brand's programme, newest first, with its
+  reason: purchases, refunds, reward grants and clawbacks. Changes made before the history
+  was kept are not in it. Read by whom rewards are read.
+  """
+  pointsHistory(brandId: ID!, first: Int = 20, after: String): PointsEntryConnection
+}
+
+"""
+An entry of the reward ledger: what one purchase of a referee earned one referrer under one
+rule of a campaign. Money (AMOUNT, PERCENT) is recorded and announced for the brand to pay
+through its own systems; this server pays nothing.
+"""
+type Reward {
+  id: ID!
+  campaign: ReferralCampaign!
+  brand: Brand!
+  "Who earns the reward: the referee's referrer (level 1) or the referrer's referrer (level 2)."
+  beneficiary: Member
+  "The member whose purchase earned the reward."
+  referee: Member
+  "The referee's purchase."
+  purchaseId: ID!
+  level: Int!
+  kind: RewardKind!
+  "Points a POINTS reward credits; 0 for money."
+  points: Int!
+  "The money an AMOUNT or PERCENT reward is worth; null for points."
+  amount: Decimal
+  "The currency of amount (the purchase's); null for points."
+  currency: String
+  status: RewardStatus!
+  "The fraud signals that hold the reward for review; empty for none."
+  flags: [ReferralFlag!]!
+  "Every review decision, oldest first."
+  reviews: [RewardReview!]!
+  "When the purchase was recorded."
+  createdAt: Time!
+  "When the hold ends and the reward job may grant it."
+  grantsAt: Time!
+  grantedAt: Time
+  "When the reward was reversed, clawed back or rejected."
+  endedAt: Time
+  "Points a clawback took back."
+  clawedBack: Int!
+  "Points a clawback could not take back: the referrer had spent them."
+  shortfall: Int!
+}
+
+enum RewardStatus {
+  "The reward waits out its hold, and its review when flagged."
+  PENDING
+  "Points were credited, or money announced for the brand to pay."
+  GRANTED
+  "The purchase was refunded during the hold."
+  REVERSED
+  "The purchase was refunded after the grant: the points were taken back as far as they were left."
+  CLAWED_BACK
+  "A reviewer rejected the reward."
+  REJECTED
+}
+
+enum ReviewDecision {
+  APPROVE
+  REJECT
+}
+
+"One review decision about a reward."
+type RewardReview {
+  "Who decided; null when the caller may not see them."
+  reviewer: Member
+  decision: ReviewDecision!
+  note: String!
+  at: Time!
+}
+
+"One change of a member's points in a brand's programme."
+type PointsEntry {
+  id: ID!
+  brand: Brand!
+  reason: PointsReason!
+  "The change: negative for refunds and clawbacks."
+  delta: Int!
+  "The points after the change."
+  balance: Int!
+  "Points that could not be taken back (refunds, clawbacks) or credited (above the programme's limit)."
+  shortfall: Int!
+  purchaseId: ID
+  "The reward of a REWARD or CLAWBACK entry."
+  rewardId: ID
+  at: Time!
+}
+
+enum PointsReason {
+  PURCHASE
+  REFUND
+  REWARD
+  CLAWBACK
+}
+
+type RewardConnection {
+  edges: [RewardEdge!]!
+  pageInfo: PageInfo!
+}
+
+type RewardEdge {
+  cursor: String!
+  node: Reward!
+}
+
+type PointsEntryConnection {
+  edges: [PointsEntryEdge!]!
+  pageInfo: PageInfo!
+}
+
+type PointsEntryEdge {
+  cursor: String!
+  node: PointsEntry!
+}
+
+input ReviewRewardInput {
+  rewardId: ID!
+  decision: ReviewDecision!
+  "Why: at most 1,000 characters; newlines allowed."
+  note: String
+}
+
+type ReviewRewardPayload {
+  reward: Reward!
+}
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `extend type Query {
   """
@@ -5198,6 +5942,14 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_referredVia(ctx, field)
 	case "referralChain":
 		return ec.fieldContext_Member_referralChain(ctx, field)
+	case "referrals":
+		return ec.fieldContext_Member_referrals(ctx, field)
+	case "referralStats":
+		return ec.fieldContext_Member_referralStats(ctx, field)
+	case "rewards":
+		return ec.fieldContext_Member_rewards(ctx, field)
+	case "pointsHistory":
+		return ec.fieldContext_Member_pointsHistory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
@@ -5242,6 +5994,50 @@ func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, 
 		return ec.fieldContext_PartnershipPayload_partner(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PointsEntry_id(ctx, field)
+	case "brand":
+		return ec.fieldContext_PointsEntry_brand(ctx, field)
+	case "reason":
+		return ec.fieldContext_PointsEntry_reason(ctx, field)
+	case "delta":
+		return ec.fieldContext_PointsEntry_delta(ctx, field)
+	case "balance":
+		return ec.fieldContext_PointsEntry_balance(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_PointsEntry_shortfall(ctx, field)
+	case "purchaseId":
+		return ec.fieldContext_PointsEntry_purchaseId(ctx, field)
+	case "rewardId":
+		return ec.fieldContext_PointsEntry_rewardId(ctx, field)
+	case "at":
+		return ec.fieldContext_PointsEntry_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PointsEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PointsEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PointsEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PointsEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5468,6 +6264,30 @@ func (ec *executionContext) childFields_ReferralCampaignEdge(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type ReferralCampaignEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ReferralConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReferralConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReferralConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReferralConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReferralEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReferralEdge_node(ctx, field)
+	case "referredAt":
+		return ec.fieldContext_ReferralEdge_referredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ReferralLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -5510,6 +6330,22 @@ func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ReferralRule", field.Name)
 }
 
+func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "direct":
+		return ec.fieldContext_ReferralStats_direct(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralStats_total(ctx, field)
+	case "deepest":
+		return ec.fieldContext_ReferralStats_deepest(ctx, field)
+	case "perLevel":
+		return ec.fieldContext_ReferralStats_perLevel(ctx, field)
+	case "converted":
+		return ec.fieldContext_ReferralStats_converted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
+}
+
 func (ec *executionContext) childFields_ReferredVia(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "campaign":
@@ -5518,6 +6354,8 @@ func (ec *executionContext) childFields_ReferredVia(ctx context.Context, field g
 		return ec.fieldContext_ReferredVia_channel(ctx, field)
 	case "at":
 		return ec.fieldContext_ReferredVia_at(ctx, field)
+	case "flags":
+		return ec.fieldContext_ReferredVia_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferredVia", field.Name)
 }
@@ -5548,6 +6386,94 @@ func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Contex
 		return ec.fieldContext_RegisterMemberPayload_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewRewardPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reward":
+		return ec.fieldContext_ReviewRewardPayload_reward(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewRewardPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Reward(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Reward_id(ctx, field)
+	case "campaign":
+		return ec.fieldContext_Reward_campaign(ctx, field)
+	case "brand":
+		return ec.fieldContext_Reward_brand(ctx, field)
+	case "beneficiary":
+		return ec.fieldContext_Reward_beneficiary(ctx, field)
+	case "referee":
+		return ec.fieldContext_Reward_referee(ctx, field)
+	case "purchaseId":
+		return ec.fieldContext_Reward_purchaseId(ctx, field)
+	case "level":
+		return ec.fieldContext_Reward_level(ctx, field)
+	case "kind":
+		return ec.fieldContext_Reward_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_Reward_points(ctx, field)
+	case "amount":
+		return ec.fieldContext_Reward_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Reward_currency(ctx, field)
+	case "status":
+		return ec.fieldContext_Reward_status(ctx, field)
+	case "flags":
+		return ec.fieldContext_Reward_flags(ctx, field)
+	case "reviews":
+		return ec.fieldContext_Reward_reviews(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Reward_createdAt(ctx, field)
+	case "grantsAt":
+		return ec.fieldContext_Reward_grantsAt(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_Reward_grantedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_Reward_endedAt(ctx, field)
+	case "clawedBack":
+		return ec.fieldContext_Reward_clawedBack(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_Reward_shortfall(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Reward", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RewardConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RewardConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RewardEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RewardEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reviewer":
+		return ec.fieldContext_RewardReview_reviewer(ctx, field)
+	case "decision":
+		return ec.fieldContext_RewardReview_decision(ctx, field)
+	case "note":
+		return ec.fieldContext_RewardReview_note(ctx, field)
+	case "at":
+		return ec.fieldContext_RewardReview_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardReview", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchIndexRebuild(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -34,6 +34,14 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
+// optionalString returns nil for "", which stands for none.
+func optionalString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // pageInfo returns the PageInfo of a page of edges.
 func pageInfo[E any](hasNext bool, edges []E, cursor func(E) string) *model.PageInfo {
 	p := &model.PageInfo{HasNextPage: hasNext}

@@ -53,6 +53,7 @@ var gateWrites = map[string]string{
 	"endReferralCampaign":    `endReferralCampaign(input: {campaignId: "c"}) { __typename }`,
 	"createInvite":           `createInvite(input: {campaignId: "c", channel: WECHAT, maxUses: -1}) { __typename }`,
 	"redeemInvite":           `redeemInvite(input: {code: "x"}) { __typename }`,
+	"reviewReward":           `reviewReward(input: {rewardId: "r", decision: APPROVE, note: "n"}) { __typename }`,
 }
 
 // notGraphWrites are the mutations that write nothing of the community graph, and why.

@@ -140,6 +140,7 @@ func NewHandler(d Deps, o Options) http.Handler {
 	api := WithLoaders(d.Services, gql)
 	api = PerCaller(o.CallerInFlight, o.CallerQueue, o.TrustedProxies, d.Log, api)
 	api = Authenticate(d.Verifier, api)
+	api = Device(api)
 	api = Deadline(o.RequestTimeout, api)
 	api = Shed(o.MaxInFlight, d.Log, api)
 	api = ReadBody(int64(o.MaxBodyBytes), o.CallerInFlight+o.CallerQueue, o.TrustedProxies, d.Log, api)

@@ -44,6 +44,23 @@ func Authenticate(v community.TokenVerifier, next http.Handler) http.Handler {
 	})
 }
 
+// DeviceHeader is the header in which a client names the device it runs on.
+const DeviceHeader = community.DeviceField
+
+// Device is HTTP middleware that puts the device a request names in its X-Device-Id header
+// into the request context (community.WithDevice), for the writes that keep it
+// (registerMember and redeemInvite). Those writes check it and keep only its keyed hash;
+// every other operation ignores it. A header sent twice reads as one value with a comma,
+// which the check refuses.
+func Device(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ids := r.Header.Values(DeviceHeader); len(ids) > 0 {
+			r = r.WithContext(community.WithDevice(r.Context(), strings.Join(ids, ",")))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // refuse answers a request whose token was refused.
 func refuse(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")

@@ -37,7 +37,28 @@ func Complexity() graph.ComplexityRoot {
 	c.Query.TopReferrers = func(child int, _ string, _ *string, _, _ *time.Time, by *community.ReferrerRanking, first *int) int {
 		return page(child, first, community.DefaultTopReferrers) + rankingCost(by)
 	}
+	// A level of a downline is one round trip; its members cost what each costs. Level 1 is
+	// a seek of an index; a deeper level reads the levels above it in the store, which its
+	// page size does not show: each level below the first adds downlineLevelCost.
+	c.Member.Referrals = func(child int, level *int, first *int, _ *string) int {
+		deeper := min(max(intArg(level, community.DefaultDownlineLevel), 1), community.DownlineLevels) - 1
+		return page(child, first, community.DefaultPageSize) + deeper*downlineLevelCost
+	}
 	c.Member.ConsentHistory = func(child int, first *int, _ *string) int { return page(child, first, community.DefaultPageSize) }
+	// A page of rewards or points history is one round trip for every member asked; each
+	// reward's campaign, brand and members cost what each costs.
+	c.Member.Rewards = func(child int, _ *community.RewardStatus, _ *string, first *int, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
+	c.Member.PointsHistory = func(child int, _ string, first *int, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
+	c.Query.ReferralReviewQueue = func(child int, _ string, first *int, _ *string) int {
+		return page(child, first, community.DefaultPageSize)
+	}
+	// A reward's reviews are a decision or a few: an approval keeps it pending for another,
+	// a rejection ends it.
+	c.Reward.Reviews = func(child int) int { return 1 + typicalReviews*child }
 	c.Brand.Members = func(child int, first *int, _ *string, _ *string) int {
 		return page(child, first, community.DefaultPageSize)
 	}
@@ -109,7 +130,12 @@ const (
 	// searchCost is a search's own work: the engine scores every hit of the query (up to
 	// the 1,000 a page may reach) before the page is cut.
 	searchCost = 50
-	// typicalPurchases and typicalFew are the lengths unpaged lists are costed at.
+	// typicalPurchases, typicalFew and typicalReviews are the lengths unpaged lists are
+	// costed at.
 	typicalPurchases = 50
 	typicalFew       = 10
+	typicalReviews   = 3
+	// downlineLevelCost is what each level of a downline below the first adds to a page of
+	// it: the members of the levels above are read to find the level's.
+	downlineLevelCost = 10
 )

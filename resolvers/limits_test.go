@@ -200,6 +200,8 @@ func testQueryBudget(t *testing.T, mode string) {
 		{"a list page from a variable", `query($id: ID!, $n: Int) { member(id: $id) { followers(first: $n) { edges { node { following(first: 100) { edges { node { id } } } } } } } }`, map[string]any{"id": id, "n": 100}, "COMPLEXITY_LIMIT_EXCEEDED", 1},
 		{"a brand's campaigns, each with its brand's members", `{ brand(slug: "byd") { referralCampaigns(first: 100) { edges { node { brand { members(first: 100) { edges { node { tier } } } } } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED", 1},
 		{"a page of a brand's campaigns", `{ brand(slug: "byd") { referralCampaigns(first: 100) { totalCount edges { node { name rules { level kind value } brand { name } } } } } }`, nil, "", 0},
+		{"a downline page, each member with its own", `query($id: ID!) { member(id: $id) { referrals(first: 100) { edges { node { referrals(first: 50) { edges { node { id } } } } } } } }`, vars, "COMPLEXITY_LIMIT_EXCEEDED", 1},
+		{"a page of a downline's tenth level, with figures", `query($id: ID!) { member(id: $id) { referralStats { total perLevel } referrals(level: 10, first: 100) { totalCount edges { node { id handle referralStats { total } } } } } }`, vars, "", 0},
 		{"6,000 entity representations", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id handle } } }`, map[string]any{"r": representations(6000, id)}, "COMPLEXITY_LIMIT_EXCEEDED", 1},
 		{"100 entity representations", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id handle } } }`, map[string]any{"r": representations(100, id)}, "", 0},
 	}

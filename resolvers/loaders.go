@@ -228,12 +228,20 @@ type Loaders struct {
 	// RuleConsents are members' consents to the caller's brand, for field rules.
 	RuleConsents *Loader[string, []community.Consent]
 	Purchases    *Loader[community.PurchaseKey, []community.Purchase]
+	// PointsHistory are pages of members' points history in a brand.
+	PointsHistory *Loader[community.PointsKey, community.PointsList]
 
 	// Referrals are members' referrals, as the caller may read them.
 	Referrals *Loader[string, *community.Referral]
 	// Chains are members' uplines, as the caller may read them.
 	Chains    *Loader[community.ChainKey, []community.ChainLink]
 	Campaigns *Loader[string, *community.ReferralCampaign]
+	// Rewards are pages of members' rewards, as the caller may read them.
+	Rewards *Loader[community.RewardKey, community.RewardList]
+	// Downlines are pages of levels of members' downlines; ReferralStats their kept
+	// figures.
+	Downlines     *Loader[community.DownlineKey, community.DownlineList]
+	ReferralStats *Loader[string, community.ReferralStats]
 
 	Clubs             *Loader[string, *community.Club]
 	BrandClubs        *Loader[string, []community.Club]
@@ -272,10 +280,14 @@ func NewLoaders(svc community.Services) *Loaders {
 	l.Consents = newLoader(l, svc.Brands.Consents, nil)
 	l.RuleConsents = newLoader(l, svc.Brands.ConsentsForRule, nil)
 	l.Purchases = newLoader(l, svc.Brands.Purchases, nil)
+	l.PointsHistory = newLoader(l, svc.Brands.PointsHistory, nil)
 
 	l.Referrals = newLoader(l, svc.Referrals.ReferralsOf, nil)
 	l.Chains = newLoader(l, svc.Referrals.ReferralChains, nil)
 	l.Campaigns = newLoader(l, svc.Referrals.CampaignsByID, func(c *community.ReferralCampaign) string { return c.ID })
+	l.Rewards = newLoader(l, svc.Referrals.Rewards, nil)
+	l.Downlines = newLoader(l, svc.Referrals.Downlines, nil)
+	l.ReferralStats = newLoader(l, svc.Referrals.ReferralStats, nil)
 
 	l.Clubs = newLoader(l, svc.Clubs.ClubsByID, func(c *community.Club) string { return c.ID })
 	l.BrandClubs = newLoader(l, svc.Clubs.ClubsOfBrands, nil)

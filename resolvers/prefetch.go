@@ -89,6 +89,26 @@ func (r *Resolver) primeMembers(ctx context.Context, op *graphql.OperationContex
 					r.primeMembers(ctx, op, below, nested)
 				}
 			})
+		case "referralStats":
+			prime(ctx, &fetches, l.ReferralStats, ids, nil)
+		case "referrals":
+			args := f.ArgumentMap(op.Variables)
+			keys := make([]community.DownlineKey, len(ids))
+			for i, id := range ids {
+				keys[i] = downlineKey(id, args["level"], args["first"], args["after"])
+			}
+			below := selection(op, []graphql.CollectedField{f}, f.Name, "edges", "node")
+			prime(ctx, &fetches, l.Downlines, keys, func(pages []community.DownlineList) {
+				var nested []string
+				for _, page := range pages {
+					for _, e := range page.ListedEdges() {
+						nested = append(nested, e.MemberID)
+					}
+				}
+				if len(nested) > 0 && len(below) > 0 {
+					r.primeMembers(ctx, op, below, nested)
+				}
+			})
 		case "suggestedFollows":
 			first := intArg(f.ArgumentMap(op.Variables)["first"], community.DefaultSuggestions)
 			keys := make([]community.SuggestionKey, len(ids))
@@ -231,6 +251,15 @@ func fetchPrimed[K comparable, V any](ctx context.Context, loader *Loader[K, V],
 		}
 	}
 	return out
+}
+
+// downlineKey is the key of a page of a level of a member's downline, from its field's
+// arguments.
+func downlineKey(memberID string, level, first, after any) community.DownlineKey {
+	return community.DownlineKey{
+		MemberID: memberID, Level: intArg(level, community.DefaultDownlineLevel),
+		First: intArg(first, community.DefaultPageSize), After: stringArg(after),
+	}
 }
 
 // listKinds maps the list fields of Member to their kinds.

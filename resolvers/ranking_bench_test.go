@@ -21,10 +21,11 @@ import (
 	"quanzi/resolvers"
 )
 
-// The referral benchmarks run on a generated referral forest, on the embedded store and,
+// The ranking benchmarks run on a generated referral forest, on the embedded store and,
 // when NEO4J_URI is set, on Neo4j. The forest is small (2,000 members) unless
-// QUANZI_BENCH_REFERRALS is set: 1 for 20,000 members, or the number of members. A Neo4j
-// that already holds the forest of that size is reused.
+// QUANZI_BENCH_REFERRALS=1, which gates the big referral benchmarks: then it has
+// QUANZI_BENCH_REFERRAL_MEMBERS members, 20,000 by default. A Neo4j that already holds the
+// forest of that size is reused.
 //
 //	QUANZI_BENCH_REFERRALS=1 go test -run '^$' -bench 'TopReferrers|ReferralPath' -benchtime 100x ./resolvers/
 
@@ -38,11 +39,9 @@ type forestSpec struct {
 
 func forestSpecFromEnv() forestSpec {
 	spec := forestSpec{Members: 2_000, MaxDepth: 30, Seed: 12}
-	switch v := os.Getenv("QUANZI_BENCH_REFERRALS"); {
-	case v == "1":
+	if os.Getenv("QUANZI_BENCH_REFERRALS") == "1" {
 		spec.Members = 20_000
-	case v != "":
-		if n, err := strconv.Atoi(v); err == nil && n > 1 {
+		if n, err := strconv.Atoi(os.Getenv("QUANZI_BENCH_REFERRAL_MEMBERS")); err == nil && n > 1 {
 			spec.Members = n
 		}
 	}
@@ -235,7 +234,7 @@ func (f *forest) generate(ctx context.Context, s community.Store, progress func(
 		if i%10 < 3 {
 			p := community.Purchase{ID: community.NewID(), MemberID: f.ids[i], BrandID: f.brandA, Amount: 299_00, Currency: "CNY",
 				ExternalID: fmt.Sprintf("forest-%d", i), At: forestBase.Add(100 * 24 * time.Hour), RecordedAt: forestBase.Add(100 * 24 * time.Hour)}
-			stored, err := s.RecordPurchase(ctx, p)
+			stored, err := s.RecordPurchase(ctx, p, nil)
 			if err != nil {
 				return err
 			}

@@ -67,6 +67,28 @@ func (r *memberResolver) ReferralChain(ctx context.Context, obj *community.Membe
 	return r.loadersFor(ctx).Chains.Get(ctx, community.ChainKey{MemberID: obj.ID, MaxDepth: intArg(maxDepth, community.DefaultChainDepth)})
 }
 
+func (r *memberResolver) Referrals(ctx context.Context, obj *community.Member, level *int, first *int, after *string) (*community.DownlineList, error) {
+	l, err := r.loadersFor(ctx).Downlines.Get(ctx, downlineKey(obj.ID, level, first, after))
+	if err != nil {
+		return nil, err
+	}
+	// The page's members are read, with what is selected on them, in one batch.
+	ids := make([]string, len(l.ListedEdges()))
+	for i, e := range l.ListedEdges() {
+		ids[i] = e.MemberID
+	}
+	r.prefetchMembers(ctx, ids, "edges", "node")
+	return &l, nil
+}
+
+func (r *memberResolver) ReferralStats(ctx context.Context, obj *community.Member) (*community.ReferralStats, error) {
+	st, err := r.loadersFor(ctx).ReferralStats.Get(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
 func (r *mutationResolver) CreateReferralCampaign(ctx context.Context, input model.CreateReferralCampaignInput) (*model.CreateReferralCampaignPayload, error) {
 	c, err := r.Referrals.CreateReferralCampaign(ctx, community.CreateCampaignInput{
 		BrandID: input.BrandID, Name: input.Name, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
@@ -162,6 +184,14 @@ func (r *referralCampaignConnectionResolver) PageInfo(ctx context.Context, obj *
 	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedCampaign.Cursor), nil
 }
 
+func (r *referralConnectionResolver) PageInfo(ctx context.Context, obj *community.DownlineList) (*model.PageInfo, error) {
+	return pageInfo(obj.HasNextPage, obj.ListedEdges(), community.ListedReferee.Cursor), nil
+}
+
+func (r *referralEdgeResolver) Node(ctx context.Context, obj *community.ListedReferee) (*community.Member, error) {
+	return r.loadersFor(ctx).Members.Get(ctx, obj.MemberID)
+}
+
 func (r *referralLinkResolver) Member(ctx context.Context, obj *community.ChainLink) (*community.Member, error) {
 	return r.loadersFor(ctx).Members.Get(ctx, obj.MemberID)
 }
@@ -179,6 +209,10 @@ func (r *referralRuleResolver) CapPerReferrer(ctx context.Context, obj *communit
 		return nil, nil
 	}
 	return &obj.CapPerReferrer, nil
+}
+
+func (r *referralStatsResolver) PerLevel(ctx context.Context, obj *community.ReferralStats) ([]int, error) {
+	return obj.PerLevel[:], nil
 }
 
 func (r *referredViaResolver) Campaign(ctx context.Context, obj *community.Referral) (*community.ReferralCampaign, error) {
@@ -203,9 +237,17 @@ func (r *Resolver) ReferralCampaignConnection() graph.ReferralCampaignConnection
 	return &referralCampaignConnectionResolver{r}
 }
 
+func (r *Resolver) ReferralConnection() graph.ReferralConnectionResolver {
+	return &referralConnectionResolver{r}
+}
+
+func (r *Resolver) ReferralEdge() graph.ReferralEdgeResolver { return &referralEdgeResolver{r} }
+
 func (r *Resolver) ReferralLink() graph.ReferralLinkResolver { return &referralLinkResolver{r} }
 
 func (r *Resolver) ReferralRule() graph.ReferralRuleResolver { return &referralRuleResolver{r} }
+
+func (r *Resolver) ReferralStats() graph.ReferralStatsResolver { return &referralStatsResolver{r} }
 
 func (r *Resolver) ReferredVia() graph.ReferredViaResolver { return &referredViaResolver{r} }
 
@@ -217,8 +259,11 @@ type (
 	invitePreviewResolver              struct{ *Resolver }
 	referralCampaignResolver           struct{ *Resolver }
 	referralCampaignConnectionResolver struct{ *Resolver }
+	referralConnectionResolver         struct{ *Resolver }
+	referralEdgeResolver               struct{ *Resolver }
 	referralLinkResolver               struct{ *Resolver }
 	referralRuleResolver               struct{ *Resolver }
+	referralStatsResolver              struct{ *Resolver }
 	referredViaResolver                struct{ *Resolver }
 	referrerRankResolver               struct{ *Resolver }
 )

@@ -378,7 +378,7 @@ func testBrandMembership(t *testing.T, s community.Store) {
 
 	// Points earned, then joining again, later or earlier: the membership keeps its time
 	// and its points.
-	_, err := s.RecordPurchase(ctx, cny(community.NewID(), wang, nio, "nio-order-1", 250_00, 6))
+	_, err := s.RecordPurchase(ctx, cny(community.NewID(), wang, nio, "nio-order-1", 250_00, 6), nil)
 	must(t, err)
 	must(t, s.JoinBrand(ctx, wang, nio, at(9)))
 	must(t, s.JoinBrand(ctx, wang, nio, at(1)))
@@ -509,7 +509,7 @@ func testBrandMembers(t *testing.T, s community.Store) {
 			f.consent(m)
 		}
 		if f.points > 0 {
-			_, err := s.RecordPurchase(ctx, cny(community.NewID(), m, f.brand, "order-"+f.handle, int64(f.points)*100, f.joined+1))
+			_, err := s.RecordPurchase(ctx, cny(community.NewID(), m, f.brand, "order-"+f.handle, int64(f.points)*100, f.joined+1), nil)
 			must(t, err)
 		}
 		if f.listed {
@@ -763,7 +763,7 @@ func testPurchases(t *testing.T, s community.Store) {
 	must(t, s.JoinBrand(ctx, lina, li, at(0)))
 	record := func(t *testing.T, p community.Purchase) community.Purchase {
 		t.Helper()
-		got, err := s.RecordPurchase(ctx, p)
+		got, err := s.RecordPurchase(ctx, p, nil)
 		must(t, err)
 		return got
 	}
@@ -817,7 +817,7 @@ func testPurchases(t *testing.T, s community.Store) {
 				p := p1
 				p.ID, p.RecordedAt = ids(), at(30)
 				tc.change(&p)
-				_, err := s.RecordPurchase(ctx, p)
+				_, err := s.RecordPurchase(ctx, p, nil)
 				wantCode(t, err, community.CodeConflict)
 				wantPoints(t, s, wang, nio, before)
 			})
@@ -826,7 +826,7 @@ func testPurchases(t *testing.T, s community.Store) {
 				before, _ := points(t, s, wang, nio)
 				p := p1
 				tc.change(&p)
-				_, err := s.RecordPurchase(ctx, p)
+				_, err := s.RecordPurchase(ctx, p, nil)
 				wantCode(t, err, community.CodeConflict)
 				wantPoints(t, s, wang, nio, before)
 			})
@@ -871,7 +871,7 @@ func testPurchases(t *testing.T, s community.Store) {
 			p    community.Purchase
 		}{{"unknown member", unknownMember}, {"unknown brand", unknownBrand}} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := s.RecordPurchase(ctx, tc.p)
+				_, err := s.RecordPurchase(ctx, tc.p, nil)
 				wantCode(t, err, community.CodeNotFound)
 			})
 		}
@@ -915,7 +915,7 @@ func testPointsLimit(t *testing.T, s community.Store) {
 	ids := ordered()
 	record := func(t *testing.T, p community.Purchase) community.Purchase {
 		t.Helper()
-		got, err := s.RecordPurchase(ctx, p)
+		got, err := s.RecordPurchase(ctx, p, nil)
 		must(t, err)
 		return got
 	}
@@ -937,7 +937,7 @@ func testPointsLimit(t *testing.T, s community.Store) {
 	wantPoints(t, s, wang, nio, community.MaxPoints-left)
 
 	t.Run("one point too many", func(t *testing.T) {
-		_, err := s.RecordPurchase(ctx, cny(ids(), wang, nio, "over-1", int64(left+1)*100, 2))
+		_, err := s.RecordPurchase(ctx, cny(ids(), wang, nio, "over-1", int64(left+1)*100, 2), nil)
 		wantCode(t, err, community.CodeConflict)
 		wantPoints(t, s, wang, nio, community.MaxPoints-left)
 		if n := purchases(t); n != len(big) {
@@ -950,7 +950,7 @@ func testPointsLimit(t *testing.T, s community.Store) {
 		errs := make(chan error, n)
 		for i := range n {
 			go func() {
-				_, err := s.RecordPurchase(ctx, cny(community.NewID(), wang, nio, fmt.Sprintf("quarter-%d", i), int64(left/fit)*100, 3))
+				_, err := s.RecordPurchase(ctx, cny(community.NewID(), wang, nio, fmt.Sprintf("quarter-%d", i), int64(left/fit)*100, 3), nil)
 				errs <- err
 			}()
 		}
@@ -974,7 +974,7 @@ func testPointsLimit(t *testing.T, s community.Store) {
 		}
 		// Less than a unit earns no point.
 		record(t, cny(ids(), wang, nio, "small-1", 99, 4))
-		_, err := s.RecordPurchase(ctx, cny(ids(), wang, nio, "over-2", 1_00, 4))
+		_, err := s.RecordPurchase(ctx, cny(ids(), wang, nio, "over-2", 1_00, 4), nil)
 		wantCode(t, err, community.CodeConflict)
 		wantPoints(t, s, wang, nio, community.MaxPoints)
 	})
@@ -998,7 +998,7 @@ func testRefunds(t *testing.T, s community.Store) {
 	ids := ordered()
 	record := func(p community.Purchase) {
 		t.Helper()
-		_, err := s.RecordPurchase(ctx, p)
+		_, err := s.RecordPurchase(ctx, p, nil)
 		must(t, err)
 	}
 	refund := func(t *testing.T, brandID, purchaseID string, n int) community.Purchase {
@@ -1035,7 +1035,7 @@ func testRefunds(t *testing.T, s community.Store) {
 		retry := cny(ids(), wang, nio, "order-1", 1000_00, 1)
 		retry.RecordedAt = at(12)
 		for _, p := range []community.Purchase{identical, retry} {
-			got, err := s.RecordPurchase(ctx, p)
+			got, err := s.RecordPurchase(ctx, p, nil)
 			checkRead(t, "RecordPurchase of a refunded purchase", p1, got, err)
 			wantPoints(t, s, wang, nio, 200)
 		}
@@ -1184,7 +1184,7 @@ func testConcurrentBrandWrites(t *testing.T, s community.Store) {
 		p := cny(ids(), m, nio, "once-1", 888_00, 10)
 		got := make(chan community.Purchase, n)
 		errs := all(func(int) error {
-			rec, err := s.RecordPurchase(ctx, p)
+			rec, err := s.RecordPurchase(ctx, p, nil)
 			got <- rec
 			return err
 		})
@@ -1210,7 +1210,7 @@ func testConcurrentBrandWrites(t *testing.T, s community.Store) {
 		errs := all(func(i int) error {
 			p := cny(purchaseIDs[i], m, nio, "retried-1", 111_00, 10)
 			p.RecordedAt = at(20 + i)
-			rec, err := s.RecordPurchase(ctx, p)
+			rec, err := s.RecordPurchase(ctx, p, nil)
 			got <- rec
 			return err
 		})
@@ -1233,7 +1233,7 @@ func testConcurrentBrandWrites(t *testing.T, s community.Store) {
 	t.Run("credit every purchase", func(t *testing.T) {
 		m := joined(t, "buyer_3")
 		errs := all(func(i int) error {
-			_, err := s.RecordPurchase(ctx, cny(community.NewID(), m, nio, fmt.Sprintf("credited-%d", i), int64(i+1)*100_00, 11))
+			_, err := s.RecordPurchase(ctx, cny(community.NewID(), m, nio, fmt.Sprintf("credited-%d", i), int64(i+1)*100_00, 11), nil)
 			return err
 		})
 		if diff := cmp.Diff(map[community.Code]int{"": n}, codes(errs)); diff != "" {
@@ -1246,7 +1246,7 @@ func testConcurrentBrandWrites(t *testing.T, s community.Store) {
 		m := joined(t, "buyer_4")
 		p := cny(ids(), m, nio, "refunded-1", 1000_00, 10)
 		for _, q := range []community.Purchase{p, cny(ids(), m, nio, "refunded-2", 200_00, 11)} {
-			_, err := s.RecordPurchase(ctx, q)
+			_, err := s.RecordPurchase(ctx, q, nil)
 			must(t, err)
 		}
 		got := make(chan community.Purchase, n)
@@ -1332,7 +1332,7 @@ func testConcurrentBrandWrites(t *testing.T, s community.Store) {
 		o := create(t, s, "zhang_wei")[0].ID
 		must(t, s.JoinBrand(ctx, o, li, at(0)))
 		errs := all(func(i int) error {
-			_, err := s.RecordPurchase(ctx, cny(community.NewID(), o, li, "order-9", int64(i+1)*100_00, 10))
+			_, err := s.RecordPurchase(ctx, cny(community.NewID(), o, li, "order-9", int64(i+1)*100_00, 10), nil)
 			return err
 		})
 		if diff := cmp.Diff(map[community.Code]int{"": 1, community.CodeConflict: n - 1}, codes(errs)); diff != "" {

@@ -40,6 +40,8 @@ func Run(t *testing.T, newStore NewStore) {
 	testReferralStore(t, newStore)
 	testAttributionStore(t, newStore)
 	testRankingStore(t, newStore)
+	testFraudSignals(t, newStore)
+	testDownlineStore(t, newStore)
 	testOutboxStore(t, newStore)
 	testIdempotencyStore(t, newStore)
 	t.Run("RoundTrips", func(t *testing.T) { testRoundTrips(t, newStore(t)) })

@@ -14,6 +14,36 @@ import (
 func testRankingStore(t *testing.T, newStore NewStore) {
 	t.Run("ReferralPaths", func(t *testing.T) { testReferralPaths(t, newStore(t)) })
 	t.Run("TopReferrers", func(t *testing.T) { testTopReferrers(t, newStore(t)) })
+	t.Run("RankingsOfImportedReferrals", func(t *testing.T) { testRankingsOfImported(t, newStore(t)) })
+}
+
+// testRankingsOfImported imports a chain and a star out of time order, and reads them as
+// redeemed ones are read: in rankings, windows and paths.
+func testRankingsOfImported(t *testing.T, s community.Store) {
+	ctx := context.Background()
+	c := liveCampaign(t, s, "导入")
+	ms := create(t, s, "imp_root", "imp_a", "imp_b", "imp_c", "imp_d")
+	ref := func(referee, referrer, minute int) community.Referral {
+		return community.Referral{MemberID: ms[referee].ID, ReferrerID: ms[referrer].ID, Code: "IMPORTED01", CampaignID: c.ID,
+			Channel: community.ShareWeChat, At: at(minute)}
+	}
+	// root ← a ← b ← c, root ← d.
+	must(t, s.ImportReferrals(ctx, []community.Referral{ref(3, 2, 400), ref(1, 0, 100), ref(4, 0, 300), ref(2, 1, 200)}))
+	q := community.ReferrerQuery{BrandID: c.BrandID, By: community.RankTotal, First: 10, From: at(150), To: at(400)}
+	got, err := s.TopReferrers(ctx, q)
+	counts := func(named map[int]int) []community.ReferrerCount {
+		var out []community.ReferrerCount
+		for i, n := range named {
+			out = append(out, community.ReferrerCount{MemberID: ms[i].ID, Count: n})
+		}
+		slices.SortFunc(out, func(a, b community.ReferrerCount) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.MemberID, b.MemberID))
+		})
+		return out
+	}
+	checkRead(t, "TopReferrers of imported referrals", counts(map[int]int{0: 2, 1: 1}), got, err)
+	path, err := s.ReferralPath(ctx, ms[0].ID, ms[3].ID)
+	checkRead(t, "ReferralPath of imported referrals", []string{ms[3].ID, ms[2].ID, ms[1].ID, ms[0].ID}, path, err)
 }
 
 // rankingForest is a small referral forest over two brands' campaigns, with consents and
@@ -63,7 +93,7 @@ func newRankingForest(t *testing.T, s community.Store) rankingForest {
 	}
 	buy := func(member string, brand community.Brand, order string, refund bool) {
 		t.Helper()
-		p, err := s.RecordPurchase(ctx, cny(community.NewID(), f.id[member], brand.ID, order, 199_00, 600))
+		p, err := s.RecordPurchase(ctx, cny(community.NewID(), f.id[member], brand.ID, order, 199_00, 600), nil)
 		must(t, err)
 		if refund {
 			_, err := s.RefundPurchase(ctx, brand.ID, p.ID, at(700))

@@ -679,9 +679,9 @@ func (s *Store) ConsentHistory(_ context.Context, memberID string, first int, be
 }
 
 // RecordPurchase implements community.BrandStore. CONFLICT also when the purchase's id is
-// taken by another purchase. The store's lock makes the check of the points limit and the
-// credit one step.
-func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (community.Purchase, error) {
+// taken by another purchase. The store's lock makes the check of the points limit, the
+// credit and the rewards one step.
+func (s *Store) RecordPurchase(_ context.Context, p community.Purchase, rule community.RewardRule) (community.Purchase, error) {
 	p.At, p.RecordedAt, p.RefundedAt = p.At.UTC(), p.RecordedAt.UTC(), p.RefundedAt.UTC()
 	defer s.writing()()
 	if s.members[p.MemberID] == nil {
@@ -701,26 +701,28 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 		return community.Purchase{}, conflict("purchase %q exists already", p.ID)
 	}
 	m := b.members[p.MemberID]
-	var next community.BrandMembership
 	credited := 0
-	if m != nil {
-		next = *m
-		if !p.Refunded() {
-			credited = p.Points()
-			next.Points += credited
-		}
+	if m != nil && !p.Refunded() {
+		credited = p.Points()
 	}
-	if credited > 0 && next.Points > community.MaxPoints {
+	if credited > 0 && m.Points+credited > community.MaxPoints {
 		return community.Purchase{}, community.PointsLimitError()
+	}
+	l := s.newLedger()
+	if credited > 0 {
+		l.change(m, credited, community.PointsEntry{ID: community.PointsEntryID(community.PointsPurchase, p.ID),
+			Reason: community.PointsPurchase, PurchaseID: p.ID, At: p.RecordedAt})
+	}
+	if rule != nil {
+		for _, r := range rule(s.rewardFacts(p)) {
+			l.create(r)
+		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx, bucketPurchases, []byte(p.ID), purchaseDoc{Purchase: p, Credited: &credited}); err != nil {
 			return err
 		}
-		if m == nil {
-			return nil
-		}
-		return putJSON(tx, bucketMemberships, membershipKey(&next), next)
+		return l.put(tx, p.RecordedAt)
 	})
 	if err != nil {
 		return community.Purchase{}, fmt.Errorf("embedded: record purchase: %w", err)
@@ -730,9 +732,8 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 	s.credited[p.ID] = credited
 	s.byExternal[externalKey{p.BrandID, p.ExternalID}] = stored
 	s.purchasesOf[p.MemberID] = insertSorted(s.purchasesOf[p.MemberID], stored, comparePurchases)
-	if m != nil {
-		*m = next
-	}
+	l.apply()
+	s.countConversion(p.MemberID)
 	return p, nil
 }
 
@@ -740,6 +741,7 @@ func (s *Store) RecordPurchase(_ context.Context, p community.Purchase) (communi
 // purchase credited, kept with the purchase, so a purchase recorded before its member
 // joined the programme takes back nothing.
 func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
+	at = at.UTC()
 	defer s.writing()()
 	p := s.purchases[purchaseID]
 	if p == nil || p.BrandID != brandID {
@@ -749,34 +751,27 @@ func (s *Store) RefundPurchase(_ context.Context, brandID, purchaseID string, at
 		return *p, nil
 	}
 	refunded := *p
-	refunded.RefundedAt = at.UTC()
+	refunded.RefundedAt = at
 	credited := s.credited[p.ID]
+	l := s.newLedger()
 	// The membership changes only when there are points to take back.
-	m := s.brands[brandID].members[p.MemberID]
-	if credited == 0 {
-		m = nil
+	if m := s.brands[brandID].members[p.MemberID]; m != nil && credited > 0 {
+		l.change(m, -credited, community.PointsEntry{ID: community.PointsEntryID(community.PointsRefund, p.ID),
+			Reason: community.PointsRefund, PurchaseID: p.ID, At: at})
 	}
-	var next community.BrandMembership
-	if m != nil {
-		next = *m
-		next.Points = max(0, next.Points-credited)
-	}
+	s.unwindRewards(l, p, at)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx, bucketPurchases, []byte(p.ID), purchaseDoc{Purchase: refunded, Credited: &credited}); err != nil {
 			return err
 		}
-		if m == nil {
-			return nil
-		}
-		return putJSON(tx, bucketMemberships, membershipKey(&next), next)
+		return l.put(tx, at)
 	})
 	if err != nil {
 		return community.Purchase{}, fmt.Errorf("embedded: refund purchase %q: %w", purchaseID, err)
 	}
 	*p = refunded
-	if m != nil {
-		*m = next
-	}
+	l.apply()
+	s.countConversion(p.MemberID)
 	return refunded, nil
 }
 

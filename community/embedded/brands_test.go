@@ -183,7 +183,7 @@ func TestMemberships(t *testing.T) {
 	must(t, s.JoinBrand(ctx, m, bs[2].ID, at(5)))
 	must(t, s.JoinBrand(ctx, m, bs[1].ID, at(3)))
 	must(t, s.JoinBrand(ctx, m, bs[0].ID, at(5)))
-	_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: bs[1].ID, Amount: 12345, Currency: "CNY", ExternalID: "o-1", At: at(4), RecordedAt: at(4)})
+	_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: bs[1].ID, Amount: 12345, Currency: "CNY", ExternalID: "o-1", At: at(4), RecordedAt: at(4)}, nil)
 	must(t, err)
 	must(t, s.JoinBrand(ctx, m, bs[1].ID, at(9))) // changes neither Since nor points
 
@@ -228,7 +228,7 @@ func TestBrandMembers(t *testing.T) {
 
 	// Points: m1 has 1500 (银卡), m2 6000 (金卡), the others 0.
 	for i, amount := range map[int]int64{1: 150000, 2: 600000} {
-		_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: ms[i], BrandID: b, Amount: amount, Currency: "CNY", ExternalID: fmt.Sprint("o-", i), At: at(20)})
+		_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: ms[i], BrandID: b, Amount: amount, Currency: "CNY", ExternalID: fmt.Sprint("o-", i), At: at(20)}, nil)
 		must(t, err)
 	}
 	mem := func(i, points int) community.BrandMembership {
@@ -403,13 +403,13 @@ func TestPurchases(t *testing.T) {
 		}
 	}
 
-	_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: community.NewID(), BrandID: b, Amount: 100, Currency: "CNY", ExternalID: "x", At: at(1)})
+	_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: community.NewID(), BrandID: b, Amount: 100, Currency: "CNY", ExternalID: "x", At: at(1)}, nil)
 	wantCode(t, err, community.CodeNotFound)
-	_, err = s.RecordPurchase(ctx, buy(community.NewID(), "x", 100, 1))
+	_, err = s.RecordPurchase(ctx, buy(community.NewID(), "x", 100, 1), nil)
 	wantCode(t, err, community.CodeNotFound)
 
 	p1 := buy(b, "order-1", 199_99, 10)
-	got, err := s.RecordPurchase(ctx, p1)
+	got, err := s.RecordPurchase(ctx, p1, nil)
 	must(t, err)
 	diff(t, "recorded purchase", p1, got)
 	points(199)
@@ -417,7 +417,7 @@ func TestPurchases(t *testing.T) {
 	t.Run("recording again", func(t *testing.T) {
 		again := buy(b, "order-1", 199_99, 10)
 		again.At = again.At.In(time.FixedZone("CST", 8*3600))
-		got, err := s.RecordPurchase(ctx, again)
+		got, err := s.RecordPurchase(ctx, again, nil)
 		must(t, err)
 		diff(t, "purchase recorded again", p1, got)
 		points(199)
@@ -430,18 +430,18 @@ func TestPurchases(t *testing.T) {
 			t.Run("other "+name, func(t *testing.T) {
 				p := buy(b, "order-1", 199_99, 10)
 				change(&p)
-				_, err := s.RecordPurchase(ctx, p)
+				_, err := s.RecordPurchase(ctx, p, nil)
 				wantCode(t, err, community.CodeConflict)
 			})
 		}
 		// The same external id at another brand is another purchase.
-		_, err = s.RecordPurchase(ctx, buy(other, "order-1", 50_00, 11))
+		_, err = s.RecordPurchase(ctx, buy(other, "order-1", 50_00, 11), nil)
 		must(t, err)
 		points(199)
 	})
 
 	p2 := buy(b, "order-2", 10_00, 20)
-	_, err = s.RecordPurchase(ctx, p2)
+	_, err = s.RecordPurchase(ctx, p2, nil)
 	must(t, err)
 	points(209)
 
@@ -463,12 +463,12 @@ func TestPurchases(t *testing.T) {
 	// nothing back.
 	m2 := ms[1]
 	early := community.Purchase{ID: community.NewID(), MemberID: m2, BrandID: b, Amount: 500_00, Currency: "CNY", ExternalID: "order-3", At: at(1)}
-	_, err = s.RecordPurchase(ctx, early)
+	_, err = s.RecordPurchase(ctx, early, nil)
 	must(t, err)
 	must(t, s.JoinBrand(ctx, m2, b, at(2)))
 	late := early
 	late.ID, late.ExternalID, late.Amount, late.At = community.NewID(), "order-4", 100_00, at(3)
-	_, err = s.RecordPurchase(ctx, late)
+	_, err = s.RecordPurchase(ctx, late, nil)
 	must(t, err)
 	_, err = s.RefundPurchase(ctx, b, early.ID, at(4))
 	must(t, err)
@@ -492,9 +492,9 @@ func TestPurchases(t *testing.T) {
 
 	t.Run("same time: by id descending", func(t *testing.T) {
 		x, y := buy(b, "order-5", 1_00, 50), buy(b, "order-6", 1_00, 50)
-		_, err := s.RecordPurchase(ctx, x)
+		_, err := s.RecordPurchase(ctx, x, nil)
 		must(t, err)
-		_, err = s.RecordPurchase(ctx, y)
+		_, err = s.RecordPurchase(ctx, y, nil)
 		must(t, err)
 		got, err := s.PurchasesOf(ctx, b, []string{m})
 		must(t, err)
@@ -576,7 +576,7 @@ func TestReopenBrands(t *testing.T) {
 	var refund community.Purchase
 	for i := range 4 {
 		p := community.Purchase{ID: community.NewID(), MemberID: ms[i%2], BrandID: bs[i%2].ID, Amount: int64(i+1) * 100_00, Currency: "CNY", ExternalID: fmt.Sprint("order-", i), At: at(40 + i), RecordedAt: at(50)}
-		p, err := s.RecordPurchase(ctx, p)
+		p, err := s.RecordPurchase(ctx, p, nil)
 		must(t, err)
 		refund = p
 	}
@@ -595,7 +595,7 @@ func TestReopenBrands(t *testing.T) {
 	// What was ended stays ended, and what is not ended still constrains writes.
 	wantCode(t, s.InvitePartner(ctx, community.Partnership{InviterID: bs[1].ID, InviteeID: bs[0].ID, InvitedAt: at(70)}), community.CodeConflict)
 	must(t, s.InvitePartner(ctx, community.Partnership{InviterID: bs[1].ID, InviteeID: bs[2].ID, InvitedAt: at(70)}))
-	_, err = s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: ms[1], BrandID: bs[0].ID, Amount: 1, Currency: "CNY", ExternalID: "order-0", At: at(40)})
+	_, err = s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: ms[1], BrandID: bs[0].ID, Amount: 1, Currency: "CNY", ExternalID: "order-0", At: at(40)}, nil)
 	wantCode(t, err, community.CodeConflict)
 	wantCode(t, s.CreateBrand(ctx, community.Brand{ID: community.NewID(), Slug: "nio"}), community.CodeConflict)
 }

@@ -274,6 +274,7 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		n := &postNode{id: pm.ID, club: c, author: a, createdAt: nanos(pm.CreatedAt), seq: s.nextTarget, counters: newCounters(), listed: listed(pm.Status, pm.Listed)}
 		s.nextTarget++
 		s.posts[n.id] = n
+		s.acted(a.ID, n.createdAt)
 		if n.listed {
 			s.clubPosts[c] = append(s.clubPosts[c], n)
 			s.authorPosts[a] = append(s.authorPosts[a], n)
@@ -289,11 +290,11 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 	}
 	var replies []reply
 	var cm struct {
-		ID, PostID, ParentID string
-		CreatedAt, DeletedAt time.Time
+		ID, PostID, ParentID, AuthorID string
+		CreatedAt, DeletedAt           time.Time
 	}
 	err = tx.Bucket(bucketComments).ForEach(func(_, v []byte) error {
-		cm.ID, cm.PostID, cm.ParentID, cm.CreatedAt, cm.DeletedAt = "", "", "", time.Time{}, time.Time{}
+		cm.ID, cm.PostID, cm.ParentID, cm.AuthorID, cm.CreatedAt, cm.DeletedAt = "", "", "", "", time.Time{}, time.Time{}
 		if err := json.Unmarshal(v, &cm); err != nil {
 			return fmt.Errorf("embedded: decode comment: %w", err)
 		}
@@ -304,6 +305,7 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		n := &commentNode{id: cm.ID, post: p, createdAt: nanos(cm.CreatedAt), seq: s.nextTarget, reactions: make([]int32, kindCount), deleted: !cm.DeletedAt.IsZero()}
 		s.nextTarget++
 		s.comments[n.id] = n
+		s.acted(cm.AuthorID, n.createdAt)
 		if !n.deleted {
 			p.comments++
 		}
@@ -327,7 +329,7 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 			parent.replies++
 		}
 	}
-	err = tx.Bucket(bucketReactions).ForEach(func(k, _ []byte) error {
+	err = tx.Bucket(bucketReactions).ForEach(func(k, v []byte) error {
 		target, rest, ok1 := bytes.Cut(k, []byte{0})
 		memberID, kind, ok2 := bytes.Cut(rest, []byte{0})
 		m := s.members[string(memberID)]
@@ -338,6 +340,9 @@ func (s *Store) loadPosts(tx *bolt.Tx) error {
 		}
 		s.reactions[m] = append(s.reactions[m], reactionEntry(seq, i))
 		counts[i]++
+		if len(v) == 8 {
+			s.acted(m.ID, int64(binary.BigEndian.Uint64(v)))
+		}
 		return nil
 	})
 	if err != nil {
@@ -584,6 +589,7 @@ func (s *Store) addPosts(nodes ...*postNode) {
 	byAuthor := map[*member][]*postNode{}
 	for _, n := range nodes {
 		s.posts[n.id] = n
+		s.acted(n.author.ID, n.createdAt)
 		if n.listed {
 			byClub[n.club] = append(byClub[n.club], n)
 			byAuthor[n.author] = append(byAuthor[n.author], n)
@@ -924,6 +930,7 @@ func (s *Store) AddComment(_ context.Context, c community.Comment) error {
 		return fmt.Errorf("embedded: add comment: %w", err)
 	}
 	n := &commentNode{id: c.ID, post: p, createdAt: nanos(d.CreatedAt), seq: seq, reactions: make([]int32, kindCount), deleted: !d.DeletedAt.IsZero()}
+	s.acted(c.AuthorID, n.createdAt)
 	s.nextTarget++
 	s.comments[n.id] = n
 	s.children[parentSeq] = insertSorted(s.children[parentSeq], n, compareComments)
@@ -1171,6 +1178,7 @@ func (s *Store) addReactions(rs ...newReaction) {
 	// entries, so one buffer serves every run.
 	var entries []uint32
 	for i, r := range rs {
+		s.acted(r.m.ID, r.at)
 		entries = append(entries, r.entry)
 		r.counts[r.entry&kindMask]++
 		if i+1 == len(rs) || rs[i+1].m != r.m {

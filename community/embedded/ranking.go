@@ -57,6 +57,19 @@ func (s *Store) indexRanked(r *community.Referral, sorted bool) {
 	}
 }
 
+// indexRankedBatch adds a batch of referrals to the ranking index, sorting each
+// campaign's list once for the batch.
+func (s *Store) indexRankedBatch(refs []*community.Referral) {
+	touched := map[string]bool{}
+	for _, r := range refs {
+		s.indexRanked(r, false)
+		touched[r.CampaignID] = true
+	}
+	for id := range touched {
+		slices.SortFunc(s.ofCampaign[id], compareReferralTimes)
+	}
+}
+
 // indexAllRanked builds the ranking index from the referrals loaded.
 func (s *Store) indexAllRanked() {
 	for _, r := range s.referredBy {

@@ -39,6 +39,9 @@ type referralGraph struct {
 	invitesOf map[inviterKey][]*community.Invite
 	// referredBy is each referred member's referral, by the member's id.
 	referredBy map[string]*community.Referral
+	// arrivals are the times of each referrer's referrals of each campaign, ascending:
+	// what a burst is counted in.
+	arrivals map[inviterKey][]time.Time
 	rankingIndex
 }
 
@@ -52,6 +55,7 @@ func newReferralGraph() referralGraph {
 		invites:     map[string]*community.Invite{},
 		invitesOf:   map[inviterKey][]*community.Invite{},
 		referredBy:  map[string]*community.Referral{},
+		arrivals:    map[inviterKey][]time.Time{},
 
 		rankingIndex: newRankingIndex(),
 	}
@@ -120,13 +124,28 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 			return fmt.Errorf("embedded: referral of %q refers to an unknown member", k)
 		}
 		s.referredBy[r.MemberID] = r
+		s.arrive(r)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	s.countDownlines()
 	s.indexAllRanked()
 	return nil
+}
+
+// arrive counts a referral in its referrer's arrivals.
+func (s *Store) arrive(r *community.Referral) {
+	k := inviterKey{r.ReferrerID, r.CampaignID}
+	s.arrivals[k] = insertSorted(s.arrivals[k], r.At, time.Time.Compare)
+}
+
+// arrivedSince counts a referrer's referrals of a campaign at or after since.
+func (s *Store) arrivedSince(referrerID, campaignID string, since time.Time) int {
+	list := s.arrivals[inviterKey{referrerID, campaignID}]
+	i, _ := slices.BinarySearchFunc(list, since, time.Time.Compare)
+	return len(list) - i
 }
 
 // RedeemInvite implements community.AttributionStore. The store's write lock is held from
@@ -137,7 +156,8 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 	if m == nil {
 		return community.Referral{}, notFound(r.MemberID)
 	}
-	f := community.RedemptionFacts{JoinedAt: m.JoinedAt, MemberIdentities: m.identities, Referred: s.referredBy[r.MemberID] != nil}
+	f := community.RedemptionFacts{JoinedAt: m.JoinedAt, MemberIdentities: m.identities, Referred: s.referredBy[r.MemberID] != nil,
+		MemberDevices: m.devices}
 	inv := s.invites[r.Code]
 	if inv != nil {
 		if c := s.campaigns[inv.CampaignID]; c != nil {
@@ -145,8 +165,9 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 			f.Invite, f.Campaign = &i, &camp
 		}
 		if ref := s.members[inv.MemberID]; ref != nil {
-			f.ReferrerIdentities = ref.identities
+			f.ReferrerIdentities, f.ReferrerDevices = ref.identities, ref.devices
 		}
+		f.RecentReferrals = s.arrivedSince(inv.MemberID, inv.CampaignID, r.BurstSince())
 		// The upline of the referrer, the referrer included: a chain, since referrals
 		// never form a cycle.
 		for up := inv.MemberID; up != ""; {
@@ -166,13 +187,20 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 	}
 	ref := community.Referral{
 		MemberID: r.MemberID, ReferrerID: inv.MemberID, Code: inv.Code, CampaignID: inv.CampaignID, Channel: inv.Channel,
-		At: r.At.UTC(),
+		At: r.At.UTC(), Flags: community.FlagReferral(r, f),
 	}
 	used := *inv
 	used.Uses++
+	seen := *m
+	seen.devices = community.KeepDevice(m.devices, r.Device)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx, bucketReferrals, []byte(ref.MemberID), ref); err != nil {
 			return err
+		}
+		if r.Device != "" {
+			if err := putMember(tx, &seen); err != nil {
+				return err
+			}
 		}
 		return putJSON(tx, bucketInvites, []byte(used.Code), used)
 	})
@@ -180,9 +208,42 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 		return community.Referral{}, fmt.Errorf("embedded: redeem invite for %q: %w", r.MemberID, err)
 	}
 	inv.Uses = used.Uses
-	s.referredBy[ref.MemberID] = &ref
-	s.indexRanked(&ref, true)
+	m.devices = seen.devices
+	stored := ref
+	stored.Flags = slices.Clone(ref.Flags)
+	s.referredBy[ref.MemberID] = &stored
+	s.arrive(&stored)
+	s.countReferral(&stored)
+	s.indexRanked(&stored, true)
 	return ref, nil
+}
+
+// SeenOnDevice implements community.AttributionStore.
+func (s *Store) SeenOnDevice(_ context.Context, memberID, hash string) error {
+	defer s.writing()()
+	m := s.members[memberID]
+	if m == nil {
+		return notFound(memberID)
+	}
+	seen := *m
+	seen.devices = community.KeepDevice(m.devices, hash)
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putMember(tx, &seen) }); err != nil {
+		return fmt.Errorf("embedded: keep a device of %q: %w", memberID, err)
+	}
+	m.devices = seen.devices
+	return nil
+}
+
+// DevicesOf implements community.AttributionStore.
+func (s *Store) DevicesOf(_ context.Context, memberIDs []string) (map[string][]string, error) {
+	defer s.reading()()
+	out := make(map[string][]string, len(memberIDs))
+	for _, id := range memberIDs {
+		if m := s.members[id]; m != nil && len(m.devices) > 0 {
+			out[id] = slices.Clone(m.devices)
+		}
+	}
+	return out, nil
 }
 
 // ReferralsOf implements community.AttributionStore.
@@ -191,7 +252,9 @@ func (s *Store) ReferralsOf(_ context.Context, memberIDs []string) (map[string]c
 	out := make(map[string]community.Referral, len(memberIDs))
 	for _, id := range memberIDs {
 		if r := s.referredBy[id]; r != nil {
-			out[id] = *r
+			ref := *r
+			ref.Flags = slices.Clone(r.Flags)
+			out[id] = ref
 		}
 	}
 	return out, nil

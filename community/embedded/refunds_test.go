@@ -15,7 +15,7 @@ import (
 // recordCNY records a member's purchase at a brand, in fen, made and recorded at the minute.
 func recordCNY(t *testing.T, s community.Store, brandID, memberID, ext string, amount int64, minute int) community.Purchase {
 	t.Helper()
-	p, err := s.RecordPurchase(context.Background(), community.Purchase{ID: community.NewID(), MemberID: memberID, BrandID: brandID, Amount: amount, Currency: "CNY", ExternalID: ext, At: at(minute), RecordedAt: at(minute)})
+	p, err := s.RecordPurchase(context.Background(), community.Purchase{ID: community.NewID(), MemberID: memberID, BrandID: brandID, Amount: amount, Currency: "CNY", ExternalID: ext, At: at(minute), RecordedAt: at(minute)}, nil)
 	must(t, err)
 	return p
 }
@@ -49,7 +49,7 @@ func TestRefundTakesBackWhatWasCredited(t *testing.T) {
 	beforeJoining := recordCNY(t, s, b, late, "order-2", 500_00, 2)
 	must(t, s.JoinBrand(ctx, late, b, at(3)))
 	recordCNY(t, s, b, late, "order-3", 80_00, 4)
-	cameRefunded, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: joined, BrandID: b, Amount: 1000_00, Currency: "CNY", ExternalID: "order-4", At: at(5), RefundedAt: at(5)})
+	cameRefunded, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: joined, BrandID: b, Amount: 1000_00, Currency: "CNY", ExternalID: "order-4", At: at(5), RefundedAt: at(5)}, nil)
 	must(t, err)
 	nonMember := recordCNY(t, s, b, outsider, "order-5", 50_00, 6)
 	if got := points(joined); got != 300 {

@@ -63,6 +63,8 @@ type Store struct {
 	clubGraph
 	postGraph
 	referralGraph
+	rewardGraph
+	downlineGraph
 }
 
 type identityKey struct {
@@ -75,6 +77,8 @@ type member struct {
 	community.Member
 	seq        uint32
 	identities []community.Identity
+	// devices are the hashes of the devices the member was seen with, most recent first.
+	devices []string
 	// followers and following are sorted oldest follow first (since ascending, then id
 	// descending): the reverse of list order, so that a new follow is an append.
 	followers []edge
@@ -93,6 +97,7 @@ type edge struct {
 type memberDoc struct {
 	Member     community.Member     `json:"member"`
 	Identities []community.Identity `json:"identities"`
+	Devices    []string             `json:"devices,omitempty"`
 }
 
 // Open opens or creates the store file and loads the graph into memory.
@@ -121,6 +126,8 @@ func Open(cfg Config) (*Store, error) {
 		postGraph:  newPostGraph(),
 
 		referralGraph: newReferralGraph(),
+		rewardGraph:   newRewardGraph(),
+		downlineGraph: newDownlineGraph(),
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
@@ -161,7 +168,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) migrate() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		fillNames := tx.Bucket(bucketNames) == nil
-		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, referralBuckets, outboxBuckets, idempotencyBuckets)
+		buckets := slices.Concat([][]byte{bucketMeta, bucketMembers, bucketHandles, bucketIdentities, bucketFollows}, brandBuckets, clubBuckets, postBuckets, referralBuckets, rewardBuckets, outboxBuckets, idempotencyBuckets)
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", b, err)
@@ -200,7 +207,7 @@ func (s *Store) load() error {
 			if err := json.Unmarshal(v, &doc); err != nil {
 				return fmt.Errorf("embedded: decode member: %w", err)
 			}
-			s.index(&member{Member: doc.Member, identities: doc.Identities})
+			s.index(&member{Member: doc.Member, identities: doc.Identities, devices: doc.Devices})
 			return nil
 		})
 		if err != nil {
@@ -234,6 +241,9 @@ func (s *Store) load() error {
 			return err
 		}
 		if err := s.loadReferrals(tx); err != nil {
+			return err
+		}
+		if err := s.loadRewards(tx); err != nil {
 			return err
 		}
 		return s.loadPostVersions(tx)
@@ -272,7 +282,7 @@ func (s *Store) compareEdges(a, b edge) int {
 }
 
 func putMember(tx *bolt.Tx, m *member) error {
-	v, err := json.Marshal(memberDoc{Member: m.Member, Identities: m.identities})
+	v, err := json.Marshal(memberDoc{Member: m.Member, Identities: m.identities, Devices: m.devices})
 	if err != nil {
 		return fmt.Errorf("embedded: encode member: %w", err)
 	}

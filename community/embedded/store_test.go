@@ -26,6 +26,18 @@ func TestContract(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+	communitytest.RunRewards(t, func(t *testing.T) community.Store {
+		s := open(t, filepath.Join(t.TempDir(), "graph.db"))
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, communitytest.RewardHooks{
+		FlagReferral: func(t *testing.T, s community.Store, memberID string, flags []community.ReferralFlag) {
+			embedded.SetReferralFlags(s.(*embedded.Store), memberID, flags)
+		},
+		SpendPoints: func(t *testing.T, s community.Store, memberID, brandID string, points int) {
+			embedded.SetPoints(s.(*embedded.Store), memberID, brandID, points)
+		},
+	})
 	communitytest.RunConsumers(t, func(t *testing.T, subs community.Subscriptions) community.Store {
 		s, err := embedded.Open(embedded.Config{Path: filepath.Join(t.TempDir(), "graph.db"), Subscriptions: subs})
 		if err != nil {

@@ -211,21 +211,19 @@ FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
 FOREACH (x IN CASE WHEN created AND r IS NOT NULL AND p.points > 0 THEN [r] ELSE [] END |
   SET x.points = x.points + p.points)
 RETURN m IS NOT NULL AS memberKnown, b IS NOT NULL AS brandKnown, ` + purchaseFields + ` AS stored,
-  created AND r IS NOT NULL AND p.points > 0 AND r.points > $maxPoints AS overLimit`
+  created AND r IS NOT NULL AND p.points > 0 AND r.points > $maxPoints AS overLimit,
+  created, CASE WHEN created AND r IS NOT NULL THEN p.points ELSE 0 END AS credited, r.points AS balance`
 
 	// cypherRefundPurchase locks the purchase, so that of two refunds one finds it refunded,
-	// and takes back the points recording it credited (its points: 0 when the member was
-	// not in the programme then), never below 0. No row when the brand has no such purchase.
+	// and marks it refunded. It returns whether this statement refunded it, and the points
+	// recording it credited (0 when the member was not in the programme then), which the
+	// caller takes back (cypherChangePoints). No row when the brand has no such purchase.
 	cypherRefundPurchase = `
 MATCH (m:Member)-[:BOUGHT]->(p:Purchase {id: $purchaseId})-[:FROM]->(b:Brand {id: $brandId})
 SET p._lock = true REMOVE p._lock
 WITH m, b, p, p.refundedAt IS NULL AS refunding
 SET p.refundedAt = CASE WHEN refunding THEN $at ELSE p.refundedAt END
-WITH m, b, p, refunding
-OPTIONAL MATCH (m)-[r:MEMBER_OF]->(b)
-FOREACH (x IN CASE WHEN refunding AND r IS NOT NULL THEN [r] ELSE [] END |
-  SET x.points = CASE WHEN x.points > p.points THEN x.points - p.points ELSE 0 END)
-RETURN ` + purchaseFields + ` AS purchase`
+RETURN ` + purchaseFields + ` AS purchase, refunding, p.points AS credited`
 
 	cypherPurchasesOf = `
 UNWIND $ids AS id

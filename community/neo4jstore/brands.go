@@ -419,7 +419,10 @@ func purchaseFrom(v any) community.Purchase {
 // kept with the purchase, so that a refund takes back what was given and no more. A credit
 // that takes the member's points above community.MaxPoints rolls the whole transaction
 // back, the purchase with it.
-func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (community.Purchase, error) {
+//
+// When the purchase is created and rule is given, the same transaction writes its points
+// entry and the rewards rule gives (writeRewards).
+func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase, rule community.RewardRule) (community.Purchase, error) {
 	p.At, p.RecordedAt = p.At.UTC(), p.RecordedAt.UTC()
 	params := map[string]any{
 		"id": p.ID, "memberId": p.MemberID, "brandId": p.BrandID, "externalId": p.ExternalID,
@@ -443,6 +446,28 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (commu
 		}
 		res := result{known: [2]bool{boolean(get(recs[0], "memberKnown")), boolean(get(recs[0], "brandKnown"))}}
 		res.stored = purchaseFrom(get(recs[0], "stored"))
+		if !boolean(get(recs[0], "created")) {
+			return res, nil
+		}
+		// The buyer's upline is locked first, in id order, before the rewards lock the
+		// referrer and the referrer's referrer, so that both take their locks in one order.
+		if err := countConversion(ctx, tx, p.MemberID); err != nil {
+			return result{}, err
+		}
+		if credited := integer(get(recs[0], "credited")); credited > 0 {
+			e := community.PointsEntry{
+				ID: community.PointsEntryID(community.PointsPurchase, p.ID), MemberID: p.MemberID, BrandID: p.BrandID,
+				Reason: community.PointsPurchase, Delta: credited, Balance: integer(get(recs[0], "balance")), PurchaseID: p.ID, At: p.RecordedAt,
+			}
+			if err := exec(ctx, tx, cypherPointsEntry, map[string]any{"memberId": p.MemberID, "entry": entryProps(e)}); err != nil {
+				return result{}, err
+			}
+		}
+		if rule != nil {
+			if err := s.writeRewards(ctx, tx, res.stored, rule); err != nil {
+				return result{}, err
+			}
+		}
 		return res, nil
 	})
 	if err != nil {
@@ -462,11 +487,27 @@ func (s *Store) RecordPurchase(ctx context.Context, p community.Purchase) (commu
 }
 
 // RefundPurchase implements community.Store: it takes back the points the purchase kept
-// when it was recorded.
+// when it was recorded, and reverses or claws back its rewards, in one transaction.
 func (s *Store) RefundPurchase(ctx context.Context, brandID, purchaseID string, at time.Time) (community.Purchase, error) {
 	params := map[string]any{"brandId": brandID, "purchaseId": purchaseID, "at": at.UTC()}
 	recs, err := write(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-		return collect(ctx, tx, cypherRefundPurchase, params)
+		recs, err := collect(ctx, tx, cypherRefundPurchase, params)
+		if err != nil || len(recs) == 0 || !boolean(get(recs[0], "refunding")) {
+			return recs, err
+		}
+		p := purchaseFrom(get(recs[0], "purchase"))
+		if err := countConversion(ctx, tx, p.MemberID); err != nil {
+			return nil, err
+		}
+		if credited := integer(get(recs[0], "credited")); credited > 0 {
+			_, err := changePoints(ctx, tx, p.MemberID, brandID, -credited, community.PointsEntry{
+				ID: community.PointsEntryID(community.PointsRefund, p.ID), Reason: community.PointsRefund, PurchaseID: p.ID, At: at.UTC(),
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		return recs, s.unwindRewards(ctx, tx, p.ID, at.UTC())
 	})
 	if err != nil {
 		return community.Purchase{}, fail(err, "refund purchase %q of brand %q", purchaseID, brandID)

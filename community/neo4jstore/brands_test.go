@@ -265,7 +265,7 @@ func TestConcurrentPurchases(t *testing.T) {
 	const n = 12
 	ids := make([]string, n)
 	concurrently(t, n, func(i int) error {
-		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: 10000, Currency: "CNY", ExternalID: "same", At: brandAt(1), RecordedAt: brandAt(1)})
+		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: 10000, Currency: "CNY", ExternalID: "same", At: brandAt(1), RecordedAt: brandAt(1)}, nil)
 		ids[i] = p.ID
 		return err
 	})
@@ -279,7 +279,7 @@ func TestConcurrentPurchases(t *testing.T) {
 	}
 	others := make([]string, n)
 	concurrently(t, n, func(i int) error {
-		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: 10000, Currency: "CNY", ExternalID: fmt.Sprintf("o-%d", i), At: brandAt(2), RecordedAt: brandAt(2)})
+		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: 10000, Currency: "CNY", ExternalID: fmt.Sprintf("o-%d", i), At: brandAt(2), RecordedAt: brandAt(2)}, nil)
 		others[i] = p.ID
 		return err
 	})
@@ -304,7 +304,7 @@ func TestConcurrentPurchases(t *testing.T) {
 			_, err := s.RefundPurchase(ctx, brand, others[i], brandAt(4))
 			return err
 		}
-		_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: 30000, Currency: "CNY", ExternalID: fmt.Sprintf("n-%d", i), At: brandAt(4), RecordedAt: brandAt(4)})
+		_, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: m, BrandID: brand, Amount: 30000, Currency: "CNY", ExternalID: fmt.Sprintf("n-%d", i), At: brandAt(4), RecordedAt: brandAt(4)}, nil)
 		return err
 	})
 	if got, want := points(), 100*n-100*n/2+300*n/2; got != want {
@@ -412,7 +412,7 @@ func TestRefundTakesBackCredit(t *testing.T) {
 	}
 	record := func(p community.Purchase) community.Purchase {
 		t.Helper()
-		got, err := s.RecordPurchase(ctx, p)
+		got, err := s.RecordPurchase(ctx, p, nil)
 		mustDo(t, err)
 		return got
 	}
@@ -458,7 +458,7 @@ func TestRefundTakesBackCredit(t *testing.T) {
 		if i == n {
 			return s.JoinBrand(ctx, other, brand, brandAt(10))
 		}
-		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: other, BrandID: brand, Amount: 100_00, Currency: "CNY", ExternalID: fmt.Sprintf("race-%d", i), At: brandAt(10), RecordedAt: brandAt(10)})
+		p, err := s.RecordPurchase(ctx, community.Purchase{ID: community.NewID(), MemberID: other, BrandID: brand, Amount: 100_00, Currency: "CNY", ExternalID: fmt.Sprintf("race-%d", i), At: brandAt(10), RecordedAt: brandAt(10)}, nil)
 		recorded[i] = p
 		return err
 	})

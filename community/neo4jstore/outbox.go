@@ -85,6 +85,7 @@ func (s *Store) AckEvents(ctx context.Context, consumer community.Consumer, even
 	})
 	params := map[string]any{
 		"events": rows, "postEvent": string(community.EventPost), "clubEvent": string(community.EventClub),
+		"rewardEvent": string(community.EventReward),
 	}
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		return struct{}{}, exec(ctx, tx, cypherAckEvents, params)

@@ -45,14 +45,15 @@ WITH e ORDER BY e.consumer, e.at, e.key LIMIT $limit
 RETURN e.kind AS kind, e.entityId AS entityId, e.token AS token, e.at AS at`
 
 	// cypherAckEvents deletes the events of $events (maps of key, kind, entityId and token,
-	// sorted by entityId) whose token is still the one delivered. The entity, a post or a
-	// club, is locked first, as its writers lock it, so that the token compared is that of
+	// sorted by entityId) whose token is still the one delivered. The entity, a post, a
+	// club or a reward, is locked first, as its writers lock it, so that the token compared is that of
 	// the last committed write.
 	cypherAckEvents = `
 UNWIND $events AS ev
 OPTIONAL MATCH (p:Post {id: ev.entityId}) WHERE ev.kind = $postEvent
 OPTIONAL MATCH (c:Club {id: ev.entityId}) WHERE ev.kind = $clubEvent
-WITH ev, coalesce(p, c) AS entity
+OPTIONAL MATCH (x:Reward {id: ev.entityId}) WHERE ev.kind = $rewardEvent
+WITH ev, coalesce(p, c, x) AS entity
 SET entity._lock = true REMOVE entity._lock
 WITH ev
 MATCH (e:OutboxEvent {key: ev.key})

@@ -222,7 +222,7 @@ func TestAckBesideWriteInFlight(t *testing.T) {
 			"events": []map[string]any{{
 				"key": eventKey(community.ConsumerSearch, read.Kind, read.EntityID), "kind": string(read.Kind), "entityId": read.EntityID, "token": read.Token,
 			}},
-			"postEvent": string(community.EventPost), "clubEvent": string(community.EventClub),
+			"postEvent": string(community.EventPost), "clubEvent": string(community.EventClub), "rewardEvent": string(community.EventReward),
 		})
 		wrote := make(chan error, 1)
 		go func() {

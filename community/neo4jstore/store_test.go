@@ -79,11 +79,36 @@ func emptyGraph(t testing.TB, s *Store) {
 func TestContract(t *testing.T) {
 	cfg := testConfig(t)
 	communitytest.Run(t, func(t *testing.T) community.Store { return openEmpty(t, cfg) })
+	communitytest.RunRewards(t, func(t *testing.T) community.Store { return openEmpty(t, cfg) }, communitytest.RewardHooks{
+		FlagReferral: func(t *testing.T, s community.Store, memberID string, flags []community.ReferralFlag) {
+			names := make([]string, len(flags))
+			for i, f := range flags {
+				names[i] = string(f)
+			}
+			testWrite(t, s.(*Store), `MATCH (:Member {id: $id})-[r:REFERRED_BY]->() SET r.flags = $flags`, map[string]any{"id": memberID, "flags": names})
+		},
+		SpendPoints: func(t *testing.T, s community.Store, memberID, brandID string, points int) {
+			testWrite(t, s.(*Store), `MATCH (:Member {id: $id})-[r:MEMBER_OF]->(:Brand {id: $brandId}) SET r.points = $points`,
+				map[string]any{"id": memberID, "brandId": brandID, "points": int64(points)})
+		},
+	})
 	communitytest.RunConsumers(t, func(t *testing.T, subs community.Subscriptions) community.Store {
 		cfg := cfg
 		cfg.Subscriptions = subs
 		return openEmpty(t, cfg)
 	})
+}
+
+// testWrite runs a statement of a test's own in a write transaction.
+func testWrite(t *testing.T, s *Store, cypher string, params map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		return struct{}{}, exec(ctx, tx, cypher, params)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestReopen checks that everything stored is there, the same, after the driver is closed

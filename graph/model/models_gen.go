@@ -365,6 +365,17 @@ type RegisterMemberPayload struct {
 	Member *community.Member `json:"member"`
 }
 
+type ReviewRewardInput struct {
+	RewardID string                   `json:"rewardId"`
+	Decision community.ReviewDecision `json:"decision"`
+	// Why: at most 1,000 characters; newlines allowed.
+	Note *string `json:"note,omitempty"`
+}
+
+type ReviewRewardPayload struct {
+	Reward *community.Reward `json:"reward"`
+}
+
 type SearchIndexStatus struct {
 	// Changes written to the store and not yet delivered to the index.
 	PendingChanges int `json:"pendingChanges"`

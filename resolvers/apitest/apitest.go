@@ -30,6 +30,9 @@ type Response struct {
 type Client struct {
 	T   testing.TB
 	URL string
+	// Header holds headers sent with every operation besides the token's, such as
+	// X-Device-Id.
+	Header http.Header
 }
 
 // Do posts an operation with a bearer token ("" for none) and returns the response.
@@ -47,6 +50,11 @@ func (c Client) Do(token, query string, vars map[string]any) Response {
 func (c Client) Try(token, query string, vars map[string]any) (Response, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest("POST", c.URL+"/query", bytes.NewReader(body))
+	for k, vs := range c.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -1,0 +1,1 @@
+CREATE CONSTRAINT points_entry_id IF NOT EXISTS FOR (e:PointsEntry) REQUIRE e.id IS UNIQUE
