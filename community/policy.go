@@ -114,10 +114,10 @@ func seeMember(profile error) error {
 }
 
 // What may be done to brands and clubs. Platform staff (ADMIN, COMMUNITY_MANAGER) may do
-// everything to clubs, and see every brand's referral campaigns; ADMIN creates brands and
+// everything to clubs, and see every brand's referral campaigns and their rankings; ADMIN creates brands and
 // does what a brand's admins do. A brand's admins run their brand (its referral campaigns
 // included) and create and run its clubs; its staff serve it (purchases, the programme's
-// members) and see its referral campaigns, decide its clubs' join requests, moderate its clubs and see inside
+// members) and see its referral campaigns and the rankings of their referrers, decide its clubs' join requests, moderate its clubs and see inside
 // them. A club's managers run the club: they update it, decide join requests, and appoint
 // and remove moderators; appointing managers is for platform staff and the host brand's
 // admins. A club's moderators and managers moderate it. Its members post in it and see
@@ -153,6 +153,8 @@ const (
 	ActModerate
 	// ActSeeCampaigns lists a brand's referral campaigns.
 	ActSeeCampaigns
+	// ActRankReferrers ranks the referrers of a brand's referral campaigns.
+	ActRankReferrers
 )
 
 // Target is what an act is done to, as the policy needs to know it.
@@ -188,6 +190,8 @@ func Decide(a Actor, act Act, t Target) error {
 	case ActServeBrand:
 		ok, who = a.HasRole(RoleAdmin) || a.IsStaffOf(t.BrandID), "the brand's staff"
 	case ActSeeCampaigns:
+		ok, who = platform || a.IsStaffOf(t.BrandID), "the brand's staff and community managers"
+	case ActRankReferrers:
 		ok, who = platform || a.IsStaffOf(t.BrandID), "the brand's staff and community managers"
 	case ActCreateClub:
 		ok, who = platform || hostAdmin, "community managers and the host brand's admins"

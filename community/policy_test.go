@@ -43,6 +43,7 @@ func TestDecide(t *testing.T) {
 		{ActRunBrand, nil, []string{"admin", "host brand admin"}},
 		{ActServeBrand, nil, []string{"admin", "host brand admin", "host brand staff"}},
 		{ActSeeCampaigns, nil, with(platform, []string{"host brand admin", "host brand staff"})},
+		{ActRankReferrers, nil, with(platform, []string{"host brand admin", "host brand staff"})},
 		{ActCreateClub, &public, with(platform, []string{"host brand admin"})},
 		{ActSeeInside, &public, with(platform, everyMember, []string{"newcomer", "host brand admin", "host brand staff"})},
 		{ActSeeInside, &private, with(platform, []string{"club member", "club moderator", "club manager", "host brand admin", "host brand staff"})},

@@ -18,6 +18,7 @@ type Store interface {
 	PostStore
 	ReferralStore
 	AttributionStore
+	RankingStore
 	RewardStore
 	DownlineStore
 	BulkStore

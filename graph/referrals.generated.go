@@ -64,6 +64,9 @@ type ReferralStatsResolver interface {
 type ReferredViaResolver interface {
 	Campaign(ctx context.Context, obj *community.Referral) (*community.ReferralCampaign, error)
 }
+type ReferrerRankResolver interface {
+	Member(ctx context.Context, obj *community.ReferrerRank) (*community.Member, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1275,6 +1278,84 @@ func (ec *executionContext) fieldContext_ReferralLink_depth(_ context.Context, f
 	return graphql.NewScalarFieldContext("ReferralLink", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _ReferralPath_links(ctx context.Context, field graphql.CollectedField, obj *community.ReferralPath) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPath_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []community.ChainLink) graphql.Marshaler {
+			return ec.marshalNReferralLink2ᚕquanziᚋcommunityᚐChainLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPath_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralPath",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralPath_direction(ctx context.Context, field graphql.CollectedField, obj *community.ReferralPath) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPath_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v community.PathDirection) graphql.Marshaler {
+			return ec.marshalNReferralDirection2quanziᚋcommunityᚐPathDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPath_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPath", field, false, false, errors.New("field of type ReferralDirection does not have child fields"))
+}
+
+func (ec *executionContext) _ReferralPath_length(ctx context.Context, field graphql.CollectedField, obj *community.ReferralPath) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPath_length(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Length(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPath_length(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPath", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ReferralRule_level(ctx context.Context, field graphql.CollectedField, obj *community.ReferralRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1650,6 +1731,84 @@ func (ec *executionContext) _ReferredVia_flags(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ReferredVia_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReferredVia", field, false, false, errors.New("field of type ReferralFlag does not have child fields"))
+}
+
+func (ec *executionContext) _ReferrerRank_rank(ctx context.Context, field graphql.CollectedField, obj *community.ReferrerRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferrerRank_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferrerRank_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferrerRank", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReferrerRank_member(ctx context.Context, field graphql.CollectedField, obj *community.ReferrerRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferrerRank_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferrerRank().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖquanziᚋcommunityᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferrerRank_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferrerRank",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferrerRank_count(ctx context.Context, field graphql.CollectedField, obj *community.ReferrerRank) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferrerRank_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferrerRank_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferrerRank", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -2967,6 +3126,54 @@ func (ec *executionContext) _ReferralLink(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var referralPathImplementors = []string{"ReferralPath"}
+
+func (ec *executionContext) _ReferralPath(ctx context.Context, sel ast.SelectionSet, obj *community.ReferralPath) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralPathImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralPath")
+		case "links":
+			out.Values[i] = ec._ReferralPath_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "direction":
+			out.Values[i] = ec._ReferralPath_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "length":
+			out.Values[i] = ec._ReferralPath_length(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var referralRuleImplementors = []string{"ReferralRule"}
 
 func (ec *executionContext) _ReferralRule(ctx context.Context, sel ast.SelectionSet, obj *community.ReferralRule) graphql.Marshaler {
@@ -3311,6 +3518,87 @@ func (ec *executionContext) _ReferredVia(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var referrerRankImplementors = []string{"ReferrerRank"}
+
+func (ec *executionContext) _ReferrerRank(ctx context.Context, sel ast.SelectionSet, obj *community.ReferrerRank) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referrerRankImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferrerRank")
+		case "rank":
+			out.Values[i] = ec._ReferrerRank_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ReferrerRank_member(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "count":
+			out.Values[i] = ec._ReferrerRank_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -3459,6 +3747,34 @@ func (ec *executionContext) marshalNReferralCampaignEdge2ᚕquanziᚋcommunity�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNReferralDirection2quanziᚋcommunityᚐPathDirection(ctx context.Context, v any) (community.PathDirection, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalNReferralDirection2quanziᚋcommunityᚐPathDirection[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReferralDirection2quanziᚋcommunityᚐPathDirection(ctx context.Context, sel ast.SelectionSet, v community.PathDirection) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalString(marshalNReferralDirection2quanziᚋcommunityᚐPathDirection[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNReferralDirection2quanziᚋcommunityᚐPathDirection = map[string]community.PathDirection{
+		"UP":   community.PathUp,
+		"DOWN": community.PathDown,
+	}
+	marshalNReferralDirection2quanziᚋcommunityᚐPathDirection = map[community.PathDirection]string{
+		community.PathUp:   "UP",
+		community.PathDown: "DOWN",
+	}
+)
+
 func (ec *executionContext) marshalNReferralEdge2quanziᚋcommunityᚐListedReferee(ctx context.Context, sel ast.SelectionSet, v community.ListedReferee) graphql.Marshaler {
 	return ec._ReferralEdge(ctx, sel, &v)
 }
@@ -3543,6 +3859,22 @@ func (ec *executionContext) marshalNReferralLink2quanziᚋcommunityᚐChainLink(
 	return ec._ReferralLink(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNReferralLink2ᚕquanziᚋcommunityᚐChainLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []community.ChainLink) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralLink2quanziᚋcommunityᚐChainLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNReferralRule2quanziᚋcommunityᚐReferralRule(ctx context.Context, sel ast.SelectionSet, v community.ReferralRule) graphql.Marshaler {
 	return ec._ReferralRule(ctx, sel, &v)
 }
@@ -3590,6 +3922,10 @@ func (ec *executionContext) marshalNReferredVia2ᚖquanziᚋcommunityᚐReferral
 		return graphql.Null
 	}
 	return ec._ReferredVia(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReferrerRank2quanziᚋcommunityᚐReferrerRank(ctx context.Context, sel ast.SelectionSet, v community.ReferrerRank) graphql.Marshaler {
+	return ec._ReferrerRank(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNRewardKind2quanziᚋcommunityᚐRewardKind(ctx context.Context, v any) (community.RewardKind, error) {
@@ -3662,6 +3998,13 @@ func (ec *executionContext) marshalOReferralLink2ᚕquanziᚋcommunityᚐChainLi
 	return ret
 }
 
+func (ec *executionContext) marshalOReferralPath2ᚖquanziᚋcommunityᚐReferralPath(ctx context.Context, sel ast.SelectionSet, v *community.ReferralPath) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReferralPath(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOReferralStats2ᚖquanziᚋcommunityᚐReferralStats(ctx context.Context, sel ast.SelectionSet, v *community.ReferralStats) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -3675,5 +4018,56 @@ func (ec *executionContext) marshalOReferredVia2ᚖquanziᚋcommunityᚐReferral
 	}
 	return ec._ReferredVia(ctx, sel, v)
 }
+
+func (ec *executionContext) marshalOReferrerRank2ᚕquanziᚋcommunityᚐReferrerRankᚄ(ctx context.Context, sel ast.SelectionSet, v []community.ReferrerRank) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferrerRank2quanziᚋcommunityᚐReferrerRank(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOReferrerRanking2ᚖquanziᚋcommunityᚐReferrerRanking(ctx context.Context, v any) (*community.ReferrerRanking, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalar.UnmarshalString(v)
+	res := unmarshalOReferrerRanking2ᚖquanziᚋcommunityᚐReferrerRanking[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReferrerRanking2ᚖquanziᚋcommunityᚐReferrerRanking(ctx context.Context, sel ast.SelectionSet, v *community.ReferrerRanking) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(marshalOReferrerRanking2ᚖquanziᚋcommunityᚐReferrerRanking[*v])
+	return res
+}
+
+var (
+	unmarshalOReferrerRanking2ᚖquanziᚋcommunityᚐReferrerRanking = map[string]community.ReferrerRanking{
+		"DIRECT":    community.RankDirect,
+		"TOTAL":     community.RankTotal,
+		"CONVERTED": community.RankConverted,
+	}
+	marshalOReferrerRanking2ᚖquanziᚋcommunityᚐReferrerRanking = map[community.ReferrerRanking]string{
+		community.RankDirect:    "DIRECT",
+		community.RankTotal:     "TOTAL",
+		community.RankConverted: "CONVERTED",
+	}
+)
 
 // endregion ***************************** type.gotpl *****************************

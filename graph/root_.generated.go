@@ -10,6 +10,7 @@ import (
 	"quanzi/graph/model"
 	"quanzi/search"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -56,6 +57,7 @@ type ResolverRoot interface {
 	ReferralRule() ReferralRuleResolver
 	ReferralStats() ReferralStatsResolver
 	ReferredVia() ReferredViaResolver
+	ReferrerRank() ReferrerRankResolver
 	Reward() RewardResolver
 	RewardConnection() RewardConnectionResolver
 	RewardReview() RewardReviewResolver
@@ -511,10 +513,12 @@ type ComplexityRoot struct {
 		Member              func(childComplexity int, id string) int
 		MemberByHandle      func(childComplexity int, handle string) int
 		Post                func(childComplexity int, id string) int
+		ReferralPath        func(childComplexity int, fromID string, toID string) int
 		ReferralReviewQueue func(childComplexity int, brandID string, first *int, after *string) int
 		SearchIndexStatus   func(childComplexity int) int
 		SearchMembers       func(childComplexity int, query string, first *int) int
 		SearchPosts         func(childComplexity int, query string, filter *model.PostSearchFilter, sort *search.Sort, first *int, after *string) int
+		TopReferrers        func(childComplexity int, brandID string, campaignID *string, from *time.Time, to *time.Time, by *community.ReferrerRanking, first *int) int
 		Viewer              func(childComplexity int) int
 		__resolve__service  func(childComplexity int) int
 		__resolve_entities  func(childComplexity int, representations []map[string]any) int
@@ -584,6 +588,12 @@ type ComplexityRoot struct {
 		Member func(childComplexity int) int
 	}
 
+	ReferralPath struct {
+		Direction func(childComplexity int) int
+		Length    func(childComplexity int) int
+		Links     func(childComplexity int) int
+	}
+
 	ReferralRule struct {
 		CapPerReferrer    func(childComplexity int) int
 		FirstPurchaseOnly func(childComplexity int) int
@@ -607,6 +617,12 @@ type ComplexityRoot struct {
 		Campaign func(childComplexity int) int
 		Channel  func(childComplexity int) int
 		Flags    func(childComplexity int) int
+	}
+
+	ReferrerRank struct {
+		Count  func(childComplexity int) int
+		Member func(childComplexity int) int
+		Rank   func(childComplexity int) int
 	}
 
 	RefundPurchasePayload struct {
@@ -2753,6 +2769,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Post(childComplexity, args["id"].(string)), true
+	case "Query.referralPath":
+		if e.ComplexityRoot.Query.ReferralPath == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralPath_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralPath(childComplexity, args["fromId"].(string), args["toId"].(string)), true
 	case "Query.referralReviewQueue":
 		if e.ComplexityRoot.Query.ReferralReviewQueue == nil {
 			break
@@ -2792,6 +2819,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchPosts(childComplexity, args["query"].(string), args["filter"].(*model.PostSearchFilter), args["sort"].(*search.Sort), args["first"].(*int), args["after"].(*string)), true
+	case "Query.topReferrers":
+		if e.ComplexityRoot.Query.TopReferrers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_topReferrers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TopReferrers(childComplexity, args["brandId"].(string), args["campaignId"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["by"].(*community.ReferrerRanking), args["first"].(*int)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3013,6 +3051,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralLink.Member(childComplexity), true
 
+	case "ReferralPath.direction":
+		if e.ComplexityRoot.ReferralPath.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPath.Direction(childComplexity), true
+	case "ReferralPath.length":
+		if e.ComplexityRoot.ReferralPath.Length == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPath.Length(childComplexity), true
+	case "ReferralPath.links":
+		if e.ComplexityRoot.ReferralPath.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPath.Links(childComplexity), true
+
 	case "ReferralRule.capPerReferrer":
 		if e.ComplexityRoot.ReferralRule.CapPerReferrer == nil {
 			break
@@ -3111,6 +3168,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferredVia.Flags(childComplexity), true
+
+	case "ReferrerRank.count":
+		if e.ComplexityRoot.ReferrerRank.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferrerRank.Count(childComplexity), true
+	case "ReferrerRank.member":
+		if e.ComplexityRoot.ReferrerRank.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferrerRank.Member(childComplexity), true
+	case "ReferrerRank.rank":
+		if e.ComplexityRoot.ReferrerRank.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferrerRank.Rank(childComplexity), true
 
 	case "RefundPurchasePayload.purchase":
 		if e.ComplexityRoot.RefundPurchasePayload.Purchase == nil {
@@ -4577,7 +4653,10 @@ extend type Member {
 type ReferralLink {
   "Null when the caller may not see the member (brand staff without its PROFILE consent)."
   member: Member
-  "1 for the referrer, 2 for the referrer's referrer, and so on."
+  """
+  In a referralChain: 1 for the referrer, 2 for the referrer's referrer, and so on. In a
+  ReferralPath: the distance from fromId, 0 for fromId itself.
+  """
   depth: Int!
 }
 
@@ -4771,6 +4850,84 @@ input CreateInviteInput {
 
 type CreateInvitePayload {
   invite: Invite!
+}
+
+extend type Query {
+  """
+  The chain of referrals between two members when one is in the other's upline, however
+  deep: its links go from fromId to toId, both included (see ReferralPath). Null when
+  neither is in the other's upline, and for ids of no member, as other lookups by id
+  answer. Who reads it: the two members themselves (a member's upline and downline are
+  its own), community managers and ADMIN, and the staff of the brand whose campaign the
+  lower member's referral came through, when the lower member consented to share ACTIVITY
+  with that brand; to other brand staff the path is null, as when there is none, so that
+  nobody can probe who is in whose upline. Anyone else gets FORBIDDEN, whatever the ids.
+  Each member of the path through the usual rules of members. BAD_USER_INPUT on toId when
+  fromId and toId are the same member: a member is not in its own upline.
+  """
+  referralPath(fromId: ID!, toId: ID!): ReferralPath
+  """
+  The members ranked by the referrals that came through the brand's referral campaigns
+  (or through campaignId alone, which must be the brand's: NOT_FOUND otherwise, as for an
+  unknown brand) with a referral time in [from, to) — either end left out is open. See
+  ReferrerRanking for what each ranking counts. Highest count first, ties by member id;
+  members whose count is 0 are left out; first is 1 to 100. The brand's staff
+  (BRAND_ADMIN, BRAND_STAFF of that brand), COMMUNITY_MANAGER and ADMIN only. To brand
+  staff, members who have not consented to share ACTIVITY with the brand are not ranked
+  at all (the ranks are among the members shown); a member's count includes all its
+  referees. BAD_USER_INPUT on first outside 1 to 100, and on to when from is after to.
+  """
+  topReferrers(brandId: ID!, campaignId: ID, from: Time, to: Time, by: ReferrerRanking = DIRECT, first: Int = 20): [ReferrerRank!]
+}
+
+"""
+The chain of referrals between two members, one in the other's upline. The lower end is
+the member furthest down the chain: fromId when the direction is UP, toId when it is DOWN.
+"""
+type ReferralPath {
+  """
+  The members from fromId (the first link, at depth 0) to toId (the last), both included,
+  in that order; each link's depth is its distance from fromId.
+  """
+  links: [ReferralLink!]!
+  """
+  UP when toId is in fromId's upline: each member of links was referred by the next. DOWN
+  when fromId is in toId's upline: each member referred the next.
+  """
+  direction: ReferralDirection!
+  "How many referrals the path spans: one less than its links."
+  length: Int!
+}
+
+"Which way a ReferralPath goes from fromId."
+enum ReferralDirection {
+  "Up fromId's upline, towards its root."
+  UP
+  "Down into fromId's downline."
+  DOWN
+}
+
+"""
+What topReferrers counts for each member: referrals through the ranking's campaigns in its
+window.
+"""
+enum ReferrerRanking {
+  "The referees the member brought in directly."
+  DIRECT
+  "The referees anywhere in the member's downline, at any level."
+  TOTAL
+  "The member's direct referees who have a purchase from the brand that is not refunded."
+  CONVERTED
+}
+
+"A row of topReferrers."
+type ReferrerRank {
+  "1 plus the number of ranked members with a higher count: equal counts share a rank."
+  rank: Int!
+  "Null when the caller may not see the member (brand staff without its PROFILE consent)."
+  member: Member
+  "How many referrals the ranking counts for the member."
+  count: Int!
 }
 
 """
@@ -6141,6 +6298,18 @@ func (ec *executionContext) childFields_ReferralLink(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ReferralLink", field.Name)
 }
 
+func (ec *executionContext) childFields_ReferralPath(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "links":
+		return ec.fieldContext_ReferralPath_links(ctx, field)
+	case "direction":
+		return ec.fieldContext_ReferralPath_direction(ctx, field)
+	case "length":
+		return ec.fieldContext_ReferralPath_length(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralPath", field.Name)
+}
+
 func (ec *executionContext) childFields_ReferralRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "level":
@@ -6189,6 +6358,18 @@ func (ec *executionContext) childFields_ReferredVia(ctx context.Context, field g
 		return ec.fieldContext_ReferredVia_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferredVia", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferrerRank(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rank":
+		return ec.fieldContext_ReferrerRank_rank(ctx, field)
+	case "member":
+		return ec.fieldContext_ReferrerRank_member(ctx, field)
+	case "count":
+		return ec.fieldContext_ReferrerRank_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferrerRank", field.Name)
 }
 
 func (ec *executionContext) childFields_RefundPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -230,9 +230,14 @@ type fragmentCost struct{ edges, rest cost }
 func (w *costWalker) field(f *ast.Field) cost {
 	w.steps++
 	// A connection's page size multiplies what each edge costs, not its totals, page
-	// info or facets, which are read once.
+	// info or facets, which are read once; any other list's length multiplies its whole
+	// selection, which each item repeats.
 	t := w.fieldType(f)
-	child, rest := w.parts(f.SelectionSet, t != nil && t.Fields.ForName("edges") != nil)
+	connection := t != nil && t.Fields.ForName("edges") != nil
+	child, rest := w.parts(f.SelectionSet, connection)
+	if !connection {
+		child, rest = rest, cost{}
+	}
 	if w.over(child) || w.over(rest) || f.Definition == nil || f.ObjectDefinition == nil {
 		return cost{complexity: saturatingAdd(child.complexity, rest.complexity), depth: max(child.depth, rest.depth)}
 	}

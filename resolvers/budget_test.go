@@ -138,6 +138,13 @@ func TestCostThroughFragments(t *testing.T) {
 	if vars.complexity != 1+1+50*3 {
 		t.Errorf("a page size from a variable: complexity %d, want %d", vars.complexity, 1+1+50*3)
 	}
+	// A list that is not a connection multiplies its whole selection, directly or through
+	// a fragment.
+	list := cost(`{ viewer { suggestedFollows(first: 20) { followedByFollowings member { id handle } } } }`, nil)
+	listSpread := cost(`{ viewer { suggestedFollows(first: 20) { ...S } } } fragment S on SuggestedFollow { followedByFollowings member { id handle } }`, nil)
+	if want := 1 + 1 + 20*(1+(1+2)); list.complexity != want || listSpread.complexity != want {
+		t.Errorf("a list of 20: complexity %d, and %d through a fragment; want %d", list.complexity, listSpread.complexity, want)
+	}
 }
 
 // Documents that expand exponentially through fragments that are unknown or spread in a

@@ -464,6 +464,16 @@ func (r *Resolver) prepareSearchPage(ctx context.Context, page search.PostPage) 
 	fetches.run()
 }
 
+// selectedAt reports whether the current field's selection holds fields at path (field
+// names), so that a resolver primes what its items select only when they select it.
+func selectedAt(ctx context.Context, path ...string) bool {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx)
+	return len(selection(op, graphql.CollectFieldsCtx(ctx, nil), path...)) > 0
+}
+
 // selected reports whether the current field's selection holds a field of the given name,
 // so that a resolver can skip work for what the client did not ask for.
 func selected(ctx context.Context, name string) bool {

@@ -132,6 +132,42 @@ func (r *queryResolver) Invite(ctx context.Context, code string) (*community.Inv
 	return r.Referrals.InvitePreview(ctx, code)
 }
 
+func (r *queryResolver) ReferralPath(ctx context.Context, fromID string, toID string) (*community.ReferralPath, error) {
+	p, err := r.Referrals.ReferralPath(ctx, fromID, toID)
+	if p != nil && selectedAt(ctx, "links", "member") {
+		ids := make([]string, len(p.Links))
+		for i, l := range p.Links {
+			ids[i] = l.MemberID
+		}
+		r.prefetchMembers(ctx, ids, "links", "member")
+	}
+	return p, err
+}
+
+func (r *queryResolver) TopReferrers(ctx context.Context, brandID string, campaignID *string, from *time.Time, to *time.Time, by *community.ReferrerRanking, first *int) ([]community.ReferrerRank, error) {
+	in := community.TopReferrersInput{
+		BrandID: brandID, CampaignID: stringArg(campaignID), By: community.RankDirect, First: intArg(first, community.DefaultTopReferrers),
+	}
+	if from != nil {
+		in.From = *from
+	}
+	if to != nil {
+		in.To = *to
+	}
+	if by != nil {
+		in.By = *by
+	}
+	rows, err := r.Referrals.TopReferrers(ctx, in)
+	if len(rows) > 0 && selectedAt(ctx, "member") {
+		ids := make([]string, len(rows))
+		for i, row := range rows {
+			ids[i] = row.MemberID
+		}
+		r.prefetchMembers(ctx, ids, "member")
+	}
+	return rows, err
+}
+
 func (r *referralCampaignResolver) Brand(ctx context.Context, obj *community.ReferralCampaign) (*community.Brand, error) {
 	return r.existingBrand(ctx, obj.BrandID)
 }
@@ -183,6 +219,10 @@ func (r *referredViaResolver) Campaign(ctx context.Context, obj *community.Refer
 	return existing(ctx, r.loadersFor(ctx).Campaigns, obj.CampaignID, "campaign")
 }
 
+func (r *referrerRankResolver) Member(ctx context.Context, obj *community.ReferrerRank) (*community.Member, error) {
+	return r.loadersFor(ctx).Members.Get(ctx, obj.MemberID)
+}
+
 func (r *Resolver) Invite() graph.InviteResolver { return &inviteResolver{r} }
 
 func (r *Resolver) InvitePoster() graph.InvitePosterResolver { return &invitePosterResolver{r} }
@@ -211,6 +251,8 @@ func (r *Resolver) ReferralStats() graph.ReferralStatsResolver { return &referra
 
 func (r *Resolver) ReferredVia() graph.ReferredViaResolver { return &referredViaResolver{r} }
 
+func (r *Resolver) ReferrerRank() graph.ReferrerRankResolver { return &referrerRankResolver{r} }
+
 type (
 	inviteResolver                     struct{ *Resolver }
 	invitePosterResolver               struct{ *Resolver }
@@ -223,4 +265,5 @@ type (
 	referralRuleResolver               struct{ *Resolver }
 	referralStatsResolver              struct{ *Resolver }
 	referredViaResolver                struct{ *Resolver }
+	referrerRankResolver               struct{ *Resolver }
 )

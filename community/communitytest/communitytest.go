@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 	testPostStore(t, newStore)
 	testReferralStore(t, newStore)
 	testAttributionStore(t, newStore)
+	testRankingStore(t, newStore)
 	testFraudSignals(t, newStore)
 	testDownlineStore(t, newStore)
 	testOutboxStore(t, newStore)

@@ -244,5 +244,6 @@ func (s *Store) ImportReferrals(_ context.Context, batch []community.Referral) e
 		s.arrive(r)
 		s.countReferral(r)
 	}
+	s.indexRankedBatch(kept)
 	return nil
 }

@@ -42,6 +42,7 @@ type referralGraph struct {
 	// arrivals are the times of each referrer's referrals of each campaign, ascending:
 	// what a burst is counted in.
 	arrivals map[inviterKey][]time.Time
+	rankingIndex
 }
 
 // inviterKey is a member and a campaign, whose invites a member has.
@@ -55,6 +56,8 @@ func newReferralGraph() referralGraph {
 		invitesOf:   map[inviterKey][]*community.Invite{},
 		referredBy:  map[string]*community.Referral{},
 		arrivals:    map[inviterKey][]time.Time{},
+
+		rankingIndex: newRankingIndex(),
 	}
 }
 
@@ -128,6 +131,7 @@ func (s *Store) loadReferrals(tx *bolt.Tx) error {
 		return err
 	}
 	s.countDownlines()
+	s.indexAllRanked()
 	return nil
 }
 
@@ -210,6 +214,7 @@ func (s *Store) RedeemInvite(_ context.Context, r community.Redemption, check fu
 	s.referredBy[ref.MemberID] = &stored
 	s.arrive(&stored)
 	s.countReferral(&stored)
+	s.indexRanked(&stored, true)
 	return ref, nil
 }
 

@@ -38,7 +38,9 @@ SET x._lock = true REMOVE x._lock
 RETURN count(x) AS locked`
 
 	// cypherRedemptionFacts reads, under the locks of cypherLockRedemption, what
-	// community.CheckRedemption decides on. No row for an unknown redeemer.
+	// community.CheckRedemption decides on. No row for an unknown redeemer. The burst count
+	// names its index: the index of a campaign's referrals by time (for rankings) serves
+	// its predicates too, but reads every referrer's.
 	cypherRedemptionFacts = `
 MATCH (m:Member {id: $memberId})
 OPTIONAL MATCH (i:InviteCode {code: $code})-[:FOR]->(c:Campaign)
