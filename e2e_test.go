@@ -292,6 +292,36 @@ func TestSeed(t *testing.T) {
 	if diff := cmp.Diff([]string{"david_wu", "emma_chen", "chen_jing"}, handles(refs.Zhou.ReferralChain)); diff != "" {
 		t.Errorf("zhou_min's seeded chain (-want +got):\n%s", diff)
 	}
+	// Rewards in every status, earned by the purchases of the referees: one of each.
+	var rewards map[string]struct {
+		Rewards struct {
+			Edges []struct {
+				Node struct {
+					Status  string
+					Level   int
+					Referee struct{ Handle string }
+				}
+			}
+		}
+	}
+	var q strings.Builder
+	q.WriteString("{")
+	for _, h := range []string{"li_hua", "wang_fang", "zhang_wei", "zhao_lei", "chen_jing", "emma_chen", "david_wu"} {
+		fmt.Fprintf(&q, " %s: memberByHandle(handle: %q) { rewards { edges { node { status level referee { handle } } } } }", h, h)
+	}
+	q.WriteString(" }")
+	a.OK(adminToken(t), q.String(), nil, &rewards)
+	statuses := map[string][]string{}
+	for h, m := range rewards {
+		for _, e := range m.Rewards.Edges {
+			statuses[e.Node.Status] = append(statuses[e.Node.Status], fmt.Sprintf("%s L%d from %s", h, e.Node.Level, e.Node.Referee.Handle))
+		}
+	}
+	for _, st := range []string{"PENDING", "GRANTED", "REVERSED", "CLAWED_BACK", "REJECTED"} {
+		if len(statuses[st]) == 0 {
+			t.Errorf("no seeded reward is %s; the rewards are %v", st, statuses)
+		}
+	}
 	if got := refs.Sun.ReferredVia; len(got.Flags) != 1 || got.Flags[0] != "SHARED_DEVICE" || got.Campaign.Brand.Slug != "byd-auto" || len(refs.Zhang.ReferredVia.Flags) != 0 {
 		t.Errorf("seeded referrals: sun_li %+v, zhang_wei %+v", got, refs.Zhang.ReferredVia)
 	}

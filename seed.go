@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -294,8 +295,10 @@ func seedDemo(ctx context.Context, store community.Store, svcCfg community.Confi
 	campaign(bydAdmin, &spring, b1.ID, "老车主推荐新车主·春季",
 		community.ReferralRuleInput{Level: 1, Kind: community.RewardPoints, Value: "500", FirstPurchaseOnly: &firstOnly, HoldDays: &hold},
 		community.ReferralRuleInput{Level: 2, Kind: community.RewardPoints, Value: "100", FirstPurchaseOnly: &firstOnly, HoldDays: &hold})
+	// 蔚来's rewards have no hold, so that the seed's reward job grants them at once.
 	campaign(nioAdmin, &friends, b2.ID, "蔚来好友推荐",
-		community.ReferralRuleInput{Level: 1, Kind: community.RewardAmount, Value: "200.00", HoldDays: &hold})
+		community.ReferralRuleInput{Level: 1, Kind: community.RewardPoints, Value: "300"},
+		community.ReferralRuleInput{Level: 2, Kind: community.RewardAmount, Value: "50.00"})
 	codes := map[string]string{}
 	invite := func(handle string, c *community.ReferralCampaign, channel community.ShareChannel) {
 		step(func() error {
@@ -326,12 +329,15 @@ func seedDemo(ctx context.Context, store community.Store, svcCfg community.Confi
 	for _, n := range demoNewcomers {
 		register(n[0], n[1], n[2], codes[n[3]])
 	}
+	seedRewards(ctx, svc, store, step, ids, b1.ID, b2.ID)
 	if failure != nil {
 		return fmt.Errorf("seed the demo community: %w", failure)
 	}
 	fmt.Fprintln(stdout, "Seeded the demo community: brands 比亚迪 and 蔚来 (partners), clubs byd-owners, ev-talk and cuihu-garden with posts and comments, and these members.")
 	fmt.Fprintf(stdout, "Referral campaigns: %s (比亚迪), chain li_hua ← wang_fang ← zhang_wei ← zhao_lei ← liu_yang, and sun_li joined with wang_fang's code on her phone (flagged SHARED_DEVICE); %s (蔚来), chain chen_jing ← emma_chen ← david_wu ← zhou_min.\n",
 		spring.Name, friends.Name)
+	fmt.Fprintln(stdout, "Rewards in every status: pending (zhao_lei's purchase from 比亚迪, held 7 days), granted (emma_chen's and zhou_min's from 蔚来), "+
+		"reversed (liu_yang's, refunded while pending), clawed back (david_wu's, refunded after the grant), rejected and awaiting review (sun_li's, flagged SHARED_DEVICE).")
 	fmt.Fprintf(stdout, "Invitation codes: li_hua %s, wang_fang %s, zhang_wei %s, zhao_lei %s (比亚迪); chen_jing %s, emma_chen %s, david_wu %s (蔚来).\n",
 		codes["li_hua"], codes["wang_fang"], codes["zhang_wei"], codes["zhao_lei"], codes["chen_jing"], codes["emma_chen"], codes["david_wu"])
 	return printTokens(stdout, mint, ids, b1.ID)
@@ -360,4 +366,60 @@ func printTokens(w io.Writer, mint func(jwtauth.Claims, time.Duration) (string, 
 		return err
 	}
 	return mintFor("比亚迪 staff (BRAND_STAFF)", jwtauth.Claims{Roles: []string{"BRAND_STAFF"}, Brand: bydID})
+}
+
+// seedRewards gives the demo's referral campaigns rewards in every status, through the
+// service as brand staff and the reward job would: purchases of referred members earn
+// them, the job grants those that are due, refunds reverse a pending one and claw back a
+// granted one, and a reviewer rejects one of the flagged rewards and leaves the other in
+// the review queue.
+func seedRewards(ctx context.Context, svc community.Services, store community.Store, step func(func() error), ids map[string]string, bydID, nioID string) {
+	staffOf := func(brandID string) context.Context {
+		return community.WithActor(ctx, community.Actor{Roles: []community.Role{community.RoleBrandStaff}, BrandID: brandID})
+	}
+	purchases := map[string]community.Purchase{}
+	buy := func(handle, brandID string, amount int64) {
+		step(func() (err error) {
+			purchases[handle], err = svc.Brands.RecordPurchase(staffOf(brandID), community.RecordPurchaseInput{MemberID: ids[handle], BrandID: brandID,
+				Amount: amount, Currency: "CNY", ExternalID: "DEMO-REF-" + strings.ToUpper(handle), At: time.Now().UTC()})
+			return err
+		})
+	}
+	refund := func(handle, brandID string) {
+		step(func() error {
+			_, err := svc.Brands.RefundPurchase(staffOf(brandID), brandID, purchases[handle].ID)
+			return err
+		})
+	}
+	// 比亚迪 holds its rewards for 7 days: zhao_lei's stay pending, liu_yang's are reversed
+	// by the refund, sun_li's are flagged for review.
+	buy("zhao_lei", bydID, 1898_00)
+	buy("liu_yang", bydID, 1698_00)
+	refund("liu_yang", bydID)
+	buy("sun_li", bydID, 2098_00)
+	// 蔚来's are due at once and the job grants them; then david_wu's refund claws back
+	// the points it earned emma_chen, and the money it earned chen_jing.
+	buy("emma_chen", nioID, 298_00)
+	buy("david_wu", nioID, 398_00)
+	buy("zhou_min", nioID, 498_00)
+	grants := community.NewRewardGrants(store, nil, community.RewardGrantsConfig{Holder: "seed", Logger: slog.New(slog.DiscardHandler)})
+	step(func() error {
+		_, err := grants.RunOnce(ctx)
+		return err
+	})
+	refund("david_wu", nioID)
+	step(func() error {
+		queue, err := svc.Referrals.ReviewQueue(staffOf(bydID), bydID, 10, "")
+		if err != nil {
+			return err
+		}
+		for _, r := range queue.ListedEdges() {
+			if r.Level == 1 {
+				_, err := svc.Referrals.ReviewReward(staffOf(bydID), community.ReviewRewardInput{RewardID: r.ID, Decision: community.ReviewReject,
+					Note: "同一部手机注册：推荐人与新人是同一人"})
+				return err
+			}
+		}
+		return fmt.Errorf("the flagged reward of sun_li's purchase is not in the review queue")
+	})
 }
