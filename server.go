@@ -393,6 +393,9 @@ func (c *config) validate() error {
 	if c.Burst.Limit < 1 || c.Burst.Window <= 0 || c.Burst.Window > 7*24*time.Hour {
 		return errors.New("-burst-limit must be at least 1, and -burst-window more than 0 and at most 168h")
 	}
+	if c.RewardsEvery <= 0 {
+		return errors.New("-rewards-every must be a positive duration such as 1m")
+	}
 	return nil
 }
 

@@ -76,6 +76,40 @@ func TestLimitsConfiguration(t *testing.T) {
 	}
 }
 
+// TestReferralSettings checks the settings of fraud signals and of the reward job: each is
+// read from its variable and its flag, the flag winning, and a value out of range is refused
+// whichever way it came.
+func TestReferralSettings(t *testing.T) {
+	cfg, err := parseConfig("serve", []string{"-burst-limit", "5", "-rewards-every", "30s"}, func(k string) string {
+		return map[string]string{"QUANZI_BURST_LIMIT": "3", "QUANZI_BURST_WINDOW": "15m", "QUANZI_REWARDS_EVERY": "2m",
+			"QUANZI_DEVICE_KEY": testDeviceKey}[k]
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Burst.Limit != 5 || cfg.Burst.Window != 15*time.Minute || cfg.RewardsEvery != 30*time.Second || cfg.DeviceKey != testDeviceKey {
+		t.Errorf("settings: burst %+v, rewards every %s, device key %q", cfg.Burst, cfg.RewardsEvery, cfg.DeviceKey)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"a zero burst limit", []string{"-burst-limit", "0"}, nil},
+		{"a burst window of nothing", []string{"-burst-window", "0s"}, nil},
+		{"a burst window over a week", nil, map[string]string{"QUANZI_BURST_WINDOW": "169h"}},
+		{"a reward job that never waits", []string{"-rewards-every", "0s"}, nil},
+		{"a negative reward job interval", []string{"-rewards-every=-1m"}, nil},
+		{"a reward job interval without units", nil, map[string]string{"QUANZI_REWARDS_EVERY": "60"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := parseConfig("serve", tc.args, func(k string) string { return tc.env[k] }, io.Discard); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
 // redisURL returns the Redis of the test run, or "" locally when none was started; CI
 // must have one.
 func redisURL(t *testing.T) string {

@@ -4931,8 +4931,10 @@ type ReferrerRank {
 }
 
 """
-A fraud signal on a referral: a reason for a person to review the rewards it earns, never a
-block by itself. A referral's flags are raised when it is written.
+A fraud signal: a reason for a person to review the rewards a referral earns, never a block
+by itself. SHARED_DEVICE and BURST are raised on the referral when it is written
+(ReferredVia.flags) and carried by its rewards; INACTIVE is raised on a reward only, when
+it is created (Reward.flags).
 """
 enum ReferralFlag {
   """
@@ -4946,13 +4948,17 @@ enum ReferralFlag {
   (10 by default) within its window (60 minutes by default), this one included.
   """
   BURST
-  "The referee did not post, comment, react or buy within 14 days of joining."
+  """
+  The referee did not post, comment, react or buy within 14 days of joining. Only on
+  rewards: never in ReferredVia.flags.
+  """
   INACTIVE
 }
 
 extend type ReferredVia {
   """
-  The referral's fraud signals, in the order of ReferralFlag. Shown to ADMIN,
+  The referral's fraud signals, in the order of ReferralFlag: SHARED_DEVICE and BURST
+  (INACTIVE is raised on rewards, not on referrals). Shown to ADMIN,
   COMMUNITY_MANAGER and the staff of the campaign's brand, who review rewards; empty to
   everyone else, the member included: a flag is a reason to look, not a verdict.
   """

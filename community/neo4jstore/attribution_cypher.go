@@ -2,14 +2,14 @@ package neo4jstore
 
 // The Cypher of attribution, one constant per statement, every value a parameter.
 //
-// A referral is (:Member)-[:REFERRED_BY {at, code, campaign, channel, flags, referrer}]->
-// (:Member): the referee points at the referrer; campaign is the campaign's id; flags are
-// its fraud signals (absent on referrals written before flags were kept: read as none);
-// referrer is the referrer's id again, for the index that bursts are counted in
-// (migration 0055). A member has
-// at most one, and they never form a cycle: RedeemInvite keeps both true under locks. A
-// member's deviceHashes are the keyed hashes of the devices it was seen with, most recent
-// first (absent for none).
+// A referral is (:Member)-[:REFERRED_BY {at, code, campaign, channel, flags, referrer,
+// inKey}]->(:Member): the referee points at the referrer; campaign is the campaign's id;
+// flags are its fraud signals (absent on referrals written before flags were kept: read as
+// none); referrer is the referrer's id again, for the index that bursts are counted in
+// (migration 0055); inKey places the referee in the referrer's list of referees (see
+// downline_cypher.go). A member has at most one, and they never form a cycle: RedeemInvite
+// keeps both true under locks. A member's deviceHashes are the keyed hashes of the devices
+// it was seen with, most recent first, at most community.MaxDevicesKept (absent for none).
 
 const (
 	// cypherLockRedemption takes the write locks a redemption decides under: first the
