@@ -170,3 +170,16 @@ func hideFlags(a Actor, refs []*Referral, brandOf map[string]string) {
 		}
 	}
 }
+
+// KeptDevices is what a member stored with device hashes keeps of them, most recent
+// first: the first MaxDevicesKept distinct ones; nil for none.
+func KeptDevices(hashes []string) []string {
+	var kept []string
+	for _, h := range slices.Backward(hashes) {
+		kept = KeepDevice(kept, h)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return kept
+}

@@ -61,10 +61,11 @@ func (s *MemberService) RegisterMember(ctx context.Context, in RegisterMemberInp
 	now := s.now().UTC()
 	m := Member{ID: cl.id, Handle: in.Handle, DisplayName: in.DisplayName, Bio: in.Bio, AvatarURL: in.AvatarURL, JoinedAt: now}
 	id := Identity{Provider: a.Identity.Provider, ExternalID: a.Identity.ExternalID, LinkedAt: now}
-	err = s.store.CreateMember(ctx, m, id)
-	if err == nil && device != "" && in.InviteCode == "" {
-		err = s.store.SeenOnDevice(ctx, m.ID, device)
+	var devices []string
+	if device != "" {
+		devices = []string{device}
 	}
+	err = s.store.CreateMember(ctx, m, id, devices...)
 	if err != nil || in.InviteCode == "" {
 		return createdOnce(ctx, cl, m, err, s.store.MembersByID)
 	}

@@ -45,9 +45,11 @@ type SharedReads interface {
 
 // MemberStore is the part of the Store about members, their identities and follows.
 type MemberStore interface {
-	// CreateMember stores a new member bound to its first identity.
-	// CONFLICT when the handle (case-insensitively) or the identity is taken.
-	CreateMember(ctx context.Context, m Member, first Identity) error
+	// CreateMember stores a new member bound to its first identity, and the hashes of the
+	// devices it was first seen with (most recent first; at most MaxDevicesKept are kept),
+	// in one transaction. CONFLICT when the handle (case-insensitively) or the identity is
+	// taken.
+	CreateMember(ctx context.Context, m Member, first Identity, devices ...string) error
 	// UpdateMember applies a validated update to a member's profile in one transaction and
 	// returns the result. NOT_FOUND for an unknown member; CONFLICT when the new handle is taken.
 	UpdateMember(ctx context.Context, memberID string, in UpdateProfileInput) (Member, error)
@@ -98,6 +100,9 @@ type MemberStore interface {
 type ImportedMember struct {
 	Member     Member
 	Identities []Identity
+	// Devices are the hashes of the devices the member was seen with, most recent first;
+	// at most MaxDevicesKept are kept.
+	Devices []string
 }
 
 // Follow is one follow relationship.

@@ -52,6 +52,17 @@ func testDevices(t *testing.T, s community.Store) {
 
 	wantCode(t, s.SeenOnDevice(ctx, community.NewID(), deviceHash("x")), community.CodeNotFound)
 	checkDevices(t, s, []string{ms[0].ID, ms[1].ID}, map[string][]string{ms[0].ID: want})
+
+	// A member is stored with the devices it registered on, in the same transaction:
+	// distinct, most recent first.
+	phone, tablet := deviceHash("zhang-phone"), deviceHash("zhang-tablet")
+	zhang := newMember("zhang_wei")
+	must(t, s.CreateMember(ctx, zhang, wechat("openid-zhang_wei"), phone, tablet, phone))
+	checkDevices(t, s, []string{zhang.ID}, map[string][]string{zhang.ID: {phone, tablet}})
+	// A member that could not be stored keeps nothing.
+	taken := newMember("zhang_wei")
+	wantCode(t, s.CreateMember(ctx, taken, wechat("openid-other"), phone), community.CodeConflict)
+	checkDevices(t, s, []string{taken.ID}, map[string][]string{})
 }
 
 // redeemOn redeems code for a member at minute n on a device hash ("" for none).

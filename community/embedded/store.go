@@ -302,8 +302,8 @@ func notFound(id string) error {
 }
 
 // CreateMember implements community.Store.
-func (s *Store) CreateMember(ctx context.Context, m community.Member, first community.Identity) error {
-	return s.ImportMembers(ctx, []community.ImportedMember{{Member: m, Identities: []community.Identity{first}}})
+func (s *Store) CreateMember(ctx context.Context, m community.Member, first community.Identity, devices ...string) error {
+	return s.ImportMembers(ctx, []community.ImportedMember{{Member: m, Identities: []community.Identity{first}, Devices: devices}})
 }
 
 // ImportMembers implements community.Store: all members are stored in one transaction, or
@@ -331,7 +331,7 @@ func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMembe
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, im := range batch {
-			m := &member{Member: im.Member, identities: im.Identities}
+			m := &member{Member: im.Member, identities: im.Identities, devices: community.KeptDevices(im.Devices)}
 			if err := putMember(tx, m); err != nil {
 				return err
 			}
@@ -353,7 +353,7 @@ func (s *Store) ImportMembers(_ context.Context, batch []community.ImportedMembe
 		return fmt.Errorf("embedded: store members: %w", err)
 	}
 	for _, im := range batch {
-		s.index(&member{Member: im.Member, identities: slices.Clone(im.Identities)})
+		s.index(&member{Member: im.Member, identities: slices.Clone(im.Identities), devices: community.KeptDevices(im.Devices)})
 	}
 	return nil
 }

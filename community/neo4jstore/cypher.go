@@ -70,7 +70,7 @@ ON CREATE SET g.appliedAt = datetime()`
 UNWIND $rows AS row
 CREATE (m:Member {id: row.id, handle: row.handle, handleKey: row.handleKey,
   displayName: row.displayName, displayNameKey: toLower(row.displayName),
-  bio: row.bio, avatarUrl: row.avatarUrl, joinedAt: row.joinedAt})
+  bio: row.bio, avatarUrl: row.avatarUrl, joinedAt: row.joinedAt, deviceHashes: row.devices})
 FOREACH (ident IN row.identities |
   CREATE (m)-[:IDENTIFIED_AS {linkedAt: ident.linkedAt}]->
          (:ExternalIdentity {provider: ident.provider, externalId: ident.externalId}))`

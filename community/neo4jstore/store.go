@@ -330,8 +330,8 @@ func get(r *neo4j.Record, key string) any {
 }
 
 // CreateMember implements community.Store.
-func (s *Store) CreateMember(ctx context.Context, m community.Member, first community.Identity) error {
-	return s.ImportMembers(ctx, []community.ImportedMember{{Member: m, Identities: []community.Identity{first}}})
+func (s *Store) CreateMember(ctx context.Context, m community.Member, first community.Identity, devices ...string) error {
+	return s.ImportMembers(ctx, []community.ImportedMember{{Member: m, Identities: []community.Identity{first}, Devices: devices}})
 }
 
 // ImportMembers implements community.Store: the whole batch is one statement in one
@@ -351,6 +351,10 @@ func (s *Store) ImportMembers(ctx context.Context, batch []community.ImportedMem
 		}
 		row := memberRow(im.Member)
 		row["identities"] = idents
+		row["devices"] = nil
+		if kept := community.KeptDevices(im.Devices); len(kept) > 0 {
+			row["devices"] = kept
+		}
 		rows[i] = row
 	}
 	_, err := write(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
