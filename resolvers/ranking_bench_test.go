@@ -180,51 +180,32 @@ func (f *forest) generate(ctx context.Context, s community.Store, progress func(
 		}
 	}
 	progress("members", n)
-	referrers := map[int]bool{}
-	for _, p := range f.parent {
-		if p >= 0 {
-			referrers[int(p)] = true
-		}
-	}
-	var list []int
-	for i := range n {
-		if referrers[i] {
-			list = append(list, i)
-		}
-	}
-	err := inParallel(list, func(i int) error {
-		c := f.campaigns[f.campaignOf(i)]
-		inv := community.Invite{Code: f.code(i), CampaignID: c, MemberID: f.ids[i], Channel: community.ShareWeChat,
-			ExpiresAt: forestBase.Add(120 * 24 * time.Hour), CreatedAt: forestBase}
-		_, _, err := s.CreateInvite(ctx, inv, forestBase)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	progress("invites", len(list))
+	// The referrals are imported in batches, parents before their referees (a referrer is
+	// always an earlier member), as if each were redeemed in turn: a forest of a million
+	// redemptions one by one takes hours on Neo4j.
 	var referees []int
 	for i, p := range f.parent {
 		if p >= 0 {
 			referees = append(referees, i)
 		}
 	}
-	err = inParallel(referees, func(i int) error {
-		r := community.Redemption{MemberID: f.ids[i], Code: f.code(int(f.parent[i])), At: f.referredAt(i)}
-		if _, err := s.RedeemInvite(ctx, r, community.CheckRedemption); err != nil {
-			return fmt.Errorf("member %d referred by %d: %w", i, f.parent[i], err)
+	for lo := 0; lo < len(referees); lo += batch {
+		var refs []community.Referral
+		for _, i := range referees[lo:min(len(referees), lo+batch)] {
+			p := int(f.parent[i])
+			refs = append(refs, community.Referral{MemberID: f.ids[i], ReferrerID: f.ids[p], Code: f.code(p),
+				CampaignID: f.campaigns[f.campaignOf(p)], Channel: community.ShareWeChat, At: f.referredAt(i)})
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if err := s.ImportReferrals(ctx, refs); err != nil {
+			return err
+		}
 	}
 	progress("referrals", len(referees))
 	all := make([]int, n)
 	for i := range all {
 		all[i] = i
 	}
-	err = inParallel(all, func(i int) error {
+	err := inParallel(all, func(i int) error {
 		if i%2 == 0 {
 			scopes := []community.ConsentScope{community.ScopeProfile, community.ScopeActivity}
 			if _, err := s.ChangeConsent(ctx, f.ids[i], f.brandA, scopes, true, forestBase, []string{community.NewID(), community.NewID()}); err != nil {
