@@ -240,6 +240,14 @@ func testRewards(t *testing.T, a rewardsAPI, run string) {
 		if got := a.rewards(admin, midID, nil); len(got) != 1 {
 			t.Errorf("ADMIN reads %d rewards", len(got))
 		}
+		// Rewards and points changes are referral data and activity: the brand's staff read
+		// them only with the member's ACTIVITY consent, as they read its referral.
+		a.fails(community.CodeForbidden, nioStaff, rewardsOp, map[string]any{"id": midID})
+		a.fails(community.CodeForbidden, nioStaff, rewardsOp, map[string]any{"id": midID, "brand": nio})
+		a.fails(community.CodeForbidden, nioStaff, historyOp, map[string]any{"id": buyerID, "brand": nio})
+		for _, tok := range []string{mid, buyer} {
+			a.ok(tok, consentOp, map[string]any{"b": nio, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
+		}
 		if got := a.rewards(nioStaff, midID, nil); len(got) != 1 {
 			t.Errorf("the brand's staff read %d rewards", len(got))
 		}
