@@ -118,9 +118,11 @@ func (s *core) rewardList(l cursorList[timeKey], owner string, page RewardPage) 
 // Rewards returns the page of rewards each key asks for, newest first: the member and
 // ADMIN read all of a member's rewards; a brand's staff those of their brand (and theirs
 // when they name no brand) when the member gave their brand ACTIVITY consent; anyone else
-// gets FORBIDDEN. BAD_USER_INPUT for paging arguments out of range, a cursor of another
-// list, or an unknown status. One store round trip for all the keys, and one for the
-// consents that brand staff need. A dataloader batch function.
+// gets FORBIDDEN. A reward's flags are shown only to whom may read its referral's
+// (CanReadReferralFlags): the member reads its rewards without them. BAD_USER_INPUT for
+// paging arguments out of range, a cursor of another list, or an unknown status. One store
+// round trip for all the keys, and one for the consents that brand staff need. A
+// dataloader batch function.
 func (s *ReferralService) Rewards(ctx context.Context, keys []RewardKey) ([]RewardList, []error) {
 	a := ActorFrom(ctx)
 	out, errs := make([]RewardList, len(keys)), make([]error, len(keys))
@@ -160,6 +162,13 @@ func (s *ReferralService) Rewards(ctx context.Context, keys []RewardKey) ([]Rewa
 	}
 	for j, i := range at {
 		k := keys[i]
+		// The beneficiary is not told the fraud signals that hold a reward, as the member and
+		// the referrer are not told their referral's (CanReadReferralFlags).
+		for n, r := range pages[j].Rewards {
+			if !CanReadReferralFlags(a, r.BrandID) {
+				pages[j].Rewards[n].Flags = nil
+			}
+		}
 		out[i] = s.rewardList(listRewards, rewardOwner(k.MemberID, brands[i], k.Status), pages[j])
 	}
 	return out, errs

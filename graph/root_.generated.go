@@ -5079,7 +5079,11 @@ type Reward {
   "The currency of amount (the purchase's); null for points."
   currency: String
   status: RewardStatus!
-  "The fraud signals that hold the reward for review; empty for none."
+  """
+  The fraud signals that hold the reward for review; empty for none, and for a caller who
+  may not read its referral's flags (the member: only the brand's staff, community managers
+  and ADMIN read them).
+  """
   flags: [ReferralFlag!]!
   "Every review decision, oldest first."
   reviews: [RewardReview!]!

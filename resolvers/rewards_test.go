@@ -338,6 +338,24 @@ func testRewards(t *testing.T, a rewardsAPI, run string) {
 				t.Errorf("a queued reward: %+v", e.Node)
 			}
 		}
+		// The referrer is not told the signals that hold its reward, as it is not told its
+		// referees'; the brand's staff and ADMIN, who review it, are.
+		for _, tc := range []struct {
+			who, token string
+			want       []string
+		}{{"the referrer", mid, []string{}}, {"the brand's staff", nioStaff, []string{"INACTIVE"}}, {"ADMIN", admin, []string{"INACTIVE"}}} {
+			var flags []string
+			for _, r := range a.rewards(tc.token, midID, map[string]any{"status": "PENDING"}) {
+				for _, e := range edges {
+					if r.ID == e.Node.ID {
+						flags = r.Flags
+					}
+				}
+			}
+			if !cmp.Equal(flags, tc.want) {
+				t.Errorf("%s reads the flags of a held reward as %v, want %v", tc.who, flags, tc.want)
+			}
+		}
 		a.ok(manager, queueOp, map[string]any{"brand": nio}, nil)
 		a.fails(community.CodeForbidden, bydStaff, queueOp, map[string]any{"brand": nio})
 		a.fails(community.CodeForbidden, stranger, queueOp, map[string]any{"brand": nio})
