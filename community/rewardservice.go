@@ -295,8 +295,8 @@ type ReviewRewardInput struct {
 // grant it when its hold ends, REJECT ends it. Every decision is kept, with who made it,
 // when and why. The staff of the reward's brand, community managers and ADMIN;
 // BAD_USER_INPUT for an unknown decision or a note outside the text rules; NOT_FOUND for an
-// unknown reward (and for one the caller may not review); CONFLICT for a reward that is no
-// longer pending.
+// unknown reward (and, to the staff of another brand, for one of the brand they do not
+// serve); FORBIDDEN for any other caller; CONFLICT for a reward that is no longer pending.
 func (s *ReferralService) ReviewReward(ctx context.Context, in ReviewRewardInput) (Reward, error) {
 	a, err := s.gate(ctx, "reviewReward", NeedSignedIn)
 	if err != nil {
