@@ -386,9 +386,9 @@ func (s *BrandService) ConsentHistory(ctx context.Context, memberID string, firs
 
 // RecordPurchase records a member's purchase from a brand and credits its points; when the
 // member was referred through a campaign of the brand, the rewards the campaign's rules
-// give (RewardsFor) are written with it. The
-// brand's staff and ADMIN only; idempotent on (brand, external id): recording the same
-// purchase again returns it, a different one with the same external id is CONFLICT.
+// give (RewardsFor) are written with it. The brand's staff and ADMIN only; idempotent on
+// (brand, external id): recording the same purchase again returns it, and writes no reward
+// again; a different one with the same external id is CONFLICT.
 func (s *BrandService) RecordPurchase(ctx context.Context, in RecordPurchaseInput) (Purchase, error) {
 	a, err := s.gate(ctx, "recordPurchase", NeedSignedIn)
 	if err != nil {

@@ -20,18 +20,40 @@ var reviewNoteText = textField{field: "note", what: "note", max: MaxReviewNote, 
 
 // rewardReader reports whether a may read the rewards or points history of member in the
 // brand (brandID "" for all brands): the member and ADMIN read all; a brand's staff read
-// those of their own brand. It returns the brand to read: a brand's staff who name none
-// read their own.
-func rewardReader(a Actor, memberID, brandID string) (string, error) {
+// those of their own brand when the member consents to share its activity with it, as
+// for its referral (CanReadReferral): rewards and points changes are referral data and
+// activity. consents are the member's current consents, needed only when NeedsConsent.
+// It returns the brand to read: a brand's staff who name none read their own.
+func rewardReader(a Actor, memberID, brandID string, consents []Consent) (string, error) {
 	switch {
 	case canReadPrivate(a, memberID) == nil:
 		return brandID, nil
 	case a.ActsForBrand() && a.AuthError == nil && (brandID == "" || brandID == a.BrandID):
+		if err := CanReadReferral(a, memberID, a.BrandID, consents); err != nil {
+			return "", err
+		}
 		return a.BrandID, nil
 	case a.anonymous():
 		return "", unauthenticated(a)
 	}
 	return "", Errorf(CodeForbidden, "only the member, administrators and the brand's staff may read this")
+}
+
+// rewardConsents reads the current consents of the members whose rewards and points
+// history the caller's reads depend on (NeedsConsent): none, and no round trip, when the
+// caller does not act for a brand.
+func (s *core) rewardConsents(ctx context.Context, memberIDs []string) (map[string][]Consent, error) {
+	a := ActorFrom(ctx)
+	var need []string
+	for _, id := range memberIDs {
+		if NeedsConsent(a, id) && validID(id) {
+			need = append(need, id)
+		}
+	}
+	if len(need) == 0 {
+		return nil, nil
+	}
+	return s.ruleConsents(ctx, need)
 }
 
 // RewardKey asks for a page of a member's rewards: a dataloader key.
@@ -95,17 +117,28 @@ func (s *core) rewardList(l cursorList[timeKey], owner string, page RewardPage) 
 
 // Rewards returns the page of rewards each key asks for, newest first: the member and
 // ADMIN read all of a member's rewards; a brand's staff those of their brand (and theirs
-// when they name no brand); anyone else gets FORBIDDEN. BAD_USER_INPUT for paging
-// arguments out of range, a cursor of another list, or an unknown status. One store round
-// trip for all the keys. A dataloader batch function.
+// when they name no brand) when the member gave their brand ACTIVITY consent; anyone else
+// gets FORBIDDEN. A reward's flags are shown only to whom may read its referral's
+// (CanReadReferralFlags): the member reads its rewards without them. BAD_USER_INPUT for
+// paging arguments out of range, a cursor of another list, or an unknown status. One store
+// round trip for all the keys, and one for the consents that brand staff need. A
+// dataloader batch function.
 func (s *ReferralService) Rewards(ctx context.Context, keys []RewardKey) ([]RewardList, []error) {
 	a := ActorFrom(ctx)
 	out, errs := make([]RewardList, len(keys)), make([]error, len(keys))
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.MemberID
+	}
+	consents, err := s.rewardConsents(ctx, ids)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
 	brands := make([]string, len(keys))
 	var qs []RewardQuery
 	var at []int
 	for i, k := range keys {
-		brand, err := rewardReader(a, k.MemberID, k.BrandID)
+		brand, err := rewardReader(a, k.MemberID, k.BrandID, consents[k.MemberID])
 		if err == nil && k.Status != "" && !k.Status.Valid() {
 			err = fieldError("status", "unknown reward status %q", k.Status)
 		}
@@ -129,6 +162,13 @@ func (s *ReferralService) Rewards(ctx context.Context, keys []RewardKey) ([]Rewa
 	}
 	for j, i := range at {
 		k := keys[i]
+		// The beneficiary is not told the fraud signals that hold a reward, as the member and
+		// the referrer are not told their referral's (CanReadReferralFlags).
+		for n, r := range pages[j].Rewards {
+			if !CanReadReferralFlags(a, r.BrandID) {
+				pages[j].Rewards[n].Flags = nil
+			}
+		}
 		out[i] = s.rewardList(listRewards, rewardOwner(k.MemberID, brands[i], k.Status), pages[j])
 	}
 	return out, errs
@@ -168,15 +208,24 @@ func (e ListedPoints) Cursor() string { return e.cursor.String() }
 
 // PointsHistory returns the page of points history each key asks for, newest first: every
 // change of the member's points in the brand's programme, with its reason. Read by whom
-// Rewards are read; BAD_USER_INPUT for paging arguments out of range or a cursor of another
-// list. One store round trip for all the keys. A dataloader batch function.
+// Rewards are read (brand staff with the member's ACTIVITY consent); BAD_USER_INPUT for
+// paging arguments out of range or a cursor of another list. One store round trip for all
+// the keys, and one for the consents that brand staff need. A dataloader batch function.
 func (s *BrandService) PointsHistory(ctx context.Context, keys []PointsKey) ([]PointsList, []error) {
 	a := ActorFrom(ctx)
 	out, errs := make([]PointsList, len(keys)), make([]error, len(keys))
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.MemberID
+	}
+	consents, err := s.rewardConsents(ctx, ids)
+	if err != nil {
+		return out, repeatError(err, len(keys))
+	}
 	var qs []PointsQuery
 	var at []int
 	for i, k := range keys {
-		_, err := rewardReader(a, k.MemberID, k.BrandID)
+		_, err := rewardReader(a, k.MemberID, k.BrandID, consents[k.MemberID])
 		var after *Position
 		if err == nil {
 			after, err = pageArgs(s.core, listPointsHistory, k.MemberID+"/"+k.BrandID, k.First, k.After)
@@ -246,8 +295,8 @@ type ReviewRewardInput struct {
 // grant it when its hold ends, REJECT ends it. Every decision is kept, with who made it,
 // when and why. The staff of the reward's brand, community managers and ADMIN;
 // BAD_USER_INPUT for an unknown decision or a note outside the text rules; NOT_FOUND for an
-// unknown reward (and for one the caller may not review); CONFLICT for a reward that is no
-// longer pending.
+// unknown reward (and, to the staff of another brand, for one of the brand they do not
+// serve); FORBIDDEN for any other caller; CONFLICT for a reward that is no longer pending.
 func (s *ReferralService) ReviewReward(ctx context.Context, in ReviewRewardInput) (Reward, error) {
 	a, err := s.gate(ctx, "reviewReward", NeedSignedIn)
 	if err != nil {

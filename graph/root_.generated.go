@@ -5048,13 +5048,15 @@ extend type Member {
   """
   The rewards this member earned as a referrer, newest first, optionally of one status or
   one brand. The member and ADMIN read them all; a brand's staff read those of their brand
-  (their brand when brandId is left out); anyone else gets FORBIDDEN.
+  (their brand when brandId is left out) when the member gave their brand ACTIVITY
+  consent; anyone else gets FORBIDDEN.
   """
   rewards(status: RewardStatus, brandId: ID, first: Int = 20, after: String): RewardConnection
   """
   Every change of this member's points in the brand's programme, newest first, with its
   reason: purchases, refunds, reward grants and clawbacks. Changes made before the history
-  was kept are not in it. Read by whom rewards are read.
+  was kept are not in it. Read by whom rewards are read (a brand's staff with the member's
+  ACTIVITY consent).
   """
   pointsHistory(brandId: ID!, first: Int = 20, after: String): PointsEntryConnection
 }
@@ -5083,7 +5085,11 @@ type Reward {
   "The currency of amount (the purchase's); null for points."
   currency: String
   status: RewardStatus!
-  "The fraud signals that hold the reward for review; empty for none."
+  """
+  The fraud signals that hold the reward for review; empty for none, and for a caller who
+  may not read its referral's flags (the member: only the brand's staff, community managers
+  and ADMIN read them).
+  """
   flags: [ReferralFlag!]!
   "Every review decision, oldest first."
   reviews: [RewardReview!]!

@@ -240,6 +240,14 @@ func testRewards(t *testing.T, a rewardsAPI, run string) {
 		if got := a.rewards(admin, midID, nil); len(got) != 1 {
 			t.Errorf("ADMIN reads %d rewards", len(got))
 		}
+		// Rewards and points changes are referral data and activity: the brand's staff read
+		// them only with the member's ACTIVITY consent, as they read its referral.
+		a.fails(community.CodeForbidden, nioStaff, rewardsOp, map[string]any{"id": midID})
+		a.fails(community.CodeForbidden, nioStaff, rewardsOp, map[string]any{"id": midID, "brand": nio})
+		a.fails(community.CodeForbidden, nioStaff, historyOp, map[string]any{"id": buyerID, "brand": nio})
+		for _, tok := range []string{mid, buyer} {
+			a.ok(tok, consentOp, map[string]any{"b": nio, "s": []string{"PROFILE", "ACTIVITY"}}, nil)
+		}
 		if got := a.rewards(nioStaff, midID, nil); len(got) != 1 {
 			t.Errorf("the brand's staff read %d rewards", len(got))
 		}
@@ -328,6 +336,24 @@ func testRewards(t *testing.T, a rewardsAPI, run string) {
 		for _, e := range edges {
 			if !cmp.Equal(e.Node.Flags, []string{"INACTIVE"}) || e.Node.Status != "PENDING" {
 				t.Errorf("a queued reward: %+v", e.Node)
+			}
+		}
+		// The referrer is not told the signals that hold its reward, as it is not told its
+		// referees'; the brand's staff and ADMIN, who review it, are.
+		for _, tc := range []struct {
+			who, token string
+			want       []string
+		}{{"the referrer", mid, []string{}}, {"the brand's staff", nioStaff, []string{"INACTIVE"}}, {"ADMIN", admin, []string{"INACTIVE"}}} {
+			var flags []string
+			for _, r := range a.rewards(tc.token, midID, map[string]any{"status": "PENDING"}) {
+				for _, e := range edges {
+					if r.ID == e.Node.ID {
+						flags = r.Flags
+					}
+				}
+			}
+			if !cmp.Equal(flags, tc.want) {
+				t.Errorf("%s reads the flags of a held reward as %v, want %v", tc.who, flags, tc.want)
 			}
 		}
 		a.ok(manager, queueOp, map[string]any{"brand": nio}, nil)

@@ -102,26 +102,30 @@ MATCH (x:Reward {id: id})
 RETURN id, ` + rewardFields + ` AS reward`
 
 	// cypherRewardPages reads, for each query, its page and one more reward, to tell
-	// whether another page follows. A member's rewards are few enough to sort whole.
+	// whether another page follows. A top referrer earns a reward for every purchase of
+	// every referee, so the member's rewards are not sorted whole: a top-k sort keeps the
+	// largest page asked for ($limit; a LIMIT cannot name q), and only those are projected.
 	cypherRewardPages = `
 UNWIND $queries AS q
 CALL (q) {
   MATCH (:Member {id: q.memberId})-[:EARNED]->(x:Reward)
   WHERE (q.brandId = '' OR x.brandId = q.brandId) AND (q.status = '' OR x.status = q.status)
     AND (q.afterAt IS NULL OR x.createdAt < q.afterAt OR (x.createdAt = q.afterAt AND x.id > q.afterId))
-  WITH x ORDER BY x.createdAt DESC, x.id ASC
+  WITH x ORDER BY x.createdAt DESC, x.id ASC LIMIT $limit
   RETURN collect(` + rewardFields + `) AS rewards
 }
 RETURN rewards[..q.limit] AS rewards`
 
-	// cypherPointsPages reads, for each query, its page and one more entry.
+	// cypherPointsPages reads, for each query, its page and one more entry: a top-k sort
+	// of the largest page asked for ($limit), as cypherRewardPages, since a membership's
+	// history grows with every purchase.
 	cypherPointsPages = `
 UNWIND $queries AS q
 CALL (q) {
   MATCH (:Member {id: q.memberId})-[:POINTS]->(e:PointsEntry)
   WHERE e.brandId = q.brandId
     AND (q.afterAt IS NULL OR e.at < q.afterAt OR (e.at = q.afterAt AND e.id > q.afterId))
-  WITH e ORDER BY e.at DESC, e.id ASC
+  WITH e ORDER BY e.at DESC, e.id ASC LIMIT $limit
   RETURN collect(e {.*}) AS entries
 }
 RETURN entries[..q.limit] AS entries`

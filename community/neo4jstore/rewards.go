@@ -259,12 +259,14 @@ func positionParams(params map[string]any, after *community.Position) map[string
 // RewardPages implements community.RewardStore: one statement for all the queries.
 func (s *Store) RewardPages(ctx context.Context, qs []community.RewardQuery) ([]community.RewardPage, error) {
 	rows := make([]map[string]any, len(qs))
+	limit := 0
 	for i, q := range qs {
 		rows[i] = positionParams(map[string]any{
 			"memberId": q.MemberID, "brandId": q.BrandID, "status": string(q.Status), "limit": int64(q.First + 1),
 		}, q.After)
+		limit = max(limit, q.First+1)
 	}
-	recs, err := query(ctx, s, cypherRewardPages, map[string]any{"queries": rows})
+	recs, err := query(ctx, s, cypherRewardPages, map[string]any{"queries": rows, "limit": int64(limit)})
 	if err != nil {
 		return nil, fail(err, "read %d reward pages", len(qs))
 	}
@@ -291,10 +293,12 @@ func (s *Store) RewardPages(ctx context.Context, qs []community.RewardQuery) ([]
 // PointsPages implements community.RewardStore: one statement for all the queries.
 func (s *Store) PointsPages(ctx context.Context, qs []community.PointsQuery) ([]community.PointsPage, error) {
 	rows := make([]map[string]any, len(qs))
+	limit := 0
 	for i, q := range qs {
 		rows[i] = positionParams(map[string]any{"memberId": q.MemberID, "brandId": q.BrandID, "limit": int64(q.First + 1)}, q.After)
+		limit = max(limit, q.First+1)
 	}
-	recs, err := query(ctx, s, cypherPointsPages, map[string]any{"queries": rows})
+	recs, err := query(ctx, s, cypherPointsPages, map[string]any{"queries": rows, "limit": int64(limit)})
 	if err != nil {
 		return nil, fail(err, "read %d points pages", len(qs))
 	}
