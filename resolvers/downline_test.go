@@ -181,5 +181,12 @@ func testDownline(t *testing.T, a *api, run string) {
 		if root, one := trips("root"), trips("a"); root != one {
 			t.Errorf("a list of three members costs %d round trips, of two %d", root, one)
 		}
+		// A count and the times read the page alone, not its members: the member asked for,
+		// then the page.
+		before := a.trips.Total()
+		a.ok(admin, `query($id: ID!) { member(id: $id) { referrals { totalCount edges { referredAt } } } }`, map[string]any{"id": ids["root"]}, nil)
+		if got := a.trips.Total() - before; got != 2 {
+			t.Errorf("a count and the times of a page cost %d round trips, want 2", got)
+		}
 	})
 }
