@@ -131,35 +131,34 @@ func downlineCursors(level int) cursorList[timeKey] {
 	return cursorList[timeKey]("downline-" + string(rune('0'+level/10)) + string(rune('0'+level%10)))
 }
 
-// CanReadDownline is the rule for reading a member's downline and its figures, as for its
-// referral (CanReadReferral): the member, ADMIN and COMMUNITY_MANAGER; brand staff when the
-// member consents to share its activity with their brand. Each member of the downline is
-// then seen through the rules of members.
-func CanReadDownline(a Actor, memberID string, consents []Consent) error {
-	return CanReadReferral(a, memberID, a.BrandID, consents)
+// CanReadDownline is the rule for reading a member's downline and its figures: the member,
+// ADMIN and COMMUNITY_MANAGER. Not brand staff, whatever the member's consents: a downline
+// and its figures are kept for the whole platform, not by brand, so they hold referrals
+// through other brands' campaigns, and purchases from other brands, of referees who shared
+// nothing with the staff's brand. Brand staff read the referrals of their own brand's
+// campaigns through referredVia, referralChain, referralPath and topReferrers. Each member
+// of the downline is then seen through the rules of members. UNAUTHENTICATED for nobody;
+// FORBIDDEN for anyone else.
+func CanReadDownline(a Actor, memberID string) error {
+	switch {
+	case a.AuthError != nil || a.nobody():
+		return unauthenticated(a)
+	case a.MemberID == memberID && a.MemberID != "", a.isPlatformStaff():
+		return nil
+	case a.ActsForBrand():
+		return Errorf(CodeForbidden, "a member's downline is kept for the whole platform, not by brand: brand staff read their brand's referrals through topReferrers, referralChain and referralPath")
+	}
+	return Errorf(CodeForbidden, "a member's downline is theirs, community managers' and administrators' to see")
 }
 
-// downlineAccess answers CanReadDownline for each member, reading the consents it needs.
-func (s *core) downlineAccess(ctx context.Context, ids []string) ([]error, error) {
+// downlineAccess answers CanReadDownline for each member.
+func downlineAccess(ctx context.Context, ids []string) []error {
 	a := ActorFrom(ctx)
-	var need []string
-	for _, id := range ids {
-		if NeedsConsent(a, id) {
-			need = append(need, id)
-		}
-	}
-	var consents map[string][]Consent
-	if len(need) > 0 {
-		var err error
-		if consents, err = s.ruleConsents(ctx, need); err != nil {
-			return nil, err
-		}
-	}
 	errs := make([]error, len(ids))
 	for i, id := range ids {
-		errs[i] = CanReadDownline(a, id, consents[id])
+		errs[i] = CanReadDownline(a, id)
 	}
-	return errs, nil
+	return errs
 }
 
 // ReferralStats returns the figures of each member's downline, in the order asked, or why
@@ -167,10 +166,7 @@ func (s *core) downlineAccess(ctx context.Context, ids []string) ([]error, error
 // downlines' size. A dataloader batch function.
 func (s *ReferralService) ReferralStats(ctx context.Context, ids []string) ([]ReferralStats, []error) {
 	out := make([]ReferralStats, len(ids))
-	errs, err := s.downlineAccess(ctx, ids)
-	if err != nil {
-		return out, repeatError(err, len(ids))
-	}
+	errs := downlineAccess(ctx, ids)
 	readIDs(ids, out, errs, func(ids []string) (map[string]ReferralStats, error) { return s.store.ReferralStatsOf(ctx, ids) })
 	return out, errs
 }
@@ -186,10 +182,7 @@ func (s *ReferralService) Downlines(ctx context.Context, keys []DownlineKey) ([]
 	for i, k := range keys {
 		owners[i] = k.MemberID
 	}
-	errs, err := s.downlineAccess(ctx, owners)
-	if err != nil {
-		return out, repeatError(err, len(keys))
-	}
+	errs := downlineAccess(ctx, owners)
 	reqs := make([]ListRequest, len(keys))
 	for i, k := range keys {
 		switch {

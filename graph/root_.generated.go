@@ -4966,9 +4966,10 @@ extend type ReferredVia {
 }
 
 # Who sees a member's downline (referrals) and its figures (referralStats): the member,
-# community managers and ADMIN; and brand staff when the member consented to share ACTIVITY
-# with their brand. Anyone else gets null with a FORBIDDEN error on the field. The downline
-# is the platform's: it is not split by campaign.
+# community managers and ADMIN. Anyone else, brand staff included whatever the member's
+# consents, gets null with a FORBIDDEN error on the field: the downline is the platform's,
+# not split by campaign or brand, so it holds referrals through other brands' campaigns and
+# purchases from other brands. Brand staff rank their campaigns' referrers with topReferrers.
 extend type Member {
   """
   The member's downline at exactly one level: 1 (the default) for the members this member

@@ -72,12 +72,15 @@ func (r *memberResolver) Referrals(ctx context.Context, obj *community.Member, l
 	if err != nil {
 		return nil, err
 	}
-	// The page's members are read, with what is selected on them, in one batch.
-	ids := make([]string, len(l.ListedEdges()))
-	for i, e := range l.ListedEdges() {
-		ids[i] = e.MemberID
+	// The page's members are read, with what is selected on them, in one batch, when they
+	// are selected: a count or the times alone read none.
+	if selectedAt(ctx, "edges", "node") {
+		ids := make([]string, len(l.ListedEdges()))
+		for i, e := range l.ListedEdges() {
+			ids[i] = e.MemberID
+		}
+		r.prefetchMembers(ctx, ids, "edges", "node")
 	}
-	r.prefetchMembers(ctx, ids, "edges", "node")
 	return &l, nil
 }
 

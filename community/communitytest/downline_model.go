@@ -21,8 +21,9 @@ const ModelMembers = 2000
 // testDownlineModel builds a random referral forest of ModelMembers members through the
 // service, redeeming its referrals in a random order (so that many members redeem a code
 // when they have a downline already), with refused redemptions among them and purchases
-// recorded and refunded, and checks every chain, every page of every level and every
-// member's figures against a model kept here.
+// recorded and refunded, and checks every chain, every page of every level, every
+// member's figures, and the paths from each member to members of its upline and back and
+// to a random member, against a model kept here.
 func testDownlineModel(t *testing.T, s community.Store) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(12, 2026))
@@ -163,6 +164,74 @@ func testDownlineModel(t *testing.T, s community.Store) {
 			if diff := cmp.Diff(want, got[i], cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("chain of %s (-want +got):\n%s", id, diff)
 			}
+		}
+	})
+
+	t.Run("paths", func(t *testing.T) {
+		// The model's path from one member to another: up from's upline to to, or down
+		// to's upline read backwards; nil when neither is in the other's upline.
+		up := func(lower, upper string) []string {
+			path := []string{lower}
+			for x := referrer[lower]; x != ""; x = referrer[x] {
+				path = append(path, x)
+				if x == upper {
+					return path
+				}
+			}
+			return nil
+		}
+		want := func(from, to string) *community.ReferralPath {
+			dir, path := community.PathUp, up(from, to)
+			if path == nil {
+				dir, path = community.PathDown, up(to, from)
+				slices.Reverse(path)
+			}
+			if path == nil {
+				return nil
+			}
+			p := &community.ReferralPath{Direction: dir}
+			for i, id := range path {
+				p.Links = append(p.Links, community.ChainLink{MemberID: id, Depth: i})
+			}
+			return p
+		}
+		// Of each member: the path to a random member of its upline; of every other one, the
+		// path to its root and back, and to a random member, which is most often no path.
+		checked := map[[2]string]bool{}
+		check := func(from, to string) {
+			if from == to || checked[[2]string{from, to}] {
+				return
+			}
+			checked[[2]string{from, to}] = true
+			got, err := svc.ReferralPath(admin, from, to)
+			if err != nil {
+				t.Fatalf("path from %s to %s: %v", from, to, err)
+			}
+			if diff := cmp.Diff(want(from, to), got); diff != "" {
+				t.Errorf("path from %s to %s (-want +got):\n%s", from, to, diff)
+			}
+		}
+		found := 0
+		for i, id := range ids {
+			var upline []string
+			for x := referrer[id]; x != ""; x = referrer[x] {
+				upline = append(upline, x)
+			}
+			if len(upline) > 0 {
+				check(id, upline[rng.IntN(len(upline))])
+				found++
+			}
+			if i%2 == 1 {
+				continue
+			}
+			if len(upline) > 0 {
+				check(id, upline[len(upline)-1])
+				check(upline[len(upline)-1], id)
+			}
+			check(id, ids[rng.IntN(len(ids))])
+		}
+		if found < ModelMembers/2 {
+			t.Fatalf("only %d members have an upline to walk", found)
 		}
 	})
 
