@@ -73,29 +73,7 @@ func setupBench(b *testing.B, storeName string) *benchEnv {
 	}
 	ctx := context.Background()
 	spec := benchSpec()
-	var store community.Store
-	switch storeName {
-	case "embedded":
-		dir, err := os.MkdirTemp("", "quanzi-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quietLog()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		store = s
-	case "neo4j":
-		uri := os.Getenv("NEO4J_URI")
-		if uri == "" {
-			b.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
-		}
-		s, err := neo4jstore.Open(ctx, neo4jstore.Config{URI: uri, Username: os.Getenv("NEO4J_USER"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE"), Logger: quietLog()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		store = s
-	}
+	store := openBenchStore(b, storeName, "quanzi-bench-")
 	start := time.Now()
 	target := store
 	last := fmt.Sprintf("member_%07d", spec.Members-1)
@@ -257,4 +235,36 @@ func BenchmarkAPI(b *testing.B) {
 			}
 		})
 	}
+}
+
+// openBenchStore opens the store a benchmark environment is built on: an embedded store in
+// a new directory named after dirPrefix, kept for the environments the benchmarks of the
+// package share, or the Neo4j at NEO4J_URI (skipped without one).
+func openBenchStore(b *testing.B, storeName, dirPrefix string) community.Store {
+	b.Helper()
+	switch storeName {
+	case "embedded":
+		dir, err := os.MkdirTemp("", dirPrefix)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quietLog()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	case "neo4j":
+		uri := os.Getenv("NEO4J_URI")
+		if uri == "" {
+			b.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
+		}
+		s, err := neo4jstore.Open(context.Background(), neo4jstore.Config{URI: uri, Username: os.Getenv("NEO4J_USER"),
+			Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE"), Logger: quietLog()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	b.Fatalf("no store %q", storeName)
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,9 +14,7 @@ import (
 	"time"
 
 	"quanzi/community"
-	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
-	"quanzi/community/neo4jstore"
 	"quanzi/resolvers"
 )
 
@@ -276,29 +273,7 @@ func setupForest(b *testing.B, storeName string) *forestEnv {
 		return env
 	}
 	ctx := context.Background()
-	var store community.Store
-	switch storeName {
-	case "embedded":
-		dir, err := os.MkdirTemp("", "quanzi-forest-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quietLog()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		store = s
-	case "neo4j":
-		uri := os.Getenv("NEO4J_URI")
-		if uri == "" {
-			b.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
-		}
-		s, err := neo4jstore.Open(ctx, neo4jstore.Config{URI: uri, Username: os.Getenv("NEO4J_USER"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE"), Logger: quietLog()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		store = s
-	}
+	store := openBenchStore(b, storeName, "quanzi-forest-")
 	env := &forestEnv{forest: forest{spec: forestSpecFromEnv()}}
 	env.shape()
 	start := time.Now()

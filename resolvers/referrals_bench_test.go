@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,9 +14,7 @@ import (
 	"time"
 
 	"quanzi/community"
-	"quanzi/community/embedded"
 	"quanzi/community/jwtauth"
-	"quanzi/community/neo4jstore"
 	"quanzi/community/synthetic"
 	"quanzi/resolvers"
 )
@@ -62,30 +59,7 @@ func setupReferralBench(b *testing.B, storeName string) *referralBenchEnv {
 	if v, err := strconv.Atoi(os.Getenv("QUANZI_BENCH_REFERRAL_MEMBERS")); err == nil && v >= 10_000 {
 		n = v
 	}
-	var store community.Store
-	switch storeName {
-	case "embedded":
-		dir, err := os.MkdirTemp("", "quanzi-referral-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { os.RemoveAll(dir) })
-		s, err := embedded.Open(embedded.Config{Path: filepath.Join(dir, "graph.db"), Logger: quietLog()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		store = s
-	case "neo4j":
-		uri := os.Getenv("NEO4J_URI")
-		if uri == "" {
-			b.Skip("NEO4J_URI not set: start one with scripts/neo4j.sh start")
-		}
-		s, err := neo4jstore.Open(ctx, neo4jstore.Config{URI: uri, Username: os.Getenv("NEO4J_USER"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE"), Logger: quietLog()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		store = s
-	}
+	store := openBenchStore(b, storeName, "quanzi-referral-bench-")
 	start := time.Now()
 	target := store
 	if _, err := store.MemberByHandle(ctx, fmt.Sprintf("member_%07d", n-1)); err == nil {
