@@ -191,19 +191,13 @@ func (s *ReferralService) Downlines(ctx context.Context, keys []DownlineKey) ([]
 		case k.Level < 1 || k.Level > DownlineLevels:
 			errs[i] = fieldError("level", "level must be between 1 and %d", DownlineLevels)
 			continue
-		case k.First < 0 || k.First > MaxPageSize:
-			errs[i] = fieldError("first", "first must be between 0 and %d", MaxPageSize)
+		}
+		after, err := pageArgs(s.core, downlineCursors(k.Level), k.MemberID, k.First, k.After)
+		if err != nil {
+			errs[i] = err
 			continue
 		}
-		reqs[i] = ListRequest{MemberID: k.MemberID}
-		if k.After != "" {
-			key, err := decodeCursor(s.core, downlineCursors(k.Level), k.MemberID, k.After)
-			if err != nil {
-				errs[i] = err
-				continue
-			}
-			reqs[i].After = key.position()
-		}
+		reqs[i] = ListRequest{MemberID: k.MemberID, After: after}
 	}
 	type group struct{ level, first int }
 	eachGroup(len(keys), func(i int) (group, bool) { return group{keys[i].Level, keys[i].First}, errs[i] == nil }, func(g group, idx []int) {

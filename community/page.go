@@ -148,3 +148,20 @@ func validID(id string) bool {
 // ValidID reports whether id has the shape of the ids this service makes (a lower-case
 // UUID), so that callers can refuse malformed ids before asking a store.
 func ValidID(id string) bool { return validID(id) }
+
+// pageArgs checks the paging arguments of a page of list l of owner: BAD_USER_INPUT on
+// first outside 0 to MaxPageSize, or for an after that is not a cursor of that list. It
+// returns the position to page after; nil for the first page.
+func pageArgs(s *core, l cursorList[timeKey], owner string, first int, after string) (*Position, error) {
+	if first < 0 || first > MaxPageSize {
+		return nil, fieldError("first", "first must be between 0 and %d", MaxPageSize)
+	}
+	if after == "" {
+		return nil, nil
+	}
+	k, err := decodeCursor(s, l, owner, after)
+	if err != nil {
+		return nil, err
+	}
+	return k.position(), nil
+}

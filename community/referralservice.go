@@ -118,16 +118,9 @@ func (s *ReferralService) ReferralCampaigns(ctx context.Context, brandID string,
 	if err := Decide(ActorFrom(ctx), ActSeeCampaigns, Target{BrandID: brandID}); err != nil {
 		return CampaignList{}, err
 	}
-	if first < 0 || first > MaxPageSize {
-		return CampaignList{}, fieldError("first", "first must be between 0 and %d", MaxPageSize)
-	}
-	var pos *Position
-	if after != "" {
-		k, err := decodeCursor(s.core, listReferralCampaigns, brandID, after)
-		if err != nil {
-			return CampaignList{}, err
-		}
-		pos = k.position()
+	pos, err := pageArgs(s.core, listReferralCampaigns, brandID, first, after)
+	if err != nil {
+		return CampaignList{}, err
 	}
 	page, err := s.store.ReferralCampaigns(ctx, brandID, first, pos)
 	if err != nil {

@@ -91,21 +91,6 @@ const (
 	listPointsHistory cursorList[timeKey] = "points-history"
 )
 
-// pageArgs checks first and decodes after for list l of owner.
-func pageArgs(s *core, l cursorList[timeKey], owner string, first int, after string) (*Position, error) {
-	if first < 0 || first > MaxPageSize {
-		return nil, fieldError("first", "first must be between 0 and %d", MaxPageSize)
-	}
-	if after == "" {
-		return nil, nil
-	}
-	k, err := decodeCursor(s, l, owner, after)
-	if err != nil {
-		return nil, err
-	}
-	return k.position(), nil
-}
-
 // rewardList wraps a page of rewards of list l of owner with their cursors.
 func (s *core) rewardList(l cursorList[timeKey], owner string, page RewardPage) RewardList {
 	out := RewardList{RewardPage: page, edges: make([]ListedReward, len(page.Rewards))}
