@@ -28,15 +28,11 @@ func rewardProps(r community.Reward) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("neo4jstore: encode reviews of reward %q: %w", r.ID, err)
 	}
-	flags := make([]string, len(r.Flags))
-	for i, f := range r.Flags {
-		flags[i] = string(f)
-	}
 	return map[string]any{
 		"id": r.ID, "campaignId": r.CampaignID, "brandId": r.BrandID, "beneficiaryId": r.BeneficiaryID,
 		"refereeId": r.RefereeID, "purchaseId": r.PurchaseID, "rule": int64(r.Rule), "level": int64(r.Level),
 		"kind": string(r.Kind), "points": int64(r.Points), "amount": r.Amount, "currency": r.Currency,
-		"status": string(r.Status), "flags": flags, "reviews": string(reviews), "awaitsReview": r.AwaitsReview(),
+		"status": string(r.Status), "flags": flagStrings(r.Flags), "reviews": string(reviews), "awaitsReview": r.AwaitsReview(),
 		"createdAt": r.CreatedAt.UTC(), "grantsAt": r.GrantsAt.UTC(), "grantedAt": orZero(r.GrantedAt),
 		"endedAt": orZero(r.EndedAt), "clawedBack": int64(r.ClawedBack), "shortfall": int64(r.Shortfall),
 	}, nil
@@ -53,10 +49,7 @@ func rewardFrom(v any) (community.Reward, error) {
 		Status: community.RewardStatus(str(p["status"])), CreatedAt: utc(p["createdAt"]), GrantsAt: utc(p["grantsAt"]),
 		GrantedAt: utc(p["grantedAt"]), EndedAt: utc(p["endedAt"]), ClawedBack: integer(p["clawedBack"]), Shortfall: integer(p["shortfall"]),
 	}
-	flags, _ := p["flags"].([]any)
-	for _, f := range flags {
-		r.Flags = append(r.Flags, community.ReferralFlag(str(f)))
-	}
+	r.Flags = flagsIn(p["flags"])
 	if raw := str(p["reviews"]); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &r.Reviews); err != nil {
 			return r, fmt.Errorf("neo4jstore: reviews of reward %q: %w", r.ID, err)
@@ -153,10 +146,7 @@ func (s *Store) writeRewards(ctx context.Context, tx neo4j.ManagedTransaction, p
 	if v, ok := get(rec, "referral").(map[string]any); ok {
 		ref := community.Referral{
 			MemberID: p.MemberID, ReferrerID: str(v["referrerId"]), Code: str(v["code"]), CampaignID: str(v["campaignId"]),
-			Channel: community.ShareChannel(str(v["channel"])), At: utc(v["at"]),
-		}
-		for _, fl := range anyList(v["flags"]) {
-			ref.Flags = append(ref.Flags, community.ReferralFlag(str(fl)))
+			Channel: community.ShareChannel(str(v["channel"])), At: utc(v["at"]), Flags: flagsIn(v["flags"]),
 		}
 		f.Referral = &ref
 	}
