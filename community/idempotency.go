@@ -174,26 +174,17 @@ func NewIdempotencySweep(store IdempotencyStore, leases Leases, cfg SweepConfig)
 	return &IdempotencySweep{store: store, runner: runner, cfg: cfg, log: log}
 }
 
-// Run sweeps now and then every cfg.Every, until ctx ends, and returns nil then. Each
-// sweep takes the lease for its duration only (Runner.Do), so that one instance sweeps at
-// a time and none holds the lease between sweeps; a failed sweep is logged and tried again
-// at the next.
+// Run sweeps now and then every cfg.Every, until ctx ends, and returns nil then
+// (Runner.Every: one instance at a time, a failed sweep tried again at the next).
 func (w *IdempotencySweep) Run(ctx context.Context) error {
-	for {
-		err := w.runner.Do(ctx, func(ctx context.Context) error {
-			n, err := w.SweepOnce(ctx)
-			if n > 0 {
-				w.log.Info("idempotency keys swept", "keys", n)
-			}
-			return err
-		})
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("idempotency sweep failed; trying again at the next", "err", err)
+	w.runner.Every(ctx, w.cfg.Every, func(ctx context.Context) error {
+		n, err := w.SweepOnce(ctx)
+		if n > 0 {
+			w.log.Info("idempotency keys swept", "keys", n)
 		}
-		if sleep(ctx, w.cfg.Every, nil); ctx.Err() != nil {
-			return nil
-		}
-	}
+		return err
+	})
+	return nil
 }
 
 // SweepOnce deletes every reservation older than IdempotencyTTL, cfg.Batch at a time, and

@@ -371,25 +371,17 @@ func NewRewardGrants(store Store, leases Leases, cfg RewardGrantsConfig) *Reward
 	return g
 }
 
-// Run runs the job now and then every cfg.Every, until ctx ends, and returns nil then.
-// Each run takes the lease for its duration only (Runner.Do); a failed run is logged and
-// tried again at the next.
+// Run runs the job now and then every cfg.Every, until ctx ends, and returns nil then
+// (Runner.Every: one instance at a time, a failed run tried again at the next).
 func (g *RewardGrants) Run(ctx context.Context) error {
-	for {
-		err := g.runner.Do(ctx, func(ctx context.Context) error {
-			n, err := g.RunOnce(ctx)
-			if n > 0 {
-				g.log.Info("rewards granted", "rewards", n)
-			}
-			return err
-		})
-		if err != nil && ctx.Err() == nil {
-			g.log.Warn("reward job failed; trying again at the next run", "err", err)
+	g.runner.Every(ctx, g.cfg.Every, func(ctx context.Context) error {
+		n, err := g.RunOnce(ctx)
+		if n > 0 {
+			g.log.Info("rewards granted", "rewards", n)
 		}
-		if sleep(ctx, g.cfg.Every, nil); ctx.Err() != nil {
-			return nil
-		}
-	}
+		return err
+	})
+	return nil
 }
 
 // RunOnce grants every reward due now, cfg.Batch at a time, then relays the pending

@@ -190,6 +190,20 @@ func (r *Runner) Do(ctx context.Context, work func(context.Context) error) error
 	return workErr
 }
 
+// Every runs work under the lease now and then every every, until ctx ends: each run
+// takes the lease for its duration only (Do), so that one instance works at a time and
+// none holds the lease between runs; a failed run is logged and tried again at the next.
+func (r *Runner) Every(ctx context.Context, every time.Duration, work func(context.Context) error) {
+	for {
+		if err := r.Do(ctx, work); err != nil && ctx.Err() == nil {
+			r.log.Warn("leased work failed; trying again at the next run", "lease", r.cfg.Lease, "err", err)
+		}
+		if sleep(ctx, every, nil); ctx.Err() != nil {
+			return
+		}
+	}
+}
+
 // Confirm renews the lease now, and returns an error wrapping ErrLeaseLost when this
 // instance no longer holds it: work calls it before a step that must not happen without
 // the lease (a rebuild, before it switches the new index in).
